@@ -1,0 +1,63 @@
+// Gradient checking: analytic gradients (backward) against central differences in float64.
+//
+// For a function f of some input tensors, gradcheck() projects the output on a fixed random
+// tensor R (L = Σ f(x)·R, so non-scalar outputs are covered), runs backward for the analytic
+// gradient dL/dx, and perturbs each checked element by ±eps for the numeric one:
+//   numeric = (L(x + eps) - L(x - eps)) / (2·eps)
+//   relative error = |analytic - numeric| / max(|analytic|, |numeric|, tiny)
+// and reports the worst element. This is CS231n's gradient check and PyTorch's gradcheck.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "nabla/autograd.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+struct GradcheckOptions {
+  double eps = 1e-6;        // central-difference step
+  double tolerance = 1e-6;  // pass when the max relative error is below this
+  double tiny = 1e-3;       // floor of the denominator, so gradients near 0 compare absolutely
+  int64_t max_elements = 0; // check at most this many random elements per input (0 = all)
+  uint64_t seed = 0;        // for the projection R and the element sample
+};
+
+struct GradcheckResult {
+  bool passed = true;
+  double max_rel_error = 0;
+  // The worst element: which input, its flat index and multi-index, and both gradients.
+  int input = -1;
+  int64_t flat_index = -1;
+  std::vector<int64_t> index;
+  double analytic = 0, numeric = 0;
+  int64_t checked = 0;  // elements compared
+  std::string str() const;
+};
+
+using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Checks f at `inputs` (converted to float64 and marked requires_grad; the originals are not
+// touched). Inputs that should not be checked can be passed with requires_grad = false... all
+// float inputs are checked.
+GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
+                          const GradcheckOptions& options = {});
+
+// One registered check of one op: builds float64 inputs of awkward shapes (batch 1 and 3,
+// non-square, away from kinks such as relu at 0 and max ties) and applies the op.
+struct GradcheckCase {
+  Op op;
+  std::string shapes;  // e.g. "[3, 5] · [5, 2]", printed in the table
+  std::function<std::vector<Tensor>(Generator&)> make_inputs;
+  TensorFn fn;
+  GradcheckOptions options = {};
+};
+
+// Every registered case; `nabla gradcheck` runs them all, and a test checks that each Op in
+// NABLA_OP_LIST has at least one.
+const std::vector<GradcheckCase>& gradcheck_cases();
+
+}  // namespace nabla

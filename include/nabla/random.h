@@ -1,0 +1,35 @@
+// Generator: an explicit, seeded source of random numbers.
+//
+// Every random op takes a Generator&, so the same seed gives the same numbers on every platform
+// and thread count. The engine is std::mt19937_64 (its sequence is fixed by the C++ standard);
+// the distributions are written here because std::normal_distribution differs between standard
+// libraries.
+#pragma once
+
+#include <cstdint>
+#include <random>
+
+namespace nabla {
+
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) : engine_(seed) {}
+  void seed(uint64_t s) { engine_.seed(s); }
+
+  uint64_t next_u64() { return engine_(); }
+  // Uniform in [0, 1) with 53 random bits.
+  double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
+  double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
+  // Standard normal by the Box-Muller transform (pairs are cached).
+  double normal();
+  double normal(double mean, double std) { return mean + std * normal(); }
+  // Uniform integer in [0, n).
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next_u64() % n; }
+
+ private:
+  std::mt19937_64 engine_;
+  bool has_spare_ = false;
+  double spare_ = 0;
+};
+
+}  // namespace nabla

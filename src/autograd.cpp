@@ -1,0 +1,144 @@
+// The backward engine: topological order, gradient accumulation, graph release.
+#include "nabla/autograd.h"
+
+#include <unordered_map>
+#include <unordered_set>
+
+#include "nabla/ops.h"
+
+namespace nabla {
+
+std::string_view op_name(Op op) {
+  static constexpr std::string_view names[] = {
+#define NABLA_OP_NAME(name) #name,
+      NABLA_OP_LIST(NABLA_OP_NAME)
+#undef NABLA_OP_NAME
+  };
+  static_assert(std::size(names) == kNumOps);
+  return names[static_cast<int>(op)];
+}
+
+const std::vector<Op>& all_ops() {
+  static const std::vector<Op> ops = {
+#define NABLA_OP_VALUE(name) Op::name,
+      NABLA_OP_LIST(NABLA_OP_VALUE)
+#undef NABLA_OP_VALUE
+  };
+  return ops;
+}
+
+namespace autograd {
+namespace {
+thread_local bool grad_enabled = true;
+}
+
+bool grad_mode_enabled() { return grad_enabled; }
+
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+
+bool needs_grad(std::initializer_list<Tensor> inputs) {
+  if (!grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward) {
+  auto node = std::make_shared<Node>();
+  node->op = op;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(backward);
+  // The output is a fresh tensor or a fresh view: it gets the node and requires grad.
+  out.impl().grad_fn = std::move(node);
+  out.impl().requires_grad = true;
+}
+
+std::vector<Tensor> topological_order(const Tensor& root) {
+  // Iterative depth-first search (a deep network would overflow a recursive one).
+  std::vector<Tensor> order;
+  std::unordered_set<const TensorImpl*> seen;
+  std::vector<std::pair<Tensor, size_t>> stack;  // tensor, next input to visit
+  stack.emplace_back(root, 0);
+  seen.insert(&root.impl());
+  while (!stack.empty()) {
+    auto& [t, next] = stack.back();
+    const auto& node = t.impl().grad_fn;
+    if (node && next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      if (in.defined() && in.requires_grad() && seen.insert(&in.impl()).second)
+        stack.emplace_back(in, 0);
+      continue;
+    }
+    order.push_back(t);
+    stack.pop_back();
+  }
+  return order;
+}
+
+namespace {
+// Sums gradients into a running slot. A gradient an op passed straight through can be shared by
+// several inputs; `own` makes the first one a private copy, so that a user who edits one
+// tensor's .grad in place (clipping, say) does not edit another's.
+void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g, bool own) {
+  if (!slot) {
+    slot = own ? g.clone().impl_ptr() : g.impl_ptr();
+  } else {
+    slot = add(Tensor(slot), g).impl_ptr();
+  }
+}
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
+  NABLA_CHECK(root.requires_grad(),
+              "backward: this tensor does not require grad and has no grad_fn; call "
+              "requires_grad_() on the parameters before computing it");
+  if (root.impl().grad_fn) {
+    NABLA_CHECK(!root.impl().grad_fn->released,
+                "backward: the graph of this tensor (made by '", root.grad_fn_name(),
+                "') was already released by an earlier backward(); run the forward pass again, "
+                "or pass retain_graph = true to the first backward()");
+  }
+  NoGradGuard no_grad;  // backward closures compute with ops; they must not build a graph
+  std::vector<Tensor> order = topological_order(root);
+  std::unordered_map<const TensorImpl*, std::shared_ptr<TensorImpl>> grads;
+  grads[&root.impl()] = seed.impl_ptr();
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const Tensor& t = *it;
+    auto found = grads.find(&t.impl());
+    if (found == grads.end()) continue;  // no path carries a gradient here
+    Tensor g(found->second);
+    grads.erase(found);
+    auto& node = t.impl().grad_fn;
+    if (!node || t.impl().retains_grad) accumulate(t.impl().grad, g, /*own=*/true);
+    if (!node) continue;
+    NABLA_CHECK(!node->released, "backward: part of this graph (op '", op_name(node->op),
+                "') was already released by an earlier backward(); run the forward pass again");
+    std::vector<Tensor> input_grads = node->backward(g);
+    NABLA_ASSERT(input_grads.size() == node->inputs.size());
+    for (size_t i = 0; i < input_grads.size(); ++i) {
+      const Tensor& in = node->inputs[i];
+      const Tensor& gi = input_grads[i];
+      if (!in.defined() || !in.requires_grad() || !gi.defined()) continue;
+      NABLA_CHECK(gi.shape() == in.shape(), "backward of ", op_name(node->op),
+                  ": gradient for input ", i, " has shape ", gi.shape(), " but the input has shape ",
+                  in.shape());
+      accumulate(grads[&in.impl()], gi, /*own=*/false);
+    }
+    if (!retain_graph) {
+      node->backward = nullptr;
+      node->inputs.clear();
+      node->released = true;
+    }
+  }
+}
+
+}  // namespace autograd
+}  // namespace nabla

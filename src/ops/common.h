@@ -1,0 +1,40 @@
+// Helpers shared by the op files (not public API).
+#pragma once
+
+#include "kernels/cpu/elementwise.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
+  NABLA_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ: ", dtype_name(a.dtype()), " ",
+              a.shape(), " and ", dtype_name(b.dtype()), " ", b.shape());
+}
+
+// The data of x in row-major order, copied only when x is not contiguous; never recorded.
+inline Tensor contiguous_data(const Tensor& x) {
+  return x.is_contiguous() ? x : x.detach().contiguous();
+}
+
+// y = f(x) element-wise (f is a generic lambda, called with float or double); no autograd.
+template <class F>
+Tensor unary_map(const Tensor& x, F f) {
+  Tensor xc = contiguous_data(x);
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() { cpu::map(y.data<T>(), xc.data<T>(), x.numel(), f); });
+  return y;
+}
+
+// z = f(x, y) element-wise on two tensors of the same shape and dtype; no autograd.
+template <class F>
+Tensor binary_map(const Tensor& x, const Tensor& y, F f) {
+  NABLA_ASSERT(x.shape() == y.shape() && x.dtype() == y.dtype());
+  Tensor xc = contiguous_data(x), yc = contiguous_data(y);
+  Tensor z = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    cpu::map2(z.data<T>(), xc.data<T>(), yc.data<T>(), x.numel(), f);
+  });
+  return z;
+}
+
+}  // namespace nabla
