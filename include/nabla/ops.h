@@ -1,5 +1,5 @@
 // Differentiable operations on tensors. Each one's forward and backward sit side by side in
-// src/ops/<family>.cpp; every op here has a gradcheck case (src/gradcheck_cases.cpp).
+// src/ops/<family>.cpp; every op here has a gradcheck case (src/gradcheck/cases_<family>.cpp).
 //
 // Shapes: element-wise binary ops broadcast as NumPy does. Reductions take a list of dims
 // (negative counts from the end; an empty list means all dims) and keepdim.
@@ -64,6 +64,9 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim);
 Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& indices);
 
 // ---- activations (src/ops/activation.cpp) ----
+// Element-wise ones keep x's shape. relu, leaky_relu and elu take the x <= 0 branch's slope at 0.
+// softmax and log_softmax subtract the max along dim first, so any finite logits give finite
+// results and gradients.
 Tensor sigmoid(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor relu(const Tensor& x);
@@ -75,11 +78,15 @@ Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 // (..., F, ...). Goodfellow et al. 2013; CS231n lecture 4.
 Tensor maxout(const Tensor& x, int64_t pieces, int64_t dim = 1);
 
-// ---- losses (src/ops/loss.cpp); reduction is the mean over elements / samples ----
+// ---- losses (src/ops/loss.cpp) ----
+// As in PyTorch: None returns one loss per element (per sample for cross_entropy and
+// multi_margin_loss), Sum their total, Mean their average (a 0-d tensor for Sum and Mean).
+// Element-wise losses need input and target of the same shape and dtype, and give the target a
+// gradient too. Labels must number N and lie in [0, C); errors name the bad label and position.
 enum class Reduction { Mean, Sum, None };
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r = Reduction::Mean);
-// Probabilities in (0, 1); log is clamped at -100 as in PyTorch.
+// Probabilities in [0, 1] (others throw); each log is clamped at -100 as in PyTorch.
 Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target,
                             Reduction r = Reduction::Mean);
 // Stable form: max(z, 0) - z·t + log(1 + exp(-|z|)).

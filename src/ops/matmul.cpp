@@ -69,7 +69,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   NABLA_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: operands must have at least 1 dim, got ",
               a.shape(), " and ", b.shape());
   // 1-d operands: a row vector on the left, a column vector on the right, removed afterwards.
-  if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
+  // With b also 1-d, the inner call has already dropped N, so the row dim is last.
+  if (a.dim() == 1) return matmul(a.unsqueeze(0), b).squeeze(b.dim() == 1 ? -1 : -2);
   if (b.dim() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
   return autograd::record(
       Op::matmul, matmul_forward(a, b), {a, b},

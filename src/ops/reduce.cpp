@@ -22,6 +22,8 @@ ReducePlan plan_reduce(const Tensor& x, const std::vector<int64_t>& dims, bool k
   ReducePlan p;
   p.reduced.assign(x.dim(), dims.empty());
   for (int64_t d : dims) {
+    const int64_t nd = std::max(x.dim(), 1);
+    NABLA_CHECK(d >= -nd && d < nd, op, ": dim ", d, " is out of range for shape ", x.shape());
     int n = normalize_dim(d, x.dim(), op);
     if (x.dim() == 0) continue;
     NABLA_CHECK(!p.reduced[n], op, ": dim ", d, " is listed twice for shape ", x.shape());

@@ -1,0 +1,206 @@
+// Losses: mse_loss, l1_loss, binary_cross_entropy (on probabilities and on logits),
+// cross_entropy and multi_margin_loss (on (N, C) scores with integer labels).
+// N = samples, C = classes.
+// Reduction follows PyTorch: None keeps one loss per element (per sample for the (N, C) losses),
+// Sum adds them, Mean divides that sum by their count. Every loss records one node; its backward
+// spreads dout over the per-element losses (spread) and multiplies by their local derivative.
+// Element-wise losses also give the target a gradient, as PyTorch does.
+#include "kernels/cpu/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <type_traits>
+
+#include "kernels/cpu/activation.h"
+#include "nabla/ops.h"
+#include "ops/common.h"
+
+namespace nabla {
+
+namespace {
+
+void check_input_target(const char* op, const Tensor& input, const Tensor& target) {
+  NABLA_CHECK(input.shape() == target.shape(), op, ": input ", input.shape(), " and target ",
+              target.shape(), " must have the same shape");
+  check_same_dtype(op, input, target);
+}
+
+// (N, C) scores and N labels in [0, C); names the first bad label and its position.
+void check_scores_labels(const char* op, const Tensor& scores, const std::vector<int64_t>& labels) {
+  NABLA_CHECK(scores.dim() == 2, op, ": scores must be 2-d (N, C), got shape ", scores.shape());
+  const int64_t N = scores.shape()[0], C = scores.shape()[1];
+  NABLA_CHECK(static_cast<int64_t>(labels.size()) == N, op, ": got ", labels.size(),
+              " labels for scores ", scores.shape(), " (expected N = ", N, ")");
+  for (size_t i = 0; i < labels.size(); ++i)
+    NABLA_CHECK(labels[i] >= 0 && labels[i] < C, op, ": label ", labels[i], " at position ", i,
+                " is out of range [0, ", C, ") for scores ", scores.shape());
+}
+
+// Folds per-element losses into the reduction (no autograd).
+Tensor reduce(const Tensor& losses, Reduction r) {
+  if (r == Reduction::None) return losses;
+  NoGradGuard no_grad;
+  Tensor total = sum(losses);
+  return r == Reduction::Mean ? total / static_cast<double>(losses.numel()) : total;
+}
+
+// The gradient that reaches each per-element loss of `shape` from dout: dout itself for None,
+// dout (Sum) or dout / count (Mean) everywhere otherwise.
+Tensor spread(const Tensor& dy, const Shape& shape, Reduction r) {
+  if (r == Reduction::None) return contiguous_data(dy);
+  const double scale = r == Reduction::Mean ? 1.0 / static_cast<double>(shape.numel()) : 1.0;
+  return Tensor::full(shape, dy.item() * scale, dy.dtype());
+}
+
+// Gradients of an element-wise loss: dinput = g · local(x, t), dtarget = g · local_t(x, t),
+// each only when that input wants one.
+template <class Fx, class Ft>
+std::vector<Tensor> elementwise_grads(const Tensor& g, const Tensor& x, const Tensor& t, bool rx,
+                                      bool rt, Fx local_x, Ft local_t) {
+  return {rx ? mul(g, binary_map(x, t, local_x)) : Tensor(),
+          rt ? mul(g, binary_map(x, t, local_t)) : Tensor()};
+}
+
+template <class T>
+T stable_sigmoid(T z) {
+  return z >= 0 ? T(1) / (T(1) + std::exp(-z)) : std::exp(z) / (T(1) + std::exp(z));
+}
+
+}  // namespace
+
+// mse_loss: l = (x - t)².  x, t: same shape; out: that shape (None) or scalar.
+// Saves x and t: dx = g · 2(x - t), dt = -dx.
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  check_input_target("mse_loss", input, target);
+  Tensor losses = binary_map(input, target, [](auto x, auto t) { return (x - t) * (x - t); });
+  return autograd::record(Op::mse_loss, reduce(losses, r), {input, target},
+                          [x = input.detach(), t = target.detach(), r, rx = input.requires_grad(),
+                           rt = target.requires_grad()](const Tensor& dy) {
+                            return elementwise_grads(
+                                spread(dy, x.shape(), r), x, t, rx, rt,
+                                [](auto a, auto b) { return 2 * (a - b); },
+                                [](auto a, auto b) { return 2 * (b - a); });
+                          });
+}
+
+// l1_loss: l = |x - t|.  x, t: same shape; out: that shape (None) or scalar.
+// Saves x and t: dx = g · sign(x - t) (0 where x = t, as PyTorch), dt = -dx.
+Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  check_input_target("l1_loss", input, target);
+  Tensor losses = binary_map(input, target, [](auto x, auto t) { return std::abs(x - t); });
+  return autograd::record(Op::l1_loss, reduce(losses, r), {input, target},
+                          [x = input.detach(), t = target.detach(), r, rx = input.requires_grad(),
+                           rt = target.requires_grad()](const Tensor& dy) {
+                            auto sign = [](auto a, auto b) {
+                              return static_cast<decltype(a)>((a > b) - (a < b));
+                            };
+                            return elementwise_grads(spread(dy, x.shape(), r), x, t, rx, rt, sign,
+                                                     [sign](auto a, auto b) { return sign(b, a); });
+                          });
+}
+
+// binary_cross_entropy: l = -(t · log p + (1 - t) · log(1 - p)), each log clamped at -100 as in
+// PyTorch, so p = 0 or 1 gives a finite loss.  p, t: same shape, p in [0, 1].
+// Saves p and t: dp = g · (p - t) / max(p(1 - p), 1e-12), dt = g · (log(1 - p) - log p).
+Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction r) {
+  check_input_target("binary_cross_entropy", prob, target);
+  Tensor pc = contiguous_data(prob);
+  dispatch(prob.dtype(), [&]<class T>() {
+    const T* p = pc.data<T>();
+    for (int64_t i = 0; i < prob.numel(); ++i)
+      NABLA_CHECK(p[i] >= 0 && p[i] <= 1, "binary_cross_entropy: input ", prob.shape(),
+                  " must hold probabilities in [0, 1], got ", p[i], " at flat index ", i);
+  });
+  auto log_p = [](auto v) { return std::max(std::log(v), static_cast<decltype(v)>(-100)); };
+  auto log_1mp = [](auto v) { return std::max(std::log1p(-v), static_cast<decltype(v)>(-100)); };
+  Tensor losses = binary_map(
+      prob, target, [=](auto v, auto t) { return -(t * log_p(v) + (1 - t) * log_1mp(v)); });
+  return autograd::record(Op::binary_cross_entropy, reduce(losses, r), {prob, target},
+                          [x = prob.detach(), t = target.detach(), r, rx = prob.requires_grad(),
+                           rt = target.requires_grad(), log_p, log_1mp](const Tensor& dy) {
+                            return elementwise_grads(
+                                spread(dy, x.shape(), r), x, t, rx, rt,
+                                [](auto v, auto tv) {
+                                  using T = decltype(v);
+                                  return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
+                                },
+                                [=](auto v, auto) { return log_1mp(v) - log_p(v); });
+                          });
+}
+
+// binary_cross_entropy_with_logits: l = max(z, 0) - z·t + log(1 + e^-|z|), which equals
+// binary_cross_entropy(sigmoid(z), t) without overflow for any z.  z, t: same shape.
+// Saves z and t: dz = g · (sigmoid(z) - t), dt = -g · z.
+Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction r) {
+  check_input_target("binary_cross_entropy_with_logits", logits, target);
+  Tensor losses = binary_map(logits, target, [](auto z, auto t) {
+    using T = decltype(z);
+    return std::max(z, T(0)) - z * t + std::log1p(std::exp(-std::abs(z)));
+  });
+  return autograd::record(Op::binary_cross_entropy_with_logits, reduce(losses, r), {logits, target},
+                          [z = logits.detach(), t = target.detach(), r, rz = logits.requires_grad(),
+                           rt = target.requires_grad()](const Tensor& dy) {
+                            return elementwise_grads(
+                                spread(dy, z.shape(), r), z, t, rz, rt,
+                                [](auto zv, auto tv) { return stable_sigmoid(zv) - tv; },
+                                [](auto zv, auto) { return -zv; });
+                          });
+}
+
+// cross_entropy: l[n] = -log_softmax(logits)[n, labels[n]].  logits (N, C), labels N in [0, C);
+// out (N) for None, else scalar. log_softmax subtracts each row's max, so logits of any size
+// give a finite loss.
+// Saves log_softmax (N, C): dlogits[n] = g[n] · (softmax[n] - onehot(labels[n])).
+Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, Reduction r) {
+  check_scores_labels("cross_entropy", logits, labels);
+  const int64_t N = logits.shape()[0], C = logits.shape()[1];
+  Tensor xc = contiguous_data(logits);
+  Tensor log_probs = Tensor::empty(logits.shape(), logits.dtype());
+  Tensor losses = Tensor::empty({N}, logits.dtype());
+  dispatch(logits.dtype(), [&]<class T>() {
+    cpu::log_softmax_forward(log_probs.data<T>(), xc.data<T>(), N, C, 1);
+    cpu::cross_entropy_forward(losses.data<T>(), log_probs.data<T>(), labels.data(), N, C);
+  });
+  return autograd::record(Op::cross_entropy, reduce(losses, r), {logits},
+                          [log_probs, labels, r](const Tensor& dy) {
+                            const int64_t n = log_probs.shape()[0], c = log_probs.shape()[1];
+                            Tensor g = spread(dy, {n}, r);
+                            Tensor dx = Tensor::zeros(log_probs.shape(), log_probs.dtype());
+                            dispatch(dx.dtype(), [&]<class T>() {
+                              cpu::cross_entropy_backward(dx.data<T>(), g.data<T>(),
+                                                          log_probs.data<T>(), labels.data(), n, c);
+                            });
+                            return std::vector<Tensor>{dx};
+                          });
+}
+
+// multi_margin_loss (multiclass SVM): l[n] = Σ_{j != y} max(0, margin - s[n, y] + s[n, j]) / C,
+// or without the / C when per_class_divide is false (CS231n's form).  scores (N, C), labels N;
+// out (N) for None, else scalar.
+// Saves scores: each active hinge sends g[n] / divisor to s[n, j] and takes it from s[n, y].
+Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& labels, double margin,
+                         Reduction r, bool per_class_divide) {
+  check_scores_labels("multi_margin_loss", scores, labels);
+  const int64_t N = scores.shape()[0], C = scores.shape()[1];
+  const double divisor = per_class_divide ? static_cast<double>(C) : 1.0;
+  Tensor sc = contiguous_data(scores).detach();
+  Tensor losses = Tensor::empty({N}, scores.dtype());
+  dispatch(scores.dtype(), [&]<class T>() {
+    cpu::multi_margin_forward(losses.data<T>(), sc.data<T>(), labels.data(), N, C,
+                              static_cast<T>(margin), static_cast<T>(divisor));
+  });
+  return autograd::record(Op::multi_margin_loss, reduce(losses, r), {scores},
+                          [sc, labels, r, margin, divisor](const Tensor& dy) {
+                            const int64_t n = sc.shape()[0], c = sc.shape()[1];
+                            Tensor g = spread(dy, {n}, r);
+                            Tensor dx = Tensor::zeros(sc.shape(), sc.dtype());
+                            dispatch(dx.dtype(), [&]<class T>() {
+                              cpu::multi_margin_backward(
+                                  dx.data<T>(), g.data<T>(), sc.data<T>(), labels.data(), n, c,
+                                  static_cast<T>(margin), static_cast<T>(divisor));
+                            });
+                            return std::vector<Tensor>{dx};
+                          });
+}
+
+}  // namespace nabla
