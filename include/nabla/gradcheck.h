@@ -1,8 +1,9 @@
 // Gradient checking: analytic gradients (backward) against central differences in float64.
 //
 // For a function f of some input tensors, gradcheck() projects the output on a fixed random
-// tensor R (L = Σ f(x)·R, so non-scalar outputs are covered), runs backward for the analytic
-// gradient dL/dx, and perturbs each checked element by ±eps for the numeric one:
+// tensor R (L = Σ f(x)·R, so non-scalar outputs are covered; entries of magnitude 0.5 to 1.5
+// with random signs), runs backward(R) for the analytic gradient dL/dx, and perturbs each
+// checked element by ±eps for the numeric one:
 //   numeric = (L(x + eps) - L(x - eps)) / (2·eps)
 //   relative error = |analytic - numeric| / max(|analytic|, |numeric|, tiny)
 // and reports the worst element. This is CS231n's gradient check and PyTorch's gradcheck.
@@ -19,11 +20,11 @@
 namespace nabla {
 
 struct GradcheckOptions {
-  double eps = 1e-6;        // central-difference step
-  double tolerance = 1e-6;  // pass when the max relative error is below this
-  double tiny = 1e-3;       // floor of the denominator, so gradients near 0 compare absolutely
-  int64_t max_elements = 0; // check at most this many random elements per input (0 = all)
-  uint64_t seed = 0;        // for the projection R and the element sample
+  double eps = 1e-6;         // central-difference step
+  double tolerance = 1e-6;   // pass when the max relative error is below this
+  double tiny = 1e-3;        // floor of the denominator, so gradients near 0 compare absolutely
+  int64_t max_elements = 0;  // check at most this many random elements per input (0 = all)
+  uint64_t seed = 0;         // for the projection R and the element sample
 };
 
 struct GradcheckResult {
@@ -40,9 +41,13 @@ struct GradcheckResult {
 
 using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-// Checks f at `inputs` (converted to float64 and marked requires_grad; the originals are not
-// touched). Inputs that should not be checked can be passed with requires_grad = false... all
-// float inputs are checked.
+// Checks f at `inputs`. Each input is copied to a contiguous float64 tensor marked
+// requires_grad, so the originals are never touched; f receives the copies. Every input is
+// checked: a tensor f needs but that has no gradient (labels, a mask) is captured by f instead
+// of passed here. f must be deterministic; it may return any shape and dtype.
+//   ensures: checked = the number of compared elements; when checked > 0, input, flat_index,
+//            index, analytic and numeric describe the element with the largest relative error;
+//            passed == (max_rel_error < options.tolerance); a NaN error counts as infinite.
 GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options = {});
 
@@ -56,8 +61,9 @@ struct GradcheckCase {
   GradcheckOptions options = {};
 };
 
-// Every registered case; `nabla gradcheck` runs them all, and a test checks that each Op in
-// NABLA_OP_LIST has at least one.
+// Every registered case, built once (src/gradcheck/cases_<family>.cpp, one file per op family);
+// `nabla gradcheck` runs them all, and tests/gradcheck_test.cpp checks that each Op in
+// NABLA_OP_LIST has at least one and that each case's graph really contains its op.
 const std::vector<GradcheckCase>& gradcheck_cases();
 
 }  // namespace nabla

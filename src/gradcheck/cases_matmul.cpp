@@ -1,0 +1,36 @@
+// Gradcheck cases for matmul. matmul is smooth everywhere, so inputs are plain normals; the
+// shapes are what is awkward: non-square, batch 1, broadcast batch dims, 1-d operands on either
+// side (and both: a dot product), a transposed operand (GEMM's transpose flag instead of a copy),
+// and one product large enough to take the BLAS path, checked on a random sample of elements.
+#include "gradcheck/cases.h"
+#include "nabla/ops.h"
+
+namespace nabla {
+
+void add_matmul_cases(std::vector<GradcheckCase>& cases) {
+  using namespace case_inputs;
+  using Inputs = std::vector<Tensor>;
+  auto matmul_of = [](const Inputs& x) { return matmul(x[0], x[1]); };
+  auto pair = [](Shape a, Shape b) {
+    return [a, b](Generator& g) { return Inputs{normal(a, g), normal(b, g)}; };
+  };
+
+  cases.push_back({Op::matmul, "[3, 5] . [5, 2]", pair({3, 5}, {5, 2}), matmul_of});
+  cases.push_back({Op::matmul, "[1, 4] . [4, 3]", pair({1, 4}, {4, 3}), matmul_of});
+  cases.push_back({Op::matmul, "[3, 2, 4] . [4, 5]", pair({3, 2, 4}, {4, 5}), matmul_of});
+  cases.push_back(
+      {Op::matmul, "[2, 1, 3, 4] . [3, 4, 2]", pair({2, 1, 3, 4}, {3, 4, 2}), matmul_of});
+  cases.push_back({Op::matmul, "[4] . [3, 4, 2]", pair({4}, {3, 4, 2}), matmul_of});
+  cases.push_back({Op::matmul, "[2, 3, 4] . [4]", pair({2, 3, 4}, {4}), matmul_of});
+  cases.push_back({Op::matmul, "[5] . [5]", pair({5}, {5}), matmul_of});
+  cases.push_back({Op::matmul, "[4, 3]^T . [4, 2]", pair({4, 3}, {4, 2}),
+                   [](const Inputs& x) { return matmul(x[0].t(), x[1]); }});
+  cases.push_back({Op::matmul, "[3, 5] . [2, 5]^T", pair({3, 5}, {2, 5}),
+                   [](const Inputs& x) { return matmul(x[0], x[1].t()); }});
+  GradcheckOptions sampled;
+  sampled.max_elements = 60;
+  cases.push_back({Op::matmul, "[24, 33] . [33, 17] (BLAS path, 60 elements sampled)",
+                   pair({24, 33}, {33, 17}), matmul_of, sampled});
+}
+
+}  // namespace nabla
