@@ -1,0 +1,34 @@
+// SGD with optional momentum (heavy ball or Nesterov), dampening and L2 weight decay.
+// With g = grad + weight_decay·p:
+//   b = g (first step), b = momentum·b + (1 - dampening)·g (after)
+//   d = nesterov ? g + momentum·b : b   (d = g without momentum)
+//   p -= lr·d
+#pragma once
+
+#include "nabla/optim/optimizer.h"
+
+namespace nabla::optim {
+
+struct SGDOptions {
+  SGDOptions(double lr) : lr_(lr) {}
+  NABLA_ARG(double, lr);                // learning rate
+  NABLA_ARG(double, momentum) = 0;      // 0: plain SGD
+  NABLA_ARG(double, dampening) = 0;     // scales the new gradient into the momentum buffer
+  NABLA_ARG(double, weight_decay) = 0;  // L2 penalty added to the gradient
+  NABLA_ARG(bool, nesterov) = false;    // requires momentum > 0 and dampening 0
+};
+
+class SGD : public Optimizer {
+ public:
+  SGD(std::vector<Tensor> params, const SGDOptions& options);
+  void step() override;
+  double lr() const override { return options.lr(); }
+  void set_lr(double lr) override { options.lr(lr); }
+
+  SGDOptions options;
+
+ private:
+  std::vector<Tensor> momentum_buffers_;  // undefined until a parameter's first step
+};
+
+}  // namespace nabla::optim

@@ -1,0 +1,52 @@
+// Linear layer: y = x·Wᵀ + b.  x (..., in), W (out, in), b (out) -> y (..., out).
+// The transpose is a view: the GEMM reads Wᵀ through its strides, no copy.
+#include "nabla/nn/linear.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "nabla/nn/init.h"
+#include "nabla/ops.h"
+
+namespace nabla::nn {
+
+Linear::Linear(const LinearOptions& options) : options(options) {
+  NABLA_CHECK(options.in_features() > 0 && options.out_features() > 0,
+              "Linear: in_features and out_features must be positive, got in_features=",
+              options.in_features(), ", out_features=", options.out_features());
+  weight = register_parameter(
+      "weight", Tensor::empty({options.out_features(), options.in_features()}, options.dtype()));
+  if (options.bias())
+    bias = register_parameter("bias", Tensor::empty({options.out_features()}, options.dtype()));
+  reset_parameters(options.generator() ? *options.generator() : default_generator());
+}
+
+void Linear::reset_parameters(Generator& gen) {
+  // PyTorch's choice: kaiming_uniform_ with a = √5 gives U(±1/√fan_in) for the weight too.
+  init::kaiming_uniform_(weight, gen, std::sqrt(5.0));
+  if (bias.defined()) {
+    double bound = 1.0 / std::sqrt(static_cast<double>(options.in_features()));
+    init::uniform_(bias, gen, -bound, bound);
+  }
+}
+
+Tensor Linear::forward(const Tensor& input) {
+  NABLA_CHECK(input.dim() >= 1 && input.size(-1) == options.in_features(), "Linear: input ",
+              input.shape(), " has ", input.dim() >= 1 ? input.size(-1) : 0,
+              " features in its last dim but weight ", weight.shape(),
+              " expects in_features=", options.in_features());
+  NABLA_CHECK(input.dtype() == weight.dtype(), "Linear: input ", input.shape(), " is ",
+              dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
+              dtype_name(weight.dtype()), "; convert one of them with to()");
+  Tensor out = matmul(input, weight.t());
+  return bias.defined() ? out + bias : out;
+}
+
+std::string Linear::extra_repr() const {
+  std::ostringstream out;
+  out << "in_features=" << options.in_features() << ", out_features=" << options.out_features()
+      << ", bias=" << (options.bias() ? "true" : "false");
+  return out.str();
+}
+
+}  // namespace nabla::nn

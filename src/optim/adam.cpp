@@ -1,0 +1,87 @@
+// Adam and AdamW: torch.optim.Adam / AdamW's rules (1.13), one fused loop per parameter.
+#include "nabla/optim/adam.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "nabla/autograd.h"
+
+namespace nabla::optim {
+
+namespace {
+template <class Options>
+void check_adam_options(const char* name, const Options& o) {
+  NABLA_CHECK(o.lr() >= 0, name, ": invalid learning rate: ", o.lr());
+  NABLA_CHECK(o.eps() >= 0, name, ": invalid epsilon value: ", o.eps());
+  NABLA_CHECK(o.betas().first >= 0 && o.betas().first < 1, name,
+              ": invalid beta parameter at index 0: ", o.betas().first);
+  NABLA_CHECK(o.betas().second >= 0 && o.betas().second < 1, name,
+              ": invalid beta parameter at index 1: ", o.betas().second);
+  NABLA_CHECK(o.weight_decay() >= 0, name, ": invalid weight_decay value: ", o.weight_decay());
+}
+}  // namespace
+
+AdamBase::AdamBase(std::vector<Tensor> params, const char* name)
+    : Optimizer(std::move(params), name),
+      exp_avgs_(params_.size()),
+      exp_avg_sqs_(params_.size()),
+      max_exp_avg_sqs_(params_.size()),
+      steps_(params_.size(), 0) {}
+
+void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
+                         double decoupled_decay, bool amsgrad) {
+  NoGradGuard no_grad;
+  const auto [beta1, beta2] = betas;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor grad = grad_of(i);
+    if (!grad.defined()) continue;
+    if (!exp_avgs_[i].defined()) {
+      exp_avgs_[i] = state_like(i);
+      exp_avg_sqs_[i] = state_like(i);
+      if (amsgrad) max_exp_avg_sqs_[i] = state_like(i);
+    }
+    const double t = static_cast<double>(++steps_[i]);
+    const double step_size = lr / (1 - std::pow(beta1, t));
+    const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
+    const double shrink = 1 - lr * decoupled_decay;
+    dispatch(params_[i].dtype(), [&]<class T>() {
+      T* p = params_[i].data<T>();
+      const T* g = grad.data<T>();
+      T* m = exp_avgs_[i].data<T>();
+      T* v = exp_avg_sqs_[i].data<T>();
+      T* vmax = amsgrad ? max_exp_avg_sqs_[i].data<T>() : nullptr;
+      const int64_t n = params_[i].numel();
+      for (int64_t k = 0; k < n; ++k) {
+        if (decoupled_decay != 0) p[k] *= T(shrink);
+        T gk = g[k] + T(l2_decay) * p[k];
+        m[k] = T(beta1) * m[k] + T(1 - beta1) * gk;
+        v[k] = T(beta2) * v[k] + T(1 - beta2) * gk * gk;
+        T vk = v[k];
+        if (vmax) vk = vmax[k] = std::max(vmax[k], v[k]);
+        p[k] -= T(step_size) * m[k] / (std::sqrt(vk) / T(bias_correction2_sqrt) + T(eps));
+      }
+    });
+  }
+}
+
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
+    : AdamBase(std::move(params), "Adam"), options(options) {
+  check_adam_options("Adam", options);
+}
+
+void Adam::step() {
+  adam_step(options.lr(), options.betas(), options.eps(), options.weight_decay(), 0,
+            options.amsgrad());
+}
+
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : AdamBase(std::move(params), "AdamW"), options(options) {
+  check_adam_options("AdamW", options);
+}
+
+void AdamW::step() {
+  adam_step(options.lr(), options.betas(), options.eps(), 0, options.weight_decay(),
+            options.amsgrad());
+}
+
+}  // namespace nabla::optim

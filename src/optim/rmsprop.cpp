@@ -1,0 +1,65 @@
+// RMSprop: torch.optim.RMSprop's rule (1.13), one fused loop per parameter.
+#include "nabla/optim/rmsprop.h"
+
+#include <cmath>
+
+#include "nabla/autograd.h"
+
+namespace nabla::optim {
+
+RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& options)
+    : Optimizer(std::move(params), "RMSprop"),
+      options(options),
+      square_avgs_(params_.size()),
+      grad_avgs_(params_.size()),
+      momentum_buffers_(params_.size()) {
+  NABLA_CHECK(options.lr() >= 0, "RMSprop: invalid learning rate: ", options.lr());
+  NABLA_CHECK(options.eps() >= 0, "RMSprop: invalid epsilon value: ", options.eps());
+  NABLA_CHECK(options.momentum() >= 0, "RMSprop: invalid momentum value: ", options.momentum());
+  NABLA_CHECK(options.weight_decay() >= 0,
+              "RMSprop: invalid weight_decay value: ", options.weight_decay());
+  NABLA_CHECK(options.alpha() >= 0, "RMSprop: invalid alpha value: ", options.alpha());
+}
+
+void RMSprop::step() {
+  NoGradGuard no_grad;
+  const double lr = options.lr(), alpha = options.alpha(), eps = options.eps();
+  const double wd = options.weight_decay(), momentum = options.momentum();
+  const bool centered = options.centered();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor grad = grad_of(i);
+    if (!grad.defined()) continue;
+    if (!square_avgs_[i].defined()) {
+      square_avgs_[i] = state_like(i);
+      if (centered) grad_avgs_[i] = state_like(i);
+      if (momentum > 0) momentum_buffers_[i] = state_like(i);
+    }
+    dispatch(params_[i].dtype(), [&]<class T>() {
+      T* p = params_[i].data<T>();
+      const T* g = grad.data<T>();
+      T* sq = square_avgs_[i].data<T>();
+      T* ga = centered ? grad_avgs_[i].data<T>() : nullptr;
+      T* buf = momentum > 0 ? momentum_buffers_[i].data<T>() : nullptr;
+      const int64_t n = params_[i].numel();
+      for (int64_t k = 0; k < n; ++k) {
+        T gk = g[k] + T(wd) * p[k];
+        sq[k] = T(alpha) * sq[k] + T(1 - alpha) * gk * gk;
+        T avg;
+        if (ga) {
+          ga[k] = T(alpha) * ga[k] + T(1 - alpha) * gk;
+          avg = std::sqrt(sq[k] - ga[k] * ga[k]) + T(eps);
+        } else {
+          avg = std::sqrt(sq[k]) + T(eps);
+        }
+        if (buf) {
+          buf[k] = T(momentum) * buf[k] + gk / avg;
+          p[k] -= T(lr) * buf[k];
+        } else {
+          p[k] -= T(lr) * gk / avg;
+        }
+      }
+    });
+  }
+}
+
+}  // namespace nabla::optim

@@ -1,0 +1,47 @@
+// SGD: torch.optim.SGD's rule (1.13), one fused loop per parameter.
+#include "nabla/optim/sgd.h"
+
+#include "nabla/autograd.h"
+
+namespace nabla::optim {
+
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
+    : Optimizer(std::move(params), "SGD"), options(options), momentum_buffers_(params_.size()) {
+  NABLA_CHECK(options.lr() >= 0, "SGD: invalid learning rate: ", options.lr());
+  NABLA_CHECK(options.momentum() >= 0, "SGD: invalid momentum value: ", options.momentum());
+  NABLA_CHECK(options.weight_decay() >= 0,
+              "SGD: invalid weight_decay value: ", options.weight_decay());
+  NABLA_CHECK(!options.nesterov() || (options.momentum() > 0 && options.dampening() == 0),
+              "SGD: Nesterov momentum requires a momentum and zero dampening (momentum=",
+              options.momentum(), ", dampening=", options.dampening(), ")");
+}
+
+void SGD::step() {
+  NoGradGuard no_grad;
+  const double lr = options.lr(), momentum = options.momentum(), wd = options.weight_decay();
+  const double damp = 1 - options.dampening();
+  const bool nesterov = options.nesterov();
+  for (size_t i = 0; i < params_.size(); ++i) {
+    Tensor grad = grad_of(i);
+    if (!grad.defined()) continue;
+    // The first step seeds the buffer with the gradient itself, not (1 - dampening)·g.
+    bool first = momentum != 0 && !momentum_buffers_[i].defined();
+    if (first) momentum_buffers_[i] = state_like(i);
+    dispatch(params_[i].dtype(), [&]<class T>() {
+      T* p = params_[i].data<T>();
+      const T* g = grad.data<T>();
+      T* buf = momentum != 0 ? momentum_buffers_[i].data<T>() : nullptr;
+      const int64_t n = params_[i].numel();
+      for (int64_t k = 0; k < n; ++k) {
+        T d = g[k] + T(wd) * p[k];
+        if (buf) {
+          buf[k] = first ? d : T(momentum) * buf[k] + T(damp) * d;
+          d = nesterov ? d + T(momentum) * buf[k] : buf[k];
+        }
+        p[k] -= T(lr) * d;
+      }
+    });
+  }
+}
+
+}  // namespace nabla::optim
