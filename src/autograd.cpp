@@ -1,10 +1,10 @@
 // The backward engine: topological order, gradient accumulation, graph release.
 #include "nabla/autograd.h"
 
-#include <unordered_map>
-#include <unordered_set>
+#include <atomic>
 
 #include "nabla/ops.h"
+#include "pool.h"
 
 namespace nabla {
 
@@ -32,10 +32,16 @@ namespace {
 thread_local bool grad_enabled = true;
 }
 
-bool grad_mode_enabled() { return grad_enabled; }
+bool grad_mode_enabled() {
+  return grad_enabled;
+}
 
-NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }
-NoGradGuard::~NoGradGuard() { grad_enabled = previous_; }
+NoGradGuard::NoGradGuard() : previous_(grad_enabled) {
+  grad_enabled = false;
+}
+NoGradGuard::~NoGradGuard() {
+  grad_enabled = previous_;
+}
 
 bool needs_grad(std::initializer_list<Tensor> inputs) {
   if (!grad_enabled) return false;
@@ -52,7 +58,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 }
 
 void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward) {
-  auto node = std::make_shared<Node>();
+  auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
   node->op = op;
   node->inputs = std::move(inputs);
   node->backward = std::move(backward);
@@ -63,18 +69,22 @@ void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward)
 
 std::vector<Tensor> topological_order(const Tensor& root) {
   // Iterative depth-first search (a deep network would overflow a recursive one).
+  // Each traversal takes a fresh mark; a tensor carrying it has been seen in this one.
+  static std::atomic<uint64_t> last_mark{0};
+  const uint64_t mark = ++last_mark;
   std::vector<Tensor> order;
-  std::unordered_set<const TensorImpl*> seen;
   std::vector<std::pair<Tensor, size_t>> stack;  // tensor, next input to visit
   stack.emplace_back(root, 0);
-  seen.insert(&root.impl());
+  root.impl().visit_mark = mark;
   while (!stack.empty()) {
     auto& [t, next] = stack.back();
     const auto& node = t.impl().grad_fn;
     if (node && next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.requires_grad() && seen.insert(&in.impl()).second)
+      if (in.defined() && in.requires_grad() && in.impl().visit_mark != mark) {
+        in.impl().visit_mark = mark;
         stack.emplace_back(in, 0);
+      }
       continue;
     }
     order.push_back(t);
@@ -101,21 +111,20 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
               "backward: this tensor does not require grad and has no grad_fn; call "
               "requires_grad_() on the parameters before computing it");
   if (root.impl().grad_fn) {
-    NABLA_CHECK(!root.impl().grad_fn->released,
-                "backward: the graph of this tensor (made by '", root.grad_fn_name(),
+    NABLA_CHECK(!root.impl().grad_fn->released, "backward: the graph of this tensor (made by '",
+                root.grad_fn_name(),
                 "') was already released by an earlier backward(); run the forward pass again, "
                 "or pass retain_graph = true to the first backward()");
   }
   NoGradGuard no_grad;  // backward closures compute with ops; they must not build a graph
   std::vector<Tensor> order = topological_order(root);
-  std::unordered_map<const TensorImpl*, std::shared_ptr<TensorImpl>> grads;
-  grads[&root.impl()] = seed.impl_ptr();
+  // Running gradients live in each tensor's pending_grad slot (cleared again as it is used).
+  for (const Tensor& t : order) t.impl().pending_grad.reset();
+  root.impl().pending_grad = seed.impl_ptr();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Tensor& t = *it;
-    auto found = grads.find(&t.impl());
-    if (found == grads.end()) continue;  // no path carries a gradient here
-    Tensor g(found->second);
-    grads.erase(found);
+    if (!t.impl().pending_grad) continue;  // no path carries a gradient here
+    Tensor g(std::move(t.impl().pending_grad));
     auto& node = t.impl().grad_fn;
     if (!node || t.impl().retains_grad) accumulate(t.impl().grad, g, /*own=*/true);
     if (!node) continue;
@@ -128,9 +137,9 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       const Tensor& gi = input_grads[i];
       if (!in.defined() || !in.requires_grad() || !gi.defined()) continue;
       NABLA_CHECK(gi.shape() == in.shape(), "backward of ", op_name(node->op),
-                  ": gradient for input ", i, " has shape ", gi.shape(), " but the input has shape ",
-                  in.shape());
-      accumulate(grads[&in.impl()], gi, /*own=*/false);
+                  ": gradient for input ", i, " has shape ", gi.shape(),
+                  " but the input has shape ", in.shape());
+      accumulate(in.impl().pending_grad, gi, /*own=*/false);
     }
     if (!retain_graph) {
       node->backward = nullptr;

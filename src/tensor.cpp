@@ -12,6 +12,7 @@
 #include "kernels/cpu/strided.h"
 #include "nabla/autograd.h"
 #include "nabla/ops.h"
+#include "pool.h"
 
 namespace nabla {
 
@@ -19,16 +20,21 @@ namespace nabla {
 
 Tensor Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape) NABLA_CHECK(d >= 0, "empty: negative extent in shape ", shape);
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(shape.numel() * dtype_size(dtype));
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
+  impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(),
+                                                shape.numel() * dtype_size(dtype));
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
 
-Tensor Tensor::zeros(const Shape& shape, DType dtype) { return full(shape, 0.0, dtype); }
-Tensor Tensor::ones(const Shape& shape, DType dtype) { return full(shape, 1.0, dtype); }
+Tensor Tensor::zeros(const Shape& shape, DType dtype) {
+  return full(shape, 0.0, dtype);
+}
+Tensor Tensor::ones(const Shape& shape, DType dtype) {
+  return full(shape, 1.0, dtype);
+}
 
 Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
   Tensor t = empty(shape, dtype);
@@ -36,7 +42,9 @@ Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
   return t;
 }
 
-Tensor Tensor::scalar(double value, DType dtype) { return full(Shape{}, value, dtype); }
+Tensor Tensor::scalar(double value, DType dtype) {
+  return full(Shape{}, value, dtype);
+}
 
 Tensor Tensor::arange(double start, double end, double step, DType dtype) {
   NABLA_CHECK(step != 0, "arange: step must not be zero");
@@ -101,7 +109,9 @@ Tensor Tensor::normal(const Shape& shape, double mean, double std, Generator& ge
 
 // ---------------------------------------------------------------- metadata and access
 
-int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim(d, dim(), "size")]; }
+int64_t Tensor::size(int64_t d) const {
+  return shape()[normalize_dim(d, dim(), "size")];
+}
 
 bool Tensor::is_contiguous() const {
   int64_t expected = 1;
@@ -180,7 +190,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 // ---------------------------------------------------------------- views
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = base.impl().storage;
   impl->shape = shape;
   impl->strides = strides;
@@ -255,8 +265,9 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   Shape s = shape(), st = strides();
   std::swap(s[a], s[b]);
   std::swap(st[a], st[b]);
-  return autograd::record(Op::transpose, make_view(*this, s, st, offset()), {*this},
-                          [a, b](const Tensor& dy) { return std::vector<Tensor>{dy.transpose(a, b)}; });
+  return autograd::record(
+      Op::transpose, make_view(*this, s, st, offset()), {*this},
+      [a, b](const Tensor& dy) { return std::vector<Tensor>{dy.transpose(a, b)}; });
 }
 
 Tensor Tensor::t() const {
@@ -276,8 +287,9 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     s.push_back(shape()[d]);
     st.push_back(strides()[d]);
   }
-  return autograd::record(Op::permute, make_view(*this, s, st, offset()), {*this},
-                          [inverse](const Tensor& dy) { return std::vector<Tensor>{dy.permute(inverse)}; });
+  return autograd::record(
+      Op::permute, make_view(*this, s, st, offset()), {*this},
+      [inverse](const Tensor& dy) { return std::vector<Tensor>{dy.permute(inverse)}; });
 }
 
 Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) const {
@@ -293,12 +305,13 @@ Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) con
   s[d] = (end - start + step - 1) / step;
   st[d] *= step;
   Tensor y = make_view(*this, s, st, offset() + start * strides()[d]);
-  return autograd::record(Op::slice, y, {*this},
-                          [in_shape = shape(), dtype = dtype(), d, start, end, step](const Tensor& dy) {
-                            Tensor dx = Tensor::zeros(in_shape, dtype);
-                            dx.slice(d, start, end, step).copy_(dy);
-                            return std::vector<Tensor>{dx};
-                          });
+  return autograd::record(
+      Op::slice, y, {*this},
+      [in_shape = shape(), dtype = dtype(), d, start, end, step](const Tensor& dy) {
+        Tensor dx = Tensor::zeros(in_shape, dtype);
+        dx.slice(d, start, end, step).copy_(dy);
+        return std::vector<Tensor>{dx};
+      });
 }
 
 Tensor Tensor::select(int64_t dim_, int64_t index) const {
@@ -367,7 +380,8 @@ Tensor Tensor::to(DType target) const {
       TO* o = y.data<TO>();
       cpu::for_each_row<FROM, 1>(x.shape(), {x.data<FROM>()}, {x.strides()},
                                  [&](std::array<FROM*, 1> p, std::array<int64_t, 1> s, int64_t n) {
-                                   for (int64_t i = 0; i < n; ++i) *o++ = static_cast<TO>(p[0][i * s[0]]);
+                                   for (int64_t i = 0; i < n; ++i)
+                                     *o++ = static_cast<TO>(p[0][i * s[0]]);
                                  });
     });
   });
@@ -384,13 +398,17 @@ Tensor Tensor::detach() const {
 // ---------------------------------------------------------------- autograd entry points
 
 Tensor& Tensor::requires_grad_(bool value) {
-  NABLA_CHECK(is_leaf() || value, "requires_grad_(false): only leaf tensors can be changed; "
-              "use detach() on the output of ", grad_fn_name());
+  NABLA_CHECK(is_leaf() || value,
+              "requires_grad_(false): only leaf tensors can be changed; "
+              "use detach() on the output of ",
+              grad_fn_name());
   impl().requires_grad = value;
   return *this;
 }
 
-Tensor Tensor::grad() const { return Tensor(impl().grad); }
+Tensor Tensor::grad() const {
+  return Tensor(impl().grad);
+}
 
 void Tensor::set_grad(const Tensor& g) {
   if (g.defined())
@@ -399,7 +417,9 @@ void Tensor::set_grad(const Tensor& g) {
   impl().grad = g.impl_ptr();
 }
 
-void Tensor::zero_grad() { impl().grad.reset(); }
+void Tensor::zero_grad() {
+  impl().grad.reset();
+}
 
 Tensor& Tensor::retain_grad() {
   impl().retains_grad = true;
@@ -427,11 +447,13 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
 // ---------------------------------------------------------------- printing
 
 namespace {
-void print_rec(std::ostream& os, const Tensor& t, std::vector<int64_t>& idx, int d,
-               int indent, int width, int precision, bool sci) {
+void print_rec(std::ostream& os, const Tensor& t, std::vector<int64_t>& idx, int d, int indent,
+               int width, int precision, bool sci) {
   auto print_value = [&](double v) {
-    if (sci) os << std::scientific << std::setprecision(precision) << std::setw(width) << v;
-    else os << std::fixed << std::setprecision(precision) << std::setw(width) << v;
+    if (sci)
+      os << std::scientific << std::setprecision(precision) << std::setw(width) << v;
+    else
+      os << std::fixed << std::setprecision(precision) << std::setw(width) << v;
   };
   if (t.dim() == 0) {
     print_value(t.item());
@@ -450,11 +472,13 @@ void print_rec(std::ostream& os, const Tensor& t, std::vector<int64_t>& idx, int
     if (d + 1 == t.dim()) {
       int64_t off = 0;
       for (int k = 0; k < t.dim(); ++k) off += idx[k] * t.strides()[k];
-      print_value(dispatch(t.dtype(), [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
+      print_value(
+          dispatch(t.dtype(), [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
       if (i + 1 < n) os << ", ";
     } else {
       print_rec(os, t, idx, d + 1, indent + 1, width, precision, sci);
-      if (i + 1 < n) os << "," << std::string(t.dim() - d - 1, '\n') << std::string(indent + 1, ' ');
+      if (i + 1 < n)
+        os << "," << std::string(t.dim() - d - 1, '\n') << std::string(indent + 1, ' ');
     }
   }
   os << ']';
@@ -477,8 +501,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   int width = 1;
   for (double v : values) {
     std::ostringstream tmp;
-    if (sci) tmp << std::scientific << std::setprecision(precision) << v;
-    else tmp << std::fixed << std::setprecision(precision) << v;
+    if (sci)
+      tmp << std::scientific << std::setprecision(precision) << v;
+    else
+      tmp << std::fixed << std::setprecision(precision) << v;
     width = std::max<int>(width, tmp.str().size());
   }
   std::ios_base::fmtflags flags = os.flags();
@@ -488,8 +514,10 @@ std::ostream& operator<<(std::ostream& os, const Tensor& t) {
   os.flags(flags);
   os << ", shape=" << t.shape();
   if (t.dtype() != kFloat32) os << ", dtype=" << dtype_name(t.dtype());
-  if (t.grad_fn_name() != "") os << ", grad_fn=" << t.grad_fn_name();
-  else if (t.requires_grad()) os << ", requires_grad=true";
+  if (t.grad_fn_name() != "")
+    os << ", grad_fn=" << t.grad_fn_name();
+  else if (t.requires_grad())
+    os << ", requires_grad=true";
   return os << ')';
 }
 

@@ -25,10 +25,11 @@ namespace nabla {
 // without a name here, and gradcheck's registry test fails for a name with no gradcheck case.
 #define NABLA_OP_LIST(X)                                                                      \
   X(add) X(sub) X(mul) X(div) X(neg) X(pow) X(exp) X(log) X(sqrt) X(abs) X(clamp)             \
-  X(matmul) X(sum) X(mean) X(max) X(reshape) X(transpose) X(permute) X(expand) X(slice)       \
+  X(matmul) X(linear) X(sum) X(mean) X(max) X(reshape) X(transpose) X(permute) X(expand) X(slice)       \
   X(index_select) X(concat) X(contiguous) X(to_dtype) X(sigmoid) X(tanh) X(relu) X(leaky_relu)      \
   X(elu) X(softmax) X(log_softmax) X(maxout) X(mse_loss) X(l1_loss) X(binary_cross_entropy)  \
-  X(binary_cross_entropy_with_logits) X(cross_entropy) X(multi_margin_loss)
+  X(binary_cross_entropy_with_logits) X(cross_entropy) X(multi_margin_loss)                   \
+  X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(dropout)
 
 enum class Op : uint16_t {
 #define NABLA_OP_ENUM(name) name,

@@ -47,6 +47,10 @@ Tensor operator/(double a, const Tensor& b);
 // a (..., M, K) · b (..., K, N) -> (..., M, N), batch dims broadcast. A 1-d a is a row (K),
 // a 1-d b a column (K); that dim is removed from the result, as in numpy.matmul.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// The fully connected layer in one op: x (..., in) · weight (out, in)ᵀ + bias (out) -> (..., out).
+// bias may be undefined. One graph node instead of three (transpose, matmul, add), which is
+// what a small network's step time is made of.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // ---- reductions (src/ops/reduce.cpp) ----
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
@@ -102,3 +106,6 @@ Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& label
                          bool per_class_divide = true);
 
 }  // namespace nabla
+
+// ---- convolutional networks: conv2d, pooling, batch_norm, dropout ----
+#include "nabla/ops/conv.h"

@@ -54,6 +54,10 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<autograd::Node> grad_fn;
+  // Scratch for the backward engine (autograd.cpp), so a pass needs no hash maps: the pass that
+  // last visited this tensor, and the gradient summed for it so far in that pass.
+  uint64_t visit_mark = 0;
+  std::shared_ptr<TensorImpl> pending_grad;
 };
 
 class Tensor {
@@ -129,8 +133,8 @@ class Tensor {
   // Index `i` along `dim`, removing that dim (x[..., i, ...]).
   Tensor select(int64_t dim, int64_t index) const;
   Tensor unsqueeze(int64_t dim) const;
-  Tensor squeeze() const;             // removes all size-1 dims
-  Tensor squeeze(int64_t dim) const;  // removes `dim` if its size is 1
+  Tensor squeeze() const;                   // removes all size-1 dims
+  Tensor squeeze(int64_t dim) const;        // removes `dim` if its size is 1
   Tensor expand(const Shape& shape) const;  // broadcast view (stride 0), as in PyTorch
   Tensor contiguous() const;
   Tensor clone() const;

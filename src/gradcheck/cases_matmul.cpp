@@ -1,5 +1,5 @@
-// Gradcheck cases for matmul. matmul is smooth everywhere, so inputs are plain normals; the
-// shapes are what is awkward: non-square, batch 1, broadcast batch dims, 1-d operands on either
+// Gradcheck cases for matmul and linear. matmul is smooth everywhere, so inputs are plain normals;
+// the shapes are what is awkward: non-square, batch 1, broadcast batch dims, 1-d operands on either
 // side (and both: a dot product), a transposed operand (GEMM's transpose flag instead of a copy),
 // and one product large enough to take the BLAS path, checked on a random sample of elements.
 #include "gradcheck/cases.h"
@@ -31,6 +31,18 @@ void add_matmul_cases(std::vector<GradcheckCase>& cases) {
   sampled.max_elements = 60;
   cases.push_back({Op::matmul, "[24, 33] . [33, 17] (BLAS path, 60 elements sampled)",
                    pair({24, 33}, {33, 17}), matmul_of, sampled});
+
+  // linear: x (..., in) · W (out, in)ᵀ + b (out), with and without bias, batch 1, 3-d input.
+  auto triple = [](Shape x, Shape w, Shape b) {
+    return [x, w, b](Generator& g) { return Inputs{normal(x, g), normal(w, g), normal(b, g)}; };
+  };
+  auto linear_of = [](const Inputs& x) { return linear(x[0], x[1], x[2]); };
+  cases.push_back({Op::linear, "[3, 5] . [2, 5]^T + [2]", triple({3, 5}, {2, 5}, {2}), linear_of});
+  cases.push_back({Op::linear, "[1, 4] . [6, 4]^T + [6]", triple({1, 4}, {6, 4}, {6}), linear_of});
+  cases.push_back(
+      {Op::linear, "[2, 3, 4] . [5, 4]^T + [5]", triple({2, 3, 4}, {5, 4}, {5}), linear_of});
+  cases.push_back({Op::linear, "[3, 4] . [2, 4]^T (no bias)", pair({3, 4}, {2, 4}),
+                   [](const Inputs& x) { return linear(x[0], x[1]); }});
 }
 
 }  // namespace nabla

@@ -1,5 +1,6 @@
 // Linear layer: y = x·Wᵀ + b.  x (..., in), W (out, in), b (out) -> y (..., out).
-// The transpose is a view: the GEMM reads Wᵀ through its strides, no copy.
+// One fused op (nabla::linear): the GEMM reads W as transposed, and the bias is the GEMM's
+// starting value, so a layer is one graph node.
 #include "nabla/nn/linear.h"
 
 #include <cmath>
@@ -38,8 +39,7 @@ Tensor Linear::forward(const Tensor& input) {
   NABLA_CHECK(input.dtype() == weight.dtype(), "Linear: input ", input.shape(), " is ",
               dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
               dtype_name(weight.dtype()), "; convert one of them with to()");
-  Tensor out = matmul(input, weight.t());
-  return bias.defined() ? out + bias : out;
+  return linear(input, weight, bias);
 }
 
 std::string Linear::extra_repr() const {

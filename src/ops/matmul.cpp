@@ -55,8 +55,8 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
         batch, {out.data<T>(), ga.t.data<T>(), gb.t.data<T>()}, {o_str, a_str, b_str},
         [&](std::array<T*, 3> p, std::array<int64_t, 3> s, int64_t n) {
           for (int64_t i = 0; i < n; ++i)
-            cpu::gemm<T>(ga.trans, gb.trans, M, N, K, T(1), p[1] + i * s[1], ga.ld,
-                         p[2] + i * s[2], gb.ld, T(0), p[0] + i * s[0], N);
+            cpu::gemm<T>(ga.trans, gb.trans, M, N, K, T(1), p[1] + i * s[1], ga.ld, p[2] + i * s[2],
+                         gb.ld, T(0), p[0] + i * s[0], N);
         });
   });
   return out;
@@ -74,13 +74,79 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   if (b.dim() == 1) return matmul(a, b.unsqueeze(1)).squeeze(-1);
   return autograd::record(
       Op::matmul, matmul_forward(a, b), {a, b},
-      [a = a.detach(), b = b.detach(), ra = a.requires_grad(), rb = b.requires_grad()](const Tensor& dy) {
+      [a = a.detach(), b = b.detach(), ra = a.requires_grad(),
+       rb = b.requires_grad()](const Tensor& dy) {
         Tensor da = ra ? sum_to(matmul_forward(dy, b.transpose(-1, -2)), a.shape()) : Tensor();
         Tensor db = rb ? sum_to(matmul_forward(a.transpose(-1, -2), dy), b.shape()) : Tensor();
         return std::vector<Tensor>{da, db};
       });
 }
 
-Tensor Tensor::matmul(const Tensor& other) const { return nabla::matmul(*this, other); }
+// linear: rows X (R, in) = x flattened over its leading dims; Y (R, out) = X·Wᵀ + b.
+// Backward: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY. Saves x and weight.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_same_dtype("linear", x, weight);
+  NABLA_CHECK(weight.dim() == 2, "linear: weight must be 2-d (out, in), got ", weight.shape());
+  const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
+  NABLA_CHECK(x.dim() >= 1 && x.shape().back() == in_f, "linear: input ", x.shape(), " has ",
+              x.dim() >= 1 ? x.shape().back() : 0, " features but weight ", weight.shape(),
+              " expects ", in_f);
+  if (bias.defined()) {
+    check_same_dtype("linear", x, bias);
+    NABLA_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, "linear: bias ", bias.shape(),
+                " does not match weight ", weight.shape(), " (expected [", out_f, "])");
+  }
+  const int64_t rows = x.numel() / std::max<int64_t>(in_f, 1);
+  Shape out_shape = x.shape();
+  out_shape[out_shape.size() - 1] = out_f;
+  Tensor xc = contiguous_data(x), wc = contiguous_data(weight);
+  Tensor y = Tensor::empty(out_shape, x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    T* yp = y.data<T>();
+    T beta = T(0);
+    if (bias.defined()) {  // start every row at the bias, then accumulate the product onto it
+      Tensor bc = contiguous_data(bias);
+      const T* bp = bc.data<T>();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t j = 0; j < out_f; ++j) yp[r * out_f + j] = bp[j];
+      beta = T(1);
+    }
+    cpu::gemm<T>(false, true, rows, out_f, in_f, T(1), xc.data<T>(), in_f, wc.data<T>(), in_f, beta,
+                 yp, out_f);
+  });
+  return autograd::record(
+      Op::linear, y, {x, weight, bias},
+      [x = xc.detach(), w = wc.detach(), has_bias = bias.defined(), rx = x.requires_grad(),
+       rw = weight.requires_grad(), rb = bias.defined() && bias.requires_grad()](const Tensor& dy) {
+        const int64_t n_out = w.shape()[0], n_in = w.shape()[1];
+        const int64_t n_rows = x.numel() / std::max<int64_t>(n_in, 1);
+        Tensor g = contiguous_data(dy);
+        Tensor dx, dw, db;
+        dispatch(g.dtype(), [&]<class T>() {
+          if (rx) {
+            dx = Tensor::empty(x.shape(), x.dtype());
+            cpu::gemm<T>(false, false, n_rows, n_in, n_out, T(1), g.data<T>(), n_out, w.data<T>(),
+                         n_in, T(0), dx.data<T>(), n_in);
+          }
+          if (rw) {
+            dw = Tensor::empty(w.shape(), w.dtype());
+            cpu::gemm<T>(true, false, n_out, n_in, n_rows, T(1), g.data<T>(), n_out, x.data<T>(),
+                         n_in, T(0), dw.data<T>(), n_in);
+          }
+          if (rb) {
+            db = Tensor::zeros({n_out}, g.dtype());
+            T* d = db.data<T>();
+            const T* gp = g.data<T>();
+            for (int64_t r = 0; r < n_rows; ++r)
+              for (int64_t j = 0; j < n_out; ++j) d[j] += gp[r * n_out + j];
+          }
+        });
+        return std::vector<Tensor>{dx, dw, has_bias ? db : Tensor()};
+      });
+}
+
+Tensor Tensor::matmul(const Tensor& other) const {
+  return nabla::matmul(*this, other);
+}
 
 }  // namespace nabla
