@@ -50,6 +50,25 @@ std::vector<double> evaluate(const TensorFn& f, const std::vector<Tensor>& input
   return f(inputs).to_vector();
 }
 
+// d(Σ_k f(x)_k · weights_k) / d x[input][flat] by central differences; empty weights mean all 1.
+// Perturbs the float64 buffer in place and restores it.
+double central_difference(const TensorFn& f, std::vector<Tensor>& x, size_t input, int64_t flat,
+                          double eps, const std::vector<double>& weights) {
+  double* data = x[input].data<double>();
+  const double saved = data[flat];
+  data[flat] = saved + eps;
+  const std::vector<double> plus = evaluate(f, x);
+  data[flat] = saved - eps;
+  const std::vector<double> minus = evaluate(f, x);
+  data[flat] = saved;
+  // Differences per output element before weighting: L(x+eps) - L(x-eps) as one subtraction
+  // of two large sums would lose the digits that matter.
+  double dl = 0;
+  for (size_t k = 0; k < plus.size(); ++k)
+    dl += (plus[k] - minus[k]) * (weights.empty() ? 1.0 : weights[k]);
+  return dl / (2 * eps);
+}
+
 }  // namespace
 
 GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
@@ -77,23 +96,10 @@ GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
     Tensor grad = x[i].grad();
     const std::vector<double> analytic =
         grad.defined() ? grad.to_vector() : std::vector<double>(x[i].numel(), 0.0);
-    double* data = x[i].data<double>();
     for (int64_t flat : elements_to_check(x[i].numel(), options.max_elements, gen)) {
-      const double saved = data[flat];
-      data[flat] = saved + options.eps;
-      const std::vector<double> plus = evaluate(f, x);
-      data[flat] = saved - options.eps;
-      const std::vector<double> minus = evaluate(f, x);
-      data[flat] = saved;
-      // Differences per output element before weighting: L(x+eps) - L(x-eps) as one subtraction
-      // of two large sums would lose the digits that matter.
-      double dl = 0;
-      for (size_t k = 0; k < weights.size(); ++k) dl += (plus[k] - minus[k]) * weights[k];
-      const double numeric = dl / (2 * options.eps);
+      const double numeric = central_difference(f, x, i, flat, options.eps, weights);
       const double a = analytic[flat];
-      double error =
-          std::abs(a - numeric) / std::max({std::abs(a), std::abs(numeric), options.tiny});
-      if (std::isnan(error)) error = std::numeric_limits<double>::infinity();
+      const double error = relative_error(a, numeric, options.tiny);
       ++result.checked;
       if (result.input < 0 || error > result.max_rel_error) {
         result.max_rel_error = error;
@@ -107,6 +113,37 @@ GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
   }
   result.passed = result.max_rel_error < options.tolerance;
   return result;
+}
+
+std::vector<Tensor> numeric_gradient(const TensorFn& f, const std::vector<Tensor>& inputs,
+                                     double eps) {
+  NABLA_CHECK(eps > 0, "numeric_gradient: eps must be positive, got ", eps);
+  std::vector<Tensor> x;
+  for (const Tensor& in : inputs) x.push_back(float64_leaf(in).detach());
+  std::vector<Tensor> grads;
+  for (size_t i = 0; i < x.size(); ++i) {
+    Tensor g = Tensor::empty(x[i].shape(), kFloat64);
+    double* gp = g.data<double>();
+    for (int64_t flat = 0; flat < x[i].numel(); ++flat)
+      gp[flat] = central_difference(f, x, i, flat, eps, {});
+    grads.push_back(g);
+  }
+  return grads;
+}
+
+double relative_error(double analytic, double numeric, double tiny) {
+  const double error =
+      std::abs(analytic - numeric) / std::max({std::abs(analytic), std::abs(numeric), tiny});
+  return std::isnan(error) ? std::numeric_limits<double>::infinity() : error;
+}
+
+double max_relative_error(const Tensor& analytic, const Tensor& numeric, double tiny) {
+  NABLA_CHECK(analytic.shape() == numeric.shape(), "max_relative_error: shapes ", analytic.shape(),
+              " and ", numeric.shape(), " differ");
+  const std::vector<double> a = analytic.to_vector(), n = numeric.to_vector();
+  double worst = 0;
+  for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, relative_error(a[i], n[i], tiny));
+  return worst;
 }
 
 std::string GradcheckResult::str() const {

@@ -173,5 +173,16 @@ TEST(Gradcheck, FunctionIgnoringItsInputHasZeroAnalyticGradient) {
   EXPECT_EQ(r.numeric, 0);
 }
 
+// numeric_gradient is CS231n's eval_numerical_gradient: for f = Σ x², it must give 2x.
+TEST(NumericGradient, MatchesKnownDerivative) {
+  Generator gen(7);
+  Tensor x = Tensor::randn({3, 2}, gen, kFloat64);
+  std::vector<Tensor> g =
+      numeric_gradient([](const std::vector<Tensor>& v) { return sum(v[0] * v[0]); }, {x});
+  ASSERT_EQ(g.size(), 1u);
+  EXPECT_LT(max_relative_error(x * 2.0, g[0]), 1e-8);
+  EXPECT_FALSE(x.requires_grad());  // the caller's tensor is untouched
+}
+
 }  // namespace
 }  // namespace nabla

@@ -51,6 +51,17 @@ using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
 GradcheckResult gradcheck(const TensorFn& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options = {});
 
+// The numeric gradient alone, CS231n's eval_numerical_gradient: for each input, the central
+// difference of Σ f(x) with respect to each element (float64 copies of the inputs are
+// perturbed; the caller's tensors are untouched). One float64 tensor per input.
+std::vector<Tensor> numeric_gradient(const TensorFn& f, const std::vector<Tensor>& inputs,
+                                     double eps = 1e-6);
+
+// |a − n| / max(|a|, |n|, tiny): the per-element error gradcheck reports.
+double relative_error(double analytic, double numeric, double tiny);
+// The largest relative_error over the elements of two tensors of the same shape.
+double max_relative_error(const Tensor& analytic, const Tensor& numeric, double tiny = 1e-12);
+
 // One registered check of one op: builds float64 inputs of awkward shapes (batch 1 and 3,
 // non-square, away from kinks such as relu at 0 and max ties) and applies the op.
 struct GradcheckCase {

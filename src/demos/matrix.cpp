@@ -14,36 +14,6 @@ namespace nabla::demos {
 
 namespace {
 
-// CS231n's eval_numerical_gradient: df/dv[i] ≈ (f(v + h·e_i) − f(v − h·e_i)) / 2h, with v a
-// contiguous float64 tensor that f reads. Perturbs v in place and restores it.
-Tensor numeric_gradient(const std::function<double()>& f, Tensor v, double h = 1e-5) {
-  NoGradGuard no_grad;
-  Tensor grad = Tensor::zeros(v.shape(), kFloat64);
-  double* p = v.data<double>();
-  double* g = grad.data<double>();
-  for (int64_t i = 0; i < v.numel(); ++i) {
-    const double saved = p[i];
-    p[i] = saved + h;
-    const double plus = f();
-    p[i] = saved - h;
-    const double minus = f();
-    p[i] = saved;
-    g[i] = (plus - minus) / (2 * h);
-  }
-  return grad;
-}
-
-// max over elements of |a − b| / max(|a|, |b|), the relative error CS231n reports.
-double max_rel_error(const Tensor& a, const Tensor& b) {
-  std::vector<double> va = a.to_vector(), vb = b.to_vector();
-  double worst = 0;
-  for (size_t i = 0; i < va.size(); ++i) {
-    double scale = std::max({std::abs(va[i]), std::abs(vb[i]), 1e-12});
-    worst = std::max(worst, std::abs(va[i] - vb[i]) / scale);
-  }
-  return worst;
-}
-
 Tensor f(const Tensor& w, const Tensor& x) {
   return sum(pow(matmul(w, x), 2));
 }
@@ -71,15 +41,16 @@ MatrixDemoResult matrix_demo(const DemoOptions& options, std::ostream& out) {
   r.autograd_dw = w.grad();
   r.autograd_dx = x.grad();
 
-  Tensor w_num = r.w.clone(), x_num = r.x.clone();
-  auto eval = [&] { return f(w_num, x_num).item(); };
-  r.numeric_dw = numeric_gradient(eval, w_num);
-  r.numeric_dx = numeric_gradient(eval, x_num);
+  // CS231n's eval_numerical_gradient: central differences, one element at a time.
+  std::vector<Tensor> numeric =
+      numeric_gradient([](const std::vector<Tensor>& v) { return f(v[0], v[1]); }, {r.w, r.x});
+  r.numeric_dw = numeric[0];
+  r.numeric_dx = numeric[1];
 
-  r.max_rel_error_formula_vs_autograd = std::max(max_rel_error(r.formula_dw, r.autograd_dw),
-                                                 max_rel_error(r.formula_dx, r.autograd_dx));
-  r.max_rel_error_formula_vs_numeric = std::max(max_rel_error(r.formula_dw, r.numeric_dw),
-                                                max_rel_error(r.formula_dx, r.numeric_dx));
+  r.max_rel_error_formula_vs_autograd = std::max(max_relative_error(r.formula_dw, r.autograd_dw),
+                                                 max_relative_error(r.formula_dx, r.autograd_dx));
+  r.max_rel_error_formula_vs_numeric = std::max(max_relative_error(r.formula_dw, r.numeric_dw),
+                                                max_relative_error(r.formula_dx, r.numeric_dx));
   r.gradcheck = gradcheck([](const std::vector<Tensor>& in) { return f(in[0], in[1]); }, {r.w, r.x},
                           GradcheckOptions{.seed = options.seed});
 
