@@ -1,0 +1,165 @@
+// DataLoader: seeded order per epoch, and the per-batch conversion of stored samples to
+// normalised float32 with optional crop and flip, in one pass over raw pointers.
+// C, H, W = channels, height, width of one sample; B = samples in the batch.
+#include "nabla/data/dataloader.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "data/seed.h"
+#include "nabla/error.h"
+#include "nabla/random.h"
+
+namespace nabla::data {
+
+namespace {
+
+// out (C, plane) = in (C, plane) · scale[c] + shift[c]: the path without augmentation.
+template <class T>
+void convert_plain(float* out, const T* in, int64_t C, int64_t plane, const float* scale,
+                   const float* shift) {
+  for (int64_t c = 0; c < C; ++c) {
+    const float a = scale[c], b = shift[c];
+    const T* src = in + c * plane;
+    float* dst = out + c * plane;
+    for (int64_t k = 0; k < plane; ++k) dst[k] = static_cast<float>(src[k]) * a + b;
+  }
+}
+
+// out (C, H, W): output pixel (y, x) reads input (y + dy, xs + dx) with xs = W-1-x when flipped,
+// else x; reads outside the input give raw 0 (the zero padding), i.e. shift[c] after scaling.
+template <class T>
+void convert_augmented(float* out, const T* in, int64_t C, int64_t H, int64_t W, const float* scale,
+                       const float* shift, int64_t dy, int64_t dx, bool flip) {
+  for (int64_t c = 0; c < C; ++c) {
+    const float a = scale[c], b = shift[c];
+    for (int64_t y = 0; y < H; ++y) {
+      float* dst = out + (c * H + y) * W;
+      int64_t sy = y + dy;
+      if (sy < 0 || sy >= H) {
+        std::fill(dst, dst + W, b);
+        continue;
+      }
+      const T* src = in + (c * H + sy) * W;
+      for (int64_t x = 0; x < W; ++x) {
+        int64_t sx = (flip ? W - 1 - x : x) + dx;
+        dst[x] = (sx >= 0 && sx < W) ? static_cast<float>(src[sx]) * a + b : b;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+DataLoader::DataLoader(Dataset dataset, DataLoaderOptions opts)
+    : options(std::move(opts)), dataset_(std::move(dataset)) {
+  const std::string& name = dataset_.name();
+  NABLA_CHECK(options.batch_size() > 0, "DataLoader(", name, "): batch_size must be positive, got ",
+              options.batch_size());
+  NABLA_CHECK(!dataset_.empty(), "DataLoader(", name, "): the dataset has no samples");
+  int64_t C = dataset_.channels();
+  const Normalization& norm = options.normalize();
+  NABLA_CHECK(norm.empty() || (static_cast<int64_t>(norm.mean.size()) == C &&
+                               static_cast<int64_t>(norm.std.size()) == C),
+              "DataLoader(", name, "): normalisation has ", norm.mean.size(), " means and ",
+              norm.std.size(), " stds, but samples ", dataset_.sample_shape(), " have ", C,
+              " channels");
+  const AugmentOptions& aug = options.augment();
+  NABLA_CHECK(aug.crop_padding() >= 0, "DataLoader(", name, "): crop_padding must be >= 0, got ",
+              aug.crop_padding());
+  NABLA_CHECK(!aug.enabled() || dataset_.sample_shape().size() == 3, "DataLoader(", name,
+              "): augmentation needs (C, H, W) image samples, but samples are ",
+              dataset_.sample_shape());
+  // 8-bit pixels are scaled to [0, 1] first; normalisation folds into the same multiply-add.
+  float base = dataset_.is_uint8() ? 1.0f / 255.0f : 1.0f;
+  scale_.assign(C, base);
+  shift_.assign(C, 0.0f);
+  for (int64_t c = 0; c < C && !norm.empty(); ++c) {
+    NABLA_CHECK(norm.std[c] > 0 && std::isfinite(norm.std[c]) && std::isfinite(norm.mean[c]),
+                "DataLoader(", name, "): channel ", c, " has std ", norm.std[c], " and mean ",
+                norm.mean[c], "; std must be positive and both finite");
+    scale_[c] = base / norm.std[c];
+    shift_[c] = -norm.mean[c] / norm.std[c];
+  }
+}
+
+int64_t DataLoader::num_batches() const {
+  int64_t n = dataset_.size(), b = options.batch_size();
+  return options.drop_last() ? n / b : (n + b - 1) / b;
+}
+
+std::vector<int64_t> DataLoader::order(int64_t k) const {
+  std::vector<int64_t> order(dataset_.size());
+  std::iota(order.begin(), order.end(), 0);
+  if (options.shuffle()) {
+    Generator gen(
+        detail::derive_seed({options.seed(), detail::kShuffle, static_cast<uint64_t>(k)}));
+    for (int64_t i = static_cast<int64_t>(order.size()) - 1; i > 0; --i)
+      std::swap(order[i], order[gen.below(static_cast<uint64_t>(i + 1))]);
+  }
+  return order;
+}
+
+DataLoader::Epoch DataLoader::epoch(int64_t k) const {
+  return Epoch(this, k, order(k));
+}
+
+Batch DataLoader::Epoch::batch(int64_t i) const {
+  NABLA_CHECK(i >= 0 && i < size(), "DataLoader(", loader_->dataset_.name(), "): batch ", i,
+              " of epoch ", epoch_, " is outside [0, ", size(), ")");
+  int64_t b = loader_->options.batch_size();
+  int64_t start = i * b;
+  int64_t count = std::min<int64_t>(b, static_cast<int64_t>(order_.size()) - start);
+  return loader_->make_batch(order_.data() + start, count, epoch_, i);
+}
+
+Batch DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epoch,
+                             int64_t index) const {
+  const Shape& sample = dataset_.sample_shape();
+  Shape shape = sample;
+  shape.insert(0, count);
+  Batch batch{Tensor::empty(shape), std::vector<int64_t>(count)};
+  float* out = batch.images.data<float>();
+  int64_t numel = sample.numel(), C = sample[0];
+  const AugmentOptions& aug = options.augment();
+  Generator gen(detail::derive_seed({options.seed(), detail::kAugment, static_cast<uint64_t>(epoch),
+                                     static_cast<uint64_t>(index)}));
+  for (int64_t j = 0; j < count; ++j) {
+    int64_t pos = positions[j];
+    batch.labels[j] = dataset_.label(pos);
+    float* dst = out + j * numel;
+    auto convert = [&](const auto* src) {
+      if (!aug.enabled())
+        return convert_plain(dst, src, C, numel / C, scale_.data(), shift_.data());
+      int64_t P = aug.crop_padding();
+      // Always three draws per sample, so one option never shifts the other's random numbers.
+      int64_t dy = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
+      int64_t dx = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
+      bool flip = aug.hflip() && gen.uniform() < 0.5;
+      convert_augmented(dst, src, C, sample[1], sample[2], scale_.data(), shift_.data(), dy, dx,
+                        flip);
+    };
+    if (dataset_.is_uint8())
+      convert(dataset_.uint8_sample(pos));
+    else
+      convert(dataset_.float_sample(pos));
+  }
+  return batch;
+}
+
+Tensor hflip(const Tensor& images) {
+  NABLA_CHECK(images.dim() >= 1, "hflip: needs at least 1 dim, got ", images.shape());
+  Tensor src = images.detach().contiguous();
+  Tensor out = Tensor::empty(images.shape(), images.dtype());
+  int64_t W = images.shape().back();
+  int64_t rows = W == 0 ? 0 : images.numel() / W;
+  dispatch(images.dtype(), [&]<class T>() {
+    const T* in = src.data<T>();
+    T* o = out.data<T>();
+    for (int64_t r = 0; r < rows; ++r) std::reverse_copy(in + r * W, in + (r + 1) * W, o + r * W);
+  });
+  return out;
+}
+
+}  // namespace nabla::data
