@@ -19,6 +19,7 @@ void add_reduce_cases(std::vector<GradcheckCase>& cases);
 void add_shape_cases(std::vector<GradcheckCase>& cases);
 void add_activation_cases(std::vector<GradcheckCase>& cases);
 void add_loss_cases(std::vector<GradcheckCase>& cases);
+void add_conv_cases(std::vector<GradcheckCase>& cases);
 
 // Input builders shared by the family files; all return float64 tensors.
 namespace case_inputs {

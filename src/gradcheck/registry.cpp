@@ -12,6 +12,7 @@ const std::vector<GradcheckCase>& gradcheck_cases() {
     add_shape_cases(all);
     add_activation_cases(all);
     add_loss_cases(all);
+    add_conv_cases(all);
     return all;
   }();
   return cases;

@@ -51,6 +51,43 @@ DType dtype_param(const FixtureCase& c) {
   throw std::runtime_error("case " + c.name + ": unknown dtype '" + d + "'");
 }
 
+Conv2dParams conv_params(const FixtureCase& c, bool naive) {
+  const std::vector<int64_t> s = c.integers("stride"), p = c.integers("padding"),
+                             d = c.integers("dilation");
+  Conv2dParams params{.stride_h = s.at(0),
+                      .stride_w = s.at(1),
+                      .pad_h = p.at(0),
+                      .pad_w = p.at(1),
+                      .dilation_h = d.at(0),
+                      .dilation_w = d.at(1),
+                      .groups = c.integer("groups"),
+                      .floor_mode = c.flag("floor_mode")};
+  return params.naive(naive);
+}
+
+Tensor conv2d_case(const std::vector<Tensor>& x, const FixtureCase& c, bool naive) {
+  return conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), conv_params(c, naive));
+}
+
+Pool2dParams pool_params(const FixtureCase& c) {
+  const std::vector<int64_t> k = c.integers("kernel"), s = c.integers("stride"),
+                             p = c.integers("padding");
+  return {.kernel_h = k.at(0),
+          .kernel_w = k.at(1),
+          .stride_h = s.at(0),
+          .stride_w = s.at(1),
+          .pad_h = p.at(0),
+          .pad_w = p.at(1),
+          .floor_mode = c.flag("floor_mode")};
+}
+
+// Inputs in call order: x, running_mean, running_var, then weight and bias when affine.
+Tensor batch_norm_case(const std::vector<Tensor>& x, const FixtureCase& c) {
+  const bool affine = c.flag("affine");
+  return batch_norm(x[0], x[1], x[2], affine ? x[3] : Tensor(), affine ? x[4] : Tensor(),
+                    c.flag("training"), c.number("momentum"), c.number("eps"));
+}
+
 const std::map<std::string, OpEntry>& op_table() {
   using In = const std::vector<Tensor>&;
   using C = const FixtureCase&;
@@ -151,6 +188,25 @@ const std::map<std::string, OpEntry>& op_table() {
         [](In x, C c) {
           return multi_margin_loss(x[0], c.integers("labels"), c.number("margin"),
                                    reduction_of(c), c.flag("per_class_divide"));
+        }}},
+      // ---- convolutional networks ----
+      {"conv2d", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/false); }}},
+      {"conv2d_naive", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/true); }}},
+      {"max_pool2d", {"pool", [](In x, C c) { return max_pool2d(x[0], pool_params(c)); }}},
+      {"avg_pool2d", {"pool", [](In x, C c) { return avg_pool2d(x[0], pool_params(c)); }}},
+      {"batch_norm", {"norm", [](In x, C c) { return batch_norm_case(x, c); }}},
+      // One training step, then the running statistic it updated in place.
+      {"batch_norm_running_mean",
+       {"norm",
+        [](In x, C c) {
+          batch_norm_case(x, c);
+          return x[1];
+        }}},
+      {"batch_norm_running_var",
+       {"norm",
+        [](In x, C c) {
+          batch_norm_case(x, c);
+          return x[2];
         }}},
   };
   return table;
@@ -274,6 +330,15 @@ TEST(TorchFixtures, Activations) {
 }
 TEST(TorchFixtures, Losses) {
   check_family("loss");
+}
+TEST(TorchFixtures, Convolution) {
+  check_family("conv");
+}
+TEST(TorchFixtures, Pooling) {
+  check_family("pool");
+}
+TEST(TorchFixtures, BatchNorm) {
+  check_family("norm");
 }
 
 // The comparison must be able to fail: a case run through the wrong op is caught.

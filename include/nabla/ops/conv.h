@@ -1,0 +1,112 @@
+// The ops of convolutional networks (CS231n lectures 5-7): conv2d, max/avg pooling, batch
+// normalisation and dropout. Included by nabla/ops.h, which stays the one header users need.
+// Forward and backward of each sit side by side in src/ops/{conv,pool,norm,dropout}.cpp.
+//
+// Images are (N, C, H, W): batch, channels, height, width, contiguous or not.
+//
+// Output size. A window of size F (dilated: d·(F-1)+1) moved in steps of S over an input of size
+// W padded by P on each side has (W - F + 2P)/S + 1 positions. CS231n calls a configuration
+// valid only when that is an integer. nabla throws nabla::Error, explaining the arithmetic,
+// when it is not and the windows would never reach some rows or columns of the input itself;
+// a misfit that leaves out only padding (kernel 3, padding 1, stride 2 on an even size) loses
+// nothing and is accepted. PyTorch always floors, silently ignoring input rows or columns; set
+// `floor_mode = true` to get PyTorch's behaviour.
+#pragma once
+
+#include <cstdint>
+
+#include "nabla/random.h"
+#include "nabla/tensor.h"
+
+namespace nabla {
+
+// Which conv2d kernels run. Both give the same numbers up to float rounding (a test checks).
+enum class ConvAlgorithm {
+  Im2colGemm,  // patches unrolled into a matrix, one large GEMM per chunk of images (fast)
+  Naive,       // the definition as nested loops: the readable reference for students
+};
+
+// conv2d's hyper-parameters, per dimension (h = rows, w = columns). Set fields by name,
+//   Conv2dParams{.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}
+// or with the chained setters that set both dims:  Conv2dParams().stride(2).padding(1)
+struct Conv2dParams {
+  int64_t stride_h = 1, stride_w = 1;      // step between windows, >= 1
+  int64_t pad_h = 0, pad_w = 0;            // zeros added on each side, >= 0
+  int64_t dilation_h = 1, dilation_w = 1;  // gap between kernel taps, >= 1 (1 = dense)
+  int64_t groups = 1;                      // C and OC split into this many independent blocks
+  bool floor_mode = false;                 // true: PyTorch's floor, false: exact fit or throw
+  ConvAlgorithm algorithm = ConvAlgorithm::Im2colGemm;
+
+  Conv2dParams& stride(int64_t s) { return stride_h = stride_w = s, *this; }
+  Conv2dParams& padding(int64_t p) { return pad_h = pad_w = p, *this; }
+  Conv2dParams& dilation(int64_t d) { return dilation_h = dilation_w = d, *this; }
+  Conv2dParams& floor(bool on = true) { return floor_mode = on, *this; }
+  Conv2dParams& naive(bool on = true) {
+    return algorithm = on ? ConvAlgorithm::Naive : ConvAlgorithm::Im2colGemm, *this;
+  }
+};
+
+// 2-d convolution (cross-correlation, as in PyTorch):
+//   input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC) or undefined for none
+//   -> (N, OC, OH, OW), OH = (H + 2·pad_h - dilation_h·(KH - 1) - 1) / stride_h + 1 (same for W).
+//   out[n, oc, oh, ow] = bias[oc] + Σ_{c, kh, kw} input[n, g·C/G + c, oh·sh - ph + kh·dh,
+//                                                        ow·sw - pw + kw·dw] · weight[oc, c, kh,
+//                                                        kw]
+// with g = oc / (OC/G) and zeros outside the input. Differentiable in input, weight and bias.
+//   requires: same dtype; C and OC divisible by groups; weight.size(1) == C / groups;
+//             the dilated kernel fits in the padded input; exact fit unless floor_mode.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
+              const Conv2dParams& params = {});
+
+// The output extent of one dimension under conv2d's rule, or throws the error conv2d would.
+// `what` names the op and dimension in the message, e.g. "conv2d: input height".
+int64_t conv_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stride,
+                         int64_t dilation, bool floor_mode, const char* what);
+
+// Pooling windows, per dimension. stride 0 means "equal to the kernel" (PyTorch's default).
+// Padding may be at most half the kernel, so every window overlaps the input.
+struct Pool2dParams {
+  int64_t kernel_h = 1, kernel_w = 1;
+  int64_t stride_h = 0, stride_w = 0;
+  int64_t pad_h = 0, pad_w = 0;
+  bool floor_mode = false;  // as in Conv2dParams
+
+  Pool2dParams& kernel(int64_t k) { return kernel_h = kernel_w = k, *this; }
+  Pool2dParams& stride(int64_t s) { return stride_h = stride_w = s, *this; }
+  Pool2dParams& padding(int64_t p) { return pad_h = pad_w = p, *this; }
+  Pool2dParams& floor(bool on = true) { return floor_mode = on, *this; }
+};
+
+// Largest value of each window: x (N, C, H, W) -> (N, C, OH, OW), padding reads -inf. The
+// gradient goes to the first maximal element of each window (row-major order), as in PyTorch.
+Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
+// Mean of each window: x (N, C, H, W) -> (N, C, OH, OW). Padding counts as zeros in the mean
+// (the divisor is always KH·KW: PyTorch's count_include_pad = true).
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
+Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
+// Mean over each channel's whole plane: x (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdim.
+// Composed from mean over dims {2, 3}, so it needs no op of its own.
+Tensor global_avg_pool2d(const Tensor& x, bool keepdim = false);
+
+// Batch normalisation (Ioffe & Szegedy 2015), per channel c:
+//   y = (x - mean_c) / sqrt(var_c + eps) · weight_c + bias_c
+//   x: (N, C) or (N, C, H, W); statistics over N (and H, W). running_mean, running_var,
+//   weight, bias: (C) each, or undefined (no running statistics / no affine transform).
+// training, or no running statistics: mean and the biased variance of this batch are used,
+//   and when running statistics exist they are updated in place, as PyTorch does:
+//     running_mean = (1 - momentum) · running_mean + momentum · mean
+//     running_var  = (1 - momentum) · running_var  + momentum · var · M / (M - 1)   (unbiased)
+//   with M = N·H·W values per channel (M must be > 1).
+// otherwise: running_mean and running_var are used and left unchanged.
+// Differentiable in x, weight and bias (the running statistics are buffers, not inputs).
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
+                  double eps = 1e-5);
+
+// Inverted dropout (CS231n): in training each element is zeroed with probability p and the
+// survivors are scaled by 1 / (1 - p), so evaluation needs no rescaling; not training (or p = 0)
+// returns x unchanged. The mask is drawn from `gen`, so one seed gives one mask. p in [0, 1].
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+
+}  // namespace nabla

@@ -1,0 +1,177 @@
+// Gradcheck cases for the CNN ops: conv2d max_pool2d avg_pool2d batch_norm dropout.
+//
+// conv2d runs awkward configurations on both kernels (im2col + GEMM and naive): batch 1 and 3,
+// non-square images, unequal stride and padding per dim, dilation 2, C_in != C_out, groups 2,
+// bias on and off, and a floor_mode case whose last row and column are dropped. Convolution is
+// linear in each input, so it has no kinks. max_pool2d avoids ties by construction: all values are
+// distinct and 0.1 apart, so no ±eps perturbation changes which element of a window wins.
+// batch_norm runs in training (batch statistics, the fused backward) and evaluation (running
+// statistics), for (N, C) and (N, C, H, W), with and without the affine transform. Running
+// statistics are buffers, not inputs: each call of fn builds its own, so fn stays deterministic.
+// dropout seeds a fresh Generator inside fn, so every call draws the same mask.
+#include "gradcheck/cases.h"
+#include "nabla/ops.h"
+
+namespace nabla {
+
+namespace {
+
+using Inputs = std::vector<Tensor>;
+
+struct ConvCase {
+  const char* shapes;
+  Shape input, weight;
+  bool bias;
+  Conv2dParams params;
+};
+
+}  // namespace
+
+void add_conv_cases(std::vector<GradcheckCase>& cases) {
+  using namespace case_inputs;
+
+  const ConvCase conv_cases[] = {
+      {"[1, 1, 5, 5] ⋆ [2, 1, 3, 3] + bias", {1, 1, 5, 5}, {2, 1, 3, 3}, true, {}},
+      {"[3, 2, 5, 7] ⋆ [4, 2, 3, 2], stride 2×1, pad 1×0, no bias",
+       {3, 2, 5, 7},
+       {4, 2, 3, 2},
+       false,
+       {.stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 0}},
+      {"[2, 3, 7, 6] ⋆ [2, 3, 3, 3], dilation 2, pad 2×1",
+       {2, 3, 7, 6},
+       {2, 3, 3, 3},
+       true,
+       {.pad_h = 2, .pad_w = 1, .dilation_h = 2, .dilation_w = 2}},
+      {"[3, 4, 5, 4] ⋆ [6, 2, 2, 3], groups 2, stride 1×1, pad 0×1",
+       {3, 4, 5, 4},
+       {6, 2, 2, 3},
+       true,
+       {.pad_w = 1, .groups = 2}},
+      {"[1, 3, 6, 6] ⋆ [2, 3, 3, 2], stride 3×2, pad 0×1",
+       {1, 3, 6, 6},
+       {2, 3, 3, 2},
+       true,
+       {.stride_h = 3, .stride_w = 2, .pad_w = 1}},
+      {"[2, 2, 6, 6] ⋆ [3, 2, 3, 3], stride 2, floor_mode (last row and column dropped)",
+       {2, 2, 6, 6},
+       {3, 2, 3, 3},
+       true,
+       Conv2dParams().stride(2).floor()},
+  };
+  for (const ConvCase& c : conv_cases)
+    for (bool naive : {false, true}) {
+      Conv2dParams p = c.params;
+      p.naive(naive);
+      const Shape in = c.input, w = c.weight;
+      const int64_t oc = c.weight[0];
+      const bool bias = c.bias;
+      cases.push_back(
+          {Op::conv2d, std::string(c.shapes) + (naive ? ", naive" : ", im2col"),
+           [in, w, oc, bias](Generator& g) {
+             Inputs x{normal(in, g), normal(w, g)};
+             if (bias) x.push_back(normal({oc}, g));
+             return x;
+           },
+           [p](const Inputs& x) { return conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), p); }});
+    }
+
+  cases.push_back({Op::max_pool2d, "[3, 2, 4, 6], kernel 2, distinct values",
+                   [](Generator& g) {
+                     return Inputs{distinct({3, 2, 4, 6}, 0.1, g)};
+                   },
+                   [](const Inputs& x) { return max_pool2d(x[0], 2); }});
+  cases.push_back(
+      {Op::max_pool2d, "[1, 2, 5, 7], kernel 3×2, stride 2×1, pad 1×1",
+       [](Generator& g) {
+         return Inputs{distinct({1, 2, 5, 7}, 0.1, g)};
+       },
+       [](const Inputs& x) {
+         return max_pool2d(
+             x[0],
+             {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
+       }});
+  cases.push_back({Op::max_pool2d, "[2, 1, 5, 5], kernel 3, stride 1 (overlapping windows)",
+                   [](Generator& g) {
+                     return Inputs{distinct({2, 1, 5, 5}, 0.1, g)};
+                   },
+                   [](const Inputs& x) { return max_pool2d(x[0], 3, 1); }});
+  cases.push_back({Op::avg_pool2d, "[3, 2, 4, 6], kernel 2",
+                   [](Generator& g) {
+                     return Inputs{normal({3, 2, 4, 6}, g)};
+                   },
+                   [](const Inputs& x) { return avg_pool2d(x[0], 2); }});
+  cases.push_back(
+      {Op::avg_pool2d, "[1, 3, 5, 6], kernel 3×2, stride 2×2, pad 1×1",
+       [](Generator& g) {
+         return Inputs{normal({1, 3, 5, 6}, g)};
+       },
+       [](const Inputs& x) {
+         return avg_pool2d(
+             x[0],
+             {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1});
+       }});
+
+  // Running statistics: fresh buffers per call, with values far from the batch's own, so that
+  // evaluation mode really normalises by something else.
+  auto running = [](int64_t C) {
+    Inputs r{Tensor::empty({C}, kFloat64), Tensor::empty({C}, kFloat64)};
+    for (int64_t c = 0; c < C; ++c) {
+      r[0].data<double>()[c] = 0.3 * static_cast<double>(c) - 0.2;
+      r[1].data<double>()[c] = 0.5 + 0.25 * static_cast<double>(c);
+    }
+    return r;
+  };
+  for (bool training : {true, false}) {
+    const char* mode = training ? "training" : "eval";
+    cases.push_back({Op::batch_norm, std::string("[4, 3] affine, ") + mode,
+                     [](Generator& g) {
+                       return Inputs{normal({4, 3}, g), uniform({3}, 0.5, 1.5, g), normal({3}, g)};
+                     },
+                     [training, running](const Inputs& x) {
+                       Inputs r = running(3);
+                       return batch_norm(x[0], r[0], r[1], x[1], x[2], training);
+                     }});
+    cases.push_back(
+        {Op::batch_norm, std::string("[3, 2, 3, 4] affine, ") + mode,
+         [](Generator& g) {
+           return Inputs{normal({3, 2, 3, 4}, g), uniform({2}, 0.5, 1.5, g), normal({2}, g)};
+         },
+         [training, running](const Inputs& x) {
+           Inputs r = running(2);
+           return batch_norm(x[0], r[0], r[1], x[1], x[2], training, 0.1, 1e-3);
+         }});
+    cases.push_back({Op::batch_norm, std::string("[2, 3, 2, 1] no affine, ") + mode,
+                     [](Generator& g) {
+                       return Inputs{normal({2, 3, 2, 1}, g)};
+                     },
+                     [training, running](const Inputs& x) {
+                       Inputs r = running(3);
+                       return batch_norm(x[0], r[0], r[1], {}, {}, training);
+                     }});
+  }
+  cases.push_back(
+      {Op::batch_norm, "[1, 2, 2, 3] no running statistics (batch statistics)",
+       [](Generator& g) {
+         return Inputs{normal({1, 2, 2, 3}, g), uniform({2}, 0.5, 1.5, g), normal({2}, g)};
+       },
+       [](const Inputs& x) { return batch_norm(x[0], {}, {}, x[1], x[2], /*training=*/false); }});
+
+  cases.push_back({Op::dropout, "[3, 5], p 0.4, fixed seed",
+                   [](Generator& g) {
+                     return Inputs{normal({3, 5}, g)};
+                   },
+                   [](const Inputs& x) {
+                     Generator mask_gen(42);
+                     return dropout(x[0], 0.4, /*training=*/true, mask_gen);
+                   }});
+  cases.push_back({Op::dropout, "[2, 3, 2, 2], p 0.5, fixed seed",
+                   [](Generator& g) {
+                     return Inputs{normal({2, 3, 2, 2}, g)};
+                   },
+                   [](const Inputs& x) {
+                     Generator mask_gen(7);
+                     return dropout(x[0], 0.5, /*training=*/true, mask_gen);
+                   }});
+}
+
+}  // namespace nabla

@@ -1,0 +1,84 @@
+// Batch normalisation kernels; see norm.h.
+#include "kernels/cpu/norm.h"
+
+namespace nabla::cpu {
+
+template <class T>
+void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t S) {
+  const double M = static_cast<double>(N * S);
+  for (int64_t c = 0; c < C; ++c) {
+    double sum = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = x + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) sum += row[i];
+    }
+    const double mu = sum / M;
+    double sq = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* row = x + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) sq += (row[i] - mu) * (row[i] - mu);
+    }
+    mean[c] = static_cast<T>(mu);
+    var[c] = static_cast<T>(sq / M);
+  }
+}
+
+template <class T>
+void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T* gamma,
+                        const T* beta, int64_t N, int64_t C, int64_t S) {
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t c = 0; c < C; ++c) {
+      // y = x · scale + shift, folded per channel
+      const T scale = rstd[c] * (gamma ? gamma[c] : T(1));
+      const T shift = (beta ? beta[c] : T(0)) - mean[c] * scale;
+      const T* xr = x + (n * C + c) * S;
+      T* yr = y + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * scale + shift;
+    }
+}
+
+template <class T>
+void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean,
+                         const T* rstd, const T* gamma, int64_t N, int64_t C, int64_t S,
+                         bool batch_stats) {
+  const double M = static_cast<double>(N * S);
+  for (int64_t c = 0; c < C; ++c) {
+    const double mu = mean[c], r = rstd[c];
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* xr = x + (n * C + c) * S;
+      const T* dr = dy + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) {
+        sum_dy += dr[i];
+        sum_dy_xhat += dr[i] * (xr[i] - mu) * r;
+      }
+    }
+    if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
+    if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
+    if (!dx) continue;
+    const double k = (gamma ? gamma[c] : 1.0) * r;
+    const double mean_dy = batch_stats ? sum_dy / M : 0.0;
+    const double mean_dy_xhat = batch_stats ? sum_dy_xhat / M : 0.0;
+    for (int64_t n = 0; n < N; ++n) {
+      const T* xr = x + (n * C + c) * S;
+      const T* dr = dy + (n * C + c) * S;
+      T* dxr = dx + (n * C + c) * S;
+      for (int64_t i = 0; i < S; ++i) {
+        const double xhat = (xr[i] - mu) * r;
+        dxr[i] += static_cast<T>(k * (dr[i] - mean_dy - xhat * mean_dy_xhat));
+      }
+    }
+  }
+}
+
+#define NABLA_INSTANTIATE(T)                                                                \
+  template void batch_norm_stats<T>(T*, T*, const T*, int64_t, int64_t, int64_t);           \
+  template void batch_norm_forward<T>(T*, const T*, const T*, const T*, const T*, const T*, \
+                                      int64_t, int64_t, int64_t);                           \
+  template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,  \
+                                       const T*, int64_t, int64_t, int64_t, bool);
+NABLA_INSTANTIATE(float)
+NABLA_INSTANTIATE(double)
+#undef NABLA_INSTANTIATE
+
+}  // namespace nabla::cpu

@@ -1,0 +1,32 @@
+// Batch normalisation kernels. x and y are contiguous (N, C, S): S = H·W for images, 1 for
+// (N, C) features; statistics are per channel over the M = N·S values of that channel.
+// Sums run in double whatever T is, because a channel of a real batch holds tens of thousands of
+// values and float sums would lose the variance's low digits. No allocation, no graph; the
+// forward overwrites y, the backward adds into dx, dgamma and dbeta (each may be null).
+#pragma once
+
+#include <cstdint>
+
+namespace nabla::cpu {
+
+// mean[c] and the biased variance var[c] = Σ (x - mean)² / M (two passes, so no cancellation).
+template <class T>
+void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t S);
+
+// y = (x - mean[c]) · rstd[c] · gamma[c] + beta[c]; gamma null means 1, beta null means 0.
+template <class T>
+void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T* gamma,
+                        const T* beta, int64_t N, int64_t C, int64_t S);
+
+// With xhat = (x - mean) · rstd and dxhat = dy · gamma:
+//   dbeta[c] += Σ dy,  dgamma[c] += Σ dy · xhat
+//   batch_stats (mean, rstd came from this batch, so they depend on x):
+//     dx += gamma · rstd · (dy - Σ dy / M - xhat · Σ (dy · xhat) / M)
+//   otherwise (running statistics, constants):
+//     dx += gamma · rstd · dy
+template <class T>
+void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean,
+                         const T* rstd, const T* gamma, int64_t N, int64_t C, int64_t S,
+                         bool batch_stats);
+
+}  // namespace nabla::cpu

@@ -1,0 +1,38 @@
+// 2-d pooling kernels over (N·C) independent planes of H×W, written as plain loops: pooling
+// does a handful of comparisons or adds per output, so it is memory-bound and a GEMM would not
+// help. Layouts are contiguous: input (N·C, H, W), output (N·C, OH, OW).
+//
+// Windows are KH×KW, step stride_h×stride_w, over the input padded by pad_h×pad_w on each side.
+// Max pooling reads the padding as -inf (it never wins); average pooling reads it as 0 and
+// always divides by KH·KW (PyTorch's count_include_pad = true). Forward kernels overwrite their
+// output; backward kernels add into dinp (the caller zeroes it). No allocation, no graph.
+#pragma once
+
+#include <cstdint>
+
+namespace nabla::cpu {
+
+struct Pool2dShape {
+  int64_t planes = 0;  // N·C
+  int64_t H = 0, W = 0, OH = 0, OW = 0;
+  int64_t KH = 0, KW = 0;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t pad_h = 0, pad_w = 0;
+};
+
+// out = the largest element of each window; argmax = its index within the plane (ih·W + iw), the
+// first one in row-major order on ties, so backward needs no second scan. A NaN wins.
+template <class T>
+void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s);
+// dinp[argmax] += dout
+template <class T>
+void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s);
+
+// out = Σ window / (KH·KW)
+template <class T>
+void avg_pool2d_forward(T* out, const T* inp, const Pool2dShape& s);
+// dinp += dout / (KH·KW) over each window's elements that lie inside the input
+template <class T>
+void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s);
+
+}  // namespace nabla::cpu

@@ -1,0 +1,103 @@
+// batch_norm: per-channel normalisation with batch statistics (training) or running statistics
+// (evaluation), an optional affine transform, and the fused backward, side by side.
+// x (N, C) or (N, C, H, W), seen by the kernels as (N, C, S) with S = H·W (1 for 2-d x);
+// M = N·S values per channel. Loops in kernels/cpu/norm.cpp.
+#include "kernels/cpu/norm.h"
+
+#include <cmath>
+
+#include "nabla/ops.h"
+#include "ops/common.h"
+
+namespace nabla {
+
+namespace {
+
+void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
+  if (!t.defined()) return;
+  check_same_dtype("batch_norm", x, t);
+  NABLA_CHECK(t.dim() == 1 && t.size(0) == x.size(1), "batch_norm: ", name, " ", t.shape(),
+              " must hold one value per channel of input ", x.shape(), ", i.e. shape [", x.size(1),
+              "]");
+}
+
+}  // namespace
+
+// batch_norm: y = (x - mean) · rstd · weight + bias, rstd = 1 / sqrt(var + eps).
+// Saves x, mean and rstd (C values each) and weight. With batch statistics, mean and rstd depend
+// on x, which gives the fused formula (kernels/cpu/norm.h)
+//   dx = weight · rstd · (dy - mean(dy) - xhat · mean(dy · xhat));
+// with running statistics they are constants: dx = weight · rstd · dy.
+// dweight = Σ dy · xhat, dbias = Σ dy in both modes.
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps) {
+  NABLA_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: input ", x.shape(),
+              " must be (N, C) or (N, C, H, W)");
+  NABLA_CHECK(running_mean.defined() == running_var.defined(),
+              "batch_norm: running_mean and running_var must both be given or both be undefined");
+  check_channel_vector(running_mean, "running_mean", x);
+  check_channel_vector(running_var, "running_var", x);
+  check_channel_vector(weight, "weight", x);
+  check_channel_vector(bias, "bias", x);
+  NABLA_CHECK(eps >= 0, "batch_norm: eps ", eps, " must not be negative");
+  const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
+  const bool batch_stats = training || !running_mean.defined();
+  NABLA_CHECK(!batch_stats || N * S > 1, "batch_norm: input ", x.shape(), " has ", N * S,
+              " value per channel; batch statistics need more than 1 (use a larger batch, or "
+              "evaluation mode with running statistics)");
+
+  Tensor xc = contiguous_data(x).detach();
+  Tensor mean = Tensor::empty({C}, x.dtype()), rstd = Tensor::empty({C}, x.dtype());
+  Tensor gamma = weight.defined() ? contiguous_data(weight).detach() : Tensor();
+  Tensor beta = bias.defined() ? contiguous_data(bias).detach() : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    T* mp = mean.data<T>();
+    T* rp = rstd.data<T>();
+    if (batch_stats) {
+      Tensor var = Tensor::empty({C}, x.dtype());
+      cpu::batch_norm_stats(mp, var.data<T>(), xc.data<T>(), N, C, S);
+      const T* vp = var.data<T>();
+      for (int64_t c = 0; c < C; ++c) rp[c] = static_cast<T>(1 / std::sqrt(vp[c] + eps));
+      if (running_mean.defined()) {
+        // The running variance is the unbiased estimate, as in PyTorch.
+        const double m = momentum, unbias = static_cast<double>(N * S) / (N * S - 1);
+        Tensor rm = running_mean, rv = running_var;
+        NoGradGuard no_grad;
+        rm.copy_(running_mean * (1 - m) + mean * m);
+        rv.copy_(running_var * (1 - m) + var * (m * unbias));
+      }
+    } else {
+      Tensor rm = contiguous_data(running_mean), rv = contiguous_data(running_var);
+      const T* rvp = rv.data<T>();
+      for (int64_t c = 0; c < C; ++c) {
+        mp[c] = rm.data<T>()[c];
+        rp[c] = static_cast<T>(1 / std::sqrt(rvp[c] + eps));
+      }
+    }
+    cpu::batch_norm_forward(y.data<T>(), xc.data<T>(), mp, rp,
+                            gamma.defined() ? gamma.data<T>() : nullptr,
+                            beta.defined() ? beta.data<T>() : nullptr, N, C, S);
+  });
+  const bool need_dx = x.requires_grad();
+  const bool need_dw = weight.defined() && weight.requires_grad();
+  const bool need_db = bias.defined() && bias.requires_grad();
+  return autograd::record(
+      Op::batch_norm, y, {x, weight, bias},
+      [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S](const Tensor& dy) {
+        Tensor g = contiguous_data(dy);
+        Tensor dx = need_dx ? Tensor::zeros(xc.shape(), xc.dtype()) : Tensor();
+        Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
+        Tensor db = need_db ? Tensor::zeros({C}, xc.dtype()) : Tensor();
+        dispatch(xc.dtype(), [&]<class T>() {
+          cpu::batch_norm_backward(
+              need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
+              need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
+              rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats);
+        });
+        return std::vector<Tensor>{dx, dw, db};
+      });
+}
+
+}  // namespace nabla

@@ -1,0 +1,98 @@
+// Pooling: max_pool2d and avg_pool2d (forward and backward side by side), and global average
+// pooling composed from mean. x (N, C, H, W) -> (N, C, OH, OW), with conv2d's output-size rule
+// (kernel KH×KW, stride, padding; exact fit unless floor_mode). Loops in kernels/cpu/pool.cpp.
+#include "kernels/cpu/pool.h"
+
+#include <limits>
+
+#include "nabla/ops.h"
+#include "ops/common.h"
+
+namespace nabla {
+
+namespace {
+
+cpu::Pool2dShape pool_shape(const Tensor& x, const Pool2dParams& p, const char* op) {
+  NABLA_CHECK(x.dim() == 4, op, ": input ", x.shape(),
+              " must be 4-d (N, C, H, W); add a batch dim with unsqueeze(0) for one image");
+  NABLA_CHECK(p.kernel_h >= 1 && p.kernel_w >= 1, op, ": kernel ", p.kernel_h, "×", p.kernel_w,
+              " must be at least 1×1");
+  NABLA_CHECK(p.stride_h >= 0 && p.stride_w >= 0, op, ": stride ", p.stride_h, "×", p.stride_w,
+              " must be positive (or 0 for 'equal to the kernel')");
+  NABLA_CHECK(
+      p.pad_h >= 0 && p.pad_w >= 0 && 2 * p.pad_h <= p.kernel_h && 2 * p.pad_w <= p.kernel_w, op,
+      ": padding ", p.pad_h, "×", p.pad_w, " must be between 0 and half the kernel ", p.kernel_h,
+      "×", p.kernel_w, ", so that every window overlaps the input");
+  cpu::Pool2dShape s;
+  s.planes = x.size(0) * x.size(1), s.H = x.size(2), s.W = x.size(3);
+  s.KH = p.kernel_h, s.KW = p.kernel_w;
+  s.stride_h = p.stride_h ? p.stride_h : p.kernel_h;
+  s.stride_w = p.stride_w ? p.stride_w : p.kernel_w;
+  s.pad_h = p.pad_h, s.pad_w = p.pad_w;
+  const std::string what = std::string(op) + ": input";
+  s.OH =
+      conv_output_size(s.H, s.KH, s.pad_h, s.stride_h, 1, p.floor_mode, (what + " height").c_str());
+  s.OW =
+      conv_output_size(s.W, s.KW, s.pad_w, s.stride_w, 1, p.floor_mode, (what + " width").c_str());
+  NABLA_CHECK(s.H * s.W <= std::numeric_limits<int32_t>::max(), op, ": input ", x.shape(),
+              " has planes too large for 32-bit argmax indices");
+  return s;
+}
+
+Pool2dParams square(int64_t kernel, int64_t stride, int64_t padding) {
+  return Pool2dParams().kernel(kernel).stride(stride).padding(padding);
+}
+
+}  // namespace
+
+// max_pool2d: out = max over each window (padding is -inf).
+// Saves the argmax of each window (an index into its plane): dx[argmax] += dout.
+Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
+  const cpu::Pool2dShape s = pool_shape(x, params, "max_pool2d");
+  Tensor xc = contiguous_data(x);
+  Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());
+  std::vector<int32_t> argmax(static_cast<size_t>(out.numel()));
+  dispatch(x.dtype(), [&]<class T>() {
+    cpu::max_pool2d_forward(out.data<T>(), argmax.data(), xc.data<T>(), s);
+  });
+  return autograd::record(Op::max_pool2d, out, {x},
+                          [argmax = std::move(argmax), s, in = x.shape()](const Tensor& dout) {
+                            Tensor dx = Tensor::zeros(in, dout.dtype());
+                            Tensor g = contiguous_data(dout);
+                            dispatch(dout.dtype(), [&]<class T>() {
+                              cpu::max_pool2d_backward(dx.data<T>(), g.data<T>(), argmax.data(), s);
+                            });
+                            return std::vector<Tensor>{dx};
+                          });
+}
+
+Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  return max_pool2d(x, square(kernel, stride, padding));
+}
+
+// avg_pool2d: out = Σ window / (KH·KW) (padding counts as zeros).
+// Saves nothing but shapes: dx += dout / (KH·KW) over each window's in-bounds elements.
+Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params) {
+  const cpu::Pool2dShape s = pool_shape(x, params, "avg_pool2d");
+  Tensor xc = contiguous_data(x);
+  Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());
+  dispatch(x.dtype(), [&]<class T>() { cpu::avg_pool2d_forward(out.data<T>(), xc.data<T>(), s); });
+  return autograd::record(Op::avg_pool2d, out, {x}, [s, in = x.shape()](const Tensor& dout) {
+    Tensor dx = Tensor::zeros(in, dout.dtype());
+    Tensor g = contiguous_data(dout);
+    dispatch(dout.dtype(),
+             [&]<class T>() { cpu::avg_pool2d_backward(dx.data<T>(), g.data<T>(), s); });
+    return std::vector<Tensor>{dx};
+  });
+}
+
+Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
+  return avg_pool2d(x, square(kernel, stride, padding));
+}
+
+Tensor global_avg_pool2d(const Tensor& x, bool keepdim) {
+  NABLA_CHECK(x.dim() == 4, "global_avg_pool2d: input ", x.shape(), " must be 4-d (N, C, H, W)");
+  return mean(x, {2, 3}, keepdim);
+}
+
+}  // namespace nabla
