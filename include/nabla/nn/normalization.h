@@ -1,0 +1,71 @@
+// Batch normalisation layers (Ioffe & Szegedy 2015) over the batch_norm op (nabla/ops/conv.h):
+// BatchNorm1d for (N, C) features, BatchNorm2d for (N, C, H, W) images, statistics per channel.
+//
+// Training: normalises with the batch's mean and biased variance and updates the running
+// statistics in place: running = (1 - momentum)·running + momentum·batch (the variance term
+// unbiased, M/(M-1)). Evaluation: normalises with the running statistics and changes nothing.
+// running_mean (zeros) and running_var (ones) are registered buffers, so they are saved with
+// the parameters; weight (ones) and bias (zeros) are parameters when affine.
+//
+//   nn::BatchNorm2d bn(nn::BatchNormOptions(32).momentum(0.01));
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "nabla/nn/module.h"
+#include "nabla/nn/options.h"
+
+namespace nabla::nn {
+
+struct BatchNormOptions {
+  BatchNormOptions(int64_t num_features) : num_features_(num_features) {}  // NOLINT: implicit
+  NABLA_ARG(int64_t, num_features);                                        // C
+  NABLA_ARG(double, eps) = 1e-5;                                           // added to the variance
+  NABLA_ARG(double, momentum) = 0.1;            // weight of the newest batch, in [0, 1]
+  NABLA_ARG(bool, affine) = true;               // learn weight (γ) and bias (β)
+  NABLA_ARG(bool, track_running_stats) = true;  // false: batch statistics in eval mode too
+  NABLA_ARG(bool, track_num_batches) = false;   // count training batches in a buffer
+  NABLA_ARG(DType, dtype) = kFloat32;           // of parameters and buffers
+};
+
+// The shared implementation; use BatchNorm1d or BatchNorm2d.
+class BatchNormBase : public Module {
+ public:
+  Tensor forward(const Tensor& input) override;
+  // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
+  std::string extra_repr() const override;
+  // running_mean = 0, running_var = 1, num_batches_tracked = 0.
+  void reset_running_stats();
+  // reset_running_stats(), and weight = 1, bias = 0.
+  void reset_parameters();
+
+  BatchNormOptions options;
+  Tensor weight;               // (C); undefined unless affine
+  Tensor bias;                 // (C); undefined unless affine
+  Tensor running_mean;         // (C) buffer; undefined unless track_running_stats
+  Tensor running_var;          // (C) buffer; undefined unless track_running_stats
+  Tensor num_batches_tracked;  // 0-d buffer; undefined unless track_num_batches
+
+ protected:
+  BatchNormBase(const BatchNormOptions& options, int input_dims);
+
+ private:
+  int input_dims_;  // 2 for BatchNorm1d, 4 for BatchNorm2d
+};
+
+class BatchNorm1d : public BatchNormBase {
+ public:
+  explicit BatchNorm1d(const BatchNormOptions& options) : BatchNormBase(options, 2) {}
+  BatchNorm1d(int64_t num_features) : BatchNorm1d(BatchNormOptions(num_features)) {}
+  std::string name() const override { return "BatchNorm1d"; }
+};
+
+class BatchNorm2d : public BatchNormBase {
+ public:
+  explicit BatchNorm2d(const BatchNormOptions& options) : BatchNormBase(options, 4) {}
+  BatchNorm2d(int64_t num_features) : BatchNorm2d(BatchNormOptions(num_features)) {}
+  std::string name() const override { return "BatchNorm2d"; }
+};
+
+}  // namespace nabla::nn

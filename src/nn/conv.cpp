@@ -1,0 +1,99 @@
+// Conv2d layer: options -> Conv2dParams, PyTorch's init, layer-level checks, printing. The
+// convolution itself is the conv2d op (src/ops/conv.cpp).
+#include "nabla/nn/conv.h"
+
+#include <cmath>
+#include <sstream>
+
+#include "nabla/nn/init.h"
+#include "nabla/ops.h"
+
+namespace nabla::nn {
+
+std::string to_string(const Size2& size) {
+  return size.square() ? std::to_string(size.h) : to_tuple_string(size);
+}
+
+std::string to_tuple_string(const Size2& size) {
+  std::ostringstream out;  // not "(" + std::string: GCC 12 warns falsely (-Wrestrict) on that
+  out << "(" << size.h << ", " << size.w << ")";
+  return out.str();
+}
+
+Conv2dParams Conv2dOptions::params() const {
+  Conv2dParams p;
+  p.stride_h = stride().h, p.stride_w = stride().w;
+  p.pad_h = padding().h, p.pad_w = padding().w;
+  p.dilation_h = dilation().h, p.dilation_w = dilation().w;
+  p.groups = groups();
+  p.floor_mode = floor_mode();
+  p.algorithm = algorithm();
+  return p;
+}
+
+Conv2d::Conv2d(const Conv2dOptions& options) : options(options) {
+  const int64_t C = options.in_channels(), OC = options.out_channels(), G = options.groups();
+  const Size2 k = options.kernel_size();
+  NABLA_CHECK(C > 0 && OC > 0, "Conv2d: in_channels and out_channels must be positive, got ", C,
+              " and ", OC);
+  NABLA_CHECK(k.h > 0 && k.w > 0, label(), ": kernel_size must be positive");
+  NABLA_CHECK(options.stride().h > 0 && options.stride().w > 0, label(), ": stride ",
+              to_string(options.stride()), " must be positive");
+  NABLA_CHECK(options.padding().h >= 0 && options.padding().w >= 0, label(), ": padding ",
+              to_string(options.padding()), " must not be negative");
+  NABLA_CHECK(options.dilation().h > 0 && options.dilation().w > 0, label(), ": dilation ",
+              to_string(options.dilation()), " must be positive");
+  NABLA_CHECK(G > 0 && C % G == 0 && OC % G == 0, label(), ": groups=", G,
+              " must divide both in_channels ", C, " and out_channels ", OC);
+  weight = register_parameter("weight", Tensor::empty({OC, C / G, k.h, k.w}, options.dtype()));
+  if (options.bias()) bias = register_parameter("bias", Tensor::empty({OC}, options.dtype()));
+  reset_parameters(options.generator() ? *options.generator() : default_generator());
+}
+
+void Conv2d::reset_parameters(Generator& gen) {
+  // PyTorch's choice: kaiming_uniform_ with a = √5 gives U(±1/√fan_in) for the weight too.
+  init::kaiming_uniform_(weight, gen, std::sqrt(5.0));
+  if (bias.defined()) {
+    const int64_t fan_in = init::calculate_fan_in_and_fan_out(weight.shape()).first;
+    const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+    init::uniform_(bias, gen, -bound, bound);
+  }
+}
+
+Tensor Conv2d::forward(const Tensor& input) {
+  NABLA_CHECK(input.dim() == 4, label(), ": input ", input.shape(),
+              " must be 4-d (N, C, H, W); add a batch dim with unsqueeze(0) for one image");
+  NABLA_CHECK(input.size(1) == options.in_channels(), label(), ": input ", input.shape(), " has ",
+              input.size(1), " channels but the layer expects ", options.in_channels());
+  NABLA_CHECK(input.dtype() == weight.dtype(), label(), ": input ", input.shape(), " is ",
+              dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
+              dtype_name(weight.dtype()), "; convert one of them with to()");
+  try {
+    return conv2d(input, weight, bias, options.params());
+  } catch (const Error& e) {
+    // The op's message explains the arithmetic; prefix it with the layer the user wrote.
+    throw Error(label() + ": input " + input.shape().str() + ": " + e.what());
+  }
+}
+
+std::string Conv2d::label() const {
+  return "Conv2d(" + std::to_string(options.in_channels()) + ", " +
+         std::to_string(options.out_channels()) +
+         ", kernel_size=" + to_string(options.kernel_size()) + ")";
+}
+
+std::string Conv2d::extra_repr() const {
+  std::ostringstream out;
+  out << options.in_channels() << ", " << options.out_channels()
+      << ", kernel_size=" << to_tuple_string(options.kernel_size())
+      << ", stride=" << to_tuple_string(options.stride());
+  if (options.padding() != Size2(0)) out << ", padding=" << to_tuple_string(options.padding());
+  if (options.dilation() != Size2(1)) out << ", dilation=" << to_tuple_string(options.dilation());
+  if (options.groups() != 1) out << ", groups=" << options.groups();
+  if (!options.bias()) out << ", bias=false";
+  if (options.floor_mode()) out << ", floor_mode=true";
+  if (options.algorithm() == ConvAlgorithm::Naive) out << ", algorithm=naive";
+  return out.str();
+}
+
+}  // namespace nabla::nn

@@ -1,0 +1,30 @@
+// Dropout layer: owns the mask generator; the masking is the dropout op (src/ops/dropout.cpp).
+#include "nabla/nn/dropout.h"
+
+#include <sstream>
+
+#include "nabla/nn/init.h"
+#include "nabla/ops.h"
+
+namespace nabla::nn {
+
+Dropout::Dropout(const DropoutOptions& options)
+    : options(options),
+      generator_(options.seed() ? *options.seed() : default_generator().next_u64()) {
+  NABLA_CHECK(options.p() >= 0 && options.p() <= 1, "Dropout: probability p = ", options.p(),
+              " must lie in [0, 1]");
+}
+
+Tensor Dropout::forward(const Tensor& input) {
+  return dropout(input, options.p(), is_training(), generator_);
+}
+
+std::string Dropout::extra_repr() const {
+  std::ostringstream out;
+  out << "p=" << options.p();
+  std::string s = out.str();
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";  // "p=1.0", as PyTorch prints
+  return s;
+}
+
+}  // namespace nabla::nn

@@ -1,0 +1,33 @@
+// Helpers shared by the nn and models tests.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/error.h"
+#include "nabla/tensor.h"
+
+namespace nabla::testing {
+
+// The message of the nabla::Error that f() throws; a test failure when it throws none.
+template <class F>
+std::string error_message(F f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected nabla::Error";
+  return "";
+}
+
+inline std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tensor>>& named) {
+  std::vector<std::string> names;
+  for (const auto& entry : named) names.push_back(entry.first);
+  return names;
+}
+
+}  // namespace nabla::testing

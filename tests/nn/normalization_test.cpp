@@ -1,0 +1,144 @@
+// BatchNorm1d and BatchNorm2d layers: registered parameters and buffers (so checkpoints save the
+// running statistics), the running-statistic update against the formula, train/eval behaviour,
+// options, printing and errors. The op's own numerics are tested in tests/ops/norm_test.cpp.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "nabla/nabla.h"
+#include "nn/layer_test_util.h"
+
+using namespace nabla;
+using nabla::testing::error_message;
+using nabla::testing::names_of;
+
+namespace {
+
+// Mean and biased variance of channel c of x (N, C) or (N, C, H, W), computed here directly.
+std::pair<double, double> channel_stats(const Tensor& x, int64_t c) {
+  std::vector<double> v = x.select(1, c).contiguous().to_vector();
+  double mean = 0, var = 0;
+  for (double e : v) mean += e;
+  mean /= static_cast<double>(v.size());
+  for (double e : v) var += (e - mean) * (e - mean);
+  return {mean, var / static_cast<double>(v.size())};
+}
+
+}  // namespace
+
+TEST(BatchNormLayer, RegistersAffineParametersAndRunningStatisticBuffers) {
+  nn::BatchNorm2d bn(4);
+  EXPECT_EQ(names_of(bn.named_parameters()), (std::vector<std::string>{"weight", "bias"}));
+  EXPECT_EQ(names_of(bn.named_buffers()),
+            (std::vector<std::string>{"running_mean", "running_var"}));
+  EXPECT_EQ(bn.weight.to_vector(), std::vector<double>(4, 1.0));
+  EXPECT_EQ(bn.bias.to_vector(), std::vector<double>(4, 0.0));
+  EXPECT_EQ(bn.running_mean.to_vector(), std::vector<double>(4, 0.0));
+  EXPECT_EQ(bn.running_var.to_vector(), std::vector<double>(4, 1.0));
+  // Inside a Sequential the buffers get dotted names, like PyTorch's state_dict.
+  nn::Sequential model(nn::Conv2d(1, 4, 3), nn::BatchNorm2d(4));
+  EXPECT_EQ(names_of(model.named_buffers()),
+            (std::vector<std::string>{"1.running_mean", "1.running_var"}));
+
+  nn::BatchNorm1d counted(nn::BatchNormOptions(3).track_num_batches(true).affine(false));
+  EXPECT_TRUE(counted.parameters().empty());
+  EXPECT_EQ(names_of(counted.named_buffers()),
+            (std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"}));
+  Generator gen(1);
+  counted.forward(Tensor::randn({5, 3}, gen));
+  counted.forward(Tensor::randn({5, 3}, gen));
+  counted.eval();
+  counted.forward(Tensor::randn({5, 3}, gen));
+  EXPECT_EQ(counted.num_batches_tracked.item(), 2.0);  // training batches only
+}
+
+TEST(BatchNormLayer, TrainingUpdatesRunningStatisticsByTheFormula) {
+  Generator gen(2);
+  nn::BatchNorm2d bn(nn::BatchNormOptions(3).momentum(0.2));
+  std::vector<double> mean(3, 0.0), var(3, 1.0);
+  for (int step = 0; step < 2; ++step) {
+    Tensor x = Tensor::normal({4, 3, 2, 5}, 1.5, 2.0, gen);
+    Tensor y = bn.forward(x);
+    const double M = 4 * 2 * 5;
+    for (int64_t c = 0; c < 3; ++c) {
+      auto [m, v] = channel_stats(x, c);
+      mean[c] = 0.8 * mean[c] + 0.2 * m;
+      var[c] = 0.8 * var[c] + 0.2 * v * M / (M - 1);  // unbiased, as PyTorch
+      EXPECT_NEAR(bn.running_mean.at({c}), mean[c], 1e-5);
+      EXPECT_NEAR(bn.running_var.at({c}), var[c], 1e-4);
+      // The output is normalised with the batch's own (biased) statistics.
+      auto [ym, yv] = channel_stats(y, c);
+      EXPECT_NEAR(ym, 0.0, 1e-5);
+      EXPECT_NEAR(yv, v / (v + 1e-5), 1e-4);
+    }
+  }
+}
+
+TEST(BatchNormLayer, EvalUsesRunningStatisticsAndLeavesThemAlone) {
+  Generator gen(3);
+  nn::BatchNorm1d bn(2);
+  bn.forward(Tensor::normal({8, 2}, 3.0, 2.0, gen));  // moves the running statistics
+  nn::init::uniform_(bn.weight, gen, 0.5, 1.5);
+  nn::init::uniform_(bn.bias, gen, -1, 1);
+  bn.eval();
+  std::vector<double> rm = bn.running_mean.to_vector(), rv = bn.running_var.to_vector();
+  Tensor x = Tensor::randn({5, 2}, gen);
+  Tensor y = bn.forward(x);
+  for (int64_t n = 0; n < 5; ++n)
+    for (int64_t c = 0; c < 2; ++c) {
+      double expected =
+          (x.at({n, c}) - rm[c]) / std::sqrt(rv[c] + 1e-5) * bn.weight.at({c}) + bn.bias.at({c});
+      EXPECT_NEAR(y.at({n, c}), expected, 1e-5);
+    }
+  EXPECT_EQ(bn.running_mean.to_vector(), rm);
+  EXPECT_EQ(bn.running_var.to_vector(), rv);
+  // One sample is fine in evaluation, where no batch statistics are needed.
+  EXPECT_EQ(bn.forward(Tensor::ones({1, 2})).shape(), Shape({1, 2}));
+}
+
+TEST(BatchNormLayer, WithoutRunningStatisticsEvalUsesTheBatch) {
+  Generator gen(4);
+  nn::BatchNorm2d bn(nn::BatchNormOptions(2).track_running_stats(false));
+  EXPECT_TRUE(bn.buffers().empty());
+  bn.eval();
+  Tensor y = bn.forward(Tensor::normal({3, 2, 4, 4}, 5.0, 3.0, gen));
+  for (int64_t c = 0; c < 2; ++c) EXPECT_NEAR(channel_stats(y, c).first, 0.0, 1e-5);
+}
+
+TEST(BatchNormLayer, ConvertsBuffersWithTheModule) {
+  nn::BatchNorm2d bn(3);
+  bn.to(kFloat64);
+  EXPECT_EQ(bn.running_mean.dtype(), kFloat64);
+  EXPECT_EQ(bn.weight.dtype(), kFloat64);
+  Generator gen(5);
+  EXPECT_EQ(bn.forward(Tensor::randn({2, 3, 2, 2}, gen, kFloat64)).dtype(), kFloat64);
+}
+
+TEST(BatchNormLayer, PrintsLikePyTorch) {
+  EXPECT_EQ(nn::to_string(nn::BatchNorm2d(32)),
+            "BatchNorm2d(32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true)");
+  EXPECT_EQ(nn::to_string(
+                nn::BatchNorm1d(nn::BatchNormOptions(256).eps(1e-3).momentum(0.01).affine(false))),
+            "BatchNorm1d(256, eps=0.001, momentum=0.01, affine=false, track_running_stats=true)");
+}
+
+TEST(BatchNormLayer, ErrorsNameTheLayerAndShapes) {
+  nn::BatchNorm2d bn2(3);
+  EXPECT_EQ(error_message([&] {
+              bn2.forward(Tensor::ones({4, 3}));
+            }),
+            "BatchNorm2d(3): input [4, 3] must be 4-d (N, C, H, W); use BatchNorm1d for features");
+  EXPECT_EQ(error_message([&] {
+              bn2.forward(Tensor::ones({4, 5, 2, 2}));
+            }),
+            "BatchNorm2d(3): input [4, 5, 2, 2] has 5 channels but the layer expects 3");
+  nn::BatchNorm1d bn1(3);
+  EXPECT_NE(error_message([&] {
+              bn1.forward(Tensor::ones({1, 3}));
+            }).find("BatchNorm1d(3): batch_norm: input [1, 3] has 1 value per channel"),
+            std::string::npos);
+  EXPECT_THROW(nn::BatchNorm1d(0), Error);
+  EXPECT_THROW(nn::BatchNorm1d(nn::BatchNormOptions(3).momentum(1.5)), Error);
+}
