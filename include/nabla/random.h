@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <random>
+#include <string>
 
 namespace nabla {
 
@@ -25,6 +26,13 @@ class Generator {
   double normal(double mean, double std) { return mean + std * normal(); }
   // Uniform integer in [0, n).
   uint64_t below(uint64_t n) { return n == 0 ? 0 : next_u64() % n; }
+
+  // The whole state as text: the engine's standard textual form (312 words and a position), then
+  // whether a normal is cached and its bits. set_state(state()) resumes the exact sequence, so a
+  // checkpointed run draws the same numbers as one never stopped. set_state throws nabla::Error
+  // on malformed text and leaves the generator unchanged.
+  std::string state() const;
+  void set_state(const std::string& state);
 
  private:
   std::mt19937_64 engine_;

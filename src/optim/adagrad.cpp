@@ -7,11 +7,8 @@
 
 namespace nabla::optim {
 
-Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options)
-    : Optimizer(std::move(params), "Adagrad"),
-      options(options),
-      sums_(params_.size()),
-      steps_(params_.size(), 0) {
+namespace {
+void check_options(const AdagradOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "Adagrad: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.lr_decay() >= 0, "Adagrad: invalid lr_decay value: ", options.lr_decay());
   NABLA_CHECK(options.weight_decay() >= 0,
@@ -20,6 +17,15 @@ Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options)
       options.initial_accumulator_value() >= 0,
       "Adagrad: invalid initial_accumulator_value value: ", options.initial_accumulator_value());
   NABLA_CHECK(options.eps() >= 0, "Adagrad: invalid epsilon value: ", options.eps());
+}
+}  // namespace
+
+Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options)
+    : Optimizer(std::move(params), "Adagrad"),
+      options(options),
+      sums_(params_.size()),
+      steps_(params_.size(), 0) {
+  check_options(options);
   for (size_t i = 0; i < params_.size(); ++i)
     sums_[i] = state_like(i, options.initial_accumulator_value());
 }
@@ -44,6 +50,40 @@ void Adagrad::step() {
       }
     });
   }
+}
+
+// ---------------------------------------------------------------- state for checkpoints
+
+Optimizer::StateRefs Adagrad::state_refs() {
+  return {{{"sum", &sums_, true}}, &steps_};
+}
+
+std::vector<std::pair<std::string, double>> Adagrad::hyperparameters() const {
+  return {{"lr", options.lr()},
+          {"lr_decay", options.lr_decay()},
+          {"weight_decay", options.weight_decay()},
+          {"initial_accumulator_value", options.initial_accumulator_value()},
+          {"eps", options.eps()}};
+}
+
+void Adagrad::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
+  AdagradOptions o = options;
+  for (const auto& [key, value] : values) {
+    if (key == "lr")
+      o.lr(value);
+    else if (key == "lr_decay")
+      o.lr_decay(value);
+    else if (key == "weight_decay")
+      o.weight_decay(value);
+    else if (key == "initial_accumulator_value")
+      o.initial_accumulator_value(value);
+    else if (key == "eps")
+      o.eps(value);
+    else
+      NABLA_CHECK(false, "Adagrad: unknown hyperparameter '", key, "'");
+  }
+  check_options(o);
+  options = o;
 }
 
 }  // namespace nabla::optim

@@ -38,8 +38,9 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
     if (!exp_avgs_[i].defined()) {
       exp_avgs_[i] = state_like(i);
       exp_avg_sqs_[i] = state_like(i);
-      if (amsgrad) max_exp_avg_sqs_[i] = state_like(i);
     }
+    // Apart, since amsgrad may have been switched on after a checkpoint without it was loaded.
+    if (amsgrad && !max_exp_avg_sqs_[i].defined()) max_exp_avg_sqs_[i] = state_like(i);
     const double t = static_cast<double>(++steps_[i]);
     const double step_size = lr / (1 - std::pow(beta1, t));
     const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
@@ -82,6 +83,63 @@ AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
 void AdamW::step() {
   adam_step(options.lr(), options.betas(), options.eps(), 0, options.weight_decay(),
             options.amsgrad());
+}
+
+// ---------------------------------------------------------------- state for checkpoints
+
+Optimizer::StateRefs AdamBase::state_refs() {
+  return {{{"exp_avg", &exp_avgs_},
+           {"exp_avg_sq", &exp_avg_sqs_},
+           {"max_exp_avg_sq", &max_exp_avg_sqs_}},
+          &steps_};
+}
+
+namespace {
+template <class Options>
+std::vector<std::pair<std::string, double>> adam_hyperparameters(const Options& o) {
+  return {
+      {"lr", o.lr()},   {"betas.0", o.betas().first},       {"betas.1", o.betas().second},
+      {"eps", o.eps()}, {"weight_decay", o.weight_decay()}, {"amsgrad", o.amsgrad() ? 1.0 : 0.0}};
+}
+
+template <class Options>
+Options with_adam_hyperparameters(const char* name, Options o,
+                                  const std::vector<std::pair<std::string, double>>& values) {
+  for (const auto& [key, value] : values) {
+    if (key == "lr")
+      o.lr(value);
+    else if (key == "betas.0")
+      o.betas({value, o.betas().second});
+    else if (key == "betas.1")
+      o.betas({o.betas().first, value});
+    else if (key == "eps")
+      o.eps(value);
+    else if (key == "weight_decay")
+      o.weight_decay(value);
+    else if (key == "amsgrad")
+      o.amsgrad(value != 0);
+    else
+      NABLA_CHECK(false, name, ": unknown hyperparameter '", key, "'");
+  }
+  check_adam_options(name, o);
+  return o;
+}
+}  // namespace
+
+std::vector<std::pair<std::string, double>> Adam::hyperparameters() const {
+  return adam_hyperparameters(options);
+}
+
+void Adam::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
+  options = with_adam_hyperparameters("Adam", options, values);
+}
+
+std::vector<std::pair<std::string, double>> AdamW::hyperparameters() const {
+  return adam_hyperparameters(options);
+}
+
+void AdamW::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
+  options = with_adam_hyperparameters("AdamW", options, values);
 }
 
 }  // namespace nabla::optim

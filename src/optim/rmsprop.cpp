@@ -7,18 +7,24 @@
 
 namespace nabla::optim {
 
-RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& options)
-    : Optimizer(std::move(params), "RMSprop"),
-      options(options),
-      square_avgs_(params_.size()),
-      grad_avgs_(params_.size()),
-      momentum_buffers_(params_.size()) {
+namespace {
+void check_options(const RMSpropOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "RMSprop: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.eps() >= 0, "RMSprop: invalid epsilon value: ", options.eps());
   NABLA_CHECK(options.momentum() >= 0, "RMSprop: invalid momentum value: ", options.momentum());
   NABLA_CHECK(options.weight_decay() >= 0,
               "RMSprop: invalid weight_decay value: ", options.weight_decay());
   NABLA_CHECK(options.alpha() >= 0, "RMSprop: invalid alpha value: ", options.alpha());
+}
+}  // namespace
+
+RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& options)
+    : Optimizer(std::move(params), "RMSprop"),
+      options(options),
+      square_avgs_(params_.size()),
+      grad_avgs_(params_.size()),
+      momentum_buffers_(params_.size()) {
+  check_options(options);
 }
 
 void RMSprop::step() {
@@ -29,11 +35,10 @@ void RMSprop::step() {
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
-    if (!square_avgs_[i].defined()) {
-      square_avgs_[i] = state_like(i);
-      if (centered) grad_avgs_[i] = state_like(i);
-      if (momentum > 0) momentum_buffers_[i] = state_like(i);
-    }
+    // Each buffer is made on first use, also when options changed after a checkpoint's load.
+    if (!square_avgs_[i].defined()) square_avgs_[i] = state_like(i);
+    if (centered && !grad_avgs_[i].defined()) grad_avgs_[i] = state_like(i);
+    if (momentum > 0 && !momentum_buffers_[i].defined()) momentum_buffers_[i] = state_like(i);
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       const T* g = grad.data<T>();
@@ -60,6 +65,45 @@ void RMSprop::step() {
       }
     });
   }
+}
+
+// ---------------------------------------------------------------- state for checkpoints
+
+Optimizer::StateRefs RMSprop::state_refs() {
+  return {{{"square_avg", &square_avgs_},
+           {"momentum_buffer", &momentum_buffers_},
+           {"grad_avg", &grad_avgs_}}};
+}
+
+std::vector<std::pair<std::string, double>> RMSprop::hyperparameters() const {
+  return {{"lr", options.lr()},
+          {"alpha", options.alpha()},
+          {"eps", options.eps()},
+          {"weight_decay", options.weight_decay()},
+          {"momentum", options.momentum()},
+          {"centered", options.centered() ? 1.0 : 0.0}};
+}
+
+void RMSprop::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
+  RMSpropOptions o = options;
+  for (const auto& [key, value] : values) {
+    if (key == "lr")
+      o.lr(value);
+    else if (key == "alpha")
+      o.alpha(value);
+    else if (key == "eps")
+      o.eps(value);
+    else if (key == "weight_decay")
+      o.weight_decay(value);
+    else if (key == "momentum")
+      o.momentum(value);
+    else if (key == "centered")
+      o.centered(value != 0);
+    else
+      NABLA_CHECK(false, "RMSprop: unknown hyperparameter '", key, "'");
+  }
+  check_options(o);
+  options = o;
 }
 
 }  // namespace nabla::optim

@@ -5,8 +5,8 @@
 
 namespace nabla::optim {
 
-SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
-    : Optimizer(std::move(params), "SGD"), options(options), momentum_buffers_(params_.size()) {
+namespace {
+void check_options(const SGDOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "SGD: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.momentum() >= 0, "SGD: invalid momentum value: ", options.momentum());
   NABLA_CHECK(options.weight_decay() >= 0,
@@ -14,6 +14,12 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
   NABLA_CHECK(!options.nesterov() || (options.momentum() > 0 && options.dampening() == 0),
               "SGD: Nesterov momentum requires a momentum and zero dampening (momentum=",
               options.momentum(), ", dampening=", options.dampening(), ")");
+}
+}  // namespace
+
+SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
+    : Optimizer(std::move(params), "SGD"), options(options), momentum_buffers_(params_.size()) {
+  check_options(options);
 }
 
 void SGD::step() {
@@ -42,6 +48,40 @@ void SGD::step() {
       }
     });
   }
+}
+
+// ---------------------------------------------------------------- state for checkpoints
+
+Optimizer::StateRefs SGD::state_refs() {
+  return {{{"momentum_buffer", &momentum_buffers_}}};
+}
+
+std::vector<std::pair<std::string, double>> SGD::hyperparameters() const {
+  return {{"lr", options.lr()},
+          {"momentum", options.momentum()},
+          {"dampening", options.dampening()},
+          {"weight_decay", options.weight_decay()},
+          {"nesterov", options.nesterov() ? 1.0 : 0.0}};
+}
+
+void SGD::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
+  SGDOptions o = options;
+  for (const auto& [key, value] : values) {
+    if (key == "lr")
+      o.lr(value);
+    else if (key == "momentum")
+      o.momentum(value);
+    else if (key == "dampening")
+      o.dampening(value);
+    else if (key == "weight_decay")
+      o.weight_decay(value);
+    else if (key == "nesterov")
+      o.nesterov(value != 0);
+    else
+      NABLA_CHECK(false, "SGD: unknown hyperparameter '", key, "'");
+  }
+  check_options(o);
+  options = o;
 }
 
 }  // namespace nabla::optim

@@ -23,8 +23,13 @@ class Adagrad : public Optimizer {
   void step() override;
   double lr() const override { return options.lr(); }
   void set_lr(double lr) override { options.lr(lr); }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
+  void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
 
   AdagradOptions options;
+
+ protected:
+  StateRefs state_refs() override;
 
  private:
   std::vector<Tensor> sums_;

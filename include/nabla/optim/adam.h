@@ -39,6 +39,7 @@ class AdamBase : public Optimizer {
   // decoupled_decay: AdamW's p *= 1 - lr·wd; l2_decay: Adam's g += wd·p.
   void adam_step(double lr, Betas betas, double eps, double l2_decay, double decoupled_decay,
                  bool amsgrad);
+  StateRefs state_refs() override;
 
  private:
   std::vector<Tensor> exp_avgs_, exp_avg_sqs_, max_exp_avg_sqs_;
@@ -51,6 +52,8 @@ class Adam : public AdamBase {
   void step() override;
   double lr() const override { return options.lr(); }
   void set_lr(double lr) override { options.lr(lr); }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
+  void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
 
   AdamOptions options;
 };
@@ -61,6 +64,8 @@ class AdamW : public AdamBase {
   void step() override;
   double lr() const override { return options.lr(); }
   void set_lr(double lr) override { options.lr(lr); }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
+  void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
 
   AdamWOptions options;
 };

@@ -8,10 +8,16 @@
 // state buffers between steps and allocates nothing after the first step. A parameter whose
 // .grad is undefined (no backward reached it) is skipped and its state left untouched.
 //
-// Not here: parameter groups, closures, state saving.
+// State for checkpoints: state() / load_state() name each buffer as PyTorch's
+// optimizer.state_dict()["state"] does, flattened ("state.0.exp_avg"), and hyperparameters()
+// lists param_groups' values ("lr", "betas.0"); io/checkpoint.h stores both.
+//
+// Not here: parameter groups, closures.
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/nn/options.h"
@@ -38,13 +44,52 @@ class Optimizer {
 
   const std::vector<Tensor>& params() const { return params_; }
 
+  // ---- state, for checkpoints ----
+  // The name given to the constructor ("Adam").
+  const std::string& name() const { return name_; }
+  // Per-parameter state as "state.<i>.<buffer>", i the parameter's index and <buffer> PyTorch's
+  // name (momentum_buffer, sum, square_avg, grad_avg, exp_avg, exp_avg_sq, max_exp_avg_sq); the
+  // step count is a 0-d float64 "state.<i>.step". Only parameters that have state appear. The
+  // tensors alias the live buffers: clone them to keep a snapshot.
+  std::vector<std::pair<std::string, Tensor>> state() const;
+  // Replaces all state with copies of `state` (as state() of the same kind of optimizer over
+  // same-shaped parameters returned), converting dtypes to the parameters'. A buffer or step not
+  // given is reset, as for a parameter never stepped.
+  // Throws, changing nothing, on an unknown name, an index past the parameters, a shape that is
+  // not its parameter's, a step that is not a non-negative integer, or a missing buffer this
+  // optimizer always keeps (Adagrad's sum).
+  void load_state(const std::vector<std::pair<std::string, Tensor>>& state);
+  // Hyperparameters under PyTorch's param_groups names, tuples flattened ("betas.0") and flags as
+  // 0/1: everything load_state() needs beside the buffers to continue the same run.
+  virtual std::vector<std::pair<std::string, double>> hyperparameters() const;
+  // Sets those given (others keep their value). Throws, changing nothing, on a name this
+  // optimizer does not have or a value its options reject.
+  virtual void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values);
+
  protected:
+  // What state() and load_state() read and write: each per-parameter buffer list under its
+  // PyTorch name, and the step counters (null when the optimizer keeps none). A buffer marked
+  // `always` is defined from construction on, so a loaded state must hold it.
+  struct StateBuffer {
+    const char* name;
+    std::vector<Tensor>* tensors;
+    bool always = false;
+  };
+  struct StateRefs {
+    std::vector<StateBuffer> buffers;
+    std::vector<int64_t>* steps = nullptr;
+  };
+  virtual StateRefs state_refs() { return {}; }
+
   // The gradient of params_[i], contiguous, or an undefined tensor when it has none.
   Tensor grad_of(size_t i) const;
   // A zero-filled (or `value`-filled) state buffer shaped like params_[i].
   Tensor state_like(size_t i, double value = 0) const;
 
   std::vector<Tensor> params_;
+
+ private:
+  std::string name_;
 };
 
 }  // namespace nabla::optim

@@ -24,8 +24,13 @@ class SGD : public Optimizer {
   void step() override;
   double lr() const override { return options.lr(); }
   void set_lr(double lr) override { options.lr(lr); }
+  std::vector<std::pair<std::string, double>> hyperparameters() const override;
+  void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
 
   SGDOptions options;
+
+ protected:
+  StateRefs state_refs() override;
 
  private:
   std::vector<Tensor> momentum_buffers_;  // undefined until a parameter's first step

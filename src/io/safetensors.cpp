@@ -1,0 +1,389 @@
+// safetensors reading and writing (see include/nabla/io/safetensors.h for the layout).
+//
+// The reader validates in the order a hostile file would be dangerous: the header length against
+// the file size, then the JSON, then each entry (dtype, shape, offsets against the data size),
+// then the entries together (sorted by offset they must tile the data exactly), and only then
+// allocates tensors, whose total size is therefore at most the file's.
+#include "nabla/io/safetensors.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "nabla/io/atomic_file.h"
+
+namespace nabla::io {
+
+using Json = nlohmann::ordered_json;
+
+namespace {
+
+// The reference implementation's limit; a header this size already means ~1M tensors.
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+constexpr uint64_t kHeaderLengthBytes = 8;
+
+// Spec dtypes nabla has no tensor type for, to tell "unsupported" from "not a dtype at all".
+const std::set<std::string>& other_spec_dtypes() {
+  static const std::set<std::string> names = {
+      "BOOL", "U8",  "I8",      "I16",     "U16",     "F16", "BF16",    "I32",     "U32",
+      "I64",  "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4",  "F6_E2M3", "F6_E3M2", "C64"};
+  return names;
+}
+
+const char* spec_dtype(DType t) {
+  return t == kFloat64 ? "F64" : "F32";
+}
+
+// Copies n elements of `size` bytes each, swapping byte order on a big-endian host (the format
+// is little-endian).
+void copy_little_endian(char* dst, const char* src, int64_t n, size_t size) {
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * size);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      for (size_t b = 0; b < size; ++b) dst[i * size + b] = src[i * size + size - 1 - b];
+  }
+}
+
+// ---------------------------------------------------------------- writing
+
+std::string header_json(const NamedTensors& tensors, const Metadata& metadata) {
+  Json header = Json::object();
+  if (!metadata.empty()) {
+    Json meta = Json::object();
+    for (const auto& [key, value] : metadata) meta[key] = value;
+    header["__metadata__"] = std::move(meta);
+  }
+  std::set<std::string> seen;
+  uint64_t offset = 0;
+  for (const auto& [name, tensor] : tensors) {
+    NABLA_CHECK(!name.empty() && name != "__metadata__", "save_safetensors: invalid tensor name '",
+                name, "'");
+    NABLA_CHECK(seen.insert(name).second, "save_safetensors: tensor name '", name,
+                "' appears twice");
+    NABLA_CHECK(tensor.defined(), "save_safetensors: tensor '", name, "' is undefined");
+    const uint64_t bytes = static_cast<uint64_t>(tensor.numel()) * dtype_size(tensor.dtype());
+    header[name] = Json{{"dtype", spec_dtype(tensor.dtype())},
+                        {"shape", tensor.shape().vec()},
+                        {"data_offsets", {offset, offset + bytes}}};
+    offset += bytes;
+  }
+  std::string text = header.dump();
+  // Pad so the data, and so every F64 tensor, starts 8-byte aligned in the file.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  return text;
+}
+
+// Streams the file to `sink(const void*, size_t)`.
+template <class Sink>
+void write_safetensors(const NamedTensors& tensors, const Metadata& metadata, Sink&& sink) {
+  const std::string header = header_json(tensors, metadata);
+  char length[kHeaderLengthBytes];
+  const uint64_t n = header.size();
+  for (size_t b = 0; b < kHeaderLengthBytes; ++b) length[b] = static_cast<char>(n >> (8 * b));
+  sink(length, sizeof length);
+  sink(header.data(), header.size());
+  std::vector<char> swapped;
+  for (const auto& entry : tensors) {
+    const Tensor t = entry.second.contiguous();
+    const size_t size = dtype_size(t.dtype());
+    const size_t bytes = static_cast<size_t>(t.numel()) * size;
+    if (bytes == 0) continue;
+    const char* data =
+        dispatch(t.dtype(), [&]<class T>() { return reinterpret_cast<const char*>(t.data<T>()); });
+    if constexpr (std::endian::native == std::endian::little) {
+      sink(data, bytes);
+    } else {
+      swapped.resize(bytes);
+      copy_little_endian(swapped.data(), data, t.numel(), size);
+      sink(swapped.data(), bytes);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- reading
+
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {
+    fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    NABLA_CHECK(fd_ >= 0, "load_safetensors: cannot open ", path_, ": ", std::strerror(errno));
+    struct stat st;
+    if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd_);
+      NABLA_CHECK(false, "load_safetensors: ", path_, " is not a regular file");
+    }
+    size_ = static_cast<uint64_t>(st.st_size);
+  }
+  ~Reader() { ::close(fd_); }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  uint64_t size() const { return size_; }
+
+  template <class... Parts>
+  [[noreturn]] void fail(uint64_t offset, const Parts&... parts) const {
+    detail::throw_error("load_safetensors: ", path_, ": byte ", offset, ": ", parts...);
+  }
+
+  // Reads exactly n bytes at `offset`; the file may have shrunk since fstat, so check again.
+  void read(void* dst, uint64_t n, uint64_t offset, const std::string& what) const {
+    char* p = static_cast<char*>(dst);
+    while (n > 0) {
+      ssize_t got = ::pread(fd_, p, n, static_cast<off_t>(offset));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) fail(offset, "reading ", what, " failed: ", std::strerror(errno));
+      if (got == 0) fail(offset, "the file ends while reading ", what, " (", n, " bytes missing)");
+      p += got;
+      n -= static_cast<uint64_t>(got);
+      offset += static_cast<uint64_t>(got);
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  uint64_t size_ = 0;
+};
+
+struct Entry {
+  std::string name;
+  DType dtype;
+  Shape shape;
+  uint64_t begin, end;     // relative to the data section
+  uint64_t header_offset;  // file offset of the entry's key, for messages
+};
+
+// File offset of `"key":` in the header text, for error messages (the header start if the key is
+// spelled with escapes that dump() does not reproduce).
+uint64_t key_offset(const std::string& header, const std::string& key) {
+  const std::string quoted = Json(key).dump();
+  for (size_t at = header.find(quoted); at != std::string::npos; at = header.find(quoted, at + 1)) {
+    size_t after = header.find_first_not_of(" \t\r\n", at + quoted.size());
+    if (after != std::string::npos && header[after] == ':') return kHeaderLengthBytes + at;
+  }
+  return kHeaderLengthBytes;
+}
+
+std::string json_type(const Json& j) {
+  return j.type_name();
+}
+
+Entry parse_entry(const Reader& file, const std::string& name, const Json& info, uint64_t where,
+                  uint64_t data_size, uint64_t data_start) {
+  Entry e{name, kFloat32, {}, 0, 0, where};
+  auto fail = [&](const auto&... parts) { file.fail(where, "tensor '", name, "': ", parts...); };
+  if (!info.is_object())
+    fail("expected an object {dtype, shape, data_offsets}, got ", json_type(info));
+  for (const char* field : {"dtype", "shape", "data_offsets"})
+    if (!info.contains(field)) fail("missing \"", field, "\"");
+
+  const Json& dtype = info["dtype"];
+  if (!dtype.is_string()) fail("\"dtype\" must be a string, got ", json_type(dtype));
+  const std::string d = dtype.get<std::string>();
+  if (d == "F32") {
+    e.dtype = kFloat32;
+  } else if (d == "F64") {
+    e.dtype = kFloat64;
+  } else if (other_spec_dtypes().count(d)) {
+    fail("dtype ", d,
+         " is not supported: nabla reads F32 and F64 --- convert the tensor to "
+         "float32 or float64 before saving");
+  } else {
+    fail("unknown dtype \"", d, "\"");
+  }
+
+  const Json& shape = info["shape"];
+  if (!shape.is_array()) fail("\"shape\" must be an array, got ", json_type(shape));
+  if (shape.size() > static_cast<size_t>(Shape::kMaxDims))
+    fail("shape has ", shape.size(), " dimensions; nabla supports at most ", Shape::kMaxDims);
+  const uint64_t size = dtype_size(e.dtype);
+  uint64_t bytes = size;
+  bool overflow = false, empty = false;
+  for (const Json& extent : shape) {
+    if (!extent.is_number_unsigned())
+      fail("shape ", shape.dump(), " must hold non-negative integers");
+    const uint64_t x = extent.get<uint64_t>();
+    if (x > static_cast<uint64_t>(INT64_MAX)) fail("shape ", shape.dump(), " is too large");
+    e.shape.push_back(static_cast<int64_t>(x));
+    empty = empty || x == 0;
+    overflow = overflow || __builtin_mul_overflow(bytes, x, &bytes);
+  }
+  if (empty) {
+    bytes = 0;
+    overflow = false;
+  }
+
+  const Json& offsets = info["data_offsets"];
+  if (!offsets.is_array() || offsets.size() != 2 || !offsets[0].is_number_unsigned() ||
+      !offsets[1].is_number_unsigned())
+    fail("\"data_offsets\" must be [begin, end] with non-negative integers, got ", offsets.dump());
+  e.begin = offsets[0].get<uint64_t>();
+  e.end = offsets[1].get<uint64_t>();
+  if (e.begin > e.end) fail("data_offsets [", e.begin, ", ", e.end, "] end before they begin");
+  if (e.end > data_size)
+    fail("data_offsets [", e.begin, ", ", e.end, "] end at byte ", data_start, " + ", e.end,
+         " of the file, past its end (", data_start + data_size,
+         " bytes) --- the file is truncated or its header is corrupt");
+  if (overflow || e.end - e.begin != bytes)
+    fail("dtype ", d, " and shape ", e.shape, " need ",
+         overflow ? std::string("more than 2^64 bytes") : std::to_string(bytes) + " bytes",
+         ", but data_offsets [", e.begin, ", ", e.end, "] span ", e.end - e.begin, " bytes");
+  return e;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- API
+
+const Tensor& SafetensorsFile::at(const std::string& name) const {
+  for (const auto& entry : tensors)
+    if (entry.first == name) return entry.second;
+  NABLA_CHECK(false, "safetensors: ", path, " has no tensor named '", name, "'");
+}
+
+bool SafetensorsFile::contains(const std::string& name) const {
+  for (const auto& entry : tensors)
+    if (entry.first == name) return true;
+  return false;
+}
+
+std::string safetensors_bytes(const NamedTensors& tensors, const Metadata& metadata) {
+  std::string out;
+  write_safetensors(tensors, metadata, [&](const void* data, size_t n) {
+    out.append(static_cast<const char*>(data), n);
+  });
+  return out;
+}
+
+void save_safetensors(const std::string& path, const NamedTensors& tensors,
+                      const Metadata& metadata) {
+  // Validate (names, definedness) before creating any file.
+  header_json(tensors, metadata);
+  AtomicFile out(path);
+  write_safetensors(tensors, metadata, [&](const void* data, size_t n) { out.write(data, n); });
+  out.commit();
+}
+
+SafetensorsFile load_safetensors(const std::string& path) {
+  Reader file(path);
+  const uint64_t file_size = file.size();
+  if (file_size < kHeaderLengthBytes)
+    file.fail(0, "the file has ", file_size,
+              " bytes, fewer than the 8-byte header length --- the file is truncated or not a "
+              "safetensors file");
+  unsigned char length[kHeaderLengthBytes];
+  file.read(length, kHeaderLengthBytes, 0, "the header length");
+  uint64_t n = 0;
+  for (size_t b = 0; b < kHeaderLengthBytes; ++b) n |= static_cast<uint64_t>(length[b]) << (8 * b);
+  if (n > file_size - kHeaderLengthBytes)
+    file.fail(0, "header length ", n, " runs past the end of the file (", file_size,
+              " bytes) --- the file is truncated or not a safetensors file");
+  if (n > kMaxHeaderBytes)
+    file.fail(0, "header length ", n, " exceeds the format's limit of ", kMaxHeaderBytes, " bytes");
+  if (n < 2) file.fail(0, "header length ", n, " is too short for a JSON object");
+
+  std::string header(n, '\0');
+  file.read(header.data(), n, kHeaderLengthBytes, "the header");
+  if (header[0] != '{')
+    file.fail(kHeaderLengthBytes, "the header must be a JSON object starting with '{'");
+
+  // The format forbids duplicate names; nlohmann keeps the last silently, so watch the keys.
+  std::set<std::string> keys;
+  std::string duplicate;
+  Json root;
+  try {
+    root = Json::parse(header, [&](int depth, Json::parse_event_t event, Json& parsed) {
+      if (depth == 1 && event == Json::parse_event_t::key && duplicate.empty() &&
+          !keys.insert(parsed.get<std::string>()).second)
+        duplicate = parsed.get<std::string>();
+      return true;
+    });
+  } catch (const Json::parse_error& e) {
+    // e.byte counts from 1 within the header.
+    const uint64_t at = kHeaderLengthBytes + (e.byte > 0 ? e.byte - 1 : 0);
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
+    size_t colon = what.find(": ");
+    file.fail(at, "the header is not valid JSON: ",
+              colon == std::string::npos ? what : what.substr(colon + 2));
+  }
+  if (!duplicate.empty())
+    file.fail(key_offset(header, duplicate), "the header names '", duplicate,
+              "' twice; the format forbids duplicate names");
+  if (!root.is_object())
+    file.fail(kHeaderLengthBytes, "the header must be a JSON object, got ", json_type(root));
+
+  const uint64_t data_start = kHeaderLengthBytes + n;
+  const uint64_t data_size = file_size - data_start;
+  SafetensorsFile result;
+  result.path = path;
+  std::vector<Entry> entries;
+  for (const auto& [name, value] : root.items()) {
+    const uint64_t where = key_offset(header, name);
+    if (name == "__metadata__") {
+      if (!value.is_object())
+        file.fail(where, "\"__metadata__\" must be an object of strings, got ", json_type(value));
+      for (const auto& [key, text] : value.items()) {
+        if (!text.is_string())
+          file.fail(key_offset(header, key), "\"__metadata__\" value of '", key,
+                    "' must be a string, got ", json_type(text));
+        result.metadata[key] = text.get<std::string>();
+      }
+      continue;
+    }
+    entries.push_back(parse_entry(file, name, value, where, data_size, data_start));
+  }
+
+  // Sorted by offset, the tensors must tile [0, data_size): no overlap, no hole, no tail.
+  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
+  uint64_t covered = 0;
+  const Entry* previous = nullptr;
+  for (const Entry& e : entries) {
+    if (e.begin < covered)
+      file.fail(data_start + e.begin, "tensor '", e.name, "' data_offsets [", e.begin, ", ", e.end,
+                "] overlap tensor '", previous->name, "' [", previous->begin, ", ", previous->end,
+                "]");
+    if (e.begin > covered)
+      file.fail(data_start + covered, "bytes ", data_start + covered, "..", data_start + e.begin,
+                " belong to no tensor (the next, '", e.name,
+                "', begins later); the format allows no holes");
+    covered = e.end;
+    previous = &e;
+  }
+  if (covered != data_size)
+    file.fail(data_start + covered, "the last ", data_size - covered,
+              " bytes of the file belong to no tensor; the format allows no trailing data");
+
+  result.tensors.reserve(entries.size());
+  std::vector<char> raw;
+  for (const Entry& e : entries) {
+    Tensor t = Tensor::empty(e.shape, e.dtype);
+    const uint64_t bytes = e.end - e.begin;
+    if (bytes > 0) {
+      char* dst =
+          dispatch(e.dtype, [&]<class T>() { return reinterpret_cast<char*>(t.data<T>()); });
+      const std::string what = "tensor '" + e.name + "'";
+      if constexpr (std::endian::native == std::endian::little) {
+        file.read(dst, bytes, data_start + e.begin, what);
+      } else {
+        raw.resize(bytes);
+        file.read(raw.data(), bytes, data_start + e.begin, what);
+        copy_little_endian(dst, raw.data(), t.numel(), dtype_size(e.dtype));
+      }
+    }
+    result.tensors.emplace_back(e.name, std::move(t));
+  }
+  return result;
+}
+
+}  // namespace nabla::io
