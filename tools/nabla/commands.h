@@ -10,6 +10,9 @@ namespace nabla::cli {
 
 void add_gradcheck_command(CLI::App& app, int& exit_code);
 void add_demo_command(CLI::App& app, int& exit_code);
+void add_train_command(CLI::App& app, int& exit_code);
+void add_eval_command(CLI::App& app, int& exit_code);
+void add_predict_command(CLI::App& app, int& exit_code);
 
 // A usage error naming the valid choices; main() prints it and exits with status 2.
 class UsageError : public std::runtime_error {

@@ -2,6 +2,7 @@
 //
 // Exit status: 0 on success, 1 when the work failed (a nabla::Error, a failed gradient check),
 // 2 for a usage error (unknown command or option, a bad value), which lists the valid choices.
+#include <algorithm>
 #include <iostream>
 #include <string>
 
@@ -27,6 +28,9 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   nabla::cli::add_gradcheck_command(app, exit_code);
   nabla::cli::add_demo_command(app, exit_code);
+  nabla::cli::add_train_command(app, exit_code);
+  nabla::cli::add_eval_command(app, exit_code);
+  nabla::cli::add_predict_command(app, exit_code);
 
   try {
     app.parse(argc, argv);
@@ -52,7 +56,10 @@ int main(int argc, char** argv) {
     std::cerr << "nabla: error: " << e.what() << "\n";
     return 2;
   } catch (const nabla::Error& e) {
-    std::cerr << "nabla: error: " << e.what() << "\n";
+    // One line, so logs and scripts see one error per failure (hints join it after "--->").
+    std::string message = e.what();
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    std::cerr << "nabla: error: " << message << "\n";
     return 1;
   } catch (const std::exception& e) {  // from the standard library (bad_alloc, filesystem)
     std::cerr << "nabla: error: " << e.what() << "\n";

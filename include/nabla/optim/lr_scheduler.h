@@ -1,0 +1,125 @@
+// Learning-rate schedules, stepped once per epoch, with PyTorch's formulas
+// (torch.optim.lr_scheduler closed forms). With η₀ the optimizer's lr when the scheduler is made
+// and e the epoch:
+//
+//   StepLR             η = η₀ · γ^⌊e / step_size⌋
+//   ExponentialLR      η = η₀ · γ^e
+//   CosineAnnealingLR  η = η_min + (η₀ - η_min) · (1 + cos(π · e / T_max)) / 2
+//
+// Optional linear warmup, as SequentialLR([LinearLR(start_factor, total_iters=W), schedule],
+// milestones=[W]): for e < W, η = η₀ · (s + (1 - s) · e / W); from e = W on the schedule runs with
+// its epoch counted from 0 (e - W).
+//
+//   optim::Adam opt(model.parameters(), optim::AdamOptions(1e-3));
+//   optim::CosineAnnealingLR sched(opt, optim::CosineAnnealingLROptions(/*t_max=*/10));
+//   for (int64_t epoch = 0; epoch < 10; ++epoch) { train_one_epoch(); sched.step(); }
+//
+// Construction sets the optimizer's lr to the epoch-0 value (η₀, or η₀·s with warmup), as PyTorch
+// does. Each value is computed from the closed form, never from the previous lr, so a resumed
+// schedule (load_state) gives the same bits as one that never stopped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "nabla/nn/options.h"
+#include "nabla/optim/optimizer.h"
+
+namespace nabla::optim {
+
+// Linear warmup before a schedule; epochs == 0 means none.
+struct Warmup {
+  int64_t epochs = 0;
+  double start_factor = 1.0 / 3;  // PyTorch LinearLR's default; in (0, 1]
+};
+
+class LRScheduler {
+ public:
+  virtual ~LRScheduler() = default;
+  LRScheduler(const LRScheduler&) = delete;
+  LRScheduler& operator=(const LRScheduler&) = delete;
+
+  // Ends an epoch: the epoch count goes up by one and the optimizer gets that epoch's lr.
+  void step();
+  // The lr the optimizer has now (PyTorch's get_last_lr()).
+  double lr() const { return lr_at(epoch_); }
+  // The lr of epoch `epoch` (>= 0), from the closed form; changes nothing.
+  double lr_at(int64_t epoch) const;
+  // Epochs stepped so far (PyTorch's last_epoch).
+  int64_t epoch() const { return epoch_; }
+  double base_lr() const { return base_lr_; }
+  const std::string& name() const { return name_; }
+
+  // Everything needed to continue: "epoch" and "base_lr" (what PyTorch's state_dict() holds
+  // beside the options, which the caller recreates).
+  std::vector<std::pair<std::string, double>> state() const;
+  // Restores state() of a scheduler of the same kind and sets the optimizer's lr to match.
+  // Throws, changing nothing, on a missing or unknown name, a negative or fractional epoch or a
+  // negative base_lr.
+  void load_state(const std::vector<std::pair<std::string, double>>& state);
+
+ protected:
+  LRScheduler(Optimizer& optimizer, std::string name, Warmup warmup);
+  // The schedule's lr at epoch e, counted from the end of the warmup.
+  virtual double scheduled_lr(int64_t epoch) const = 0;
+  // Sets the optimizer's lr for the current epoch; derived constructors call it once ready.
+  void apply();
+
+ private:
+  Optimizer* optimizer_;
+  std::string name_;
+  Warmup warmup_;
+  double base_lr_;
+  int64_t epoch_ = 0;
+};
+
+struct StepLROptions {
+  explicit StepLROptions(int64_t step_size) : step_size_(step_size) {}
+  NABLA_ARG(int64_t, step_size);   // epochs between decays, >= 1
+  NABLA_ARG(double, gamma) = 0.1;  // factor per decay, > 0
+  NABLA_ARG(Warmup, warmup) = {};
+};
+
+class StepLR : public LRScheduler {
+ public:
+  StepLR(Optimizer& optimizer, const StepLROptions& options);
+  StepLROptions options;
+
+ protected:
+  double scheduled_lr(int64_t epoch) const override;
+};
+
+struct ExponentialLROptions {
+  explicit ExponentialLROptions(double gamma) : gamma_(gamma) {}
+  NABLA_ARG(double, gamma);  // factor per epoch, > 0
+  NABLA_ARG(Warmup, warmup) = {};
+};
+
+class ExponentialLR : public LRScheduler {
+ public:
+  ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options);
+  ExponentialLROptions options;
+
+ protected:
+  double scheduled_lr(int64_t epoch) const override;
+};
+
+struct CosineAnnealingLROptions {
+  explicit CosineAnnealingLROptions(int64_t t_max) : t_max_(t_max) {}
+  NABLA_ARG(int64_t, t_max);       // epochs from η₀ down to η_min (after the warmup), >= 1
+  NABLA_ARG(double, eta_min) = 0;  // the lowest lr, >= 0
+  NABLA_ARG(Warmup, warmup) = {};
+};
+
+class CosineAnnealingLR : public LRScheduler {
+ public:
+  CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options);
+  CosineAnnealingLROptions options;
+
+ protected:
+  double scheduled_lr(int64_t epoch) const override;
+};
+
+}  // namespace nabla::optim

@@ -1,0 +1,121 @@
+// A whole training run, as `nabla train` performs it: data, model, optimizer and schedule from a
+// handful of options; the Trainer's loop; and the files a run leaves in its output directory.
+//
+//   OUT/metrics.csv      one row per epoch (train/metrics.h)
+//   OUT/loss.png         train and validation loss per epoch
+//   OUT/accuracy.png     train and validation accuracy per epoch
+//   OUT/filters.png      the first Conv2d layer's filters (CS231n's grid; none for an MLP)
+//   OUT/confusion.png    the final model's confusion matrix on the test set
+//   OUT/last/            a full checkpoint after every epoch: `--resume OUT` continues from it
+//   OUT/best/            the weights of the epoch with the best validation accuracy
+//   OUT/final/           the weights after the last epoch
+// Each checkpoint is an io/checkpoint.h directory; its trainer_state.json "config" holds this
+// run's options, the model's JSON description, the data's class names and normalisation, the
+// schedule's state and the metrics so far, so eval, predict and resume need nothing else.
+//
+// Exact resumption: the batch order depends only on (seed, epoch), and the checkpoint holds the
+// weights, the optimizer's buffers, the schedule's epoch and every dropout generator's state, so
+// `train --epochs 2` then `--resume --epochs 3` ends with the same bits as `--epochs 3` (with
+// the same thread count).
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nabla/data/dataloader.h"
+#include "nabla/data/dataset.h"
+#include "nabla/data/datasets.h"
+#include "nabla/nn/sequential.h"
+#include "nabla/train/metrics.h"
+#include "nabla/train/trainer.h"
+
+namespace nabla::train {
+
+struct RunOptions {
+  std::string model = "lenet5";           // mlp | lenet5 | convnet, or a JSON description's path
+  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | csv:TRAIN[,TEST]
+  std::string data_dir;                   // "": the dataset's default directory
+  int64_t epochs = 5;
+  int64_t batch_size = 64;
+  std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | adagrad
+  double lr = 1e-3;
+  double momentum = 0;                 // sgd and rmsprop (PyTorch's default 0)
+  std::optional<double> weight_decay;  // none: the optimizer's default (AdamW 1e-2, others 0)
+  std::string lr_schedule = "none";    // none | step | cosine | exponential
+  int64_t lr_step_size = 0;            // step: epochs between decays; 0: max(1, epochs / 3)
+  double lr_gamma = 0;                 // step: 0 means 0.1; exponential: 0 means 0.9
+  int64_t warmup_epochs = 0;           // linear warmup before the schedule
+  std::optional<double> dropout;       // models.h's ModelConfig::dropout (presets only)
+  uint64_t seed = 0;                   // weights, split, shuffling, augmentation, dropout
+  int threads = 0;                     // 0: OpenBLAS's default
+  std::string out_dir;                 // "": runs/<model>-<YYYYmmdd-HHMMSS>
+  double val_fraction = 0.1;           // of the training set, held out for validation
+  int64_t train_subset = 0;            // use the first N training images (0: all)
+  int64_t test_subset = 0;             // use the first N test images (0: all)
+  bool augment = false;                // random crops (and flips, except for MNIST)
+  bool interactive = false;            // progress goes to a terminal (progress.h)
+};
+
+// What can change when a run is continued; everything else comes from the checkpoint.
+struct ResumeOptions {
+  int64_t epochs = 0;    // the new total; 0: the saved total
+  int threads = 0;       // 0: OpenBLAS's default
+  std::string data_dir;  // "": the saved one (for data that moved)
+  bool interactive = false;
+};
+
+struct RunResult {
+  std::string out_dir;
+  std::vector<EpochMetrics> history;  // every epoch of the run, resumed ones included
+  EvalResult test;                    // the final weights on the test set
+  int64_t best_epoch = 0;             // 1-based; the one saved in OUT/best
+};
+
+// Trains from scratch, printing a header, progress, one summary line per epoch and the test
+// accuracy to `out`. Throws nabla::Error for bad options (naming the option and the valid
+// choices), missing data (with a hint), or a diverging loss; a checkpoint saved before an error
+// stays usable by resume_training.
+RunResult run_training(const RunOptions& options, std::ostream& out);
+// Continues the run in `dir` (an OUT directory) from OUT/last up to the total number of epochs.
+RunResult resume_training(const std::string& dir, const ResumeOptions& options, std::ostream& out);
+
+// A trained model with what is needed to feed it: rebuilt from a checkpoint.
+struct TrainedModel {
+  std::shared_ptr<nn::Sequential> model;  // in eval mode
+  std::string checkpoint;                 // the directory loaded
+  int64_t epoch = 0;                      // epochs it was trained for
+  RunOptions options;                     // of the run that made it
+  std::vector<int64_t> sample_shape;      // (C, H, W) or (F)
+  std::vector<std::string> class_names;
+  data::Normalization normalization;
+};
+// `path` is a checkpoint directory or a run's OUT directory (then OUT/best, else OUT/final,
+// else OUT/last is used).
+TrainedModel load_trained_model(const std::string& path);
+
+// The data set a run trains or tests on, as run_training loads it (subsets applied);
+// `data_dir` "" means options.data_dir.
+data::Dataset load_run_dataset(const RunOptions& options, data::Split split,
+                               const std::string& data_dir = "");
+
+// Loader over `dataset` normalised as the model was trained (no shuffling, no augmentation).
+data::DataLoader eval_loader(const TrainedModel& trained, const data::Dataset& dataset,
+                             int64_t batch_size = 256);
+
+// The softmax probabilities of one sample (C, H, W) or (F) given as raw pixels (0..255) or
+// features, normalised as in training. Returns one probability per class.
+std::vector<double> predict_probabilities(const TrainedModel& trained, const data::Dataset& one,
+                                          int64_t index = 0);
+
+// The valid values of the choice options, and the closest of `choices` to a mistyped `value`
+// ("" when none is close): for "did you mean" hints.
+const std::vector<std::string>& optimizer_names();
+const std::vector<std::string>& lr_schedule_names();
+const std::vector<std::string>& dataset_names();  // csv:PATH is accepted beside these
+std::string closest_choice(const std::string& value, const std::vector<std::string>& choices);
+
+}  // namespace nabla::train

@@ -1,0 +1,164 @@
+// Whole training runs through the library (train/run.h): the files a run writes, exact
+// resumption from its checkpoint, and the model eval and predict rebuild from it.
+#include "nabla/train/run.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <sstream>
+
+#include "nabla/io/checkpoint.h"
+#include "nabla/io/image.h"
+#include "nabla/io/safetensors.h"
+#include "train/fake_fashion_mnist.h"
+
+namespace nabla::train {
+namespace {
+
+using nabla::testing::TempDir;
+using nabla::testing::write_text;
+
+RunOptions small_run(const TempDir& dir, const std::string& out, int64_t epochs) {
+  RunOptions o;
+  o.model = "mlp";
+  o.dataset = "fashion-mnist";
+  o.data_dir = dir.file("data");
+  o.epochs = epochs;
+  o.batch_size = 32;
+  o.optimizer = "adam";
+  o.lr = 2e-3;
+  o.lr_schedule = "cosine";
+  o.warmup_epochs = 1;
+  o.dropout = 0.25;  // so the dropout generators' states must be carried over too
+  o.seed = 3;
+  o.threads = 1;
+  o.val_fraction = 0.2;
+  o.train_subset = 300;
+  o.test_subset = 100;
+  o.out_dir = dir.file(out);
+  return o;
+}
+
+// Every tensor of a safetensors file, by name.
+std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& [name, t] : io::load_safetensors(path).tensors) out[name] = t.to_vector();
+  return out;
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir.file("data"));
+    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 400, 100);
+  }
+  TempDir dir;
+  std::ostringstream log;
+};
+
+TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
+  // Augmentation too: its crops and flips are drawn from (seed, epoch, batch).
+  RunOptions straight_options = small_run(dir, "straight", 3);
+  RunOptions interrupted_options = small_run(dir, "interrupted", 2);
+  straight_options.augment = interrupted_options.augment = true;
+  const RunResult straight = run_training(straight_options, log);
+  run_training(interrupted_options, log);
+  const auto after_two = tensors_of(dir.file("interrupted/last/model.safetensors"));
+  const RunResult resumed = resume_training(
+      dir.file("interrupted"),
+      ResumeOptions{.epochs = 3, .threads = 1, .data_dir = "", .interactive = false}, log);
+
+  EXPECT_NE(log.str().find("resuming after epoch 2 of 3"), std::string::npos);
+  const auto expected = tensors_of(dir.file("straight/final/model.safetensors"));
+  EXPECT_EQ(tensors_of(dir.file("interrupted/final/model.safetensors")), expected);
+  EXPECT_NE(after_two, expected) << "the resumed epoch must have changed the weights";
+  EXPECT_EQ(tensors_of(dir.file("interrupted/last/optimizer.safetensors")),
+            tensors_of(dir.file("straight/last/optimizer.safetensors")));
+  ASSERT_EQ(resumed.history.size(), 3u);
+  for (size_t e = 0; e < 3; ++e) {
+    EXPECT_EQ(resumed.history[e].train_loss, straight.history[e].train_loss) << "epoch " << e + 1;
+    EXPECT_EQ(resumed.history[e].lr, straight.history[e].lr) << "epoch " << e + 1;
+  }
+  EXPECT_EQ(resumed.test.accuracy, straight.test.accuracy);
+  EXPECT_EQ(read_metrics_csv(dir.file("interrupted/metrics.csv")).size(), 3u);
+}
+
+TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
+  RunOptions o = small_run(dir, "run", 2);
+  o.dropout.reset();
+  const RunResult r = run_training(o, log);
+  EXPECT_GT(r.test.accuracy, 0.5) << "the bands are easy to tell apart";
+  EXPECT_EQ(r.test.samples, 100);
+  const auto rows = read_metrics_csv(dir.file("run/metrics.csv"));
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_TRUE(rows[1].has_validation());
+  for (const char* png : {"loss.png", "accuracy.png", "confusion.png"})
+    EXPECT_GT(io::read_png(dir.file(std::string("run/") + png)).width, 100) << png;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run/filters.png"))) << "an MLP has no filters";
+
+  const TrainedModel trained = load_trained_model(dir.file("run"));
+  EXPECT_EQ(trained.checkpoint, dir.file("run/best"));
+  EXPECT_EQ(trained.class_names[1], "Trouser");
+  EXPECT_EQ(trained.sample_shape, (std::vector<int64_t>{1, 28, 28}));
+  const TrainedModel final_model = load_trained_model(dir.file("run/final"));
+  const data::Dataset test = load_run_dataset(trained.options, data::Split::Test);
+  const EvalResult again = evaluate(*final_model.model, eval_loader(final_model, test));
+  EXPECT_EQ(again.accuracy, r.test.accuracy) << "the final checkpoint is the model tested";
+
+  const std::vector<double> p = predict_probabilities(final_model, test, 5);
+  ASSERT_EQ(p.size(), 10u);
+  double total = 0;
+  for (double v : p) total += v;
+  EXPECT_NEAR(total, 1.0, 1e-5);
+
+  EXPECT_THROW(run_training(o, log), Error) << "refuses to overwrite a run";
+}
+
+TEST_F(RunTest, AJsonConvModelGetsAFilterPicture) {
+  write_text(dir.file("tiny.json"),
+             R"({"input": [1, 28, 28], "layers": [
+                   {"type": "conv2d", "out_channels": 5, "kernel_size": 3, "padding": 1},
+                   {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 4},
+                   {"type": "flatten"}, {"type": "linear", "out_features": 10}]})");
+  RunOptions o = small_run(dir, "conv", 1);
+  o.model = dir.file("tiny.json");
+  o.dropout.reset();
+  o.lr_schedule = "none";
+  o.warmup_epochs = 0;
+  run_training(o, log);
+  // 5 filters of 3 × 3: a 3-wide, 2-high grid with 1-pixel gaps, enlarged k times.
+  const io::Image filters = io::read_png(dir.file("conv/filters.png"));
+  const int64_t k = filters.width / (3 * 3 + 2);
+  EXPECT_GE(k, 8);
+  EXPECT_EQ(filters.width, (3 * 3 + 2) * k);
+  EXPECT_EQ(filters.height, (2 * 3 + 1) * k);
+}
+
+TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {
+  auto message = [&](RunOptions o) -> std::string {
+    try {
+      run_training(o, log);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  RunOptions o = small_run(dir, "bad", 1);
+  o.optimizer = "adma";
+  EXPECT_NE(message(o).find("unknown optimizer 'adma' (did you mean 'adam'?)"), std::string::npos);
+  o = small_run(dir, "bad2", 1);
+  o.model = "lenet";
+  EXPECT_NE(message(o).find("did you mean 'lenet5'"), std::string::npos);
+  o = small_run(dir, "bad3", 1);
+  o.data_dir = dir.file("nowhere");
+  EXPECT_NE(message(o).find("HINT"), std::string::npos);
+  o = small_run(dir, "bad4", 1);
+  o.lr_schedule = "linear";
+  EXPECT_NE(message(o).find("expected none, step, cosine or exponential"), std::string::npos);
+  EXPECT_THROW(resume_training(dir.file("never-trained"), {}, log), Error);
+  EXPECT_EQ(closest_choice("cosin", lr_schedule_names()), "cosine");
+  EXPECT_EQ(closest_choice("xyz", lr_schedule_names()), "");
+}
+
+}  // namespace
+}  // namespace nabla::train
