@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds nabla and runs its command-line tool. With no arguments: the main job, training the XOR
-# network (`nabla demo xor`) and checking every op's gradient (`nabla gradcheck`). With
-# arguments: `nabla` with those arguments, e.g. scripts/run.sh demo scalar
+# Builds nabla and runs its command-line tool. With no arguments: the main job, training LeNet-5
+# on Fashion-MNIST for one epoch and printing its test accuracy (metrics, plots and checkpoints
+# go to runs/lenet5-<timestamp>/). With arguments: `nabla` with those arguments, e.g.
+# scripts/run.sh demo xor
 # Does all set-up on a fresh Debian 12 machine (missing packages, Release build in build/).
 set -euo pipefail
 # shellcheck source=scripts/setup.sh
@@ -13,5 +14,5 @@ nabla=$NABLA_BUILD_DIR/nabla
 if (($# > 0)); then
   exec "$nabla" "$@"
 fi
-"$nabla" demo xor --out "$NABLA_ROOT/out"  # PNGs of the decision boundaries and losses
-"$nabla" gradcheck
+cd "$NABLA_ROOT"
+exec "$nabla" train --model lenet5 --dataset fashion-mnist --epochs 1
