@@ -11,6 +11,7 @@
 
 #include "nabla/ops.h"
 #include "nabla/tensor.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -23,16 +24,7 @@ Tensor leaf(const Values& v, const Shape& shape = {}) {
   return t;
 }
 
-template <class F>
-std::string error_message(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 TEST(Autograd, BackwardAccumulatesAcrossCalls) {
   Tensor x = leaf({1, 2, 3});

@@ -68,8 +68,8 @@ Tensor expand_grad(const Tensor& dy, const Shape& keep_shape, const Shape& in_sh
 
 // x with the reduced dims moved last, as contiguous rows: (outer, inner).
 struct Rows {
-  Tensor data;                  // contiguous, permuted
-  std::vector<int64_t> perm;    // permutation applied to x
+  Tensor data;                // contiguous, permuted
+  std::vector<int64_t> perm;  // permutation applied to x
   int64_t outer = 1, inner = 1;
 };
 
@@ -81,6 +81,16 @@ Rows reduced_dims_last(const Tensor& x, const ReducePlan& plan) {
     if (plan.reduced[i]) r.perm.push_back(i), r.inner *= x.shape()[i];
   r.data = x.detach().permute(r.perm).contiguous();
   return r;
+}
+
+// Index of the first largest of row[0, n); a NaN counts as largest (it propagates, as in
+// PyTorch).
+template <class T>
+int64_t first_max_index(const T* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (row[i] > row[best] || (row[i] != row[i] && row[best] == row[best])) best = i;
+  return best;
 }
 
 }  // namespace
@@ -111,7 +121,8 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
                           });
 }
 
-// max: out = largest x over dims; dx = dout at the first maximal element of each group, 0 elsewhere.
+// max: out = largest x over dims; dx = dout at the first maximal element of each group, 0
+// elsewhere.
 Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   ReducePlan plan = plan_reduce(x, dims, keepdim, "max");
   NABLA_CHECK(plan.count > 0, "max: reducing an empty tensor of shape ", x.shape());
@@ -123,28 +134,26 @@ Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
     T* o = out.data<T>();
     for (int64_t r = 0; r < rows.outer; ++r) {
       const T* row = in + r * rows.inner;
-      int64_t best = 0;
-      for (int64_t i = 1; i < rows.inner; ++i)
-        if (row[i] > row[best] || (row[i] != row[i] && row[best] == row[best])) best = i;
+      const int64_t best = first_max_index(row, rows.inner);
       o[r] = row[best];
       where[r] = r * rows.inner + best;
     }
   });
-  return autograd::record(
-      Op::max, out.view(plan.out_shape), {x},
-      [where = std::move(where), perm = rows.perm, permuted = rows.data.shape(), in = x.shape()](
-          const Tensor& dy) {
-        Tensor dperm = Tensor::zeros(permuted, dy.dtype());
-        Tensor g = contiguous_data(dy);
-        dispatch(dy.dtype(), [&]<class T>() {
-          T* d = dperm.data<T>();
-          const T* gp = g.data<T>();
-          for (size_t r = 0; r < where.size(); ++r) d[where[r]] += gp[r];
-        });
-        std::vector<int64_t> inverse(perm.size());
-        for (size_t i = 0; i < perm.size(); ++i) inverse[perm[i]] = static_cast<int64_t>(i);
-        return std::vector<Tensor>{dperm.permute(inverse).contiguous()};
-      });
+  return autograd::record(Op::max, out.view(plan.out_shape), {x},
+                          [where = std::move(where), perm = rows.perm, permuted = rows.data.shape(),
+                           in = x.shape()](const Tensor& dy) {
+                            Tensor dperm = Tensor::zeros(permuted, dy.dtype());
+                            Tensor g = contiguous_data(dy);
+                            dispatch(dy.dtype(), [&]<class T>() {
+                              T* d = dperm.data<T>();
+                              const T* gp = g.data<T>();
+                              for (size_t r = 0; r < where.size(); ++r) d[where[r]] += gp[r];
+                            });
+                            std::vector<int64_t> inverse(perm.size());
+                            for (size_t i = 0; i < perm.size(); ++i)
+                              inverse[perm[i]] = static_cast<int64_t>(i);
+                            return std::vector<Tensor>{dperm.permute(inverse).contiguous()};
+                          });
 }
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
@@ -156,11 +165,7 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
     const T* in = rows.data.data<T>();
     T* o = out.data<T>();
     for (int64_t r = 0; r < rows.outer; ++r) {
-      const T* row = in + r * rows.inner;
-      int64_t best = 0;
-      for (int64_t i = 1; i < rows.inner; ++i)
-        if (row[i] > row[best]) best = i;
-      o[r] = static_cast<T>(best);
+      o[r] = static_cast<T>(first_max_index(in + r * rows.inner, rows.inner));
     }
   });
   return out;
@@ -178,11 +183,15 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   return sum_kernel(g, plan).view(shape);
 }
 
-Tensor Tensor::sum() const { return nabla::sum(*this); }
+Tensor Tensor::sum() const {
+  return nabla::sum(*this);
+}
 Tensor Tensor::sum(const std::vector<int64_t>& dims, bool keepdim) const {
   return nabla::sum(*this, dims, keepdim);
 }
-Tensor Tensor::mean() const { return nabla::mean(*this); }
+Tensor Tensor::mean() const {
+  return nabla::mean(*this);
+}
 Tensor Tensor::mean(const std::vector<int64_t>& dims, bool keepdim) const {
   return nabla::mean(*this, dims, keepdim);
 }

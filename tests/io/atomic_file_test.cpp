@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "data/temp_dir.h"
-#include "nn/layer_test_util.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {

@@ -28,7 +28,7 @@
 #include "nabla/optim/adam.h"
 #include "nabla/optim/rmsprop.h"
 #include "nabla/optim/sgd.h"
-#include "nn/layer_test_util.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/temp_dir.h"
-#include "nn/layer_test_util.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {

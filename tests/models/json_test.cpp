@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "nabla/nabla.h"
-#include "nn/layer_test_util.h"
+#include "test_util.h"
 
 using namespace nabla;
 using nabla::testing::error_message;

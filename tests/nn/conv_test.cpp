@@ -9,7 +9,7 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/nabla.h"
-#include "nn/layer_test_util.h"
+#include "test_util.h"
 
 using namespace nabla;
 using nabla::testing::error_message;

@@ -9,6 +9,7 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -19,17 +20,7 @@ Tensor samples(DType dtype = kFloat64) {
   return Tensor::from_vector(kSamples, {3, 3}, dtype);
 }
 
-// Calls f, expects a nabla::Error, and returns its message ("" and a failure if none is thrown).
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 void expect_elementwise(const Tensor& y, double (*formula)(double), double tol) {
   ASSERT_EQ(y.shape(), Shape({3, 3}));

@@ -13,20 +13,12 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 Shape conv_out_shape(const Shape& input, const Shape& weight, const Conv2dParams& p = {}) {
   Generator gen(1);

@@ -10,20 +10,12 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 bool contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;

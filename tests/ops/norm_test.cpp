@@ -10,20 +10,12 @@
 #include <vector>
 
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 // Mean and biased variance of channel c of x (N, C, ...), computed here independently.
 std::pair<double, double> channel_stats(const Tensor& x, int64_t c) {

@@ -9,20 +9,12 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/ops.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-template <class F>
-std::string error_message(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected nabla::Error";
-  return "";
-}
+using nabla::testing::error_message;
 
 // 0 1 2 3 / 4 5 6 7 / 8 9 10 11 / 12 13 14 15 as (1, 1, 4, 4).
 Tensor grid4(DType dtype = kFloat64) {

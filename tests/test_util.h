@@ -1,4 +1,4 @@
-// Helpers shared by the nn and models tests.
+// Helpers shared by the tests.
 #pragma once
 
 #include <gtest/gtest.h>
