@@ -114,6 +114,8 @@ const std::map<std::string, OpEntry>& op_table() {
       {"rdiv_scalar", {"arithmetic", [](In x, C c) { return c.number("scalar") / x[0]; }}},
       // ---- linear algebra ----
       {"matmul", {"matmul", [](In x, C) { return matmul(x[0], x[1]); }}},
+      {"linear",
+       {"matmul", [](In x, C) { return linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor()); }}},
       // ---- reductions ----
       {"sum", {"reduce", [](In x, C c) { return sum(x[0], c.integers("dims"), c.flag("keepdim")); }}},
       {"mean",
