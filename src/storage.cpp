@@ -39,7 +39,9 @@ BufferCache& cache() {
   return c;
 }
 
-int bucket_of(size_t bytes) { return std::bit_width(std::max(bytes, kMinBucketBytes) - 1); }
+int bucket_of(size_t bytes) {
+  return std::bit_width(std::max(bytes, kMinBucketBytes) - 1);
+}
 
 }  // namespace
 

@@ -23,13 +23,20 @@ namespace nabla {
 
 // Every differentiable op, once. autograd::record() takes an Op, so an op cannot enter a graph
 // without a name here, and gradcheck's registry test fails for a name with no gradcheck case.
-#define NABLA_OP_LIST(X)                                                                      \
-  X(add) X(sub) X(mul) X(div) X(neg) X(pow) X(exp) X(log) X(sqrt) X(abs) X(clamp)             \
-  X(matmul) X(linear) X(sum) X(mean) X(max) X(reshape) X(transpose) X(permute) X(expand) X(slice)       \
-  X(index_select) X(concat) X(contiguous) X(to_dtype) X(sigmoid) X(tanh) X(relu) X(leaky_relu)      \
-  X(elu) X(softmax) X(log_softmax) X(maxout) X(mse_loss) X(l1_loss) X(binary_cross_entropy)  \
-  X(binary_cross_entropy_with_logits) X(cross_entropy) X(multi_margin_loss)                   \
-  X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(dropout)
+// clang-format off
+#define NABLA_OP_LIST(X)                                                                       \
+  /* arithmetic */ X(add) X(sub) X(mul) X(div) X(neg) X(pow) X(exp) X(log) X(sqrt) X(abs)      \
+                   X(clamp)                                                                    \
+  /* linear algebra */ X(matmul) X(linear)                                                     \
+  /* reductions */ X(sum) X(mean) X(max)                                                       \
+  /* shape */ X(reshape) X(transpose) X(permute) X(expand) X(slice) X(index_select) X(concat)  \
+              X(contiguous) X(to_dtype)                                                        \
+  /* activations */ X(sigmoid) X(tanh) X(relu) X(leaky_relu) X(elu) X(softmax) X(log_softmax) \
+                    X(maxout)                                                                  \
+  /* losses */ X(mse_loss) X(l1_loss) X(binary_cross_entropy)                                 \
+               X(binary_cross_entropy_with_logits) X(cross_entropy) X(multi_margin_loss)       \
+  /* convolutional networks */ X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(dropout)
+// clang-format on
 
 enum class Op : uint16_t {
 #define NABLA_OP_ENUM(name) name,
@@ -82,7 +89,8 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward);
 template <class F>
 Tensor record(Op op, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
-  if (needs_grad(inputs)) attach(op, out, std::vector<Tensor>(inputs), BackwardFn(std::forward<F>(backward)));
+  if (needs_grad(inputs))
+    attach(op, out, std::vector<Tensor>(inputs), BackwardFn(std::forward<F>(backward)));
   return out;
 }
 template <class F>

@@ -12,7 +12,9 @@ enum class DType : uint8_t { Float32, Float64 };
 inline constexpr DType kFloat32 = DType::Float32;
 inline constexpr DType kFloat64 = DType::Float64;
 
-inline constexpr size_t dtype_size(DType t) { return t == DType::Float32 ? 4 : 8; }
+inline constexpr size_t dtype_size(DType t) {
+  return t == DType::Float32 ? 4 : 8;
+}
 inline constexpr const char* dtype_name(DType t) {
   return t == DType::Float32 ? "float32" : "float64";
 }

@@ -28,12 +28,14 @@ template <class... Parts>
 
 }  // namespace nabla
 
-#define NABLA_CHECK(cond, ...)                                  \
-  do {                                                          \
-    if (!(cond)) [[unlikely]] ::nabla::detail::throw_error(__VA_ARGS__); \
+#define NABLA_CHECK(cond, ...)                   \
+  do {                                           \
+    if (!(cond)) [[unlikely]]                    \
+      ::nabla::detail::throw_error(__VA_ARGS__); \
   } while (0)
 
-#define NABLA_ASSERT(cond)                                                   \
-  do {                                                                       \
-    if (!(cond)) [[unlikely]] ::nabla::detail::assert_fail(#cond, __FILE__, __LINE__); \
+#define NABLA_ASSERT(cond)                                     \
+  do {                                                         \
+    if (!(cond)) [[unlikely]]                                  \
+      ::nabla::detail::assert_fail(#cond, __FILE__, __LINE__); \
   } while (0)

@@ -44,23 +44,25 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 
 // mul: out = a·b; da = dout·b, db = dout·a. Saves a and b.
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return autograd::record(
-      Op::mul, binary(Op::mul, cpu::BinaryOp::Mul, a, b), {a, b},
-      [a = a.detach(), b = b.detach(), ra = a.requires_grad(), rb = b.requires_grad()](const Tensor& dy) {
-        return std::vector<Tensor>{ra ? sum_to(mul(dy, b), a.shape()) : Tensor(),
-                                   rb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
-      });
+  return autograd::record(Op::mul, binary(Op::mul, cpu::BinaryOp::Mul, a, b), {a, b},
+                          [a = a.detach(), b = b.detach(), ra = a.requires_grad(),
+                           rb = b.requires_grad()](const Tensor& dy) {
+                            return std::vector<Tensor>{
+                                ra ? sum_to(mul(dy, b), a.shape()) : Tensor(),
+                                rb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
+                          });
 }
 
 // div: out = a / b; da = dout / b, db = -dout·a / b². Saves a and b.
 Tensor div(const Tensor& a, const Tensor& b) {
-  return autograd::record(
-      Op::div, binary(Op::div, cpu::BinaryOp::Div, a, b), {a, b},
-      [a = a.detach(), b = b.detach(), ra = a.requires_grad(), rb = b.requires_grad()](const Tensor& dy) {
-        Tensor da = ra ? sum_to(div(dy, b), a.shape()) : Tensor();
-        Tensor db = rb ? sum_to(neg(div(mul(dy, a), mul(b, b))), b.shape()) : Tensor();
-        return std::vector<Tensor>{da, db};
-      });
+  return autograd::record(Op::div, binary(Op::div, cpu::BinaryOp::Div, a, b), {a, b},
+                          [a = a.detach(), b = b.detach(), ra = a.requires_grad(),
+                           rb = b.requires_grad()](const Tensor& dy) {
+                            Tensor da = ra ? sum_to(div(dy, b), a.shape()) : Tensor();
+                            Tensor db =
+                                rb ? sum_to(neg(div(mul(dy, a), mul(b, b))), b.shape()) : Tensor();
+                            return std::vector<Tensor>{da, db};
+                          });
 }
 
 // neg: out = -x; dx = -dout.
@@ -74,7 +76,8 @@ Tensor neg(const Tensor& x) {
 Tensor pow(const Tensor& x, double p) {
   Tensor y = unary_map(x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); });
   return autograd::record(Op::pow, y, {x}, [x = x.detach(), p](const Tensor& dy) {
-    Tensor local = unary_map(x, [p](auto v) { return static_cast<decltype(v)>(p * std::pow(v, p - 1)); });
+    Tensor local =
+        unary_map(x, [p](auto v) { return static_cast<decltype(v)>(p * std::pow(v, p - 1)); });
     return std::vector<Tensor>{mul(dy, local)};
   });
 }
@@ -120,30 +123,61 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
     return std::min(std::max(v, static_cast<T>(lo)), static_cast<T>(hi));
   });
   return autograd::record(Op::clamp, y, {x}, [x = x.detach(), lo, hi](const Tensor& dy) {
-    Tensor inside = unary_map(x, [lo, hi](auto v) {
-      return static_cast<decltype(v)>(v >= lo && v <= hi);
-    });
+    Tensor inside =
+        unary_map(x, [lo, hi](auto v) { return static_cast<decltype(v)>(v >= lo && v <= hi); });
     return std::vector<Tensor>{mul(dy, inside)};
   });
 }
 
 // ---- operators ----
-Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator-(const Tensor& x) { return neg(x); }
-Tensor operator+(const Tensor& a, double b) { return add(a, Tensor::scalar(b, a.dtype())); }
-Tensor operator-(const Tensor& a, double b) { return sub(a, Tensor::scalar(b, a.dtype())); }
-Tensor operator*(const Tensor& a, double b) { return mul(a, Tensor::scalar(b, a.dtype())); }
-Tensor operator/(const Tensor& a, double b) { return div(a, Tensor::scalar(b, a.dtype())); }
-Tensor operator+(double a, const Tensor& b) { return add(Tensor::scalar(a, b.dtype()), b); }
-Tensor operator-(double a, const Tensor& b) { return sub(Tensor::scalar(a, b.dtype()), b); }
-Tensor operator*(double a, const Tensor& b) { return mul(Tensor::scalar(a, b.dtype()), b); }
-Tensor operator/(double a, const Tensor& b) { return div(Tensor::scalar(a, b.dtype()), b); }
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  return add(a, b);
+}
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  return sub(a, b);
+}
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  return mul(a, b);
+}
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  return div(a, b);
+}
+Tensor operator-(const Tensor& x) {
+  return neg(x);
+}
+Tensor operator+(const Tensor& a, double b) {
+  return add(a, Tensor::scalar(b, a.dtype()));
+}
+Tensor operator-(const Tensor& a, double b) {
+  return sub(a, Tensor::scalar(b, a.dtype()));
+}
+Tensor operator*(const Tensor& a, double b) {
+  return mul(a, Tensor::scalar(b, a.dtype()));
+}
+Tensor operator/(const Tensor& a, double b) {
+  return div(a, Tensor::scalar(b, a.dtype()));
+}
+Tensor operator+(double a, const Tensor& b) {
+  return add(Tensor::scalar(a, b.dtype()), b);
+}
+Tensor operator-(double a, const Tensor& b) {
+  return sub(Tensor::scalar(a, b.dtype()), b);
+}
+Tensor operator*(double a, const Tensor& b) {
+  return mul(Tensor::scalar(a, b.dtype()), b);
+}
+Tensor operator/(double a, const Tensor& b) {
+  return div(Tensor::scalar(a, b.dtype()), b);
+}
 
-Tensor Tensor::pow(double exponent) const { return nabla::pow(*this, exponent); }
-Tensor Tensor::exp() const { return nabla::exp(*this); }
-Tensor Tensor::log() const { return nabla::log(*this); }
+Tensor Tensor::pow(double exponent) const {
+  return nabla::pow(*this, exponent);
+}
+Tensor Tensor::exp() const {
+  return nabla::exp(*this);
+}
+Tensor Tensor::log() const {
+  return nabla::log(*this);
+}
 
 }  // namespace nabla

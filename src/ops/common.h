@@ -31,9 +31,8 @@ Tensor binary_map(const Tensor& x, const Tensor& y, F f) {
   NABLA_ASSERT(x.shape() == y.shape() && x.dtype() == y.dtype());
   Tensor xc = contiguous_data(x), yc = contiguous_data(y);
   Tensor z = Tensor::empty(x.shape(), x.dtype());
-  dispatch(x.dtype(), [&]<class T>() {
-    cpu::map2(z.data<T>(), xc.data<T>(), yc.data<T>(), x.numel(), f);
-  });
+  dispatch(x.dtype(),
+           [&]<class T>() { cpu::map2(z.data<T>(), xc.data<T>(), yc.data<T>(), x.numel(), f); });
   return z;
 }
 

@@ -24,24 +24,20 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
     out_shape[d] += t.shape()[d];
   }
   Tensor out = Tensor::empty(out_shape, first.dtype());
-  std::vector<int64_t> starts;
+  std::vector<int64_t> starts, sizes;  // where each input sits along d
   int64_t at = 0;
   for (const Tensor& t : tensors) {
     starts.push_back(at);
+    sizes.push_back(t.shape()[d]);
     out.slice(d, at, at + t.shape()[d]).copy_(t);
     at += t.shape()[d];
   }
-  return autograd::record(Op::concat, out, tensors,
-                          [d, starts, n = tensors.size(), sizes = [&] {
-                             std::vector<int64_t> s;
-                             for (const Tensor& t : tensors) s.push_back(t.shape()[d]);
-                             return s;
-                           }()](const Tensor& dy) {
-                            std::vector<Tensor> grads;
-                            for (size_t i = 0; i < n; ++i)
-                              grads.push_back(dy.slice(d, starts[i], starts[i] + sizes[i]));
-                            return grads;
-                          });
+  return autograd::record(Op::concat, out, tensors, [d, starts, sizes](const Tensor& dy) {
+    std::vector<Tensor> grads;
+    for (size_t i = 0; i < starts.size(); ++i)
+      grads.push_back(dy.slice(d, starts[i], starts[i] + sizes[i]));
+    return grads;
+  });
 }
 
 // index_select: out[..., j, ...] = x[..., indices[j], ...] along dim. Backward: dout rows are
@@ -59,14 +55,15 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
   Tensor xd = x.detach();
   for (size_t j = 0; j < indices.size(); ++j)
     out.select(d, static_cast<int64_t>(j)).copy_(xd.select(d, indices[j]));
-  return autograd::record(Op::index_select, out, {x}, [d, indices, in = x.shape()](const Tensor& dy) {
-    Tensor dx = Tensor::zeros(in, dy.dtype());
-    for (size_t j = 0; j < indices.size(); ++j) {
-      Tensor row = dx.select(d, indices[j]);
-      row.copy_(add(row, dy.select(d, static_cast<int64_t>(j))));
-    }
-    return std::vector<Tensor>{dx};
-  });
+  return autograd::record(Op::index_select, out, {x},
+                          [d, indices, in = x.shape()](const Tensor& dy) {
+                            Tensor dx = Tensor::zeros(in, dy.dtype());
+                            for (size_t j = 0; j < indices.size(); ++j) {
+                              Tensor row = dx.select(d, indices[j]);
+                              row.copy_(add(row, dy.select(d, static_cast<int64_t>(j))));
+                            }
+                            return std::vector<Tensor>{dx};
+                          });
 }
 
 }  // namespace nabla

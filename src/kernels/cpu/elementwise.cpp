@@ -5,8 +5,8 @@ namespace {
 
 // One broadcast loop per operator, so each inner loop is a plain vectorisable expression.
 template <class T, class F>
-void broadcast_loop(T* out, const T* a, const Shape& a_strides, const T* b,
-                    const Shape& b_strides, const Shape& shape, F f) {
+void broadcast_loop(T* out, const T* a, const Shape& a_strides, const T* b, const Shape& b_strides,
+                    const Shape& shape, F f) {
   Shape out_strides = contiguous_strides(shape);
   for_each_row<T, 3>(shape, {out, const_cast<T*>(a), const_cast<T*>(b)},
                      {out_strides, a_strides, b_strides},
@@ -47,7 +47,7 @@ void binary_forward(BinaryOp op, T* out, const T* a, const Shape& a_strides, con
 
 template void binary_forward<float>(BinaryOp, float*, const float*, const Shape&, const float*,
                                     const Shape&, const Shape&);
-template void binary_forward<double>(BinaryOp, double*, const double*, const Shape&,
-                                     const double*, const Shape&, const Shape&);
+template void binary_forward<double>(BinaryOp, double*, const double*, const Shape&, const double*,
+                                     const Shape&, const Shape&);
 
 }  // namespace nabla::cpu
