@@ -29,6 +29,7 @@
 #include "nabla/optim/adam.h"
 #include "nabla/optim/rmsprop.h"
 #include "nabla/optim/sgd.h"
+#include "nabla/suggest.h"
 #include "nabla/threads.h"
 
 namespace nabla::train {
@@ -49,32 +50,6 @@ const std::vector<std::string>& dataset_names() {
   return names;
 }
 
-std::string closest_choice(const std::string& value, const std::vector<std::string>& choices) {
-  // Levenshtein distance; a choice is "close" within a third of its length (at least 2 edits).
-  auto distance = [](const std::string& a, const std::string& b) {
-    std::vector<size_t> row(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      size_t diagonal = row[0];
-      row[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        const size_t up = row[j];
-        const bool same = std::tolower(a[i - 1]) == std::tolower(b[j - 1]);
-        row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-        diagonal = up;
-      }
-    }
-    return row[b.size()];
-  };
-  std::string best;
-  size_t best_distance = SIZE_MAX;
-  for (const std::string& c : choices) {
-    const size_t d = distance(value, c);
-    if (d < best_distance && d <= std::max<size_t>(2, c.size() / 3)) best = c, best_distance = d;
-  }
-  return best;
-}
-
 namespace {
 
 std::string join(const std::vector<std::string>& items) {
@@ -88,10 +63,8 @@ std::string join(const std::vector<std::string>& items) {
 void check_choice(const char* what, const std::string& value,
                   const std::vector<std::string>& choices) {
   if (std::find(choices.begin(), choices.end(), value) != choices.end()) return;
-  const std::string close = closest_choice(value, choices);
-  detail::throw_error("unknown ", what, " '", value, "'",
-                      close.empty() ? "" : " (did you mean '" + close + "'?)", "; expected ",
-                      join(choices));
+  detail::throw_error("unknown ", what, " '", value, "'", did_you_mean(value, choices),
+                      "; expected ", join(choices));
 }
 
 bool is_preset(const std::string& model) {
@@ -238,10 +211,9 @@ std::string model_description(const RunOptions& o, const Shape& sample_shape, in
     return preset_json(o.model, config);
   }
   if (!fs::exists(o.model)) {
-    const std::string close = closest_choice(o.model, preset_names());
-    detail::throw_error("unknown model '", o.model, "'",
-                        close.empty() ? "" : " (did you mean '" + close + "'?)", "; expected ",
-                        join(preset_names()), " or the path of a JSON model description");
+    detail::throw_error("unknown model '", o.model, "'", did_you_mean(o.model, preset_names()),
+                        "; expected ", join(preset_names()),
+                        " or the path of a JSON model description");
   }
   NABLA_CHECK(!o.dropout, "--dropout applies to the presets; set the dropout layers' p in ",
               o.model, " instead");

@@ -10,6 +10,7 @@
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/image.h"
 #include "nabla/io/safetensors.h"
+#include "nabla/suggest.h"
 #include "train/fake_fashion_mnist.h"
 
 namespace nabla::train {

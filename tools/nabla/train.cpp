@@ -11,6 +11,7 @@
 
 #include "commands.h"
 #include "nabla/models.h"
+#include "nabla/suggest.h"
 #include "nabla/train/run.h"
 
 namespace nabla::cli {
@@ -31,9 +32,7 @@ CLI::Validator choice(const std::vector<std::string>& choices, const std::string
       [choices, what, also, also_text](std::string& value) -> std::string {
         if (std::find(choices.begin(), choices.end(), value) != choices.end()) return "";
         if (also && also(value)) return "";
-        const std::string close = train::closest_choice(value, choices);
-        return "unknown " + what + " '" + value + "'" +
-               (close.empty() ? "" : " (did you mean '" + close + "'?)") +
+        return "unknown " + what + " '" + value + "'" + did_you_mean(value, choices) +
                "; valid: " + join(choices) + also_text;
       },
       join(choices) + also_text);

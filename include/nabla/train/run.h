@@ -111,11 +111,9 @@ data::DataLoader eval_loader(const TrainedModel& trained, const data::Dataset& d
 std::vector<double> predict_probabilities(const TrainedModel& trained, const data::Dataset& one,
                                           int64_t index = 0);
 
-// The valid values of the choice options, and the closest of `choices` to a mistyped `value`
-// ("" when none is close): for "did you mean" hints.
+// The valid values of the choice options (nabla/suggest.h names the closest to a typo).
 const std::vector<std::string>& optimizer_names();
 const std::vector<std::string>& lr_schedule_names();
 const std::vector<std::string>& dataset_names();  // csv:PATH is accepted beside these
-std::string closest_choice(const std::string& value, const std::vector<std::string>& choices);
 
 }  // namespace nabla::train
