@@ -47,16 +47,15 @@ std::vector<int64_t> iota(int64_t n) {
 
 }  // namespace
 
-Dataset Dataset::from_uint8(std::string name, const Shape& sample_shape,
-                            std::vector<uint8_t> samples, std::vector<int64_t> labels,
-                            std::vector<std::string> class_names) {
-  check_store(name, sample_shape, samples.size(), labels, class_names);
+Dataset Dataset::make(std::string name, const Shape& sample_shape, size_t values,
+                      std::vector<int64_t> labels, std::vector<std::string> class_names,
+                      const std::function<void(Store&)>& set_samples) {
+  check_store(name, sample_shape, values, labels, class_names);
   auto store = std::make_shared<Store>();
   store->name = std::move(name);
   store->sample_shape = sample_shape;
   store->sample_numel = sample_shape.numel();
-  store->u8 = std::move(samples);
-  store->is_uint8 = true;
+  set_samples(*store);
   store->labels = std::move(labels);
   store->class_names = std::move(class_names);
   Dataset d;
@@ -65,21 +64,25 @@ Dataset Dataset::from_uint8(std::string name, const Shape& sample_shape,
   return d;
 }
 
+Dataset Dataset::from_uint8(std::string name, const Shape& sample_shape,
+                            std::vector<uint8_t> samples, std::vector<int64_t> labels,
+                            std::vector<std::string> class_names) {
+  const size_t values = samples.size();
+  return make(std::move(name), sample_shape, values, std::move(labels), std::move(class_names),
+              [&](Store& store) {
+                store.u8 = std::move(samples);
+                store.is_uint8 = true;
+              });
+}
+
 Dataset Dataset::from_float(std::string name, const Shape& sample_shape, std::vector<float> samples,
                             std::vector<int64_t> labels, std::vector<std::string> class_names) {
-  check_store(name, sample_shape, samples.size(), labels, class_names);
-  auto store = std::make_shared<Store>();
-  store->name = std::move(name);
-  store->sample_shape = sample_shape;
-  store->sample_numel = sample_shape.numel();
-  store->f32 = std::move(samples);
-  store->is_uint8 = false;
-  store->labels = std::move(labels);
-  store->class_names = std::move(class_names);
-  Dataset d;
-  d.indices_ = iota(static_cast<int64_t>(store->labels.size()));
-  d.store_ = std::move(store);
-  return d;
+  const size_t values = samples.size();
+  return make(std::move(name), sample_shape, values, std::move(labels), std::move(class_names),
+              [&](Store& store) {
+                store.f32 = std::move(samples);
+                store.is_uint8 = false;
+              });
 }
 
 const std::string& Dataset::name() const {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +60,11 @@ class Dataset {
 
  private:
   struct Store;
+  // The part of from_uint8 and from_float that does not depend on the sample type: checks,
+  // the shared store (set_samples moves the samples in), and a view of all of it.
+  static Dataset make(std::string name, const Shape& sample_shape, size_t values,
+                      std::vector<int64_t> labels, std::vector<std::string> class_names,
+                      const std::function<void(Store&)>& set_samples);
   int64_t check_index(int64_t i) const;
   std::shared_ptr<const Store> store_;
   std::vector<int64_t> indices_;
