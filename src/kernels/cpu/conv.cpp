@@ -163,14 +163,17 @@ void col2im(T* dinp, const T* col, const Conv2dShape& s, int64_t n0, int64_t nb)
     }
 }
 
-// tmp (OC, nb·P) = dout[n0 : n0 + nb] with the image and channel axes swapped, so that each
-// group's output gradient is one matrix with a column per (image, position).
+// dout[n0 : n0 + nb] as one (OC, nb·P) matrix, so that each group's output gradient has a
+// column per (image, position). One image already has that layout and is read in place; more are
+// gathered into tmp with the image and channel axes swapped.
 template <class T>
-void gather_chunk(T* tmp, const T* dout, const Conv2dShape& s, int64_t n0, int64_t nb) {
+const T* dout_chunk(T* tmp, const T* dout, const Conv2dShape& s, int64_t n0, int64_t nb) {
   const int64_t P = s.OH * s.OW;
+  if (nb == 1) return dout + n0 * s.OC * P;
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t oc = 0; oc < s.OC; ++oc)
       std::memcpy(tmp + oc * nb * P + i * P, dout + ((n0 + i) * s.OC + oc) * P, sizeof(T) * P);
+  return tmp;
 }
 
 }  // namespace
@@ -222,11 +225,7 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
   T* tmp = workspace + s.C * s.KH * s.KW * chunk * P;
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0), cols = nb * P;
-    const T* d = dout + n0 * s.OC * P;
-    if (nb > 1) {
-      gather_chunk(tmp, dout, s, n0, nb);
-      d = tmp;
-    }
+    const T* d = dout_chunk(tmp, dout, s, n0, nb);
     for (int64_t g = 0; g < G; ++g)
       gemm<T>(true, false, K, cols, OCg, T(1), weight + g * OCg * K, K, d + g * OCg * cols, cols,
               T(0), col + g * K * cols, cols);
@@ -244,11 +243,7 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   T* tmp = workspace + s.C * s.KH * s.KW * chunk * P;
   for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
     const int64_t nb = std::min(chunk, s.N - n0), cols = nb * P;
-    const T* d = dout + n0 * s.OC * P;
-    if (nb > 1) {
-      gather_chunk(tmp, dout, s, n0, nb);
-      d = tmp;
-    }
+    const T* d = dout_chunk(tmp, dout, s, n0, nb);
     im2col(col, inp, s, n0, nb);
     for (int64_t g = 0; g < G; ++g)
       gemm<T>(false, true, OCg, K, cols, T(1), d + g * OCg * cols, cols, col + g * K * cols, cols,
