@@ -1,26 +1,265 @@
-// Thread count for OpenBLAS (declared in its cblas.h) and, when compiled in, OpenMP.
+// The thread pool behind src/parallel.h.
+//
+// One job runs at a time. Its tasks are claimed through one 64-bit atomic word that packs the
+// job's generation, its task count and the next unclaimed task, so a worker that wakes late for
+// an old job can never claim a task of a newer one: its compare-and-swap expects the old
+// generation and fails. The caller claims tasks too, so a job finishes even if no worker ever
+// wakes (an oversubscribed machine), and waits only for tasks that were actually claimed.
+//
+// Workers spin for a short while after a job before sleeping on a futex, because a training step
+// runs dozens of parallel loops back to back and a futex wake costs several microseconds. The
+// futex calls are made directly: libstdc++ 12's std::atomic::wait on a 64-bit word was seen to
+// miss a wake-up here, and a sleeper count lets the caller skip the system call when no thread
+// sleeps.
 #include "nabla/threads.h"
 
 #include <cblas.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
 
 #include "nabla/error.h"
+#include "parallel.h"
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define NABLA_CPU_RELAX() _mm_pause()
+#else
+#define NABLA_CPU_RELAX() ((void)0)
+#endif
 
 namespace nabla {
+namespace {
+
+thread_local bool t_in_region = false;
+
+// state word: generation (16 bits) | tasks (24 bits) | next task (24 bits)
+constexpr int kTaskBits = 24;
+constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
+constexpr int64_t kMaxTasksPerJob = int64_t{1} << kTaskBits;
+uint64_t generation_of(uint64_t s) {
+  return s >> (2 * kTaskBits);
+}
+uint64_t tasks_of(uint64_t s) {
+  return (s >> kTaskBits) & kTaskMask;
+}
+uint64_t next_of(uint64_t s) {
+  return s & kTaskMask;
+}
+
+constexpr auto kSpin = std::chrono::microseconds(300);
+
+// A 32-bit word threads can sleep on until it changes.
+class Futex {
+ public:
+  uint32_t load() const { return word_.load(std::memory_order_seq_cst); }
+  void store(uint32_t v) { word_.store(v, std::memory_order_seq_cst); }
+  uint32_t fetch_add(uint32_t v) { return word_.fetch_add(v, std::memory_order_seq_cst); }
+  // Sleeps while the word still holds `expected` (returns at once if it does not).
+  void wait(uint32_t expected) {
+    sleepers_.fetch_add(1, std::memory_order_seq_cst);
+    if (word_.load(std::memory_order_seq_cst) == expected)
+      syscall(SYS_futex, &word_, FUTEX_WAIT_PRIVATE, expected, nullptr, nullptr, 0);
+    sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+  }
+  // Call after changing the word.
+  void wake_all() {
+    if (sleepers_.load(std::memory_order_seq_cst) > 0)
+      syscall(SYS_futex, &word_, FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+  }
+
+ private:
+  std::atomic<uint32_t> word_{0};
+  std::atomic<int> sleepers_{0};
+};
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(int threads) {
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { work(); });
+  }
+  ~ThreadPool() {
+    stop_.store(true);
+    wake_.fetch_add(1);
+    wake_.wake_all();
+    for (auto& w : workers_) w.join();
+  }
+
+  // Returns false, running nothing, when another thread's job holds the pool.
+  bool run(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
+    std::unique_lock job(job_mutex_, std::try_to_lock);
+    if (!job) return false;
+    for (int64_t first = 0; first < tasks; first += kMaxTasksPerJob) {
+      const int64_t count = std::min(tasks - first, kMaxTasksPerJob);
+      run_job(count, fn, ctx, first);
+    }
+    if (error_) {
+      auto error = std::exchange(error_, nullptr);
+      std::rethrow_exception(error);
+    }
+    return true;
+  }
+
+ private:
+  void run_job(int64_t tasks, void (*fn)(void*, int64_t), void* ctx, int64_t offset) {
+    fn_ = fn;
+    ctx_ = ctx;
+    offset_ = offset;
+    done_.store(0);
+    const uint64_t generation = generation_of(state_.load(std::memory_order_relaxed)) + 1;
+    state_.store(((generation & 0xffff) << (2 * kTaskBits)) | (uint64_t(tasks) << kTaskBits),
+                 std::memory_order_release);
+    wake_.fetch_add(1);
+    wake_.wake_all();
+    const bool was_in_region = std::exchange(t_in_region, true);
+    claim_and_run(generation & 0xffff);
+    t_in_region = was_in_region;
+    // Tasks claimed by workers may still be running.
+    const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+    for (int i = 0;; ++i) {
+      const uint32_t done = done_.load();
+      if (done == uint32_t(tasks)) break;
+      if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
+        done_.wait(done);
+      } else {
+        NABLA_CPU_RELAX();
+      }
+    }
+  }
+
+  // Claims tasks of `generation` until none is left; returns when the job has no unclaimed task.
+  void claim_and_run(uint64_t generation) {
+    uint64_t s = state_.load(std::memory_order_acquire);
+    while (generation_of(s) == generation && next_of(s) < tasks_of(s)) {
+      if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+      const int64_t total = int64_t(tasks_of(s));
+      try {
+        fn_(ctx_, offset_ + int64_t(next_of(s)));
+      } catch (...) {
+        std::lock_guard lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+      if (done_.fetch_add(1) + 1 == uint32_t(total)) done_.wake_all();
+      s = state_.load(std::memory_order_acquire);
+    }
+  }
+
+  void work() {
+    t_in_region = true;
+    // Not wake_.load(): a worker that starts late must still see the jobs (and the stop)
+    // published since the pool was made.
+    uint32_t seen = 0;
+    while (true) {
+      const auto spin_until = std::chrono::steady_clock::now() + kSpin;
+      for (int i = 0; wake_.load() == seen; ++i) {
+        if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
+          wake_.wait(seen);
+        } else {
+          NABLA_CPU_RELAX();
+        }
+      }
+      seen = wake_.load();
+      if (stop_.load()) return;
+      claim_and_run(generation_of(state_.load(std::memory_order_acquire)));
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::atomic<uint64_t> state_{0};
+  Futex wake_;  // bumped for every job, and to stop
+  Futex done_;  // tasks of the current job that have ended
+  std::atomic<bool> stop_{false};
+  void (*fn_)(void*, int64_t) = nullptr;
+  void* ctx_ = nullptr;
+  int64_t offset_ = 0;
+  std::mutex job_mutex_;
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
+};
+
+int default_threads() {
+  if (const char* env = std::getenv("NABLA_NUM_THREADS"); env && *env) {
+    char* end = nullptr;
+    const long n = std::strtol(env, &end, 10);
+    NABLA_CHECK(*end == '\0' && n >= 1 && n <= 1024,
+                "NABLA_NUM_THREADS must be a whole number from 1 to 1024, got '", env, "'");
+    return int(n);
+  }
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+struct PoolState {
+  std::mutex mutex;             // guards resizing
+  std::atomic<int> threads{0};  // 0 = not yet decided
+  std::unique_ptr<ThreadPool> pool;
+};
+
+PoolState& pool_state() {
+  static PoolState state;
+  return state;
+}
+
+}  // namespace
 
 void set_num_threads(int n) {
   NABLA_CHECK(n >= 1, "set_num_threads: the thread count must be at least 1, got ", n);
+  auto& st = pool_state();
+  std::lock_guard lock(st.mutex);
   openblas_set_num_threads(n);
-#ifdef _OPENMP
-  omp_set_num_threads(n);
-#endif
+  if (st.threads == n) return;
+  st.pool.reset();
+  st.threads = n;
 }
 
 int num_threads() {
-  return openblas_get_num_threads();
+  auto& st = pool_state();
+  if (int n = st.threads.load(std::memory_order_relaxed)) return n;
+  std::lock_guard lock(st.mutex);
+  if (st.threads == 0) {
+    st.threads = default_threads();
+    openblas_set_num_threads(st.threads);
+  }
+  return st.threads;
 }
 
+namespace parallel {
+
+bool in_parallel_region() {
+  return t_in_region;
+}
+
+void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
+  auto& st = pool_state();
+  if (num_threads() == 1) {
+    for (int64_t t = 0; t < tasks; ++t) fn(ctx, t);
+    return;
+  }
+  ThreadPool* pool = nullptr;
+  {
+    std::lock_guard lock(st.mutex);
+    if (!st.pool && st.threads > 1) st.pool = std::make_unique<ThreadPool>(st.threads);
+    pool = st.pool.get();
+  }
+  if (!pool) {
+    for (int64_t t = 0; t < tasks; ++t) fn(ctx, t);
+    return;
+  }
+  if (!pool->run(tasks, fn, ctx)) {
+    for (int64_t t = 0; t < tasks; ++t) fn(ctx, t);
+  }
+}
+
+}  // namespace parallel
 }  // namespace nabla

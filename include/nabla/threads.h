@@ -1,17 +1,18 @@
-// How many threads nabla's compute may use. Today that is OpenBLAS's GEMM (and OpenMP loops, when
-// the library is built with OpenMP); nabla's own kernels are single-threaded.
+// How many threads nabla's compute may use: the size of its one thread pool (src/parallel.h),
+// which runs the GEMM, the convolution kernels and the large element-wise loops.
 //
-// OpenBLAS's GEMM rounds differently with different thread counts (one LeNet-5 epoch ends a few
-// last bits apart with 1 and 2 threads), so bitwise reproducibility holds for the same count
-// only: `nabla train --resume` should be given the --threads of the original run.
+// Results do not depend on the count: every kernel splits its work so that each output element
+// is computed by one thread in a fixed order, and splits reductions into pieces fixed by the
+// problem size, combined in a fixed order (tests/parallel_test.cpp checks training runs agree
+// bitwise across counts).
 #pragma once
 
 namespace nabla {
 
-// requires: n >= 1 (else throws nabla::Error).
+// requires: n >= 1 (else throws nabla::Error). Call it between computations, not during one.
 void set_num_threads(int n);
-// The count in effect: what set_num_threads() set, or OpenBLAS's own default (OPENBLAS_NUM_THREADS
-// or the number of cores).
+// The count in effect: what set_num_threads() set, else the environment variable
+// NABLA_NUM_THREADS, else the number of cores.
 int num_threads();
 
 }  // namespace nabla

@@ -1,0 +1,57 @@
+// nabla's one thread pool, and the loops every kernel parallelises with.
+//
+// Determinism rule: a kernel's result must not depend on the thread count. parallel_for hands
+// out disjoint index ranges, so each output element is computed by exactly one thread in a fixed
+// order; a sum across ranges (a reduction) must be split into pieces whose number and bounds
+// depend on the problem only (never on num_threads()), with the partial results combined in
+// piece order afterwards. parallel_tasks with a fixed task count is the tool for that.
+//
+// The caller's thread works too, so num_threads() == 1 starts no thread at all. A parallel loop
+// started from inside another one runs serially on the calling thread (no nested pools, no
+// deadlock). An exception thrown by a task is rethrown on the caller once every task has ended.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+#include "nabla/threads.h"
+
+namespace nabla::parallel {
+
+// Runs fn(ctx, task) for every task in [0, tasks), spread over the pool; returns when all ended.
+void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx);
+
+// True on a pool worker, or on the caller while it runs its share of a parallel loop.
+bool in_parallel_region();
+
+// fn(task) for task in [0, tasks). Tasks are taken dynamically by whichever thread is free, so
+// a task must compute the same thing whichever thread runs it.
+template <class F>
+void parallel_tasks(int64_t tasks, F&& fn) {
+  if (tasks <= 0) return;
+  if (tasks == 1 || num_threads() == 1 || in_parallel_region()) {
+    for (int64_t t = 0; t < tasks; ++t) fn(t);
+    return;
+  }
+  using Fn = std::remove_reference_t<F>;
+  run_tasks(
+      tasks, [](void* ctx, int64_t t) { (*static_cast<Fn*>(ctx))(t); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// fn(begin, end) over [0, n) cut into at most num_threads() contiguous ranges of at least
+// `grain` indices each (grain: the smallest range worth waking a thread for).
+template <class F>
+void parallel_for(int64_t n, int64_t grain, F&& fn) {
+  if (n <= 0) return;
+  const int64_t max_ranges = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
+  const int64_t ranges = std::min<int64_t>(num_threads(), max_ranges);
+  if (ranges <= 1 || in_parallel_region()) {
+    fn(int64_t{0}, n);
+    return;
+  }
+  parallel_tasks(ranges, [&](int64_t r) { fn(n * r / ranges, n * (r + 1) / ranges); });
+}
+
+}  // namespace nabla::parallel

@@ -1,0 +1,86 @@
+// The thread pool (src/parallel.h): every index is visited once whatever the thread count,
+// nested loops run serially, and a task's exception reaches the caller.
+#include "parallel.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <stdexcept>
+#include <vector>
+
+#include "nabla/error.h"
+#include "nabla/threads.h"
+
+namespace nabla {
+namespace {
+
+// Restores the thread count a test changed.
+struct ThreadCount {
+  int saved = num_threads();
+  explicit ThreadCount(int n) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved); }
+};
+
+TEST(Parallel, ForVisitsEveryIndexOnceForAnyThreadCount) {
+  for (int threads : {1, 2, 3, 5}) {
+    ThreadCount count(threads);
+    for (int64_t n : {0, 1, 7, 1000, 100003}) {
+      std::vector<std::atomic<int>> visits(static_cast<size_t>(n));
+      parallel::parallel_for(n, 16, [&](int64_t begin, int64_t end) {
+        ASSERT_LE(0, begin);
+        ASSERT_LE(begin, end);
+        ASSERT_LE(end, n);
+        for (int64_t i = begin; i < end; ++i) visits[size_t(i)]++;
+      });
+      for (int64_t i = 0; i < n; ++i)
+        ASSERT_EQ(visits[size_t(i)].load(), 1)
+            << "index " << i << " of " << n << ", " << threads << " threads";
+    }
+  }
+}
+
+TEST(Parallel, ManyShortJobsInARowAllComplete) {
+  ThreadCount count(2);
+  std::atomic<int64_t> sum{0};
+  for (int job = 0; job < 20000; ++job)
+    parallel::parallel_tasks(3, [&](int64_t t) { sum += t + 1; });
+  EXPECT_EQ(sum.load(), 20000 * 6);
+}
+
+TEST(Parallel, NestedLoopRunsSeriallyInsideTheOuterTask) {
+  ThreadCount count(2);
+  std::atomic<int> inner_ranges{0};
+  parallel::parallel_tasks(4, [&](int64_t) {
+    EXPECT_TRUE(parallel::in_parallel_region());
+    parallel::parallel_for(1000, 1, [&](int64_t begin, int64_t end) {
+      EXPECT_EQ(begin, 0);
+      EXPECT_EQ(end, 1000);
+      inner_ranges++;
+    });
+  });
+  EXPECT_EQ(inner_ranges.load(), 4);
+  EXPECT_FALSE(parallel::in_parallel_region());
+}
+
+TEST(Parallel, TaskExceptionReachesTheCallerAfterAllTasksEnd) {
+  ThreadCount count(2);
+  std::atomic<int> ran{0};
+  EXPECT_THROW(parallel::parallel_tasks(8,
+                                        [&](int64_t t) {
+                                          ran++;
+                                          if (t == 3) throw std::runtime_error("task 3");
+                                        }),
+               std::runtime_error);
+  EXPECT_EQ(ran.load(), 8);
+  // The pool still works afterwards.
+  std::atomic<int> again{0};
+  parallel::parallel_tasks(8, [&](int64_t) { again++; });
+  EXPECT_EQ(again.load(), 8);
+}
+
+TEST(Parallel, RejectsAThreadCountBelowOne) {
+  EXPECT_THROW(set_num_threads(0), Error);
+}
+
+}  // namespace
+}  // namespace nabla
