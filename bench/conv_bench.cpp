@@ -1,7 +1,8 @@
 // conv2d forward + backward (input, weight and bias gradients) through the op, on the five
 // configurations the PyTorch comparison uses, and the naive loops against im2col + GEMM on one
-// small configuration. Items are images; wall time, since OpenBLAS runs its own threads.
-//   OPENBLAS_NUM_THREADS=2 build/bench/conv_bench --benchmark_min_time=0.5
+// small configuration, and each of the three kernels alone (BM_conv2d_kernel, with a FLOPS
+// column). Items are images; wall time, since the work runs on nabla's thread pool.
+//   NABLA_NUM_THREADS=2 build/bench/conv_bench --benchmark_min_time=0.5
 // Configurations (N, C, H×W, OC, kernel, padding, stride):
 //   lenet_c1   64    1  28×28    6  5  2  1      lenet_c2   64    6  14×14   16  5  0  1
 //   vgg_64     32   64  32×32   64  3  1  1      vgg_128    32  128  16×16  128  3  1  1
@@ -9,7 +10,10 @@
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
+#include <vector>
 
+#include "kernels/cpu/conv.h"
+#include "kernels/cpu/gemm.h"
 #include "nabla/ops.h"
 
 namespace {
@@ -64,9 +68,53 @@ void BM_conv2d_fwd(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * cfg.N);
 }
 
-#define NABLA_CONV_BENCH(cfg)                                                      \
-  BENCHMARK(BM_conv2d_fwd_bwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond); \
-  BENCHMARK(BM_conv2d_fwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond);
+// The three kernels one at a time, called directly (no graph, no allocation), so a profile shows
+// which of them a configuration's time goes to.
+enum class Kernel { forward, backward_input, backward_weight };
+
+template <const Config& cfg, Kernel kernel>
+void BM_conv2d_kernel(benchmark::State& state) {
+  nabla::cpu::Conv2dShape s;
+  s.N = cfg.N, s.C = cfg.C, s.H = s.W = cfg.H, s.OC = cfg.OC, s.KH = s.KW = cfg.K;
+  s.stride_h = s.stride_w = cfg.stride, s.pad_h = s.pad_w = cfg.pad;
+  s.OH = s.OW = (cfg.H + 2 * cfg.pad - cfg.K) / cfg.stride + 1;
+  nabla::Generator gen(1);
+  auto random = [&](int64_t n) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = static_cast<float>(gen.uniform(-1, 1));
+    return v;
+  };
+  std::vector<float> x = random(s.N * s.C * s.H * s.W), w = random(s.OC * s.C * s.KH * s.KW);
+  std::vector<float> b = random(s.OC), y = random(s.N * s.OC * s.OH * s.OW);
+  std::vector<float> dx(x.size()), dw(w.size()), db(b.size());
+  std::vector<float> ws(static_cast<size_t>(nabla::cpu::conv2d_workspace_size(s)));
+  for (auto _ : state) {
+    if (kernel == Kernel::forward)
+      nabla::cpu::conv2d_forward(y.data(), x.data(), w.data(), b.data(), s, ws.data());
+    else if (kernel == Kernel::backward_input)
+      nabla::cpu::conv2d_backward_input(dx.data(), y.data(), w.data(), s, ws.data());
+    else
+      nabla::cpu::conv2d_backward_weight(dw.data(), db.data(), y.data(), x.data(), s, ws.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * cfg.N);
+  // FLOPS column: the multiply-adds of the convolution, 2 per tap.
+  state.counters["FLOPS"] = benchmark::Counter(static_cast<double>(state.iterations()) * 2.0 *
+                                                   static_cast<double>(s.N * s.OC * s.OH * s.OW) *
+                                                   static_cast<double>(s.C * s.KH * s.KW),
+                                               benchmark::Counter::kIsRate);
+}
+
+#define NABLA_CONV_BENCH(cfg)                                                                      \
+  BENCHMARK(BM_conv2d_fwd_bwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond);                 \
+  BENCHMARK(BM_conv2d_fwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond);                     \
+  BENCHMARK(BM_conv2d_kernel<cfg, Kernel::forward>)->UseRealTime()->Unit(benchmark::kMillisecond); \
+  BENCHMARK(BM_conv2d_kernel<cfg, Kernel::backward_input>)                                         \
+      ->UseRealTime()                                                                              \
+      ->Unit(benchmark::kMillisecond);                                                             \
+  BENCHMARK(BM_conv2d_kernel<cfg, Kernel::backward_weight>)                                        \
+      ->UseRealTime()                                                                              \
+      ->Unit(benchmark::kMillisecond);
 NABLA_CONV_BENCH(kLenetC1)
 NABLA_CONV_BENCH(kLenetC2)
 NABLA_CONV_BENCH(kVgg64)

@@ -1,4 +1,4 @@
-// Gradcheck cases for the CNN ops: conv2d max_pool2d avg_pool2d batch_norm dropout.
+// Gradcheck cases for the CNN ops: conv2d conv2d_relu max_pool2d avg_pool2d batch_norm dropout.
 //
 // conv2d runs awkward configurations on both kernels (im2col + GEMM and naive): batch 1 and 3,
 // non-square images, unequal stride and padding per dim, dilation 2, C_in != C_out, groups 2,
@@ -74,6 +74,21 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
            },
            [p](const Inputs& x) { return conv2d(x[0], x[1], x.size() > 2 ? x[2] : Tensor(), p); }});
     }
+
+  // conv2d_relu: the ReLU's kink at 0 is not hit, because no output of these normal draws lies
+  // within the finite-difference step of 0 (the check would fail loudly if one did).
+  for (bool naive : {false, true})
+    cases.push_back(
+        {Op::conv2d_relu,
+         std::string("[2, 3, 6, 5] ⋆ [4, 3, 3, 3] + bias, stride 1×2, pad 1, ReLU") +
+             (naive ? ", naive" : ", im2col"),
+         [](Generator& g) {
+           return Inputs{normal({2, 3, 6, 5}, g), normal({4, 3, 3, 3}, g), normal({4}, g)};
+         },
+         [naive](const Inputs& x) {
+           Conv2dParams p{.stride_h = 1, .stride_w = 2, .pad_h = 1, .pad_w = 1};
+           return conv2d_relu(x[0], x[1], x[2], p.naive(naive));
+         }});
 
   cases.push_back({Op::max_pool2d, "[3, 2, 4, 6], kernel 2, distinct values",
                    [](Generator& g) {

@@ -61,6 +61,14 @@ void Conv2d::reset_parameters(Generator& gen) {
 }
 
 Tensor Conv2d::forward(const Tensor& input) {
+  return apply(input, false);
+}
+
+Tensor Conv2d::forward_relu(const Tensor& input) {
+  return apply(input, true);
+}
+
+Tensor Conv2d::apply(const Tensor& input, bool relu) {
   NABLA_CHECK(input.dim() == 4, label(), ": input ", input.shape(),
               " must be 4-d (N, C, H, W); add a batch dim with unsqueeze(0) for one image");
   NABLA_CHECK(input.size(1) == options.in_channels(), label(), ": input ", input.shape(), " has ",
@@ -69,7 +77,8 @@ Tensor Conv2d::forward(const Tensor& input) {
               dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
               dtype_name(weight.dtype()), "; convert one of them with to()");
   try {
-    return conv2d(input, weight, bias, options.params());
+    return relu ? conv2d_relu(input, weight, bias, options.params())
+                : conv2d(input, weight, bias, options.params());
   } catch (const Error& e) {
     // The op's message explains the arithmetic; prefix it with the layer the user wrote.
     throw Error(label() + ": input " + input.shape().str() + ": " + e.what());

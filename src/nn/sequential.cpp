@@ -1,6 +1,9 @@
 // Sequential: ordered children, applied one after another.
 #include "nabla/nn/sequential.h"
 
+#include "nabla/nn/activation.h"
+#include "nabla/nn/conv.h"
+
 namespace nabla::nn {
 
 void Sequential::push_back(std::shared_ptr<Module> module) {
@@ -13,9 +16,22 @@ std::shared_ptr<Module> Sequential::operator[](size_t i) const {
   return named_children()[i].second;
 }
 
+// A Conv2d directly followed by a ReLU runs as one fused op (conv2d_relu): the same values and
+// gradients, one pass over the activation instead of three (docs/performance.md).
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
-  for (const auto& entry : named_children()) x = entry.second->forward(x);
+  const auto& children = named_children();
+  for (size_t i = 0; i < children.size(); ++i) {
+    Module* child = children[i].second.get();
+    auto* conv = dynamic_cast<Conv2d*>(child);
+    if (conv && i + 1 < children.size() &&
+        dynamic_cast<ReLU*>(children[i + 1].second.get()) != nullptr) {
+      x = conv->forward_relu(x);
+      ++i;
+    } else {
+      x = child->forward(x);
+    }
+  }
   return x;
 }
 

@@ -5,7 +5,9 @@
 // picks the kernel named by Conv2dParams::algorithm and records the graph node.
 #include "kernels/cpu/conv.h"
 
+#include <algorithm>
 #include <cmath>
+#include <span>
 #include <sstream>
 
 #include "nabla/ops.h"
@@ -99,8 +101,13 @@ Tensor workspace_for(const cpu::Conv2dShape& s, ConvAlgorithm algorithm, DType d
 //   dinput  = convᵀ(dout, weight)       (each dout element flows back through its window)
 //   dweight = Σ_n dout ⋆ input patches   dbias = Σ_{n, oh, ow} dout
 // Gradients are computed only for the inputs that require them.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
-              const Conv2dParams& params) {
+//
+// With `relu` (conv2d_relu) the ReLU is applied in the forward's epilogue and the output is saved
+// too: backward first zeroes dout where the output is 0, then runs conv2d's backward.
+namespace {
+
+Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                         const Conv2dParams& params, bool relu) {
   const cpu::Conv2dShape s = conv_shape(input, weight, bias, params);
   const ConvAlgorithm algo = params.algorithm;
   Tensor x = contiguous_data(input).detach();
@@ -111,21 +118,37 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
     const T* bp = b.defined() ? b.data<T>() : nullptr;
     if (algo == ConvAlgorithm::Naive) {
       cpu::conv2d_forward_naive(out.data<T>(), x.data<T>(), w.data<T>(), bp, s);
+      if (relu)
+        for (T& v : std::span(out.data<T>(), static_cast<size_t>(out.numel())))
+          v = std::max(v, T(0));
     } else {
       Tensor ws = workspace_for(s, algo, input.dtype());
-      cpu::conv2d_forward(out.data<T>(), x.data<T>(), w.data<T>(), bp, s, ws.data<T>());
+      cpu::conv2d_forward(out.data<T>(), x.data<T>(), w.data<T>(), bp, s, ws.data<T>(), relu);
     }
   });
   const bool need_dx = input.requires_grad(), need_dw = weight.requires_grad();
   const bool need_db = bias.defined() && bias.requires_grad();
   // Keep only what backward reads: the weight for dinput, the input for dweight and dbias.
   Tensor saved_x = need_dw || need_db ? x : Tensor(), saved_w = need_dx ? w : Tensor();
+  Tensor saved_y = relu ? out.detach() : Tensor();  // never `out` itself: a reference cycle
   return autograd::record(
-      Op::conv2d, out, {input, weight, bias},
-      [x = saved_x, w = saved_w, s, algo, need_dx, need_dw, need_db](const Tensor& dout) {
+      relu ? Op::conv2d_relu : Op::conv2d, out, {input, weight, bias},
+      [x = saved_x, w = saved_w, y = saved_y, s, algo, need_dx, need_dw,
+       need_db](const Tensor& dout) {
         const DType dtype = dout.dtype();
         const Shape w_shape{s.OC, s.C / s.groups, s.KH, s.KW};
         Tensor g = contiguous_data(dout);
+        if (y.defined()) {
+          // Through the ReLU: the gradient passes where the output is positive.
+          Tensor masked = Tensor::empty(y.shape(), dtype);
+          dispatch(dtype, [&]<class T>() {
+            const T* gp = g.data<T>();
+            const T* yp = y.data<T>();
+            T* mp = masked.data<T>();
+            for (int64_t i = 0; i < y.numel(); ++i) mp[i] = yp[i] > T(0) ? gp[i] : T(0);
+          });
+          g = masked;
+        }
         Tensor dx = need_dx ? Tensor::zeros({s.N, s.C, s.H, s.W}, dtype) : Tensor();
         // dbias alone still runs the weight kernel, into a scratch dweight: a frozen conv
         // weight with a trained bias is too rare to deserve a kernel of its own.
@@ -151,6 +174,18 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
         });
         return std::vector<Tensor>{dx, need_dw ? dw : Tensor(), db};
       });
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const Conv2dParams& params) {
+  return conv2d_maybe_relu(input, weight, bias, params, false);
+}
+
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                   const Conv2dParams& params) {
+  return conv2d_maybe_relu(input, weight, bias, params, true);
 }
 
 }  // namespace nabla

@@ -4,6 +4,8 @@
 // the inputs that want them, and error messages. Gradient checks of awkward configurations are
 // registered in src/gradcheck/cases_conv.cpp and run by gradcheck_test.cpp; PyTorch comparisons
 // are in torch_fixtures_test.cpp.
+#include "nabla/nn/conv.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +14,9 @@
 #include <vector>
 
 #include "nabla/gradcheck.h"
+#include "nabla/nn/activation.h"
+#include "nabla/nn/pooling.h"
+#include "nabla/nn/sequential.h"
 #include "nabla/ops.h"
 #include "test_util.h"
 
@@ -280,6 +285,53 @@ TEST(Conv2dTest, ErrorsNameTheOpTheShapesAndTheRule) {
               conv2d(t({1, 1, 6, 6}), t({1, 1, 3, 3}, kFloat64));
             }).find("conv2d: dtypes differ"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace nabla
+
+namespace nabla {
+namespace {
+
+// conv2d_relu is relu(conv2d(...)) computed in one op: the same numbers bit for bit (the
+// epilogue adds the same bias, the mask is the same), on both kernels, with every gradient.
+TEST(Conv2dReluTest, EqualsConvThenReluBitwise) {
+  for (bool naive : {false, true}) {
+    SCOPED_TRACE(naive ? "naive" : "im2col");
+    Generator gen(17);
+    Tensor x = Tensor::randn({3, 4, 9, 8}, gen).requires_grad_();
+    Tensor w = Tensor::randn({5, 4, 3, 3}, gen).requires_grad_();
+    Tensor b = Tensor::randn({5}, gen).requires_grad_();
+    const Conv2dParams p = Conv2dParams().padding(1).stride(2).floor().naive(naive);
+    Tensor dy = Tensor::randn(conv2d(x, w, b, p).shape(), gen);
+    auto grads = [&](const Tensor& y) {
+      x.zero_grad(), w.zero_grad(), b.zero_grad();
+      y.backward(dy);
+      return std::vector<std::vector<double>>{y.to_vector(), x.grad().to_vector(),
+                                              w.grad().to_vector(), b.grad().to_vector()};
+    };
+    const auto fused = grads(conv2d_relu(x, w, b, p));
+    const auto composed = grads(relu(conv2d(x, w, b, p)));
+    EXPECT_EQ(fused, composed);
+    // The ReLU did something: some outputs are clamped, some gradients masked.
+    EXPECT_GT(std::count(fused[0].begin(), fused[0].end(), 0.0), 0);
+  }
+}
+
+// nn::Sequential runs Conv2d followed by ReLU as the fused op, with the same result; a ReLU
+// that follows something else stays a ReLU.
+TEST(Conv2dReluTest, SequentialFusesConvFollowedByRelu) {
+  Generator gen(3);
+  nn::Sequential model(nn::Conv2d(nn::Conv2dOptions(2, 3, 3).padding(1).generator(&gen)),
+                       nn::ReLU());
+  Tensor x = Tensor::randn({2, 2, 6, 6}, gen).requires_grad_();
+  Tensor y = model.forward(x);
+  EXPECT_EQ(y.grad_fn_name(), "conv2d_relu");
+  const auto& conv = model.at<nn::Conv2d>(0);
+  EXPECT_EQ(y.to_vector(),
+            relu(conv2d(x, conv.weight, conv.bias, conv.options.params())).to_vector());
+  nn::Sequential plain(nn::MaxPool2d(2), nn::ReLU());
+  EXPECT_EQ(plain.forward(x).grad_fn_name(), "relu");
 }
 
 }  // namespace

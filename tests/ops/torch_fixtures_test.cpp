@@ -194,6 +194,7 @@ const std::map<std::string, OpEntry>& op_table() {
       // ---- convolutional networks ----
       {"conv2d", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/false); }}},
       {"conv2d_naive", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/true); }}},
+      {"conv2d_relu", {"conv", [](In x, C c) { return conv2d_relu(x[0], x[1], x[2], conv_params(c, false)); }}},
       {"max_pool2d", {"pool", [](In x, C c) { return max_pool2d(x[0], pool_params(c)); }}},
       {"avg_pool2d", {"pool", [](In x, C c) { return avg_pool2d(x[0], pool_params(c)); }}},
       {"batch_norm", {"norm", [](In x, C c) { return batch_norm_case(x, c); }}},

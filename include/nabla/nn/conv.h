@@ -66,6 +66,8 @@ class Conv2d : public Module {
 
   // requires: input (N, in_channels, H, W) of the weight's dtype, in which the windows fit.
   Tensor forward(const Tensor& input) override;
+  // relu(forward(input)) as one fused op (conv2d_relu); Sequential calls it for Conv2d, ReLU.
+  Tensor forward_relu(const Tensor& input);
   std::string name() const override { return "Conv2d"; }
   // "1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)"; dilation, groups, bias=false,
   // floor_mode and algorithm only when they differ from the defaults, as PyTorch does.
@@ -80,6 +82,8 @@ class Conv2d : public Module {
  private:
   // "Conv2d(1, 6, kernel_size=5)": how error messages name this layer.
   std::string label() const;
+  // The checks and the op call shared by forward and forward_relu.
+  Tensor apply(const Tensor& input, bool relu);
 };
 
 }  // namespace nabla::nn

@@ -58,6 +58,12 @@ struct Conv2dParams {
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
               const Conv2dParams& params = {});
 
+// relu(conv2d(input, weight, bias, params)) as one op: the ReLU runs in the convolution's
+// epilogue while the output is in cache, and backward masks the gradient with the saved output.
+// Same result and gradients as the two ops; nn::Sequential uses it for a Conv2d then a ReLU.
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
+                   const Conv2dParams& params = {});
+
 // The output extent of one dimension under conv2d's rule, or throws the error conv2d would.
 // `what` names the op and dimension in the message, e.g. "conv2d: input height".
 int64_t conv_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stride,

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm.h"
+#include "parallel.h"
 
 namespace nabla::cpu {
 
@@ -87,7 +88,10 @@ namespace {
 
 // Above this many `col` elements a chunk stops growing: the GEMM is already large, and a
 // bigger buffer only falls out of cache between im2col and the GEMM.
-constexpr int64_t kColBudget = int64_t{1} << 21;
+constexpr int64_t kColBudget = int64_t{1} << 18;
+// Backward-weight partial sums: enough pieces to keep 2 or 3 threads busy to the end
+// (8 = 4 + 4 = 3 + 3 + 2), few enough that adding them up costs little.
+constexpr int64_t kWeightPieces = 8;
 
 // The outputs o in [lo, hi) whose input index o·stride + offset lies in [0, size): outside it
 // a window reads padding.
@@ -178,92 +182,176 @@ const T* dout_chunk(T* tmp, const T* dout, const Conv2dShape& s, int64_t n0, int
 
 }  // namespace
 
+namespace {
+
+// 1×1 kernel, stride 1, no padding: an image's (C, P) block already is its `col` matrix.
+bool pointwise(const Conv2dShape& s) {
+  return s.KH == 1 && s.KW == 1 && s.stride_h == 1 && s.stride_w == 1 && s.pad_h == 0 &&
+         s.pad_w == 0;
+}
+
+// How the fast kernels cut the work. Everything here depends on the shape alone, never on the
+// thread count, so every output element (and every partial sum) is computed in the same order
+// whatever the pool size; only `slots` (workspace copies, one per task running at once) follows
+// num_threads().
+struct Plan {
+  int64_t chunk;   // images per im2col + GEMM step
+  int64_t units;   // ceil(N / chunk): the independent steps of forward and backward-input
+  int64_t pieces;  // backward-weight partial sums, each over a fixed run of images
+  int64_t slots;   // tasks run at once, each with its own col and tmp buffers
+  int64_t col_size, tmp_size, piece_size;
+};
+
+Plan plan_of(const Conv2dShape& s) {
+  Plan p;
+  const int64_t P = s.OH * s.OW;
+  p.chunk = pointwise(s) ? 1 : conv2d_images_per_chunk(s);
+  p.units = (s.N + p.chunk - 1) / p.chunk;
+  p.pieces = std::min<int64_t>(s.N, kWeightPieces);
+  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units, p.pieces));
+  p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
+  p.tmp_size = s.OC * p.chunk * P;
+  p.piece_size = s.OC * (s.C / s.groups) * s.KH * s.KW + s.OC;  // dweight, then dbias
+  return p;
+}
+
+// Runs fn(unit, col, tmp) for every unit in [0, units), `slots` tasks at once, each task striding
+// over the units with its own slice of the workspace.
+template <class T, class F>
+void for_each_unit(int64_t units, const Plan& p, T* workspace, F&& fn) {
+  const int64_t tasks = std::min(p.slots, units);
+  parallel::parallel_tasks(tasks, [&](int64_t t) {
+    T* col = workspace + t * (p.col_size + p.tmp_size);
+    T* tmp = col + p.col_size;
+    for (int64_t u = t; u < units; u += tasks) fn(u, col, tmp);
+  });
+}
+
+}  // namespace
+
 int64_t conv2d_images_per_chunk(const Conv2dShape& s) {
-  const int64_t per_image = s.C * s.KH * s.KW * s.OH * s.OW;
-  return std::clamp<int64_t>(kColBudget / std::max<int64_t>(per_image, 1), 1,
-                             std::max<int64_t>(s.N, 1));
+  const int64_t N = std::max<int64_t>(s.N, 1);
+  const int64_t per_image = std::max<int64_t>(s.C * s.KH * s.KW * s.OH * s.OW, 1);
+  // As many chunks as the budget asks for, rounded up to a multiple of 6 so that 1, 2 or 3
+  // threads get equal shares, then spread the images evenly over them.
+  int64_t units = (N * per_image + kColBudget - 1) / kColBudget;
+  units = std::min(N, (units + 5) / 6 * 6);
+  return (N + units - 1) / units;
 }
 
 int64_t conv2d_workspace_size(const Conv2dShape& s) {
-  const int64_t cols = conv2d_images_per_chunk(s) * s.OH * s.OW;
-  return (s.C * s.KH * s.KW + s.OC) * cols;
+  const Plan p = plan_of(s);
+  return p.slots * (p.col_size + p.tmp_size) + p.pieces * p.piece_size;
 }
 
-// Per chunk and group g: out_g (OC/G, nb·P) = weight_g (OC/G, C/G·KH·KW) · col_g.
+// Per chunk and group g: out_g (OC/G, nb·P) = weight_g (OC/G, C/G·KH·KW) · col_g, then the bias
+// (and the ReLU) while the result is still in cache. Chunks run in parallel, each GEMM serially
+// inside its task.
 template <class T>
 void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const Conv2dShape& s,
-                    T* workspace) {
+                    T* workspace, bool relu) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
-  const int64_t chunk = conv2d_images_per_chunk(s);
-  T* col = workspace;
-  T* tmp = workspace + s.C * s.KH * s.KW * chunk * P;
-  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
-    const int64_t nb = std::min(chunk, s.N - n0), cols = nb * P;
-    im2col(col, inp, s, n0, nb);
+  const Plan plan = plan_of(s);
+  for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
+    const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
+    const T* c = col;
+    if (pointwise(s))
+      c = inp + n0 * s.C * P;
+    else
+      im2col(col, inp, s, n0, nb);
     // One image: the GEMM writes (OC, P) straight into the output.
     T* dst = nb == 1 ? out + n0 * s.OC * P : tmp;
     for (int64_t g = 0; g < G; ++g)
-      gemm<T>(false, false, OCg, cols, K, T(1), weight + g * OCg * K, K, col + g * K * cols, cols,
+      gemm<T>(false, false, OCg, cols, K, T(1), weight + g * OCg * K, K, c + g * K * cols, cols,
               T(0), dst + g * OCg * cols, cols);
     for (int64_t i = 0; i < nb; ++i)
       for (int64_t oc = 0; oc < s.OC; ++oc) {
-        const T* src = dst + oc * cols + (nb == 1 ? 0 : i * P);
+        const T* src = dst + oc * cols + i * P;
         T* o = out + ((n0 + i) * s.OC + oc) * P;
         const T b = bias ? bias[oc] : T(0);
-        for (int64_t p = 0; p < P; ++p) o[p] = src[p] + b;
+        if (relu)
+          for (int64_t p = 0; p < P; ++p) o[p] = std::max(src[p] + b, T(0));
+        else
+          for (int64_t p = 0; p < P; ++p) o[p] = src[p] + b;
       }
-  }
+  });
 }
 
-// Per chunk and group g: dcol_g = weight_gᵀ · dout_g, then col2im adds it into dinp.
+// Per chunk and group g: dcol_g = weight_gᵀ · dout_g, then col2im adds it into dinp. Chunks
+// write disjoint images, so they run in parallel.
 template <class T>
 void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2dShape& s,
                            T* workspace) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
-  const int64_t chunk = conv2d_images_per_chunk(s);
-  T* col = workspace;
-  T* tmp = workspace + s.C * s.KH * s.KW * chunk * P;
-  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
-    const int64_t nb = std::min(chunk, s.N - n0), cols = nb * P;
+  const Plan plan = plan_of(s);
+  for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
+    const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* d = dout_chunk(tmp, dout, s, n0, nb);
+    // 1×1: the image's gradient is dcol itself, accumulated in place.
+    T* dst = pointwise(s) ? dinp + n0 * s.C * P : col;
+    const T beta = pointwise(s) ? T(1) : T(0);
     for (int64_t g = 0; g < G; ++g)
       gemm<T>(true, false, K, cols, OCg, T(1), weight + g * OCg * K, K, d + g * OCg * cols, cols,
-              T(0), col + g * K * cols, cols);
-    col2im(dinp, col, s, n0, nb);
-  }
+              beta, dst + g * K * cols, cols);
+    if (!pointwise(s)) col2im(dinp, col, s, n0, nb);
+  });
 }
 
-// Per chunk and group g: dweight_g += dout_g · col_gᵀ; dbias sums dout's rows.
+// dweight += Σ over images of dout_g · col_gᵀ; dbias += Σ dout. The sum over images is cut
+// into plan.pieces fixed runs of images; each piece accumulates its own partial sums (in
+// parallel with the others), and the pieces are then added in piece order, so the rounding is
+// the same for any thread count.
 template <class T>
 void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
                             T* workspace) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
-  const int64_t chunk = conv2d_images_per_chunk(s);
-  T* col = workspace;
-  T* tmp = workspace + s.C * s.KH * s.KW * chunk * P;
-  for (int64_t n0 = 0; n0 < s.N; n0 += chunk) {
-    const int64_t nb = std::min(chunk, s.N - n0), cols = nb * P;
-    const T* d = dout_chunk(tmp, dout, s, n0, nb);
-    im2col(col, inp, s, n0, nb);
-    for (int64_t g = 0; g < G; ++g)
-      gemm<T>(false, true, OCg, K, cols, T(1), d + g * OCg * cols, cols, col + g * K * cols, cols,
-              T(1), dweight + g * OCg * K, K);
-    if (dbias)
+  const Plan plan = plan_of(s);
+  const int64_t WK = s.OC * K;
+  T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
+  for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
+    T* dw = partial + r * plan.piece_size;
+    T* db = dw + WK;
+    std::fill(db, db + s.OC, T(0));
+    const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
+    for (int64_t n0 = first; n0 < last; n0 += plan.chunk) {
+      const int64_t nb = std::min(plan.chunk, last - n0), cols = nb * P;
+      const T* d = dout_chunk(tmp, dout, s, n0, nb);
+      const T* c = col;
+      if (pointwise(s))
+        c = inp + n0 * s.C * P;
+      else
+        im2col(col, inp, s, n0, nb);
+      const T beta = n0 == first ? T(0) : T(1);
+      for (int64_t g = 0; g < G; ++g)
+        gemm<T>(false, true, OCg, K, cols, T(1), d + g * OCg * cols, cols, c + g * K * cols, cols,
+                beta, dw + g * OCg * K, K);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         const T* row = d + oc * cols;
         T acc = 0;
         for (int64_t p = 0; p < cols; ++p) acc += row[p];
-        dbias[oc] += acc;
+        db[oc] += acc;
       }
-  }
+    }
+  });
+  // Element i of the result is summed by one thread, over the pieces in order.
+  parallel::parallel_for(plan.piece_size, 4096, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T acc = 0;
+      for (int64_t r = 0; r < plan.pieces; ++r) acc += partial[r * plan.piece_size + i];
+      if (i < WK)
+        dweight[i] += acc;
+      else if (dbias)
+        dbias[i - WK] += acc;
+    }
+  });
 }
 
-#define NABLA_INSTANTIATE(T)                                                                   \
-  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dShape&, T*);   \
-  template void conv2d_backward_input<T>(T*, const T*, const T*, const Conv2dShape&, T*);      \
-  template void conv2d_backward_weight<T>(T*, T*, const T*, const T*, const Conv2dShape&, T*); \
-  template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&); \
-  template void conv2d_backward_input_naive<T>(T*, const T*, const T*, const Conv2dShape&);    \
+#define NABLA_INSTANTIATE(T)                                                                       \
+  template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dShape&, T*, bool); \
+  template void conv2d_backward_input<T>(T*, const T*, const T*, const Conv2dShape&, T*);          \
+  template void conv2d_backward_weight<T>(T*, T*, const T*, const T*, const Conv2dShape&, T*);     \
+  template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&);     \
+  template void conv2d_backward_input_naive<T>(T*, const T*, const T*, const Conv2dShape&);        \
   template void conv2d_backward_weight_naive<T>(T*, T*, const T*, const T*, const Conv2dShape&);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)

@@ -30,15 +30,15 @@ struct Conv2dShape {
   int64_t groups = 1;
 };
 
-// Images unrolled per GEMM: as many as keep `col` near 2M elements, at least 1.
+// Images unrolled per im2col + GEMM step: as many as keep `col` under 256K elements, at least 1.
 int64_t conv2d_images_per_chunk(const Conv2dShape& s);
 // Elements of T the fast kernels need in `workspace` (the same for all three).
 int64_t conv2d_workspace_size(const Conv2dShape& s);
 
-// out = conv(inp, weight) + bias; bias may be null.
+// out = conv(inp, weight) + bias, then max(out, 0) when `relu`; bias may be null.
 template <class T>
 void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const Conv2dShape& s,
-                    T* workspace);
+                    T* workspace, bool relu = false);
 // dinp += convᵀ(dout, weight): each output gradient flows back to the inputs its window read.
 template <class T>
 void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2dShape& s,

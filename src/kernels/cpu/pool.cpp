@@ -1,8 +1,11 @@
-// Pooling kernels; see pool.h.
+// Pooling kernels; see pool.h. The per-plane loops are the definition; the entry points split
+// the planes over the pool and take the 2×2 stride-2 fast path when it applies.
 #include "kernels/cpu/pool.h"
 
 #include <algorithm>
 #include <limits>
+
+#include "parallel.h"
 
 namespace nabla::cpu {
 
@@ -18,11 +21,13 @@ Window window_at(const Pool2dShape& s, int64_t oh, int64_t ow) {
           std::min(w + s.KW, s.W)};
 }
 
-}  // namespace
+// ---- one plane, any window: the definition ----
 
+// Planes are independent, so every kernel below is "this loop over planes [p0, p1)".
 template <class T>
-void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s) {
-  for (int64_t p = 0; p < s.planes; ++p) {
+void max_pool_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, int64_t p0,
+                     int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
     const T* plane = inp + p * s.H * s.W;
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -42,18 +47,19 @@ void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape
 }
 
 template <class T>
-void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s) {
+void max_pool_backward_planes(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s,
+                              int64_t p0, int64_t p1) {
   const int64_t outs = s.OH * s.OW;
-  for (int64_t p = 0; p < s.planes; ++p) {
+  for (int64_t p = p0; p < p1; ++p) {
     T* plane = dinp + p * s.H * s.W;
     for (int64_t o = p * outs; o < (p + 1) * outs; ++o) plane[argmax[o]] += dout[o];
   }
 }
 
 template <class T>
-void avg_pool2d_forward(T* out, const T* inp, const Pool2dShape& s) {
+void avg_pool_planes(T* out, const T* inp, const Pool2dShape& s, int64_t p0, int64_t p1) {
   const T scale = T(1) / static_cast<T>(s.KH * s.KW);
-  for (int64_t p = 0; p < s.planes; ++p) {
+  for (int64_t p = p0; p < p1; ++p) {
     const T* plane = inp + p * s.H * s.W;
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -67,9 +73,10 @@ void avg_pool2d_forward(T* out, const T* inp, const Pool2dShape& s) {
 }
 
 template <class T>
-void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s) {
+void avg_pool_backward_planes(T* dinp, const T* dout, const Pool2dShape& s, int64_t p0,
+                              int64_t p1) {
   const T scale = T(1) / static_cast<T>(s.KH * s.KW);
-  for (int64_t p = 0; p < s.planes; ++p) {
+  for (int64_t p = p0; p < p1; ++p) {
     T* plane = dinp + p * s.H * s.W;
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t ow = 0; ow < s.OW; ++ow) {
@@ -81,11 +88,100 @@ void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s) {
   }
 }
 
+// ---- 2×2 windows, stride 2, no padding (every CNN's downsampling) ----
+
+// The same comparisons as max_pool_planes in the same order (a, b on the top row, then c, d),
+// unrolled, without the window arithmetic.
+template <class T>
+void max_pool_2x2_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, int64_t p0,
+                         int64_t p1) {
+  for (int64_t p = p0; p < p1; ++p) {
+    const T* plane = inp + p * s.H * s.W;
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      const T* r0 = plane + 2 * oh * s.W;
+      const T* r1 = r0 + s.W;
+      T* o = out + (p * s.OH + oh) * s.OW;
+      int32_t* am = argmax + (p * s.OH + oh) * s.OW;
+      const int32_t base = static_cast<int32_t>(2 * oh * s.W);
+      const int32_t W = static_cast<int32_t>(s.W);
+      for (int64_t ow = 0; ow < s.OW; ++ow) {
+        const int32_t iw = static_cast<int32_t>(2 * ow);
+        T best = r0[iw];
+        int32_t where = base + iw;
+        auto visit = [&](T v, int32_t at) {
+          if (v > best || (v != v && best == best)) best = v, where = at;
+        };
+        visit(r0[iw + 1], base + iw + 1);
+        visit(r1[iw], base + W + iw);
+        visit(r1[iw + 1], base + W + iw + 1);
+        o[ow] = best;
+        am[ow] = where;
+      }
+    }
+  }
+}
+
+bool is_2x2_stride_2(const Pool2dShape& s) {
+  return s.KH == 2 && s.KW == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_h == 0 &&
+         s.pad_w == 0;
+}
+
+// Planes per task: enough work (about 16K input elements) to be worth a hand-off.
+int64_t plane_grain(const Pool2dShape& s) {
+  return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(s.H * s.W, 1));
+}
+
+}  // namespace
+
+// ---- entry points: planes split over the pool (each plane computed by one thread) ----
+
+template <class T>
+void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s) {
+  parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
+    if (is_2x2_stride_2(s))
+      max_pool_2x2_planes(out, argmax, inp, s, p0, p1);
+    else
+      max_pool_planes(out, argmax, inp, s, p0, p1);
+  });
+}
+
+template <class T>
+void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s) {
+  parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
+    max_pool_backward_planes(dinp, dout, argmax, s, p0, p1);
+  });
+}
+
+template <class T>
+void avg_pool2d_forward(T* out, const T* inp, const Pool2dShape& s) {
+  parallel::parallel_for(s.planes, plane_grain(s),
+                         [&](int64_t p0, int64_t p1) { avg_pool_planes(out, inp, s, p0, p1); });
+}
+
+template <class T>
+void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s) {
+  parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
+    avg_pool_backward_planes(dinp, dout, s, p0, p1);
+  });
+}
+
+template <class T>
+void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s) {
+  max_pool_planes(out, argmax, inp, s, 0, s.planes);
+}
+
+template <class T>
+void avg_pool2d_forward_naive(T* out, const T* inp, const Pool2dShape& s) {
+  avg_pool_planes(out, inp, s, 0, s.planes);
+}
+
 #define NABLA_INSTANTIATE(T)                                                              \
   template void max_pool2d_forward<T>(T*, int32_t*, const T*, const Pool2dShape&);        \
   template void max_pool2d_backward<T>(T*, const T*, const int32_t*, const Pool2dShape&); \
   template void avg_pool2d_forward<T>(T*, const T*, const Pool2dShape&);                  \
-  template void avg_pool2d_backward<T>(T*, const T*, const Pool2dShape&);
+  template void avg_pool2d_backward<T>(T*, const T*, const Pool2dShape&);                 \
+  template void max_pool2d_forward_naive<T>(T*, int32_t*, const T*, const Pool2dShape&);  \
+  template void avg_pool2d_forward_naive<T>(T*, const T*, const Pool2dShape&);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

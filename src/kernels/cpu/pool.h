@@ -35,4 +35,12 @@ void avg_pool2d_forward(T* out, const T* inp, const Pool2dShape& s);
 template <class T>
 void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s);
 
+// The forward definitions, serial, one window at a time: the references the entry points above
+// (threaded over planes, with a 2×2 stride-2 fast path) are tested against. The backward
+// kernels run the same per-plane loops as these, only split over the pool.
+template <class T>
+void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s);
+template <class T>
+void avg_pool2d_forward_naive(T* out, const T* inp, const Pool2dShape& s);
+
 }  // namespace nabla::cpu

@@ -1,0 +1,285 @@
+// The fast convolution, pooling and batch-norm kernels against their references, called directly
+// (no graph): random shapes (strides, padding, dilation, groups, 1×1, odd sizes, batches that
+// span several chunks and partial-sum pieces), and the same inputs at 1, 2 and 3 threads giving
+// bitwise identical results, since every reduction is split by the shape, not the pool size.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/conv.h"
+#include "kernels/cpu/norm.h"
+#include "kernels/cpu/pool.h"
+#include "nabla/random.h"
+#include "nabla/threads.h"
+
+namespace nabla {
+namespace {
+
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved_); }
+
+ private:
+  int saved_ = num_threads();
+};
+
+std::vector<float> random_floats(int64_t n, Generator& gen) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = static_cast<float>(gen.uniform(-1, 1));
+  return v;
+}
+
+int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
+  return std::min(hi,
+                  lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
+}
+
+cpu::Conv2dShape random_conv_shape(Generator& gen) {
+  cpu::Conv2dShape s;
+  s.groups = pick(gen, 1, 4) == 4 ? pick(gen, 2, 3) : 1;
+  s.N = pick(gen, 1, 19);
+  s.C = s.groups * pick(gen, 1, 5);
+  s.OC = s.groups * pick(gen, 1, 6);
+  s.KH = pick(gen, 1, 5), s.KW = pick(gen, 1, 5);
+  s.stride_h = pick(gen, 1, 3), s.stride_w = pick(gen, 1, 3);
+  s.dilation_h = pick(gen, 1, 2), s.dilation_w = pick(gen, 1, 2);
+  s.pad_h = pick(gen, 0, 2), s.pad_w = pick(gen, 0, 2);
+  const int64_t span_h = s.dilation_h * (s.KH - 1) + 1, span_w = s.dilation_w * (s.KW - 1) + 1;
+  s.H = std::max<int64_t>(span_h - 2 * s.pad_h, 1) + pick(gen, 0, 12);
+  s.W = std::max<int64_t>(span_w - 2 * s.pad_w, 1) + pick(gen, 0, 12);
+  s.OH = (s.H + 2 * s.pad_h - span_h) / s.stride_h + 1;
+  s.OW = (s.W + 2 * s.pad_w - span_w) / s.stride_w + 1;
+  return s;
+}
+
+struct ConvResult {
+  std::vector<float> out, out_relu, dinp, dweight, dbias;
+};
+
+ConvResult run_fast(const cpu::Conv2dShape& s, const std::vector<float>& x,
+                    const std::vector<float>& w, const std::vector<float>& b,
+                    const std::vector<float>& dy) {
+  std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+  ConvResult r;
+  r.out.assign(dy.size(), 0), r.out_relu.assign(dy.size(), 0);
+  r.dinp.assign(x.size(), 0), r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);
+  cpu::conv2d_forward(r.out.data(), x.data(), w.data(), b.data(), s, ws.data());
+  cpu::conv2d_forward(r.out_relu.data(), x.data(), w.data(), b.data(), s, ws.data(), true);
+  cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());
+  cpu::conv2d_backward_weight(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, ws.data());
+  return r;
+}
+
+void expect_close(const std::vector<float>& got, const std::vector<float>& want, int64_t terms,
+                  const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  const double tol = 50 * 1.2e-7 * std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst,
+                     std::abs(double(got[i]) - want[i]) / std::max(1.0, std::abs(double(want[i]))));
+  EXPECT_LE(worst, tol) << what << ", sums of " << terms << " terms";
+}
+
+std::string describe(const cpu::Conv2dShape& s) {
+  std::ostringstream os;
+  os << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " OC" << s.OC << " k" << s.KH
+     << "x" << s.KW << " s" << s.stride_h << "x" << s.stride_w << " p" << s.pad_h << "x" << s.pad_w
+     << " d" << s.dilation_h << "x" << s.dilation_w << " g" << s.groups;
+  return os.str();
+}
+
+TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
+  Generator gen(2024);
+  std::vector<cpu::Conv2dShape> shapes;
+  for (int i = 0; i < 40; ++i) shapes.push_back(random_conv_shape(gen));
+  // 1×1 over a batch (the pointwise path), and a batch that spans several chunks and pieces.
+  shapes.push_back({.N = 5, .C = 6, .H = 7, .W = 5, .OC = 4, .KH = 1, .KW = 1, .OH = 7, .OW = 5});
+  shapes.push_back({.N = 23,
+                    .C = 16,
+                    .H = 20,
+                    .W = 20,
+                    .OC = 8,
+                    .KH = 3,
+                    .KW = 3,
+                    .OH = 20,
+                    .OW = 20,
+                    .pad_h = 1,
+                    .pad_w = 1});
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    const int64_t Cg = s.C / s.groups;
+    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_floats(s.OC * Cg * s.KH * s.KW, gen);
+    std::vector<float> b = random_floats(s.OC, gen);
+    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    const ConvResult fast = run_fast(s, x, w, b, dy);
+    std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
+    cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
+    cpu::conv2d_backward_input_naive(dinp.data(), dy.data(), w.data(), s);
+    cpu::conv2d_backward_weight_naive(dweight.data(), dbias.data(), dy.data(), x.data(), s);
+    std::vector<float> relu = out;
+    for (float& v : relu) v = std::max(v, 0.0f);
+    const int64_t taps = Cg * s.KH * s.KW, positions = s.N * s.OH * s.OW;
+    expect_close(fast.out, out, taps, "output");
+    expect_close(fast.out_relu, relu, taps, "output with ReLU");
+    expect_close(fast.dinp, dinp, s.OC / s.groups * s.KH * s.KW, "dinput");
+    expect_close(fast.dweight, dweight, positions, "dweight");
+    expect_close(fast.dbias, dbias, positions, "dbias");
+  }
+}
+
+TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
+  Generator gen(7);
+  std::vector<cpu::Conv2dShape> shapes;
+  for (int i = 0; i < 12; ++i) shapes.push_back(random_conv_shape(gen));
+  // LeNet's two layers at batch 64, and a VGG-like layer (one image per chunk).
+  shapes.push_back({.N = 64,
+                    .C = 1,
+                    .H = 28,
+                    .W = 28,
+                    .OC = 6,
+                    .KH = 5,
+                    .KW = 5,
+                    .OH = 28,
+                    .OW = 28,
+                    .pad_h = 2,
+                    .pad_w = 2});
+  shapes.push_back(
+      {.N = 64, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
+  shapes.push_back({.N = 5,
+                    .C = 32,
+                    .H = 16,
+                    .W = 16,
+                    .OC = 32,
+                    .KH = 3,
+                    .KW = 3,
+                    .OH = 16,
+                    .OW = 16,
+                    .pad_h = 1,
+                    .pad_w = 1});
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_floats(s.OC * s.C / s.groups * s.KH * s.KW, gen);
+    std::vector<float> b = random_floats(s.OC, gen);
+    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    ConvResult one;
+    {
+      ThreadCount threads(1);
+      one = run_fast(s, x, w, b, dy);
+    }
+    for (int n : {2, 3}) {
+      ThreadCount threads(n);
+      const ConvResult many = run_fast(s, x, w, b, dy);
+      EXPECT_EQ(many.out, one.out) << n << " threads";
+      EXPECT_EQ(many.out_relu, one.out_relu) << n << " threads";
+      EXPECT_EQ(many.dinp, one.dinp) << n << " threads";
+      EXPECT_EQ(many.dweight, one.dweight) << n << " threads";
+      EXPECT_EQ(many.dbias, one.dbias) << n << " threads";
+    }
+  }
+}
+
+cpu::Pool2dShape pool_shape(int64_t planes, int64_t H, int64_t W, int64_t k, int64_t stride,
+                            int64_t pad) {
+  cpu::Pool2dShape s;
+  s.planes = planes, s.H = H, s.W = W, s.KH = s.KW = k, s.stride_h = s.stride_w = stride;
+  s.pad_h = s.pad_w = pad;
+  s.OH = (H + 2 * pad - k) / stride + 1, s.OW = (W + 2 * pad - k) / stride + 1;
+  return s;
+}
+
+TEST(PoolKernelsTest, FastMatchesNaiveAndIsThreadCountIndependent) {
+  Generator gen(3);
+  const cpu::Pool2dShape shapes[] = {
+      pool_shape(64 * 6, 28, 28, 2, 2, 0),  // LeNet's first pool: the 2×2 fast path
+      pool_shape(7, 9, 8, 2, 2, 0),         // odd height: the last row is never read
+      pool_shape(300, 13, 11, 3, 2, 1), pool_shape(5, 6, 6, 2, 1, 0),
+      pool_shape(2000, 4, 4, 2, 2, 1)};
+  for (const cpu::Pool2dShape& s : shapes) {
+    SCOPED_TRACE(testing::Message() << "planes " << s.planes << " " << s.H << "x" << s.W << " k"
+                                    << s.KH << " s" << s.stride_h << " p" << s.pad_h);
+    std::vector<float> x = random_floats(s.planes * s.H * s.W, gen);
+    // Ties and NaNs exercise the "first maximum wins, NaN wins" rule on both paths.
+    for (size_t i = 0; i + 1 < x.size(); i += 17) x[i + 1] = x[i];
+    x[x.size() / 2] = std::nanf("");
+    const int64_t outs = s.planes * s.OH * s.OW;
+    std::vector<float> dy = random_floats(outs, gen);
+    std::vector<float> ref_max(outs), ref_avg(outs);
+    std::vector<int32_t> ref_arg(outs);
+    cpu::max_pool2d_forward_naive(ref_max.data(), ref_arg.data(), x.data(), s);
+    cpu::avg_pool2d_forward_naive(ref_avg.data(), x.data(), s);
+    std::vector<float> one_dmax, one_davg;
+    for (int n : {1, 2, 3}) {
+      ThreadCount threads(n);
+      std::vector<float> mx(outs), av(outs), dmax(x.size(), 0), davg(x.size(), 0);
+      std::vector<int32_t> arg(outs);
+      cpu::max_pool2d_forward(mx.data(), arg.data(), x.data(), s);
+      cpu::avg_pool2d_forward(av.data(), x.data(), s);
+      cpu::max_pool2d_backward(dmax.data(), dy.data(), arg.data(), s);
+      cpu::avg_pool2d_backward(davg.data(), dy.data(), s);
+      EXPECT_EQ(arg, ref_arg) << n << " threads";
+      EXPECT_EQ(std::memcmp(mx.data(), ref_max.data(), sizeof(float) * outs), 0) << n;
+      EXPECT_EQ(std::memcmp(av.data(), ref_avg.data(), sizeof(float) * outs), 0) << n;
+      if (n == 1) {
+        one_dmax = dmax, one_davg = davg;
+      } else {
+        EXPECT_EQ(std::memcmp(dmax.data(), one_dmax.data(), sizeof(float) * x.size()), 0) << n;
+        EXPECT_EQ(std::memcmp(davg.data(), one_davg.data(), sizeof(float) * x.size()), 0) << n;
+      }
+    }
+  }
+}
+
+TEST(NormKernelsTest, BatchNormIsThreadCountIndependent) {
+  Generator gen(5);
+  const int64_t N = 16, C = 12, S = 9 * 9;
+  std::vector<float> x = random_floats(N * C * S, gen), dy = random_floats(N * C * S, gen);
+  std::vector<float> gamma = random_floats(C, gen), beta = random_floats(C, gen);
+  struct Result {
+    std::vector<float> mean, var, y, dx, dgamma, dbeta;
+  };
+  auto run = [&] {
+    Result r{std::vector<float>(C),        std::vector<float>(C),
+             std::vector<float>(x.size()), std::vector<float>(x.size(), 0),
+             std::vector<float>(C, 0),     std::vector<float>(C, 0)};
+    cpu::batch_norm_stats(r.mean.data(), r.var.data(), x.data(), N, C, S);
+    std::vector<float> rstd(C);
+    for (int64_t c = 0; c < C; ++c) rstd[c] = 1 / std::sqrt(r.var[c] + 1e-5f);
+    cpu::batch_norm_forward(r.y.data(), x.data(), r.mean.data(), rstd.data(), gamma.data(),
+                            beta.data(), N, C, S);
+    cpu::batch_norm_backward(r.dx.data(), r.dgamma.data(), r.dbeta.data(), dy.data(), x.data(),
+                             r.mean.data(), rstd.data(), gamma.data(), N, C, S, true);
+    return r;
+  };
+  Result one;
+  {
+    ThreadCount threads(1);
+    one = run();
+  }
+  // The mean of a channel is the plain average, to float precision.
+  double sum0 = 0;
+  for (int64_t n = 0; n < N; ++n)
+    for (int64_t i = 0; i < S; ++i) sum0 += x[(n * C) * S + i];
+  EXPECT_NEAR(one.mean[0], sum0 / (N * S), 1e-6);
+  for (int n : {2, 3}) {
+    ThreadCount threads(n);
+    const Result many = run();
+    EXPECT_EQ(many.mean, one.mean) << n;
+    EXPECT_EQ(many.var, one.var) << n;
+    EXPECT_EQ(many.y, one.y) << n;
+    EXPECT_EQ(many.dx, one.dx) << n;
+    EXPECT_EQ(many.dgamma, one.dgamma) << n;
+    EXPECT_EQ(many.dbeta, one.dbeta) << n;
+  }
+}
+
+}  // namespace
+}  // namespace nabla
