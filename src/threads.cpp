@@ -13,7 +13,6 @@
 // sleeps.
 #include "nabla/threads.h"
 
-#include <cblas.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -217,7 +216,6 @@ void set_num_threads(int n) {
   NABLA_CHECK(n >= 1, "set_num_threads: the thread count must be at least 1, got ", n);
   auto& st = pool_state();
   std::lock_guard lock(st.mutex);
-  openblas_set_num_threads(n);
   if (st.threads == n) return;
   st.pool.reset();
   st.threads = n;
@@ -227,10 +225,7 @@ int num_threads() {
   auto& st = pool_state();
   if (int n = st.threads.load(std::memory_order_relaxed)) return n;
   std::lock_guard lock(st.mutex);
-  if (st.threads == 0) {
-    st.threads = default_threads();
-    openblas_set_num_threads(st.threads);
-  }
+  if (st.threads == 0) st.threads = default_threads();
   return st.threads;
 }
 

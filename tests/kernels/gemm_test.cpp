@@ -1,78 +1,237 @@
-// cpu::gemm (the BLAS path at these sizes) against cpu::gemm_naive, the reference loop: all four
-// transpose combinations, padded leading dimensions, alpha and beta, float and double.
+// cpu::gemm's fast kernels against cpu::gemm_naive, the reference loop: every compiled kernel
+// this CPU can run (including the AVX-512 kernel's logic compiled for AVX2), all four transpose
+// combinations, ragged edges of every blocking level, padded leading dimensions, alpha and beta
+// (beta = 0 over a C full of NaN), float and double; and bitwise-equal results for any thread
+// count.
 #include "kernels/cpu/gemm.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <vector>
 
+#include "kernels/cpu/isa.h"
+#include "nabla/error.h"
 #include "nabla/random.h"
+#include "nabla/threads.h"
 
 namespace nabla {
 namespace {
 
-template <class T>
-std::vector<T> random_values(int64_t n, Generator& gen) {
-  std::vector<T> v(n);
-  for (T& x : v) x = static_cast<T>(gen.uniform(-1, 1));
-  return v;
+using cpu::GemmKernel;
+
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved_); }
+
+ private:
+  int saved_ = num_threads();
+};
+
+std::vector<GemmKernel> runnable_kernels() {
+  std::vector<GemmKernel> kernels;
+  for (GemmKernel k : {GemmKernel::generic, GemmKernel::avx2, GemmKernel::avx512,
+                       GemmKernel::avx512_logic_on_avx2})
+    if (cpu::gemm_kernel_supported(k)) kernels.push_back(k);
+  return kernels;
 }
 
+struct Case {
+  bool trans_a, trans_b;
+  int64_t M, N, K;
+  double alpha, beta;
+};
+
+// Stored operands for one case: A is M×K (K×M when transposed), B is K×N (N×K), each row padded
+// so that the leading dimensions differ from the logical widths.
 template <class T>
-void check_against_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
-                         T beta, double tol) {
-  SCOPED_TRACE(testing::Message() << "trans_a " << trans_a << " trans_b " << trans_b << " M " << M
-                                  << " N " << N << " K " << K << " alpha " << alpha << " beta "
-                                  << beta);
-  Generator gen(M * 1000 + N * 10 + K);
-  // Stored shapes: A is M×K (K×M when transposed), B is K×N (N×K); each row padded by 3 so
-  // that the leading dimension differs from the logical width.
-  const int64_t a_rows = trans_a ? K : M, a_cols = trans_a ? M : K;
-  const int64_t b_rows = trans_b ? N : K, b_cols = trans_b ? K : N;
-  const int64_t lda = a_cols + 3, ldb = b_cols + 3, ldc = N + 3;
-  std::vector<T> A = random_values<T>(a_rows * lda, gen), B = random_values<T>(b_rows * ldb, gen);
-  std::vector<T> C0 = random_values<T>(M * ldc, gen);
-  std::vector<T> fast = C0, reference = C0;
-  cpu::gemm<T>(trans_a, trans_b, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, fast.data(),
-               ldc);
-  cpu::gemm_naive<T>(trans_a, trans_b, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta,
-                     reference.data(), ldc);
+struct Operands {
+  int64_t lda, ldb, ldc;
+  std::vector<T> A, B, C0;
+
+  Operands(const Case& c, uint64_t seed) {
+    Generator gen(seed);
+    const int64_t a_rows = c.trans_a ? c.K : c.M, a_cols = c.trans_a ? c.M : c.K;
+    const int64_t b_rows = c.trans_b ? c.N : c.K, b_cols = c.trans_b ? c.K : c.N;
+    lda = a_cols + 3;
+    ldb = b_cols + 1;
+    ldc = c.N + 5;
+    A = random(a_rows * lda, gen);
+    B = random(b_rows * ldb, gen);
+    C0 = random(c.M * ldc, gen);
+    if (c.beta == 0)  // C must not be read: NaN would leak into every element
+      for (T& x : C0) x = std::numeric_limits<T>::quiet_NaN();
+  }
+  static std::vector<T> random(int64_t n, Generator& gen) {
+    std::vector<T> v(static_cast<size_t>(n));
+    for (T& x : v) x = static_cast<T>(gen.uniform(-1, 1));
+    return v;
+  }
+};
+
+std::string describe(const Case& c) {
+  return testing::PrintToString(c.trans_a) + " " + testing::PrintToString(c.trans_b) + " M " +
+         std::to_string(c.M) + " N " + std::to_string(c.N) + " K " + std::to_string(c.K) +
+         " alpha " + std::to_string(c.alpha) + " beta " + std::to_string(c.beta);
+}
+
+// Runs `fast` (a call with gemm's arguments after the kernel) and gemm_naive on one case and
+// checks the error against a bound that grows with K (operands lie in [-1, 1]).
+template <class T, class Fast>
+void check_case(const Case& c, Fast fast) {
+  SCOPED_TRACE(describe(c));
+  Operands<T> op(c, uint64_t(c.M * 7919 + c.N * 131 + c.K));
+  std::vector<T> got = op.C0, want = op.C0;
+  const T alpha = T(c.alpha), beta = T(c.beta);
+  fast(c.trans_a, c.trans_b, c.M, c.N, c.K, alpha, op.A.data(), op.lda, op.B.data(), op.ldb, beta,
+       got.data(), op.ldc);
+  cpu::gemm_naive<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, alpha, op.A.data(), op.lda, op.B.data(),
+                     op.ldb, beta, want.data(), op.ldc);
+  const double eps = std::numeric_limits<T>::epsilon();
+  const double tol = 4 * eps * double(c.K + 2) * std::max({1.0, std::abs(c.alpha), c.beta});
   double worst = 0;
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < N; ++j)
-      worst = std::max(worst, std::abs(static_cast<double>(fast[i * ldc + j]) -
-                                       static_cast<double>(reference[i * ldc + j])));
-  EXPECT_LT(worst, tol);
-  // The padding between rows of C is never written.
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = N; j < ldc; ++j) ASSERT_EQ(fast[i * ldc + j], C0[i * ldc + j]);
+  for (int64_t i = 0; i < c.M; ++i)
+    for (int64_t j = 0; j < c.N; ++j) {
+      const double d = std::abs(double(got[i * op.ldc + j]) - double(want[i * op.ldc + j]));
+      worst = std::isnan(d) ? std::numeric_limits<double>::infinity() : std::max(worst, d);
+    }
+  EXPECT_LE(worst, tol);
+  // The padding between rows of C is never written (NaN compared bitwise).
+  for (int64_t i = 0; i < c.M; ++i)
+    for (int64_t j = c.N; j < op.ldc; ++j)
+      ASSERT_EQ(std::memcmp(&got[i * op.ldc + j], &op.C0[i * op.ldc + j], sizeof(T)), 0);
 }
 
-TEST(Gemm, BlasMatchesNaiveForAllTransposesDouble) {
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      check_against_naive<double>(ta, tb, 67, 45, 129, 1.0, 0.0, 1e-11);
-      check_against_naive<double>(ta, tb, 128, 96, 200, -0.5, 0.75, 1e-11);
-    }
+// Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32) and
+// the cache blocks (KC 256, MC 144, NC 4096), and the K-split path (small C, K ≥ 4096).
+std::vector<Case> shapes() {
+  std::vector<Case> cases;
+  const int64_t dims[][3] = {{1, 1, 1},       {1, 37, 5},   {29, 1, 17},   {5, 7, 1},
+                             {6, 16, 8},      {12, 32, 9},  {13, 33, 257}, {67, 45, 129},
+                             {150, 131, 300}, {7, 4100, 3}, {97, 61, 601}, {5, 7, 5000},
+                             {33, 31, 4100},  {2, 300, 40}, {300, 2, 40}};
+  const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
+  int pick = 0;
+  for (auto& d : dims)
+    for (bool ta : {false, true})
+      for (bool tb : {false, true}) {
+        auto& s = scales[pick++ % 3];
+        cases.push_back({ta, tb, d[0], d[1], d[2], s[0], s[1]});
+      }
+  return cases;
 }
 
-TEST(Gemm, BlasMatchesNaiveForAllTransposesFloat) {
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      check_against_naive<float>(ta, tb, 67, 45, 129, 1.0f, 0.0f, 1e-4);
-      check_against_naive<float>(ta, tb, 150, 130, 257, 2.0f, 1.0f, 2e-4);
-    }
+template <class T>
+void check_every_kernel() {
+  for (GemmKernel kernel : runnable_kernels()) {
+    SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+    for (const Case& c : shapes())
+      check_case<T>(c, [&](auto... args) { cpu::gemm_with<T>(kernel, args...); });
+  }
 }
 
-TEST(Gemm, SmallAndDegenerateSizes) {
-  // One of M, N, K is 1, yet each product is above the small-size cutoff: BLAS's vector edge cases.
-  for (bool ta : {false, true})
-    for (bool tb : {false, true}) {
-      check_against_naive<double>(ta, tb, 1, 300, 40, 1.0, 0.0, 1e-12);
-      check_against_naive<double>(ta, tb, 300, 1, 40, 1.0, 0.5, 1e-12);
-      check_against_naive<double>(ta, tb, 90, 100, 1, 1.0, 0.0, 1e-12);
+TEST(Gemm, EveryKernelMatchesNaiveFloat) {
+  check_every_kernel<float>();
+}
+
+TEST(Gemm, EveryKernelMatchesNaiveDouble) {
+  check_every_kernel<double>();
+}
+
+TEST(Gemm, PublicEntryMatchesNaive) {
+  // gemm itself: its small-size loop and the kernel the CPU was given.
+  for (const Case& c : shapes()) {
+    check_case<float>(c, cpu::gemm<float>);
+    check_case<double>(c, cpu::gemm<double>);
+  }
+}
+
+TEST(Gemm, DoubleIsAccurateEnoughForGradcheck) {
+  // gradcheck compares float64 finite differences with backward, so the product must be good to
+  // about 1e-14 relative, as a straightforward sum is.
+  Operands<double> op({false, false, 64, 70, 500, 1, 0}, 5);
+  std::vector<double> got(64 * op.ldc), want(64 * op.ldc);
+  for (GemmKernel kernel : runnable_kernels()) {
+    cpu::gemm_with<double>(kernel, false, false, 64, 70, 500, 1.0, op.A.data(), op.lda, op.B.data(),
+                           op.ldb, 0.0, got.data(), op.ldc);
+    cpu::gemm_naive<double>(false, false, 64, 70, 500, 1.0, op.A.data(), op.lda, op.B.data(),
+                            op.ldb, 0.0, want.data(), op.ldc);
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < 64; ++i)
+      for (int64_t j = 0; j < 70; ++j) {
+        num = std::max(num, std::abs(got[i * op.ldc + j] - want[i * op.ldc + j]));
+        den = std::max(den, std::abs(want[i * op.ldc + j]));
+      }
+    EXPECT_LT(num / den, 1e-14) << cpu::gemm_kernel_name(kernel);
+  }
+}
+
+// The same product on 1, 2 and 3 threads must agree bit for bit.
+template <class T>
+void check_thread_counts(GemmKernel kernel, const Case& c) {
+  SCOPED_TRACE(describe(c));
+  Operands<T> op(c, 11);
+  std::vector<std::vector<T>> results;
+  for (int threads : {1, 2, 3}) {
+    ThreadCount tc(threads);
+    std::vector<T> out = op.C0;
+    cpu::gemm_with<T>(kernel, c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), op.A.data(), op.lda,
+                      op.B.data(), op.ldb, T(c.beta), out.data(), op.ldc);
+    results.push_back(std::move(out));
+  }
+  for (size_t r = 1; r < results.size(); ++r)
+    EXPECT_EQ(std::memcmp(results[0].data(), results[r].data(), sizeof(T) * results[0].size()), 0)
+        << "1 thread vs " << r + 1;
+}
+
+TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
+  const Case cases[] = {
+      {false, false, 300, 260, 530, 1, 0},   // square-ish: split over rows and columns
+      {false, false, 6, 5000, 25, 1, 0},     // conv1 forward: one row strip, split over columns
+      {true, false, 25, 3001, 6, 1, 0.5},    // conv1 input gradient
+      {false, true, 6, 25, 9000, 1, 1},      // conv1 weight gradient: K split
+      {false, true, 64, 120, 400, 1, 1},     // a linear layer
+      {true, false, 120, 400, 64, -1, 0.25}  // its weight gradient
+  };
+  for (GemmKernel kernel : runnable_kernels()) {
+    SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+    for (const Case& c : cases) {
+      check_thread_counts<float>(kernel, c);
+      check_thread_counts<double>(kernel, c);
     }
+  }
+}
+
+TEST(Gemm, FollowsTheActiveInstructionSet) {
+  // gemm runs the kernel of active_isa(): under each ScopedIsa it matches that kernel bit for bit.
+  const Case c{false, true, 70, 90, 300, 1, 0};
+  Operands<float> op(c, 3);
+  for (auto [isa, kernel] : {std::pair{cpu::Isa::generic, GemmKernel::generic},
+                             std::pair{cpu::Isa::avx2, GemmKernel::avx2},
+                             std::pair{cpu::Isa::avx512, GemmKernel::avx512}}) {
+    if (!cpu::isa_supported(isa)) continue;
+    std::vector<float> via_gemm = op.C0, direct = op.C0;
+    {
+      cpu::ScopedIsa scoped(isa);
+      cpu::gemm<float>(c.trans_a, c.trans_b, c.M, c.N, c.K, 1.0f, op.A.data(), op.lda, op.B.data(),
+                       op.ldb, 0.0f, via_gemm.data(), op.ldc);
+    }
+    cpu::gemm_with<float>(kernel, c.trans_a, c.trans_b, c.M, c.N, c.K, 1.0f, op.A.data(), op.lda,
+                          op.B.data(), op.ldb, 0.0f, direct.data(), op.ldc);
+    EXPECT_EQ(std::memcmp(via_gemm.data(), direct.data(), sizeof(float) * direct.size()), 0)
+        << cpu::isa_name(isa);
+  }
+}
+
+TEST(Gemm, UnsupportedKernelIsAnError) {
+  if (cpu::gemm_kernel_supported(GemmKernel::avx512)) GTEST_SKIP() << "this CPU has AVX-512";
+  float a = 1, b = 1, c = 0;
+  EXPECT_THROW(cpu::gemm_with<float>(GemmKernel::avx512, false, false, 1, 1, 1, 1.0f, &a, 1, &b, 1,
+                                     0.0f, &c, 1),
+               Error);
 }
 
 TEST(Gemm, ZeroKScalesCByBeta) {
@@ -80,6 +239,12 @@ TEST(Gemm, ZeroKScalesCByBeta) {
   const double unused = 0;
   cpu::gemm<double>(false, false, 2, 2, 0, 1.0, &unused, 1, &unused, 2, 0.5, C.data(), 2);
   EXPECT_EQ(C, (std::vector<double>{0.5, 1, 1.5, 2}));
+  for (GemmKernel kernel : runnable_kernels()) {
+    std::vector<double> D = {1, 2, 3, 4};
+    cpu::gemm_with<double>(kernel, false, false, 2, 2, 0, 1.0, &unused, 1, &unused, 2, 0.0,
+                           D.data(), 2);
+    EXPECT_EQ(D, (std::vector<double>{0, 0, 0, 0}));
+  }
 }
 
 }  // namespace

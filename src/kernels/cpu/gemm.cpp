@@ -1,11 +1,185 @@
+// cpu::gemm's front: the small-size path, the choice of compiled kernel, and how a product is
+// split over threads. The arithmetic is in gemm_kernel.h.
 #include "kernels/cpu/gemm.h"
 
-#include <cblas.h>
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <new>
+
+#include "kernels/cpu/gemm_internal.h"
+#include "kernels/cpu/isa.h"
+#include "nabla/error.h"
+#include "parallel.h"
 
 namespace nabla::cpu {
+namespace {
 
-// Below this many multiply-adds the loop beats the BLAS call overhead (measured in bench/).
+using gemm_detail::Kernel;
+using gemm_detail::Problem;
+
+// Up to this many multiply-adds the triple loop beats packing (the XOR network's products).
 constexpr int64_t kSmallGemm = 8 * 1024;
+// Below this many multiply-adds one thread does the whole product: waking a second costs more.
+constexpr int64_t kParallelGemm = 64 * 1024;
+// A C of at most kSplitKMaxC elements with K of at least kSplitKMinK (a weight gradient: few
+// outputs, summed over a whole batch of positions) has too few tiles to share among threads, so
+// K is cut into pieces, each summed into its own copy of C, and the copies added in piece order.
+// The cut depends on the shape alone (never on the thread count), so the result does not either.
+constexpr int64_t kSplitKMaxC = 1024;
+constexpr int64_t kSplitKMinK = 4096;
+constexpr int64_t kSplitKPieceK = 2048;
+constexpr int64_t kSplitKMaxPieces = 8;
+
+struct AlignedFree {
+  void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
+};
+
+// A per-thread scratch buffer that only grows.
+struct Scratch {
+  std::unique_ptr<std::byte[], AlignedFree> data;
+  size_t size = 0;
+  void* get(size_t bytes) {
+    if (bytes > size) {
+      data.reset(static_cast<std::byte*>(::operator new[](bytes, std::align_val_t{64})));
+      size = bytes;
+    }
+    return data.get();
+  }
+};
+
+thread_local Scratch t_packing;
+thread_local Scratch t_split_k;
+
+template <class T>
+Kernel<T> kernel_for(GemmKernel kernel) {
+  switch (kernel) {
+#if defined(__x86_64__) || defined(__i386__)
+    case GemmKernel::avx512:
+      return gemm_detail::avx512_kernel<T>();
+    case GemmKernel::avx2:
+      return gemm_detail::avx2_kernel<T>();
+    case GemmKernel::avx512_logic_on_avx2:
+      return gemm_detail::avx512_logic_on_avx2_kernel<T>();
+#endif
+    default:
+      return gemm_detail::generic_kernel<T>();
+  }
+}
+
+GemmKernel kernel_for(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return GemmKernel::avx512;
+    case Isa::avx2:
+      return GemmKernel::avx2;
+    case Isa::generic:
+      break;
+  }
+  return GemmKernel::generic;
+}
+
+// Rows or columns [0, n) in `parts` runs whose bounds are multiples of `unit`; part r's start.
+int64_t part_start(int64_t n, int64_t unit, int64_t parts, int64_t r) {
+  const int64_t units = (n + unit - 1) / unit;
+  return std::min(n, units * r / parts * unit);
+}
+
+// Cuts C into pm × pn blocks, one task each, choosing the cut that minimises a simple model of
+// the slowest thread's time: its blocks' multiply-adds (16 a cycle) plus packing (about one
+// cycle an element, and a block packs its rows of A and its columns of B over all of K).
+void choose_grid(int64_t M, int64_t N, int64_t mr, int64_t nr, int threads, int64_t& pm,
+                 int64_t& pn) {
+  const int64_t ms = (M + mr - 1) / mr, ns = (N + nr - 1) / nr;
+  double best = 0;
+  pm = pn = 1;
+  for (int64_t a = 1; a <= std::min<int64_t>(ms, 2 * threads); ++a)
+    for (int64_t b = 1; b <= std::min<int64_t>(ns, 2 * threads) && a * b <= 2 * threads; ++b) {
+      const double rows = double((ms + a - 1) / a * mr), cols = double((ns + b - 1) / b * nr);
+      const double rounds = double((a * b + threads - 1) / threads);
+      const double cost = rounds * (rows * cols / 16 + rows + cols);
+      if (best == 0 || cost < best * 0.999) best = cost, pm = a, pn = b;
+    }
+}
+
+template <class T>
+void run(const Kernel<T>& kernel, const Problem<T>& p) {
+  const int threads = parallel::in_parallel_region() ? 1 : num_threads();
+  const int64_t macs = p.M * p.N * p.K;
+  if (p.M * p.N <= kSplitKMaxC && p.K >= kSplitKMinK) {
+    const int64_t pieces = std::min(kSplitKMaxPieces, p.K / kSplitKPieceK);
+    const int64_t mn = p.M * p.N;
+    T* partial = static_cast<T*>(t_split_k.get(sizeof(T) * size_t(pieces * mn)));
+    parallel::parallel_tasks(pieces, [&](int64_t piece) {
+      const int64_t k0 = p.K * piece / pieces, k1 = p.K * (piece + 1) / pieces;
+      Problem<T> q = p;
+      q.K = k1 - k0;
+      q.A = p.trans_a ? p.A + k0 * p.lda : p.A + k0;
+      q.B = p.trans_b ? p.B + k0 : p.B + k0 * p.ldb;
+      q.alpha = T(1);
+      q.beta = T(0);
+      q.C = partial + piece * mn;
+      q.ldc = p.N;
+      kernel.block(q, 0, p.M, 0, p.N);
+    });
+    for (int64_t i = 0; i < p.M; ++i) {
+      T* c = p.C + i * p.ldc;
+      for (int64_t j = 0; j < p.N; ++j) {
+        T sum = partial[i * p.N + j];
+        for (int64_t piece = 1; piece < pieces; ++piece) sum += partial[piece * mn + i * p.N + j];
+        c[j] = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * c[j];
+      }
+    }
+    return;
+  }
+  if (threads == 1 || macs < kParallelGemm) {
+    kernel.block(p, 0, p.M, 0, p.N);
+    return;
+  }
+  int64_t pm, pn;
+  choose_grid(p.M, p.N, kernel.mr, kernel.nr, threads, pm, pn);
+  parallel::parallel_tasks(pm * pn, [&](int64_t task) {
+    const int64_t r = task / pn, c = task % pn;
+    kernel.block(p, part_start(p.M, kernel.mr, pm, r), part_start(p.M, kernel.mr, pm, r + 1),
+                 part_start(p.N, kernel.nr, pn, c), part_start(p.N, kernel.nr, pn, c + 1));
+  });
+}
+
+}  // namespace
+
+namespace gemm_detail {
+void* packing_buffer(size_t bytes) {
+  return t_packing.get(bytes);
+}
+}  // namespace gemm_detail
+
+const char* gemm_kernel_name(GemmKernel kernel) {
+  switch (kernel) {
+    case GemmKernel::generic:
+      return "generic";
+    case GemmKernel::avx2:
+      return "avx2";
+    case GemmKernel::avx512:
+      return "avx512";
+    case GemmKernel::avx512_logic_on_avx2:
+      return "avx512_logic_on_avx2";
+  }
+  return "?";
+}
+
+bool gemm_kernel_supported(GemmKernel kernel) {
+  switch (kernel) {
+    case GemmKernel::avx512:
+      return isa_supported(Isa::avx512);
+    case GemmKernel::avx2:
+    case GemmKernel::avx512_logic_on_avx2:
+      return isa_supported(Isa::avx2);
+    case GemmKernel::generic:
+      return true;
+  }
+  return false;
+}
 
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -30,26 +204,40 @@ void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T a
 }
 
 template <class T>
+void gemm_with(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+               int64_t ldc) {
+  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm: this CPU cannot run the ",
+              gemm_kernel_name(kernel), " kernel (it supports up to ", isa_name(detected_isa()),
+              ")");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // no products: C = beta·C
+    gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  run(kernel_for<T>(kernel),
+      Problem<T>{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
+}
+
+template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  if (M == 0 || N == 0) return;
+  if (M <= 0 || N <= 0) return;
   if (M * N * K <= kSmallGemm) {
     gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  auto ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
-  if constexpr (sizeof(T) == 4) {
-    cblas_sgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  } else {
-    cblas_dgemm(CblasRowMajor, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  }
+  run(kernel_for<T>(kernel_for(active_isa())),
+      Problem<T>{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
 #define NABLA_INSTANTIATE(T)                                                                   \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
                         int64_t, T, T*, int64_t);                                              \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,     \
-                              const T*, int64_t, T, T*, int64_t);
+                              const T*, int64_t, T, T*, int64_t);                              \
+  template void gemm_with<T>(GemmKernel, bool, bool, int64_t, int64_t, int64_t, T, const T*,   \
+                             int64_t, const T*, int64_t, T, T*, int64_t);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

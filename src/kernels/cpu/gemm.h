@@ -1,7 +1,11 @@
 // General matrix multiply, C = alpha·op(A)·op(B) + beta·C, row-major, op = transpose or not.
-// A is M×K after op, B is K×N after op, C is M×N. Large products go to the BLAS (OpenBLAS, see
-// docs/dependencies.md); tiny ones stay in a plain loop because a BLAS call costs more than
-// the arithmetic of a 4×2·2×8 product (the XOR network).
+// A is M×K after op, B is K×N after op, C is M×N. With beta = 0, C is not read (it may hold NaN).
+//
+// nabla's own kernel (gemm_kernel.h): packed panels and a register-blocked micro-kernel, compiled
+// for several instruction sets and picked at run time (isa.h), spread over nabla's thread pool.
+// Every element of C is summed in an order fixed by the shape, so the result is bitwise the same
+// for any thread count. Tiny products (the XOR network's 4×2·2×8) take gemm_naive, which costs
+// less than packing them.
 #pragma once
 
 #include <cstdint>
@@ -12,9 +16,22 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
-// The reference triple loop (also the small-size path); tests compare the BLAS path with it.
+// The reference triple loop (also the small-size path); tests compare the fast path with it.
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
+// One compiled kernel by name, for tests and benchmarks (gemm picks by active_isa()).
+// avx512_logic_on_avx2 is the AVX-512 kernel's tiling and 64-byte vectors compiled for AVX2: it
+// lets a machine without AVX-512 test the code an AVX-512 machine runs.
+enum class GemmKernel { generic, avx2, avx512, avx512_logic_on_avx2 };
+const char* gemm_kernel_name(GemmKernel kernel);
+bool gemm_kernel_supported(GemmKernel kernel);
+
+// gemm with the given kernel for every size (no small-size shortcut); throws if the CPU lacks it.
+template <class T>
+void gemm_with(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
+               T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
+               int64_t ldc);
 
 }  // namespace nabla::cpu

@@ -1,0 +1,98 @@
+// This CPU's single-precision peak, measured: independent chains of fused multiply-adds at the
+// widest vector width the CPU has (AVX-512, else AVX2 + FMA, else SSE multiply + add), on
+// `threads` threads at once. A virtual machine's reported clock is not the clock it turbos to,
+// so GEMM's GFLOP/s are given as a fraction of this number rather than of a computed one.
+//   double peak = fma_peak_gflops(2);
+// Header-only so that every benchmark program can include it; takes about a quarter second.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+namespace fma_peak_detail {
+
+// More chains than FMA latency × FMA units on x86 cores (4 × 2), so the units never wait, yet
+// few enough to stay in registers with the two constants (16 ymm or xmm, 32 zmm).
+constexpr int kChainsNarrow = 12, kChainsAvx512 = 24;
+
+template <int VB>
+struct Vec {
+  typedef float type __attribute__((vector_size(VB)));
+};
+
+// Each chain is x = x·m + a, which the compiler cannot shorten; returns a value that depends on
+// all of them so the loop is not removed. 2 · lanes · chains FLOP per iteration.
+#define NABLA_FMA_CHAINS_BODY(VB, kChains)                                   \
+  typedef typename Vec<VB>::type V;                                          \
+  V x[kChains];                                                              \
+  for (int c = 0; c < kChains; ++c) x[c] = V{} + (1.0f + 0.001f * float(c)); \
+  const V m = V{} + 0.999999f, a = V{} + 1e-7f;                              \
+  for (int64_t i = 0; i < iters; ++i) {                                      \
+    for (int c = 0; c < kChains; ++c) x[c] = x[c] * m + a;                   \
+    __asm__ volatile("" ::: "memory");                                       \
+  }                                                                          \
+  V sum = V{};                                                               \
+  for (int c = 0; c < kChains; ++c) sum += x[c];                             \
+  float total = 0;                                                           \
+  for (int l = 0; l < VB / 4; ++l) total += sum[l];                          \
+  return total;
+
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx512f"))) inline float chains_avx512(int64_t iters) {
+  NABLA_FMA_CHAINS_BODY(64, kChainsAvx512)
+}
+__attribute__((target("avx2,fma"))) inline float chains_avx2(int64_t iters) {
+  NABLA_FMA_CHAINS_BODY(32, kChainsNarrow)
+}
+#endif
+inline float chains_baseline(int64_t iters) {
+  NABLA_FMA_CHAINS_BODY(16, kChainsNarrow)
+}
+#undef NABLA_FMA_CHAINS_BODY
+
+// FLOP per iteration of the widest loop this CPU runs, and that loop.
+inline int widest_flops_per_iter(float (**chains)(int64_t)) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (__builtin_cpu_supports("avx512f")) return *chains = chains_avx512, 2 * 16 * kChainsAvx512;
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    return *chains = chains_avx2, 2 * 8 * kChainsNarrow;
+#endif
+  return *chains = chains_baseline, 2 * 4 * kChainsNarrow;
+}
+
+}  // namespace fma_peak_detail
+
+// GFLOP/s of `threads` threads each running the chains: best of three timed runs.
+inline double fma_peak_gflops(int threads) {
+  using namespace fma_peak_detail;
+  float (*chains)(int64_t) = nullptr;
+  const int flops_per_iter = widest_flops_per_iter(&chains);
+  const int64_t iters = 4'000'000;  // about 60 ms at 3.5 GHz on AVX2
+  std::atomic<float> sink{0};
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    std::atomic<int> ready{0};
+    std::atomic<bool> go{false};
+    auto body = [&] {
+      ready.fetch_add(1);
+      while (!go.load()) std::this_thread::yield();
+      sink.store(chains(iters));
+    };
+    std::vector<std::thread> others;
+    for (int t = 1; t < threads; ++t) others.emplace_back(body);
+    while (ready.load() < threads - 1) std::this_thread::yield();
+    ready.fetch_add(1);
+    const auto start = std::chrono::steady_clock::now();
+    go.store(true);
+    sink.store(chains(iters));
+    for (auto& t : others) t.join();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, double(flops_per_iter) * double(iters) * threads / seconds / 1e9);
+  }
+  return best;
+}

@@ -1,0 +1,21 @@
+// The GEMM kernel for AVX-512F (32 zmm registers): a 12×32 float tile (12×16 double) is 24
+// accumulators, plus two for B's row and one broadcast of A. Chosen for Zen 4, whose 512-bit
+// FMAs issue as two 256-bit halves: twice the tile of the AVX2 kernel keeps as many FMAs in
+// flight with half the instructions. avx512_logic_on_avx2_kernel (gemm_avx2.cpp) runs this very
+// configuration on AVX2-only machines, so the tests cover it there too.
+#if defined(__x86_64__) || defined(__i386__)
+#define NABLA_GEMM_TARGET __attribute__((target("avx512f,fma")))
+#include "kernels/cpu/gemm_kernel.h"
+
+namespace nabla::cpu::gemm_detail {
+
+template <class T>
+Kernel<T> avx512_kernel() {
+  return make_kernel<Config<T, 64, 12, 2, 256, 144, 4096>>();
+}
+
+template Kernel<float> avx512_kernel<float>();
+template Kernel<double> avx512_kernel<double>();
+
+}  // namespace nabla::cpu::gemm_detail
+#endif  // x86

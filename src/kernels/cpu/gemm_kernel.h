@@ -1,0 +1,245 @@
+// The GEMM kernel, written once over the vector width and compiled once per instruction set:
+// gemm_generic.cpp, gemm_avx2.cpp and gemm_avx512.cpp each define NABLA_GEMM_TARGET (a target
+// attribute, or nothing for the baseline) and include this file. Everything here has internal
+// linkage, so the copies compiled for different instruction sets can never be merged by the
+// linker (an AVX-512 copy standing in for the baseline one would crash older CPUs).
+//
+// Structure (GotoBLAS / BLIS): for each NC-wide column block of C, for each KC-deep slice of K,
+// pack op(B)'s slice into NR-column panels; for each MC-tall row block, pack op(A)'s slice into
+// MR-row panels; then one register-blocked micro-kernel computes each MR×NR tile of C from a
+// pair of panels. Packing absorbs the transposes and zero-pads ragged edges, so one micro-kernel
+// serves every case; its accumulators (MR × NR/lanes vectors) stay in registers over the slice.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+
+#include "kernels/cpu/gemm_internal.h"
+
+#ifndef NABLA_GEMM_TARGET
+#error "define NABLA_GEMM_TARGET before including gemm_kernel.h"
+#endif
+
+namespace nabla::cpu::gemm_detail {
+namespace {
+
+// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements).
+template <class T, int VB, int MR_, int NV_, int KC_, int MC_, int NC_>
+struct Config {
+  using Scalar = T;
+  static constexpr int vector_bytes = VB;
+  static constexpr int lanes = VB / int(sizeof(T));
+  static constexpr int MR = MR_, NV = NV_, NR = NV_ * lanes;
+  static constexpr int64_t KC = KC_, MC = MC_, NC = NC_;
+  static_assert(MC_ % MR_ == 0 && NC_ % (NV_ * (VB / int(sizeof(T)))) == 0);
+};
+
+constexpr int64_t min_of(int64_t a, int64_t b) {
+  return a < b ? a : b;
+}
+constexpr int64_t round_up(int64_t x, int64_t to) {
+  return (x + to - 1) / to * to;
+}
+
+// acc = Σ_k a[k]·b[k] over one slice, then C = alpha·acc + beta·C (C not read when beta_zero,
+// so NaN in an uninitialised C does not leak through). a: kc × MR, packed; b: kc rows of NR,
+// b_step apart (NR when packed, ldb when read in place).
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, const T* a,
+                                                                  const T* b, int64_t b_step, T* c,
+                                                                  int64_t ldc, T alpha, T beta,
+                                                                  bool beta_zero) {
+  typedef T V __attribute__((vector_size(Cfg::vector_bytes)));
+  constexpr int MR = Cfg::MR, NV = Cfg::NV, L = Cfg::lanes;
+  V acc[MR][NV];
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) acc[i][j] = V{};
+  // The tile of C is read at the end: fetch its lines while the slice is summed.
+  for (int i = 0; i < MR; ++i)
+    __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + Cfg::NR - 1, 1);
+#pragma GCC unroll 4
+  for (int64_t k = 0; k < kc; ++k) {
+    V bv[NV];
+    for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + j * L, sizeof(V));
+    for (int i = 0; i < MR; ++i) {
+      const V ai = a[i] - V{};  // a broadcast: s - 0 is s exactly, so this folds away
+      for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
+    }
+    a += MR;
+    b += b_step;
+  }
+  for (int i = 0; i < MR; ++i)
+    for (int j = 0; j < NV; ++j) {
+      T* p = c + i * ldc + j * L;
+      V r = acc[i][j] * alpha;
+      if (!beta_zero) {
+        V old;
+        std::memcpy(&old, p, sizeof(V));
+        r += old * beta;
+      }
+      std::memcpy(p, &r, sizeof(V));
+    }
+}
+
+// A tile of C that sticks out of the matrix: the same tile() on a copy, so its elements get
+// exactly the arithmetic of a full tile's.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void edge_tile(int64_t kc, const T* a, const T* b, int64_t b_step, T* c,
+                                 int64_t ldc, int m, int n, T alpha, T beta, bool beta_zero) {
+  constexpr int MR = Cfg::MR, NR = Cfg::NR;
+  alignas(64) T buf[MR * NR] = {};
+  if (!beta_zero)
+    for (int i = 0; i < m; ++i) std::memcpy(buf + i * NR, c + i * ldc, sizeof(T) * n);
+  tile<Cfg>(kc, a, b, b_step, buf, NR, alpha, beta, beta_zero);
+  for (int i = 0; i < m; ++i) std::memcpy(c + i * ldc, buf + i * NR, sizeof(T) * n);
+}
+
+// op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
+                              int64_t kc) {
+  constexpr int MR = Cfg::MR;
+  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
+    const int m = int(min_of(MR, mc - s));
+    if (!p.trans_a) {
+      for (int i = 0; i < m; ++i) {
+        const T* src = p.A + (i0 + s + i) * p.lda + k0;
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
+      }
+      for (int i = m; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.A + (k0 + k) * p.lda + i0 + s;
+        T* d = dst + k * MR;
+        if (m == MR) {
+          std::memcpy(d, src, sizeof(T) * MR);
+        } else {
+          for (int i = 0; i < m; ++i) d[i] = src[i];
+          for (int i = m; i < MR; ++i) d[i] = T(0);
+        }
+      }
+    }
+  }
+}
+
+// dst[t·ld_dst + r] = src[r·ld_src + t] for r, t < 8: eight loads, three rounds of shuffles,
+// eight stores, instead of 64 scalar moves.
+NABLA_GEMM_TARGET inline void transpose_8x8(float* dst, int64_t ld_dst, const float* src,
+                                            int64_t ld_src) {
+  typedef float V __attribute__((vector_size(32)));
+  typedef int I __attribute__((vector_size(32)));
+  V r[8], t[8], u[8];
+  for (int i = 0; i < 8; ++i) std::memcpy(&r[i], src + i * ld_src, sizeof(V));
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = __builtin_shuffle(r[i], r[i + 1], I{0, 8, 1, 9, 4, 12, 5, 13});
+    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], I{2, 10, 3, 11, 6, 14, 7, 15});
+  }
+  for (int i = 0; i < 8; i += 4)
+    for (int h = 0; h < 2; ++h) {
+      u[i + 2 * h] = __builtin_shuffle(t[i + h], t[i + h + 2], I{0, 1, 8, 9, 4, 5, 12, 13});
+      u[i + 2 * h + 1] = __builtin_shuffle(t[i + h], t[i + h + 2], I{2, 3, 10, 11, 6, 7, 14, 15});
+    }
+  // u[i] (i < 4) holds rows 0-3 at k = i and i + 4; u[i + 4] the same for rows 4-7.
+  for (int i = 0; i < 4; ++i) {
+    const V lo = __builtin_shuffle(u[i], u[i + 4], I{0, 1, 2, 3, 8, 9, 10, 11});
+    const V hi = __builtin_shuffle(u[i], u[i + 4], I{4, 5, 6, 7, 12, 13, 14, 15});
+    std::memcpy(dst + i * ld_dst, &lo, sizeof(V));
+    std::memcpy(dst + (i + 4) * ld_dst, &hi, sizeof(V));
+  }
+}
+
+// op(B)[k0 : k0 + kc, j0 : j0 + nc] into NR-column panels (kc × NR each), columns past nc zeroed.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t kc, int64_t j0,
+                              int64_t nc) {
+  constexpr int NR = Cfg::NR;
+  for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
+    const int n = int(min_of(NR, nc - s));
+    if (!p.trans_b) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.B + (k0 + k) * p.ldb + j0 + s;
+        T* d = dst + k * NR;
+        if (n == NR) {
+          std::memcpy(d, src, sizeof(T) * NR);
+        } else {
+          for (int j = 0; j < n; ++j) d[j] = src[j];
+          for (int j = n; j < NR; ++j) d[j] = T(0);
+        }
+      }
+    } else {
+      // A transpose: 8×8 blocks through registers for float, then what is left one by one.
+      const T* src = p.B + (j0 + s) * p.ldb + k0;
+      int j8 = 0;
+      if constexpr (sizeof(T) == 4) {
+        for (; j8 + 8 <= n; j8 += 8)
+          for (int64_t k = 0; k + 8 <= kc; k += 8)
+            transpose_8x8(dst + k * NR + j8, NR, src + j8 * p.ldb + k, p.ldb);
+      }
+      const int64_t k8 = sizeof(T) == 4 ? kc / 8 * 8 : 0;
+      for (int64_t k = 0; k < kc; ++k)
+        for (int j = k < k8 ? j8 : 0; j < n; ++j) dst[k * NR + j] = src[j * p.ldb + k];
+      for (int j = n; j < NR; ++j)
+        for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
+    }
+  }
+}
+
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  constexpr int MR = Cfg::MR, NR = Cfg::NR;
+  // K's slices depend on K alone (equal slices of at most KC), so every element of C sums its
+  // products in the same order whatever block of C it is computed in.
+  const int64_t slices = (p.K + Cfg::KC - 1) / Cfg::KC;
+  const int64_t kstep = (p.K + slices - 1) / slices;
+  const int64_t mc_max = min_of(Cfg::MC, round_up(m1 - m0, MR));
+  const int64_t nc_max = min_of(Cfg::NC, round_up(n1 - n0, NR));
+  const int64_t a_elems = round_up(mc_max * kstep, 64);
+  T* a_pack = static_cast<T*>(packing_buffer(sizeof(T) * (a_elems + nc_max * kstep)));
+  T* b_pack = a_pack + a_elems;
+  // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
+  // saves: full panels of an untransposed B are then read in place (same values, same order).
+  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
+  for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
+    const int64_t nc = min_of(Cfg::NC, n1 - jc);
+    for (int64_t pc = 0; pc < p.K; pc += kstep) {
+      const int64_t kc = min_of(kstep, p.K - pc);
+      const bool first = pc == 0;
+      const T beta = first ? p.beta : T(1);
+      const bool beta_zero = first && p.beta == T(0);
+      if (!b_in_place) {
+        pack_b<Cfg>(b_pack, p, pc, kc, jc, nc);
+      } else if (nc % NR != 0) {  // the ragged last panel still needs its zero padding
+        pack_b<Cfg>(b_pack + (nc - nc % NR) * kc, p, pc, kc, jc + nc - nc % NR, nc % NR);
+      }
+      for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
+        const int64_t mc = min_of(Cfg::MC, m1 - ic);
+        pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
+        for (int64_t jr = 0; jr < nc; jr += NR) {
+          const int n = int(min_of(NR, nc - jr));
+          const bool direct = b_in_place && n == NR;
+          const T* b = direct ? p.B + pc * p.ldb + jc + jr : b_pack + jr * kc;
+          const int64_t b_step = direct ? p.ldb : NR;
+          for (int64_t ir = 0; ir < mc; ir += MR) {
+            const int m = int(min_of(MR, mc - ir));
+            const T* a = a_pack + ir * kc;
+            T* c = p.C + (ic + ir) * p.ldc + jc + jr;
+            if (m == MR && n == NR) {
+              tile<Cfg>(kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+            } else {
+              edge_tile<Cfg>(kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class Cfg>
+Kernel<typename Cfg::Scalar> make_kernel() {
+  return {Cfg::MR, Cfg::NR, &block<Cfg>};
+}
+
+}  // namespace
+}  // namespace nabla::cpu::gemm_detail
