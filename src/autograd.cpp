@@ -67,13 +67,17 @@ void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward)
   out.impl().requires_grad = true;
 }
 
-std::vector<Tensor> topological_order(const Tensor& root) {
+namespace {
+using Stack = std::vector<std::pair<Tensor, size_t>>;  // tensor, next input to visit
+
+// Fills `order` (cleared first) with the graph of `root`, inputs before outputs.
+void topological_order_into(const Tensor& root, std::vector<Tensor>& order, Stack& stack) {
   // Iterative depth-first search (a deep network would overflow a recursive one).
   // Each traversal takes a fresh mark; a tensor carrying it has been seen in this one.
   static std::atomic<uint64_t> last_mark{0};
   const uint64_t mark = ++last_mark;
-  std::vector<Tensor> order;
-  std::vector<std::pair<Tensor, size_t>> stack;  // tensor, next input to visit
+  order.clear();
+  stack.clear();
   stack.emplace_back(root, 0);
   root.impl().visit_mark = mark;
   while (!stack.empty()) {
@@ -90,16 +94,36 @@ std::vector<Tensor> topological_order(const Tensor& root) {
     order.push_back(t);
     stack.pop_back();
   }
+}
+
+// The traversal's vectors, kept per thread between backward passes so that a training step
+// reuses their capacity instead of allocating. `busy` guards against a backward started from
+// inside another one on the same thread, which gets vectors of its own.
+struct Scratch {
+  std::vector<Tensor> order;
+  Stack stack;
+  bool busy = false;
+};
+}  // namespace
+
+std::vector<Tensor> topological_order(const Tensor& root) {
+  std::vector<Tensor> order;
+  Stack stack;
+  topological_order_into(root, order, stack);
   return order;
 }
 
 namespace {
 // Sums gradients into a running slot. A gradient an op passed straight through can be shared by
 // several inputs; `own` makes the first one a private copy, so that a user who edits one
-// tensor's .grad in place (clipping, say) does not edit another's.
+// tensor's .grad in place (clipping, say) does not edit another's. A gradient that nothing else
+// can see (its header and its buffer each held once, by `g`) is already private and is taken
+// as it is.
 void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g, bool own) {
   if (!slot) {
-    slot = own ? g.clone().impl_ptr() : g.impl_ptr();
+    const bool is_private =
+        g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 && g.offset() == 0;
+    slot = own && !is_private ? g.clone().impl_ptr() : g.impl_ptr();
   } else {
     slot = add(Tensor(slot), g).impl_ptr();
   }
@@ -117,7 +141,20 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
                 "or pass retain_graph = true to the first backward()");
   }
   NoGradGuard no_grad;  // backward closures compute with ops; they must not build a graph
-  std::vector<Tensor> order = topological_order(root);
+  thread_local Scratch scratch;
+  Scratch own_scratch;
+  Scratch& buffers = scratch.busy ? own_scratch : scratch;
+  buffers.busy = true;
+  struct Release {  // empties the vectors (keeping their capacity) however the pass ends
+    Scratch& s;
+    ~Release() {
+      s.order.clear();
+      s.stack.clear();
+      s.busy = false;
+    }
+  } release{buffers};
+  std::vector<Tensor>& order = buffers.order;
+  topological_order_into(root, order, buffers.stack);
   // Running gradients live in each tensor's pending_grad slot (cleared again as it is used).
   for (const Tensor& t : order) t.impl().pending_grad.reset();
   root.impl().pending_grad = seed.impl_ptr();

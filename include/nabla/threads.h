@@ -3,8 +3,8 @@
 //
 // Results do not depend on the count: every kernel splits its work so that each output element
 // is computed by one thread in a fixed order, and splits reductions into pieces fixed by the
-// problem size, combined in a fixed order (tests/parallel_test.cpp checks training runs agree
-// bitwise across counts).
+// problem size, combined in a fixed order (tests/train/determinism_test.cpp checks training runs
+// agree bitwise across counts).
 #pragma once
 
 namespace nabla {

@@ -106,20 +106,34 @@ DataLoader::Epoch DataLoader::epoch(int64_t k) const {
 }
 
 Batch DataLoader::Epoch::batch(int64_t i) const {
+  Batch out;
+  batch_into(i, out);
+  return out;
+}
+
+void DataLoader::Epoch::batch_into(int64_t i, Batch& out) const {
   NABLA_CHECK(i >= 0 && i < size(), "DataLoader(", loader_->dataset_.name(), "): batch ", i,
               " of epoch ", epoch_, " is outside [0, ", size(), ")");
   int64_t b = loader_->options.batch_size();
   int64_t start = i * b;
   int64_t count = std::min<int64_t>(b, static_cast<int64_t>(order_.size()) - start);
-  return loader_->make_batch(order_.data() + start, count, epoch_, i);
+  loader_->make_batch(order_.data() + start, count, epoch_, i, out);
 }
 
-Batch DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epoch,
-                             int64_t index) const {
+void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index,
+                            Batch& batch) const {
   const Shape& sample = dataset_.sample_shape();
   Shape shape = sample;
   shape.insert(0, count);
-  Batch batch{Tensor::empty(shape), std::vector<int64_t>(count)};
+  // The previous batch's buffer is reused only when no one else (a saved graph, a caller's copy)
+  // can still see it.
+  const Tensor& old = batch.images;
+  const bool reuse = old.defined() && old.impl_ptr().use_count() == 1 &&
+                     old.impl().storage.use_count() == 1 && old.shape() == shape &&
+                     old.dtype() == kFloat32 && old.offset() == 0 && old.is_contiguous() &&
+                     !old.requires_grad();
+  if (!reuse) batch.images = Tensor::empty(shape);
+  batch.labels.resize(static_cast<size_t>(count));
   float* out = batch.images.data<float>();
   int64_t numel = sample.numel(), C = sample[0];
   const AugmentOptions& aug = options.augment();
@@ -145,7 +159,6 @@ Batch DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t ep
     else
       convert(dataset_.float_sample(pos));
   }
-  return batch;
 }
 
 Tensor hflip(const Tensor& images) {

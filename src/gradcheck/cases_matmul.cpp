@@ -1,7 +1,7 @@
 // Gradcheck cases for matmul and linear. matmul is smooth everywhere, so inputs are plain normals;
 // the shapes are what is awkward: non-square, batch 1, broadcast batch dims, 1-d operands on either
 // side (and both: a dot product), a transposed operand (GEMM's transpose flag instead of a copy),
-// and one product large enough to take the BLAS path, checked on a random sample of elements.
+// and one product large enough to take the packed GEMM path, checked on a random sample of elements.
 #include "gradcheck/cases.h"
 #include "nabla/ops.h"
 
@@ -29,7 +29,7 @@ void add_matmul_cases(std::vector<GradcheckCase>& cases) {
                    [](const Inputs& x) { return matmul(x[0], x[1].t()); }});
   GradcheckOptions sampled;
   sampled.max_elements = 60;
-  cases.push_back({Op::matmul, "[24, 33] . [33, 17] (BLAS path, 60 elements sampled)",
+  cases.push_back({Op::matmul, "[24, 33] . [33, 17] (packed GEMM path, 60 elements sampled)",
                    pair({24, 33}, {33, 17}), matmul_of, sampled});
 
   // linear: x (..., in) · W (out, in)ᵀ + b (out), with and without bias, batch 1, 3-d input.

@@ -2,6 +2,7 @@
 #include "nabla/optim/sgd.h"
 
 #include "nabla/autograd.h"
+#include "parallel.h"
 
 namespace nabla::optim {
 
@@ -22,6 +23,31 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
   check_options(options);
 }
 
+namespace {
+// Below this many elements a parameter is updated on the calling thread: waking the pool costs
+// more than the loop (LeNet's biases and small layers).
+constexpr int64_t kParallelGrain = 1 << 15;
+
+// One pass over p, g (and the momentum buffer): the rule specialised at compile time, so each
+// inner loop is a straight vectorisable expression. Element-wise, so any split over threads
+// gives the same bits.
+template <class T, bool kMomentum, bool kFirst, bool kNesterov, bool kDecay>
+void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T wd) {
+  parallel::parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {
+    for (int64_t k = begin; k < end; ++k) {
+      T d = g[k];
+      if constexpr (kDecay) d += wd * p[k];
+      if constexpr (kMomentum) {
+        const T b = kFirst ? d : momentum * buf[k] + damp * d;
+        buf[k] = b;
+        d = kNesterov ? d + momentum * b : b;
+      }
+      p[k] -= lr * d;
+    }
+  });
+}
+}  // namespace
+
 void SGD::step() {
   NoGradGuard no_grad;
   const double lr = options.lr(), momentum = options.momentum(), wd = options.weight_decay();
@@ -36,16 +62,25 @@ void SGD::step() {
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       const T* g = grad.data<T>();
-      T* buf = momentum != 0 ? momentum_buffers_[i].data<T>() : nullptr;
       const int64_t n = params_[i].numel();
-      for (int64_t k = 0; k < n; ++k) {
-        T d = g[k] + T(wd) * p[k];
-        if (buf) {
-          buf[k] = first ? d : T(momentum) * buf[k] + T(damp) * d;
-          d = nesterov ? d + T(momentum) * buf[k] : buf[k];
-        }
-        p[k] -= T(lr) * d;
+      const T a = T(lr), m = T(momentum), dp = T(damp), w = T(wd);
+      if (momentum == 0) {
+        if (wd == 0)
+          return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);
+        return sgd_update<T, false, false, false, true>(p, g, nullptr, n, a, m, dp, w);
       }
+      T* buf = momentum_buffers_[i].data<T>();
+      if (first || nesterov || wd != 0) {  // the general momentum rule
+        auto general = [&]<bool kFirst, bool kNesterov>() {
+          sgd_update<T, true, kFirst, kNesterov, true>(p, g, buf, n, a, m, dp, w);
+        };
+        if (first)
+          return nesterov ? general.template operator()<true, true>()
+                          : general.template operator()<true, false>();
+        return nesterov ? general.template operator()<false, true>()
+                        : general.template operator()<false, false>();
+      }
+      sgd_update<T, true, false, false, false>(p, g, buf, n, a, m, dp, w);  // the common case
     });
   }
 }

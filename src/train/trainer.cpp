@@ -14,24 +14,27 @@ namespace nabla::train {
 namespace {
 
 // Correct predictions in a batch: logits (B, K) against B labels; ties go to the lowest class,
-// as argmax does.
+// as argmax does. Reads the logits in place: called every training step, it must not copy.
 int64_t count_correct(const Tensor& logits, const std::vector<int64_t>& labels,
                       ConfusionMatrix* confusion) {
   NABLA_CHECK(logits.dim() == 2 && logits.size(0) == static_cast<int64_t>(labels.size()),
               "train: the model returned ", logits.shape(), " for a batch of ", labels.size(),
               " samples; expected logits (batch, classes)");
-  const std::vector<double> values = logits.to_vector();
   const int64_t B = logits.size(0), K = logits.size(1);
-  int64_t correct = 0;
-  for (int64_t b = 0; b < B; ++b) {
-    const double* row = values.data() + b * K;
-    int64_t best = 0;
-    for (int64_t k = 1; k < K; ++k)
-      if (row[k] > row[best]) best = k;
-    correct += best == labels[static_cast<size_t>(b)];
-    if (confusion) confusion->add(labels[static_cast<size_t>(b)], best);
-  }
-  return correct;
+  const int64_t row_stride = logits.strides()[0], col_stride = logits.strides()[1];
+  return dispatch(logits.dtype(), [&]<class T>() {
+    const T* values = logits.data<T>();
+    int64_t correct = 0;
+    for (int64_t b = 0; b < B; ++b) {
+      const T* row = values + b * row_stride;
+      int64_t best = 0;
+      for (int64_t k = 1; k < K; ++k)
+        if (row[k * col_stride] > row[best * col_stride]) best = k;
+      correct += best == labels[static_cast<size_t>(b)];
+      if (confusion) confusion->add(labels[static_cast<size_t>(b)], best);
+    }
+    return correct;
+  });
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
@@ -62,7 +65,10 @@ EvalResult evaluate(nn::Module& model, const data::DataLoader& loader) {
   result.confusion = ConfusionMatrix(loader.dataset().num_classes());
   double loss_sum = 0;
   int64_t correct = 0;
-  for (const data::Batch& batch : loader.epoch(0)) {
+  const data::DataLoader::Epoch batches = loader.epoch(0);
+  data::Batch batch;
+  for (int64_t i = 0; i < batches.size(); ++i) {
+    batches.batch_into(i, batch);
     Tensor logits = model.forward(batch.images);
     NABLA_CHECK(logits.dim() == 2 && logits.size(1) == loader.dataset().num_classes(),
                 "evaluate: the model returned ", logits.shape(), " but the data set '",
@@ -113,8 +119,9 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
   {
     ModeGuard mode(model_, true);
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
+    data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = 0; i < batches.size(); ++i) {
-      const data::Batch batch = batches.batch(i);
+      batches.batch_into(i, batch);
       optimizer_.zero_grad();
       Tensor logits = model_.forward(batch.images);
       Tensor loss = cross_entropy(logits, batch.labels);
@@ -127,10 +134,7 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
 
       const auto n = static_cast<int64_t>(batch.labels.size());
       loss_sum += loss_value * static_cast<double>(n);
-      {
-        NoGradGuard no_grad;
-        correct += count_correct(logits.detach(), batch.labels, nullptr);
-      }
+      correct += count_correct(logits, batch.labels, nullptr);
       state.batch = i + 1;
       state.images += n;
       state.loss = loss_sum / static_cast<double>(state.images);

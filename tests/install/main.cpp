@@ -1,5 +1,5 @@
 // Compiled against an installed nabla: the public headers, the static library and its link
-// dependencies (OpenBLAS, cairo) must all come through nabla::nabla. Exits non-zero when the
+// dependencies (cairo, zlib) must all come through nabla::nabla. Exits non-zero when the
 // gradient is wrong, so a broken install cannot pass by merely linking.
 #include <nabla/nabla.h>
 
@@ -8,7 +8,7 @@
 
 int main() {
   using nabla::Tensor;
-  // 16×32·32×16 is large enough that cpu::gemm calls OpenBLAS rather than its small loop.
+  // 16×32·32×16 is large enough that cpu::gemm takes its packed kernel rather than its small loop.
   nabla::Generator gen(7);
   Tensor a = Tensor::randn({16, 32}, gen).requires_grad_();
   Tensor b = Tensor::ones({32, 16});

@@ -127,7 +127,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Seed for weights, split, shuffling and dropout")
       ->capture_default_str();
-  cmd->add_option("--threads", o.threads, "BLAS threads (default: all cores)")->check(kPositive);
+  cmd->add_option("--threads", o.threads,
+                  "Threads for the compute (default: NABLA_NUM_THREADS, else all cores)")
+      ->check(kPositive);
   cmd->add_option("--out", o.out_dir, "Output directory (default runs/<model>-<timestamp>)");
   cmd->add_option("--val-fraction", o.val_fraction, "Share of the training set for validation")
       ->capture_default_str()

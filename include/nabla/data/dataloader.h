@@ -72,7 +72,8 @@ class DataLoader {
 
  private:
   friend class Epoch;
-  Batch make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index) const;
+  void make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index,
+                  Batch& out) const;
   Dataset dataset_;
   std::vector<float> scale_, shift_;  // per channel: y = x · scale + shift
 };
@@ -83,6 +84,9 @@ class DataLoader::Epoch {
   int64_t index() const { return epoch_; }
   // Batch i of this epoch, 0 <= i < size(); any order, any number of times, same result.
   Batch batch(int64_t i) const;
+  // The same batch written into `out`, reusing its label vector and, when nothing else holds
+  // it, its image buffer: a training loop that keeps one Batch allocates nothing per step.
+  void batch_into(int64_t i, Batch& out) const;
 
   class iterator {
    public:

@@ -1,0 +1,51 @@
+// Small in-memory training setups shared by the steady-state and determinism tests: a random
+// 28×28 uint8 image set with labels, and a preset model with SGD momentum, as `nabla train`
+// builds them.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nabla/data/dataloader.h"
+#include "nabla/models.h"
+#include "nabla/nn/sequential.h"
+#include "nabla/random.h"
+
+namespace nabla::testing {
+
+// n images of 1×28×28 random pixels; label = a function of the pixels' sum so the task is
+// learnable, and every class appears.
+inline data::Dataset random_images(int64_t n, uint64_t seed) {
+  Generator gen(seed);
+  std::vector<uint8_t> pixels(static_cast<size_t>(n) * 28 * 28);
+  std::vector<int64_t> labels(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t sum = 0;
+    for (int64_t k = 0; k < 28 * 28; ++k) {
+      const auto v = static_cast<uint8_t>(gen.below(256));
+      pixels[static_cast<size_t>(i * 28 * 28 + k)] = v;
+      sum += v;
+    }
+    labels[static_cast<size_t>(i)] =
+        static_cast<int64_t>((sum / 7 + static_cast<uint64_t>(i)) % 10);
+  }
+  std::vector<std::string> names;
+  for (int c = 0; c < 10; ++c) names.push_back("class" + std::to_string(c));
+  return data::Dataset::from_uint8("random", {1, 28, 28}, std::move(pixels), std::move(labels),
+                                   std::move(names));
+}
+
+inline data::DataLoader shuffled_loader(const data::Dataset& d, int64_t batch_size) {
+  return data::DataLoader(
+      d, data::DataLoaderOptions(batch_size).shuffle(true).seed(3).normalize({{0.3f}, {0.35f}}));
+}
+
+inline std::shared_ptr<nn::Sequential> preset(const std::string& name, uint64_t seed) {
+  ModelConfig config;
+  config.seed = seed;
+  return make_model(name, config);
+}
+
+}  // namespace nabla::testing
