@@ -33,7 +33,6 @@ struct Vec {
   const V m = V{} + 0.999999f, a = V{} + 1e-7f;                              \
   for (int64_t i = 0; i < iters; ++i) {                                      \
     for (int c = 0; c < kChains; ++c) x[c] = x[c] * m + a;                   \
-    __asm__ volatile("" ::: "memory");                                       \
   }                                                                          \
   V sum = V{};                                                               \
   for (int c = 0; c < kChains; ++c) sum += x[c];                             \

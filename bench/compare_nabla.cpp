@@ -1,0 +1,278 @@
+// The nabla side of bench/compare: each workload the driver times, with the same names, sizes
+// and output as bench/compare_torch.py, so the driver can alternate the two programs.
+//
+//   compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES] [--steps N]
+//                          [--sizes 256,512] [--data DIR]
+//
+// Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
+// cross-entropy), lenet, mlp (one training epoch each), xor (the seed's XOR training). Each
+// result is one line
+//   @ ITEM key=value ...
+// with s= the seconds of one call (the median of the timed calls), and flop= or img= the work
+// done in them, from which the driver computes GFLOP/s and images/s. Anything else printed is
+// commentary the driver ignores.
+//
+// Kernel items: one untimed call, then calls until --min-time seconds have passed and at least
+// three were made; the median is reported (compare_torch.py follows the same rule). Training
+// items: one epoch, timed by train::Trainer (data loading from the IDX files is outside the
+// timed region, as in compare_torch.py).
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fma_peak.h"
+#include "kernels/cpu/gemm.h"
+#include "nabla/nabla.h"
+#include "xor_train.h"
+
+namespace {
+
+using namespace nabla;
+
+struct Args {
+  std::vector<std::string> groups;
+  int threads = 0;
+  double min_time = 0.2;
+  int64_t limit = 0;  // training images per epoch; 0: the whole training set
+  int64_t steps = 5000;
+  std::vector<int64_t> sizes{256, 512, 1024, 2048};
+  std::string data = data::kFashionMnistDir;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+  std::cerr << "compare_nabla: " << why
+            << "\nusage: compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES]"
+               " [--steps N] [--sizes 256,512] [--data DIR]\n"
+               "groups: peak sgemm conv layers lenet mlp xor\n";
+  std::exit(2);
+}
+
+std::vector<int64_t> parse_sizes(const std::string& text) {
+  std::vector<int64_t> sizes;
+  std::stringstream in(text);
+  for (std::string item; std::getline(in, item, ',');) sizes.push_back(std::stoll(item));
+  return sizes;
+}
+
+Args parse(int argc, char** argv) {
+  Args a;
+  const std::vector<std::string> known{"peak", "sgemm", "conv", "layers", "lenet", "mlp", "xor"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--threads")
+      a.threads = std::stoi(value());
+    else if (arg == "--min-time")
+      a.min_time = std::stod(value());
+    else if (arg == "--limit")
+      a.limit = std::stoll(value());
+    else if (arg == "--steps")
+      a.steps = std::stoll(value());
+    else if (arg == "--sizes")
+      a.sizes = parse_sizes(value());
+    else if (arg == "--data")
+      a.data = value();
+    else if (std::find(known.begin(), known.end(), arg) != known.end())
+      a.groups.push_back(arg);
+    else
+      usage("unknown argument '" + arg + "'");
+  }
+  if (a.groups.empty()) usage("no group given");
+  return a;
+}
+
+double now_s() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// One untimed call, then calls until min_time has passed and at least three were made; the
+// median seconds of one call.
+double time_median(const std::function<void()>& fn, double min_time) {
+  fn();
+  std::vector<double> times;
+  const double start = now_s();
+  while (times.size() < 3 || now_s() - start < min_time) {
+    const double t0 = now_s();
+    fn();
+    times.push_back(now_s() - t0);
+    if (times.size() >= 1000) break;
+  }
+  std::sort(times.begin(), times.end());
+  const size_t n = times.size();
+  return n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+}
+
+void result(const std::string& item, double seconds, const std::string& extra) {
+  std::printf("@ %s s=%.9g %s\n", item.c_str(), seconds, extra.c_str());
+  std::fflush(stdout);
+}
+
+std::string kv(const char* key, double value) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%s=%.9g", key, value);
+  return buf;
+}
+
+void run_peak(int threads) {
+  const double gflops = fma_peak_gflops(threads);
+  std::printf("@ peak gflops=%.6g\n", gflops);
+  std::fflush(stdout);
+}
+
+void run_sgemm(const Args& a) {
+  for (int64_t n : a.sizes) {
+    Generator gen(1);
+    Tensor A = Tensor::randn({n, n}, gen), B = Tensor::randn({n, n}, gen);
+    Tensor C = Tensor::zeros({n, n});
+    const float* pa = A.data<float>();
+    const float* pb = B.data<float>();
+    float* pc = C.data<float>();
+    const double s = time_median(
+        [&] { cpu::gemm<float>(false, false, n, n, n, 1.0f, pa, n, pb, n, 0.0f, pc, n); },
+        a.min_time);
+    result("sgemm/" + std::to_string(n), s, kv("flop", 2.0 * double(n) * double(n) * double(n)));
+  }
+}
+
+// N, C, H (= W), OC, kernel, padding, stride: the five configurations.
+struct ConvConfig {
+  const char* name;
+  int64_t N, C, H, OC, K, pad, stride;
+};
+constexpr ConvConfig kConvConfigs[] = {
+    {"conv/N64_C1_28_K6_k5_p2", 64, 1, 28, 6, 5, 2, 1},
+    {"conv/N64_C6_14_K16_k5", 64, 6, 14, 16, 5, 0, 1},
+    {"conv/N32_C64_32_K64_k3_p1", 32, 64, 32, 64, 3, 1, 1},
+    {"conv/N32_C128_16_K128_k3_p1", 32, 128, 16, 128, 3, 1, 1},
+    {"conv/N32_C64_32_K128_k3_p1_s2", 32, 64, 32, 128, 3, 1, 2},
+};
+
+// Forward and backward (input, weight and bias gradients) of one convolution with bias.
+void run_conv(const Args& a) {
+  for (const ConvConfig& c : kConvConfigs) {
+    Generator gen(1);
+    Tensor x = Tensor::randn({c.N, c.C, c.H, c.H}, gen).requires_grad_();
+    Tensor w = Tensor::normal({c.OC, c.C, c.K, c.K}, 0, 0.1, gen).requires_grad_();
+    Tensor b = Tensor::zeros({c.OC}).requires_grad_();
+    const Conv2dParams params = Conv2dParams().stride(c.stride).padding(c.pad);
+    Tensor dy = Tensor::randn(conv2d(x.detach(), w.detach(), b.detach(), params).shape(), gen);
+    const double s = time_median(
+        [&] {
+          x.zero_grad(), w.zero_grad(), b.zero_grad();
+          conv2d(x, w, b, params).backward(dy);
+        },
+        a.min_time);
+    const int64_t OH = (c.H + 2 * c.pad - c.K) / c.stride + 1;
+    // Forward, input gradient and weight gradient: three products of the same size.
+    const double flop = 3.0 * 2.0 * double(c.N * c.OC * OH * OH) * double(c.C * c.K * c.K);
+    result(c.name, s, kv("flop", flop));
+  }
+}
+
+// Max-pool, batch norm and softmax cross-entropy, forward and backward: shapes from LeNet-5
+// (batch 64) and from the VGG-style layers of the conv configurations (batch 32).
+void run_layers(const Args& a) {
+  for (const auto& [name, shape] : std::vector<std::pair<std::string, Shape>>{
+           {"maxpool/N64_C6_28", {64, 6, 28, 28}}, {"maxpool/N32_C64_32", {32, 64, 32, 32}}}) {
+    Generator gen(1);
+    Tensor x = Tensor::randn(shape, gen).requires_grad_();
+    Tensor dy = Tensor::randn({shape[0], shape[1], shape[2] / 2, shape[3] / 2}, gen);
+    result(name,
+           time_median(
+               [&] {
+                 x.zero_grad();
+                 max_pool2d(x, 2, 2).backward(dy);
+               },
+               a.min_time),
+           "");
+  }
+  for (const auto& [name, shape] : std::vector<std::pair<std::string, Shape>>{
+           {"batchnorm/N64_C6_28", {64, 6, 28, 28}}, {"batchnorm/N32_C64_32", {32, 64, 32, 32}}}) {
+    Generator gen(1);
+    const int64_t C = shape[1];
+    Tensor x = Tensor::randn(shape, gen).requires_grad_();
+    Tensor weight = Tensor::ones({C}).requires_grad_(), bias = Tensor::zeros({C}).requires_grad_();
+    Tensor mean = Tensor::zeros({C}), var = Tensor::ones({C});
+    Tensor dy = Tensor::randn(shape, gen);
+    result(name,
+           time_median(
+               [&] {
+                 x.zero_grad(), weight.zero_grad(), bias.zero_grad();
+                 batch_norm(x, mean, var, weight, bias, true).backward(dy);
+               },
+               a.min_time),
+           "");
+  }
+  for (const auto& [name, N, K] : std::vector<std::tuple<std::string, int64_t, int64_t>>{
+           {"cross_entropy/N64_K10", 64, 10}, {"cross_entropy/N256_K1000", 256, 1000}}) {
+    Generator gen(1);
+    Tensor logits = Tensor::randn({N, K}, gen).requires_grad_();
+    std::vector<int64_t> labels(static_cast<size_t>(N));
+    for (auto& l : labels) l = static_cast<int64_t>(gen.below(static_cast<uint64_t>(K)));
+    result(name,
+           time_median(
+               [&] {
+                 logits.zero_grad();
+                 cross_entropy(logits, labels).backward();
+               },
+               a.min_time),
+           "");
+  }
+}
+
+// One epoch of the preset on the Fashion-MNIST training set (or its first --limit images):
+// batch 64, shuffled, normalised, SGD momentum 0.9 lr 0.01, through train::Trainer, the loop
+// `nabla train` runs. Loading the files is not timed.
+void run_training(const std::string& preset, const std::string& item, const Args& a) {
+  data::Dataset train = data::load_fashion_mnist(a.data, data::Split::Train);
+  if (a.limit > 0) train = train.first(a.limit);
+  const data::Normalization norm = data::compute_normalization(train);
+  data::DataLoader loader(train, data::DataLoaderOptions(64).shuffle(true).seed(1).normalize(norm));
+  ModelConfig config;
+  config.seed = 1;
+  auto model = make_model(preset, config);
+  optim::SGD sgd(model->parameters(), optim::SGDOptions(0.01).momentum(0.9));
+  train::Trainer trainer(*model, sgd, loader, train::TrainerOptions().epochs(1));
+  const train::EpochMetrics m = trainer.run_epoch(0);
+  result(item, m.seconds,
+         kv("img", double(train.size())) + " " + kv("loss", m.train_loss) + " " +
+             kv("acc", m.train_acc));
+}
+
+void run_xor(const Args& a) {
+  const double start = now_s();
+  const double loss = nabla_bench::train_xor(a.steps, 1);
+  result("xor", now_s() - start, kv("steps", double(a.steps)) + " " + kv("loss", loss));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args a = parse(argc, argv);
+  try {
+    if (a.threads > 0) set_num_threads(a.threads);
+    std::printf("# nabla threads=%d\n", num_threads());
+    for (const std::string& g : a.groups) {
+      if (g == "peak") run_peak(num_threads());
+      if (g == "sgemm") run_sgemm(a);
+      if (g == "conv") run_conv(a);
+      if (g == "layers") run_layers(a);
+      if (g == "lenet") run_training("lenet5", "lenet", a);
+      if (g == "mlp") run_training("mlp", "mlp", a);
+      if (g == "xor") run_xor(a);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "compare_nabla: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,197 @@
+"""Checks bench/compare without PyTorch: its parsing, medians, ratios, choice of PyTorch's best
+setting and target verdicts on made-up numbers, then a real nabla-only run of every group on
+tiny sizes through the compare_nabla binary.
+
+    python3 tests/bench/compare_selftest.py BUILD/bench/compare_nabla
+"""
+import importlib.machinery
+import importlib.util
+import os
+import subprocess
+import sys
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+DRIVER = os.path.join(ROOT, "bench", "compare")
+NABLA_BIN = None  # set from argv
+
+
+def load_driver():
+    loader = importlib.machinery.SourceFileLoader("bench_compare", DRIVER)
+    spec = importlib.util.spec_from_loader("bench_compare", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+compare = load_driver()
+
+
+class Parsing(unittest.TestCase):
+    def test_result_lines_are_parsed_and_others_ignored(self):
+        text = ("# nabla threads=2\n@ sgemm/256 s=0.5 flop=3.3e7\nnoise\n"
+                "@ xor s=2e-2 steps=5000 loss=0.01\n@ peak gflops=120.5\n")
+        r = compare.parse_results(text)
+        self.assertEqual(set(r), {"sgemm/256", "xor", "peak"})
+        self.assertEqual(r["sgemm/256"], {"s": 0.5, "flop": 3.3e7})
+        self.assertEqual(r["xor"]["steps"], 5000)
+        self.assertEqual(r["peak"], {"gflops": 120.5})
+
+    def test_malformed_field_is_an_error(self):
+        with self.assertRaises(ValueError):
+            compare.parse_results("@ conv/x s=1 oops\n")
+
+    def test_median(self):
+        self.assertEqual(compare.median([3, 1, 2]), 2)
+        self.assertEqual(compare.median([4, 1, 3, 2]), 2.5)
+        self.assertEqual(compare.median([None, 5]), 5)
+        self.assertIsNone(compare.median([]))
+
+    def test_speed_ratio(self):
+        self.assertAlmostEqual(compare.speed_ratio(0.5, 2.0), 4.0)
+        self.assertIsNone(compare.speed_ratio(None, 2.0))
+        self.assertIsNone(compare.speed_ratio(1.0, None))
+
+
+def made_up_measurements():
+    """LeNet: nabla 1t 10 s, 2t 6 s; torch fastest at t2/b1 (4 s). Conv: nabla 2t faster than
+    torch's better 2-thread setting. Repetitions vary so medians matter."""
+    m = compare.Measurements()
+    for seconds in (10.0, 11.0, 9.0):
+        m.add("nabla", 1, {"lenet": {"s": seconds, "img": 60000},
+                           "conv/a": {"s": 0.004, "flop": 1e9}})
+    for seconds in (6.0, 5.0, 7.0):
+        m.add("nabla", 2, {"lenet": {"s": seconds, "img": 60000},
+                           "conv/a": {"s": 0.002, "flop": 1e9}})
+    times = {(1, 1): 5.5, (2, 1): 4.0, (2, 2): 10.5, (1, 2): 5.6}
+    for setting, seconds in times.items():
+        for delta in (0.0, 0.3, -0.2):
+            m.add("torch", setting, {"lenet": {"s": seconds + delta, "img": 60000},
+                                     "conv/a": {"s": 0.003 if setting == (2, 2) else 0.006,
+                                                "flop": 1e9}})
+    for kb in (50 * 1024, 70 * 1024):
+        m.add_rss("lenet", "nabla", 2, kb)
+    m.add_rss("lenet", "nabla", 1, 60 * 1024)
+    return m
+
+
+class Pruning(unittest.TestCase):
+    def test_slow_settings_are_not_repeated(self):
+        first = {(1, 1): {"lenet": {"s": 6.0}}, (2, 1): {"lenet": {"s": 4.0}},
+                 (2, 2): {"lenet": {"s": 10.0}}, (1, 2): {"lenet": {"s": 6.5}}}
+        # t2/b2 is 2.5x the best and 2.5x the other 2-thread setting: dropped. t1/b2 is 1.6x
+        # the best: dropped. t1/b1 is kept whatever its time.
+        self.assertEqual(compare.torch_settings_to_repeat(first), {(1, 1), (2, 1)})
+
+    def test_a_setting_fast_for_one_item_is_kept(self):
+        first = {(1, 1): {"a": {"s": 1.0}, "b": {"s": 1.0}},
+                 (2, 1): {"a": {"s": 0.5}, "b": {"s": 5.0}},
+                 (2, 2): {"a": {"s": 5.0}, "b": {"s": 4.0}},  # within 1.5x of t2/b1 on b
+                 (1, 2): {"a": {"s": 5.0}, "b": {"s": 5.0}}}
+        self.assertEqual(compare.torch_settings_to_repeat(first), {(1, 1), (2, 1), (2, 2)})
+
+    def test_failed_settings_are_not_repeated_but_1_thread_is(self):
+        first = {(2, 1): {"x": {"s": 1.0}}}
+        self.assertEqual(compare.torch_settings_to_repeat(first), {(1, 1), (2, 1)})
+
+
+class Report(unittest.TestCase):
+    def test_medians_best_settings_and_ratios(self):
+        m = made_up_measurements()
+        self.assertEqual(m.field("nabla", 1, "lenet"), 10.0)
+        row = compare.Row(m, "lenet")
+        self.assertEqual(row.tb_setting, (2, 1))
+        self.assertEqual(row.tb, 4.0)
+        self.assertEqual(row.nb_setting, 2)
+        self.assertEqual(row.t2_setting, (2, 1))
+        self.assertAlmostEqual(row.rb, 4.0 / 6.0)
+        self.assertAlmostEqual(row.r1, 5.5 / 10.0)
+        conv = compare.Row(m, "conv/a")
+        self.assertEqual(conv.t2_setting, (2, 2))  # the faster of the two 2-thread settings
+        self.assertAlmostEqual(conv.r2, 1.5)
+        self.assertEqual(m.rss_mb("lenet", "nabla", 2), 70.0)  # the largest repetition
+
+    def test_targets_pass_and_fail(self):
+        class Opts:
+            steps = 5000
+        lines, targets = compare.report(made_up_measurements(), {}, Opts())
+        verdict = {t.name: t.passed() for t in targets}
+        self.assertFalse(verdict["LeNet-5 epoch, nabla best / PyTorch best"])  # 0.67x < 2x
+        self.assertTrue(verdict["conv/a at 2 threads"])  # 1.5x >= 1x
+        self.assertTrue(verdict["LeNet-5 training, nabla peak resident memory"])  # 70 <= 80 MB
+        self.assertFalse(verdict["LeNet-5 epoch, nabla 2 threads / 1 thread"])  # 1.67 < 1.7
+        text = "\n".join(lines)
+        self.assertIn("t2/b1", text)
+        self.assertIn("FAIL", text)
+        self.assertIn("PASS", text)
+        self.assertIn("of 4 targets pass", text)
+
+    def test_threshold_is_inclusive(self):
+        self.assertTrue(compare.Target("x", 2.0, ">=", 2.0).passed())
+        self.assertTrue(compare.Target("m", 80.0, "<=", 80.0, "MB").passed())
+        self.assertFalse(compare.Target("m", 80.1, "<=", 80.0, "MB").passed())
+        self.assertIsNone(compare.Target("x", None, ">=", 1.0).passed())
+
+
+class NablaOnlyRun(unittest.TestCase):
+    """The driver end to end with the real nabla program, on sizes that take seconds."""
+
+    def run_driver(self, groups, reps):
+        r = subprocess.run(
+            [sys.executable, DRIVER, "--nabla-only", "--nabla", NABLA_BIN, "--only", groups,
+             "--reps", str(reps), "--min-time", "0", "--sizes", "32,64", "--steps", "20",
+             "--limit", "128"], capture_output=True, text=True, timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r
+
+    def test_kernel_groups_on_tiny_sizes(self):
+        # The conv configurations keep their real sizes, so one repetition.
+        r = self.run_driver("sgemm,conv,layers", 1)
+        for item in ["sgemm/32", "sgemm/64", "conv/N64_C1_28_K6_k5_p2",
+                     "conv/N32_C64_32_K128_k3_p1_s2", "maxpool/N64_C6_28",
+                     "batchnorm/N32_C64_32", "cross_entropy/N256_K1000"]:
+            self.assertIn(item, r.stdout)
+        self.assertIn("fp32 peak of this CPU", r.stdout)
+        self.assertIn("PyTorch not run", r.stdout)
+        self.assertEqual(r.stderr.count("nabla 1t"), 1)
+        self.assertEqual(r.stderr.count("nabla 2t"), 1)
+        # Without PyTorch every ratio is missing, so every ratio target is "not measured".
+        self.assertIn("not measured", r.stdout)
+
+    def test_training_groups_twice_each(self):
+        groups = "xor"
+        have_data = os.path.isdir("/usr/share/datasets/fashion-mnist")
+        if have_data:
+            groups += ",lenet,mlp"
+        r = self.run_driver(groups, 2)
+        self.assertRegex(r.stdout, r"\n  xor +\d")
+        # Each training group is its own process: two repetitions of each nabla setting.
+        self.assertEqual(r.stderr.count("nabla 1t"), 2 * (1 + 2 * have_data))
+        self.assertIn("Peak resident memory", r.stdout)
+        if have_data:
+            self.assertRegex(r.stdout, r"lenet +\d+\.\d +\d+\.\d")
+            self.assertIn("LeNet-5 training, nabla peak resident memory", r.stdout)
+
+    def test_nabla_lines_parse(self):
+        r = subprocess.run([NABLA_BIN, "peak", "sgemm", "xor", "--threads", "1", "--min-time",
+                            "0", "--sizes", "16", "--steps", "10"],
+                           capture_output=True, text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        res = compare.parse_results(r.stdout)
+        self.assertGreater(res["peak"]["gflops"], 1.0)
+        self.assertGreater(res["sgemm/16"]["s"], 0)
+        self.assertEqual(res["sgemm/16"]["flop"], 2 * 16**3)
+        self.assertEqual(res["xor"]["steps"], 10)
+
+    def test_unknown_group_is_rejected(self):
+        r = subprocess.run([sys.executable, DRIVER, "--nabla-only", "--nabla", NABLA_BIN,
+                            "--only", "sgemm,lenet6"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("lenet6", r.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2:
+        sys.exit("usage: compare_selftest.py PATH/TO/compare_nabla")
+    NABLA_BIN = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)
