@@ -344,10 +344,13 @@ class Run {
                          .seed(o_.seed)
                          .normalize(data_.normalization)
                          .augment(augment_options(o_, data_.train)));
+    // Evaluation uses the training batch size: its activations then fit the buffers the training
+    // step already holds in the storage cache, instead of adding a second, larger set to the
+    // run's peak memory (docs/performance.md, "Training loop").
     val_loader_ = std::make_unique<data::DataLoader>(
-        data_.val, data::DataLoaderOptions(256).normalize(data_.normalization));
+        data_.val, data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     test_loader_ = std::make_unique<data::DataLoader>(
-        data_.test, data::DataLoaderOptions(256).normalize(data_.normalization));
+        data_.test, data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     fs::create_directories(o_.out_dir);
   }
 
