@@ -68,7 +68,7 @@ void add_arithmetic_cases(std::vector<GradcheckCase>& cases) {
                      [](Generator& g) {
                        return Inputs{uniform({3, 2, 5}, 0.5, 2, g)};
                      },
-                     [p](const Inputs& x) { return pow(x[0], p); }});
+                     [p = p](const Inputs& x) { return pow(x[0], p); }});
   }
   cases.push_back({Op::exp, "[3, 2, 5]",
                    [](Generator& g) {

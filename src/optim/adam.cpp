@@ -31,7 +31,8 @@ AdamBase::AdamBase(std::vector<Tensor> params, const char* name)
 void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
                          double decoupled_decay, bool amsgrad) {
   NoGradGuard no_grad;
-  const auto [beta1, beta2] = betas;
+  // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below.
+  const double beta1 = betas.first, beta2 = betas.second;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;

@@ -124,26 +124,27 @@ NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t m
 }
 
 // dst[t·ld_dst + r] = src[r·ld_src + t] for r, t < 8: eight loads, three rounds of shuffles,
-// eight stores, instead of 64 scalar moves.
+// eight stores, instead of 64 scalar moves. (__builtin_shufflevector: GCC 12 and clang both have
+// it; GCC's own __builtin_shuffle is unknown to clang, which builds the fuzz targets.)
 NABLA_GEMM_TARGET inline void transpose_8x8(float* dst, int64_t ld_dst, const float* src,
                                             int64_t ld_src) {
   typedef float V __attribute__((vector_size(32)));
-  typedef int I __attribute__((vector_size(32)));
   V r[8], t[8], u[8];
   for (int i = 0; i < 8; ++i) std::memcpy(&r[i], src + i * ld_src, sizeof(V));
   for (int i = 0; i < 8; i += 2) {
-    t[i] = __builtin_shuffle(r[i], r[i + 1], I{0, 8, 1, 9, 4, 12, 5, 13});
-    t[i + 1] = __builtin_shuffle(r[i], r[i + 1], I{2, 10, 3, 11, 6, 14, 7, 15});
+    t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+    t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
   }
   for (int i = 0; i < 8; i += 4)
     for (int h = 0; h < 2; ++h) {
-      u[i + 2 * h] = __builtin_shuffle(t[i + h], t[i + h + 2], I{0, 1, 8, 9, 4, 5, 12, 13});
-      u[i + 2 * h + 1] = __builtin_shuffle(t[i + h], t[i + h + 2], I{2, 3, 10, 11, 6, 7, 14, 15});
+      u[i + 2 * h] = __builtin_shufflevector(t[i + h], t[i + h + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+      u[i + 2 * h + 1] =
+          __builtin_shufflevector(t[i + h], t[i + h + 2], 2, 3, 10, 11, 6, 7, 14, 15);
     }
   // u[i] (i < 4) holds rows 0-3 at k = i and i + 4; u[i + 4] the same for rows 4-7.
   for (int i = 0; i < 4; ++i) {
-    const V lo = __builtin_shuffle(u[i], u[i + 4], I{0, 1, 2, 3, 8, 9, 10, 11});
-    const V hi = __builtin_shuffle(u[i], u[i + 4], I{4, 5, 6, 7, 12, 13, 14, 15});
+    const V lo = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+    const V hi = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     std::memcpy(dst + i * ld_dst, &lo, sizeof(V));
     std::memcpy(dst + (i + 4) * ld_dst, &hi, sizeof(V));
   }
