@@ -10,10 +10,11 @@ NABLA_BUILD_DIR=${NABLA_BUILD_DIR:-$NABLA_ROOT/build}
 # GoogleTest/GoogleMock and Google Benchmark for tests and bench/, zlib for .gz data files
 # (docs/dependencies.md says why), nlohmann's JSON for checkpoints and model files, and
 # Fashion-MNIST (Debian installs it in /usr/share/datasets/fashion-mnist) for training and for
-# the tests that read the real files.
+# the tests that read the real files; clang and its sanitizer and libFuzzer runtimes for
+# scripts/test-asan.sh and scripts/fuzz.sh.
 NABLA_APT_PACKAGES=(build-essential cmake ninja-build pkg-config libopenblas-dev libcairo2-dev
                     libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
-                    nlohmann-json3-dev dataset-fashion-mnist)
+                    nlohmann-json3-dev dataset-fashion-mnist clang libclang-rt-14-dev)
 
 nabla_install_packages() {
   local missing=() pkg

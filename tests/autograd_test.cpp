@@ -201,8 +201,17 @@ TEST(AutogradMemory, TrainingLoopReleasesItsGraphAndStaysFlat) {
   }
   const int64_t rss_at_2000 = resident_bytes();
   EXPECT_LT(last_loss, first_loss);  // it trained
-  EXPECT_LT(rss_at_2000 - rss_at_200, int64_t{1} << 20)
-      << "RSS grew from " << rss_at_200 << " to " << rss_at_2000 << " bytes";
+  // Under AddressSanitizer freed memory sits in a quarantine instead of being reused, so RSS
+  // grows anyway; there the expired() checks above are the test.
+#ifdef __SANITIZE_ADDRESS__
+  constexpr bool rss_is_meaningful = false;
+#else
+  constexpr bool rss_is_meaningful = true;
+#endif
+  if (rss_is_meaningful) {
+    EXPECT_LT(rss_at_2000 - rss_at_200, int64_t{1} << 20)
+        << "RSS grew from " << rss_at_200 << " to " << rss_at_2000 << " bytes";
+  }
 }
 
 // backward drops each node's closure and input references even while the root is still alive.

@@ -15,6 +15,9 @@ namespace nabla::data {
 
 namespace {
 
+// The most classes integer labels may imply when num_classes is not given.
+constexpr int64_t kMaxInferredClasses = 1 << 16;
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
@@ -152,6 +155,12 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
       NABLA_CHECK(options.num_classes() <= 0 || labels[i] < options.num_classes(), path, ": line ",
                   label_lines[i], ", ", column_desc(label_col), ": label ", labels[i],
                   " of sample ", i, " is outside [0, ", options.num_classes(), ")");
+      // Without num_classes the labels decide how many classes (and names) there are: a
+      // single stray label must not make that a billion.
+      NABLA_CHECK(options.num_classes() > 0 || labels[i] < kMaxInferredClasses, path, ": line ",
+                  label_lines[i], ", ", column_desc(label_col), ": label ", labels[i],
+                  " of sample ", i, " would make ", labels[i], " + 1 classes; class indices above ",
+                  kMaxInferredClasses - 1, " need num_classes set");
       max_label = std::max(max_label, labels[i]);
     }
     int64_t n_classes = options.num_classes() > 0 ? options.num_classes() : max_label + 1;

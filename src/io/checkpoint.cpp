@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "io/json_depth.h"
 #include "nabla/autograd.h"
 #include "nabla/io/atomic_file.h"
 
@@ -114,6 +115,8 @@ uint64_t key_offset(const std::string& text, const std::string& key) {
 }
 
 Json parse_json(const std::string& text, const std::string& path, uint64_t base = 0) {
+  if (const size_t at = io_detail::json_too_deep(text); at != std::string::npos)
+    fail_at(path, base + at, "JSON nested deeper than ", io_detail::kMaxJsonDepth, " levels");
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
@@ -121,6 +124,8 @@ Json parse_json(const std::string& text, const std::string& path, uint64_t base 
     size_t colon = what.find(": ");
     fail_at(path, base + (e.byte > 0 ? e.byte - 1 : 0),
             "not valid JSON: ", colon == std::string::npos ? what : what.substr(colon + 2));
+  } catch (const Json::exception& e) {
+    fail_at(path, base, "not valid JSON: ", io_detail::json_error_text(e.what()));
   }
 }
 
@@ -200,12 +205,19 @@ OptimizerFile read_optimizer(const std::string& path, const optim::Optimizer& op
               " holds state for ", count, " parameters but the optimizer has ",
               optimizer.params().size());
   const std::string& hyper_text = meta("nabla.hyperparameters");
+  NABLA_CHECK(io_detail::json_too_deep(hyper_text) == std::string::npos, "load_checkpoint: ", path,
+              ": __metadata__ \"nabla.hyperparameters\" nests deeper than ",
+              io_detail::kMaxJsonDepth, " levels");
   Json hyper;
   try {
     hyper = Json::parse(hyper_text);
   } catch (const Json::parse_error& e) {
     NABLA_CHECK(false, "load_checkpoint: ", path,
                 ": __metadata__ \"nabla.hyperparameters\" is not valid JSON: ", e.what());
+  } catch (const Json::exception& e) {
+    NABLA_CHECK(false, "load_checkpoint: ", path,
+                ": __metadata__ \"nabla.hyperparameters\" is not valid JSON: ",
+                io_detail::json_error_text(e.what()));
   }
   NABLA_CHECK(hyper.is_object(), "load_checkpoint: ", path,
               ": __metadata__ \"nabla.hyperparameters\" must be a JSON object");
@@ -255,6 +267,9 @@ void save_checkpoint(const std::string& dir, const nn::Module& model,
   } catch (const Json::parse_error& e) {
     NABLA_CHECK(false, "save_checkpoint: the config is not valid JSON (byte ",
                 e.byte > 0 ? e.byte - 1 : 0, "): ", e.what());
+  } catch (const Json::exception& e) {
+    NABLA_CHECK(false, "save_checkpoint: the config is not valid JSON: ",
+                io_detail::json_error_text(e.what()));
   }
   const fs::path parent = fs::path(dir).lexically_normal().parent_path();
   if (!parent.empty()) fs::create_directories(parent);

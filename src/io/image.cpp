@@ -222,11 +222,48 @@ void write_pgm(const std::string& path, const Image& image, bool binary) {
   NABLA_CHECK(!file.fail(), "write_pgm: ", path, ": write failed (disk full?)");
 }
 
-Image read_png(const std::string& path) {
-  const std::string bytes = read_whole_file("read_png", path);
-  NABLA_CHECK(bytes.rfind("\x89PNG\r\n\x1a\n", 0) == 0, "read_png: ", path,
+namespace {
+
+// Big-endian 32-bit word at `at`.
+uint32_t be32(std::string_view bytes, size_t at) {
+  uint32_t v = 0;
+  for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+  return v;
+}
+
+struct PngSource {
+  std::string_view bytes;
+  size_t pos = 0;
+};
+
+cairo_status_t read_png_bytes(void* closure, unsigned char* out, unsigned int length) {
+  auto* src = static_cast<PngSource*>(closure);
+  if (length > src->bytes.size() - src->pos) return CAIRO_STATUS_READ_ERROR;
+  std::copy_n(src->bytes.data() + src->pos, length, out);
+  src->pos += length;
+  return CAIRO_STATUS_SUCCESS;
+}
+
+Image decode_png(std::string_view bytes, const std::string& path) {
+  NABLA_CHECK(bytes.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8), "read_png: ", path,
               ": byte 0: not a PNG file (no PNG signature)");
-  cairo_surface_t* surface = cairo_image_surface_create_from_png(path.c_str());
+  // The first chunk is IHDR: length 13 at byte 8, "IHDR" at 12, width at 16, height at 20.
+  // cairo allocates width · height · 4 bytes before it reads a row, so check the size first.
+  NABLA_CHECK(bytes.size() >= 33 && bytes.substr(12, 4) == "IHDR", "read_png: ", path,
+              ": byte 8: expected the IHDR chunk after the signature --- the file is truncated or "
+              "not a PNG");
+  const uint64_t width = be32(bytes, 16), height = be32(bytes, 20);
+  constexpr uint64_t kMaxSide = 32767;  // cairo's limit
+  constexpr uint64_t kPixelsPerByte = 8 * 1032;
+  NABLA_CHECK(width >= 1 && height >= 1 && width <= kMaxSide && height <= kMaxSide,
+              "read_png: ", path, ": byte 16: IHDR size ", width, " x ", height,
+              " is outside 1 .. 32767 per side (what nabla reads)");
+  NABLA_CHECK(width * height <= kPixelsPerByte * bytes.size(), "read_png: ", path,
+              ": byte 16: IHDR size ", width, " x ", height, " is more pixels than a ",
+              bytes.size(), "-byte PNG can hold (at most ", kPixelsPerByte,
+              " a byte) --- the file is truncated or corrupt");
+  PngSource source{bytes};
+  cairo_surface_t* surface = cairo_image_surface_create_from_png_stream(read_png_bytes, &source);
   const cairo_status_t status = cairo_surface_status(surface);
   if (status != CAIRO_STATUS_SUCCESS) {
     cairo_surface_destroy(surface);
@@ -264,6 +301,12 @@ Image read_png(const std::string& path) {
   return gray ? convert_channels(rgb, 1) : rgb;
 }
 
+}  // namespace
+
+Image read_png(const std::string& path) {
+  return decode_png(read_whole_file("read_png", path), path);
+}
+
 void write_png(const std::string& path, const Image& image) {
   NABLA_CHECK(image.channels == 1 || image.channels == 3, "write_png: ", path, ": ", image.channels,
               " channels; expected 1 or 3");
@@ -292,11 +335,14 @@ void write_png(const std::string& path, const Image& image) {
 }
 
 Image read_image(const std::string& path) {
-  const std::string bytes = read_whole_file("read_image", path);
-  if (bytes.rfind("\x89PNG", 0) == 0) return read_png(path);
+  return decode_image(read_whole_file("read_image", path), path);
+}
+
+Image decode_image(std::string_view bytes, const std::string& name) {
+  if (bytes.substr(0, 4) == "\x89PNG") return decode_png(bytes, name);
   if (bytes.size() >= 2 && bytes[0] == 'P' && (bytes[1] == '2' || bytes[1] == '5'))
-    return PgmParser(path, bytes).parse();
-  detail::throw_error("read_image: ", path,
+    return PgmParser(name, std::string(bytes)).parse();
+  detail::throw_error("read_image: ", name,
                       ": byte 0: neither a PNG nor a PGM (P2/P5) file; nabla reads those two");
 }
 

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "io/json_depth.h"
 #include "nabla/io/atomic_file.h"
 
 namespace nabla::io {
@@ -43,7 +44,7 @@ const char* spec_dtype(DType t) {
 
 // Copies n elements of `size` bytes each, swapping byte order on a big-endian host (the format
 // is little-endian).
-void copy_little_endian(char* dst, const char* src, int64_t n, size_t size) {
+[[maybe_unused]] void copy_little_endian(char* dst, const char* src, int64_t n, size_t size) {
   if constexpr (std::endian::native == std::endian::little) {
     std::memcpy(dst, src, static_cast<size_t>(n) * size);
   } else {
@@ -157,8 +158,7 @@ struct Entry {
   std::string name;
   DType dtype;
   Shape shape;
-  uint64_t begin, end;     // relative to the data section
-  uint64_t header_offset;  // file offset of the entry's key, for messages
+  uint64_t begin, end;  // relative to the data section
 };
 
 // File offset of `"key":` in the header text, for error messages (the header start if the key is
@@ -176,10 +176,14 @@ std::string json_type(const Json& j) {
   return j.type_name();
 }
 
-Entry parse_entry(const Reader& file, const std::string& name, const Json& info, uint64_t where,
-                  uint64_t data_size, uint64_t data_start) {
-  Entry e{name, kFloat32, {}, 0, 0, where};
-  auto fail = [&](const auto&... parts) { file.fail(where, "tensor '", name, "': ", parts...); };
+// `header` is searched for the entry's key only to report an error: searching for every entry
+// would take time quadratic in the header's size.
+Entry parse_entry(const Reader& file, const std::string& name, const Json& info,
+                  const std::string& header, uint64_t data_size, uint64_t data_start) {
+  Entry e{name, kFloat32, {}, 0, 0};
+  auto fail = [&](const auto&... parts) {
+    file.fail(key_offset(header, name), "tensor '", name, "': ", parts...);
+  };
   if (!info.is_object())
     fail("expected an object {dtype, shape, data_offsets}, got ", json_type(info));
   for (const char* field : {"dtype", "shape", "data_offsets"})
@@ -294,6 +298,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
   file.read(header.data(), n, kHeaderLengthBytes, "the header");
   if (header[0] != '{')
     file.fail(kHeaderLengthBytes, "the header must be a JSON object starting with '{'");
+  if (const size_t at = io_detail::json_too_deep(header); at != std::string::npos)
+    file.fail(kHeaderLengthBytes + at, "the header nests deeper than ", io_detail::kMaxJsonDepth,
+              " levels; a safetensors header needs 3");
 
   // The format forbids duplicate names; nlohmann keeps the last silently, so watch the keys.
   std::set<std::string> keys;
@@ -314,6 +321,9 @@ SafetensorsFile load_safetensors(const std::string& path) {
     size_t colon = what.find(": ");
     file.fail(at, "the header is not valid JSON: ",
               colon == std::string::npos ? what : what.substr(colon + 2));
+  } catch (const Json::exception& e) {
+    file.fail(kHeaderLengthBytes,
+              "the header is not valid JSON: ", io_detail::json_error_text(e.what()));
   }
   if (!duplicate.empty())
     file.fail(key_offset(header, duplicate), "the header names '", duplicate,
@@ -327,10 +337,10 @@ SafetensorsFile load_safetensors(const std::string& path) {
   result.path = path;
   std::vector<Entry> entries;
   for (const auto& [name, value] : root.items()) {
-    const uint64_t where = key_offset(header, name);
     if (name == "__metadata__") {
       if (!value.is_object())
-        file.fail(where, "\"__metadata__\" must be an object of strings, got ", json_type(value));
+        file.fail(key_offset(header, name), "\"__metadata__\" must be an object of strings, got ",
+                  json_type(value));
       for (const auto& [key, text] : value.items()) {
         if (!text.is_string())
           file.fail(key_offset(header, key), "\"__metadata__\" value of '", key,
@@ -339,7 +349,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
       }
       continue;
     }
-    entries.push_back(parse_entry(file, name, value, where, data_size, data_start));
+    entries.push_back(parse_entry(file, name, value, header, data_size, data_start));
   }
 
   // Sorted by offset, the tensors must tile [0, data_size): no overlap, no hole, no tail.

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace nabla::models_detail {
 
@@ -13,5 +14,13 @@ using Json = nlohmann::ordered_json;
 
 // {"name", "input", "layers"} as text: the top level one field per line, each layer on one line.
 std::string format_description(const Json& description);
+
+// Everything model_from_json checks, without allocating a weight: the per-sample output shape
+// and how many weight and buffer values building the model would allocate.
+struct DescriptionCost {
+  std::vector<int64_t> output;
+  double weight_values = 0;
+};
+DescriptionCost description_cost(const std::string& text, const std::string& source);
 
 }  // namespace nabla::models_detail

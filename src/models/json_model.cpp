@@ -9,6 +9,7 @@
 #include <limits>
 #include <sstream>
 
+#include "io/json_depth.h"
 #include "models/description.h"
 #include "nabla/models.h"
 #include "nabla/nn/activation.h"
@@ -39,14 +40,55 @@ std::string join(const std::vector<std::string>& words) {
   return out;
 }
 
+// At most `limit` characters of `value` as JSON, "..." for the rest. Not dump(): that recurses
+// once per nesting level and builds the whole text, so a file of 100000 '[' would overflow the
+// stack just to print an error.
+void brief_json(const Json& value, std::string& out, size_t limit) {
+  if (out.size() > limit) return;
+  if (!value.is_array() && !value.is_object()) {
+    out += value.dump();
+    return;
+  }
+  out += value.is_array() ? "[" : "{";
+  bool first = true;
+  for (auto it = value.begin(); it != value.end(); ++it) {
+    if (out.size() > limit) {
+      out += "...";
+      break;
+    }
+    out += first ? "" : ",";
+    first = false;
+    if (value.is_object()) out += Json(it.key()).dump() + ":";
+    brief_json(*it, out, limit);
+  }
+  out += value.is_array() ? "]" : "}";
+}
+
+// dump()'s compact text, cut after about 40 characters.
+std::string brief(const Json& value) {
+  std::string text;
+  brief_json(value, text, 40);
+  return text;
+}
+
 // "5 (a number)", "\"5\" (a string)": a JSON value as the user wrote it, for type errors.
 std::string describe(const Json& value) {
-  std::string text = value.dump();
+  std::string text = brief(value);
   if (text.size() > 40) text = text.substr(0, 37) + "...";
   const std::string type = value.is_number() ? "number" : value.type_name();
   const bool vowel = type == "array" || type == "object";
   return text + " (" + (vowel ? "an " : "a ") + type + ")";
 }
+
+// What a description costs, summed over its layers. Without `build`, layers are checked and
+// shapes inferred, but no weight is allocated (model_output_shape).
+struct Budget {
+  bool build = true;
+  double values = 0;  // weight and buffer values of the layers so far
+};
+
+// The largest integer a field or an input extent may hold: 2^31 - 1.
+constexpr int64_t kMaxField = std::numeric_limits<int32_t>::max();
 
 // Reads the fields of one JSON object, with errors prefixed by `where`
 // ("model.json: layers[3] (linear)"). Unknown keys are rejected up front, so a misspelled
@@ -55,8 +97,8 @@ class Fields {
  public:
   // `is_layer`: the object is a layer, whose "type" the caller has read.
   Fields(const Json& object, std::string where, const std::vector<std::string>& known,
-         bool is_layer = true)
-      : object_(object), where_(std::move(where)), known_(known) {
+         bool is_layer = true, Budget* budget = nullptr)
+      : object_(object), where_(std::move(where)), known_(known), budget_(budget) {
     for (const auto& [key, value] : object.items()) {
       if ((is_layer && key == "type") || std::find(known.begin(), known.end(), key) != known.end())
         continue;
@@ -68,6 +110,11 @@ class Fields {
   template <class... Parts>
   [[noreturn]] void fail(const Parts&... parts) const {
     detail::throw_error(where_, ": ", parts...);
+  }
+
+  Budget& budget() const {
+    NABLA_ASSERT(budget_ != nullptr);
+    return *budget_;
   }
 
   // The integer field `name` (required when `fallback` is empty), at least `min`.
@@ -87,7 +134,8 @@ class Fields {
     const char* expected = "an integer or a pair [h, w] of integers";
     nn::Size2 s = 0;
     if (value->is_array()) {
-      if (value->size() != 2) fail("field '", name, "' must be ", expected, ", got ", *value);
+      if (value->size() != 2)
+        fail("field '", name, "' must be ", expected, ", got ", describe(*value));
       s = nn::Size2(to_integer((*value)[0], name, expected),
                     to_integer((*value)[1], name, expected));
     } else {
@@ -148,12 +196,18 @@ class Fields {
       fail("field '", name, "' is too large: ", value.dump());
     if (!value.is_number_integer())
       fail("field '", name, "' must be ", expected, ", got ", describe(value));
-    return value.get<int64_t>();
+    // Sizes, dims and counts all fit in 31 bits; the bound keeps the shape arithmetic
+    // (size + 2 * padding, dilation * (kernel - 1), ...) far from overflowing.
+    const int64_t v = value.get<int64_t>();
+    if (v > kMaxField || v < -kMaxField)
+      fail("field '", name, "' is ", v, "; nabla takes sizes up to ", kMaxField);
+    return v;
   }
 
   const Json& object_;
   std::string where_;
   const std::vector<std::string>& known_;
+  Budget* budget_;
 };
 
 // ---- shape rules, one per kind of layer ----
@@ -188,9 +242,16 @@ int64_t inferred(const Fields& f, const char* name, int64_t value, const PerSamp
 }
 
 // A guard against typos such as "out_features": 100000000 that would otherwise end in bad_alloc.
+// The same bound for the whole model, so that many layers cannot add up to what one may not.
 void check_weight_size(const Fields& f, double elements) {
-  if (elements > static_cast<double>(std::numeric_limits<int32_t>::max()))
+  constexpr double kMax = static_cast<double>(std::numeric_limits<int32_t>::max());
+  if (elements > kMax)
     f.fail("the weight would hold ", elements, " values, more than 2^31; check the sizes");
+  Budget& budget = f.budget();
+  budget.values += elements;
+  if (budget.values > kMax)
+    f.fail("the model would hold ", budget.values, " weight values in all, more than 2^31; ",
+           "check the sizes");
 }
 
 using ModulePtr = std::shared_ptr<nn::Module>;
@@ -215,6 +276,7 @@ ModulePtr build_conv2d(const Fields& f, PerSample& s, Generator& gen) {
   check_weight_size(f, static_cast<double>(OC) * static_cast<double>(C / o.groups()) *
                            static_cast<double>(k.h) * static_cast<double>(k.w));
   s = {OC, OH, OW};
+  if (!f.budget().build) return nullptr;
   auto layer = std::make_shared<nn::Conv2d>(o.generator(&gen));
   layer->options.generator(nullptr);  // the generator lives only while building
   return layer;
@@ -249,6 +311,7 @@ ModulePtr build_linear(const Fields& f, PerSample& s, Generator& gen) {
   const int64_t out = f.integer("out_features", std::nullopt, 1);
   check_weight_size(f, static_cast<double>(in) * static_cast<double>(out));
   s = {out};
+  if (!f.budget().build) return nullptr;
   auto layer = std::make_shared<nn::Linear>(
       nn::LinearOptions(in, out).bias(f.boolean("bias", true)).generator(&gen));
   layer->options.generator(nullptr);
@@ -263,6 +326,9 @@ ModulePtr build_batchnorm(const Fields& f, PerSample& s, Generator&) {
   o.eps(f.number("eps", 1e-5, 0, 1)).momentum(f.number("momentum", 0.1, 0, 1));
   o.affine(f.boolean("affine", true)).track_running_stats(f.boolean("track_running_stats", true));
   o.track_num_batches(f.boolean("track_num_batches", false));
+  // weight, bias, running mean and running variance
+  check_weight_size(f, 4.0 * static_cast<double>(o.num_features()));
+  if (!f.budget().build) return nullptr;
   return std::make_shared<Norm>(o);
 }
 
@@ -288,7 +354,9 @@ ModulePtr build_flatten(const Fields& f, PerSample& s, Generator&) {
   if (a > b) f.fail("start_dim ", start, " comes after end_dim ", end);
   PerSample out(s.begin(), s.begin() + (a - 1));
   int64_t merged = 1;
-  for (int64_t i = a; i <= b; ++i) merged *= s[i - 1];
+  for (int64_t i = a; i <= b; ++i)
+    if (__builtin_mul_overflow(merged, s[i - 1], &merged))
+      f.fail("flattening input ", shape_str(s), " gives more than 2^63 features");
   out.push_back(merged);
   out.insert(out.end(), s.begin() + b, s.end());
   s = out;
@@ -380,19 +448,25 @@ std::string parse_error_text(const std::string& what) {
 }
 
 Json parse(const std::string& text, const std::string& source) {
+  if (const size_t at = io_detail::json_too_deep(text); at != std::string::npos)
+    detail::throw_error(source, ": JSON nested deeper than ", io_detail::kMaxJsonDepth,
+                        " levels at byte offset ", at, "; a model description needs 4");
   try {
     return Json::parse(text);
   } catch (const Json::parse_error& e) {
     // nlohmann counts the offending byte from 1; an offset counts from 0.
     detail::throw_error(source, ": invalid JSON at byte offset ", e.byte > 0 ? e.byte - 1 : 0, ": ",
                         parse_error_text(e.what()));
+  } catch (const Json::exception& e) {
+    // A number beyond a double's range ("1e999") is out_of_range, with no byte offset.
+    detail::throw_error(source, ": invalid JSON: ", io_detail::json_error_text(e.what()));
   }
 }
 
 // Runs the description: checks every field, infers the shapes, and, when `model` is given,
 // appends the layers to it. Returns the per-sample output shape.
 PerSample run(const std::string& text, const std::string& source, Generator& gen,
-              nn::Sequential* model) {
+              nn::Sequential* model, Budget& budget) {
   const Json doc = parse(text, source);
   if (!doc.is_object())
     detail::throw_error(source, ": a model description is a JSON object {\"input\": [C, H, W], ",
@@ -412,7 +486,9 @@ PerSample run(const std::string& text, const std::string& source, Generator& gen
   for (const Json& d : input) {
     if (!d.is_number_integer() || d.get<int64_t>() < 1)
       top.fail("field 'input' must hold positive integers, got ", describe(d), " in ",
-               input.dump());
+               brief(input));
+    if (d.get<int64_t>() > kMaxField)
+      top.fail("field 'input' holds ", d.get<int64_t>(), "; nabla takes sizes up to ", kMaxField);
     shape.push_back(d.get<int64_t>());
   }
 
@@ -437,7 +513,7 @@ PerSample run(const std::string& text, const std::string& source, Generator& gen
       detail::throw_error(where, ": unknown layer type '", type, "'",
                           did_you_mean(type, layer_type_names()),
                           "; valid types: ", join(layer_type_names()));
-    Fields fields(layer, where + " (" + type + ")", it->fields);
+    Fields fields(layer, where + " (" + type + ")", it->fields, /*is_layer=*/true, &budget);
     ModulePtr module = it->build(fields, shape, gen);
     if (model) model->push_back(std::move(module));
   }
@@ -578,14 +654,25 @@ std::shared_ptr<nn::Sequential> model_from_json(const std::string& text, uint64_
                                                 const std::string& source) {
   Generator gen(seed);
   auto model = std::make_shared<nn::Sequential>();
-  run(text, source, gen, model.get());
+  Budget budget;
+  run(text, source, gen, model.get(), budget);
   return model;
 }
 
 std::vector<int64_t> model_output_shape(const std::string& text, const std::string& source) {
-  Generator unused(0);
-  return run(text, source, unused, nullptr);
+  return models_detail::description_cost(text, source).output;
 }
+
+namespace models_detail {
+
+DescriptionCost description_cost(const std::string& text, const std::string& source) {
+  Generator unused(0);
+  Budget budget{.build = false};
+  PerSample output = run(text, source, unused, nullptr, budget);
+  return {output, budget.values};
+}
+
+}  // namespace models_detail
 
 std::string model_to_json(const nn::Module& model, const std::vector<int64_t>& input) {
   const auto* sequential = dynamic_cast<const nn::Sequential*>(&model);

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nabla/tensor.h"
@@ -37,7 +38,9 @@ struct Image {
 Image make_image(int64_t height, int64_t width, int64_t channels);
 
 // PNG of any kind cairo reads (gray, RGB, palette, with alpha). The result is gray when every
-// pixel has r == g == b, RGB otherwise.
+// pixel has r == g == b, RGB otherwise. The size in the IHDR header is checked against the file's
+// size before cairo allocates the image: deflate expands at most 1032:1, so a file cannot hold
+// more than 8 · 1032 pixels per byte (1-bit gray), and cairo reads at most 32767 × 32767.
 Image read_png(const std::string& path);
 void write_png(const std::string& path, const Image& image);
 
@@ -50,6 +53,8 @@ void write_pgm(const std::string& path, const Image& image, bool binary = true);
 
 // PNG or PGM, told apart by the first bytes of the file (not the name).
 Image read_image(const std::string& path);
+// The same from a file's bytes in memory; `name` stands for the path in error messages.
+Image decode_image(std::string_view bytes, const std::string& name);
 
 // Gray to RGB by copying, RGB to gray by ITU-R 601 luma (0.299 R + 0.587 G + 0.114 B), as PIL's
 // convert("L"). The same image when it already has `channels`.
