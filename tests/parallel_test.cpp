@@ -10,16 +10,12 @@
 
 #include "nabla/error.h"
 #include "nabla/threads.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-// Restores the thread count a test changed.
-struct ThreadCount {
-  int saved = num_threads();
-  explicit ThreadCount(int n) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved); }
-};
+using testing::ThreadCount;
 
 TEST(Parallel, ForVisitsEveryIndexOnceForAnyThreadCount) {
   for (int threads : {1, 2, 3, 5}) {

@@ -9,6 +9,7 @@
 
 #include "nabla/error.h"
 #include "nabla/tensor.h"
+#include "nabla/threads.h"
 
 namespace nabla::testing {
 
@@ -29,5 +30,17 @@ inline std::vector<std::string> names_of(const std::vector<std::pair<std::string
   for (const auto& entry : named) names.push_back(entry.first);
   return names;
 }
+
+// Sets the pool's thread count for a scope and restores the previous one.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) { set_num_threads(n); }
+  ~ThreadCount() { set_num_threads(saved_); }
+  ThreadCount(const ThreadCount&) = delete;
+  ThreadCount& operator=(const ThreadCount&) = delete;
+
+ private:
+  int saved_ = num_threads();
+};
 
 }  // namespace nabla::testing

@@ -16,18 +16,12 @@
 #include "kernels/cpu/pool.h"
 #include "nabla/random.h"
 #include "nabla/threads.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_ = num_threads();
-};
+using testing::ThreadCount;
 
 std::vector<float> random_floats(int64_t n, Generator& gen) {
   std::vector<float> v(static_cast<size_t>(n));
@@ -204,8 +198,8 @@ TEST(PoolKernelsTest, FastMatchesNaiveAndIsThreadCountIndependent) {
       pool_shape(300, 13, 11, 3, 2, 1), pool_shape(5, 6, 6, 2, 1, 0),
       pool_shape(2000, 4, 4, 2, 2, 1)};
   for (const cpu::Pool2dShape& s : shapes) {
-    SCOPED_TRACE(testing::Message() << "planes " << s.planes << " " << s.H << "x" << s.W << " k"
-                                    << s.KH << " s" << s.stride_h << " p" << s.pad_h);
+    SCOPED_TRACE(::testing::Message() << "planes " << s.planes << " " << s.H << "x" << s.W << " k"
+                                      << s.KH << " s" << s.stride_h << " p" << s.pad_h);
     std::vector<float> x = random_floats(s.planes * s.H * s.W, gen);
     // Ties and NaNs exercise the "first maximum wins, NaN wins" rule on both paths.
     for (size_t i = 0; i + 1 < x.size(); i += 17) x[i + 1] = x[i];

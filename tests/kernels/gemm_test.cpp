@@ -16,20 +16,14 @@
 #include "nabla/error.h"
 #include "nabla/random.h"
 #include "nabla/threads.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
 
 using cpu::GemmKernel;
 
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-
- private:
-  int saved_ = num_threads();
-};
+using testing::ThreadCount;
 
 std::vector<GemmKernel> runnable_kernels() {
   std::vector<GemmKernel> kernels;
@@ -73,7 +67,7 @@ struct Operands {
 };
 
 std::string describe(const Case& c) {
-  return testing::PrintToString(c.trans_a) + " " + testing::PrintToString(c.trans_b) + " M " +
+  return ::testing::PrintToString(c.trans_a) + " " + ::testing::PrintToString(c.trans_b) + " M " +
          std::to_string(c.M) + " N " + std::to_string(c.N) + " K " + std::to_string(c.K) +
          " alpha " + std::to_string(c.alpha) + " beta " + std::to_string(c.beta);
 }
