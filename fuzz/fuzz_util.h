@@ -12,6 +12,9 @@
 #include <fstream>
 #include <string>
 
+#include "nabla/data/idx.h"
+#include "nabla/error.h"
+
 namespace nabla::fuzz {
 
 // A directory under $TMPDIR (or /tmp) that lives as long as the process; removed at exit.
@@ -37,6 +40,18 @@ inline std::string write_input(const std::string& name, const void* data, size_t
   out.close();
   if (!out) std::abort();  // the harness, not the reader, failed: stop rather than mislead
   return path;
+}
+
+// read_idx on the file at `path` (plain or gzip): it may reject the input with nabla::Error, and
+// what it returns must be what it promises, product(dims) bytes.
+inline void read_idx_and_check(const std::string& path) {
+  try {
+    nabla::data::IdxArray a = nabla::data::read_idx(path);
+    int64_t n = 1;
+    for (int64_t d : a.dims) n *= d;
+    if (a.dims.empty() || static_cast<size_t>(n) != a.data.size()) std::abort();
+  } catch (const nabla::Error&) {
+  }
 }
 
 }  // namespace nabla::fuzz
