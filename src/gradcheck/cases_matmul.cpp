@@ -1,7 +1,8 @@
 // Gradcheck cases for matmul and linear. matmul is smooth everywhere, so inputs are plain normals;
 // the shapes are what is awkward: non-square, batch 1, broadcast batch dims, 1-d operands on either
 // side (and both: a dot product), a transposed operand (GEMM's transpose flag instead of a copy),
-// and one product large enough to take the packed GEMM path, checked on a random sample of elements.
+// and one product large enough to take the packed GEMM path, checked on a random sample of
+// elements.
 #include "gradcheck/cases.h"
 #include "nabla/ops.h"
 
