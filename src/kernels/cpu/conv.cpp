@@ -105,66 +105,69 @@ Range valid_outputs(int64_t offset, int64_t stride, int64_t size, int64_t output
   return {std::min(lo, hi), hi};
 }
 
-// col (C·KH·KW, nb·P) = the patches of images [n0, n0 + nb): row (c, kh, kw), column
-// (image, oh, ow) holds inp[n, c, oh·sh - ph + kh·dh, ow·sw - pw + kw·dw], 0 in the padding.
-template <class T>
-void im2col(T* col, const T* inp, const Conv2dShape& s, int64_t n0, int64_t nb) {
-  const int64_t P = s.OH * s.OW, cols = nb * P;
+// Calls fn(tap, c, h_off, rh, w_off, rw) for every kernel tap (c, kh, kw), tap being its row of
+// im2col's matrix: the tap reads input row oh·sh + h_off and column ow·sw + w_off, which lie
+// inside the image for oh in rh and ow in rw. im2col and its adjoint col2im both walk this.
+template <class F>
+void for_each_tap(const Conv2dShape& s, F&& fn) {
   for (int64_t c = 0; c < s.C; ++c)
     for (int64_t kh = 0; kh < s.KH; ++kh) {
       const int64_t h_off = kh * s.dilation_h - s.pad_h;
       const Range rh = valid_outputs(h_off, s.stride_h, s.H, s.OH);
       for (int64_t kw = 0; kw < s.KW; ++kw) {
         const int64_t w_off = kw * s.dilation_w - s.pad_w;
-        const Range rw = valid_outputs(w_off, s.stride_w, s.W, s.OW);
-        T* row = col + ((c * s.KH + kh) * s.KW + kw) * cols;
-        for (int64_t i = 0; i < nb; ++i) {
-          const T* plane = inp + ((n0 + i) * s.C + c) * s.H * s.W;
-          T* dst = row + i * P;
-          std::fill(dst, dst + rh.lo * s.OW, T(0));
-          for (int64_t oh = rh.lo; oh < rh.hi; ++oh) {
-            const T* src = plane + (oh * s.stride_h + h_off) * s.W + w_off;
-            T* d = dst + oh * s.OW;
-            std::fill(d, d + rw.lo, T(0));
-            if (s.stride_w == 1) {
-              std::memcpy(d + rw.lo, src + rw.lo, sizeof(T) * (rw.hi - rw.lo));
-            } else {
-              for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[ow * s.stride_w];
-            }
-            std::fill(d + rw.hi, d + s.OW, T(0));
-          }
-          std::fill(dst + rh.hi * s.OW, dst + P, T(0));
-        }
+        fn((c * s.KH + kh) * s.KW + kw, c, h_off, rh, w_off,
+           valid_outputs(w_off, s.stride_w, s.W, s.OW));
       }
     }
+}
+
+// col (C·KH·KW, nb·P) = the patches of images [n0, n0 + nb): row (c, kh, kw), column
+// (image, oh, ow) holds inp[n, c, oh·sh - ph + kh·dh, ow·sw - pw + kw·dw], 0 in the padding.
+template <class T>
+void im2col(T* col, const T* inp, const Conv2dShape& s, int64_t n0, int64_t nb) {
+  const int64_t P = s.OH * s.OW, cols = nb * P;
+  for_each_tap(s, [&](int64_t tap, int64_t c, int64_t h_off, Range rh, int64_t w_off, Range rw) {
+    T* row = col + tap * cols;
+    for (int64_t i = 0; i < nb; ++i) {
+      const T* plane = inp + ((n0 + i) * s.C + c) * s.H * s.W;
+      T* dst = row + i * P;
+      std::fill(dst, dst + rh.lo * s.OW, T(0));
+      for (int64_t oh = rh.lo; oh < rh.hi; ++oh) {
+        const T* src = plane + (oh * s.stride_h + h_off) * s.W + w_off;
+        T* d = dst + oh * s.OW;
+        std::fill(d, d + rw.lo, T(0));
+        if (s.stride_w == 1) {
+          std::memcpy(d + rw.lo, src + rw.lo, sizeof(T) * (rw.hi - rw.lo));
+        } else {
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[ow * s.stride_w];
+        }
+        std::fill(d + rw.hi, d + s.OW, T(0));
+      }
+      std::fill(dst + rh.hi * s.OW, dst + P, T(0));
+    }
+  });
 }
 
 // The adjoint of im2col: dinp[n, c, ih, iw] += every col entry that im2col copied from there.
 template <class T>
 void col2im(T* dinp, const T* col, const Conv2dShape& s, int64_t n0, int64_t nb) {
   const int64_t P = s.OH * s.OW, cols = nb * P;
-  for (int64_t c = 0; c < s.C; ++c)
-    for (int64_t kh = 0; kh < s.KH; ++kh) {
-      const int64_t h_off = kh * s.dilation_h - s.pad_h;
-      const Range rh = valid_outputs(h_off, s.stride_h, s.H, s.OH);
-      for (int64_t kw = 0; kw < s.KW; ++kw) {
-        const int64_t w_off = kw * s.dilation_w - s.pad_w;
-        const Range rw = valid_outputs(w_off, s.stride_w, s.W, s.OW);
-        const T* row = col + ((c * s.KH + kh) * s.KW + kw) * cols;
-        for (int64_t i = 0; i < nb; ++i) {
-          T* plane = dinp + ((n0 + i) * s.C + c) * s.H * s.W;
-          for (int64_t oh = rh.lo; oh < rh.hi; ++oh) {
-            T* d = plane + (oh * s.stride_h + h_off) * s.W + w_off;
-            const T* src = row + i * P + oh * s.OW;
-            if (s.stride_w == 1) {
-              for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] += src[ow];
-            } else {
-              for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow * s.stride_w] += src[ow];
-            }
-          }
+  for_each_tap(s, [&](int64_t tap, int64_t c, int64_t h_off, Range rh, int64_t w_off, Range rw) {
+    const T* row = col + tap * cols;
+    for (int64_t i = 0; i < nb; ++i) {
+      T* plane = dinp + ((n0 + i) * s.C + c) * s.H * s.W;
+      for (int64_t oh = rh.lo; oh < rh.hi; ++oh) {
+        T* d = plane + (oh * s.stride_h + h_off) * s.W + w_off;
+        const T* src = row + i * P + oh * s.OW;
+        if (s.stride_w == 1) {
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] += src[ow];
+        } else {
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow * s.stride_w] += src[ow];
         }
       }
     }
+  });
 }
 
 // dout[n0 : n0 + nb] as one (OC, nb·P) matrix, so that each group's output gradient has a
