@@ -8,13 +8,13 @@ namespace nabla::cpu::gemm_detail {
 
 template <class T>
 Kernel<T> avx2_kernel() {
-  return make_kernel<Config<T, 32, 6, 2, 256, 144, 4096>>();
+  return make_kernel<Config<T, 32, 6, 2>>();
 }
 
 // The AVX-512 configuration (see gemm_avx512.cpp) with 64-byte vectors lowered to ymm pairs.
 template <class T>
 Kernel<T> avx512_logic_on_avx2_kernel() {
-  return make_kernel<Config<T, 64, 12, 2, 256, 144, 4096>>();
+  return make_kernel<Config<T, 64, 12, 2>>();
 }
 
 template Kernel<float> avx2_kernel<float>();

@@ -11,7 +11,7 @@ namespace nabla::cpu::gemm_detail {
 
 template <class T>
 Kernel<T> avx512_kernel() {
-  return make_kernel<Config<T, 64, 12, 2, 256, 144, 4096>>();
+  return make_kernel<Config<T, 64, 12, 2>>();
 }
 
 template Kernel<float> avx512_kernel<float>();

@@ -7,7 +7,7 @@ namespace nabla::cpu::gemm_detail {
 
 template <class T>
 Kernel<T> generic_kernel() {
-  return make_kernel<Config<T, 16, 6, 2, 256, 144, 4096>>();
+  return make_kernel<Config<T, 16, 6, 2>>();
 }
 
 template Kernel<float> generic_kernel<float>();

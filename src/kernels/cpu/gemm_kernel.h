@@ -23,8 +23,9 @@
 namespace nabla::cpu::gemm_detail {
 namespace {
 
-// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements).
-template <class T, int VB, int MR_, int NV_, int KC_, int MC_, int NC_>
+// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements), the
+// same for every instruction set (BLIS's values for Zen).
+template <class T, int VB, int MR_, int NV_, int KC_ = 256, int MC_ = 144, int NC_ = 4096>
 struct Config {
   using Scalar = T;
   static constexpr int vector_bytes = VB;
