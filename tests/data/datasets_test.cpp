@@ -11,9 +11,12 @@
 
 #include "data/temp_dir.h"
 #include "nabla/error.h"
+#include "test_util.h"
 
 namespace nabla::data {
 namespace {
+
+using nabla::testing::error_message;
 
 using nabla::testing::idx_bytes;
 using nabla::testing::TempDir;
@@ -22,17 +25,6 @@ using nabla::testing::write_gzip;
 using nabla::testing::write_text;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a nabla::Error";
-  return "";
-}
 
 // n images of h × w whose pixel (i, y, x) is (i + 3y + x) mod 256, labels given.
 void write_mnist_split(const TempDir& dir, const std::string& prefix, uint32_t h, uint32_t w,
@@ -75,7 +67,7 @@ TEST(MnistLoader, AcceptsDottedFileNames) {
 TEST(MnistLoader, LabelOutOfRangeNamesSampleAndOffset) {
   TempDir dir;
   write_mnist_split(dir, "train", 2, 2, {1, 2, 10, 3}, /*gzip=*/false);
-  std::string msg = error_of([&] { load_fashion_mnist(dir.str(), Split::Train); });
+  std::string msg = error_message([&] { load_fashion_mnist(dir.str(), Split::Train); });
   EXPECT_THAT(msg, AllOf(HasSubstr("train-labels-idx1-ubyte"), HasSubstr("byte 10"),
                          HasSubstr("label 10 of sample 2"), HasSubstr("[0, 10)")));
 }
@@ -84,13 +76,13 @@ TEST(MnistLoader, CountMismatchBetweenImagesAndLabels) {
   TempDir dir;
   write_mnist_split(dir, "train", 2, 2, {1, 2, 3}, /*gzip=*/false);
   write_bytes(dir.file("train-labels-idx1-ubyte"), idx_bytes({2}, {1, 2}));
-  EXPECT_THAT(error_of([&] { load_mnist(dir.str()); }),
+  EXPECT_THAT(error_message([&] { load_mnist(dir.str()); }),
               AllOf(HasSubstr("3 images"), HasSubstr("2 labels")));
 }
 
 TEST(MnistLoader, MissingDirectoryGivesInstallHint) {
   TempDir dir;
-  std::string msg = error_of([&] { load_fashion_mnist(dir.str(), Split::Test); });
+  std::string msg = error_message([&] { load_fashion_mnist(dir.str(), Split::Test); });
   EXPECT_THAT(msg,
               AllOf(HasSubstr("fashion-mnist: no t10k-images-idx3-ubyte file in " + dir.str()),
                     HasSubstr("t10k-images-idx3-ubyte.gz"),
@@ -167,20 +159,20 @@ TEST(Cifar10Loader, SizeNotAMultipleOfTheRecord) {
   std::vector<uint8_t> bytes = cifar_records({0, 1});
   bytes.pop_back();
   write_bytes(dir.file("test_batch.bin"), bytes);
-  EXPECT_THAT(error_of([&] { load_cifar10(dir.str(), Split::Test); }),
+  EXPECT_THAT(error_message([&] { load_cifar10(dir.str(), Split::Test); }),
               AllOf(HasSubstr("test_batch.bin"), HasSubstr("6145 bytes"), HasSubstr("3073")));
 }
 
 TEST(Cifar10Loader, LabelOutOfRangeNamesRecordAndOffset) {
   TempDir dir;
   write_bytes(dir.file("test_batch.bin"), cifar_records({2, 11}));
-  EXPECT_THAT(error_of([&] { load_cifar10(dir.str(), Split::Test); }),
+  EXPECT_THAT(error_message([&] { load_cifar10(dir.str(), Split::Test); }),
               AllOf(HasSubstr("byte 3073"), HasSubstr("label 11 of record 1")));
 }
 
 TEST(Cifar10Loader, MissingBatchGivesHint) {
   TempDir dir;
-  EXPECT_THAT(error_of([&] { load_cifar10(dir.str(), Split::Train); }),
+  EXPECT_THAT(error_message([&] { load_cifar10(dir.str(), Split::Train); }),
               AllOf(HasSubstr("data_batch_1.bin"), HasSubstr("HINT")));
 }
 
@@ -221,7 +213,7 @@ TEST(CsvLoader, ExplicitHeaderOptions) {
 TEST(CsvLoader, BadCellNamesLineAndColumn) {
   TempDir dir;
   write_text(dir.file("t.csv"), "x,y,label\n1,2,0\n3,abc,1\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("t.csv")); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("t.csv")); }),
               AllOf(HasSubstr(dir.file("t.csv")), HasSubstr("line 3"), HasSubstr("column 2 ('y')"),
                     HasSubstr("'abc' is not a number")));
 }
@@ -229,29 +221,29 @@ TEST(CsvLoader, BadCellNamesLineAndColumn) {
 TEST(CsvLoader, NanAndInfNameTheSample) {
   TempDir dir;
   write_text(dir.file("nan.csv"), "x,y,label\n1,2,0\n3,4,1\n5,nan,1\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("nan.csv")); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("nan.csv")); }),
               AllOf(HasSubstr("line 4"), HasSubstr("sample 2"), HasSubstr("nan")));
   write_text(dir.file("inf.csv"), "-inf,2,0\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("inf.csv")); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("inf.csv")); }),
               AllOf(HasSubstr("line 1, column 1"), HasSubstr("sample 0"), HasSubstr("-inf")));
 }
 
 TEST(CsvLoader, RaggedRowsAndLabelsOutOfRange) {
   TempDir dir;
   write_text(dir.file("ragged.csv"), "1,2,0\n3,1\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("ragged.csv")); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("ragged.csv")); }),
               AllOf(HasSubstr("line 2"), HasSubstr("2 columns, expected 3")));
   write_text(dir.file("range.csv"), "1,2,0\n3,4,5\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("range.csv"), CsvOptions().num_classes(3)); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("range.csv"), CsvOptions().num_classes(3)); }),
               AllOf(HasSubstr("line 2"), HasSubstr("label 5 of sample 1"), HasSubstr("[0, 3)")));
   write_text(dir.file("neg.csv"), "1,2,-1\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("neg.csv")); }), HasSubstr("negative"));
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("neg.csv")); }), HasSubstr("negative"));
 }
 
 TEST(CsvLoader, UnknownLabelNameListsColumns) {
   TempDir dir;
   write_text(dir.file("t.csv"), "x,y,label\n1,2,0\n");
-  EXPECT_THAT(error_of([&] { load_csv(dir.file("t.csv"), CsvOptions().label_name("class")); }),
+  EXPECT_THAT(error_message([&] { load_csv(dir.file("t.csv"), CsvOptions().label_name("class")); }),
               AllOf(HasSubstr("no column named 'class'"), HasSubstr("'x', 'y', 'label'")));
 }
 
@@ -259,7 +251,7 @@ TEST(LoadDataset, ByName) {
   TempDir dir;
   write_bytes(dir.file("test_batch.bin"), cifar_records({4}));
   EXPECT_EQ(load_dataset("cifar10", dir.str(), Split::Test).class_names()[4], "deer");
-  EXPECT_THAT(error_of([&] { load_dataset("imagenet", dir.str(), Split::Test); }),
+  EXPECT_THAT(error_message([&] { load_dataset("imagenet", dir.str(), Split::Test); }),
               HasSubstr("unknown dataset 'imagenet'"));
 }
 

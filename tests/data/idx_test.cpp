@@ -7,9 +7,12 @@
 
 #include "data/temp_dir.h"
 #include "nabla/error.h"
+#include "test_util.h"
 
 namespace nabla::data {
 namespace {
+
+using nabla::testing::error_message;
 
 using nabla::testing::idx_bytes;
 using nabla::testing::TempDir;
@@ -22,18 +25,6 @@ std::vector<uint8_t> pattern(size_t n) {
   std::vector<uint8_t> v(n);
   for (size_t i = 0; i < n; ++i) v[i] = static_cast<uint8_t>((i * 37 + 11) % 256);
   return v;
-}
-
-// The message of the nabla::Error that f throws ("" and a test failure if it throws none).
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a nabla::Error";
-  return "";
 }
 
 TEST(Idx, RoundTripPlain) {
@@ -67,7 +58,7 @@ TEST(Idx, TruncatedDataNamesPathAndOffset) {
   TempDir dir;
   std::string path = dir.file("short.idx");
   write_bytes(path, idx_bytes({3, 2, 5}, pattern(20)));  // 30 claimed, 20 present
-  std::string msg = error_of([&] { read_idx(path, "reinstall the files"); });
+  std::string msg = error_message([&] { read_idx(path, "reinstall the files"); });
   EXPECT_THAT(msg, AllOf(HasSubstr(path), HasSubstr("byte 16"), HasSubstr("[3, 2, 5]"),
                          HasSubstr("30 bytes"), HasSubstr("20 bytes"), HasSubstr("truncated"),
                          HasSubstr("HINT: reinstall the files")));
@@ -77,7 +68,7 @@ TEST(Idx, TruncatedGzipNamesDecompressedOffset) {
   TempDir dir;
   std::string path = dir.file("short.idx.gz");
   write_gzip(path, idx_bytes({3, 2, 5}, pattern(20)));
-  std::string msg = error_of([&] { read_idx(path); });
+  std::string msg = error_message([&] { read_idx(path); });
   EXPECT_THAT(msg, AllOf(HasSubstr(path), HasSubstr("byte 16 of the decompressed data"),
                          HasSubstr("30 bytes"), HasSubstr("20 bytes")));
 }
@@ -91,7 +82,7 @@ TEST(Idx, TruncatedGzipStreamIsAnError) {
   std::ifstream(full, std::ios::binary).read(reinterpret_cast<char*>(bytes.data()), bytes.size());
   bytes.resize(bytes.size() / 2);
   write_bytes(cut, bytes);
-  std::string msg = error_of([&] { read_idx(cut); });
+  std::string msg = error_message([&] { read_idx(cut); });
   EXPECT_THAT(msg, HasSubstr(cut));
 }
 
@@ -99,7 +90,7 @@ TEST(Idx, TruncatedHeader) {
   TempDir dir;
   std::string path = dir.file("header.idx");
   write_bytes(path, {0, 0, 8, 2, 0, 0, 0, 5, 0, 0});  // second extent cut after 2 bytes
-  std::string msg = error_of([&] { read_idx(path); });
+  std::string msg = error_message([&] { read_idx(path); });
   EXPECT_THAT(msg, AllOf(HasSubstr(path), HasSubstr("byte 8"), HasSubstr("expected 4 bytes"),
                          HasSubstr("after 2")));
 }
@@ -108,7 +99,7 @@ TEST(Idx, WrongMagic) {
   TempDir dir;
   std::string path = dir.file("zip.idx");
   write_bytes(path, {'P', 'K', 3, 4, 0, 0, 0, 1, 7});
-  std::string msg = error_of([&] { read_idx(path); });
+  std::string msg = error_message([&] { read_idx(path); });
   EXPECT_THAT(msg, AllOf(HasSubstr(path), HasSubstr("byte 0"), HasSubstr("0x50 0x4B"),
                          HasSubstr("not an IDX file")));
 }
@@ -117,28 +108,28 @@ TEST(Idx, OtherElementTypesAreRejectedByName) {
   TempDir dir;
   std::string path = dir.file("float.idx");
   write_bytes(path, idx_bytes({2}, pattern(8), 0x0D));
-  EXPECT_THAT(error_of([&] { read_idx(path); }),
+  EXPECT_THAT(error_message([&] { read_idx(path); }),
               AllOf(HasSubstr("byte 2"), HasSubstr("0x0D"), HasSubstr("float32"),
                     HasSubstr("not supported")));
   write_bytes(path, idx_bytes({2}, pattern(2), 0x42));
-  EXPECT_THAT(error_of([&] { read_idx(path); }), HasSubstr("unknown IDX element type 0x42"));
+  EXPECT_THAT(error_message([&] { read_idx(path); }), HasSubstr("unknown IDX element type 0x42"));
 }
 
 TEST(Idx, ZeroDimensionsAndZeroExtentsAreRejected) {
   TempDir dir;
   std::string path = dir.file("odd.idx");
   write_bytes(path, {0, 0, 8, 0});
-  EXPECT_THAT(error_of([&] { read_idx(path); }), HasSubstr("at least 1 dimension"));
+  EXPECT_THAT(error_message([&] { read_idx(path); }), HasSubstr("at least 1 dimension"));
   write_bytes(path, idx_bytes({4, 0}, {}));
-  EXPECT_THAT(error_of([&] { read_idx(path); }), HasSubstr("extent of dimension 1 is 0"));
+  EXPECT_THAT(error_message([&] { read_idx(path); }), HasSubstr("extent of dimension 1 is 0"));
 }
 
 TEST(Idx, TrailingDataIsAnError) {
   TempDir dir;
   write_bytes(dir.file("long.idx"), idx_bytes({4}, pattern(5)));
   write_gzip(dir.file("long.idx.gz"), idx_bytes({4}, pattern(5)));
-  EXPECT_THAT(error_of([&] { read_idx(dir.file("long.idx")); }), HasSubstr("5 bytes follow"));
-  EXPECT_THAT(error_of([&] { read_idx(dir.file("long.idx.gz")); }), HasSubstr("more than 4"));
+  EXPECT_THAT(error_message([&] { read_idx(dir.file("long.idx")); }), HasSubstr("5 bytes follow"));
+  EXPECT_THAT(error_message([&] { read_idx(dir.file("long.idx.gz")); }), HasSubstr("more than 4"));
 }
 
 // A 100-byte file whose header claims 10^12 elements: were the claim allocated before it is
@@ -151,7 +142,7 @@ TEST(Idx, OversizedClaimIsAnErrorNotAnAllocation) {
   write_bytes(dir.file("huge.idx"), bytes);
   write_gzip(dir.file("huge.idx.gz"), bytes);
   for (const char* name : {"huge.idx", "huge.idx.gz"}) {
-    std::string msg = error_of([&] { read_idx(dir.file(name)); });
+    std::string msg = error_message([&] { read_idx(dir.file(name)); });
     EXPECT_THAT(msg,
                 AllOf(HasSubstr(name), HasSubstr("1000000000000 bytes"), HasSubstr("84 bytes")))
         << name;
@@ -162,14 +153,14 @@ TEST(Idx, ClaimBeyondInt64DoesNotOverflow) {
   TempDir dir;
   std::string path = dir.file("overflow.idx");
   write_bytes(path, idx_bytes({0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}, pattern(10)));
-  EXPECT_THAT(error_of([&] { read_idx(path); }), HasSubstr("more than 2^63"));
+  EXPECT_THAT(error_message([&] { read_idx(path); }), HasSubstr("more than 2^63"));
 }
 
 TEST(Idx, MissingFileNamesPathAndHint) {
   TempDir dir;
   std::string path = dir.file("absent.idx");
   EXPECT_THAT(
-      error_of([&] { read_idx(path, "pass --data-dir"); }),
+      error_message([&] { read_idx(path, "pass --data-dir"); }),
       AllOf(HasSubstr(path), HasSubstr("no such file"), HasSubstr("HINT: pass --data-dir")));
 }
 
@@ -178,7 +169,7 @@ TEST(Idx, CorruptGzipStream) {
   std::string path = dir.file("corrupt.gz");
   // A valid gzip header (deflate, no flags), then bytes that are not a deflate stream.
   write_bytes(path, {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff});
-  EXPECT_THAT(error_of([&] { read_idx(path); }), AllOf(HasSubstr(path), HasSubstr("zlib")));
+  EXPECT_THAT(error_message([&] { read_idx(path); }), AllOf(HasSubstr(path), HasSubstr("zlib")));
 }
 
 }  // namespace

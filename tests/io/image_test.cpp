@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include "data/temp_dir.h"
+#include "test_util.h"
 
 namespace nabla::io {
 namespace {
+
+using nabla::testing::error_message;
 
 using nabla::testing::TempDir;
 using nabla::testing::write_bytes;
@@ -16,17 +19,6 @@ Image gradient_image(int64_t h, int64_t w, int64_t channels) {
   Image img = make_image(h, w, channels);
   for (size_t i = 0; i < img.pixels.size(); ++i) img.pixels[i] = static_cast<uint8_t>(i * 7 % 256);
   return img;
-}
-
-// The message of the nabla::Error `f` throws ("" if none).
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
 }
 
 TEST(Pgm, BinaryAndTextRoundTrip) {
@@ -56,23 +48,26 @@ TEST(Pgm, ErrorsNameTheFileAndTheByteOffset) {
   TempDir dir;
   const std::string path = dir.file("bad.pgm");
   write_text(path, "P6\n1 1\n255\nabc");
-  EXPECT_NE(error_of([&] { read_pgm(path); }).find("byte 0: expected the magic 'P2' or 'P5'"),
+  EXPECT_NE(error_message([&] { read_pgm(path); }).find("byte 0: expected the magic 'P2' or 'P5'"),
             std::string::npos);
   write_text(path, "P5\n4 x\n255\n");
-  const std::string bad_height = error_of([&] { read_pgm(path); });
+  const std::string bad_height = error_message([&] { read_pgm(path); });
   EXPECT_NE(bad_height.find(path), std::string::npos) << bad_height;
   EXPECT_NE(bad_height.find("byte 5: expected the height"), std::string::npos) << bad_height;
   write_text(path, "P5\n4 4\n255\nabc");
-  EXPECT_NE(error_of([&] { read_pgm(path); }).find("byte 11: the raster of 4 x 4 pixels"),
+  EXPECT_NE(error_message([&] { read_pgm(path); }).find("byte 11: the raster of 4 x 4 pixels"),
             std::string::npos);
   write_text(path, "P2\n2 1\n10\n3 11\n");
-  EXPECT_NE(error_of([&] { read_pgm(path); }).find("byte 12: pixel 1 is 11, above the maxval 10"),
-            std::string::npos);
+  EXPECT_NE(
+      error_message([&] { read_pgm(path); }).find("byte 12: pixel 1 is 11, above the maxval 10"),
+      std::string::npos);
   write_text(path, "P2\n2 1\n10\n3\n");
-  EXPECT_NE(error_of([&] { read_pgm(path); }).find("ends after 1 of 2 pixels"), std::string::npos);
+  EXPECT_NE(error_message([&] { read_pgm(path); }).find("ends after 1 of 2 pixels"),
+            std::string::npos);
   write_text(path, "P5\n0 1\n255\n");
-  EXPECT_NE(error_of([&] { read_pgm(path); }).find("the width 0 is below 1"), std::string::npos);
-  EXPECT_NE(error_of([&] { read_pgm(dir.file("none.pgm")); }).find("no such file"),
+  EXPECT_NE(error_message([&] { read_pgm(path); }).find("the width 0 is below 1"),
+            std::string::npos);
+  EXPECT_NE(error_message([&] { read_pgm(dir.file("none.pgm")); }).find("no such file"),
             std::string::npos);
   EXPECT_THROW(write_pgm(dir.file("rgb.pgm"), gradient_image(2, 2, 3)), Error);
 }
@@ -91,9 +86,9 @@ TEST(Png, GrayAndRgbRoundTripAndReadImageTellsFormatsApart) {
   write_pgm(dir.file("p.png"), gray);  // a PGM under a misleading name
   EXPECT_EQ(read_image(dir.file("p.png")).pixels, gray.pixels);
   write_text(dir.file("t.png"), "hello");
-  EXPECT_NE(error_of([&] { read_png(dir.file("t.png")); }).find("not a PNG file"),
+  EXPECT_NE(error_message([&] { read_png(dir.file("t.png")); }).find("not a PNG file"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { read_image(dir.file("t.png")); }).find("neither a PNG nor a PGM"),
+  EXPECT_NE(error_message([&] { read_image(dir.file("t.png")); }).find("neither a PNG nor a PGM"),
             std::string::npos);
 }
 
