@@ -130,7 +130,10 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
                   epoch + 1, ", batch ", i + 1,
                   " --- the learning rate is probably too high; try a smaller --lr");
       loss.backward();
+      StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, &batch, &logits};
+      for (const StepHook& hook : after_backward) hook(info);
       optimizer_.step();
+      for (const StepHook& hook : after_step) hook(info);
 
       const auto n = static_cast<int64_t>(batch.labels.size());
       loss_sum += loss_value * static_cast<double>(n);

@@ -149,5 +149,41 @@ TEST(Trainer, ADivergingLossStopsWithAHint) {
   }
 }
 
+// The hooks run in order around optimizer.step(): after_backward sees the step's gradients
+// before the update, after_step sees the updated weights; steps count across epochs.
+TEST(Trainer, StepHooksRunAroundEachUpdateInOrder) {
+  auto model = mlp(1);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.1));
+  const auto l = loader(blobs(20, 2), true);  // 60 samples: 4 batches of 16
+  Trainer trainer(*model, opt, l, TrainerOptions().epochs(2));
+  Tensor weight = model->parameters()[0];
+  std::vector<std::string> calls;
+  std::vector<int64_t> steps;
+  Tensor before;
+  trainer.after_backward.push_back([&](const StepInfo& s) {
+    ASSERT_TRUE(weight.grad().defined());
+    before = weight.detach().clone();
+    calls.push_back("backward");
+    steps.push_back(s.step);
+    EXPECT_EQ(s.input->labels.size(), static_cast<size_t>(s.logits->size(0)));
+  });
+  trainer.after_backward.push_back([&](const StepInfo&) { calls.push_back("backward2"); });
+  trainer.after_step.push_back([&](const StepInfo& s) {
+    // SGD without momentum: w_new = w_old - lr * grad, exactly as the hook saw them.
+    const std::vector<double> expected = (before - weight.grad() * 0.1).to_vector();
+    const std::vector<double> now = weight.detach().to_vector();
+    ASSERT_EQ(now.size(), expected.size());
+    for (size_t j = 0; j < now.size(); ++j) EXPECT_NEAR(now[j], expected[j], 1e-6) << s.step;
+    calls.push_back("step");
+  });
+  trainer.fit();
+  ASSERT_EQ(steps.size(), 8u);
+  for (size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(steps[i], static_cast<int64_t>(i));
+  ASSERT_EQ(calls.size(), 24u);
+  EXPECT_EQ(calls[0], "backward");
+  EXPECT_EQ(calls[1], "backward2");
+  EXPECT_EQ(calls[2], "step");
+}
+
 }  // namespace
 }  // namespace nabla::train

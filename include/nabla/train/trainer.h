@@ -45,6 +45,16 @@ struct EvalResult {
 // requires: the model maps a batch's images to logits (B, num_classes of the loader's data set).
 EvalResult evaluate(nn::Module& model, const data::DataLoader& loader);
 
+// What a step hook sees: where the loop is and what this step computed.
+struct StepInfo {
+  int64_t epoch = 0;                   // 0-based
+  int64_t batch = 0;                   // 0-based index within the epoch
+  int64_t step = 0;                    // 0-based optimizer step counted over the whole run
+  double loss = 0;                     // the batch's mean loss
+  const data::Batch* input = nullptr;  // the batch (images, labels)
+  const Tensor* logits = nullptr;      // the model's output for it
+};
+
 struct TrainerOptions {
   NABLA_ARG(int64_t, epochs) = 1;                // fit() runs epochs [first_epoch, epochs)
   NABLA_ARG(std::ostream*, progress) = nullptr;  // progress display; null: none
@@ -62,6 +72,13 @@ class Trainer {
   // Stepped after each epoch; null (the default): the optimizer's lr stays.
   Trainer& scheduler(optim::LRScheduler* scheduler);
 
+  // Step hooks, called in the order they were added. `after_backward` runs once the step's
+  // gradients are ready and before optimizer.step() (gradient all-reduce, clipping, gradient
+  // statistics); `after_step` runs after optimizer.step() (update ratios, step checkpoints).
+  // A hook that throws ends fit() with its exception.
+  using StepHook = std::function<void(const StepInfo&)>;
+  std::vector<StepHook> after_backward;
+  std::vector<StepHook> after_step;
   // Called after each training batch, with the epoch's running numbers.
   std::function<void(const ProgressState&)> on_batch_end;
   // Called after each epoch, after validation and the scheduler step (so a checkpoint taken
