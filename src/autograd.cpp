@@ -3,6 +3,7 @@
 
 #include <atomic>
 
+#include "nabla/memory.h"
 #include "nabla/ops.h"
 #include "pool.h"
 
@@ -167,6 +168,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
     if (!node) continue;
     NABLA_CHECK(!node->released, "backward: part of this graph (op '", op_name(node->op),
                 "') was already released by an earlier backward(); run the forward pass again");
+    // Names the op in a memory-limit error from its backward (memory.h); allocates nothing.
+    MemoryContext context(node.get(), [](const void* n) {
+      return "backward of " + std::string(op_name(static_cast<const Node*>(n)->op));
+    });
     std::vector<Tensor> input_grads = node->backward(g);
     NABLA_ASSERT(input_grads.size() == node->inputs.size());
     for (size_t i = 0; i < input_grads.size(); ++i) {

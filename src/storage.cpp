@@ -4,6 +4,7 @@
 // blocks with mmap and returns them to the kernel on free, so each step would page-fault its
 // activations in again. Freed buffers are kept in power-of-two buckets (up to a byte cap) and
 // handed out again; memory stays flat across steps because the same sizes come back.
+// Every live buffer's size is counted against the memory limit (memory.h, src/memory.cpp).
 #include <array>
 #include <bit>
 #include <cstdlib>
@@ -11,6 +12,7 @@
 #include <new>
 #include <vector>
 
+#include "nabla/memory.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
@@ -45,9 +47,13 @@ int bucket_of(size_t bytes) {
 
 }  // namespace
 
-Storage::Storage(size_t bytes) {
+Storage::Storage(size_t bytes, const Shape& shape, DType dtype) : counted_(bytes) {
   int b = bucket_of(bytes);
-  NABLA_CHECK(b < kBuckets, "tensor of ", bytes, " bytes is too large to allocate");
+  NABLA_CHECK(b < kBuckets, "cannot allocate ", dtype_name(dtype), " ", shape, ": ", bytes,
+              " bytes is too large");
+  // Counted (or refused by the memory limit) before anything is allocated; released below if
+  // the allocation itself fails.
+  detail::memory_acquire(bytes, shape, dtype);
   bytes_ = size_t{1} << b;
   if (!cache_gone) {
     BufferCache& c = cache();
@@ -60,11 +66,15 @@ Storage::Storage(size_t bytes) {
   }
   data_ = std::aligned_alloc(kAlign, bytes_);
   if (data_ == nullptr) {
-    NABLA_CHECK(false, "out of memory allocating a tensor of ", bytes, " bytes");
+    detail::memory_release(bytes);
+    detail::throw_error("out of memory allocating ", dtype_name(dtype), " ", shape, " (",
+                        format_bytes(bytes), ", ", format_bytes(memory_in_use()),
+                        " of tensors in use)");
   }
 }
 
 Storage::~Storage() {
+  detail::memory_release(counted_);
   if (cache_gone) {
     std::free(data_);
     return;

@@ -22,7 +22,7 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   for (int64_t d : shape) NABLA_CHECK(d >= 0, "empty: negative extent in shape ", shape);
   auto impl = std::allocate_shared<TensorImpl>(detail::PoolAllocator<TensorImpl>());
   impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(),
-                                                shape.numel() * dtype_size(dtype));
+                                                shape.numel() * dtype_size(dtype), shape, dtype);
   impl->shape = shape;
   impl->strides = contiguous_strides(shape);
   impl->dtype = dtype;

@@ -25,10 +25,12 @@
 namespace nabla {
 
 // A flat, 64-byte aligned buffer. Allocation goes through a size-bucketed free list, because a
-// training step frees and reallocates the same sizes over and over.
+// training step frees and reallocates the same sizes over and over. Its `bytes` count towards the
+// memory limit (memory.h) while it lives; `shape` and `dtype` name the tensor when the limit
+// refuses it.
 class Storage {
  public:
-  Storage(size_t bytes);
+  Storage(size_t bytes, const Shape& shape, DType dtype);
   ~Storage();
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
@@ -38,6 +40,7 @@ class Storage {
  private:
   void* data_;
   size_t bytes_;
+  size_t counted_;  // the bytes asked for, as counted by the memory limit
 };
 
 namespace autograd {

@@ -5,6 +5,7 @@
 #include <array>
 #include <cmath>
 #include <numeric>
+#include <sstream>
 
 #include "data/seed.h"
 #include "nabla/error.h"
@@ -37,6 +38,38 @@ void check_store(const std::string& name, const Shape& sample_shape, size_t valu
   for (size_t i = 0; i < labels.size(); ++i)
     NABLA_CHECK(labels[i] >= 0 && labels[i] < n_classes, name, ": label ", labels[i], " of sample ",
                 i, " is outside [0, ", n_classes, ")");
+}
+
+// "7" for 1-d samples, "[0, 1, 3]" otherwise: the position of flat element `flat` of a sample.
+std::string feature_index(int64_t flat, const Shape& sample_shape) {
+  if (sample_shape.size() == 1) return std::to_string(flat);
+  std::vector<int64_t> index(sample_shape.size());
+  for (int d = sample_shape.size(); d-- > 0;) {
+    index[d] = flat % sample_shape[d];
+    flat /= sample_shape[d];
+  }
+  std::ostringstream s;
+  s << Shape(index);
+  return s.str();
+}
+
+// NaN or infinite features would turn every loss computed on them into NaN many steps later;
+// refuse them at load time, naming the sample and the feature.
+void check_finite(const std::string& name, const Shape& sample_shape,
+                  const std::vector<float>& samples) {
+  const auto numel = static_cast<size_t>(sample_shape.numel());
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (std::isfinite(samples[i])) [[likely]]
+      continue;
+    const float v = samples[i];
+    nabla::detail::throw_error(name, ": sample ", i / numel, " feature ",
+                               feature_index(static_cast<int64_t>(i % numel), sample_shape),
+                               " (of sample shape ", sample_shape, ") is ",
+                               std::isnan(v) ? "NaN"
+                               : v > 0       ? "+inf"
+                                             : "-inf",
+                               "; NaN and infinite features are not allowed");
+  }
 }
 
 std::vector<int64_t> iota(int64_t n) {
@@ -78,6 +111,8 @@ Dataset Dataset::from_uint8(std::string name, const Shape& sample_shape,
 Dataset Dataset::from_float(std::string name, const Shape& sample_shape, std::vector<float> samples,
                             std::vector<int64_t> labels, std::vector<std::string> class_names) {
   const size_t values = samples.size();
+  check_store(name, sample_shape, values, labels, class_names);
+  check_finite(name, sample_shape, samples);
   return make(std::move(name), sample_shape, values, std::move(labels), std::move(class_names),
               [&](Store& store) {
                 store.f32 = std::move(samples);

@@ -122,8 +122,8 @@ Json parse_json(const std::string& text, const std::string& path, uint64_t base 
   } catch (const Json::parse_error& e) {
     std::string what = e.what();
     size_t colon = what.find(": ");
-    fail_at(path, base + (e.byte > 0 ? e.byte - 1 : 0),
-            "not valid JSON: ", colon == std::string::npos ? what : what.substr(colon + 2));
+    fail_at(path, base + (e.byte > 0 ? e.byte - 1 : 0), "not valid JSON: ",
+            io_detail::printable(colon == std::string::npos ? what : what.substr(colon + 2)));
   } catch (const Json::exception& e) {
     fail_at(path, base, "not valid JSON: ", io_detail::json_error_text(e.what()));
   }

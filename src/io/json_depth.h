@@ -39,6 +39,21 @@ inline size_t json_too_deep(std::string_view text, int limit = kMaxJsonDepth) {
 // nlohmann's message without its "[json.exception.out_of_range.406] " prefix. Parsing throws
 // more than parse_error: a number too large for a double ("1e999") is out_of_range, so readers
 // catch nlohmann's base exception as well and report it with this.
+// `text` with bytes outside printable ASCII written as \xNN: a parse error quotes the bytes it
+// read last, and when bad UTF-8 is what it complains about, those would garble the message.
+inline std::string printable(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      const char* hex = "0123456789abcdef";
+      out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+    }
+  }
+  return out;
+}
+
 inline std::string json_error_text(std::string_view what) {
   const size_t end =
       what.rfind("] ", what.find(' ') == std::string_view::npos ? 0 : what.find(' '));

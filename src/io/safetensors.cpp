@@ -320,7 +320,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     // "[json.exception.parse_error.101] parse error at line 1, column 5: syntax error ..."
     size_t colon = what.find(": ");
     file.fail(at, "the header is not valid JSON: ",
-              colon == std::string::npos ? what : what.substr(colon + 2));
+              io_detail::printable(colon == std::string::npos ? what : what.substr(colon + 2)));
   } catch (const Json::exception& e) {
     file.fail(kHeaderLengthBytes,
               "the header is not valid JSON: ", io_detail::json_error_text(e.what()));

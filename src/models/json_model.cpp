@@ -11,6 +11,7 @@
 
 #include "io/json_depth.h"
 #include "models/description.h"
+#include "nabla/memory.h"
 #include "nabla/models.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/conv.h"
@@ -435,16 +436,7 @@ std::string parse_error_text(const std::string& what) {
   std::string text = colon == std::string::npos ? what
                                                 : what.substr(colon + 2) + " (" +
                                                       what.substr(at + 4, colon - at - 4) + ")";
-  std::string out;
-  for (unsigned char c : text) {
-    if (c >= 0x20 && c < 0x7f) {
-      out += static_cast<char>(c);
-    } else {
-      const char* hex = "0123456789abcdef";
-      out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
-    }
-  }
-  return out;
+  return io_detail::printable(text);
 }
 
 Json parse(const std::string& text, const std::string& source) {
@@ -513,7 +505,9 @@ PerSample run(const std::string& text, const std::string& source, Generator& gen
       detail::throw_error(where, ": unknown layer type '", type, "'",
                           did_you_mean(type, layer_type_names()),
                           "; valid types: ", join(layer_type_names()));
-    Fields fields(layer, where + " (" + type + ")", it->fields, /*is_layer=*/true, &budget);
+    const std::string layer_where = where + " (" + type + ")";
+    Fields fields(layer, layer_where, it->fields, /*is_layer=*/true, &budget);
+    MemoryContext context(layer_where);  // names the layer if its weights pass the memory limit
     ModulePtr module = it->build(fields, shape, gen);
     if (model) model->push_back(std::move(module));
   }
