@@ -104,6 +104,25 @@ Trainer& Trainer::scheduler(optim::LRScheduler* scheduler) {
 }
 
 EpochMetrics Trainer::run_epoch(int64_t epoch) {
+  stop_pending_ = false;
+  EpochProgress start;
+  start.epoch = epoch;
+  return run_epoch_from(start);
+}
+
+bool Trainer::should_stop() {
+  // Latched, so a predicate is asked once per step and a request is never lost.
+  if (!stop_pending_ && stop_when && stop_when()) stop_pending_ = true;
+  return stop_pending_;
+}
+
+EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
+  const int64_t epoch = start.epoch;
+  NABLA_CHECK(start.batch >= 0 && start.batch <= train_loader_.num_batches(),
+              "Trainer: cannot go on from batch ", start.batch, " of epoch ", epoch + 1,
+              ": an epoch has ", train_loader_.num_batches(), " batches");
+  stopped_ = false;
+  progress_ = start;
   EpochMetrics m;
   m.epoch = epoch + 1;
   m.lr = optimizer_.lr();
@@ -113,14 +132,14 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
   state.batches = train_loader_.num_batches();
   ProgressBar bar(options.progress() ? *options.progress() : std::cout, options.interactive());
 
-  double loss_sum = 0;
-  int64_t correct = 0;
-  const auto start = std::chrono::steady_clock::now();
+  // A resumed epoch adds its time to what the saved part took.
+  const auto started = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
-    for (int64_t i = 0; i < batches.size(); ++i) {
+    for (int64_t i = start.batch; i < batches.size(); ++i) {
       batches.batch_into(i, batch);
       optimizer_.zero_grad();
       Tensor logits = model_.forward(batch.images);
@@ -133,25 +152,37 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
       StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, &batch, &logits};
       for (const StepHook& hook : after_backward) hook(info);
       optimizer_.step();
+      // Counted before the after_step hooks, so a checkpoint taken there includes this step.
+      const auto n = static_cast<int64_t>(batch.labels.size());
+      progress_.loss_sum += loss_value * static_cast<double>(n);
+      progress_.correct += count_correct(logits, batch.labels, nullptr);
+      progress_.images += n;
+      progress_.batch = i + 1;
+      progress_.seconds = elapsed();
       for (const StepHook& hook : after_step) hook(info);
 
-      const auto n = static_cast<int64_t>(batch.labels.size());
-      loss_sum += loss_value * static_cast<double>(n);
-      correct += count_correct(logits, batch.labels, nullptr);
       state.batch = i + 1;
-      state.images += n;
-      state.loss = loss_sum / static_cast<double>(state.images);
-      state.accuracy = static_cast<double>(correct) / static_cast<double>(state.images);
-      state.seconds = seconds_since(start);
+      state.images = progress_.images;
+      state.loss = progress_.loss_sum / static_cast<double>(progress_.images);
+      state.accuracy =
+          static_cast<double>(progress_.correct) / static_cast<double>(progress_.images);
+      state.seconds = progress_.seconds;
       if (options.progress()) bar.update(state);
       if (on_batch_end) on_batch_end(state);
+      if (should_stop() && i + 1 < batches.size()) {
+        stopped_ = true;
+        break;
+      }
     }
   }
   if (options.progress()) bar.finish();
-  m.seconds = seconds_since(start);
-  m.train_loss = state.loss;
-  m.train_acc = state.accuracy;
-  m.images_per_s = m.seconds > 0 ? static_cast<double>(state.images) / m.seconds : 0.0;
+  m.seconds = elapsed();
+  if (progress_.images > 0) {
+    m.train_loss = progress_.loss_sum / static_cast<double>(progress_.images);
+    m.train_acc = static_cast<double>(progress_.correct) / static_cast<double>(progress_.images);
+  }
+  m.images_per_s = m.seconds > 0 ? static_cast<double>(progress_.images) / m.seconds : 0.0;
+  if (stopped_) return m;
   if (val_loader_ && !val_loader_->dataset().empty()) {
     const EvalResult val = evaluate(model_, *val_loader_);
     m.val_loss = val.loss;
@@ -163,10 +194,28 @@ EpochMetrics Trainer::run_epoch(int64_t epoch) {
 
 std::vector<EpochMetrics> Trainer::fit(int64_t first_epoch) {
   NABLA_CHECK(first_epoch >= 0, "Trainer::fit: first_epoch must be >= 0, got ", first_epoch);
+  EpochProgress start;
+  start.epoch = first_epoch;
+  return fit_from(start);
+}
+
+std::vector<EpochMetrics> Trainer::fit_from(const EpochProgress& start) {
+  NABLA_CHECK(start.epoch >= 0, "Trainer::fit_from: the epoch must be >= 0, got ", start.epoch);
+  stop_pending_ = stopped_ = false;
   std::vector<EpochMetrics> rows;
-  for (int64_t epoch = first_epoch; epoch < options.epochs(); ++epoch) {
-    rows.push_back(run_epoch(epoch));
+  EpochProgress from = start;
+  for (int64_t epoch = start.epoch; epoch < options.epochs(); ++epoch) {
+    EpochMetrics m = run_epoch_from(from);
+    if (stopped_) break;
+    rows.push_back(m);
     if (on_epoch_end) on_epoch_end(rows.back());
+    from = EpochProgress{};
+    from.epoch = epoch + 1;
+    progress_ = from;
+    if (epoch + 1 < options.epochs() && should_stop()) {
+      stopped_ = true;
+      break;
+    }
   }
   return rows;
 }

@@ -1,4 +1,4 @@
-// The steady state of a training loop allocates (almost) nothing: over batches 11..20 of a LeNet-5
+// The steady state of a training loop allocates (almost) nothing: over 10 batches of a LeNet-5
 // and an MLP epoch (data loading, zero_grad, forward, loss, backward, optimizer step, metrics),
 // tensor buffers come from the Storage cache (src/storage.cpp), tensor headers, graph nodes and
 // control blocks from the small-object pool (src/pool.h), and the loop's own vectors (batch,
@@ -23,6 +23,7 @@
 // while `counting` is set. Outside the counted window it only forwards.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
@@ -101,28 +102,33 @@ void free(void* p) {
 namespace nabla::train {
 namespace {
 
-// Heap allocations made during batches 11..20 (counted from the end of batch 10's callback to
-// the end of batch 20's) of one epoch of `model` with SGD momentum, batch 32.
+// Heap allocations per 10 steps of one epoch of `model` with SGD momentum, batch 32: counted
+// over batches 11..20 and again over 21..30, and the smaller count returned. A worker thread
+// that first takes part late (the pool hands tasks to whichever thread claims them, so on a busy
+// machine one may sit out the first steps) warms its per-thread buffers once, in whichever window
+// that happens; what repeats every step shows up in both windows.
 int64_t allocations_in_steady_state(const std::string& model_name, int threads) {
   set_num_threads(threads);
-  const data::Dataset images = testing::random_images(32 * 24, 7);
+  const data::Dataset images = testing::random_images(32 * 32, 7);
   const data::DataLoader loader = testing::shuffled_loader(images, 32);
   auto model = testing::preset(model_name, 1);
   optim::SGD opt(model->parameters(), optim::SGDOptions(0.01).momentum(0.9));
   Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1));
-  int64_t counted = -1;
+  std::vector<int64_t> windows;
   trainer.on_batch_end = [&](const ProgressState& s) {
-    if (s.batch == 10) {
+    if (s.batch == 20 || s.batch == 30) {
+      counting = false;
+      windows.push_back(allocations);
+    }
+    if (s.batch == 10 || s.batch == 20) {
       allocations = 0;
       counting = true;
-    } else if (s.batch == 20) {
-      counting = false;
-      counted = allocations;
     }
   };
   trainer.fit();
   counting = false;
-  return counted;
+  if (windows.size() != 2) return -1;
+  return std::min(windows[0], windows[1]);
 }
 
 TEST(SteadyState, CountingSeesAnAllocation) {
@@ -146,6 +152,7 @@ TEST(SteadyState, LeNetTrainingStepsAllocateOnlyTheDocumentedConstant) {
   const int64_t one = allocations_in_steady_state("lenet5", 1);
   const int64_t two = allocations_in_steady_state("lenet5", 2);
   set_num_threads(threads);
+  ASSERT_GE(one, 0) << "the epoch ended before 30 batches";
   EXPECT_LE(one, 10 * kLeNetPerStep);
   EXPECT_EQ(two, one) << "the thread pool must not allocate per step";
 }
@@ -156,6 +163,7 @@ TEST(SteadyState, MlpTrainingStepsAllocateOnlyTheDocumentedConstant) {
   const int64_t one = allocations_in_steady_state("mlp", 1);
   const int64_t two = allocations_in_steady_state("mlp", 2);
   set_num_threads(threads);
+  ASSERT_GE(one, 0) << "the epoch ended before 30 batches";
   EXPECT_LE(one, 10 * kMlpPerStep);
   EXPECT_EQ(two, one) << "the thread pool must not allocate per step";
 }

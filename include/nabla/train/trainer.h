@@ -12,10 +12,20 @@
 //
 // Epoch k (0-based) draws its batches from train_loader.epoch(k), whose order depends only on
 // (seed, k), so fit(first_epoch = k) after restoring model, optimizer, scheduler and generator
-// states repeats exactly what an uninterrupted run does from epoch k on.
+// states repeats exactly what an uninterrupted run does from epoch k on. The same holds in the
+// middle of an epoch: fit_from(progress) with the EpochProgress saved after batch i goes on with
+// batch i + 1 and the epoch's running sums, so its metrics row comes out the same too.
+//
+// Stopping early: stop_when (e.g. train/interrupt.h's stop_requested) or request_stop() from a
+// hook ends fit() after the current step; stopped() and progress() then say where to go on from.
+//
+//   trainer.stop_when = train::stop_requested;
+//   trainer.fit();
+//   if (trainer.stopped()) save_checkpoint(..., trainer.progress());  // later: fit_from(it)
 //
 // Not here: files, checkpoints, plots (train/run.h does those), mixed precision, gradient
-// accumulation, early stopping (a callback can throw to stop).
+// accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end can
+// then call request_stop()).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +65,17 @@ struct StepInfo {
   const Tensor* logits = nullptr;      // the model's output for it
 };
 
+// Where an epoch stands after some of its steps: all a checkpoint taken in the middle of an
+// epoch needs, besides model, optimizer and generator states, to finish it as if uninterrupted.
+struct EpochProgress {
+  int64_t epoch = 0;    // 0-based
+  int64_t batch = 0;    // training batches done in this epoch, so the next one's index
+  double loss_sum = 0;  // sum over those batches of mean loss × batch size
+  int64_t correct = 0;  // correct predictions among them
+  int64_t images = 0;   // images in them
+  double seconds = 0;   // training time spent on them (the row's timing columns)
+};
+
 struct TrainerOptions {
   NABLA_ARG(int64_t, epochs) = 1;                // fit() runs epochs [first_epoch, epochs)
   NABLA_ARG(std::ostream*, progress) = nullptr;  // progress display; null: none
@@ -74,8 +95,8 @@ class Trainer {
 
   // Step hooks, called in the order they were added. `after_backward` runs once the step's
   // gradients are ready and before optimizer.step() (gradient all-reduce, clipping, gradient
-  // statistics); `after_step` runs after optimizer.step() (update ratios, step checkpoints).
-  // A hook that throws ends fit() with its exception.
+  // statistics); `after_step` runs after optimizer.step() (update ratios, step checkpoints),
+  // when progress() already counts the step. A hook that throws ends fit() with its exception.
   using StepHook = std::function<void(const StepInfo&)>;
   std::vector<StepHook> after_backward;
   std::vector<StepHook> after_step;
@@ -85,10 +106,29 @@ class Trainer {
   // here resumes at the next epoch).
   std::function<void(const EpochMetrics&)> on_epoch_end;
 
-  // Trains epoch `epoch` (0-based), validates, steps the scheduler; returns its row.
+  // Asked after each step (after the step hooks and on_batch_end) and between epochs; once it
+  // returns true, fit() stops there and stopped() is true. A request after an epoch's last batch
+  // still lets that epoch finish (validation, scheduler, on_epoch_end): a step is never cut in
+  // half, an epoch's bookkeeping neither. Null (the default): never.
+  std::function<bool()> stop_when;
+  // The same from inside a hook: stop after the current step.
+  void request_stop() { stop_pending_ = true; }
+  // Whether the last fit(), fit_from() or run_epoch() stopped before its end.
+  bool stopped() const { return stopped_; }
+  // The running epoch's position and sums. After a stopped fit(), where to go on from: save it
+  // with the model, optimizer and generators, and later fit_from() it.
+  const EpochProgress& progress() const { return progress_; }
+
+  // Trains epoch `epoch` (0-based), validates, steps the scheduler; returns its row. If a stop is
+  // requested first, it returns after the stopping step with the row's training numbers so far,
+  // no validation and no scheduler step, and stopped() is true.
   EpochMetrics run_epoch(int64_t epoch);
-  // run_epoch for epoch = first_epoch ... options.epochs() - 1, calling on_epoch_end after each.
+  // run_epoch for epoch = first_epoch ... options.epochs() - 1, calling on_epoch_end after each;
+  // returns the rows of the epochs that finished.
   std::vector<EpochMetrics> fit(int64_t first_epoch = 0);
+  // fit() that goes on from `start`: epoch start.epoch from batch start.batch with its sums.
+  // requires: 0 <= start.batch <= the loader's num_batches().
+  std::vector<EpochMetrics> fit_from(const EpochProgress& start);
 
   TrainerOptions options;
 
@@ -98,6 +138,11 @@ class Trainer {
   const data::DataLoader& train_loader_;
   const data::DataLoader* val_loader_ = nullptr;
   optim::LRScheduler* scheduler_ = nullptr;
+
+  EpochMetrics run_epoch_from(const EpochProgress& start);
+  bool should_stop();
+  EpochProgress progress_;
+  bool stop_pending_ = false, stopped_ = false;
 };
 
 }  // namespace nabla::train
