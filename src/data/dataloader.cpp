@@ -9,6 +9,7 @@
 
 #include "data/seed.h"
 #include "nabla/error.h"
+#include "nabla/memory.h"
 #include "nabla/random.h"
 
 namespace nabla::data {
@@ -71,6 +72,19 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions opts)
   NABLA_CHECK(!aug.enabled() || dataset_.sample_shape().size() == 3, "DataLoader(", name,
               "): augmentation needs (C, H, W) image samples, but samples are ",
               dataset_.sample_shape());
+  NABLA_CHECK(options.shard_count() >= 1 && options.shard_index() >= 0 &&
+                  options.shard_index() < options.shard_count(),
+              "DataLoader(", name, "): shard_index ", options.shard_index(),
+              " must be in [0, shard_count ", options.shard_count(), ")");
+  if (options.shard_count() > 1) {
+    const int64_t n = dataset_.size(), b = options.batch_size(), last = n % b;
+    const int64_t smallest = n < b ? n : (last == 0 || options.drop_last() ? b : std::min(b, last));
+    NABLA_CHECK(smallest >= options.shard_count(), "DataLoader(", name, "): a batch of ", smallest,
+                " samples (", n, " samples in batches of ", b, ") cannot be shared by ",
+                options.shard_count(),
+                " ranks; choose a batch size or subset that leaves at least ",
+                options.shard_count(), " samples in every batch");
+  }
   // 8-bit pixels are scaled to [0, 1] first; normalisation folds into the same multiply-add.
   float base = dataset_.is_uint8() ? 1.0f / 255.0f : 1.0f;
   scale_.assign(C, base);
@@ -117,14 +131,22 @@ void DataLoader::Epoch::batch_into(int64_t i, Batch& out) const {
   int64_t b = loader_->options.batch_size();
   int64_t start = i * b;
   int64_t count = std::min<int64_t>(b, static_cast<int64_t>(order_.size()) - start);
+  const int64_t shards = loader_->options.shard_count(), shard = loader_->options.shard_index();
+  if (shards > 1) {
+    // This rank's slice; draws of the samples before it are skipped so that its augmentation
+    // is the one the whole batch would give them.
+    const int64_t begin = count * shard / shards, end = count * (shard + 1) / shards;
+    loader_->make_batch(order_.data() + start, end, epoch_, i, out, begin);
+    return;
+  }
   loader_->make_batch(order_.data() + start, count, epoch_, i, out);
 }
 
 void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index,
-                            Batch& batch) const {
+                            Batch& batch, int64_t begin) const {
   const Shape& sample = dataset_.sample_shape();
   Shape shape = sample;
-  shape.insert(0, count);
+  shape.insert(0, count - begin);
   // The previous batch's buffer is reused only when no one else (a saved graph, a caller's copy)
   // can still see it.
   const Tensor& old = batch.images;
@@ -132,17 +154,28 @@ void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epo
                      old.impl().storage.use_count() == 1 && old.shape() == shape &&
                      old.dtype() == kFloat32 && old.offset() == 0 && old.is_contiguous() &&
                      !old.requires_grad();
-  if (!reuse) batch.images = Tensor::empty(shape);
-  batch.labels.resize(static_cast<size_t>(count));
+  if (!reuse) {
+    MemoryContext context("the data loader's batch");  // names it in a memory-limit error
+    batch.images = Tensor::empty(shape);
+  }
+  batch.labels.resize(static_cast<size_t>(count - begin));
   float* out = batch.images.data<float>();
   int64_t numel = sample.numel(), C = sample[0];
   const AugmentOptions& aug = options.augment();
   Generator gen(detail::derive_seed({options.seed(), detail::kAugment, static_cast<uint64_t>(epoch),
                                      static_cast<uint64_t>(index)}));
-  for (int64_t j = 0; j < count; ++j) {
+  // Samples before `begin` belong to other shards: only their draws are taken (the same draws
+  // as in `convert` below).
+  for (int64_t j = 0; j < begin && aug.enabled(); ++j) {
+    const auto range = static_cast<uint64_t>(2 * aug.crop_padding() + 1);
+    gen.below(range);
+    gen.below(range);
+    if (aug.hflip()) gen.uniform();
+  }
+  for (int64_t j = begin; j < count; ++j) {
     int64_t pos = positions[j];
-    batch.labels[j] = dataset_.label(pos);
-    float* dst = out + j * numel;
+    batch.labels[j - begin] = dataset_.label(pos);
+    float* dst = out + (j - begin) * numel;
     auto convert = [&](const auto* src) {
       if (!aug.enabled())
         return convert_plain(dst, src, C, numel / C, scale_.data(), shift_.data());

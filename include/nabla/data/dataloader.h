@@ -50,6 +50,12 @@ struct DataLoaderOptions {
   NABLA_ARG(bool, drop_last) = false;        // drop the last batch if it has fewer than batch_size
   NABLA_ARG(Normalization, normalize) = {};  // (x - mean) / std per channel; empty: none
   NABLA_ARG(AugmentOptions, augment) = {};
+  // Data-parallel sharding (nabla/distributed.h): each batch is the slice shard_index of
+  // shard_count contiguous slices of the whole batch, [n·index/count, n·(index+1)/count) of its
+  // n samples, with the augmentation those samples get in the whole batch; the union over the
+  // shards is the unsharded batch. Throws if a batch would leave a shard empty.
+  NABLA_ARG(int64_t, shard_index) = 0;
+  NABLA_ARG(int64_t, shard_count) = 1;
 };
 
 class DataLoader {
@@ -72,8 +78,10 @@ class DataLoader {
 
  private:
   friend class Epoch;
-  void make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index,
-                  Batch& out) const;
+  // Converts positions[begin, end) of a whole batch of `count`; the ones before `begin` only
+  // advance the augmentation draws.
+  void make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index, Batch& out,
+                  int64_t begin = 0) const;
   Dataset dataset_;
   std::vector<float> scale_, shift_;  // per channel: y = x · scale + shift
 };
