@@ -1,10 +1,13 @@
 // Sequential: ordered children, applied one after another.
 #include "nabla/nn/sequential.h"
 
+#include "nabla/memory.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/conv.h"
 
 namespace nabla::nn {
+
+using NamedChild = std::pair<std::string, std::shared_ptr<Module>>;
 
 void Sequential::push_back(std::shared_ptr<Module> module) {
   NABLA_CHECK(module != nullptr, "Sequential::push_back: module is null");
@@ -16,13 +19,35 @@ std::shared_ptr<Module> Sequential::operator[](size_t i) const {
   return named_children()[i].second;
 }
 
+int Sequential::add_forward_hook(ForwardHook hook) {
+  NABLA_CHECK(hook != nullptr, "Sequential::add_forward_hook: the hook is empty");
+  forward_hooks_.emplace_back(next_hook_id_, std::move(hook));
+  return next_hook_id_++;
+}
+
+void Sequential::remove_forward_hook(int id) {
+  for (auto it = forward_hooks_.begin(); it != forward_hooks_.end(); ++it)
+    if (it->first == id) {
+      forward_hooks_.erase(it);
+      return;
+    }
+  detail::throw_error("Sequential::remove_forward_hook: no hook with id ", id, " (",
+                      forward_hooks_.size(), " installed)");
+}
+
 // A Conv2d directly followed by a ReLU runs as one fused op (conv2d_relu): the same values and
-// gradients, one pass over the activation instead of three (docs/performance.md).
+// gradients, one pass over the activation instead of three (docs/performance.md). Forward hooks
+// then see the fused output once, as the ReLU's.
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
   const auto& children = named_children();
   for (size_t i = 0; i < children.size(); ++i) {
     Module* child = children[i].second.get();
+    // Names the layer in a memory-limit error (memory.h); allocates nothing unless one happens.
+    MemoryContext context(&children[i], [](const void* c) {
+      const auto& [name, module] = *static_cast<const NamedChild*>(c);
+      return "layer '" + name + "' (" + module->name() + ")";
+    });
     auto* conv = dynamic_cast<Conv2d*>(child);
     if (conv && i + 1 < children.size() &&
         dynamic_cast<ReLU*>(children[i + 1].second.get()) != nullptr) {
@@ -31,6 +56,9 @@ Tensor Sequential::forward(const Tensor& input) {
     } else {
       x = child->forward(x);
     }
+    if (!forward_hooks_.empty()) [[unlikely]]
+      for (const auto& hook : forward_hooks_)
+        hook.second(children[i].first, *children[i].second, x);
   }
   return x;
 }

@@ -1,7 +1,10 @@
 // Learning-rate schedules: closed forms of torch.optim.lr_scheduler, plus LinearLR-style warmup.
 #include "nabla/optim/lr_scheduler.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 #include <numbers>
 
 #include "nabla/error.h"
@@ -97,6 +100,91 @@ double CosineAnnealingLR::scheduled_lr(int64_t epoch) const {
                        (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) /
                                      static_cast<double>(options.t_max()))) /
                        2;
+}
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
+    : options(std::move(options)), optimizer_(&optimizer) {
+  const ReduceLROnPlateauOptions& o = this->options;
+  NABLA_CHECK(o.mode() == "min" || o.mode() == "max", "ReduceLROnPlateau: mode '", o.mode(),
+              "' is not one of min, max");
+  NABLA_CHECK(o.threshold_mode() == "rel" || o.threshold_mode() == "abs",
+              "ReduceLROnPlateau: threshold_mode '", o.threshold_mode(),
+              "' is not one of rel, abs");
+  NABLA_CHECK(o.factor() > 0 && o.factor() < 1, "ReduceLROnPlateau: factor must be in (0, 1), got ",
+              o.factor());
+  NABLA_CHECK(o.patience() >= 0, "ReduceLROnPlateau: patience must be >= 0, got ", o.patience());
+  NABLA_CHECK(o.threshold() >= 0, "ReduceLROnPlateau: threshold must be >= 0, got ", o.threshold());
+  NABLA_CHECK(o.cooldown() >= 0, "ReduceLROnPlateau: cooldown must be >= 0, got ", o.cooldown());
+  NABLA_CHECK(o.min_lr() >= 0, "ReduceLROnPlateau: min_lr must be >= 0, got ", o.min_lr());
+  NABLA_CHECK(o.eps() >= 0, "ReduceLROnPlateau: eps must be >= 0, got ", o.eps());
+  best_ = worst();
+}
+
+double ReduceLROnPlateau::worst() const {
+  const double inf = std::numeric_limits<double>::infinity();
+  return options.mode() == "min" ? inf : -inf;
+}
+
+// PyTorch's is_better, comparison for comparison (a NaN metric compares false).
+bool ReduceLROnPlateau::is_better(double metric) const {
+  const double t = options.threshold();
+  const bool rel = options.threshold_mode() == "rel";
+  if (options.mode() == "min") return rel ? metric < best_ * (1 - t) : metric < best_ - t;
+  return rel ? metric > best_ * (t + 1) : metric > best_ + t;
+}
+
+bool ReduceLROnPlateau::step(double metric) {
+  ++epoch_;
+  if (is_better(metric)) {
+    best_ = metric;
+    num_bad_epochs_ = 0;
+  } else {
+    ++num_bad_epochs_;
+  }
+  if (cooldown_counter_ > 0) {
+    --cooldown_counter_;
+    num_bad_epochs_ = 0;  // bad epochs in cooldown do not count
+  }
+  if (num_bad_epochs_ <= options.patience()) return false;
+  cooldown_counter_ = options.cooldown();
+  num_bad_epochs_ = 0;
+  const double old_lr = optimizer_->lr();
+  const double new_lr = std::max(old_lr * options.factor(), options.min_lr());
+  if (old_lr - new_lr <= options.eps()) return false;
+  optimizer_->set_lr(new_lr);
+  return true;
+}
+
+std::vector<std::pair<std::string, double>> ReduceLROnPlateau::state() const {
+  return {{"epoch", static_cast<double>(epoch_)},
+          {"best", std::isinf(best_) ? std::nan("") : best_},
+          {"num_bad_epochs", static_cast<double>(num_bad_epochs_)},
+          {"cooldown_counter", static_cast<double>(cooldown_counter_)},
+          {"lr", optimizer_->lr()}};
+}
+
+void ReduceLROnPlateau::load_state(const std::vector<std::pair<std::string, double>>& state) {
+  std::map<std::string, double> values;
+  for (const auto& [key, value] : state) {
+    NABLA_CHECK(key == "epoch" || key == "best" || key == "num_bad_epochs" ||
+                    key == "cooldown_counter" || key == "lr",
+                "ReduceLROnPlateau::load_state: unknown entry '", key,
+                "' (expected epoch, best, num_bad_epochs, cooldown_counter and lr)");
+    values[key] = value;
+  }
+  for (const char* key : {"epoch", "best", "num_bad_epochs", "cooldown_counter", "lr"})
+    NABLA_CHECK(values.count(key), "ReduceLROnPlateau::load_state: missing ", key);
+  for (const char* key : {"epoch", "num_bad_epochs", "cooldown_counter"})
+    NABLA_CHECK(values[key] >= 0 && values[key] == std::floor(values[key]),
+                "ReduceLROnPlateau::load_state: ", key, " must be a non-negative integer, got ",
+                values[key]);
+  NABLA_CHECK(values["lr"] >= 0, "ReduceLROnPlateau::load_state: lr must be >= 0, got ",
+              values["lr"]);
+  epoch_ = static_cast<int64_t>(values["epoch"]);
+  best_ = std::isnan(values["best"]) ? worst() : values["best"];
+  num_bad_epochs_ = static_cast<int64_t>(values["num_bad_epochs"]);
+  cooldown_counter_ = static_cast<int64_t>(values["cooldown_counter"]);
+  optimizer_->set_lr(values["lr"]);
 }
 
 }  // namespace nabla::optim

@@ -7,6 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "nabla/optim/sgd.h"
@@ -94,6 +99,150 @@ TEST_F(SchedulerTest, BadOptionsAndStatesThrow) {
   EXPECT_THROW(sched.load_state({{"epoch", 1}}), Error);
   EXPECT_THROW(sched.load_state({{"epoch", 1}, {"base_lr", 0.1}, {"gamma", 2}}), Error);
   EXPECT_EQ(sched.epoch(), 0) << "a failed load changes nothing";
+}
+
+// ---- ReduceLROnPlateau against tests/fixtures/plateau.txt (make_plateau_fixture.py) ----
+
+struct PlateauCase {
+  std::string label;
+  std::map<std::string, std::string> options;
+  std::vector<double> metrics, lrs;
+};
+
+std::vector<double> numbers(std::istringstream& words) {
+  std::vector<double> out;
+  std::string w;
+  while (words >> w) out.push_back(w == "nan" ? std::nan("") : std::stod(w));
+  return out;
+}
+
+std::vector<PlateauCase> load_plateau_fixture() {
+  const std::string path = std::string(NABLA_FIXTURE_DIR) + "/plateau.txt";
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot open " + path);
+  std::vector<PlateauCase> cases;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream words(line);
+    std::string kind;
+    words >> kind;
+    if (kind == "case") {
+      cases.emplace_back();
+      words >> cases.back().label;
+      std::string kv;
+      while (words >> kv) {
+        const size_t eq = kv.find('=');
+        cases.back().options[kv.substr(0, eq)] = kv.substr(eq + 1);
+      }
+    } else if (kind == "metrics" && !cases.empty()) {
+      cases.back().metrics = numbers(words);
+    } else if (kind == "lrs" && !cases.empty()) {
+      cases.back().lrs = numbers(words);
+    } else {
+      throw std::runtime_error(path + ": unexpected line '" + line + "'");
+    }
+  }
+  return cases;
+}
+
+ReduceLROnPlateauOptions plateau_options(const PlateauCase& c) {
+  ReduceLROnPlateauOptions o;
+  for (const auto& [key, value] : c.options) {
+    if (key == "mode")
+      o.mode(value);
+    else if (key == "factor")
+      o.factor(std::stod(value));
+    else if (key == "patience")
+      o.patience(std::stoll(value));
+    else if (key == "threshold")
+      o.threshold(std::stod(value));
+    else if (key == "threshold_mode")
+      o.threshold_mode(value);
+    else if (key == "cooldown")
+      o.cooldown(std::stoll(value));
+    else if (key == "min_lr")
+      o.min_lr(std::stod(value));
+    else if (key == "eps")
+      o.eps(std::stod(value));
+    else
+      throw std::runtime_error("plateau.txt: case " + c.label + ": unknown option " + key);
+  }
+  return o;
+}
+
+TEST_F(SchedulerTest, ReduceLROnPlateauMatchesPyTorch) {
+  const std::vector<PlateauCase> cases = load_plateau_fixture();
+  ASSERT_EQ(cases.size(), 10u) << "a fixture that lost cases must not pass quietly";
+  for (const PlateauCase& c : cases) {
+    SCOPED_TRACE(c.label);
+    ASSERT_EQ(c.metrics.size(), c.lrs.size());
+    Tensor p = Tensor::zeros({1}).requires_grad_();
+    SGD sgd({p}, SGDOptions(0.1));
+    ReduceLROnPlateau sched(sgd, plateau_options(c));
+    for (size_t e = 0; e < c.metrics.size(); ++e) {
+      sched.step(c.metrics[e]);
+      // PyTorch multiplies the same doubles: the same bits.
+      EXPECT_EQ(sgd.lr(), c.lrs[e]) << "after step " << e + 1;
+    }
+  }
+}
+
+TEST_F(SchedulerTest, ReduceLROnPlateauResumesFromItsStateWithTheSameDecisions) {
+  const std::vector<PlateauCase> cases = load_plateau_fixture();
+  for (const PlateauCase& c : cases) {
+    SCOPED_TRACE(c.label);
+    // Stop after each possible epoch, rebuild optimizer and scheduler, load, go on.
+    for (size_t cut = 0; cut <= c.metrics.size(); ++cut) {
+      Tensor p = Tensor::zeros({1}).requires_grad_();
+      SGD sgd({p}, SGDOptions(0.1));
+      ReduceLROnPlateau first(sgd, plateau_options(c));
+      for (size_t e = 0; e < cut; ++e) first.step(c.metrics[e]);
+      Tensor p2 = Tensor::zeros({1}).requires_grad_();
+      SGD sgd2({p2}, SGDOptions(0.1));
+      ReduceLROnPlateau resumed(sgd2, plateau_options(c));
+      resumed.load_state(first.state());
+      EXPECT_EQ(resumed.epoch(), static_cast<int64_t>(cut));
+      for (size_t e = cut; e < c.metrics.size(); ++e) {
+        resumed.step(c.metrics[e]);
+        ASSERT_EQ(sgd2.lr(), c.lrs[e]) << "cut after " << cut << ", step " << e + 1;
+      }
+    }
+  }
+}
+
+TEST_F(SchedulerTest, ReduceLROnPlateauRejectsBadOptionsAndStates) {
+  const auto message = [&](ReduceLROnPlateauOptions o) -> std::string {
+    try {
+      ReduceLROnPlateau s(opt, o);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(message(ReduceLROnPlateauOptions().mode("lowest")),
+            "ReduceLROnPlateau: mode 'lowest' is not one of min, max");
+  EXPECT_EQ(message(ReduceLROnPlateauOptions().factor(1.0)),
+            "ReduceLROnPlateau: factor must be in (0, 1), got 1");
+  EXPECT_EQ(message(ReduceLROnPlateauOptions().patience(-1)),
+            "ReduceLROnPlateau: patience must be >= 0, got -1");
+  EXPECT_EQ(message(ReduceLROnPlateauOptions().threshold_mode("relative")),
+            "ReduceLROnPlateau: threshold_mode 'relative' is not one of rel, abs");
+  ReduceLROnPlateau sched(opt, ReduceLROnPlateauOptions().patience(0));
+  EXPECT_TRUE(std::isinf(sched.best()));
+  const auto fresh = sched.state();
+  EXPECT_TRUE(std::isnan(fresh[1].second)) << "no best yet: NaN, which JSON can hold as null";
+  EXPECT_THROW(sched.load_state({{"epoch", 1}}), Error);
+  EXPECT_THROW(sched.load_state({{"epoch", 1},
+                                 {"best", 0.5},
+                                 {"num_bad_epochs", 0.5},
+                                 {"cooldown_counter", 0},
+                                 {"lr", 0.1}}),
+               Error);
+  EXPECT_EQ(sched.epoch(), 0) << "a failed load changes nothing";
+  EXPECT_FALSE(sched.step(1.0));
+  EXPECT_TRUE(sched.step(1.0)) << "patience 0: the first bad epoch reduces";
+  EXPECT_DOUBLE_EQ(opt.lr(), 0.01);
 }
 
 }  // namespace

@@ -6,11 +6,24 @@
 //   auto& first = model.at<nn::Linear>(0);
 //
 // Children are named "0", "1", ..., so parameters read "0.weight", "0.bias", "2.weight", ...
+//
+// Forward hooks see each child's output as it is made (train/diagnostics.h reads activations
+// this way):
+//   int id = model.add_forward_hook([](const std::string& name, const nn::Module& child,
+//                                      const Tensor& output) { ... });
+//   model.remove_forward_hook(id);
+// A Conv2d followed by a ReLU runs fused and its pre-activation is never materialised: the pair
+// reports once, the fused output under the ReLU's name. Without hooks, forward pays one empty()
+// test per child.
 #pragma once
 
 #include <concepts>
+#include <functional>
 #include <memory>
+#include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "nabla/nn/module.h"
 
@@ -51,6 +64,21 @@ class Sequential : public Module {
   // Applies every child in order; an empty Sequential returns its input.
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Sequential"; }
+
+  // Called after each child's forward, in the order added, with the child's name ("0", "1",
+  // ...), the child and its output; in training and evaluation alike. A hook that throws ends
+  // forward with its exception.
+  using ForwardHook =
+      std::function<void(const std::string& name, const Module& child, const Tensor& output)>;
+  // Returns an id for remove_forward_hook.
+  int add_forward_hook(ForwardHook hook);
+  // Removes the hook `id` returned; an unknown id is an error.
+  void remove_forward_hook(int id);
+  size_t num_forward_hooks() const { return forward_hooks_.size(); }
+
+ private:
+  std::vector<std::pair<int, ForwardHook>> forward_hooks_;
+  int next_hook_id_ = 0;
 };
 
 }  // namespace nabla::nn

@@ -14,6 +14,9 @@
 //   optim::CosineAnnealingLR sched(opt, optim::CosineAnnealingLROptions(/*t_max=*/10));
 //   for (int64_t epoch = 0; epoch < 10; ++epoch) { train_one_epoch(); sched.step(); }
 //
+// ReduceLROnPlateau (below) is not a closed form: it reacts to a metric, so it is its own class
+// stepped with step(metric), not an LRScheduler.
+//
 // Construction sets the optimizer's lr to the epoch-0 value (η₀, or η₀·s with warmup), as PyTorch
 // does. Each value is computed from the closed form, never from the previous lr, so a resumed
 // schedule (load_state) gives the same bits as one that never stopped.
@@ -120,6 +123,64 @@ class CosineAnnealingLR : public LRScheduler {
 
  protected:
   double scheduled_lr(int64_t epoch) const override;
+};
+
+// ReduceLROnPlateau: PyTorch's, rule for rule. After each epoch step(metric) compares the metric
+// with the best so far; once it has not improved for more than `patience` epochs, the lr becomes
+// max(lr · factor, min_lr) (unless that changes it by no more than eps) and `cooldown` epochs
+// follow in which bad epochs are not counted.
+//   improved (mode min, threshold_mode rel):  metric < best · (1 − threshold)
+//            (min, abs): metric < best − threshold    (max, rel): metric > best · (1 + threshold)
+//            (max, abs): metric > best + threshold
+// A NaN metric is never an improvement, as in PyTorch.
+//
+//   optim::ReduceLROnPlateau plateau(opt, optim::ReduceLROnPlateauOptions().patience(2));
+//   for (...) { train_one_epoch(); plateau.step(validation_loss()); }
+struct ReduceLROnPlateauOptions {
+  NABLA_ARG(std::string, mode) = "min";  // min: lower is better (a loss); max: an accuracy
+  NABLA_ARG(double, factor) = 0.1;       // the lr's factor per reduction, in (0, 1)
+  NABLA_ARG(int64_t, patience) = 10;     // bad epochs tolerated before a reduction, >= 0
+  NABLA_ARG(double, threshold) = 1e-4;   // how much better counts as better, >= 0
+  NABLA_ARG(std::string, threshold_mode) = "rel";  // rel (a fraction of best) | abs
+  NABLA_ARG(int64_t, cooldown) = 0;  // epochs after a reduction with bad epochs not counted
+  NABLA_ARG(double, min_lr) = 0;     // the lr never goes below it, >= 0
+  NABLA_ARG(double, eps) = 1e-8;     // a reduction smaller than this is skipped
+};
+
+class ReduceLROnPlateau {
+ public:
+  // The optimizer must outlive the scheduler; its lr is left as it is.
+  // Throws naming the option for a mode, factor, patience, threshold, cooldown or min_lr outside
+  // its range.
+  ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+
+  // Ends an epoch whose metric was `metric`; returns true when it reduced the lr.
+  bool step(double metric);
+  double lr() const { return optimizer_->lr(); }
+  int64_t epoch() const { return epoch_; }  // steps so far (PyTorch's last_epoch)
+  // The best metric so far; ±infinity (the mode's worst) before the first step.
+  double best() const { return best_; }
+  int64_t num_bad_epochs() const { return num_bad_epochs_; }
+  int64_t cooldown_counter() const { return cooldown_counter_; }
+
+  // Everything needed to continue: "epoch", "best" (NaN while there is none, so it survives
+  // JSON), "num_bad_epochs", "cooldown_counter" and "lr", the optimizer's current lr.
+  std::vector<std::pair<std::string, double>> state() const;
+  // Restores state() and sets the optimizer's lr. Throws, changing nothing, on a missing or
+  // unknown entry or a value out of range.
+  void load_state(const std::vector<std::pair<std::string, double>>& state);
+
+  ReduceLROnPlateauOptions options;
+
+ private:
+  bool is_better(double metric) const;
+  double worst() const;
+
+  Optimizer* optimizer_;
+  int64_t epoch_ = 0;
+  double best_;
+  int64_t num_bad_epochs_ = 0;
+  int64_t cooldown_counter_ = 0;
 };
 
 }  // namespace nabla::optim
