@@ -37,7 +37,8 @@ void Adagrad::step() {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
     const int64_t t = ++steps_[i];
-    const double clr = options.lr() / (1 + static_cast<double>(t - 1) * options.lr_decay());
+    const double clr =
+        options.lr() * lr_multiplier(i) / (1 + static_cast<double>(t - 1) * options.lr_decay());
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       T* sum = sums_[i].data<T>();

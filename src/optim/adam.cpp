@@ -43,9 +43,10 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
     // Apart, since amsgrad may have been switched on after a checkpoint without it was loaded.
     if (amsgrad && !max_exp_avg_sqs_[i].defined()) max_exp_avg_sqs_[i] = state_like(i);
     const double t = static_cast<double>(++steps_[i]);
-    const double step_size = lr / (1 - std::pow(beta1, t));
+    const double lr_i = lr * lr_multiplier(i);
+    const double step_size = lr_i / (1 - std::pow(beta1, t));
     const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
-    const double shrink = 1 - lr * decoupled_decay;
+    const double shrink = 1 - lr_i * decoupled_decay;
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       const T* g = grad.data<T>();

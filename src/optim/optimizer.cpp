@@ -8,7 +8,7 @@
 namespace nabla::optim {
 
 Optimizer::Optimizer(std::vector<Tensor> params, const char* name)
-    : params_(std::move(params)), name_(name) {
+    : params_(std::move(params)), name_(name), lr_multipliers_(params_.size(), 1.0) {
   NABLA_CHECK(!params_.empty(), name, ": got an empty parameter list");
   for (size_t i = 0; i < params_.size(); ++i) {
     const Tensor& p = params_[i];
@@ -19,6 +19,16 @@ Optimizer::Optimizer(std::vector<Tensor> params, const char* name)
     NABLA_CHECK(p.is_contiguous(), name, ": parameter ", i, " ", p.shape(),
                 " is not contiguous; pass p.contiguous() as a new leaf");
   }
+}
+
+void Optimizer::set_lr_multipliers(std::vector<double> multipliers) {
+  NABLA_CHECK(multipliers.size() == params_.size(), name_, ": ", multipliers.size(),
+              " learning-rate multipliers for ", params_.size(), " parameters");
+  for (size_t i = 0; i < multipliers.size(); ++i)
+    NABLA_CHECK(std::isfinite(multipliers[i]) && multipliers[i] >= 0, name_,
+                ": learning-rate multiplier of parameter ", i, " must be finite and >= 0, got ",
+                multipliers[i]);
+  lr_multipliers_ = std::move(multipliers);
 }
 
 void Optimizer::zero_grad() {

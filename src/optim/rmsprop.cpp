@@ -39,6 +39,7 @@ void RMSprop::step() {
     if (!square_avgs_[i].defined()) square_avgs_[i] = state_like(i);
     if (centered && !grad_avgs_[i].defined()) grad_avgs_[i] = state_like(i);
     if (momentum > 0 && !momentum_buffers_[i].defined()) momentum_buffers_[i] = state_like(i);
+    const double lr_i = lr * lr_multiplier(i);
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       const T* g = grad.data<T>();
@@ -58,9 +59,9 @@ void RMSprop::step() {
         }
         if (buf) {
           buf[k] = T(momentum) * buf[k] + gk / avg;
-          p[k] -= T(lr) * buf[k];
+          p[k] -= T(lr_i) * buf[k];
         } else {
-          p[k] -= T(lr) * gk / avg;
+          p[k] -= T(lr_i) * gk / avg;
         }
       }
     });

@@ -63,7 +63,7 @@ void SGD::step() {
       T* p = params_[i].data<T>();
       const T* g = grad.data<T>();
       const int64_t n = params_[i].numel();
-      const T a = T(lr), m = T(momentum), dp = T(damp), w = T(wd);
+      const T a = T(lr * lr_multiplier(i)), m = T(momentum), dp = T(damp), w = T(wd);
       if (momentum == 0) {
         if (wd == 0)
           return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);

@@ -25,7 +25,8 @@ class Dataset {
 
   // Takes the samples (row-major, N · numel(sample_shape) values) and one label per sample.
   // requires: labels[i] in [0, class_names.size()) (else throws, naming i and the label);
-  //           samples.size() == labels.size() · sample_shape.numel().
+  //           samples.size() == labels.size() · sample_shape.numel();
+  //           from_float: every sample value finite (else throws, naming the sample and feature).
   // `name` prefixes error messages ("fashion-mnist", a CSV path, ...).
   static Dataset from_uint8(std::string name, const Shape& sample_shape,
                             std::vector<uint8_t> samples, std::vector<int64_t> labels,

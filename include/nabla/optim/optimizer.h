@@ -12,7 +12,10 @@
 // optimizer.state_dict()["state"] does, flattened ("state.0.exp_avg"), and hyperparameters()
 // lists param_groups' values ("lr", "betas.0"); io/checkpoint.h stores both.
 //
-// Not here: parameter groups, closures.
+// Per-layer learning rates (transfer learning): set_lr_multipliers() gives each parameter a factor
+// on the learning rate, which is what PyTorch's parameter groups are mostly used for.
+//
+// Not here: parameter groups as such, closures.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +46,18 @@ class Optimizer {
   virtual void set_lr(double lr) = 0;
 
   const std::vector<Tensor>& params() const { return params_; }
+
+  // ---- per-parameter learning rates ----
+  // Parameter i is updated with lr()·lr_multiplier(i), everywhere the rule uses the learning rate
+  // (AdamW's decoupled decay included), as if it were alone in a PyTorch parameter group whose lr
+  // is base·multiplier; schedules set the base and the factors stay. All 1 unless set, and a
+  // factor of 1 gives bit-identical updates to the plain rule. The factors are not part of
+  // state(): whoever rebuilds the optimizer from a checkpoint sets them again (nabla train does,
+  // from its --lr-mult option).
+  // requires: one finite factor >= 0 per parameter (else throws naming the index and value).
+  void set_lr_multipliers(std::vector<double> multipliers);
+  double lr_multiplier(size_t i) const { return lr_multipliers_[i]; }
+  const std::vector<double>& lr_multipliers() const { return lr_multipliers_; }
 
   // ---- state, for checkpoints ----
   // The name given to the constructor ("Adam").
@@ -90,6 +105,7 @@ class Optimizer {
 
  private:
   std::string name_;
+  std::vector<double> lr_multipliers_;
 };
 
 }  // namespace nabla::optim
