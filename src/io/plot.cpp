@@ -505,4 +505,177 @@ void write_decision_boundary_plot(const std::string& path, const DecisionBoundar
   canvas.write(path);
 }
 
+namespace {
+
+// Ticks of a log axis whose data span [lo, hi] in log10 units: whole powers of ten (every second
+// or third on a wide span), or, within less than a decade, round values placed on the log scale.
+void log_axis_ticks(double lo, double hi, std::vector<double>& ticks,
+                    std::vector<std::string>& labels) {
+  const int first = static_cast<int>(std::ceil(lo)), last = static_cast<int>(std::floor(hi));
+  const int every = std::max(1, (last - first + 1 + 6) / 7);
+  for (int p = first; p <= last; p += every) {
+    ticks.push_back(p);
+    labels.push_back(power_of_ten_label(p));
+  }
+  if (ticks.size() >= 2) return;
+  ticks.clear();
+  labels.clear();
+  for (double t : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), 4)) {
+    if (t <= 0) continue;
+    ticks.push_back(std::log10(t));
+    labels.push_back(format_tick(t, t));
+  }
+}
+
+}  // namespace
+
+void write_scatter_plot(const std::string& path, const ScatterPlot& plot) {
+  double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
+  for (const auto& s : plot.series) {
+    NABLA_CHECK(s.x.size() == s.y.size(), "write_scatter_plot: series '", s.name, "' has ",
+                s.x.size(), " x values and ", s.y.size(), " y values");
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      NABLA_CHECK(!plot.log_x || s.x[i] > 0, "write_scatter_plot: series '", s.name,
+                  "' has x = ", s.x[i], ", which a log_x axis cannot show");
+      const double x = plot.log_x ? std::log10(s.x[i]) : s.x[i];
+      x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+      y_lo = std::min(y_lo, s.y[i]), y_hi = std::max(y_hi, s.y[i]);
+    }
+  }
+  NABLA_CHECK(x_lo <= x_hi, "write_scatter_plot: no points to draw for '", path, "'");
+  // As write_line_plot: 5% margins, a unit span around a single value.
+  auto pad = [](double& lo, double& hi) {
+    if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) lo -= 0.5, hi += 0.5;
+    const double m = 0.05 * (hi - lo);
+    lo -= m, hi += m;
+  };
+  pad(x_lo, x_hi);
+  pad(y_lo, y_hi);
+
+  Canvas canvas(plot.figure);
+  canvas.set_limits(x_lo, x_hi, y_lo, y_hi);
+  std::vector<double> x_ticks;
+  std::vector<std::string> x_labels;
+  if (plot.log_x) {
+    log_axis_ticks(x_lo, x_hi, x_ticks, x_labels);
+  } else {
+    x_ticks = nice_ticks(x_lo, x_hi);
+    x_labels = tick_labels(x_ticks);
+  }
+  const std::vector<double> y_ticks = nice_ticks(y_lo, y_hi);
+
+  cairo_t* cr = canvas.cr();
+  if (plot.grid) canvas.grid(x_ticks, y_ticks);
+  canvas.clip_to_axes();
+  const double radius = 4 * canvas.scale();
+  std::vector<std::pair<double, double>> drawn;
+  for (size_t k = 0; k < plot.series.size(); ++k) {
+    const auto& s = plot.series[k];
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      const double px = canvas.px(plot.log_x ? std::log10(s.x[i]) : s.x[i]);
+      const double py = canvas.py(s.y[i]);
+      marker(cr, px, py, radius, colour_of(static_cast<int>(k)), canvas.scale());
+      drawn.emplace_back(px, py);
+    }
+  }
+  canvas.unclip();
+  canvas.decorate(x_ticks, x_labels, y_ticks, tick_labels(y_ticks));
+
+  std::vector<std::string> names;
+  for (const auto& s : plot.series) names.push_back(s.name);
+  if (std::any_of(names.begin(), names.end(), [](const auto& n) { return !n.empty(); }))
+    canvas.legend(names, drawn, [&](int i, double x, double y, double) {
+      marker(cr, x, y, radius, colour_of(i), canvas.scale());
+    });
+  canvas.write(path);
+}
+
+void write_histogram_grid(const std::string& path, const HistogramGrid& plot) {
+  NABLA_CHECK(!plot.panels.empty(), "write_histogram_grid: no panels to draw for '", path, "'");
+  NABLA_CHECK(plot.bins >= 1, "write_histogram_grid: bins must be >= 1, got ", plot.bins);
+  NABLA_CHECK(plot.x_min <= plot.x_max, "write_histogram_grid: x_min ", plot.x_min,
+              " is above x_max ", plot.x_max);
+  NABLA_CHECK(plot.figure.width >= 100 && plot.figure.height >= 100,
+              "write_histogram_grid: panels of ", plot.figure.width, " x ", plot.figure.height,
+              " pixels are too small (at least 100 x 100)");
+  const int n = static_cast<int>(plot.panels.size());
+  const int cols = plot.columns > 0 ? std::min(plot.columns, n) : std::min(n, 4);
+  const int rows = (n + cols - 1) / cols;
+  const int pw = plot.figure.width, ph = plot.figure.height;
+  const int title_h = plot.figure.title.empty() ? 0 : ph / 6;
+  Figure whole;  // the title and label are drawn per panel below, not by the Canvas
+  whole.width = cols * pw;
+  whole.height = rows * ph + title_h;
+  Canvas canvas(whole);
+  cairo_t* cr = canvas.cr();
+  // Sizes in pixels for a 240-pixel panel, scaled with the panel and turned into the canvas's
+  // points (its scale grows with the whole image's height).
+  const double px = ph / 240.0, pt = px / canvas.scale();
+  if (!plot.figure.title.empty())
+    canvas.text(plot.figure.title, cols * pw / 2.0, title_h * 0.35, 15 * pt, 0.5, 0.5, 0, true);
+
+  for (int k = 0; k < n; ++k) {
+    const HistogramPanel& panel = plot.panels[static_cast<size_t>(k)];
+    const double x0 = (k % cols) * pw, y0 = title_h + (k / cols) * ph;
+    const double left = x0 + 0.2 * pw, right = x0 + 0.95 * pw;
+    const double top = y0 + 0.14 * ph, bottom = y0 + 0.76 * ph;
+    double lo = plot.x_min, hi = plot.x_max;
+    if (lo == hi) {
+      lo = INFINITY, hi = -INFINITY;
+      for (double v : panel.values)
+        if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
+      if (!(lo <= hi)) lo = 0, hi = 1;  // no finite value: an empty panel
+      if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) lo -= 0.5, hi += 0.5;
+    }
+    std::vector<double> counts(static_cast<size_t>(plot.bins), 0.0);
+    for (double v : panel.values) {
+      if (!std::isfinite(v) || v < lo || v > hi) continue;
+      const auto b = std::min(plot.bins - 1, static_cast<int>((v - lo) / (hi - lo) * plot.bins));
+      counts[static_cast<size_t>(b)] += 1;
+    }
+    const double top_count = std::max(1.0, *std::max_element(counts.begin(), counts.end()));
+    const auto sx = [&](double v) { return left + (v - lo) / (hi - lo) * (right - left); };
+    const auto sy = [&](double c) { return bottom - c / (top_count * 1.05) * (bottom - top); };
+
+    const Rgb c = colour_of(0);
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    for (int b = 0; b < plot.bins; ++b) {
+      const double count = counts[static_cast<size_t>(b)];
+      if (count == 0) continue;
+      const double a = sx(lo + (hi - lo) * b / plot.bins);
+      const double e = sx(lo + (hi - lo) * (b + 1) / plot.bins);
+      cairo_rectangle(cr, a, sy(count), e - a, bottom - sy(count));
+    }
+    cairo_fill(cr);
+
+    // Frame, ticks and labels, as the line plots' but smaller.
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 0.8 * px);
+    cairo_rectangle(cr, std::floor(left) + 0.5, std::floor(top) + 0.5,
+                    std::floor(right) - std::floor(left), std::floor(bottom) - std::floor(top));
+    cairo_stroke(cr);
+    const std::vector<double> x_ticks = nice_ticks(lo, hi, 4);
+    const std::vector<std::string> x_labels = tick_labels(x_ticks);
+    for (size_t i = 0; i < x_ticks.size(); ++i) {
+      const double x = std::floor(sx(x_ticks[i])) + 0.5;
+      cairo_move_to(cr, x, bottom);
+      cairo_line_to(cr, x, bottom + 3 * px);
+      canvas.text(x_labels[i], x, bottom + 5 * px, 9 * pt, 0.5, 0);
+    }
+    const std::vector<double> y_ticks = nice_ticks(0, top_count * 1.05, 3);
+    const std::vector<std::string> y_labels = tick_labels(y_ticks);
+    for (size_t i = 0; i < y_ticks.size(); ++i) {
+      const double y = std::floor(sy(y_ticks[i])) + 0.5;
+      cairo_move_to(cr, left, y);
+      cairo_line_to(cr, left - 3 * px, y);
+      canvas.text(y_labels[i], left - 5 * px, y, 9 * pt, 1, 0.5);
+    }
+    cairo_stroke(cr);
+    canvas.text(panel.title, (left + right) / 2, y0 + 0.07 * ph, 10 * pt, 0.5, 0.5);
+    if (!plot.figure.x_label.empty())
+      canvas.text(plot.figure.x_label, (left + right) / 2, bottom + 20 * px, 9 * pt, 0.5, 0);
+  }
+  canvas.write(path);
+}
+
 }  // namespace nabla::io

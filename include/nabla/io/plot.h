@@ -68,4 +68,39 @@ struct DecisionBoundaryPlot {
 void write_decision_boundary_plot(const std::string& path, const DecisionBoundaryPlot& plot,
                                   const ClassifyFn& classify);
 
+// Points without lines, one marker colour per series (hyperparameter search: validation accuracy
+// against a sampled value, as in CS231n's figures).
+struct ScatterSeries {
+  std::string name;  // legend entry; the legend is drawn when any series has a name
+  std::vector<double> x, y;
+};
+
+struct ScatterPlot {
+  Figure figure;
+  std::vector<ScatterSeries> series;
+  bool log_x = false;  // logarithmic x axis (requires every x > 0); suits learning rates
+  bool grid = true;
+};
+
+// requires: at least one series with a point; each series has x.size() == y.size().
+void write_scatter_plot(const std::string& path, const ScatterPlot& plot);
+
+// Histograms in a grid of small panels, one per entry, as CS231n's per-layer activation
+// histograms (train/diagnostics.h). figure.title goes above the grid, figure.x_label under each
+// panel; figure.width and height are those of one panel (the whole image is columns × rows of
+// them, plus the title).
+struct HistogramPanel {
+  std::string title;
+  std::vector<double> values;  // non-finite values are left out of the counts
+};
+struct HistogramGrid {
+  Figure figure{.width = 320, .height = 240, .title = "", .x_label = "", .y_label = ""};
+  std::vector<HistogramPanel> panels;
+  int bins = 50;
+  int columns = 0;              // 0: up to 4 per row
+  double x_min = 0, x_max = 0;  // a shared x range; x_min == x_max: each panel's own range
+};
+// requires: at least one panel, bins >= 1, x_min <= x_max.
+void write_histogram_grid(const std::string& path, const HistogramGrid& plot);
+
 }  // namespace nabla::io

@@ -1,0 +1,390 @@
+// Random search, coarse to fine (include/nabla/train/search.h). Each trial is a whole
+// run_training in its own folder with its output discarded; this file only samples values,
+// ranks the results and narrows the ranges.
+#include "nabla/train/search.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iomanip>
+#include <ostream>
+#include <sstream>
+
+#include "nabla/error.h"
+#include "nabla/io/atomic_file.h"
+#include "nabla/io/plot.h"
+#include "nabla/models.h"
+#include "nabla/random.h"
+#include "nabla/suggest.h"
+#include "nabla/train/report.h"
+
+namespace nabla::train {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kForms = "NAME=log(LO,HI) or NAME=uniform(LO,HI)";
+
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
+// The whole of `text` as a finite number, or nothing.
+bool parse_number(const std::string& text, double& value) {
+  if (text.empty()) return false;
+  char* end = nullptr;
+  value = std::strtod(text.c_str(), &end);
+  return end == text.c_str() + text.size() && std::isfinite(value);
+}
+
+// Where the search happens: log10 of the value for log-uniform dimensions.
+double to_axis(const SearchDimension& d, double v) {
+  return d.scale == SearchScale::Log ? std::log10(v) : v;
+}
+double from_axis(const SearchDimension& d, double t) {
+  return d.scale == SearchScale::Log ? std::pow(10.0, t) : t;
+}
+
+double sample(const SearchDimension& d, Generator& gen) {
+  const double v =
+      from_axis(d, to_axis(d, d.lo) + gen.uniform() * (to_axis(d, d.hi) - to_axis(d, d.lo)));
+  return d.name == "batch_size" ? std::round(v) : v;
+}
+
+void apply(RunOptions& o, const std::string& name, double v) {
+  if (name == "lr")
+    o.lr = v;
+  else if (name == "weight_decay")
+    o.weight_decay = v;
+  else if (name == "dropout")
+    o.dropout = v;
+  else if (name == "momentum")
+    o.momentum = v;
+  else if (name == "batch_size")
+    o.batch_size = static_cast<int64_t>(v);
+}
+
+// The valid values of each hyperparameter, checked against a whole range.
+void check_range(const SearchDimension& d, const std::string& item) {
+  const auto fail = [&](const char* rule) {
+    detail::throw_error("search space: '", item, "': ", d.name, " ", rule);
+  };
+  if (d.name == "lr" && d.lo <= 0) fail("must be positive");
+  if (d.name == "weight_decay" && d.lo < 0) fail("must be >= 0");
+  if ((d.name == "dropout" || d.name == "momentum") && (d.lo < 0 || d.hi >= 1))
+    fail("must lie in [0, 1)");
+  if (d.name == "batch_size" && d.lo < 1) fail("must be at least 1");
+}
+
+std::string format_value(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string default_out_dir() {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  std::ostringstream name;
+  name << "runs/search-" << std::put_time(&local, "%Y%m%d-%H%M%S");
+  return name.str();
+}
+
+// Best validation accuracy first; then lower validation loss; failed trials last; ties by index.
+void rank(std::vector<Trial>& trials) {
+  std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
+    if (a.ok() != b.ok()) return a.ok();
+    if (!a.ok()) return a.index < b.index;
+    if (a.val_acc != b.val_acc) return a.val_acc > b.val_acc;
+    if (a.val_loss != b.val_loss) return a.val_loss < b.val_loss;
+    return a.index < b.index;
+  });
+}
+
+// A stream that discards everything: the trials' own progress and summaries.
+class NullBuffer : public std::streambuf {
+ protected:
+  int overflow(int c) override { return traits_type::not_eof(c); }
+};
+
+Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>& space,
+                int64_t round, int64_t index, Generator& gen, const std::string& out_dir) {
+  Trial t;
+  t.round = round;
+  t.index = index;
+  RunOptions o = options.base;
+  o.seed = options.seed;
+  o.interactive = false;
+  for (const SearchDimension& d : space) {
+    t.values.push_back(sample(d, gen));
+    apply(o, d.name, t.values.back());
+  }
+  char name[32];
+  std::snprintf(name, sizeof name, "trial-%02lld", static_cast<long long>(index));
+  o.out_dir = t.dir = (fs::path(out_dir) / name).string();
+  NullBuffer sink;
+  std::ostream quiet(&sink);
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    const RunResult r = run_training(o, quiet);
+    const EpochMetrics& last = r.history.back();
+    t.val_acc = last.val_acc;
+    t.val_loss = last.val_loss;
+    t.train_loss = last.train_loss;
+  } catch (const Error& e) {
+    t.error = e.what();
+    t.val_acc = t.val_loss = t.train_loss = std::nan("");
+  }
+  t.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return t;
+}
+
+void write_scatter_plots(const SearchResult& result, int64_t rounds) {
+  for (size_t k = 0; k < result.space.size(); ++k) {
+    const SearchDimension& d = result.space[k];
+    io::ScatterPlot plot;
+    plot.figure.title = "Validation accuracy vs " + d.name;
+    plot.figure.x_label = d.name + (d.scale == SearchScale::Log ? " (log scale)" : "");
+    plot.figure.y_label = "validation accuracy (%)";
+    plot.log_x = d.scale == SearchScale::Log;
+    for (int64_t r = 1; r <= rounds; ++r) {
+      io::ScatterSeries series;
+      series.name = rounds > 1 ? "round " + std::to_string(r) : "";
+      for (const Trial& t : result.trials)
+        if (t.round == r && t.ok()) {
+          series.x.push_back(t.values[k]);
+          series.y.push_back(100 * t.val_acc);
+        }
+      if (!series.x.empty()) plot.series.push_back(series);
+    }
+    if (plot.series.empty()) continue;
+    io::write_scatter_plot((fs::path(result.out_dir) / ("accuracy_vs_" + d.name + ".png")).string(),
+                           plot);
+  }
+}
+
+}  // namespace
+
+std::string SearchDimension::str() const {
+  return name + (scale == SearchScale::Log ? "=log(" : "=uniform(") + format_value(lo) + "," +
+         format_value(hi) + ")";
+}
+
+const std::vector<std::string>& search_parameter_names() {
+  static const std::vector<std::string> names = {"lr", "weight_decay", "dropout", "momentum",
+                                                 "batch_size"};
+  return names;
+}
+
+std::vector<SearchDimension> parse_search_space(const std::string& text) {
+  std::vector<SearchDimension> space;
+  std::istringstream items(text);
+  std::string item;
+  while (items >> item) {
+    const size_t eq = item.find('=');
+    const size_t open = item.find('(', eq == std::string::npos ? 0 : eq);
+    if (eq == std::string::npos || eq == 0 || open == std::string::npos || item.back() != ')')
+      detail::throw_error("search space: '", item, "' is not ", kForms,
+                          "; names: ", join(search_parameter_names()));
+    SearchDimension d;
+    d.name = item.substr(0, eq);
+    const auto& names = search_parameter_names();
+    if (std::find(names.begin(), names.end(), d.name) == names.end())
+      detail::throw_error("search space: '", item, "': unknown hyperparameter '", d.name, "'",
+                          did_you_mean(d.name, names), "; valid names: ", join(names));
+    const std::string form = item.substr(eq + 1, open - eq - 1);
+    if (form == "log") {
+      d.scale = SearchScale::Log;
+    } else if (form == "uniform") {
+      d.scale = SearchScale::Uniform;
+    } else {
+      detail::throw_error("search space: '", item, "': unknown distribution '", form, "'",
+                          did_you_mean(form, {"log", "uniform"}), "; valid forms: ", kForms);
+    }
+    const std::string args = item.substr(open + 1, item.size() - open - 2);
+    const size_t comma = args.find(',');
+    if (comma == std::string::npos || !parse_number(args.substr(0, comma), d.lo) ||
+        !parse_number(args.substr(comma + 1), d.hi))
+      detail::throw_error("search space: '", item, "': expected two numbers LO,HI in ", form,
+                          "(...), as in ", kForms);
+    if (!(d.lo < d.hi))
+      detail::throw_error("search space: '", item, "': LO ", d.lo, " must be below HI ", d.hi);
+    if (d.scale == SearchScale::Log && d.lo <= 0)
+      detail::throw_error("search space: '", item, "': log needs LO > 0 (got ", d.lo,
+                          "); use uniform(", d.lo, ",", d.hi, ") for a range from ", d.lo);
+    check_range(d, item);
+    for (const SearchDimension& e : space)
+      if (e.name == d.name) detail::throw_error("search space: '", d.name, "' appears twice");
+    space.push_back(d);
+  }
+  NABLA_CHECK(!space.empty(), "search space: empty; give items such as ",
+              "'lr=log(1e-5,1e-1) dropout=uniform(0,0.5)' (", kForms,
+              "; names: ", join(search_parameter_names()), ")");
+  return space;
+}
+
+std::vector<SearchDimension> narrow_search_space(const std::vector<SearchDimension>& current,
+                                                 const std::vector<Trial>& ranked) {
+  std::vector<const Trial*> ok;
+  for (const Trial& t : ranked)
+    if (t.ok()) ok.push_back(&t);
+  if (ok.size() < 2) return current;  // nothing to narrow around
+  const size_t best = std::max<size_t>(2, (ok.size() + 3) / 4);
+  std::vector<SearchDimension> next = current;
+  for (size_t k = 0; k < current.size(); ++k) {
+    const SearchDimension& d = current[k];
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < best; ++i) {
+      lo = std::min(lo, to_axis(d, ok[i]->values[k]));
+      hi = std::max(hi, to_axis(d, ok[i]->values[k]));
+    }
+    const double margin = 0.1 * (to_axis(d, d.hi) - to_axis(d, d.lo));
+    next[k].lo = from_axis(d, std::max(to_axis(d, d.lo), lo - margin));
+    next[k].hi = from_axis(d, std::min(to_axis(d, d.hi), hi + margin));
+    if (!(next[k].lo < next[k].hi)) next[k] = d;  // best trials outside this range: keep it
+  }
+  return next;
+}
+
+std::string format_search_table(const SearchResult& result) {
+  std::ostringstream s;
+  s << "rank  trial  round  val acc  val loss  train loss";
+  for (const SearchDimension& d : result.space) s << "  " << std::setw(12) << d.name;
+  s << "\n";
+  for (size_t i = 0; i < result.trials.size(); ++i) {
+    const Trial& t = result.trials[i];
+    char line[128];
+    if (t.ok())
+      std::snprintf(line, sizeof line, "%4zu  %5lld  %5lld  %6.2f%%  %8.4f  %10.4f", i + 1,
+                    static_cast<long long>(t.index), static_cast<long long>(t.round),
+                    100 * t.val_acc, t.val_loss, t.train_loss);
+    else
+      std::snprintf(line, sizeof line, "%4zu  %5lld  %5lld  %7s  %8s  %10s", i + 1,
+                    static_cast<long long>(t.index), static_cast<long long>(t.round), "failed", "-",
+                    "-");
+    s << line;
+    for (double v : t.values) {
+      char cell[32];
+      std::snprintf(cell, sizeof cell, "  %12.4g", v);
+      s << cell;
+    }
+    s << "\n";
+  }
+  return s.str();
+}
+
+std::string search_table_csv(const SearchResult& result) {
+  std::ostringstream s;
+  s << "rank,trial,round,val_acc,val_loss,train_loss";
+  for (const SearchDimension& d : result.space) s << "," << d.name;
+  s << ",error\n";
+  for (size_t i = 0; i < result.trials.size(); ++i) {
+    const Trial& t = result.trials[i];
+    char cells[160];
+    if (t.ok())
+      std::snprintf(cells, sizeof cells, "%zu,%lld,%lld,%.9g,%.9g,%.9g", i + 1,
+                    static_cast<long long>(t.index), static_cast<long long>(t.round), t.val_acc,
+                    t.val_loss, t.train_loss);
+    else
+      std::snprintf(cells, sizeof cells, "%zu,%lld,%lld,,,", i + 1, static_cast<long long>(t.index),
+                    static_cast<long long>(t.round));
+    s << cells;
+    for (double v : t.values) {
+      char cell[32];
+      std::snprintf(cell, sizeof cell, ",%.9g", v);
+      s << cell;
+    }
+    // One line per trial: quotes around the message, and no newlines or quotes inside it.
+    std::string error = t.error;
+    std::replace(error.begin(), error.end(), '\n', ' ');
+    std::replace(error.begin(), error.end(), '"', '\'');
+    s << "," << (error.empty() ? "" : "\"" + error + "\"") << "\n";
+  }
+  return s.str();
+}
+
+SearchResult run_search(const SearchOptions& options, std::ostream& out) {
+  NABLA_CHECK(!options.space.empty(), "search: no hyperparameters to search (--space)");
+  NABLA_CHECK(options.trials >= 1, "search: --trials must be at least 1, got ", options.trials);
+  NABLA_CHECK(options.rounds >= 1, "search: --rounds must be at least 1, got ", options.rounds);
+  NABLA_CHECK(options.base.val_fraction > 0, "search: trials are ranked by validation accuracy, ",
+              "so --val-fraction must be above 0");
+  for (const SearchDimension& d : options.space) {
+    const std::string& opt = options.base.optimizer;
+    NABLA_CHECK(d.name != "momentum" || opt == "sgd" || opt == "rmsprop",
+                "search: momentum applies to the sgd and rmsprop optimizers, not ", opt);
+    const auto& presets = preset_names();
+    NABLA_CHECK(d.name != "dropout" ||
+                    std::find(presets.begin(), presets.end(), options.base.model) != presets.end(),
+                "search: dropout is searched for the presets (", join(presets), "); ",
+                options.base.model, " sets its dropout layers itself");
+  }
+  SearchResult result;
+  result.space = options.space;
+  result.out_dir = options.out_dir.empty() ? default_out_dir() : options.out_dir;
+  NABLA_CHECK(!fs::exists(fs::path(result.out_dir) / "trials.csv") &&
+                  !fs::exists(fs::path(result.out_dir) / "trial-01"),
+              "search: ", result.out_dir, " already holds a search; choose another --out");
+  fs::create_directories(result.out_dir);
+
+  out << "searching " << options.space.size() << " hyperparameter"
+      << (options.space.size() == 1 ? "" : "s") << " of " << options.base.model << " on "
+      << options.base.dataset << ": " << options.rounds << " round"
+      << (options.rounds == 1 ? "" : "s") << " of " << options.trials << " trials, "
+      << options.base.epochs << " epoch" << (options.base.epochs == 1 ? "" : "s") << " each, seed "
+      << options.seed << "\nwriting to " << result.out_dir << "\n";
+
+  Generator gen(options.seed);
+  std::vector<SearchDimension> space = options.space;
+  int64_t index = 0;
+  for (int64_t round = 1; round <= options.rounds; ++round) {
+    if (round > 1) {
+      std::vector<Trial> ranked = result.trials;
+      rank(ranked);
+      space = narrow_search_space(space, ranked);
+    }
+    result.round_spaces.push_back(space);
+    out << "round " << round << ":";
+    for (const SearchDimension& d : space) out << " " << d.str();
+    out << "\n" << std::flush;
+    for (int64_t k = 0; k < options.trials; ++k) {
+      Trial t = run_trial(options, space, round, ++index, gen, result.out_dir);
+      std::ostringstream line;
+      line << "  trial " << std::setw(2) << t.index << " ";
+      for (size_t d = 0; d < space.size(); ++d)
+        line << " " << space[d].name << " " << format_value(t.values[d]);
+      if (t.ok())
+        line << "  val acc " << std::fixed << std::setprecision(2) << 100 * t.val_acc
+             << "%  val loss " << std::setprecision(4) << t.val_loss;
+      else
+        line << "  failed: " << t.error;
+      line << "  (" << std::fixed << std::setprecision(1) << t.seconds << "s)";
+      out << line.str() << "\n" << std::flush;
+      result.trials.push_back(t);
+    }
+    // A mistake in the options fails every trial the same way: report it, not a table of failures.
+    if (round == 1 && std::none_of(result.trials.begin(), result.trials.end(),
+                                   [](const Trial& t) { return t.ok(); }))
+      detail::throw_error("search: every trial of round 1 failed; the first: ",
+                          result.trials.front().error);
+  }
+  rank(result.trials);
+
+  const std::string table = format_search_table(result);
+  out << "\n" << table;
+  io::write_file_atomic((fs::path(result.out_dir) / "trials.csv").string(),
+                        search_table_csv(result));
+  write_scatter_plots(result, options.rounds);
+  write_search_report(result);
+  out << "wrote trials.csv, accuracy_vs_*.png and report.html to " << result.out_dir << "\n";
+  return result;
+}
+
+}  // namespace nabla::train

@@ -1,0 +1,196 @@
+// The training report (train/report.h): a real run's report.html is self-contained (every image
+// a data URI, nothing fetched), has the run's configuration, curves, filters, confusion matrix,
+// any other PNG (diagnostics) and the metrics table — and Debian's chromium, headless, loads it
+// with every chart decoded and renders it (a screenshot with the curves' colour in it).
+#include "nabla/train/report.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "nabla/io/image.h"
+#include "nabla/io/plot.h"
+#include "nabla/train/run.h"
+#include "test_util.h"
+#include "train/fake_fashion_mnist.h"
+
+namespace nabla::train {
+namespace {
+
+using nabla::testing::TempDir;
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(Base64Test, MatchesTheRfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("fo"), "Zm8=");
+  EXPECT_EQ(base64_encode("foo"), "Zm9v");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("fooba"), "Zm9vYmE=");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
+}
+
+// The attributes of every <img> tag in `html`, in order. Scanned by hand: std::regex recurses
+// per character and overflows the stack on a data URI of tens of kilobytes.
+std::vector<std::map<std::string, std::string>> images_in(const std::string& html) {
+  std::vector<std::map<std::string, std::string>> out;
+  for (size_t at = html.find("<img"); at != std::string::npos; at = html.find("<img", at)) {
+    const size_t close = html.find('>', at);
+    std::map<std::string, std::string> attrs;
+    size_t pos = at + 4;
+    while (true) {
+      const size_t eq = html.find("=\"", pos);
+      if (eq == std::string::npos || eq > close) break;
+      const size_t name_start = html.find_last_of(" \t\n", eq) + 1;
+      const size_t value_end = html.find('"', eq + 2);
+      attrs[html.substr(name_start, eq - name_start)] = html.substr(eq + 2, value_end - eq - 2);
+      pos = value_end + 1;
+    }
+    out.push_back(attrs);
+    at = close;
+  }
+  return out;
+}
+
+// The headless browser the test drives; empty when none is installed.
+std::string find_chromium() {
+  for (const char* path : {"/usr/bin/chromium", "/usr/bin/chromium-browser"})
+    if (std::filesystem::exists(path)) return path;
+  return "";
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  // A one-epoch LeNet-5 run (so it has filters), plus what a diagnostics option would add: an
+  // extra figure and a long per-step CSV; then the report is written again to include them.
+  void SetUp() override {
+    std::filesystem::create_directories(dir.file("data"));
+    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 200, 40);
+    RunOptions o;
+    o.model = "lenet5";
+    o.data_dir = dir.file("data");
+    o.epochs = 2;
+    o.batch_size = 50;
+    o.threads = 1;
+    o.val_fraction = 0.2;
+    o.out_dir = run_dir();
+    std::ostringstream log;
+    result = run_training(o, log);
+
+    io::LinePlot extra;
+    extra.figure.title = "Activations";
+    extra.series.push_back({"", {0, 1, 2}, {1, 3, 2}});
+    io::write_line_plot(dir.file("run/activations_layer1.png"), extra);
+    std::ofstream csv(dir.file("run/diagnostics.csv"));
+    csv << "step,layer,ratio\n";
+    for (int i = 0; i < 100; ++i) csv << i << ",conv1," << 1e-3 * (i + 1) << "\n";
+    csv.close();
+    write_run_report(run_dir(), {{"test accuracy", "12.50%"}});
+  }
+  std::string run_dir() const { return dir.file("run"); }
+  TempDir dir;
+  RunResult result;
+};
+
+TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
+  const std::string html = slurp(dir.file("run/report.html"));
+  ASSERT_FALSE(html.empty());
+  // Nothing from the network, no external files: every src is a data URI.
+  EXPECT_EQ(html.find("http://"), std::string::npos);
+  EXPECT_EQ(html.find("https://"), std::string::npos);
+  EXPECT_EQ(html.find("<link"), std::string::npos);
+  EXPECT_EQ(html.find("<script src"), std::string::npos);
+  const auto images = images_in(html);
+  std::vector<std::string> files;
+  for (const auto& img : images) {
+    EXPECT_EQ(img.at("src").rfind("data:image/png;base64,", 0), 0u) << img.at("data-file");
+    files.push_back(img.at("data-file"));
+  }
+  EXPECT_EQ(files, (std::vector<std::string>{"loss.png", "accuracy.png", "filters.png",
+                                             "confusion.png", "activations_layer1.png"}));
+  // The embedded bytes are the file's.
+  EXPECT_EQ(images[0].at("src").substr(22), base64_encode(slurp(dir.file("run/loss.png"))));
+
+  // Configuration, summary, sections and tables.
+  for (const char* text :
+       {"<h2 id=\"configuration\">", "lenet5", "T-shirt/top", "&quot;type&quot;:&quot;conv2d&quot;",
+        "test accuracy", "12.50%", "More figures", "Metrics per epoch (metrics.csv)",
+        "<th>train_loss</th>", "diagnostics.csv: 100 rows; showing the first 30 and the last 30"})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+}
+
+TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
+  const std::string chromium = find_chromium();
+  if (chromium.empty()) GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  const std::string url =
+      "file://" + std::filesystem::absolute(dir.file("run/report.html")).string();
+  // As root, chromium needs --no-sandbox; a profile of its own keeps parallel runs apart; the
+  // virtual time budget lets the load event and its script run before the DOM is dumped.
+  const std::string flags =
+      " --headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage"
+      " --hide-scrollbars --user-data-dir=" +
+      dir.file("profile") + " --virtual-time-budget=10000 ";
+  const std::string dump = "timeout 120 " + chromium + flags + "--dump-dom '" + url + "' >" +
+                           dir.file("dom.html") + " 2>" + dir.file("chromium.log");
+  int status = std::system(dump.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("chromium.log"));
+  const std::string dom = slurp(dir.file("dom.html"));
+  EXPECT_NE(dom.find("data-ready=\"true\""), std::string::npos) << dom.substr(0, 2000);
+  EXPECT_NE(dom.find("data-images-loaded=\"5\""), std::string::npos);
+  EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
+  const auto images = images_in(dom);
+  ASSERT_EQ(images.size(), 5u);
+  std::map<std::string, std::pair<std::string, std::string>> decoded;
+  for (const auto& img : images)
+    decoded[img.at("data-file")] = {
+        img.count("data-natural-width") ? img.at("data-natural-width") : "",
+        img.count("data-natural-height") ? img.at("data-natural-height") : ""};
+  for (const char* chart : {"loss.png", "accuracy.png", "activations_layer1.png"})
+    EXPECT_EQ(decoded[chart], std::make_pair(std::string("640"), std::string("480"))) << chart;
+  const io::Image filters = io::read_png(dir.file("run/filters.png"));
+  EXPECT_EQ(decoded["filters.png"].first, std::to_string(filters.width));
+  const io::Image confusion = io::read_png(dir.file("run/confusion.png"));
+  EXPECT_EQ(decoded["confusion.png"].second, std::to_string(confusion.height));
+
+  // A screenshot of the page: not blank, and the training curves' blue (matplotlib's tab10
+  // #1f77b4) is on it, so the charts were painted, not only decoded.
+  const std::string shot = dir.file("shot.png");
+  const std::string screenshot = "timeout 120 " + chromium + flags + "--window-size=1200,2400 " +
+                                 "--screenshot=" + shot + " '" + url + "' >" +
+                                 dir.file("chromium.log") + " 2>&1";
+  status = std::system(screenshot.c_str());
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("chromium.log"));
+  const io::Image page = io::read_png(shot);
+  ASSERT_EQ(page.channels, 3);
+  EXPECT_EQ(page.width, 1200);
+  int64_t non_white = 0, curve_blue = 0;
+  for (int64_t y = 0; y < page.height; ++y)
+    for (int64_t x = 0; x < page.width; ++x) {
+      const int r = page.at(y, x, 0), g = page.at(y, x, 1), b = page.at(y, x, 2);
+      non_white += r < 250 || g < 250 || b < 250;
+      curve_blue += std::abs(r - 0x1f) < 24 && std::abs(g - 0x77) < 24 && std::abs(b - 0xb4) < 24;
+    }
+  EXPECT_GT(non_white, page.width * page.height / 50) << "the screenshot is nearly blank";
+  EXPECT_GT(curve_blue, 200) << "no curve colour on the screenshot";
+}
+
+TEST(ReportErrorTest, AMissingDirectoryIsNamed) {
+  const std::string m =
+      nabla::testing::error_message([] { write_run_report("/nonexistent/run-dir"); });
+  EXPECT_NE(m.find("report: /nonexistent/run-dir is not a run directory"), std::string::npos) << m;
+}
+
+}  // namespace
+}  // namespace nabla::train

@@ -1,0 +1,190 @@
+// Hyperparameter search (train/search.h): the space parser and its errors, the coarse-to-fine
+// narrowing rule, and whole searches on a small fake Fashion-MNIST — the same seed gives the
+// same table, another seed another one, and the files (trials.csv, scatter plots, report) are
+// written.
+#include "nabla/train/search.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "nabla/io/image.h"
+#include "test_util.h"
+#include "train/fake_fashion_mnist.h"
+
+namespace nabla::train {
+namespace {
+
+using nabla::testing::error_message;
+using nabla::testing::TempDir;
+
+TEST(SearchSpaceTest, ParsesLogAndUniformRanges) {
+  const auto space =
+      parse_search_space("lr=log(1e-5,1e-1)  weight_decay=log(1e-6,1e-2) dropout=uniform(0,0.5)");
+  ASSERT_EQ(space.size(), 3u);
+  EXPECT_EQ(space[0].name, "lr");
+  EXPECT_EQ(space[0].scale, SearchScale::Log);
+  EXPECT_EQ(space[0].lo, 1e-5);
+  EXPECT_EQ(space[0].hi, 1e-1);
+  EXPECT_EQ(space[2].name, "dropout");
+  EXPECT_EQ(space[2].scale, SearchScale::Uniform);
+  EXPECT_EQ(space[2].hi, 0.5);
+  EXPECT_EQ(space[0].str(), "lr=log(1e-05,0.1)");
+}
+
+TEST(SearchSpaceTest, ErrorsNameTheItemTheValidFormsAndNames) {
+  auto message = [](const std::string& text) {
+    return error_message([&] { parse_search_space(text); });
+  };
+  std::string m = message("lr=log(1e-5,1e-1) weight_decy=log(1e-6,1e-2)");
+  EXPECT_NE(m.find("'weight_decy=log(1e-6,1e-2)': unknown hyperparameter 'weight_decy'"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("did you mean 'weight_decay'"), std::string::npos) << m;
+  EXPECT_NE(m.find("valid names: lr, weight_decay, dropout, momentum, batch_size"),
+            std::string::npos)
+      << m;
+  m = message("lr=logarithmic(1e-5,1e-1)");
+  EXPECT_NE(m.find("unknown distribution 'logarithmic'"), std::string::npos) << m;
+  EXPECT_NE(m.find("NAME=log(LO,HI) or NAME=uniform(LO,HI)"), std::string::npos) << m;
+  m = message("lr:log(1e-5,1e-1)");
+  EXPECT_NE(m.find("'lr:log(1e-5,1e-1)' is not NAME=log(LO,HI) or NAME=uniform(LO,HI)"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(message("lr=log(1e-5;1e-1)").find("expected two numbers LO,HI"), std::string::npos);
+  EXPECT_NE(message("lr=log(0,1e-1)").find("log needs LO > 0"), std::string::npos);
+  EXPECT_NE(message("lr=log(1e-1,1e-5)").find("must be below HI"), std::string::npos);
+  EXPECT_NE(message("dropout=uniform(0,1.5)").find("dropout must lie in [0, 1)"),
+            std::string::npos);
+  EXPECT_NE(message("lr=log(1e-5,1) lr=log(1e-3,1)").find("'lr' appears twice"), std::string::npos);
+  EXPECT_NE(message("  ").find("empty"), std::string::npos);
+}
+
+Trial trial(int64_t index, double lr, double dropout, double acc) {
+  Trial t;
+  t.index = index;
+  t.values = {lr, dropout};
+  t.val_acc = acc;
+  t.val_loss = 1 - acc;
+  return t;
+}
+
+TEST(SearchNarrowingTest, SpansTheBestQuarterWidenedByATenthAndClipped) {
+  const auto space = parse_search_space("lr=log(1e-5,1e-1) dropout=uniform(0,0.5)");
+  // Eight trials, ranked: the best quarter is the first two.
+  std::vector<Trial> ranked = {trial(3, 1e-3, 0.2, 0.9),  trial(1, 1e-2, 0.3, 0.8),
+                               trial(2, 1e-5, 0.0, 0.5),  trial(4, 1e-1, 0.5, 0.4),
+                               trial(5, 1e-4, 0.1, 0.3),  trial(6, 1e-4, 0.1, 0.2),
+                               trial(7, 1e-4, 0.1, 0.15), trial(8, 1e-4, 0.1, 0.1)};
+  const auto next = narrow_search_space(space, ranked);
+  // lr: log10 span [-3, -2] widened by 0.1 · 4 decades = 0.4 on each side.
+  EXPECT_NEAR(std::log10(next[0].lo), -3.4, 1e-12);
+  EXPECT_NEAR(std::log10(next[0].hi), -1.6, 1e-12);
+  // dropout: [0.2, 0.3] widened by 0.05.
+  EXPECT_NEAR(next[1].lo, 0.15, 1e-12);
+  EXPECT_NEAR(next[1].hi, 0.35, 1e-12);
+  // Best values at the edge: the widened span is clipped to the current range.
+  ranked[0].values[1] = 0.5;
+  ranked[1].values[1] = 0.48;
+  EXPECT_NEAR(narrow_search_space(space, ranked)[1].hi, 0.5, 1e-12);
+  // Failed trials do not steer it.
+  ranked[0].error = "train: the loss became nan";
+  EXPECT_NEAR(narrow_search_space(space, ranked)[1].lo, 0.0, 1e-12);  // trials 1 and 2 now
+}
+
+class SearchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir.file("data"));
+    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 160, 20);
+  }
+  SearchOptions options(const std::string& out, uint64_t seed, int64_t rounds) const {
+    SearchOptions o;
+    o.base.model = "mlp";
+    o.base.dataset = "fashion-mnist";
+    o.base.data_dir = dir.file("data");
+    o.base.epochs = 1;
+    o.base.batch_size = 32;
+    o.base.threads = 1;
+    o.base.val_fraction = 0.25;
+    o.space = parse_search_space(
+        "lr=log(1e-5,1e-1) weight_decay=log(1e-6,1e-2) "
+        "dropout=uniform(0,0.5)");
+    o.trials = 8;
+    o.rounds = rounds;
+    o.seed = seed;
+    o.out_dir = dir.file(out);
+    return o;
+  }
+  TempDir dir;
+};
+
+TEST_F(SearchTest, SameSeedSameTableOtherSeedOtherTable) {
+  std::ostringstream log;
+  const SearchResult a = run_search(options("a", 7, 2), log);
+  const SearchResult b = run_search(options("b", 7, 2), log);
+  const SearchResult c = run_search(options("c", 8, 1), log);
+  ASSERT_EQ(a.trials.size(), 16u);
+  EXPECT_EQ(search_table_csv(a), search_table_csv(b));
+  EXPECT_EQ(format_search_table(a), format_search_table(b));
+  EXPECT_NE(search_table_csv(a), search_table_csv(c));
+
+  // Ranked best first; round 2 sampled inside round 1's ranges, from a narrower one.
+  for (size_t i = 1; i < a.trials.size(); ++i)
+    if (a.trials[i].ok()) {
+      EXPECT_GE(a.trials[i - 1].val_acc, a.trials[i].val_acc);
+    }
+  ASSERT_EQ(a.round_spaces.size(), 2u);
+  int narrowed = 0;
+  for (size_t k = 0; k < a.space.size(); ++k) {
+    EXPECT_GE(a.round_spaces[1][k].lo, a.round_spaces[0][k].lo);
+    EXPECT_LE(a.round_spaces[1][k].hi, a.round_spaces[0][k].hi);
+    narrowed += a.round_spaces[1][k].hi - a.round_spaces[1][k].lo <
+                a.round_spaces[0][k].hi - a.round_spaces[0][k].lo;
+  }
+  EXPECT_GT(narrowed, 0);
+  for (const Trial& t : a.trials)
+    for (size_t k = 0; k < a.space.size(); ++k) {
+      const SearchDimension& d = a.round_spaces[static_cast<size_t>(t.round - 1)][k];
+      EXPECT_GE(t.values[k], d.lo);
+      EXPECT_LE(t.values[k], d.hi);
+    }
+
+  // The files: the table, one scatter plot per hyperparameter, the report, each trial's run.
+  std::ifstream csv(dir.file("a/trials.csv"));
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "rank,trial,round,val_acc,val_loss,train_loss,lr,weight_decay,dropout,error");
+  int rows = 0;
+  for (std::string line; std::getline(csv, line);) ++rows;
+  EXPECT_EQ(rows, 16);
+  for (const char* name : {"lr", "weight_decay", "dropout"}) {
+    const io::Image plot = io::read_png(dir.file(std::string("a/accuracy_vs_") + name + ".png"));
+    EXPECT_EQ(plot.width, 640);
+    EXPECT_EQ(plot.height, 480);
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("a/report.html")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("a/trial-01/metrics.csv")));
+  EXPECT_NE(log.str().find("rank  trial  round  val acc"), std::string::npos) << log.str();
+}
+
+TEST_F(SearchTest, BadOptionsAreRejectedBeforeAnyTrial) {
+  SearchOptions o = options("bad", 1, 1);
+  o.space = parse_search_space("momentum=uniform(0,0.9)");
+  std::ostringstream log;
+  std::string m = error_message([&] { run_search(o, log); });
+  EXPECT_NE(m.find("momentum applies to the sgd and rmsprop optimizers, not adam"),
+            std::string::npos)
+      << m;
+  o = options("bad", 1, 1);
+  o.base.data_dir = dir.file("missing");
+  m = error_message([&] { run_search(o, log); });
+  EXPECT_NE(m.find("every trial of round 1 failed"), std::string::npos) << m;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("bad/trial-01/last")));
+}
+
+}  // namespace
+}  // namespace nabla::train

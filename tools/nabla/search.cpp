@@ -1,0 +1,89 @@
+// `nabla search`: random hyperparameter search, coarse to fine (train::run_search). Each trial
+// is a short `nabla train` run with its output quieted; the ranked table, trials.csv, one
+// scatter plot per hyperparameter and report.html go to --out.
+#include "nabla/train/search.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <string>
+
+#include "commands.h"
+#include "nabla/models.h"
+#include "nabla/suggest.h"
+#include "nabla/train/run.h"
+
+namespace nabla::cli {
+
+namespace {
+
+struct SearchArgs {
+  train::SearchOptions search;
+  std::string space = "lr=log(1e-5,1e-1) weight_decay=log(1e-6,1e-2)";
+};
+
+void run_search(SearchArgs& args) {
+  try {
+    args.search.space = train::parse_search_space(args.space);
+  } catch (const Error& e) {
+    throw UsageError(std::string("--space: ") + e.what());
+  }
+  train::run_search(args.search, std::cout);
+}
+
+}  // namespace
+
+void add_search_command(CLI::App& app, int& exit_code) {
+  auto args = std::make_shared<SearchArgs>();
+  train::SearchOptions& s = args->search;
+  train::RunOptions& o = s.base;
+  o.epochs = 1;
+  CLI::App* cmd = app.add_subcommand(
+      "search",
+      "Random hyperparameter search, coarse to fine: short runs, a ranked table, scatter plots");
+  cmd->add_option("--model", o.model, "Network: a preset or the path of a JSON description")
+      ->capture_default_str()
+      ->check(model_choice());
+  cmd->add_option("--dataset", o.dataset, "Data set (as nabla train)")
+      ->capture_default_str()
+      ->check(dataset_choice());
+  cmd->add_option("--data-dir", o.data_dir, "Directory of the dataset's files");
+  cmd->add_option("--space", args->space,
+                  "Hyperparameters and ranges: NAME=log(LO,HI) or NAME=uniform(LO,HI), "
+                  "space-separated; names: " +
+                      join(train::search_parameter_names()))
+      ->capture_default_str();
+  cmd->add_option("--trials", s.trials, "Trials per round")
+      ->capture_default_str()
+      ->check(kPositive);
+  cmd->add_option("--rounds", s.rounds, "Rounds; each after the first narrows around the best")
+      ->capture_default_str()
+      ->check(kPositive);
+  cmd->add_option("--epochs", o.epochs, "Epochs per trial")
+      ->capture_default_str()
+      ->check(kPositive);
+  cmd->add_option("--batch-size", o.batch_size, "Images per step (unless searched)")
+      ->capture_default_str()
+      ->check(kPositive);
+  cmd->add_option("--optimizer", o.optimizer, "Update rule of every trial")
+      ->capture_default_str()
+      ->check(choice(train::optimizer_names(), "optimizer"));
+  cmd->add_option("--seed", s.seed, "Seed of the sampling and of every trial's run")
+      ->capture_default_str();
+  cmd->add_option("--threads", o.threads, "Threads for the compute")->check(kPositive);
+  cmd->add_option("--val-fraction", o.val_fraction, "Share of the training set for validation")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 0.99));
+  cmd->add_option("--train-subset", o.train_subset, "Train on the first N images only")
+      ->check(kPositive);
+  cmd->add_option("--test-subset", o.test_subset, "Test on the first N images only")
+      ->check(kPositive);
+  cmd->add_option("--out", s.out_dir, "Output directory (default runs/search-<timestamp>)");
+  cmd->callback([args, &exit_code] {
+    run_search(*args);
+    exit_code = 0;
+  });
+}
+
+}  // namespace nabla::cli
