@@ -8,6 +8,7 @@
 #include "nabla/gradcheck.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/image.h"
+#include "nabla/memory.h"
 #include "nabla/models.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/conv.h"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -15,22 +16,31 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "nabla/data/classes.h"
 #include "nabla/data/datasets.h"
+#include "nabla/distributed.h"
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/image.h"
 #include "nabla/io/plot.h"
+#include "nabla/memory.h"
 #include "nabla/models.h"
 #include "nabla/nn/conv.h"
 #include "nabla/nn/dropout.h"
 #include "nabla/ops.h"
 #include "nabla/optim/adagrad.h"
 #include "nabla/optim/adam.h"
+#include "nabla/optim/clip_grad.h"
 #include "nabla/optim/rmsprop.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/suggest.h"
 #include "nabla/threads.h"
+#include "nabla/train/diagnostics.h"
+#include "nabla/train/early_stopping.h"
+#include "nabla/train/interrupt.h"
+#include "nabla/train/report.h"
+#include "nabla/train/transfer.h"
 
 namespace nabla::train {
 
@@ -42,7 +52,8 @@ const std::vector<std::string>& optimizer_names() {
   return names;
 }
 const std::vector<std::string>& lr_schedule_names() {
-  static const std::vector<std::string> names = {"none", "step", "cosine", "exponential"};
+  static const std::vector<std::string> names = {"none", "step", "cosine", "exponential",
+                                                 "plateau"};
   return names;
 }
 const std::vector<std::string>& dataset_names() {
@@ -95,7 +106,20 @@ json options_to_json(const RunOptions& o) {
           {"val_fraction", o.val_fraction},
           {"train_subset", o.train_subset},
           {"test_subset", o.test_subset},
-          {"augment", o.augment}};
+          {"augment", o.augment},
+          {"checkpoint_every", o.checkpoint_every},
+          {"lr_patience", o.lr_patience},
+          {"lr_cooldown", o.lr_cooldown},
+          {"min_lr", o.min_lr},
+          {"diagnostics", o.diagnostics},
+          {"diagnostics_every", o.diagnostics_every},
+          {"clip_grad_norm", o.clip_grad_norm},
+          {"early_stopping", o.early_stopping},
+          {"early_stopping_min_delta", o.early_stopping_min_delta},
+          {"classes", o.classes},
+          {"init_from", o.init_from},
+          {"freeze", o.freeze},
+          {"lr_mult", o.lr_mult}};
 }
 
 RunOptions options_from_json(const json& j) {
@@ -121,7 +145,45 @@ RunOptions options_from_json(const json& j) {
   o.train_subset = j.at("train_subset").get<int64_t>();
   o.test_subset = j.at("test_subset").get<int64_t>();
   o.augment = j.at("augment").get<bool>();
+  o.checkpoint_every = j.value("checkpoint_every", int64_t{0});  // absent before it existed
+  // Absent from checkpoints written before diagnostics and early stopping existed.
+  o.lr_patience = j.value("lr_patience", int64_t{10});
+  o.lr_cooldown = j.value("lr_cooldown", int64_t{0});
+  o.min_lr = j.value("min_lr", 0.0);
+  o.diagnostics = j.value("diagnostics", false);
+  o.diagnostics_every = j.value("diagnostics_every", int64_t{10});
+  o.clip_grad_norm = j.value("clip_grad_norm", 0.0);
+  o.early_stopping = j.value("early_stopping", int64_t{0});
+  o.early_stopping_min_delta = j.value("early_stopping_min_delta", 0.0);
+  // Absent from checkpoints written before transfer learning existed.
+  o.classes = j.value("classes", "");
+  o.init_from = j.value("init_from", "");
+  o.freeze = j.value("freeze", "");
+  o.lr_mult = j.value("lr_mult", "");
   return o;
+}
+
+// A Trainer's position inside an epoch; null in an epoch-end checkpoint. Doubles are written
+// with 17 digits, so they read back bitwise and the resumed epoch's sums come out the same.
+json progress_to_json(const EpochProgress& p) {
+  return {{"epoch", p.epoch},     {"batch", p.batch},   {"loss_sum", p.loss_sum},
+          {"correct", p.correct}, {"images", p.images}, {"seconds", p.seconds}};
+}
+EpochProgress progress_from_json(const json& config, int64_t epochs_done) {
+  EpochProgress p;
+  p.epoch = epochs_done;
+  const auto it = config.find("epoch_progress");
+  if (it == config.end() || it->is_null()) return p;
+  const json& j = *it;
+  NABLA_CHECK(j.at("epoch").get<int64_t>() == epochs_done && j.at("batch").get<int64_t>() >= 0,
+              "trainer_state.json: epoch_progress ", j.dump(), " does not continue epoch ",
+              epochs_done + 1);
+  p.batch = j.at("batch").get<int64_t>();
+  p.loss_sum = j.at("loss_sum").get<double>();
+  p.correct = j.at("correct").get<int64_t>();
+  p.images = j.at("images").get<int64_t>();
+  p.seconds = j.at("seconds").get<double>();
+  return p;
 }
 
 // JSON has no NaN: a missing validation value is null.
@@ -254,6 +316,27 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const RunOptions& o, std::vecto
       params, optim::AdagradOptions(o.lr).weight_decay(o.weight_decay.value_or(0)));
 }
 
+// With a memory limit (memory.h), checks before the first step that the gradients and the
+// optimizer's state (tensors the size of the parameters) fit beside what is already held; the
+// activations need more, and the limit names them when a step allocates them.
+void check_training_memory(const RunOptions& o, const std::vector<Tensor>& params) {
+  if (memory_limit() == 0) return;
+  size_t param_bytes = 0;
+  for (const Tensor& p : params) param_bytes += p.numel() * dtype_size(p.dtype());
+  const bool adam = o.optimizer == "adam" || o.optimizer == "adamw";
+  const int state_copies = adam                                           ? 2
+                           : (o.optimizer == "rmsprop" && o.momentum > 0) ? 2
+                           : (o.optimizer == "sgd" && o.momentum == 0)    ? 0
+                                                                          : 1;
+  const size_t need = param_bytes * (1 + state_copies);
+  NABLA_CHECK(memory_in_use() + need <= memory_limit(), "memory limit: training ", o.model,
+              " with ", o.optimizer, " needs ", format_bytes(need), " more (the gradients and ",
+              state_copies, " optimizer state tensor(s) of its ", format_bytes(param_bytes),
+              " of trainable parameters), but ", format_bytes(memory_in_use()),
+              " is in use and the limit is ", format_bytes(memory_limit()),
+              "; raise --memory-limit or use a smaller model");
+}
+
 std::unique_ptr<optim::LRScheduler> make_scheduler(const RunOptions& o, optim::Optimizer& opt) {
   check_choice("learning-rate schedule", o.lr_schedule, lr_schedule_names());
   NABLA_CHECK(o.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", o.warmup_epochs);
@@ -270,9 +353,44 @@ std::unique_ptr<optim::LRScheduler> make_scheduler(const RunOptions& o, optim::O
     return std::make_unique<optim::CosineAnnealingLR>(
         opt, optim::CosineAnnealingLROptions(std::max<int64_t>(1, o.epochs - o.warmup_epochs))
                  .warmup(warmup));
+  if (o.lr_schedule == "plateau") {
+    // Not a closed form: ReduceLROnPlateau reacts to the validation loss (make_plateau).
+    NABLA_CHECK(o.warmup_epochs == 0, "--warmup-epochs does not combine with --lr-schedule ",
+                "plateau (PyTorch's ReduceLROnPlateau has no warmup either)");
+    return nullptr;
+  }
   NABLA_CHECK(o.warmup_epochs == 0, "--warmup-epochs needs a --lr-schedule (step, cosine or ",
               "exponential)");
   return nullptr;
+}
+
+std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, optim::Optimizer& opt) {
+  const bool plateau = o.lr_schedule == "plateau";
+  NABLA_CHECK(plateau || (o.lr_patience == 10 && o.lr_cooldown == 0 && o.min_lr == 0),
+              "--lr-patience, --lr-cooldown and --min-lr apply to --lr-schedule plateau, not ",
+              o.lr_schedule);
+  if (!plateau) return nullptr;
+  NABLA_CHECK(o.lr_gamma == 0 || o.lr_gamma < 1, "--lr-gamma is the plateau schedule's factor ",
+              "and must be below 1, got ", o.lr_gamma);
+  return std::make_unique<optim::ReduceLROnPlateau>(opt,
+                                                    optim::ReduceLROnPlateauOptions()
+                                                        .factor(o.lr_gamma > 0 ? o.lr_gamma : 0.1)
+                                                        .patience(o.lr_patience)
+                                                        .cooldown(o.lr_cooldown)
+                                                        .min_lr(o.min_lr));
+}
+
+// A scheduler's state() as a JSON object; NaN (no value yet) as null, which JSON can hold.
+json state_to_json(const std::vector<std::pair<std::string, double>>& state) {
+  json j = json::object();
+  for (const auto& [key, value] : state) j[key] = std::isnan(value) ? json(nullptr) : json(value);
+  return j;
+}
+std::vector<std::pair<std::string, double>> state_from_json(const json& j) {
+  std::vector<std::pair<std::string, double>> state;
+  for (const auto& [key, value] : j.items())
+    state.emplace_back(key, value.is_null() ? std::nan("") : value.get<double>());
+  return state;
 }
 
 // Every Dropout module with its dotted path, depth first.
@@ -317,10 +435,18 @@ std::string percent(double fraction) {
 // Everything a run holds while it trains; built fresh or from a checkpoint.
 class Run {
  public:
-  Run(RunOptions options, std::ostream& out) : o_(std::move(options)), out_(out) {}
+  // Under mpirun only rank 0 prints (docs/distributed.md); the others write to a null stream.
+  Run(RunOptions options, std::ostream& out)
+      : o_(std::move(options)), out_(world_.is_main() ? out : null_out_) {}
 
   void setup(const std::string& data_dir_override) {
-    if (o_.threads > 0) set_num_threads(o_.threads);
+    if (o_.threads > 0)
+      set_num_threads(o_.threads);
+    else if (world_.size() > 1 && std::getenv("NABLA_NUM_THREADS") == nullptr)
+      set_num_threads(distributed::threads_per_rank());  // the host's cores shared by its ranks
+    // A signal reaches the ranks at different steps; one that stopped while the others wait in
+    // the next all-reduce would hang the job. Under MPI a signal ends the job (mpirun stops all).
+    if (world_.size() > 1) o_.handle_signals = false;
     NABLA_CHECK(o_.epochs >= 1, "--epochs must be at least 1, got ", o_.epochs);
     NABLA_CHECK(o_.batch_size >= 1, "--batch-size must be at least 1, got ", o_.batch_size);
     RunOptions data_options = o_;
@@ -335,22 +461,53 @@ class Run {
                 o_.model, ": the model takes input ", Shape(input), " but ", o_.dataset,
                 " samples are ", data_.train.sample_shape());
     model_ = model_from_json(description_, o_.seed, o_.model);
-    optimizer_ = make_optimizer(o_, model_->parameters());
+    // A resumed run gets its weights from OUT/last; only a fresh one reads --init-from.
+    if (!o_.init_from.empty()) {
+      if (!resuming_)
+        out_ << init_from_checkpoint(*model_, o_.init_from, data_.train.class_names()).summary();
+      // Pretrained layers expect their input scaled as in pretraining (as torchvision's models
+      // expect ImageNet's statistics); a resumed run finds the same numbers in its own checkpoint.
+      const auto pretrained = checkpoint_normalization(resuming_ ? o_.out_dir : o_.init_from);
+      if (pretrained && pretrained->mean.size() == data_.normalization.mean.size())
+        data_.normalization = *pretrained;
+    }
+    const TrainableParameters trainable = trainable_parameters(*model_, o_.freeze, o_.lr_mult);
+    out_ << trainable.summary();
+    optimizer_ = make_optimizer(o_, trainable.params);
+    check_training_memory(o_, trainable.params);
+    optimizer_->set_lr_multipliers(trainable.lr_multipliers);
     scheduler_ = make_scheduler(o_, *optimizer_);
+    plateau_ = make_plateau(o_, *optimizer_);
+    NABLA_CHECK(o_.clip_grad_norm >= 0 && std::isfinite(o_.clip_grad_norm),
+                "--clip-grad-norm must be a positive number (0: off), got ", o_.clip_grad_norm);
+    NABLA_CHECK(o_.diagnostics_every >= 1, "--diagnostics-every must be at least 1, got ",
+                o_.diagnostics_every);
+    NABLA_CHECK(o_.early_stopping >= 0, "--early-stopping must be >= 0 epochs, got ",
+                o_.early_stopping);
+    NABLA_CHECK(o_.early_stopping == 0 || o_.val_fraction > 0,
+                "--early-stopping watches the validation loss; it needs --val-fraction > 0");
+    if (o_.early_stopping > 0)
+      stopper_ = std::make_unique<EarlyStopping>(
+          EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
 
     train_loader_ = std::make_unique<data::DataLoader>(
         data_.train, data::DataLoaderOptions(o_.batch_size)
                          .shuffle(true)
                          .seed(o_.seed)
                          .normalize(data_.normalization)
-                         .augment(augment_options(o_, data_.train)));
+                         .augment(augment_options(o_, data_.train))
+                         .shard_index(world_.rank())
+                         .shard_count(world_.size()));
     // Evaluation uses the training batch size: its activations then fit the buffers the training
     // step already holds in the storage cache, instead of adding a second, larger set to the
     // run's peak memory (docs/performance.md, "Training loop").
+    // Under MPI each rank evaluates its share and the results are summed (distributed::reduce).
     val_loader_ = std::make_unique<data::DataLoader>(
-        data_.val, data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
+        distributed::shard(data_.val, world_),
+        data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     test_loader_ = std::make_unique<data::DataLoader>(
-        data_.test, data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
+        distributed::shard(data_.test, world_),
+        data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     fs::create_directories(o_.out_dir);
   }
 
@@ -369,13 +526,22 @@ class Run {
                   "/last: no generator state for the dropout layer '", name, "'");
       d->generator().set_state(it->second);
     }
+    if (plateau_) plateau_->load_state(state_from_json(config.at("plateau")));
+    if (stopper_) stopper_->load_state(state_from_json(config.at("early_stopping")));
     history_ = history_from_json(config.at("history"));
     best_epoch_ = config.at("best_epoch").get<int64_t>();
     best_acc_ = config.at("best_acc").get<double>();
     first_epoch_ = state.epoch;
+    resume_at_ = progress_from_json(config, state.epoch);
+    NABLA_CHECK(resume_at_.batch == 0 || o_.epochs > resume_at_.epoch, "--resume: ", o_.out_dir,
+                "/last stopped in epoch ", resume_at_.epoch + 1, "; --epochs ", o_.epochs,
+                " would leave it unfinished");
+    NABLA_CHECK(resume_at_.batch <= train_loader_->num_batches(), o_.out_dir, "/last: batch ",
+                resume_at_.batch, " of an epoch of ", train_loader_->num_batches(), " batches");
   }
 
   void set_description(std::string d) { description_ = std::move(d); }
+  void set_resuming() { resuming_ = true; }
 
   RunResult train() {
     print_header();
@@ -383,12 +549,99 @@ class Run {
                     TrainerOptions().epochs(o_.epochs).progress(&out_).interactive(o_.interactive));
     if (!data_.val.empty()) trainer.validation(val_loader_.get());
     trainer.scheduler(scheduler_.get());
-    trainer.on_epoch_end = [this](const EpochMetrics& m) { end_epoch(m); };
-    trainer.fit(first_epoch_);
-    return finish();
+    if (world_.size() > 1) {
+      // Data-parallel (docs/distributed.md): same options and model on every rank, rank 0's
+      // weights broadcast, gradients all-reduced after each backward.
+      distributed::check_same_on_all_ranks(
+          "run options and model description",
+          options_to_json(o_).dump() + description_ + std::to_string(o_.check_replicas_every),
+          world_);
+      dp_ = std::make_unique<distributed::DataParallel>(
+          *model_, *optimizer_, world_,
+          distributed::DataParallelOptions().check_every(o_.check_replicas_every));
+      dp_->attach(trainer);
+      // Rank 0's dropout generators, restored or fresh, stay; the others draw their own masks.
+      std::vector<std::pair<std::string, nn::Dropout*>> dropouts;
+      find_dropouts(*model_, "", dropouts);
+      for (auto& dropout : dropouts) distributed::decorrelate(dropout.second->generator(), world_);
+    }
+    install_step_checks(trainer);
+    trainer.on_epoch_end = [this](const EpochMetrics& m) {
+      end_epoch(dp_ ? dp_->global_metrics(m, val_loader_->dataset().size()) : m);
+    };
+    if (stopper_ && stopper_->stopped()) {
+      // Resuming a run that early stopping ended: the stop stands, whatever --epochs says.
+      out_ << "early stopping: the run already stopped after epoch " << stopper_->stopped_epoch()
+           << ": " << stopper_->reason() << "\n";
+      trainer.options.epochs(stopper_->stopped_epoch());
+    }
+    try {
+      return fit_or_stop(trainer);
+    } catch (const Error& e) {
+      detail::throw_error(e.what(), first_non_finite_output(trainer.progress()),
+                          last_good_checkpoint());
+    }
   }
 
  private:
+  // What each step checks, in this order after the backward (and after a data-parallel gradient
+  // all-reduce): non-finite gradients, clipping, diagnostics (docs/training.md "Diagnostics").
+  void install_step_checks(Trainer& trainer) {
+    trainer_ = &trainer;
+    gradient_guard_ = std::make_unique<GradientGuard>(*model_);
+    trainer.after_backward.push_back([this](const StepInfo& s) { gradient_guard_->check(s); });
+    if (o_.clip_grad_norm > 0) {
+      const double max_norm = o_.clip_grad_norm;
+      trainer.after_backward.push_back([this, max_norm](const StepInfo&) {
+        optim::clip_grad_norm(optimizer_->params(), max_norm);
+      });
+    }
+    if (o_.diagnostics) {
+      diagnostics_ =
+          std::make_unique<Diagnostics>(*model_, DiagnosticsOptions().every(o_.diagnostics_every));
+      const int64_t batches = train_loader_->num_batches();
+      const int64_t first_step = resume_at_.epoch * batches + resume_at_.batch;
+      if (resuming_) diagnostics_->read_csv(path("diagnostics.csv"), first_step);
+      diagnostics_->attach(trainer, first_step, batches);
+    }
+  }
+
+  // Appended to an error that ends training (a non-finite loss): runs the step's batch `at`
+  // forward again, with the weights it failed with, and names the first layer whose output is
+  // not finite. Costs nothing until training has failed; "" if every output is finite.
+  std::string first_non_finite_output(const EpochProgress& at) {
+    if (o_.diagnostics || at.batch >= train_loader_->num_batches()) return "";  // named already
+    std::string found;
+    const int id = model_->add_forward_hook(
+        [&found](const std::string& name, const nn::Module& child, const Tensor& output) {
+          if (!found.empty()) return;
+          const std::string bad = first_non_finite(output);
+          if (!bad.empty()) found = name + "." + child.name() + " (" + bad + ")";
+        });
+    try {
+      NoGradGuard no_grad;
+      data::Batch batch;
+      train_loader_->epoch(at.epoch).batch_into(at.batch, batch);
+      model_->train(true);
+      model_->forward(batch.images);
+    } catch (const Error&) {  // the probe is a courtesy: its own failure must not hide the error
+    }
+    model_->remove_forward_hook(id);
+    return found.empty() ? "" : "; the first layer output that is not finite: " + found;
+  }
+
+  // Appended to an error that ends training: what OUT/last still holds.
+  std::string last_good_checkpoint() const {
+    const std::string last = path("last");
+    if (!fs::is_directory(io::resolve_atomic_directory(last)))
+      return "; no checkpoint had been saved yet";
+    const io::TrainingState s = io::read_training_state(last);
+    std::ostringstream m;
+    m << "; the last good checkpoint, " << last << " (" << s.epoch << " epoch"
+      << (s.epoch == 1 ? "" : "s") << ", " << s.step << " steps done), is kept";
+    return m.str();
+  }
+
   json config_json() const {
     json j;
     j["format"] = "nabla-train-run";
@@ -405,7 +658,70 @@ class Run {
     j["history"] = history_to_json(history_);
     j["best_epoch"] = best_epoch_;
     j["best_acc"] = best_acc_;
+    j["plateau"] = plateau_ ? state_to_json(plateau_->state()) : json(nullptr);
+    j["early_stopping"] = stopper_ ? state_to_json(stopper_->state()) : json(nullptr);
     return j;
+  }
+
+  // Runs the trainer from resume_at_; checkpoints every checkpoint_every steps and, stopped by a
+  // signal or stop_when, saves OUT/last where it stopped. Call it last in train(): its step hook
+  // must come after every other, so that a checkpoint holds what they did.
+  RunResult fit_or_stop(Trainer& trainer) {
+    NABLA_CHECK(o_.checkpoint_every >= 0, "--checkpoint-every must be >= 0, got ",
+                o_.checkpoint_every);
+    if (o_.checkpoint_every > 0) {
+      const int64_t every = o_.checkpoint_every, batches = train_loader_->num_batches();
+      trainer.after_step.push_back([this, &trainer, every, batches](const StepInfo& s) {
+        // After an epoch's last step the epoch's own checkpoint follows at once.
+        if ((s.step + 1) % every == 0 && s.batch + 1 < batches)
+          save_last(training_state(trainer.progress()));
+      });
+    }
+    if (o_.handle_signals || o_.stop_when)
+      trainer.stop_when = [this] {
+        return (o_.handle_signals && stop_requested()) || (o_.stop_when && o_.stop_when());
+      };
+    {
+      // Only around the loop: a signal while loading data or writing the final files ends the
+      // process as usual, and a second Ctrl-C while OUT/last is saved below does too.
+      std::optional<InterruptGuard> guard;
+      if (o_.handle_signals) guard.emplace();
+      trainer.fit_from(resume_at_);
+    }
+    // Early stopping ends the loop through request_stop() too, but it is the end of the run.
+    if (!trainer.stopped() || (stopper_ && stopper_->stopped())) return finish();
+
+    const EpochProgress& at = trainer.progress();
+    if (at.batch > 0) save_last(training_state(at));  // else end_epoch saved this point
+    Interruption stop;
+    stop.epoch = at.epoch + 1;
+    stop.batch = at.batch;
+    stop.batches = train_loader_->num_batches();
+    stop.signal = o_.handle_signals ? stop_signal() : 0;
+    stop.checkpoint = path("last");
+    RunResult result;
+    result.out_dir = o_.out_dir;
+    result.history = history_;
+    result.best_epoch = best_epoch_;
+    result.interrupted = stop;
+    return result;
+  }
+
+  void save_last(const io::TrainingState& state) const {
+    if (!world_.is_main()) return;  // under MPI rank 0 writes every file
+    io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
+  }
+
+  // A checkpoint in the middle of epoch at.epoch: the completed epochs' state, with the Trainer's
+  // position and running sums in config's "epoch_progress" (docs/checkpoints.md).
+  io::TrainingState training_state(const EpochProgress& at) const {
+    io::TrainingState state = training_state(at.epoch);
+    if (at.batch == 0) return state;
+    state.step += at.batch;
+    json config = config_json();
+    config["epoch_progress"] = progress_to_json(at);
+    state.config = config.dump();
+    return state;
   }
 
   io::TrainingState training_state(int64_t epoch) const {
@@ -429,15 +745,29 @@ class Run {
     if (scheduler_) out_ << " (" << o_.lr_schedule << " schedule)";
     out_ << ", batch " << o_.batch_size << ", " << num_threads() << " thread"
          << (num_threads() == 1 ? "" : "s") << ", seed " << o_.seed << "\n";
-    if (first_epoch_ > 0)
+    if (resume_at_.batch > 0)
+      out_ << "resuming epoch " << resume_at_.epoch + 1 << " of " << o_.epochs << " after batch "
+           << resume_at_.batch << "/" << train_loader_->num_batches() << "\n";
+    else if (first_epoch_ > 0)
       out_ << "resuming after epoch " << first_epoch_ << " of " << o_.epochs << "\n";
+    if (world_.size() > 1)
+      out_ << "data-parallel over " << world_.size() << " MPI ranks, " << o_.batch_size
+           << " images per step in all\n";
     out_ << "writing to " << o_.out_dir << "\n" << std::flush;
   }
 
   void end_epoch(const EpochMetrics& m) {
     history_.push_back(m);
     const double score = m.has_validation() ? m.val_acc : m.train_acc;
-    const bool best = best_epoch_ == 0 || score > best_acc_;
+    bool best = best_epoch_ == 0 || score > best_acc_;
+    // Without validation data the plateau schedule watches the training loss.
+    if (plateau_) plateau_->step(m.has_validation() ? m.val_loss : m.train_loss);
+    if (stopper_) {
+      // OUT/best follows the metric early stopping watches: the lowest validation loss.
+      const bool stop = stopper_->update(m.epoch, m.val_loss);
+      best = stopper_->improved();
+      if (stop && trainer_) trainer_->request_stop();
+    }
     if (best) best_epoch_ = m.epoch, best_acc_ = score;
 
     std::ostringstream line;
@@ -449,10 +779,20 @@ class Run {
          << std::setprecision(1) << m.seconds << "s  " << std::setprecision(0) << m.images_per_s
          << " img/s" << (best ? "  *best" : "");
     out_ << line.str() << "\n" << std::flush;
+    if (stopper_ && stopper_->stopped())
+      out_ << "early stopping after epoch " << m.epoch << " of " << o_.epochs << ": "
+           << stopper_->reason() << "; OUT/best holds epoch " << stopper_->best_epoch() << "\n"
+           << std::flush;
+    train_seconds_ += m.seconds;
+    if (!world_.is_main()) return;  // under MPI rank 0 writes every file
 
     // The files a reader may look at first; then the checkpoints, last/ as the resume point.
     write_metrics_csv(path("metrics.csv"), history_);
     write_curves();
+    if (diagnostics_) {
+      diagnostics_->write_csv(path("diagnostics.csv"));
+      diagnostics_->write_plots(o_.out_dir);
+    }
     const io::TrainingState state = training_state(m.epoch);
     if (best) io::save_checkpoint(path("best"), *model_, nullptr, state);
     io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
@@ -485,10 +825,14 @@ class Run {
   RunResult finish() {
     RunResult result;
     result.out_dir = o_.out_dir;
+    if (stopper_) result.stopped_early = stopper_->stopped_epoch();
     result.history = history_;
     result.best_epoch = best_epoch_;
-    io::save_checkpoint(path("final"), *model_, nullptr, training_state(o_.epochs));
-    if (nn::Conv2d* conv = first_conv(*model_)) {
+    if (world_.is_main())
+      io::save_checkpoint(
+          path("final"), *model_, nullptr,
+          training_state(stopper_ && stopper_->stopped() ? stopper_->stopped_epoch() : o_.epochs));
+    if (nn::Conv2d* conv = world_.is_main() ? first_conv(*model_) : nullptr) {
       // Enlarged until the grid is about 320 pixels wide: 5 × 5 filters need it to be seen.
       const Tensor w = conv->weight.detach();
       const int64_t tiles = w.size(1) == 3 ? w.size(0) : w.size(0) * w.size(1);
@@ -497,18 +841,27 @@ class Run {
       grid.scale = std::max<int64_t>(4, 320 / (cols * (w.size(3) + 1) - 1));
       io::write_filter_grid_png(path("filters.png"), w, grid);
     }
-    result.test = evaluate(*model_, *test_loader_);
+    result.test = distributed::reduce(evaluate(*model_, *test_loader_), world_);
+    if (dp_) out_ << dp_->summary(train_seconds_) << "\n";
+    if (!world_.is_main()) return result;
     io::write_confusion_matrix_png(path("confusion.png"), result.test.confusion.counts(),
                                    data_.test.class_names(),
                                    "Confusion matrix, " + o_.dataset + " test set");
+    write_run_report(o_.out_dir, {{"test accuracy", percent(result.test.accuracy) + " of " +
+                                                        std::to_string(result.test.samples) +
+                                                        " images (final weights)"},
+                                  {"best validation epoch", std::to_string(best_epoch_)}});
     out_ << "test accuracy " << percent(result.test.accuracy) << " (" << result.test.samples
          << " images, final weights; best validation epoch " << best_epoch_ << ")\n"
          << "wrote metrics.csv, loss.png, accuracy.png, "
          << (first_conv(*model_) ? "filters.png, " : "")
-         << "confusion.png and checkpoints best/, final/, last/ to " << o_.out_dir << "\n";
+         << "confusion.png, report.html and checkpoints best/, final/, last/ to " << o_.out_dir
+         << "\n";
     return result;
   }
 
+  distributed::Communicator& world_ = distributed::Communicator::world();
+  std::ostream null_out_{nullptr};  // what ranks other than 0 print: nothing
   RunOptions o_;
   std::ostream& out_;
   RunData data_;
@@ -519,7 +872,16 @@ class Run {
   std::unique_ptr<data::DataLoader> train_loader_, val_loader_, test_loader_;
   std::vector<EpochMetrics> history_;
   int64_t first_epoch_ = 0, best_epoch_ = 0;
+  EpochProgress resume_at_;  // where fit goes on from: first_epoch_, or inside it
   double best_acc_ = 0;
+  bool resuming_ = false;
+  std::unique_ptr<distributed::DataParallel> dp_;      // under mpirun -np N > 1
+  std::unique_ptr<optim::ReduceLROnPlateau> plateau_;  // --lr-schedule plateau
+  std::unique_ptr<EarlyStopping> stopper_;             // --early-stopping
+  std::unique_ptr<GradientGuard> gradient_guard_;
+  std::unique_ptr<Diagnostics> diagnostics_;  // --diagnostics
+  Trainer* trainer_ = nullptr;                // while train() runs
+  double train_seconds_ = 0;
 };
 
 json checkpoint_config(const io::TrainingState& state, const std::string& dir) {
@@ -557,6 +919,8 @@ data::Dataset load_run_dataset(const RunOptions& o, data::Split split,
     check_choice("dataset", o.dataset, dataset_names());
     d = data::load_dataset(o.dataset, dir, split);
   }
+  if (!o.classes.empty())
+    d = data::select_classes(d, data::parse_class_list(o.classes, d.num_classes()));
   const int64_t subset = split == data::Split::Train ? o.train_subset : o.test_subset;
   NABLA_CHECK(subset >= 0, "--", split == data::Split::Train ? "train" : "test",
               "-subset must be >= 0, got ", subset);
@@ -566,6 +930,8 @@ data::Dataset load_run_dataset(const RunOptions& o, data::Split split,
 RunResult run_training(const RunOptions& options, std::ostream& out) {
   RunOptions o = options;
   if (o.out_dir.empty()) o.out_dir = default_out_dir(o);
+  // Ranks may read the clock on either side of a second: all take rank 0's directory.
+  o.out_dir = distributed::Communicator::world().broadcast(o.out_dir);
   NABLA_CHECK(!fs::exists(fs::path(o.out_dir) / "last"), o.out_dir,
               " already holds a training run --- continue it with --resume ", o.out_dir,
               " or choose another --out");
@@ -584,12 +950,16 @@ RunResult resume_training(const std::string& dir, const ResumeOptions& options, 
   o.out_dir = dir;
   o.interactive = options.interactive;
   o.threads = options.threads;
+  if (options.checkpoint_every >= 0) o.checkpoint_every = options.checkpoint_every;
+  o.handle_signals = options.handle_signals;
+  o.stop_when = options.stop_when;
   if (options.epochs > 0) o.epochs = options.epochs;
   if (!options.data_dir.empty()) o.data_dir = options.data_dir;
   NABLA_CHECK(o.epochs >= state.epoch, "--resume: the run already has ", state.epoch,
               " epochs; --epochs ", o.epochs, " would go back");
   Run run(o, out);
   run.set_description(config.at("model").dump());
+  run.set_resuming();
   run.setup("");
   run.restore(state);
   return run.train();

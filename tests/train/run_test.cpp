@@ -155,7 +155,8 @@ TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {
   EXPECT_NE(message(o).find("HINT"), std::string::npos);
   o = small_run(dir, "bad4", 1);
   o.lr_schedule = "linear";
-  EXPECT_NE(message(o).find("expected none, step, cosine or exponential"), std::string::npos);
+  EXPECT_NE(message(o).find("expected none, step, cosine, exponential or plateau"),
+            std::string::npos);
   EXPECT_THROW(resume_training(dir.file("never-trained"), {}, log), Error);
   EXPECT_EQ(closest_choice("cosin", lr_schedule_names()), "cosine");
   EXPECT_EQ(closest_choice("xyz", lr_schedule_names()), "");

@@ -18,26 +18,6 @@ namespace nabla::cli {
 
 namespace {
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
-// A validator accepting `choices` (and whatever `also` accepts); on a typo it names the closest.
-CLI::Validator choice(const std::vector<std::string>& choices, const std::string& what,
-                      std::function<bool(const std::string&)> also = nullptr,
-                      const std::string& also_text = "") {
-  return CLI::Validator(
-      [choices, what, also, also_text](std::string& value) -> std::string {
-        if (std::find(choices.begin(), choices.end(), value) != choices.end()) return "";
-        if (also && also(value)) return "";
-        return "unknown " + what + " '" + value + "'" + did_you_mean(value, choices) +
-               "; valid: " + join(choices) + also_text;
-      },
-      join(choices) + also_text);
-}
-
 struct TrainArgs {
   train::RunOptions run;
   double weight_decay = 0;
@@ -45,31 +25,48 @@ struct TrainArgs {
   std::string resume;
 };
 
-void run_train(const TrainArgs& args, CLI::App& cmd) {
+// A run stopped by Ctrl-C or SIGTERM: one line on stderr saying where and how to go on, and the
+// status a shell gives a process the signal ended (128 + its number: 130, 143).
+int report_interruption(const train::RunResult& result) {
+  if (!result.interrupted) return 0;
+  const train::Interruption& at = *result.interrupted;
+  std::cout << std::flush;
+  std::cerr << "nabla: interrupted ";
+  if (at.batch > 0)
+    std::cerr << "at epoch " << at.epoch << ", batch " << at.batch << "/" << at.batches;
+  else
+    std::cerr << "after epoch " << at.epoch - 1;
+  std::cerr << "; checkpoint saved to " << at.checkpoint << "; resume with: nabla train --resume "
+            << result.out_dir << "\n";
+  return at.signal > 0 ? 128 + at.signal : 1;
+}
+
+int run_train(const TrainArgs& args, CLI::App& cmd) {
   train::RunOptions o = args.run;
   o.interactive = ::isatty(::fileno(stdout)) == 1;
+  o.handle_signals = true;
   if (cmd.count("--weight-decay")) o.weight_decay = args.weight_decay;
   if (cmd.count("--dropout")) o.dropout = args.dropout;
-  if (args.resume.empty()) {
-    train::run_training(o, std::cout);
-    return;
-  }
+  if (args.resume.empty()) return report_interruption(train::run_training(o, std::cout));
   // The run's settings live in its checkpoint; only these may change on the way.
   for (const CLI::Option* opt : cmd.get_options()) {
     const std::string name = opt->get_name();
     const bool allowed = name == "--resume" || name == "--epochs" || name == "--threads" ||
-                         name == "--data-dir" || name == "--help";
+                         name == "--data-dir" || name == "--checkpoint-every" || name == "--help";
     if (!allowed && opt->count() > 0)
       throw UsageError(
           "train: " + name + " cannot be changed when resuming; the run's settings come from " +
-          args.resume + "/last (only --epochs, --threads and --data-dir may be given)");
+          args.resume +
+          "/last (only --epochs, --threads, --data-dir and --checkpoint-every may be given)");
   }
   train::ResumeOptions r;
   r.epochs = cmd.count("--epochs") ? o.epochs : 0;
   r.threads = o.threads;
   r.data_dir = o.data_dir;
   r.interactive = o.interactive;
-  train::resume_training(args.resume, r, std::cout);
+  r.checkpoint_every = cmd.count("--checkpoint-every") ? o.checkpoint_every : -1;
+  r.handle_signals = true;
+  return report_interruption(train::resume_training(args.resume, r, std::cout));
 }
 
 }  // namespace
@@ -82,15 +79,11 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--model", o.model,
                   "Network: a preset or the path of a JSON description (docs/models.md)")
       ->capture_default_str()
-      ->check(choice(
-          preset_names(), "model", [](const std::string& v) { return std::filesystem::exists(v); },
-          " or a JSON file"));
+      ->check(model_choice());
   cmd->add_option("--dataset", o.dataset,
                   "Data set; csv:TRAIN[,TEST] reads CSV tables (label in the last column)")
       ->capture_default_str()
-      ->check(choice(
-          train::dataset_names(), "dataset",
-          [](const std::string& v) { return v.rfind("csv:", 0) == 0; }, " or csv:PATH"));
+      ->check(dataset_choice());
   cmd->add_option("--data-dir", o.data_dir,
                   "Directory of the dataset's files (default for fashion-mnist: "
                   "/usr/share/datasets/fashion-mnist)");
@@ -122,6 +115,36 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->check(kPositive);
   cmd->add_option("--warmup-epochs", o.warmup_epochs, "Linear warmup from lr/3 before the schedule")
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr-patience", o.lr_patience,
+                  "plateau: epochs without val-loss improvement before the lr drops by --lr-gamma "
+                  "(default 0.1)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--lr-cooldown", o.lr_cooldown,
+                  "plateau: epochs after a drop in which bad epochs are not counted")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--min-lr", o.min_lr, "plateau: the lr never drops below it")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--early-stopping", o.early_stopping,
+                  "Stop after N epochs without validation-loss improvement; OUT/best then holds "
+                  "the lowest validation loss")
+      ->check(kPositive);
+  cmd->add_option("--early-stopping-min-delta", o.early_stopping_min_delta,
+                  "How much lower the validation loss must get to count as an improvement")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--clip-grad-norm", o.clip_grad_norm,
+                  "Scale the gradients down when their total L2 norm exceeds this")
+      ->check(kPositive);
+  cmd->add_flag("--diagnostics", o.diagnostics,
+                "Per-layer activation and gradient statistics, update ratios and their plots "
+                "(diagnostics.csv, diagnostics_*.png); NaN/Inf checks of every layer output");
+  cmd->add_option("--diagnostics-every", o.diagnostics_every,
+                  "With --diagnostics: record every N-th step")
+      ->capture_default_str()
+      ->check(kPositive);
   cmd->add_option("--dropout", args->dropout,
                   "Dropout probability of the preset's dropout layers (mlp: adds them)")
       ->check(CLI::Range(0.0, 1.0));
@@ -139,11 +162,25 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--test-subset", o.test_subset, "Test on the first N images only")
       ->check(kPositive);
   cmd->add_flag("--augment", o.augment, "Random crops (and flips, except mnist) while training");
+  cmd->add_option("--check-replicas-every", o.check_replicas_every,
+                  "Under mpirun: compare the ranks' weights and optimizer state every N steps "
+                  "(docs/distributed.md)")
+      ->check(kPositive);
+  cmd->add_option("--classes", o.classes,
+                  "Use only these classes, relabelled 0..k-1 in this order: 0-4 or 5,6,7");
+  cmd->add_option("--init-from", o.init_from,
+                  "Start from the weights of this checkpoint or run directory (a head of another "
+                  "class count is replaced)");
+  cmd->add_option("--freeze", o.freeze,
+                  "Layers not to train: features (all before the first Linear), head, layer "
+                  "indices N or A-B, parameter names (0.weight); comma-separated");
+  cmd->add_option("--lr-mult", o.lr_mult,
+                  "Per-layer learning-rate factors, SELECTOR=FACTOR,... (e.g. head=10)");
+  cmd->add_option("--checkpoint-every", o.checkpoint_every,
+                  "Also save OUT/last every N steps (default: after each epoch only)")
+      ->check(kPositive);
   cmd->add_option("--resume", args->resume, "Continue the run in this --out directory");
-  cmd->callback([args, cmd, &exit_code] {
-    run_train(*args, *cmd);
-    exit_code = 0;
-  });
+  cmd->callback([args, cmd, &exit_code] { exit_code = run_train(*args, *cmd); });
 }
 
 }  // namespace nabla::cli

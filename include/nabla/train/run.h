@@ -6,8 +6,12 @@
 //   OUT/accuracy.png     train and validation accuracy per epoch
 //   OUT/filters.png      the first Conv2d layer's filters (CS231n's grid; none for an MLP)
 //   OUT/confusion.png    the final model's confusion matrix on the test set
-//   OUT/last/            a full checkpoint after every epoch: `--resume OUT` continues from it
-//   OUT/best/            the weights of the epoch with the best validation accuracy
+//   OUT/last/            a full checkpoint after every epoch (and every checkpoint_every steps,
+//                        and when interrupted): `--resume OUT` continues from it
+//   OUT/best/            the weights of the epoch with the best validation accuracy (with
+//                        early_stopping: the lowest validation loss, early stopping's metric)
+//   OUT/diagnostics.csv  with diagnostics: per-layer statistics and update ratios every
+//                        diagnostics_every steps, and diagnostics_*.png (train/diagnostics.h)
 //   OUT/final/           the weights after the last epoch
 // Each checkpoint is an io/checkpoint.h directory; its trainer_state.json "config" holds this
 // run's options, the model's JSON description, the data's class names and normalisation, the
@@ -16,10 +20,12 @@
 // Exact resumption: the batch order depends only on (seed, epoch), and the checkpoint holds the
 // weights, the optimizer's buffers, the schedule's epoch and every dropout generator's state, so
 // `train --epochs 2` then `--resume --epochs 3` ends with the same bits as `--epochs 3` (with
-// the same thread count).
+// the same thread count). A checkpoint taken in the middle of an epoch also holds the Trainer's
+// EpochProgress (next batch, running sums), so the resumed epoch's metrics row is the same too.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -45,19 +51,41 @@ struct RunOptions {
   double lr = 1e-3;
   double momentum = 0;                 // sgd and rmsprop (PyTorch's default 0)
   std::optional<double> weight_decay;  // none: the optimizer's default (AdamW 1e-2, others 0)
-  std::string lr_schedule = "none";    // none | step | cosine | exponential
+  std::string lr_schedule = "none";    // none | step | cosine | exponential | plateau
   int64_t lr_step_size = 0;            // step: epochs between decays; 0: max(1, epochs / 3)
   double lr_gamma = 0;                 // step: 0 means 0.1; exponential: 0 means 0.9
   int64_t warmup_epochs = 0;           // linear warmup before the schedule
-  std::optional<double> dropout;       // models.h's ModelConfig::dropout (presets only)
-  uint64_t seed = 0;                   // weights, split, shuffling, augmentation, dropout
-  int threads = 0;                     // 0: OpenBLAS's default
-  std::string out_dir;                 // "": runs/<model>-<YYYYmmdd-HHMMSS>
-  double val_fraction = 0.1;           // of the training set, held out for validation
-  int64_t train_subset = 0;            // use the first N training images (0: all)
-  int64_t test_subset = 0;             // use the first N test images (0: all)
-  bool augment = false;                // random crops (and flips, except for MNIST)
-  bool interactive = false;            // progress goes to a terminal (progress.h)
+  // plateau (optim::ReduceLROnPlateau on the validation loss; lr_gamma is its factor, 0: 0.1):
+  int64_t lr_patience = 10;  // epochs without improvement before the lr drops
+  int64_t lr_cooldown = 0;   // epochs after a drop in which bad epochs are not counted
+  double min_lr = 0;         // the lr never drops below it
+  // Diagnostics and regularisation (train/diagnostics.h, train/early_stopping.h;
+  // docs/training.md "Diagnostics", "Schedules and early stopping"):
+  bool diagnostics = false;             // per-layer statistics, update ratios, plots
+  int64_t diagnostics_every = 10;       // record every N-th step
+  double clip_grad_norm = 0;            // > 0: clip the gradients' total L2 norm to this
+  int64_t early_stopping = 0;           // > 0: stop after N epochs without val-loss improvement
+  double early_stopping_min_delta = 0;  // an improvement must exceed this
+  std::optional<double> dropout;        // models.h's ModelConfig::dropout (presets only)
+  uint64_t seed = 0;                    // weights, split, shuffling, augmentation, dropout
+  int threads = 0;                      // 0: OpenBLAS's default
+  std::string out_dir;                  // "": runs/<model>-<YYYYmmdd-HHMMSS>
+  double val_fraction = 0.1;            // of the training set, held out for validation
+  int64_t train_subset = 0;             // use the first N training images (0: all)
+  int64_t test_subset = 0;              // use the first N test images (0: all)
+  bool augment = false;                 // random crops (and flips, except for MNIST)
+  // Under mpirun (docs/distributed.md): compare the replicas' checksums every N steps (0: never).
+  int64_t check_replicas_every = 0;
+  // Transfer learning (train/transfer.h, docs/training.md "Transfer learning"):
+  std::string classes;       // "": all; "0-4", "5,6,7": only those classes, relabelled 0..k-1
+  std::string init_from;     // "": fresh weights; else a checkpoint or run dir to start from
+  std::string freeze;        // layer selectors whose parameters stay fixed ("features", "0,3")
+  std::string lr_mult;       // per-layer learning-rate factors ("head=10,features=0.1")
+  bool interactive = false;  // progress goes to a terminal (progress.h)
+  // Interrupted training (train/interrupt.h; docs/cli.md, "Resuming"):
+  int64_t checkpoint_every = 0;               // also save OUT/last every N steps (0: epochs only)
+  bool handle_signals = false;                // SIGINT/SIGTERM: stop after the step, save OUT/last
+  std::function<bool()> stop_when = nullptr;  // asked after each step: true stops as a signal does
 };
 
 // What can change when a run is continued; everything else comes from the checkpoint.
@@ -66,19 +94,36 @@ struct ResumeOptions {
   int threads = 0;       // 0: OpenBLAS's default
   std::string data_dir;  // "": the saved one (for data that moved)
   bool interactive = false;
+  int64_t checkpoint_every = -1;              // -1: the saved one; 0: after epochs only
+  bool handle_signals = false;                // as RunOptions
+  std::function<bool()> stop_when = nullptr;  // as RunOptions
+};
+
+// Where a run stopped early (a signal or stop_when): OUT/last holds that point, and
+// resume_training goes on from the next batch.
+struct Interruption {
+  int64_t epoch = 0;       // 1-based, the epoch it stopped in
+  int64_t batch = 0;       // batches of it done (0: stopped between epochs)
+  int64_t batches = 0;     // batches per epoch
+  int signal = 0;          // SIGINT, SIGTERM, or 0 for stop_when
+  std::string checkpoint;  // OUT/last
 };
 
 struct RunResult {
   std::string out_dir;
-  std::vector<EpochMetrics> history;  // every epoch of the run, resumed ones included
-  EvalResult test;                    // the final weights on the test set
-  int64_t best_epoch = 0;             // 1-based; the one saved in OUT/best
+  int64_t stopped_early = 0;  // the epoch early stopping ended the run after (0: it did not)
+  std::vector<EpochMetrics> history;        // every epoch of the run, resumed ones included
+  EvalResult test;                          // the final weights on the test set
+  int64_t best_epoch = 0;                   // 1-based; the one saved in OUT/best
+  std::optional<Interruption> interrupted;  // set if it stopped early (then `test` is empty)
 };
 
 // Trains from scratch, printing a header, progress, one summary line per epoch and the test
 // accuracy to `out`. Throws nabla::Error for bad options (naming the option and the valid
 // choices), missing data (with a hint), or a diverging loss; a checkpoint saved before an error
-// stays usable by resume_training.
+// stays usable by resume_training. With handle_signals or stop_when a run may stop early: it then
+// saves OUT/last and returns with `interrupted` set (the signal handlers are installed only
+// while the Trainer runs, so a signal while loading data still ends the process as usual).
 RunResult run_training(const RunOptions& options, std::ostream& out);
 // Continues the run in `dir` (an OUT directory) from OUT/last up to the total number of epochs.
 RunResult resume_training(const std::string& dir, const ResumeOptions& options, std::ostream& out);
