@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -25,7 +24,6 @@
 #include "nabla/distributed.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/nn/linear.h"
-#include "nabla/nn/normalization.h"
 #include "nabla/nn/sequential.h"
 #include "nabla/ops.h"
 #include "nabla/optim/adam.h"
@@ -158,62 +156,6 @@ TEST(MpiDataParallel, DifferentOptionsOnOneRankAreReported) {
   EXPECT_NO_THROW(distributed::check_same_on_all_ranks("run options", "same"));
 }
 
-TEST(MpiSyncBatchNorm, EachRanksHalfMatchesBatchNormOverTheWholeBatch) {
-  SKIP_UNLESS_MPIRUN();
-  // An 8-sample batch split 5 / 3 (unequal, as a last batch can be). Each rank's loss is the mean
-  // over its own samples, as in training; DataParallel's sample-weighted average of the weight
-  // and bias gradients must then give whole-batch batch norm's, and each rank's input gradient
-  // times n_r / N its rows of the whole-batch one.
-  Communicator& world = Communicator::world();
-  const int64_t N = 8, C = 3, begin = world.rank() == 0 ? 0 : 5, end = world.rank() == 0 ? 5 : 8;
-  Generator gen(21);
-  Tensor x_all = Tensor::normal({N, C, 2, 3}, 0.5, 2.0, gen, kFloat64);
-  Tensor proj_all = Tensor::randn({N, C, 2, 3}, gen, kFloat64);
-  auto make_bn = [&] {
-    auto bn = std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions(C).dtype(kFloat64));
-    Generator g(22);
-    NoGradGuard no_grad;
-    bn->weight.copy_(Tensor::uniform({C}, 0.5, 1.5, g, kFloat64));
-    bn->bias.copy_(Tensor::randn({C}, g, kFloat64));
-    return bn;
-  };
-  auto whole = make_bn();
-  Tensor xw = x_all.clone().requires_grad_();
-  Tensor yw = whole->forward(xw);
-  ((yw * proj_all).sum() / static_cast<double>(N)).backward();
-
-  auto mine = make_bn();
-  nn::Sequential model;
-  model.push_back(mine);
-  EXPECT_EQ(distributed::set_sync_batchnorm(model, world), 1);
-  const double n = static_cast<double>(end - begin);
-  Tensor xr = x_all.slice(0, begin, end).contiguous().requires_grad_();
-  Tensor yr = model.forward(xr);
-  ((yr * proj_all.slice(0, begin, end)).sum() / n).backward();
-
-  auto max_diff = [](const Tensor& a, const Tensor& b) {
-    std::vector<double> av = a.contiguous().to_vector(), bv = b.contiguous().to_vector();
-    EXPECT_EQ(av.size(), bv.size());
-    double d = 0;
-    for (size_t i = 0; i < av.size() && i < bv.size(); ++i)
-      d = std::max(d, std::abs(av[i] - bv[i]));
-    return d;
-  };
-  EXPECT_LT(max_diff(yr, yw.slice(0, begin, end)), 1e-12);
-  EXPECT_LT(max_diff(mine->running_mean, whole->running_mean), 1e-12);
-  EXPECT_LT(max_diff(mine->running_var, whole->running_var), 1e-12);
-  EXPECT_LT(max_diff(xr.grad() * (n / N), xw.grad().slice(0, begin, end)), 1e-12);
-  for (auto [local, global] : {std::pair{mine->weight.grad(), whole->weight.grad()},
-                               std::pair{mine->bias.grad(), whole->bias.grad()}}) {
-    std::vector<double> g = (local * (n / N)).to_vector();
-    world.allreduce_sum(std::span<double>(g));
-    EXPECT_LT(max_diff(Tensor::from_vector(g), global), 1e-12);
-  }
-  // Without synchronisation the statistics are this rank's own, so the rows differ.
-  distributed::clear_sync_batchnorm(model);
-  EXPECT_GT(max_diff(model.forward(xr.detach()), yw.slice(0, begin, end)), 1e-3);
-}
-
 // ---- one process that starts mpirun ----
 
 std::string mpirun() {
@@ -303,35 +245,6 @@ TEST(CliDistributed, TwoRanksGiveTheWeightsOfOneProcessAndResume) {
   ASSERT_EQ(d.status, 0) << d.text;
   EXPECT_LE(max_weight_difference(one2 / "final", two / "final"), 2 * kSgdTolerance);
   fs::remove_all(one.parent_path());
-}
-
-TEST(CliDistributed, SyncBatchNormGivesTheWeightsOfOneProcess) {
-  SKIP_IF_MPIRUN();
-  // convnet has 5 batch norms. Dropout off: each rank draws its own masks. With per-rank
-  // statistics 2 ranks end far from 1 process (measured 0.81); synchronised, within float32
-  // reduction order (measured 4.8e-7).
-  const std::string args =
-      " train --model convnet --train-subset 220 --test-subset 40 --threads 1 --seed 4"
-      " --optimizer sgd --lr 0.05 --momentum 0.9 --batch-size 32 --epochs 1 --dropout 0";
-  const fs::path one = scratch("sbn_one"), sync = scratch("sbn_sync"), local = scratch("sbn_local");
-  const Output a = run(cli() + args + " --sync-batchnorm --out '" + one.string() + "'");
-  ASSERT_EQ(a.status, 0) << a.text;
-  EXPECT_EQ(count(a.text, "over 1 rank: the same as per-rank statistics"), 1u) << a.text;
-  const Output b =
-      run(mpirun() + " -np 2 " + cli() + args + " --sync-batchnorm --out '" + sync.string() + "'");
-  ASSERT_EQ(b.status, 0) << b.text;
-  EXPECT_EQ(count(b.text, "synchronised batch norm (5 layers) over 2 ranks"), 1u) << b.text;
-  const Output c = run(mpirun() + " -np 2 " + cli() + args + " --out '" + local.string() + "'");
-  ASSERT_EQ(c.status, 0) << c.text;
-  EXPECT_LE(max_weight_difference(one / "final", sync / "final"), 1e-5);
-  EXPECT_GT(max_weight_difference(one / "final", local / "final"), 1e-2);
-
-  const Output d = run(cli() + kSmallRun + " --epochs 1 --sync-batchnorm --out '" +
-                       scratch("sbn_mlp").string() + "'");
-  EXPECT_NE(d.status, 0);
-  EXPECT_NE(d.text.find("--sync-batchnorm: model mlp has no BatchNorm1d/BatchNorm2d layer"),
-            std::string::npos)
-      << d.text;
 }
 
 TEST(CliDistributed, MismatchedOptionsStopTheJobNamingTheRank) {
