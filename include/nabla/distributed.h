@@ -24,8 +24,10 @@
 // into buckets of about bucket_bytes with one all-reduce each. Every check_every steps a checksum
 // of parameters, buffers and optimizer state is compared across ranks.
 //
-// Not here: model parallelism, synchronised batch norm (statistics are per rank), fault
-// tolerance (a failed rank ends the job: Communicator::abort).
+// Batch norm keeps per-rank statistics unless set_sync_batchnorm makes it synchronised.
+//
+// Not here: model parallelism, fault tolerance (a failed rank ends the job:
+// Communicator::abort).
 #pragma once
 
 #include <cstdint>
@@ -124,6 +126,15 @@ data::Dataset shard(const data::Dataset& dataset, Communicator& comm = Communica
 // every rank gets the whole-set result.
 train::EvalResult reduce(const train::EvalResult& local,
                          Communicator& comm = Communicator::world());
+
+// Synchronised batch norm: every BatchNorm1d/2d layer in `model` (at any depth) normalises in
+// training with the mean and variance of all ranks' batches together, summed over `comm` (one
+// all-reduce of C + 1 and one of C doubles per layer in forward, one of 2·C in backward; see
+// batch_norm in nabla/ops/conv.h). Every rank must call it alike. With one rank the results are
+// those of plain batch norm. Returns the number of layers changed. `comm` must outlive the model's
+// use. clear_sync_batchnorm restores per-rank statistics.
+int64_t set_sync_batchnorm(nn::Module& model, Communicator& comm = Communicator::world());
+int64_t clear_sync_batchnorm(nn::Module& model);
 
 struct DataParallelOptions {
   // Gradients are all-reduced in buckets of about this many bytes (one MPI call each).

@@ -8,7 +8,13 @@
 // batch_norm runs in training (batch statistics, the fused backward) and evaluation (running
 // statistics), for (N, C) and (N, C, H, W), with and without the affine transform. Running
 // statistics are buffers, not inputs: each call of fn builds its own, so fn stays deterministic.
+// Synchronised batch norm is checked against a simulated second rank: the reduction adds a fixed
+// batch's statistics, so fn is this rank's output as a function of its own inputs (the other
+// rank's loss is not part of it, so its gradient sums are 0).
 // dropout seeds a fresh Generator inside fn, so every call draws the same mask.
+#include <memory>
+#include <span>
+
 #include "gradcheck/cases.h"
 #include "nabla/ops.h"
 
@@ -24,6 +30,25 @@ struct ConvCase {
   bool bias;
   Conv2dParams params;
 };
+
+// The reduction of batch_norm's sum_across_ranks as a second rank holding `other` (M rows of C
+// channels) would contribute it; a fresh one per call of fn, since it remembers the global mean.
+SumAcrossRanks simulated_second_rank(std::vector<double> other, int64_t C) {
+  auto mean = std::make_shared<std::vector<double>>(C);
+  return [other = std::move(other), C, mean](std::span<double> sums) {
+    const auto M = static_cast<int64_t>(other.size()) / C;
+    if (static_cast<int64_t>(sums.size()) == C + 1) {  // [Σx, count]
+      for (int64_t i = 0; i < M * C; ++i) sums[i % C] += other[i];
+      sums[C] += static_cast<double>(M);
+      for (int64_t c = 0; c < C; ++c) (*mean)[c] = sums[c] / sums[C];
+    } else if (static_cast<int64_t>(sums.size()) == C) {  // Σ(x - mean)²
+      for (int64_t i = 0; i < M * C; ++i) {
+        const double d = other[i] - (*mean)[i % C];
+        sums[i % C] += d * d;
+      }
+    }  // backward's [Σdy, Σdy·xhat]: the other rank's dy is 0 for this rank's loss
+  };
+}
 
 }  // namespace
 
@@ -164,6 +189,16 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
                        return batch_norm(x[0], r[0], r[1], {}, {}, training);
                      }});
   }
+  cases.push_back({Op::batch_norm, "[4, 3] affine, synchronised with a simulated second rank",
+                   [](Generator& g) {
+                     return Inputs{normal({4, 3}, g), uniform({3}, 0.5, 1.5, g), normal({3}, g)};
+                   },
+                   [running](const Inputs& x) {
+                     Inputs r = running(3);
+                     return batch_norm(x[0], r[0], r[1], x[1], x[2], /*training=*/true, 0.1, 1e-5,
+                                       simulated_second_rank(
+                                           {0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -0.5, 1.0, 0.0}, 3));
+                   }});
   cases.push_back(
       {Op::batch_norm, "[1, 2, 2, 3] no running statistics (batch statistics)",
        [](Generator& g) {

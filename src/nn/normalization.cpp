@@ -58,7 +58,7 @@ Tensor BatchNormBase::forward(const Tensor& input) {
   }
   try {
     return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
-                      options.momentum(), options.eps());
+                      options.momentum(), options.eps(), sum_across_ranks);
   } catch (const Error& e) {
     throw Error(name() + "(" + std::to_string(options.num_features()) + "): " + e.what());
   }

@@ -5,6 +5,7 @@
 #include "kernels/cpu/norm.h"
 
 #include <cmath>
+#include <vector>
 
 #include "nabla/ops.h"
 #include "ops/common.h"
@@ -31,7 +32,7 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
 // dweight = Σ dy · xhat, dbias = Σ dy in both modes.
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps) {
+                  double eps, const SumAcrossRanks& sum_across_ranks) {
   NABLA_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: input ", x.shape(),
               " must be (N, C) or (N, C, H, W)");
   NABLA_CHECK(running_mean.defined() == running_var.defined(),
@@ -43,7 +44,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   NABLA_CHECK(eps >= 0, "batch_norm: eps ", eps, " must not be negative");
   const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
   const bool batch_stats = training || !running_mean.defined();
-  NABLA_CHECK(!batch_stats || N * S > 1, "batch_norm: input ", x.shape(), " has ", N * S,
+  const bool sync = batch_stats && static_cast<bool>(sum_across_ranks);
+  // Synchronised, one value on this rank is enough when the ranks hold more together; that is
+  // checked once the count is summed (every rank sees the same sum, so all throw or none does).
+  NABLA_CHECK(!batch_stats || sync || N * S > 1, "batch_norm: input ", x.shape(), " has ", N * S,
               " value per channel; batch statistics need more than 1 (use a larger batch, or "
               "evaluation mode with running statistics)");
 
@@ -52,17 +56,37 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   Tensor gamma = weight.defined() ? contiguous_data(weight).detach() : Tensor();
   Tensor beta = bias.defined() ? contiguous_data(bias).detach() : Tensor();
   Tensor y = Tensor::empty(x.shape(), x.dtype());
+  double global_count = static_cast<double>(N * S);
   dispatch(x.dtype(), [&]<class T>() {
     T* mp = mean.data<T>();
     T* rp = rstd.data<T>();
     if (batch_stats) {
       Tensor var = Tensor::empty({C}, x.dtype());
-      cpu::batch_norm_stats(mp, var.data<T>(), xc.data<T>(), N, C, S);
+      if (sync) {
+        std::vector<double> sums(C + 1), sq(C);
+        cpu::batch_norm_sum(sums.data(), xc.data<T>(), N, C, S);
+        sums[C] = global_count;
+        sum_across_ranks(sums);
+        global_count = sums[C];
+        NABLA_CHECK(global_count > 1, "batch_norm: input ", x.shape(), " has ", N * S,
+                    " value per channel on this rank and ", global_count,
+                    " on all ranks together; batch statistics need more than 1 (use a larger "
+                    "batch)");
+        for (int64_t c = 0; c < C; ++c) sums[c] /= global_count;
+        cpu::batch_norm_sq(sq.data(), xc.data<T>(), sums.data(), N, C, S);
+        sum_across_ranks(sq);
+        for (int64_t c = 0; c < C; ++c) {
+          mp[c] = static_cast<T>(sums[c]);
+          var.data<T>()[c] = static_cast<T>(sq[c] / global_count);
+        }
+      } else {
+        cpu::batch_norm_stats(mp, var.data<T>(), xc.data<T>(), N, C, S);
+      }
       const T* vp = var.data<T>();
       for (int64_t c = 0; c < C; ++c) rp[c] = static_cast<T>(1 / std::sqrt(vp[c] + eps));
       if (running_mean.defined()) {
         // The running variance is the unbiased estimate, as in PyTorch.
-        const double m = momentum, unbias = static_cast<double>(N * S) / (N * S - 1);
+        const double m = momentum, unbias = global_count / (global_count - 1);
         Tensor rm = running_mean, rv = running_var;
         NoGradGuard no_grad;
         rm.copy_(running_mean * (1 - m) + mean * m);
@@ -85,17 +109,40 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   const bool need_db = bias.defined() && bias.requires_grad();
   return autograd::record(
       Op::batch_norm, y, {x, weight, bias},
-      [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S](const Tensor& dy) {
+      [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S, sync, global_count,
+       sum_across_ranks](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
         Tensor dx = need_dx ? Tensor::zeros(xc.shape(), xc.dtype()) : Tensor();
         Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         Tensor db = need_db ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         dispatch(xc.dtype(), [&]<class T>() {
-          cpu::batch_norm_backward(
-              need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
-              need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
-              rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats);
+          if (!sync) return;
+          std::vector<double> sums(2 * C);
+          cpu::batch_norm_grad_sums(sums.data(), g.data<T>(), xc.data<T>(), mean.data<T>(),
+                                    rstd.data<T>(), N, C, S);
+          for (int64_t c = 0; c < C; ++c) {
+            if (need_db) db.data<T>()[c] += static_cast<T>(sums[c]);
+            if (need_dw) dw.data<T>()[c] += static_cast<T>(sums[C + c]);
+          }
+          // Forward's sums already told whether other ranks took part; every rank agrees, so
+          // either all call the collective or none does.
+          if (global_count != static_cast<double>(N * S)) {
+            for (double& v : sums) v *= static_cast<double>(N);
+            sum_across_ranks(sums);
+            for (double& v : sums) v /= static_cast<double>(N);
+          }
+          if (need_dx)
+            cpu::batch_norm_grad_input(dx.data<T>(), sums.data(), global_count, g.data<T>(),
+                                       xc.data<T>(), mean.data<T>(), rstd.data<T>(),
+                                       gamma.defined() ? gamma.data<T>() : nullptr, N, C, S);
         });
+        if (!sync)
+          dispatch(xc.dtype(), [&]<class T>() {
+            cpu::batch_norm_backward(
+                need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
+                need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
+                rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats);
+          });
         return std::vector<Tensor>{dx, dw, db};
       });
 }

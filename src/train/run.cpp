@@ -119,7 +119,8 @@ json options_to_json(const RunOptions& o) {
           {"classes", o.classes},
           {"init_from", o.init_from},
           {"freeze", o.freeze},
-          {"lr_mult", o.lr_mult}};
+          {"lr_mult", o.lr_mult},
+          {"sync_batchnorm", o.sync_batchnorm}};
 }
 
 RunOptions options_from_json(const json& j) {
@@ -158,6 +159,7 @@ RunOptions options_from_json(const json& j) {
   // Absent from checkpoints written before transfer learning existed.
   o.classes = j.value("classes", "");
   o.init_from = j.value("init_from", "");
+  o.sync_batchnorm = j.value("sync_batchnorm", false);  // absent before it existed
   o.freeze = j.value("freeze", "");
   o.lr_mult = j.value("lr_mult", "");
   return o;
@@ -544,6 +546,12 @@ class Run {
   void set_resuming() { resuming_ = true; }
 
   RunResult train() {
+    if (o_.sync_batchnorm) {
+      // With one rank this is plain batch norm, bit for bit, so it is accepted without mpirun.
+      sync_batchnorm_layers_ = distributed::set_sync_batchnorm(*model_, world_);
+      NABLA_CHECK(sync_batchnorm_layers_ > 0, "--sync-batchnorm: model ", o_.model,
+                  " has no BatchNorm1d/BatchNorm2d layer to synchronise");
+    }
     print_header();
     Trainer trainer(*model_, *optimizer_, *train_loader_,
                     TrainerOptions().epochs(o_.epochs).progress(&out_).interactive(o_.interactive));
@@ -753,6 +761,10 @@ class Run {
     if (world_.size() > 1)
       out_ << "data-parallel over " << world_.size() << " MPI ranks, " << o_.batch_size
            << " images per step in all\n";
+    if (o_.sync_batchnorm)
+      out_ << "synchronised batch norm (" << sync_batchnorm_layers_ << " layers) over "
+           << world_.size() << " rank"
+           << (world_.size() == 1 ? ": the same as per-rank statistics" : "s") << "\n";
     out_ << "writing to " << o_.out_dir << "\n" << std::flush;
   }
 
@@ -875,6 +887,7 @@ class Run {
   EpochProgress resume_at_;  // where fit goes on from: first_epoch_, or inside it
   double best_acc_ = 0;
   bool resuming_ = false;
+  int64_t sync_batchnorm_layers_ = 0;
   std::unique_ptr<distributed::DataParallel> dp_;      // under mpirun -np N > 1
   std::unique_ptr<optim::ReduceLROnPlateau> plateau_;  // --lr-schedule plateau
   std::unique_ptr<EarlyStopping> stopper_;             // --early-stopping

@@ -5,8 +5,12 @@
 // registered in src/gradcheck/cases_conv.cpp; PyTorch comparisons in torch_fixtures_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nabla/ops.h"
@@ -145,6 +149,105 @@ TEST(BatchNormTest, ErrorsNameTheArgumentAndShapes) {
                          false);
             }).find("batch_norm: dtypes differ"),
             std::string::npos);
+}
+
+// ---- synchronised batch norm (sum_across_ranks); the 2-rank case is in tests/distributed ----
+
+struct BatchNormRun {
+  Tensor y, running_mean, running_var, dx, dw, db;
+};
+
+BatchNormRun run_batch_norm(const Tensor& x0, const SumAcrossRanks& sum_across_ranks) {
+  Generator gen(11);
+  Tensor x = x0.clone().requires_grad_();
+  Tensor w = Tensor::uniform({x0.size(1)}, 0.5, 1.5, gen, x0.dtype()).requires_grad_();
+  Tensor b = Tensor::randn({x0.size(1)}, gen, x0.dtype()).requires_grad_();
+  Tensor rm = Tensor::zeros({x0.size(1)}, x0.dtype()), rv = Tensor::ones({x0.size(1)}, x0.dtype());
+  Tensor proj = Tensor::randn(x0.shape(), gen, x0.dtype());
+  Tensor y = batch_norm(x, rm, rv, w, b, /*training=*/true, 0.1, 1e-5, sum_across_ranks);
+  (y * proj).sum().backward();
+  return {y.detach(), rm, rv, x.grad(), w.grad(), b.grad()};
+}
+
+TEST(SyncBatchNormTest, OneRankIsBitwisePlainBatchNormForwardAndBackward) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    Generator gen(12);
+    Tensor x = Tensor::normal({5, 3, 4, 2}, 1.0, 2.0, gen, dtype);
+    int calls = 0;
+    BatchNormRun plain = run_batch_norm(x, {});
+    BatchNormRun sync = run_batch_norm(x, [&calls](std::span<double>) { ++calls; });
+    EXPECT_EQ(calls, 2);  // forward's two sums; backward skips its sum when no other rank counted
+    const std::pair<Tensor, Tensor> pairs[] = {{plain.y, sync.y},
+                                               {plain.running_mean, sync.running_mean},
+                                               {plain.running_var, sync.running_var},
+                                               {plain.dx, sync.dx},
+                                               {plain.dw, sync.dw},
+                                               {plain.db, sync.db}};
+    for (const auto& [a, b] : pairs) EXPECT_EQ(a.to_vector(), b.to_vector());
+  }
+}
+
+// A reduction that adds a second batch's sums, as a second rank holding `other` would.
+SumAcrossRanks simulated_other_rank(const Tensor& other) {
+  const int64_t C = other.size(1), S = other.numel() / (other.size(0) * C);
+  auto values = std::make_shared<std::vector<double>>(other.contiguous().to_vector());
+  auto mean = std::make_shared<std::vector<double>>(C);  // the global mean, from the first call
+  return [values, mean, C, S](std::span<double> sums) {
+    const std::vector<double>& v = *values;
+    if (sums.size() == static_cast<size_t>(C + 1)) {  // forward: [Σx per channel, count]
+      for (size_t i = 0; i < v.size(); ++i) sums[(i / S) % C] += v[i];
+      sums[C] += static_cast<double>(v.size() / C);
+      for (int64_t c = 0; c < C; ++c) (*mean)[c] = sums[c] / sums[C];
+    } else if (sums.size() == static_cast<size_t>(C)) {  // forward: Σ(x - mean)²
+      for (size_t i = 0; i < v.size(); ++i) {
+        const double d = v[i] - (*mean)[(i / S) % C];
+        sums[(i / S) % C] += d * d;
+      }
+    }
+  };
+}
+
+double max_diff(const Tensor& a, const Tensor& b) {
+  std::vector<double> av = a.contiguous().to_vector(), bv = b.contiguous().to_vector();
+  EXPECT_EQ(av.size(), bv.size());
+  double d = 0;
+  for (size_t i = 0; i < av.size() && i < bv.size(); ++i) d = std::max(d, std::abs(av[i] - bv[i]));
+  return d;
+}
+
+TEST(SyncBatchNormTest, SimulatedSecondRankGivesStatisticsOfBothBatches) {
+  // The output rows and the running statistics must be those of plain batch norm over both
+  // batches together.
+  Generator gen(13);
+  Tensor mine = Tensor::normal({3, 2, 2, 2}, 0.5, 1.5, gen, kFloat64);
+  Tensor other = Tensor::normal({4, 2, 2, 2}, -1.0, 3.0, gen, kFloat64);
+  const int64_t C = 2;
+  Tensor rm = Tensor::zeros({C}, kFloat64), rv = Tensor::ones({C}, kFloat64);
+  Tensor y = batch_norm(mine, rm, rv, {}, {}, true, 0.1, 1e-5, simulated_other_rank(other));
+  Tensor rm_all = Tensor::zeros({C}, kFloat64), rv_all = Tensor::ones({C}, kFloat64);
+  Tensor y_all = batch_norm(concat({mine, other}, 0), rm_all, rv_all, {}, {}, true, 0.1, 1e-5);
+  EXPECT_LT(max_diff(y, y_all.slice(0, 0, 3)), 1e-12);
+  EXPECT_LT(max_diff(rm, rm_all), 1e-12);
+  EXPECT_LT(max_diff(rv, rv_all), 1e-12);
+  EXPECT_GT(max_diff(rv, Tensor::ones({C}, kFloat64)), 0.01);  // the update did happen
+}
+
+TEST(SyncBatchNormTest, OneSampleOnThisRankIsEnoughWhenTheRanksHoldMoreTogether) {
+  // A BatchNorm1d input of one row: alone it has no variance (and plain batch norm refuses it),
+  // but with a second rank's three rows the statistics are those of all four.
+  Generator gen(14);
+  Tensor mine = Tensor::normal({1, 3}, 0.0, 1.0, gen, kFloat64);
+  Tensor other = Tensor::normal({3, 3}, 2.0, 1.0, gen, kFloat64);
+  Tensor y = batch_norm(mine, {}, {}, {}, {}, true, 0.1, 1e-5, simulated_other_rank(other));
+  Tensor y_all = batch_norm(concat({mine, other}, 0), {}, {}, {}, {}, true, 0.1, 1e-5);
+  EXPECT_LT(max_diff(y, y_all.slice(0, 0, 1)), 1e-12);
+  // Synchronised over ranks that hold one value per channel in all, it still refuses.
+  const std::string message = error_message(
+      [&] { batch_norm(mine, {}, {}, {}, {}, true, 0.1, 1e-5, [](std::span<double>) {}); });
+  EXPECT_NE(
+      message.find("input [1, 3] has 1 value per channel on this rank and 1 on all ranks together"),
+      std::string::npos)
+      << message;
 }
 
 }  // namespace

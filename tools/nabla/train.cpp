@@ -166,6 +166,9 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "Under mpirun: compare the ranks' weights and optimizer state every N steps "
                   "(docs/distributed.md)")
       ->check(kPositive);
+  cmd->add_flag("--sync-batchnorm", o.sync_batchnorm,
+                "Under mpirun: batch-norm statistics over all ranks' batches, not each rank's "
+                "(docs/distributed.md)");
   cmd->add_option("--classes", o.classes,
                   "Use only these classes, relabelled 0..k-1 in this order: 0-4 or 5,6,7");
   cmd->add_option("--init-from", o.init_from,

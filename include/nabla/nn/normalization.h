@@ -8,6 +8,10 @@
 // the parameters; weight (ones) and bias (zeros) are parameters when affine.
 //
 //   nn::BatchNorm2d bn(nn::BatchNormOptions(32).momentum(0.01));
+//
+// Synchronised batch norm for data-parallel training: set sum_across_ranks (or call
+// distributed::set_sync_batchnorm on the whole model) and training statistics are those of all
+// ranks' batches together (batch_norm in nabla/ops/conv.h).
 #pragma once
 
 #include <cstdint>
@@ -15,6 +19,7 @@
 
 #include "nabla/nn/module.h"
 #include "nabla/nn/options.h"
+#include "nabla/ops/conv.h"
 
 namespace nabla::nn {
 
@@ -46,6 +51,9 @@ class BatchNormBase : public Module {
   Tensor running_mean;         // (C) buffer; undefined unless track_running_stats
   Tensor running_var;          // (C) buffer; undefined unless track_running_stats
   Tensor num_batches_tracked;  // 0-d buffer; undefined unless track_num_batches
+  // Empty (the default): statistics of this process's batch. Set: sums the statistics over the
+  // ranks of a data-parallel job in training (synchronised batch norm).
+  SumAcrossRanks sum_across_ranks;
 
  protected:
   BatchNormBase(const BatchNormOptions& options, int input_dims);

@@ -14,6 +14,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <span>
 
 #include "nabla/random.h"
 #include "nabla/tensor.h"
@@ -106,9 +108,22 @@ Tensor global_avg_pool2d(const Tensor& x, bool keepdim = false);
 //   with M = N·H·W values per channel (M must be > 1).
 // otherwise: running_mean and running_var are used and left unchanged.
 // Differentiable in x, weight and bias (the running statistics are buffers, not inputs).
+//
+// Synchronised batch norm (docs/distributed.md): with batch statistics and a non-empty
+// `sum_across_ranks` (which must sum a buffer in place over the ranks of a data-parallel job,
+// every rank calling it alike), mean and variance are those of all ranks' batches together:
+// forward sums [Σx, M] and then Σ(x - mean)² over the ranks (C + 1 and C doubles), and the
+// running statistics get the global values (M the global count). Backward sums per channel
+// Σdy and Σdy·xhat (2·C doubles), each rank's weighted by its batch size N, because each rank's
+// dy is that of its own mean loss and DataParallel averages gradients weighted the same way; so
+// after that average, weight and bias gradients equal batch norm's over the global batch, and
+// dx equals (global N / local N) times its rows of it. weight and bias gradients stay local
+// (DataParallel reduces them). With one rank (global M equal to local M) the results are
+// bitwise those of the plain op.
+using SumAcrossRanks = std::function<void(std::span<double>)>;
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum = 0.1,
-                  double eps = 1e-5);
+                  double eps = 1e-5, const SumAcrossRanks& sum_across_ranks = {});
 
 // Inverted dropout (CS231n): in training each element is zeroed with probability p and the
 // survivors are scaled by 1 / (1 - p), so evaluation needs no rescaling; not training (or p = 0)

@@ -76,6 +76,8 @@ struct RunOptions {
   bool augment = false;                 // random crops (and flips, except for MNIST)
   // Under mpirun (docs/distributed.md): compare the replicas' checksums every N steps (0: never).
   int64_t check_replicas_every = 0;
+  // Synchronised batch norm: statistics over all ranks' batches (distributed::set_sync_batchnorm).
+  bool sync_batchnorm = false;
   // Transfer learning (train/transfer.h, docs/training.md "Transfer learning"):
   std::string classes;       // "": all; "0-4", "5,6,7": only those classes, relabelled 0..k-1
   std::string init_from;     // "": fresh weights; else a checkpoint or run dir to start from

@@ -29,4 +29,23 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
                          const T* rstd, const T* gamma, int64_t N, int64_t C, int64_t S,
                          bool batch_stats);
 
+// Synchronised batch norm (statistics over several ranks' batches) in steps, so a caller can sum
+// the per-channel double buffers over the ranks in between; with one rank the steps give the
+// same bits as batch_norm_stats and batch_norm_backward.
+// sum[c] = Σ x.
+template <class T>
+void batch_norm_sum(double* sum, const T* x, int64_t N, int64_t C, int64_t S);
+// sq[c] = Σ (x - mean[c])², mean in double (the global mean).
+template <class T>
+void batch_norm_sq(double* sq, const T* x, const double* mean, int64_t N, int64_t C, int64_t S);
+// sums[c] = Σ dy, sums[C + c] = Σ dy · xhat.
+template <class T>
+void batch_norm_grad_sums(double* sums, const T* dy, const T* x, const T* mean, const T* rstd,
+                          int64_t N, int64_t C, int64_t S);
+// dx += gamma · rstd · (dy - sums[c] / M - xhat · sums[C + c] / M), M the global count.
+template <class T>
+void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, const T* x,
+                           const T* mean, const T* rstd, const T* gamma, int64_t N, int64_t C,
+                           int64_t S);
+
 }  // namespace nabla::cpu
