@@ -241,7 +241,7 @@ TEST(Plot, LinePlotWritesAPngOfTheFigureSize) {
   TempDir dir;
   io::LinePlot plot;
   plot.figure = {.width = 800, .height = 500, .title = "loss", .x_label = "step", .y_label = "L"};
-  io::LineSeries s{"train", {}, {}};
+  io::Series s{"train", {}, {}};
   for (int i = 0; i < 50; ++i) {
     s.x.push_back(i);
     s.y.push_back(std::exp(-0.1 * i));

@@ -140,7 +140,7 @@ XorDemoResult xor_demo(const DemoOptions& options, std::ostream& out) {
     curves.log_y = true;
     for (const auto& [name, model] : {std::pair{"logistic regression (GD)", &result.linear},
                                       std::pair{"2-8-1 tanh network (Adam)", &result.mlp}}) {
-      io::LineSeries series{name, {}, model->losses};
+      io::Series series{name, {}, model->losses};
       for (size_t i = 0; i < model->losses.size(); ++i) series.x.push_back(static_cast<double>(i));
       curves.series.push_back(std::move(series));
     }

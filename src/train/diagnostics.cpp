@@ -70,9 +70,9 @@ double parse_field(const std::string& s) {
 // whose y is not finite, or not positive on a log axis (a frozen layer's ratio of 0, a layer
 // without a gradient), are left out.
 template <class Items, class Value, class Keep>
-std::vector<io::LineSeries> series_of(const std::vector<DiagnosticsRecord>& records, Items items,
-                                      Value value, bool log_y, Keep keep) {
-  std::vector<io::LineSeries> series;
+std::vector<io::Series> series_of(const std::vector<DiagnosticsRecord>& records, Items items,
+                                  Value value, bool log_y, Keep keep) {
+  std::vector<io::Series> series;
   std::map<std::string, size_t> index;
   for (const DiagnosticsRecord& r : records)
     for (const auto& item : items(r)) {

@@ -30,14 +30,15 @@ struct Figure {
   std::string y_label;
 };
 
-struct LineSeries {
+// One set of points (x[i], y[i]) of a line or scatter plot.
+struct Series {
   std::string name;  // legend entry; the legend is drawn when any series has a name
   std::vector<double> x, y;
 };
 
 struct LinePlot {
   Figure figure;
-  std::vector<LineSeries> series;
+  std::vector<Series> series;
   bool log_y = false;  // logarithmic y axis (requires every y > 0); suits loss curves
   bool grid = true;    // light grid lines at the ticks
 };
@@ -70,14 +71,9 @@ void write_decision_boundary_plot(const std::string& path, const DecisionBoundar
 
 // Points without lines, one marker colour per series (hyperparameter search: validation accuracy
 // against a sampled value, as in CS231n's figures).
-struct ScatterSeries {
-  std::string name;  // legend entry; the legend is drawn when any series has a name
-  std::vector<double> x, y;
-};
-
 struct ScatterPlot {
   Figure figure;
-  std::vector<ScatterSeries> series;
+  std::vector<Series> series;
   bool log_x = false;  // logarithmic x axis (requires every x > 0); suits learning rates
   bool grid = true;
 };
