@@ -155,7 +155,7 @@ void write_scatter_plots(const SearchResult& result, int64_t rounds) {
     plot.figure.y_label = "validation accuracy (%)";
     plot.log_x = d.scale == SearchScale::Log;
     for (int64_t r = 1; r <= rounds; ++r) {
-      io::ScatterSeries series;
+      io::Series series;
       series.name = rounds > 1 ? "round " + std::to_string(r) : "";
       for (const Trial& t : result.trials)
         if (t.round == r && t.ok()) {
@@ -253,61 +253,72 @@ std::vector<SearchDimension> narrow_search_space(const std::vector<SearchDimensi
   return next;
 }
 
-std::string format_search_table(const SearchResult& result) {
+namespace {
+
+// Both renderings of the ranked table from one list of columns: text (right-aligned to each
+// column's width, what run_search prints) and CSV (full precision, underscores in the header, and
+// a last column with the error of a failed trial).
+std::string render_search_table(const SearchResult& result, bool csv) {
+  struct Column {
+    std::string name;
+    int width;
+  };
+  std::vector<Column> columns{{"rank", 4},    {"trial", 5},    {"round", 5},
+                              {"val acc", 7}, {"val loss", 8}, {"train loss", 10}};
+  for (const SearchDimension& d : result.space) columns.push_back({d.name, 12});
   std::ostringstream s;
-  s << "rank  trial  round  val acc  val loss  train loss";
-  for (const SearchDimension& d : result.space) s << "  " << std::setw(12) << d.name;
-  s << "\n";
+  auto write_row = [&](const std::vector<std::string>& cells) {
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (c > 0) s << (csv ? "," : "  ");
+      if (!csv) s << std::setw(columns[c].width);
+      s << cells[c];
+    }
+  };
+  std::vector<std::string> header;
+  for (Column column : columns) {
+    if (csv) std::replace(column.name.begin(), column.name.end(), ' ', '_');
+    header.push_back(column.name);
+  }
+  write_row(header);
+  s << (csv ? ",error\n" : "\n");
+  auto number = [csv](double v, const char* text_format) {
+    char cell[32];
+    std::snprintf(cell, sizeof cell, csv ? "%.9g" : text_format, v);
+    return std::string(cell);
+  };
   for (size_t i = 0; i < result.trials.size(); ++i) {
     const Trial& t = result.trials[i];
-    char line[128];
-    if (t.ok())
-      std::snprintf(line, sizeof line, "%4zu  %5lld  %5lld  %6.2f%%  %8.4f  %10.4f", i + 1,
-                    static_cast<long long>(t.index), static_cast<long long>(t.round),
-                    100 * t.val_acc, t.val_loss, t.train_loss);
-    else
-      std::snprintf(line, sizeof line, "%4zu  %5lld  %5lld  %7s  %8s  %10s", i + 1,
-                    static_cast<long long>(t.index), static_cast<long long>(t.round), "failed", "-",
-                    "-");
-    s << line;
-    for (double v : t.values) {
-      char cell[32];
-      std::snprintf(cell, sizeof cell, "  %12.4g", v);
-      s << cell;
+    std::vector<std::string> cells{std::to_string(i + 1), std::to_string(t.index),
+                                   std::to_string(t.round)};
+    if (t.ok()) {
+      cells.push_back(csv ? number(t.val_acc, "") : number(100 * t.val_acc, "%.2f%%"));
+      cells.push_back(number(t.val_loss, "%.4f"));
+      cells.push_back(number(t.train_loss, "%.4f"));
+    } else {
+      cells.insert(cells.end(), {csv ? "" : "failed", csv ? "" : "-", csv ? "" : "-"});
+    }
+    for (double v : t.values) cells.push_back(number(v, "%.4g"));
+    write_row(cells);
+    if (csv) {
+      // One line per trial: quotes around the message, and no newlines or quotes inside it.
+      std::string error = t.error;
+      std::replace(error.begin(), error.end(), '\n', ' ');
+      std::replace(error.begin(), error.end(), '"', '\'');
+      s << "," << (error.empty() ? "" : "\"" + error + "\"");
     }
     s << "\n";
   }
   return s.str();
 }
 
+}  // namespace
+
+std::string format_search_table(const SearchResult& result) {
+  return render_search_table(result, /*csv=*/false);
+}
+
 std::string search_table_csv(const SearchResult& result) {
-  std::ostringstream s;
-  s << "rank,trial,round,val_acc,val_loss,train_loss";
-  for (const SearchDimension& d : result.space) s << "," << d.name;
-  s << ",error\n";
-  for (size_t i = 0; i < result.trials.size(); ++i) {
-    const Trial& t = result.trials[i];
-    char cells[160];
-    if (t.ok())
-      std::snprintf(cells, sizeof cells, "%zu,%lld,%lld,%.9g,%.9g,%.9g", i + 1,
-                    static_cast<long long>(t.index), static_cast<long long>(t.round), t.val_acc,
-                    t.val_loss, t.train_loss);
-    else
-      std::snprintf(cells, sizeof cells, "%zu,%lld,%lld,,,", i + 1, static_cast<long long>(t.index),
-                    static_cast<long long>(t.round));
-    s << cells;
-    for (double v : t.values) {
-      char cell[32];
-      std::snprintf(cell, sizeof cell, ",%.9g", v);
-      s << cell;
-    }
-    // One line per trial: quotes around the message, and no newlines or quotes inside it.
-    std::string error = t.error;
-    std::replace(error.begin(), error.end(), '\n', ' ');
-    std::replace(error.begin(), error.end(), '"', '\'');
-    s << "," << (error.empty() ? "" : "\"" + error + "\"") << "\n";
-  }
-  return s.str();
+  return render_search_table(result, /*csv=*/true);
 }
 
 SearchResult run_search(const SearchOptions& options, std::ostream& out) {

@@ -95,6 +95,30 @@ TEST(SearchNarrowingTest, SpansTheBestQuarterWidenedByATenthAndClipped) {
   EXPECT_NEAR(narrow_search_space(space, ranked)[1].lo, 0.0, 1e-12);  // trials 1 and 2 now
 }
 
+TEST(SearchTableTest, TextAndCsvOfAFinishedAndAFailedTrial) {
+  SearchResult result;
+  result.space = parse_search_space("lr=log(1e-4,1e-1) weight_decay=uniform(0,0.01)");
+  Trial done;
+  done.index = 3;
+  done.values = {0.0011580379, 8.5362343e-06};
+  done.val_acc = 0.683333333;
+  done.val_loss = 0.97445666;
+  done.train_loss = 1.68832605;
+  Trial failed;
+  failed.index = 1;
+  failed.values = {0.09, 0.005};
+  failed.error = "train: the loss became \"nan\"\nat step 3";
+  result.trials = {done, failed};
+  EXPECT_EQ(format_search_table(result),
+            "rank  trial  round  val acc  val loss  train loss            lr  weight_decay\n"
+            "   1      3      1   68.33%    0.9745      1.6883      0.001158     8.536e-06\n"
+            "   2      1      1   failed         -           -          0.09         0.005\n");
+  EXPECT_EQ(search_table_csv(result),
+            "rank,trial,round,val_acc,val_loss,train_loss,lr,weight_decay,error\n"
+            "1,3,1,0.683333333,0.97445666,1.68832605,0.0011580379,8.5362343e-06,\n"
+            "2,1,1,,,,0.09,0.005,\"train: the loss became 'nan' at step 3\"\n");
+}
+
 class SearchTest : public ::testing::Test {
  protected:
   void SetUp() override {
