@@ -10,12 +10,11 @@
 
 #include "nabla/io/image.h"
 #include "nabla/train/metrics.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla {
 namespace {
 
-using testing::TempDir;
 
 struct Result {
   int code = -1;
@@ -29,12 +28,9 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    testing::write_fake_fashion_mnist(dir.file("data"), 300, 128);
-  }
+  CliTest() : FakeFashionMnistTest(300, 128) {}
 
   // Runs `nabla <args>`, capturing stdout, stderr and the exit code.
   Result nabla(const std::string& args) {
@@ -54,8 +50,6 @@ class CliTest : public ::testing::Test {
            " --batch-size 32 --train-subset 256 --test-subset 128 --threads 1 --out " +
            dir.file(out);
   }
-
-  TempDir dir;
 };
 
 int64_t lines(const std::string& text) {

@@ -19,7 +19,7 @@
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/run.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
@@ -271,30 +271,20 @@ TEST(DiagnosticsTest, FirstNonFiniteAndTensorStats) {
 
 // ---- nabla train --diagnostics ----
 
-class DiagnosticsRunTest : public ::testing::Test {
+class DiagnosticsRunTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 300, 60);
-  }
+  DiagnosticsRunTest() : FakeFashionMnistTest(300, 60) {}
   RunOptions small(const std::string& out, int64_t epochs) const {
-    RunOptions o;
+    RunOptions o = run_options(out, epochs);
     o.model = "lenet5";
-    o.data_dir = dir.file("data");
-    o.epochs = epochs;
     o.batch_size = 32;
     o.optimizer = "sgd";
     o.lr = 0.05;
     o.momentum = 0.9;
-    o.threads = 1;
-    o.val_fraction = 0.2;
     o.train_subset = 200;
     o.test_subset = 60;
-    o.out_dir = dir.file(out);
     return o;
   }
-  TempDir dir;
-  std::ostringstream log;
 };
 
 std::vector<std::string> lines_of(const std::string& path) {

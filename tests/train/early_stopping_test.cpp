@@ -14,12 +14,11 @@
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/run.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
 
-using nabla::testing::TempDir;
 
 // The epoch (1-based) after which `stopper` says stop, feeding `losses` in order; 0 if never.
 int64_t stop_epoch(EarlyStopping& stopper, const std::vector<double>& losses) {
@@ -98,25 +97,17 @@ TEST(EarlyStopping, BadOptionsAndStatesAreNamed) {
 
 // ---- end to end: nabla train ----
 
-class ScheduleRunTest : public ::testing::Test {
+class ScheduleRunTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 300, 60);
-  }
+  ScheduleRunTest() : FakeFashionMnistTest(300, 60) {}
   RunOptions small(const std::string& out, int64_t epochs) const {
-    RunOptions o;
+    RunOptions o = run_options(out, epochs);
     o.model = "mlp";
-    o.data_dir = dir.file("data");
-    o.epochs = epochs;
     o.batch_size = 40;
     o.optimizer = "sgd";
     o.lr = 0.05;
-    o.threads = 1;
-    o.val_fraction = 0.2;
     o.train_subset = 200;
     o.test_subset = 60;
-    o.out_dir = dir.file(out);
     return o;
   }
   static ResumeOptions resume(int64_t epochs) {
@@ -125,8 +116,6 @@ class ScheduleRunTest : public ::testing::Test {
     r.threads = 1;
     return r;
   }
-  TempDir dir;
-  std::ostringstream log;
 };
 
 // min_delta 100: only the first epoch improves, so with patience 2 the run stops after epoch 3.

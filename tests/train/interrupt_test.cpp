@@ -31,7 +31,7 @@
 #include "nabla/train/run.h"
 #include "nabla/train/trainer.h"
 #include "test_util.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 #include "train/train_test_util.h"
 
 extern char** environ;
@@ -39,7 +39,6 @@ extern char** environ;
 namespace nabla::train {
 namespace {
 
-using nabla::testing::TempDir;
 namespace fs = std::filesystem;
 
 std::vector<std::vector<double>> weights_of(const nn::Module& model) {
@@ -200,20 +199,15 @@ TEST(InterruptGuard, TurnsSigintAndSigtermIntoStopRequestsAndRestoresTheHandlers
 
 // ---- whole runs through the library ----
 
-class InterruptRunTest : public ::testing::Test {
+class InterruptRunTest : public testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    fs::create_directories(dir.file("data"));
-    testing::write_fake_fashion_mnist(dir.file("data"), 400, 100);
-  }
+  InterruptRunTest() : FakeFashionMnistTest(400, 100) {}
 
   // 300 images, 240 for training: 8 batches of 32 per epoch. Dropout and augmentation, so
   // their generators and per-batch draws must carry over; cosine schedule with warmup.
   RunOptions small_run(const std::string& out) const {
-    RunOptions o;
+    RunOptions o = run_options(out, 3);
     o.model = "mlp";
-    o.data_dir = dir.file("data");
-    o.epochs = 3;
     o.batch_size = 32;
     o.lr = 2e-3;
     o.lr_schedule = "cosine";
@@ -221,16 +215,10 @@ class InterruptRunTest : public ::testing::Test {
     o.dropout = 0.25;
     o.augment = true;
     o.seed = 3;
-    o.threads = 1;
-    o.val_fraction = 0.2;
     o.train_subset = 300;
     o.test_subset = 100;
-    o.out_dir = dir.file(out);
     return o;
   }
-
-  TempDir dir;
-  std::ostringstream log;
 };
 
 TEST_F(InterruptRunTest, StoppedMidEpochThenResumedEqualsTheUninterruptedRunBitwise) {
@@ -376,12 +364,9 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-class InterruptCliTest : public ::testing::Test {
+class InterruptCliTest : public testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    fs::create_directories(dir.file("data"));
-    testing::write_fake_fashion_mnist(dir.file("data"), 320, 64);
-  }
+  InterruptCliTest() : FakeFashionMnistTest(320, 64) {}
 
   // 256 images, 192 for training: 12 steps of 16 per epoch. No schedule, so the first E epochs
   // of a longer run are those of an E-epoch run.
@@ -420,8 +405,6 @@ class InterruptCliTest : public ::testing::Test {
     const int status = child.wait();
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-
-  TempDir dir;
 };
 
 class InterruptSignalTest : public InterruptCliTest, public ::testing::WithParamInterface<int> {};

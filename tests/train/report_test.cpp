@@ -17,12 +17,11 @@
 #include "nabla/io/plot.h"
 #include "nabla/train/run.h"
 #include "test_util.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
 
-using nabla::testing::TempDir;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -71,22 +70,15 @@ std::string find_chromium() {
   return "";
 }
 
-class ReportTest : public ::testing::Test {
+class ReportTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  // A one-epoch LeNet-5 run (so it has filters), plus what a diagnostics option would add: an
+  ReportTest() : FakeFashionMnistTest(200, 40) {}
+  // A two-epoch LeNet-5 run (so it has filters), plus what a diagnostics option would add: an
   // extra figure and a long per-step CSV; then the report is written again to include them.
   void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 200, 40);
-    RunOptions o;
+    RunOptions o = run_options("run", 2);
     o.model = "lenet5";
-    o.data_dir = dir.file("data");
-    o.epochs = 2;
     o.batch_size = 50;
-    o.threads = 1;
-    o.val_fraction = 0.2;
-    o.out_dir = run_dir();
-    std::ostringstream log;
     result = run_training(o, log);
 
     io::LinePlot extra;
@@ -100,7 +92,6 @@ class ReportTest : public ::testing::Test {
     write_run_report(run_dir(), {{"test accuracy", "12.50%"}});
   }
   std::string run_dir() const { return dir.file("run"); }
-  TempDir dir;
   RunResult result;
 };
 

@@ -11,34 +11,12 @@
 #include "nabla/io/image.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/suggest.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
 
-using nabla::testing::TempDir;
 using nabla::testing::write_text;
-
-RunOptions small_run(const TempDir& dir, const std::string& out, int64_t epochs) {
-  RunOptions o;
-  o.model = "mlp";
-  o.dataset = "fashion-mnist";
-  o.data_dir = dir.file("data");
-  o.epochs = epochs;
-  o.batch_size = 32;
-  o.optimizer = "adam";
-  o.lr = 2e-3;
-  o.lr_schedule = "cosine";
-  o.warmup_epochs = 1;
-  o.dropout = 0.25;  // so the dropout generators' states must be carried over too
-  o.seed = 3;
-  o.threads = 1;
-  o.val_fraction = 0.2;
-  o.train_subset = 300;
-  o.test_subset = 100;
-  o.out_dir = dir.file(out);
-  return o;
-}
 
 // Every tensor of a safetensors file, by name.
 std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
@@ -47,20 +25,29 @@ std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
   return out;
 }
 
-class RunTest : public ::testing::Test {
+class RunTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 400, 100);
+  RunTest() : FakeFashionMnistTest(400, 100) {}
+  RunOptions small_run(const std::string& out, int64_t epochs) const {
+    RunOptions o = run_options(out, epochs);
+    o.model = "mlp";
+    o.batch_size = 32;
+    o.optimizer = "adam";
+    o.lr = 2e-3;
+    o.lr_schedule = "cosine";
+    o.warmup_epochs = 1;
+    o.dropout = 0.25;  // so the dropout generators' states must be carried over too
+    o.seed = 3;
+    o.train_subset = 300;
+    o.test_subset = 100;
+    return o;
   }
-  TempDir dir;
-  std::ostringstream log;
 };
 
 TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
   // Augmentation too: its crops and flips are drawn from (seed, epoch, batch).
-  RunOptions straight_options = small_run(dir, "straight", 3);
-  RunOptions interrupted_options = small_run(dir, "interrupted", 2);
+  RunOptions straight_options = small_run("straight", 3);
+  RunOptions interrupted_options = small_run("interrupted", 2);
   straight_options.augment = interrupted_options.augment = true;
   const RunResult straight = run_training(straight_options, log);
   run_training(interrupted_options, log);
@@ -85,7 +72,7 @@ TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
 }
 
 TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
-  RunOptions o = small_run(dir, "run", 2);
+  RunOptions o = small_run("run", 2);
   o.dropout.reset();
   const RunResult r = run_training(o, log);
   EXPECT_GT(r.test.accuracy, 0.5) << "the bands are easy to tell apart";
@@ -121,7 +108,7 @@ TEST_F(RunTest, AJsonConvModelGetsAFilterPicture) {
                    {"type": "conv2d", "out_channels": 5, "kernel_size": 3, "padding": 1},
                    {"type": "relu"}, {"type": "maxpool2d", "kernel_size": 4},
                    {"type": "flatten"}, {"type": "linear", "out_features": 10}]})");
-  RunOptions o = small_run(dir, "conv", 1);
+  RunOptions o = small_run("conv", 1);
   o.model = dir.file("tiny.json");
   o.dropout.reset();
   o.lr_schedule = "none";
@@ -144,16 +131,16 @@ TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {
     }
     return "";
   };
-  RunOptions o = small_run(dir, "bad", 1);
+  RunOptions o = small_run("bad", 1);
   o.optimizer = "adma";
   EXPECT_NE(message(o).find("unknown optimizer 'adma' (did you mean 'adam'?)"), std::string::npos);
-  o = small_run(dir, "bad2", 1);
+  o = small_run("bad2", 1);
   o.model = "lenet";
   EXPECT_NE(message(o).find("did you mean 'lenet5'"), std::string::npos);
-  o = small_run(dir, "bad3", 1);
+  o = small_run("bad3", 1);
   o.data_dir = dir.file("nowhere");
   EXPECT_NE(message(o).find("HINT"), std::string::npos);
-  o = small_run(dir, "bad4", 1);
+  o = small_run("bad4", 1);
   o.lr_schedule = "linear";
   EXPECT_NE(message(o).find("expected none, step, cosine, exponential or plateau"),
             std::string::npos);

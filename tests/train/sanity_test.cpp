@@ -21,12 +21,11 @@
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "test_util.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
 
-using nabla::testing::TempDir;
 
 // y = 2x whose backward claims dy/dx = 3: the test-only broken op.
 class WrongBackwardScale : public nn::Module {
@@ -55,12 +54,9 @@ std::shared_ptr<nn::Sequential> small_mlp(bool broken, double last_scale = 1) {
   return model;
 }
 
-class SanityTest : public ::testing::Test {
+class SanityTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 300, 20);
-  }
+  SanityTest() : FakeFashionMnistTest(300, 20) {}
   SanityOptions options(const std::string& model) const {
     SanityOptions o;
     o.model = model;
@@ -72,7 +68,6 @@ class SanityTest : public ::testing::Test {
   data::Dataset train() const {
     return data::load_dataset("fashion-mnist", dir.file("data"), data::Split::Train);
   }
-  TempDir dir;
 };
 
 void expect_all_pass(const SanityReport& r, size_t parameter_tensors) {

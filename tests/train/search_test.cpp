@@ -13,13 +13,12 @@
 
 #include "nabla/io/image.h"
 #include "test_util.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 
 namespace nabla::train {
 namespace {
 
 using nabla::testing::error_message;
-using nabla::testing::TempDir;
 
 TEST(SearchSpaceTest, ParsesLogAndUniformRanges) {
   const auto space =
@@ -119,20 +118,14 @@ TEST(SearchTableTest, TextAndCsvOfAFinishedAndAFailedTrial) {
             "2,1,1,,,,0.09,0.005,\"train: the loss became 'nan' at step 3\"\n");
 }
 
-class SearchTest : public ::testing::Test {
+class SearchTest : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 160, 20);
-  }
+  SearchTest() : FakeFashionMnistTest(160, 20) {}
   SearchOptions options(const std::string& out, uint64_t seed, int64_t rounds) const {
     SearchOptions o;
+    o.base = run_options("", 1);  // each trial gets its own folder under out_dir
     o.base.model = "mlp";
-    o.base.dataset = "fashion-mnist";
-    o.base.data_dir = dir.file("data");
-    o.base.epochs = 1;
     o.base.batch_size = 32;
-    o.base.threads = 1;
     o.base.val_fraction = 0.25;
     o.space = parse_search_space(
         "lr=log(1e-5,1e-1) weight_decay=log(1e-6,1e-2) "
@@ -143,7 +136,6 @@ class SearchTest : public ::testing::Test {
     o.out_dir = dir.file(out);
     return o;
   }
-  TempDir dir;
 };
 
 TEST_F(SearchTest, SameSeedSameTableOtherSeedOtherTable) {

@@ -19,7 +19,7 @@
 #include "nabla/optim/adam.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/run.h"
-#include "train/fake_fashion_mnist.h"
+#include "train/fake_run_fixture.h"
 #include "train/train_test_util.h"
 
 namespace nabla::train {
@@ -253,30 +253,21 @@ TEST(InitFrom, LoadsEverythingButANewHeadAndSaysSo) {
 
 // ---------------------------------------------------------------- whole runs
 
-class TransferRun : public ::testing::Test {
+class TransferRun : public nabla::testing::FakeFashionMnistTest {
  protected:
-  void SetUp() override {
-    std::filesystem::create_directories(dir.file("data"));
-    nabla::testing::write_fake_fashion_mnist(dir.file("data"), 400, 100);
-  }
+  TransferRun() : FakeFashionMnistTest(400, 100) {}
   RunOptions options(const std::string& out, const std::string& classes, int64_t epochs) const {
-    RunOptions o;
+    RunOptions o = run_options(out, epochs);
     o.model = "lenet5";
-    o.data_dir = dir.file("data");
     o.classes = classes;
-    o.epochs = epochs;
     o.batch_size = 25;
     o.optimizer = "sgd";
     o.lr = 0.02;
     o.momentum = 0.9;
     o.seed = 5;
-    o.threads = 1;
     o.val_fraction = 0.1;
-    o.out_dir = dir.file(out);
     return o;
   }
-  TempDir dir;
-  std::ostringstream log;
 };
 
 TEST_F(TransferRun, FineTuningKeepsFrozenWeightsBitIdenticalAndResumesBitwise) {
