@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "data/temp_dir.h"
 #include "fixtures/fixture_reader.h"
 #include "nabla/ops.h"
 
@@ -314,6 +315,26 @@ TEST(TorchFixtures, EveryFixtureOpIsMapped) {
   }
   for (const auto& [op, entry] : op_table())
     EXPECT_TRUE(seen.count(op)) << "op_table() entry '" << op << "' has no fixture case";
+}
+
+TEST(TorchFixtures, AMalformedFixtureFailsNamingFileAndLine) {
+  testing::TempDir dir;
+  const std::string path = dir.file("bad.txt");
+  auto message = [&](const std::string& text) {
+    testing::write_text(path, text);
+    try {
+      fixtures::read_fixture_file(path);
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message("# comment\n\ninput x float64 [1] 2\n"), path + ":3: 'input' outside a case");
+  EXPECT_EQ(message("case a\nop add\ninput x float64 [2] 1\n"),
+            path + ":3: shape [2] needs 2 values, got 1");
+  EXPECT_EQ(message("case a\nop add\n"), path + ": case a has no 'end'");
+  EXPECT_EQ(message("case a\nop add\noutput float64 [] 1\nend\n"), "no error");
+  EXPECT_EQ(fixtures::read_fixture_file(path).at(0).line, 1);
 }
 
 TEST(TorchFixtures, Arithmetic) {

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/fixture_reader.h"
 #include "nabla/nabla.h"
 #include "test_util.h"
 
@@ -30,51 +31,47 @@ struct Fixture {
 };
 
 Fixture load_fixture() {
-  std::string path = std::string(NABLA_FIXTURE_DIR) + "/optim_trajectories.txt";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
   Fixture f;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string kind;
-    words >> kind;
-    if (kind == "tensor") {
-      std::string name;
-      int ndim;
-      words >> name >> ndim;
-      Shape shape;
-      for (int d = 0; d < ndim; ++d) {
-        int64_t extent;
-        words >> extent;
-        shape.push_back(extent);
-      }
-      std::vector<double> values(shape.numel());
-      for (double& v : values) words >> v;
-      if (!words) throw std::runtime_error(path + ": short tensor line for " + name);
-      f.tensors[name] = {shape, values};
-    } else if (kind == "case") {
-      TrajectoryCase c;
-      words >> c.label >> c.dtype >> c.optimizer;
-      std::string option;
-      while (words >> option) {
-        size_t eq = option.find('=');
-        if (eq == std::string::npos) throw std::runtime_error(path + ": bad option " + option);
-        c.options[option.substr(0, eq)] = std::stod(option.substr(eq + 1));
-      }
-      f.cases.push_back(c);
-    } else if (kind == "step") {
-      if (f.cases.empty()) throw std::runtime_error(path + ": step before any case");
-      int k;
-      words >> k;
-      std::vector<double> values;
-      for (double v; words >> v;) values.push_back(v);
-      f.cases.back().steps.push_back(values);
-    } else {
-      throw std::runtime_error(path + ": unknown record " + kind);
-    }
-  }
+  fixtures::for_each_line(std::string(NABLA_FIXTURE_DIR) + "/optim_trajectories.txt",
+                          [&f](std::istringstream& words, int) {
+                            std::string kind;
+                            words >> kind;
+                            if (kind == "tensor") {
+                              std::string name;
+                              int ndim;
+                              words >> name >> ndim;
+                              Shape shape;
+                              for (int d = 0; d < ndim; ++d) {
+                                int64_t extent;
+                                words >> extent;
+                                shape.push_back(extent);
+                              }
+                              std::vector<double> values(shape.numel());
+                              for (double& v : values) words >> v;
+                              if (!words) throw std::runtime_error("short tensor line for " + name);
+                              f.tensors[name] = {shape, values};
+                            } else if (kind == "case") {
+                              TrajectoryCase c;
+                              words >> c.label >> c.dtype >> c.optimizer;
+                              std::string option;
+                              while (words >> option) {
+                                size_t eq = option.find('=');
+                                if (eq == std::string::npos)
+                                  throw std::runtime_error("bad option " + option);
+                                c.options[option.substr(0, eq)] = std::stod(option.substr(eq + 1));
+                              }
+                              f.cases.push_back(c);
+                            } else if (kind == "step") {
+                              if (f.cases.empty()) throw std::runtime_error("step before any case");
+                              int k;
+                              words >> k;
+                              std::vector<double> values;
+                              for (double v; words >> v;) values.push_back(v);
+                              f.cases.back().steps.push_back(values);
+                            } else {
+                              throw std::runtime_error("unknown record " + kind);
+                            }
+                          });
   return f;
 }
 

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "fixtures/fixture_reader.h"
 #include "nabla/optim/sgd.h"
 
 namespace nabla::optim {
@@ -117,32 +118,27 @@ std::vector<double> numbers(std::istringstream& words) {
 }
 
 std::vector<PlateauCase> load_plateau_fixture() {
-  const std::string path = std::string(NABLA_FIXTURE_DIR) + "/plateau.txt";
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot open " + path);
   std::vector<PlateauCase> cases;
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.empty() || line[0] == '#') continue;
-    std::istringstream words(line);
-    std::string kind;
-    words >> kind;
-    if (kind == "case") {
-      cases.emplace_back();
-      words >> cases.back().label;
-      std::string kv;
-      while (words >> kv) {
-        const size_t eq = kv.find('=');
-        cases.back().options[kv.substr(0, eq)] = kv.substr(eq + 1);
-      }
-    } else if (kind == "metrics" && !cases.empty()) {
-      cases.back().metrics = numbers(words);
-    } else if (kind == "lrs" && !cases.empty()) {
-      cases.back().lrs = numbers(words);
-    } else {
-      throw std::runtime_error(path + ": unexpected line '" + line + "'");
-    }
-  }
+  fixtures::for_each_line(std::string(NABLA_FIXTURE_DIR) + "/plateau.txt",
+                          [&cases](std::istringstream& words, int) {
+                            std::string kind;
+                            words >> kind;
+                            if (kind == "case") {
+                              cases.emplace_back();
+                              words >> cases.back().label;
+                              std::string kv;
+                              while (words >> kv) {
+                                const size_t eq = kv.find('=');
+                                cases.back().options[kv.substr(0, eq)] = kv.substr(eq + 1);
+                              }
+                            } else if (kind == "metrics" && !cases.empty()) {
+                              cases.back().metrics = numbers(words);
+                            } else if (kind == "lrs" && !cases.empty()) {
+                              cases.back().lrs = numbers(words);
+                            } else {
+                              throw std::runtime_error("unexpected record '" + kind + "'");
+                            }
+                          });
   return cases;
 }
 
