@@ -12,10 +12,8 @@
 // batch's statistics, so fn is this rank's output as a function of its own inputs (the other
 // rank's loss is not part of it, so its gradient sums are 0).
 // dropout seeds a fresh Generator inside fn, so every call draws the same mask.
-#include <memory>
-#include <span>
-
 #include "gradcheck/cases.h"
+#include "gradcheck/simulated_rank.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -30,25 +28,6 @@ struct ConvCase {
   bool bias;
   Conv2dParams params;
 };
-
-// The reduction of batch_norm's sum_across_ranks as a second rank holding `other` (M rows of C
-// channels) would contribute it; a fresh one per call of fn, since it remembers the global mean.
-SumAcrossRanks simulated_second_rank(std::vector<double> other, int64_t C) {
-  auto mean = std::make_shared<std::vector<double>>(C);
-  return [other = std::move(other), C, mean](std::span<double> sums) {
-    const auto M = static_cast<int64_t>(other.size()) / C;
-    if (static_cast<int64_t>(sums.size()) == C + 1) {  // [Σx, count]
-      for (int64_t i = 0; i < M * C; ++i) sums[i % C] += other[i];
-      sums[C] += static_cast<double>(M);
-      for (int64_t c = 0; c < C; ++c) (*mean)[c] = sums[c] / sums[C];
-    } else if (static_cast<int64_t>(sums.size()) == C) {  // Σ(x - mean)²
-      for (int64_t i = 0; i < M * C; ++i) {
-        const double d = other[i] - (*mean)[i % C];
-        sums[i % C] += d * d;
-      }
-    }  // backward's [Σdy, Σdy·xhat]: the other rank's dy is 0 for this rank's loss
-  };
-}
 
 }  // namespace
 
@@ -196,8 +175,9 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
                    [running](const Inputs& x) {
                      Inputs r = running(3);
                      return batch_norm(x[0], r[0], r[1], x[1], x[2], /*training=*/true, 0.1, 1e-5,
-                                       simulated_second_rank(
-                                           {0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -0.5, 1.0, 0.0}, 3));
+                                       simulated_second_rank(Tensor::from_vector(
+                                           {0.5, -1.0, 2.0, 1.5, 0.25, -0.75, -0.5, 1.0, 0.0},
+                                           {3, 3}, kFloat64)));
                    }});
   cases.push_back(
       {Op::batch_norm, "[1, 2, 2, 3] no running statistics (batch statistics)",

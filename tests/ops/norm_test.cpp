@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <memory>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "gradcheck/simulated_rank.h"
 #include "nabla/ops.h"
 #include "test_util.h"
 
@@ -187,26 +187,6 @@ TEST(SyncBatchNormTest, OneRankIsBitwisePlainBatchNormForwardAndBackward) {
   }
 }
 
-// A reduction that adds a second batch's sums, as a second rank holding `other` would.
-SumAcrossRanks simulated_other_rank(const Tensor& other) {
-  const int64_t C = other.size(1), S = other.numel() / (other.size(0) * C);
-  auto values = std::make_shared<std::vector<double>>(other.contiguous().to_vector());
-  auto mean = std::make_shared<std::vector<double>>(C);  // the global mean, from the first call
-  return [values, mean, C, S](std::span<double> sums) {
-    const std::vector<double>& v = *values;
-    if (sums.size() == static_cast<size_t>(C + 1)) {  // forward: [Σx per channel, count]
-      for (size_t i = 0; i < v.size(); ++i) sums[(i / S) % C] += v[i];
-      sums[C] += static_cast<double>(v.size() / C);
-      for (int64_t c = 0; c < C; ++c) (*mean)[c] = sums[c] / sums[C];
-    } else if (sums.size() == static_cast<size_t>(C)) {  // forward: Σ(x - mean)²
-      for (size_t i = 0; i < v.size(); ++i) {
-        const double d = v[i] - (*mean)[(i / S) % C];
-        sums[(i / S) % C] += d * d;
-      }
-    }
-  };
-}
-
 double max_diff(const Tensor& a, const Tensor& b) {
   std::vector<double> av = a.contiguous().to_vector(), bv = b.contiguous().to_vector();
   EXPECT_EQ(av.size(), bv.size());
@@ -223,7 +203,7 @@ TEST(SyncBatchNormTest, SimulatedSecondRankGivesStatisticsOfBothBatches) {
   Tensor other = Tensor::normal({4, 2, 2, 2}, -1.0, 3.0, gen, kFloat64);
   const int64_t C = 2;
   Tensor rm = Tensor::zeros({C}, kFloat64), rv = Tensor::ones({C}, kFloat64);
-  Tensor y = batch_norm(mine, rm, rv, {}, {}, true, 0.1, 1e-5, simulated_other_rank(other));
+  Tensor y = batch_norm(mine, rm, rv, {}, {}, true, 0.1, 1e-5, simulated_second_rank(other));
   Tensor rm_all = Tensor::zeros({C}, kFloat64), rv_all = Tensor::ones({C}, kFloat64);
   Tensor y_all = batch_norm(concat({mine, other}, 0), rm_all, rv_all, {}, {}, true, 0.1, 1e-5);
   EXPECT_LT(max_diff(y, y_all.slice(0, 0, 3)), 1e-12);
@@ -238,7 +218,7 @@ TEST(SyncBatchNormTest, OneSampleOnThisRankIsEnoughWhenTheRanksHoldMoreTogether)
   Generator gen(14);
   Tensor mine = Tensor::normal({1, 3}, 0.0, 1.0, gen, kFloat64);
   Tensor other = Tensor::normal({3, 3}, 2.0, 1.0, gen, kFloat64);
-  Tensor y = batch_norm(mine, {}, {}, {}, {}, true, 0.1, 1e-5, simulated_other_rank(other));
+  Tensor y = batch_norm(mine, {}, {}, {}, {}, true, 0.1, 1e-5, simulated_second_rank(other));
   Tensor y_all = batch_norm(concat({mine, other}, 0), {}, {}, {}, {}, true, 0.1, 1e-5);
   EXPECT_LT(max_diff(y, y_all.slice(0, 0, 1)), 1e-12);
   // Synchronised over ranks that hold one value per channel in all, it still refuses.
