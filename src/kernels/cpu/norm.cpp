@@ -15,6 +15,65 @@ int64_t channel_grain(int64_t N, int64_t S) {
   return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(N * S, 1));
 }
 
+// The per-channel loops, written once: the single-process kernels and the synchronised ones
+// (whose sums are added over the ranks in between) call the same code, which is why one rank of
+// synchronised batch norm is bitwise plain batch norm. Channel c of x (N, C, S) is N rows of S.
+template <class T>
+double channel_sum(const T* x, int64_t N, int64_t C, int64_t S, int64_t c) {
+  double sum = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const T* row = x + (n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i) sum += row[i];
+  }
+  return sum;
+}
+
+// Σ (x − mu)²: two passes, so the variance has no cancellation.
+template <class T>
+double channel_sq(const T* x, double mu, int64_t N, int64_t C, int64_t S, int64_t c) {
+  double sq = 0;
+  for (int64_t n = 0; n < N; ++n) {
+    const T* row = x + (n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i) sq += (row[i] - mu) * (row[i] - mu);
+  }
+  return sq;
+}
+
+struct GradSums {
+  double dy = 0, dy_xhat = 0;  // Σ dy and Σ dy · xhat
+};
+
+template <class T>
+GradSums channel_grad_sums(const T* dy, const T* x, double mu, double r, int64_t N, int64_t C,
+                           int64_t S, int64_t c) {
+  GradSums sums;
+  for (int64_t n = 0; n < N; ++n) {
+    const T* xr = x + (n * C + c) * S;
+    const T* dr = dy + (n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i) {
+      sums.dy += dr[i];
+      sums.dy_xhat += dr[i] * (xr[i] - mu) * r;
+    }
+  }
+  return sums;
+}
+
+// dx += k · (dy − mean_dy − xhat · mean_dy_xhat), k = gamma · rstd.
+template <class T>
+void channel_grad_input(T* dx, const T* dy, const T* x, double mu, double r, double k,
+                        double mean_dy, double mean_dy_xhat, int64_t N, int64_t C, int64_t S,
+                        int64_t c) {
+  for (int64_t n = 0; n < N; ++n) {
+    const T* xr = x + (n * C + c) * S;
+    const T* dr = dy + (n * C + c) * S;
+    T* dxr = dx + (n * C + c) * S;
+    for (int64_t i = 0; i < S; ++i) {
+      const double xhat = (xr[i] - mu) * r;
+      dxr[i] += static_cast<T>(k * (dr[i] - mean_dy - xhat * mean_dy_xhat));
+    }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -22,19 +81,9 @@ void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t
   const double M = static_cast<double>(N * S);
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      double sum = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* row = x + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) sum += row[i];
-      }
-      const double mu = sum / M;
-      double sq = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* row = x + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) sq += (row[i] - mu) * (row[i] - mu);
-      }
+      const double mu = channel_sum(x, N, C, S, c) / M;
       mean[c] = static_cast<T>(mu);
-      var[c] = static_cast<T>(sq / M);
+      var[c] = static_cast<T>(channel_sq(x, mu, N, C, S, c) / M);
     }
   });
 }
@@ -65,30 +114,13 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const double mu = mean[c], r = rstd[c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* xr = x + (n * C + c) * S;
-        const T* dr = dy + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) {
-          sum_dy += dr[i];
-          sum_dy_xhat += dr[i] * (xr[i] - mu) * r;
-        }
-      }
-      if (dbeta) dbeta[c] += static_cast<T>(sum_dy);
-      if (dgamma) dgamma[c] += static_cast<T>(sum_dy_xhat);
+      const GradSums sums = channel_grad_sums(dy, x, mu, r, N, C, S, c);
+      if (dbeta) dbeta[c] += static_cast<T>(sums.dy);
+      if (dgamma) dgamma[c] += static_cast<T>(sums.dy_xhat);
       if (!dx) continue;
       const double k = (gamma ? gamma[c] : 1.0) * r;
-      const double mean_dy = batch_stats ? sum_dy / M : 0.0;
-      const double mean_dy_xhat = batch_stats ? sum_dy_xhat / M : 0.0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* xr = x + (n * C + c) * S;
-        const T* dr = dy + (n * C + c) * S;
-        T* dxr = dx + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) {
-          const double xhat = (xr[i] - mu) * r;
-          dxr[i] += static_cast<T>(k * (dr[i] - mean_dy - xhat * mean_dy_xhat));
-        }
-      }
+      channel_grad_input(dx, dy, x, mu, r, k, batch_stats ? sums.dy / M : 0.0,
+                         batch_stats ? sums.dy_xhat / M : 0.0, N, C, S, c);
     }
   });
 }
@@ -96,29 +128,14 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
 template <class T>
 void batch_norm_sum(double* sum, const T* x, int64_t N, int64_t C, int64_t S) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      double s = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* row = x + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) s += row[i];
-      }
-      sum[c] = s;
-    }
+    for (int64_t c = c0; c < c1; ++c) sum[c] = channel_sum(x, N, C, S, c);
   });
 }
 
 template <class T>
 void batch_norm_sq(double* sq, const T* x, const double* mean, int64_t N, int64_t C, int64_t S) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) {
-      const double mu = mean[c];
-      double s = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* row = x + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) s += (row[i] - mu) * (row[i] - mu);
-      }
-      sq[c] = s;
-    }
+    for (int64_t c = c0; c < c1; ++c) sq[c] = channel_sq(x, mean[c], N, C, S, c);
   });
 }
 
@@ -127,18 +144,9 @@ void batch_norm_grad_sums(double* sums, const T* dy, const T* x, const T* mean, 
                           int64_t N, int64_t C, int64_t S) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double mu = mean[c], r = rstd[c];
-      double sum_dy = 0, sum_dy_xhat = 0;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* xr = x + (n * C + c) * S;
-        const T* dr = dy + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) {
-          sum_dy += dr[i];
-          sum_dy_xhat += dr[i] * (xr[i] - mu) * r;
-        }
-      }
-      sums[c] = sum_dy;
-      sums[C + c] = sum_dy_xhat;
+      const GradSums g = channel_grad_sums(dy, x, double(mean[c]), double(rstd[c]), N, C, S, c);
+      sums[c] = g.dy;
+      sums[C + c] = g.dy_xhat;
     }
   });
 }
@@ -149,18 +157,9 @@ void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, con
                            int64_t S) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double mu = mean[c], r = rstd[c];
-      const double k = (gamma ? gamma[c] : 1.0) * r;
-      const double mean_dy = sums[c] / M, mean_dy_xhat = sums[C + c] / M;
-      for (int64_t n = 0; n < N; ++n) {
-        const T* xr = x + (n * C + c) * S;
-        const T* dr = dy + (n * C + c) * S;
-        T* dxr = dx + (n * C + c) * S;
-        for (int64_t i = 0; i < S; ++i) {
-          const double xhat = (xr[i] - mu) * r;
-          dxr[i] += static_cast<T>(k * (dr[i] - mean_dy - xhat * mean_dy_xhat));
-        }
-      }
+      const double r = rstd[c];
+      channel_grad_input(dx, dy, x, double(mean[c]), r, (gamma ? gamma[c] : 1.0) * r, sums[c] / M,
+                         sums[C + c] / M, N, C, S, c);
     }
   });
 }
