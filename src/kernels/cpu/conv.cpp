@@ -12,74 +12,61 @@ namespace nabla::cpu {
 
 // ---- the definition, as loops ----
 
-template <class T>
-void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,
-                          const Conv2dShape& s) {
+namespace {
+
+// One loop nest visits every term of the convolution: out[o] += inp[i] · weight[w], for each
+// output element o and each weight w whose window position falls inside the image (outside, the
+// zero padding contributes nothing). The three naive kernels are what each does with a term.
+// output_start(o, oc) is called before the first term of output o, oc being its channel.
+template <class Start, class Term>
+void for_each_term(const Conv2dShape& s, Start output_start, Term term) {
   const int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups;
   for (int64_t n = 0; n < s.N; ++n)
     for (int64_t oc = 0; oc < s.OC; ++oc) {
       const int64_t g = oc / OCg;
       for (int64_t oh = 0; oh < s.OH; ++oh)
         for (int64_t ow = 0; ow < s.OW; ++ow) {
-          T acc = bias ? bias[oc] : T(0);
+          const int64_t o = ((n * s.OC + oc) * s.OH + oh) * s.OW + ow;
+          output_start(o, oc);
           for (int64_t c = 0; c < Cg; ++c)
             for (int64_t kh = 0; kh < s.KH; ++kh)
               for (int64_t kw = 0; kw < s.KW; ++kw) {
                 const int64_t ih = oh * s.stride_h - s.pad_h + kh * s.dilation_h;
                 const int64_t iw = ow * s.stride_w - s.pad_w + kw * s.dilation_w;
                 if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;  // zero padding
-                acc += inp[((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw] *
-                       weight[((oc * Cg + c) * s.KH + kh) * s.KW + kw];
+                term(o, ((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw,
+                     ((oc * Cg + c) * s.KH + kh) * s.KW + kw);
               }
-          out[((n * s.OC + oc) * s.OH + oh) * s.OW + ow] = acc;
         }
     }
 }
 
+}  // namespace
+
+template <class T>
+void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,
+                          const Conv2dShape& s) {
+  for_each_term(
+      s, [&](int64_t o, int64_t oc) { out[o] = bias ? bias[oc] : T(0); },
+      [&](int64_t o, int64_t i, int64_t w) { out[o] += inp[i] * weight[w]; });
+}
+
 template <class T>
 void conv2d_backward_input_naive(T* dinp, const T* dout, const T* weight, const Conv2dShape& s) {
-  const int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups;
-  for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t oc = 0; oc < s.OC; ++oc) {
-      const int64_t g = oc / OCg;
-      for (int64_t oh = 0; oh < s.OH; ++oh)
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          const T d = dout[((n * s.OC + oc) * s.OH + oh) * s.OW + ow];
-          for (int64_t c = 0; c < Cg; ++c)
-            for (int64_t kh = 0; kh < s.KH; ++kh)
-              for (int64_t kw = 0; kw < s.KW; ++kw) {
-                const int64_t ih = oh * s.stride_h - s.pad_h + kh * s.dilation_h;
-                const int64_t iw = ow * s.stride_w - s.pad_w + kw * s.dilation_w;
-                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
-                dinp[((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw] +=
-                    d * weight[((oc * Cg + c) * s.KH + kh) * s.KW + kw];
-              }
-        }
-    }
+  for_each_term(
+      s, [](int64_t, int64_t) {},
+      [&](int64_t o, int64_t i, int64_t w) { dinp[i] += dout[o] * weight[w]; });
 }
 
 template <class T>
 void conv2d_backward_weight_naive(T* dweight, T* dbias, const T* dout, const T* inp,
                                   const Conv2dShape& s) {
-  const int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups;
-  for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t oc = 0; oc < s.OC; ++oc) {
-      const int64_t g = oc / OCg;
-      for (int64_t oh = 0; oh < s.OH; ++oh)
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          const T d = dout[((n * s.OC + oc) * s.OH + oh) * s.OW + ow];
-          if (dbias) dbias[oc] += d;
-          for (int64_t c = 0; c < Cg; ++c)
-            for (int64_t kh = 0; kh < s.KH; ++kh)
-              for (int64_t kw = 0; kw < s.KW; ++kw) {
-                const int64_t ih = oh * s.stride_h - s.pad_h + kh * s.dilation_h;
-                const int64_t iw = ow * s.stride_w - s.pad_w + kw * s.dilation_w;
-                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;
-                dweight[((oc * Cg + c) * s.KH + kh) * s.KW + kw] +=
-                    d * inp[((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw];
-              }
-        }
-    }
+  for_each_term(
+      s,
+      [&](int64_t o, int64_t oc) {
+        if (dbias) dbias[oc] += dout[o];
+      },
+      [&](int64_t o, int64_t i, int64_t w) { dweight[w] += dout[o] * inp[i]; });
 }
 
 // ---- im2col + GEMM ----
