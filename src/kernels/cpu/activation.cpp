@@ -67,75 +67,16 @@ void elu_backward(T* dx, const T* dy, const T* x, const T* y, int64_t n, T alpha
   for (int64_t i = 0; i < n; ++i) dx[i] += x[i] > 0 ? dy[i] : dy[i] * (y[i] + alpha);
 }
 
-template <class T>
-void softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {
-  if (n == 0) return;
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) {
-      const T* xr = x + o * n * inner + i;
-      T* yr = y + o * n * inner + i;
-      // Subtract the max so that e^(x - max) <= 1 never overflows.
-      T m = xr[0];
-      for (int64_t k = 1; k < n; ++k) m = std::max(m, xr[k * inner]);
-      T total = 0;
-      for (int64_t k = 0; k < n; ++k) total += yr[k * inner] = std::exp(xr[k * inner] - m);
-      const T scale = T(1) / total;
-      for (int64_t k = 0; k < n; ++k) yr[k * inner] *= scale;
-    }
-  }
-}
-
-template <class T>
-void softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner) {
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) {
-      const int64_t base = o * n * inner + i;
-      T dot = 0;
-      for (int64_t k = 0; k < n; ++k) dot += dy[base + k * inner] * y[base + k * inner];
-      for (int64_t k = 0; k < n; ++k) {
-        const int64_t at = base + k * inner;
-        dx[at] += y[at] * (dy[at] - dot);
-      }
-    }
-  }
-}
-
-template <class T>
-void log_softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {
-  if (n == 0) return;
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) {
-      const T* xr = x + o * n * inner + i;
-      T* yr = y + o * n * inner + i;
-      T m = xr[0];
-      for (int64_t k = 1; k < n; ++k) m = std::max(m, xr[k * inner]);
-      // The max term contributes e^0 = 1, so the sum is >= 1 and its log is never -inf.
-      T total = 0;
-      for (int64_t k = 0; k < n; ++k) total += std::exp(xr[k * inner] - m);
-      // (x - max) first: folding log(total) into the max would round it to the max's ulp,
-      // which for float32 logits near 1e4 is about 1e-3.
-      const T log_total = std::log(total);
-      for (int64_t k = 0; k < n; ++k) yr[k * inner] = (xr[k * inner] - m) - log_total;
-    }
-  }
-}
-
-template <class T>
-void log_softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner) {
-  for (int64_t o = 0; o < outer; ++o) {
-    for (int64_t i = 0; i < inner; ++i) {
-      const int64_t base = o * n * inner + i;
-      T total = 0;
-      for (int64_t k = 0; k < n; ++k) total += dy[base + k * inner];
-      for (int64_t k = 0; k < n; ++k) {
-        const int64_t at = base + k * inner;
-        dx[at] += dy[at] - std::exp(y[at]) * total;
-      }
-    }
-  }
-}
-
 namespace {
+
+// The axis kernels' loop: calls f(base) for each of the outer · inner slices along the axis;
+// element k of a slice is at base + k · inner.
+template <class F>
+void for_each_slice(int64_t outer, int64_t n, int64_t inner, F f) {
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) f(o * n * inner + i);
+}
+
 // Index p in [0, pieces) of the first largest of x[0], x[stride], ..., x[(pieces-1)·stride].
 template <class T>
 int64_t first_max(const T* x, int64_t pieces, int64_t stride) {
@@ -144,7 +85,64 @@ int64_t first_max(const T* x, int64_t pieces, int64_t stride) {
     if (x[p * stride] > x[best * stride]) best = p;
   return best;
 }
+
 }  // namespace
+
+template <class T>
+void softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {
+  if (n == 0) return;
+  for_each_slice(outer, n, inner, [&](int64_t base) {
+    const T* xr = x + base;
+    T* yr = y + base;
+    // Subtract the max so that e^(x - max) <= 1 never overflows.
+    const T m = xr[first_max(xr, n, inner) * inner];
+    T total = 0;
+    for (int64_t k = 0; k < n; ++k) total += yr[k * inner] = std::exp(xr[k * inner] - m);
+    const T scale = T(1) / total;
+    for (int64_t k = 0; k < n; ++k) yr[k * inner] *= scale;
+  });
+}
+
+template <class T>
+void softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner) {
+  for_each_slice(outer, n, inner, [&](int64_t base) {
+    T dot = 0;
+    for (int64_t k = 0; k < n; ++k) dot += dy[base + k * inner] * y[base + k * inner];
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t at = base + k * inner;
+      dx[at] += y[at] * (dy[at] - dot);
+    }
+  });
+}
+
+template <class T>
+void log_softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner) {
+  if (n == 0) return;
+  for_each_slice(outer, n, inner, [&](int64_t base) {
+    const T* xr = x + base;
+    T* yr = y + base;
+    const T m = xr[first_max(xr, n, inner) * inner];
+    // The max term contributes e^0 = 1, so the sum is >= 1 and its log is never -inf.
+    T total = 0;
+    for (int64_t k = 0; k < n; ++k) total += std::exp(xr[k * inner] - m);
+    // (x - max) first: folding log(total) into the max would round it to the max's ulp,
+    // which for float32 logits near 1e4 is about 1e-3.
+    const T log_total = std::log(total);
+    for (int64_t k = 0; k < n; ++k) yr[k * inner] = (xr[k * inner] - m) - log_total;
+  });
+}
+
+template <class T>
+void log_softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner) {
+  for_each_slice(outer, n, inner, [&](int64_t base) {
+    T total = 0;
+    for (int64_t k = 0; k < n; ++k) total += dy[base + k * inner];
+    for (int64_t k = 0; k < n; ++k) {
+      const int64_t at = base + k * inner;
+      dx[at] += dy[at] - std::exp(y[at]) * total;
+    }
+  });
+}
 
 template <class T>
 void maxout_forward(T* y, const T* x, int64_t outer, int64_t features, int64_t pieces,
