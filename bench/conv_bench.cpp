@@ -33,6 +33,7 @@ Conv2dParams params_of(const Config& cfg) {
 
 constexpr Config kLenetC1{64, 1, 28, 6, 5, 2, 1};
 constexpr Config kLenetC2{64, 6, 14, 16, 5, 0, 1};
+constexpr Config kConvnetC1{64, 1, 28, 32, 3, 1, 1};  // convnet's first layer
 constexpr Config kVgg64{32, 64, 32, 64, 3, 1, 1};
 constexpr Config kVgg128{32, 128, 16, 128, 3, 1, 1};
 constexpr Config kDownS2{32, 64, 32, 128, 3, 1, 2};
@@ -117,6 +118,7 @@ void BM_conv2d_kernel(benchmark::State& state) {
       ->Unit(benchmark::kMillisecond);
 NABLA_CONV_BENCH(kLenetC1)
 NABLA_CONV_BENCH(kLenetC2)
+NABLA_CONV_BENCH(kConvnetC1)
 NABLA_CONV_BENCH(kVgg64)
 NABLA_CONV_BENCH(kVgg128)
 NABLA_CONV_BENCH(kDownS2)

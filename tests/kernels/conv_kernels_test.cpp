@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/isa.h"
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/pool.h"
 #include "nabla/random.h"
@@ -126,6 +127,61 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
     expect_close(fast.dinp, dinp, s.OC / s.groups * s.KH * s.KW, "dinput");
     expect_close(fast.dweight, dweight, positions, "dweight");
     expect_close(fast.dbias, dbias, positions, "dbias");
+  }
+}
+
+// The direct weight gradient (stride 1, 3- or 5-wide kernels, rows of at least 16 outputs, few
+// taps; AVX2 or wider) against the naive loops, and against the im2col + GEMM path it replaces,
+// which the generic ISA still takes. Padding 0 to 2, so the zero borders and the lanes past the
+// row's end are exercised; float and double.
+TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveAndTheGemmPath) {
+  if (!cpu::isa_supported(cpu::Isa::avx2)) GTEST_SKIP() << "the direct path needs AVX2";
+  Generator gen(99);
+  for (int i = 0; i < 24; ++i) {
+    cpu::Conv2dShape s;
+    s.N = pick(gen, 1, 19);
+    s.C = pick(gen, 1, 2);
+    s.OC = pick(gen, 1, 8);
+    s.KH = pick(gen, 1, 5);
+    s.KW = pick(gen, 0, 1) == 0 ? 3 : 5;
+    if (s.C * s.KH * s.KW > 32) s.C = 1;  // at most 32 taps take the direct path
+    s.pad_h = pick(gen, 0, 2), s.pad_w = pick(gen, 0, 2);
+    s.H = std::max<int64_t>(s.KH - 2 * s.pad_h, 1) + pick(gen, 0, 20);
+    s.OW = pick(gen, 16, 37);
+    s.W = s.OW + s.KW - 1 - 2 * s.pad_w;
+    s.OH = s.H + 2 * s.pad_h - s.KH + 1;
+    SCOPED_TRACE(describe(s));
+    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    const size_t taps = static_cast<size_t>(s.OC * s.C * s.KH * s.KW);
+    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+    std::vector<float> direct(taps, 0), direct_bias(s.OC, 0), gemm(taps, 0), gemm_bias(s.OC, 0);
+    {
+      cpu::ScopedIsa isa(cpu::Isa::avx2);
+      cpu::conv2d_backward_weight(direct.data(), direct_bias.data(), dy.data(), x.data(), s,
+                                  ws.data());
+    }
+    {
+      cpu::ScopedIsa isa(cpu::Isa::generic);
+      cpu::conv2d_backward_weight(gemm.data(), gemm_bias.data(), dy.data(), x.data(), s, ws.data());
+    }
+    std::vector<float> naive(taps, 0), naive_bias(s.OC, 0);
+    cpu::conv2d_backward_weight_naive(naive.data(), naive_bias.data(), dy.data(), x.data(), s);
+    const int64_t positions = s.N * s.OH * s.OW;
+    expect_close(direct, naive, positions, "dweight, direct");
+    expect_close(gemm, naive, positions, "dweight, im2col + GEMM");
+    expect_close(direct_bias, naive_bias, positions, "dbias");
+    EXPECT_EQ(direct_bias, gemm_bias);
+
+    // float64, to rounding: the partial sums per lane and image change only the order.
+    std::vector<double> xd(x.begin(), x.end()), dyd(dy.begin(), dy.end());
+    std::vector<double> wsd(ws.size()), got(taps, 0), want(taps, 0), bias(s.OC, 0);
+    {
+      cpu::ScopedIsa isa(cpu::Isa::avx2);
+      cpu::conv2d_backward_weight(got.data(), bias.data(), dyd.data(), xd.data(), s, wsd.data());
+    }
+    cpu::conv2d_backward_weight_naive(want.data(), bias.data(), dyd.data(), xd.data(), s);
+    for (size_t k = 0; k < taps; ++k) EXPECT_NEAR(got[k], want[k], 1e-12) << "tap " << k;
   }
 }
 
