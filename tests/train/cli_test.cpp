@@ -15,7 +15,6 @@
 namespace nabla {
 namespace {
 
-
 struct Result {
   int code = -1;
   std::string out, err;

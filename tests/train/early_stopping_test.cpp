@@ -19,7 +19,6 @@
 namespace nabla::train {
 namespace {
 
-
 // The epoch (1-based) after which `stopper` says stop, feeding `losses` in order; 0 if never.
 int64_t stop_epoch(EarlyStopping& stopper, const std::vector<double>& losses) {
   for (size_t i = 0; i < losses.size(); ++i)

@@ -22,7 +22,6 @@
 namespace nabla::train {
 namespace {
 
-
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;

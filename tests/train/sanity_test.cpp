@@ -26,7 +26,6 @@
 namespace nabla::train {
 namespace {
 
-
 // y = 2x whose backward claims dy/dx = 3: the test-only broken op.
 class WrongBackwardScale : public nn::Module {
  public:
