@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <limits>
 
 #include "nabla/distributed.h"
 #include "nabla/error.h"
@@ -57,24 +58,8 @@ MPI_Datatype mpi_type<int64_t>() {
 constexpr int64_t kMaxCount = int64_t{1} << 30;
 #endif
 
-template <class T>
-void allreduce(Communicator& comm, std::span<T> data) {
-  if (comm.size() == 1 || data.empty()) return;
-#if NABLA_MPI
-  const double start = now_seconds();
-  for (size_t done = 0; done < data.size();) {
-    const int count = static_cast<int>(std::min<int64_t>(kMaxCount, data.size() - done));
-    check_mpi(MPI_Allreduce(MPI_IN_PLACE, data.data() + done, count, mpi_type<T>(), MPI_SUM,
-                            MPI_COMM_WORLD),
-              "MPI_Allreduce");
-    done += static_cast<size_t>(count);
-    ++comm.stats.allreduce_calls;
-  }
-  comm.stats.allreduce_seconds += now_seconds() - start;
-  comm.stats.allreduce_bytes += static_cast<int64_t>(data.size_bytes());
-#endif
-}
-
+// Sums `data` over the ranks in buckets of `bucket` elements, all in flight at once (a plain
+// all-reduce is one bucket, or pieces of kMaxCount where MPI's int count demands it).
 template <class T>
 void allreduce_buckets(Communicator& comm, std::span<T> data, int64_t bucket) {
   if (comm.size() == 1 || data.empty()) return;
@@ -160,13 +145,13 @@ Communicator& Communicator::world() {
 }
 
 void Communicator::allreduce_sum(std::span<float> data) {
-  allreduce(*this, data);
+  allreduce_buckets(*this, data, std::numeric_limits<int64_t>::max());
 }
 void Communicator::allreduce_sum(std::span<double> data) {
-  allreduce(*this, data);
+  allreduce_buckets(*this, data, std::numeric_limits<int64_t>::max());
 }
 void Communicator::allreduce_sum(std::span<int64_t> data) {
-  allreduce(*this, data);
+  allreduce_buckets(*this, data, std::numeric_limits<int64_t>::max());
 }
 void Communicator::allreduce_sum_buckets(std::span<float> data, int64_t bucket_elements) {
   allreduce_buckets(*this, data, bucket_elements);
