@@ -131,16 +131,11 @@ GradientGuard::GradientGuard(const nn::Module& model) : params_(labelled_paramet
 
 void GradientGuard::check(const StepInfo& info) const {
   for (const auto& [name, p] : params_) {
-    const Tensor g = p.grad();
-    if (!g.defined()) continue;
-    const bool bad =
-        g.is_contiguous()
-            ? dispatch(g.dtype(), [&]<class T>() { return any_non_finite(g.data<T>(), g.numel()); })
-            : !first_non_finite(g).empty();
-    if (bad)
-      detail::throw_error("train: gradient of ", name, " became ", first_non_finite(g),
-                          " at epoch ", info.epoch + 1, ", batch ", info.batch + 1, " (step ",
-                          info.step, ")");
+    // first_non_finite reads a contiguous gradient in place, with the branch-free scan.
+    const std::string bad = first_non_finite(p.grad());
+    if (!bad.empty())
+      detail::throw_error("train: gradient of ", name, " became ", bad, " at epoch ",
+                          info.epoch + 1, ", batch ", info.batch + 1, " (step ", info.step, ")");
   }
 }
 
