@@ -55,22 +55,6 @@ bool is_floating(DType t) {
   return t == kFloat32 || t == kFloat64;
 }
 
-// Correct predictions of logits (B, K) against labels; ties go to the lowest class, as argmax.
-int64_t count_correct(const Tensor& logits, const std::vector<int64_t>& labels) {
-  if (logits.dim() != 2 || logits.size(0) != static_cast<int64_t>(labels.size())) return 0;
-  const Tensor l = logits.detach().contiguous();
-  const int64_t B = l.size(0), K = l.size(1);
-  return dispatch(l.dtype(), [&]<class T>() {
-    const T* v = l.data<T>();
-    int64_t correct = 0;
-    for (int64_t b = 0; b < B; ++b) {
-      const T* row = v + b * K;
-      correct += std::max_element(row, row + K) - row == labels[static_cast<size_t>(b)];
-    }
-    return correct;
-  });
-}
-
 }  // namespace
 
 void check_same_on_all_ranks(const std::string& what, const std::string& text, Communicator& comm) {
@@ -181,8 +165,7 @@ void DataParallel::broadcast_parameters() {
 
 void DataParallel::attach(train::Trainer& trainer) {
   trainer.after_backward.push_back([this](const train::StepInfo& info) {
-    allreduce_gradients(static_cast<int64_t>(info.input->labels.size()), info.loss,
-                        count_correct(*info.logits, info.input->labels));
+    allreduce_gradients(static_cast<int64_t>(info.input->labels.size()), info.loss, info.correct);
   });
   trainer.after_step.push_back([this](const train::StepInfo& info) {
     ++steps;

@@ -13,8 +13,27 @@ namespace nabla::train {
 
 namespace {
 
-// Correct predictions in a batch: logits (B, K) against B labels; ties go to the lowest class,
-// as argmax does. Reads the logits in place: called every training step, it must not copy.
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Restores a module's training flag when a scope ends, even by an exception.
+class ModeGuard {
+ public:
+  ModeGuard(nn::Module& model, bool training) : model_(model), previous_(model.is_training()) {
+    model_.train(training);
+  }
+  ~ModeGuard() { model_.train(previous_); }
+  ModeGuard(const ModeGuard&) = delete;
+  ModeGuard& operator=(const ModeGuard&) = delete;
+
+ private:
+  nn::Module& model_;
+  bool previous_;
+};
+
+}  // namespace
+
 int64_t count_correct(const Tensor& logits, const std::vector<int64_t>& labels,
                       ConfusionMatrix* confusion) {
   NABLA_CHECK(logits.dim() == 2 && logits.size(0) == static_cast<int64_t>(labels.size()),
@@ -36,27 +55,6 @@ int64_t count_correct(const Tensor& logits, const std::vector<int64_t>& labels,
     return correct;
   });
 }
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Restores a module's training flag when a scope ends, even by an exception.
-class ModeGuard {
- public:
-  ModeGuard(nn::Module& model, bool training) : model_(model), previous_(model.is_training()) {
-    model_.train(training);
-  }
-  ~ModeGuard() { model_.train(previous_); }
-  ModeGuard(const ModeGuard&) = delete;
-  ModeGuard& operator=(const ModeGuard&) = delete;
-
- private:
-  nn::Module& model_;
-  bool previous_;
-};
-
-}  // namespace
 
 EvalResult evaluate(nn::Module& model, const data::DataLoader& loader) {
   NoGradGuard no_grad;
@@ -149,13 +147,14 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
                   epoch + 1, ", batch ", i + 1,
                   " --- the learning rate is probably too high; try a smaller --lr");
       loss.backward();
-      StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, &batch, &logits};
+      const int64_t correct = count_correct(logits, batch.labels);
+      StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, correct, &batch, &logits};
       for (const StepHook& hook : after_backward) hook(info);
       optimizer_.step();
       // Counted before the after_step hooks, so a checkpoint taken there includes this step.
       const auto n = static_cast<int64_t>(batch.labels.size());
       progress_.loss_sum += loss_value * static_cast<double>(n);
-      progress_.correct += count_correct(logits, batch.labels, nullptr);
+      progress_.correct += correct;
       progress_.images += n;
       progress_.batch = i + 1;
       progress_.seconds = elapsed();

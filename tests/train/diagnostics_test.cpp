@@ -131,7 +131,7 @@ TEST(DiagnosticsTest, StatisticsAndUpdateRatiosMatchAComputationByHand) {
   const Tensor logits = model.forward(x);
   const Tensor loss = cross_entropy(logits, labels);
   loss.backward();
-  const StepInfo info{0, 0, 0, loss.item(), nullptr, &logits};
+  const StepInfo info{0, 0, 0, loss.item(), 0, nullptr, &logits};
   diag.after_backward(info);
   opt.step();
   diag.after_step(info);
@@ -172,7 +172,7 @@ TEST(DiagnosticsTest, RecordsEveryKthStepOnlyAndIgnoresEvaluation) {
     const Tensor logits = model.forward(x);
     const Tensor loss = cross_entropy(logits, {0, 1});
     loss.backward();
-    const StepInfo info{0, step, step, loss.item(), nullptr, &logits};
+    const StepInfo info{0, step, step, loss.item(), 0, nullptr, &logits};
     diag.after_backward(info);
     opt.step();
     diag.after_step(info);
@@ -230,7 +230,7 @@ TEST(DiagnosticsTest, TanhInitialisationTooSmallCollapsesAndTooLargeSaturates) {
 TEST(DiagnosticsTest, GradientGuardNamesTheParameterAndTheStep) {
   nn::Sequential model(nn::Linear(2, 2), nn::ReLU(), nn::Linear(2, 2));
   GradientGuard guard(model);
-  const StepInfo info{0, 36, 36, 1.0, nullptr, nullptr};
+  const StepInfo info{0, 36, 36, 1.0, 0, nullptr, nullptr};
   guard.check(info);  // no gradients yet: nothing to check
   for (Tensor p : model.parameters()) p.set_grad(Tensor::zeros(p.shape()));
   guard.check(info);
@@ -249,7 +249,7 @@ TEST(DiagnosticsTest, ANonFiniteActivationStopsTheForwardNamingTheLayerAndPositi
   model.at<nn::Linear>(2).weight.data<float>()[0] = INFINITY;
   const Tensor x = Tensor::ones({4, 2});
   // The step after 849 is the one whose forward fails.
-  diag.after_step(StepInfo{1, 5, 849, 0, nullptr, nullptr});
+  diag.after_step(StepInfo{1, 5, 849, 0, 0, nullptr, nullptr});
   const std::string m = message_of([&] { model.forward(x); });
   EXPECT_NE(m.find("train: output of 2.Linear became "), std::string::npos) << m;
   EXPECT_NE(m.find("(step 850)"), std::string::npos) << m;

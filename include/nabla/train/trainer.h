@@ -55,12 +55,19 @@ struct EvalResult {
 // requires: the model maps a batch's images to logits (B, num_classes of the loader's data set).
 EvalResult evaluate(nn::Module& model, const data::DataLoader& loader);
 
+// Correct predictions in a batch: logits (B, K) against B labels, the prediction being the
+// argmax (ties to the lowest class); each is also added to `confusion` when given. Reads the
+// logits in place, without a copy. Throws nabla::Error when logits are not (B, K).
+int64_t count_correct(const Tensor& logits, const std::vector<int64_t>& labels,
+                      ConfusionMatrix* confusion = nullptr);
+
 // What a step hook sees: where the loop is and what this step computed.
 struct StepInfo {
   int64_t epoch = 0;                   // 0-based
   int64_t batch = 0;                   // 0-based index within the epoch
   int64_t step = 0;                    // 0-based optimizer step counted over the whole run
   double loss = 0;                     // the batch's mean loss
+  int64_t correct = 0;                 // the batch's correct predictions (argmax of the logits)
   const data::Batch* input = nullptr;  // the batch (images, labels)
   const Tensor* logits = nullptr;      // the model's output for it
 };
