@@ -146,22 +146,21 @@ RunOptions options_from_json(const json& j) {
   o.train_subset = j.at("train_subset").get<int64_t>();
   o.test_subset = j.at("test_subset").get<int64_t>();
   o.augment = j.at("augment").get<bool>();
-  o.checkpoint_every = j.value("checkpoint_every", int64_t{0});  // absent before it existed
-  // Absent from checkpoints written before diagnostics and early stopping existed.
-  o.lr_patience = j.value("lr_patience", int64_t{10});
-  o.lr_cooldown = j.value("lr_cooldown", int64_t{0});
-  o.min_lr = j.value("min_lr", 0.0);
-  o.diagnostics = j.value("diagnostics", false);
-  o.diagnostics_every = j.value("diagnostics_every", int64_t{10});
-  o.clip_grad_norm = j.value("clip_grad_norm", 0.0);
-  o.early_stopping = j.value("early_stopping", int64_t{0});
-  o.early_stopping_min_delta = j.value("early_stopping_min_delta", 0.0);
-  // Absent from checkpoints written before transfer learning existed.
-  o.classes = j.value("classes", "");
-  o.init_from = j.value("init_from", "");
-  o.sync_batchnorm = j.value("sync_batchnorm", false);  // absent before it existed
-  o.freeze = j.value("freeze", "");
-  o.lr_mult = j.value("lr_mult", "");
+  // Absent from checkpoints written before these options existed: then the default stays.
+  o.checkpoint_every = j.value("checkpoint_every", o.checkpoint_every);
+  o.lr_patience = j.value("lr_patience", o.lr_patience);
+  o.lr_cooldown = j.value("lr_cooldown", o.lr_cooldown);
+  o.min_lr = j.value("min_lr", o.min_lr);
+  o.diagnostics = j.value("diagnostics", o.diagnostics);
+  o.diagnostics_every = j.value("diagnostics_every", o.diagnostics_every);
+  o.clip_grad_norm = j.value("clip_grad_norm", o.clip_grad_norm);
+  o.early_stopping = j.value("early_stopping", o.early_stopping);
+  o.early_stopping_min_delta = j.value("early_stopping_min_delta", o.early_stopping_min_delta);
+  o.classes = j.value("classes", o.classes);
+  o.init_from = j.value("init_from", o.init_from);
+  o.freeze = j.value("freeze", o.freeze);
+  o.lr_mult = j.value("lr_mult", o.lr_mult);
+  o.sync_batchnorm = j.value("sync_batchnorm", o.sync_batchnorm);
   return o;
 }
 
@@ -262,7 +261,8 @@ std::string read_text_file(const std::string& path) {
   return ss.str();
 }
 
-// The JSON description of the model for data of `sample_shape` and `classes` classes.
+}  // namespace
+
 std::string model_description(const RunOptions& o, const Shape& sample_shape, int64_t classes) {
   if (is_preset(o.model)) {
     ModelConfig config;
@@ -287,6 +287,8 @@ std::string model_description(const RunOptions& o, const Shape& sample_shape, in
               " per sample, but ", o.dataset, " has ", classes, " classes");
   return text;
 }
+
+namespace {
 
 std::vector<int64_t> described_input(const std::string& description) {
   return json::parse(description).at("input").get<std::vector<int64_t>>();
@@ -368,7 +370,9 @@ std::unique_ptr<optim::LRScheduler> make_scheduler(const RunOptions& o, optim::O
 
 std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, optim::Optimizer& opt) {
   const bool plateau = o.lr_schedule == "plateau";
-  NABLA_CHECK(plateau || (o.lr_patience == 10 && o.lr_cooldown == 0 && o.min_lr == 0),
+  const RunOptions defaults;
+  NABLA_CHECK(plateau || (o.lr_patience == defaults.lr_patience &&
+                          o.lr_cooldown == defaults.lr_cooldown && o.min_lr == defaults.min_lr),
               "--lr-patience, --lr-cooldown and --min-lr apply to --lr-schedule plateau, not ",
               o.lr_schedule);
   if (!plateau) return nullptr;
@@ -385,13 +389,12 @@ std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, opti
 // A scheduler's state() as a JSON object; NaN (no value yet) as null, which JSON can hold.
 json state_to_json(const std::vector<std::pair<std::string, double>>& state) {
   json j = json::object();
-  for (const auto& [key, value] : state) j[key] = std::isnan(value) ? json(nullptr) : json(value);
+  for (const auto& [key, value] : state) j[key] = number_or_null(value);
   return j;
 }
 std::vector<std::pair<std::string, double>> state_from_json(const json& j) {
   std::vector<std::pair<std::string, double>> state;
-  for (const auto& [key, value] : j.items())
-    state.emplace_back(key, value.is_null() ? std::nan("") : value.get<double>());
+  for (const auto& [key, value] : j.items()) state.emplace_back(key, number_or_nan(value));
   return state;
 }
 

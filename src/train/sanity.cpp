@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <numeric>
 #include <sstream>
 
@@ -19,9 +18,9 @@
 #include "nabla/ops.h"
 #include "nabla/optim/adam.h"
 #include "nabla/random.h"
-#include "nabla/suggest.h"
 #include "nabla/threads.h"
 #include "nabla/train/run.h"
+#include "nabla/train/trainer.h"
 
 namespace nabla::train {
 
@@ -53,13 +52,6 @@ void train_without_dropout(nn::Module& m) {
   }
   m.train(true);
   for (const auto& [name, child] : m.named_children()) train_without_dropout(*child);
-}
-
-int64_t correct(const Tensor& logits, const std::vector<int64_t>& labels) {
-  const std::vector<double> predicted = argmax(logits.detach(), 1).to_vector();
-  int64_t n = 0;
-  for (size_t i = 0; i < labels.size(); ++i) n += static_cast<int64_t>(predicted[i]) == labels[i];
-  return n;
 }
 
 // Mean over samples of the standard deviation of a sample's logits across the classes.
@@ -234,7 +226,7 @@ SanityReport run_sanity_checks(const ModelFactory& make_model, const data::Datas
       const Tensor loss = cross_entropy(logits, batch.labels);
       r.overfit_steps = step;
       r.overfit_loss = loss.item();
-      r.overfit_accuracy = static_cast<double>(correct(logits, batch.labels)) / n;
+      r.overfit_accuracy = static_cast<double>(count_correct(logits, batch.labels)) / n;
       if (r.overfit_accuracy == 1.0 || step == o.overfit_max_steps ||
           !std::isfinite(r.overfit_loss))
         break;
@@ -291,27 +283,7 @@ SanityReport run_sanity_checks(const SanityOptions& o) {
   const data::Normalization normalization = data::compute_normalization(train);
 
   // The same description `nabla train` builds, so the checked weights are the ones it starts from.
-  std::string description;
-  const auto& presets = preset_names();
-  if (std::find(presets.begin(), presets.end(), o.model) != presets.end()) {
-    const Shape& shape = train.sample_shape();
-    ModelConfig config;
-    config.in_channels = shape[0];
-    config.height = shape.size() == 3 ? shape[1] : 1;
-    config.width = shape.size() == 3 ? shape[2] : 1;
-    config.num_classes = train.num_classes();
-    config.seed = o.seed;
-    description = preset_json(o.model, config);
-  } else {
-    std::ifstream in(o.model);
-    std::string names;
-    for (const std::string& p : presets) names += (names.empty() ? "" : ", ") + p;
-    NABLA_CHECK(in.good(), "sanity: unknown model '", o.model, "'", did_you_mean(o.model, presets),
-                "; expected ", names, " or the path of a JSON model description");
-    std::ostringstream text;
-    text << in.rdbuf();
-    description = text.str();
-  }
+  const std::string description = model_description(run, train.sample_shape(), train.num_classes());
   const ModelFactory factory = [description, &o]() -> std::shared_ptr<nn::Module> {
     return model_from_json(description, o.seed, o.model);
   };

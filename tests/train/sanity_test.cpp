@@ -147,7 +147,7 @@ TEST_F(SanityTest, BadOptionsNameWhatIsWrong) {
   std::string m = error_message([&] { run_sanity_checks(options("lenet")); });
   EXPECT_NE(m.find("unknown model 'lenet'"), std::string::npos) << m;
   EXPECT_NE(m.find("did you mean 'lenet5'"), std::string::npos) << m;
-  EXPECT_NE(m.find("expected mlp, lenet5, convnet or the path"), std::string::npos) << m;
+  EXPECT_NE(m.find("expected mlp, lenet5 or convnet or the path"), std::string::npos) << m;
   SanityOptions o = options("mlp");
   o.overfit_samples = 0;
   m = error_message([&] { run_sanity_checks(o); });

@@ -149,6 +149,12 @@ TrainedModel load_trained_model(const std::string& path);
 data::Dataset load_run_dataset(const RunOptions& options, data::Split split,
                                const std::string& data_dir = "");
 
+// The JSON description `nabla train` builds for options.model (a preset sized to the samples,
+// or a description file whose output must have `classes` values). Throws nabla::Error naming an
+// unknown model, with the closest preset.
+std::string model_description(const RunOptions& options, const Shape& sample_shape,
+                              int64_t classes);
+
 // Loader over `dataset` normalised as the model was trained (no shuffling, no augmentation).
 data::DataLoader eval_loader(const TrainedModel& trained, const data::Dataset& dataset,
                              int64_t batch_size = 256);
