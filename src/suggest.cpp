@@ -40,4 +40,10 @@ std::string did_you_mean(const std::string& value, const std::vector<std::string
   return close.empty() ? "" : " (did you mean '" + close + "'?)";
 }
 
+std::string join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
+  return out;
+}
+
 }  // namespace nabla

@@ -1,5 +1,5 @@
-// "Did you mean ...?" for a mistyped name: the CLI's choices (`--optimizer adma`) and the fields
-// and layer types of a JSON model file share this one rule.
+// "Did you mean ...?" for a mistyped name, and the list of valid names that follows it: the CLI's
+// choices (`--optimizer adma`) and the fields and layer types of a JSON model file share them.
 #pragma once
 
 #include <string>
@@ -13,5 +13,8 @@ std::string closest_choice(const std::string& value, const std::vector<std::stri
 
 // " (did you mean 'x'?)" with closest_choice's answer, or "" when there is none.
 std::string did_you_mean(const std::string& value, const std::vector<std::string>& choices);
+
+// The choices as a message lists them: "a, b, c".
+std::string join(const std::vector<std::string>& items);
 
 }  // namespace nabla

@@ -35,12 +35,6 @@ std::string shape_str(const PerSample& s) {
   return out + "]";
 }
 
-std::string join(const std::vector<std::string>& words) {
-  std::string out;
-  for (const std::string& w : words) out += (out.empty() ? "" : ", ") + w;
-  return out;
-}
-
 // At most `limit` characters of `value` as JSON, "..." for the rest. Not dump(): that recurses
 // once per nesting level and builds the whole text, so a file of 100000 '[' would overflow the
 // stack just to print an error.

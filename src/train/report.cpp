@@ -14,6 +14,7 @@
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
+#include "nabla/suggest.h"
 
 namespace nabla::train {
 
@@ -256,11 +257,8 @@ void configuration_section(Page& page, const json& config) {
       rows.emplace_back(key, json_value_text(value));
   page.key_values(rows, 3);
   if (config.contains("class_names")) {
-    std::string classes;
-    for (const json& c : config.at("class_names"))
-      classes += (classes.empty() ? "" : ", ") + c.get<std::string>();
     page.raw("<h3>Classes</h3>\n");
-    page.pre(classes);
+    page.pre(join(config.at("class_names").get<std::vector<std::string>>()));
   }
   if (config.contains("model")) {
     page.raw("<h3>Model</h3>\n");

@@ -29,12 +29,6 @@ namespace {
 
 constexpr const char* kForms = "NAME=log(LO,HI) or NAME=uniform(LO,HI)";
 
-std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 // The whole of `text` as a finite number, or nothing.
 bool parse_number(const std::string& text, double& value) {
   if (text.empty()) return false;

@@ -44,13 +44,6 @@ inline const CLI::Validator kPositive(
     },
     "POSITIVE");
 
-// "a, b, c".
-inline std::string join(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
-}
-
 // A validator accepting `choices` (and whatever `also` accepts); on a typo it names the closest:
 // "unknown optimizer 'adma' (did you mean 'adam'?); valid: sgd, adam, ...".
 inline CLI::Validator choice(const std::vector<std::string>& choices, const std::string& what,
