@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -133,10 +134,8 @@ std::vector<std::string> select_one(const nn::Module& model, const Layers& l,
   for (size_t i = 0; i < n; ++i)
     if (!l.params_of(i).empty()) choices.push_back(l.layers[i].first);
   choices.insert(choices.end(), l.params.begin(), l.params.end());
-  std::string listed;
-  for (const std::string& c : choices) listed += (listed.empty() ? "" : ", ") + c;
   detail::throw_error(option, ": no layer or parameter '", token, "' in the model",
-                      did_you_mean(token, choices), "; valid: ", listed,
+                      did_you_mean(token, choices), "; valid: ", join(choices),
                       ", or a layer range A-B in ", valid_range);
 }
 
@@ -157,19 +156,21 @@ std::string layer_text(const Shape& weight) {
   return s.str();
 }
 
-// The class names in a checkpoint's trainer_state.json, or none (weights saved otherwise).
-std::vector<std::string> checkpoint_classes(const std::string& dir) {
+// A checkpoint's run config (trainer_state.json) when it has `key`; nothing for weights saved
+// otherwise.
+std::optional<nlohmann::json> saved_config(const std::string& dir, const char* key) {
   if (!fs::is_regular_file(fs::path(io::resolve_atomic_directory(dir)) / "trainer_state.json"))
-    return {};
-  const nlohmann::json config = nlohmann::json::parse(io::read_training_state(dir).config);
-  if (!config.is_object() || !config.contains("class_names")) return {};
-  return config.at("class_names").get<std::vector<std::string>>();
+    return std::nullopt;
+  nlohmann::json config = nlohmann::json::parse(io::read_training_state(dir).config);
+  if (!config.is_object() || !config.contains(key)) return std::nullopt;
+  return config;
 }
 
-std::string list_text(const std::vector<std::string>& items) {
-  std::string out;
-  for (const std::string& s : items) out += (out.empty() ? "" : ", ") + s;
-  return out;
+// The class names in a checkpoint, or none.
+std::vector<std::string> checkpoint_classes(const std::string& dir) {
+  const auto config = saved_config(dir, "class_names");
+  return config ? config->at("class_names").get<std::vector<std::string>>()
+                : std::vector<std::string>{};
 }
 
 }  // namespace
@@ -241,8 +242,8 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
   io::load_state_dict(model, load, /*strict=*/false, file);
   report.loaded = static_cast<int64_t>(load.size());
   if (load.size() < mine.size()) {
-    std::string why = new_task ? ": the checkpoint's classes (" + list_text(saved_classes) +
-                                     ") are not this model's (" + list_text(class_names) + ")"
+    std::string why = new_task ? ": the checkpoint's classes (" + join(saved_classes) +
+                                     ") are not this model's (" + join(class_names) + ")"
                                : ": another number of classes";
     report.replaced.push_back("replaced head " + head_path + "." + l.layers[head].second->name() +
                               " " + (head_from.empty() ? "" : head_from + " by " + head_to) +
@@ -252,14 +253,11 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 }
 
 std::optional<data::Normalization> checkpoint_normalization(const std::string& path) {
-  const std::string dir = checkpoint_dir(path);
-  if (!fs::is_regular_file(fs::path(io::resolve_atomic_directory(dir)) / "trainer_state.json"))
-    return std::nullopt;
-  const nlohmann::json config = nlohmann::json::parse(io::read_training_state(dir).config);
-  if (!config.is_object() || !config.contains("normalization")) return std::nullopt;
+  const auto config = saved_config(checkpoint_dir(path), "normalization");
+  if (!config) return std::nullopt;
   data::Normalization n;
-  n.mean = config.at("normalization").at("mean").get<std::vector<float>>();
-  n.std = config.at("normalization").at("std").get<std::vector<float>>();
+  n.mean = config->at("normalization").at("mean").get<std::vector<float>>();
+  n.std = config->at("normalization").at("std").get<std::vector<float>>();
   return n;
 }
 
