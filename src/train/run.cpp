@@ -414,13 +414,7 @@ nn::Conv2d* first_conv(nn::Module& m) {
 }
 
 std::string default_out_dir(const RunOptions& o) {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  std::ostringstream name;
-  name << "runs/" << (is_preset(o.model) ? o.model : fs::path(o.model).stem().string()) << "-"
-       << std::put_time(&local, "%Y%m%d-%H%M%S");
-  return name.str();
+  return timestamped_run_dir(is_preset(o.model) ? o.model : fs::path(o.model).stem().string());
 }
 
 int64_t parameter_count(const nn::Module& m) {
@@ -941,6 +935,15 @@ data::Dataset load_run_dataset(const RunOptions& o, data::Split split,
   NABLA_CHECK(subset >= 0, "--", split == data::Split::Train ? "train" : "test",
               "-subset must be >= 0, got ", subset);
   return subset > 0 ? d.first(subset) : d;
+}
+
+std::string timestamped_run_dir(const std::string& name) {
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);
+  std::ostringstream dir;
+  dir << "runs/" << name << "-" << std::put_time(&local, "%Y%m%d-%H%M%S");
+  return dir.str();
 }
 
 RunResult run_training(const RunOptions& options, std::ostream& out) {

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <ostream>
@@ -82,15 +81,6 @@ std::string format_value(double v) {
   return buf;
 }
 
-std::string default_out_dir() {
-  const std::time_t now = std::time(nullptr);
-  std::tm local{};
-  localtime_r(&now, &local);
-  std::ostringstream name;
-  name << "runs/search-" << std::put_time(&local, "%Y%m%d-%H%M%S");
-  return name.str();
-}
-
 // Best validation accuracy first; then lower validation loss; failed trials last; ties by index.
 void rank(std::vector<Trial>& trials) {
   std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
@@ -101,12 +91,6 @@ void rank(std::vector<Trial>& trials) {
     return a.index < b.index;
   });
 }
-
-// A stream that discards everything: the trials' own progress and summaries.
-class NullBuffer : public std::streambuf {
- protected:
-  int overflow(int c) override { return traits_type::not_eof(c); }
-};
 
 Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>& space,
                 int64_t round, int64_t index, Generator& gen, const std::string& out_dir) {
@@ -123,8 +107,7 @@ Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>
   char name[32];
   std::snprintf(name, sizeof name, "trial-%02lld", static_cast<long long>(index));
   o.out_dir = t.dir = (fs::path(out_dir) / name).string();
-  NullBuffer sink;
-  std::ostream quiet(&sink);
+  std::ostream quiet(nullptr);  // no buffer: the trial's progress and summary go nowhere
   const auto start = std::chrono::steady_clock::now();
   try {
     const RunResult r = run_training(o, quiet);
@@ -333,7 +316,7 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   }
   SearchResult result;
   result.space = options.space;
-  result.out_dir = options.out_dir.empty() ? default_out_dir() : options.out_dir;
+  result.out_dir = options.out_dir.empty() ? timestamped_run_dir("search") : options.out_dir;
   NABLA_CHECK(!fs::exists(fs::path(result.out_dir) / "trials.csv") &&
                   !fs::exists(fs::path(result.out_dir) / "trial-01"),
               "search: ", result.out_dir, " already holds a search; choose another --out");

@@ -127,6 +127,9 @@ struct RunResult {
 // saves OUT/last and returns with `interrupted` set (the signal handlers are installed only
 // while the Trainer runs, so a signal while loading data still ends the process as usual).
 RunResult run_training(const RunOptions& options, std::ostream& out);
+
+// "runs/NAME-YYYYmmdd-HHMMSS" (local time): where a run or a search writes without --out.
+std::string timestamped_run_dir(const std::string& name);
 // Continues the run in `dir` (an OUT directory) from OUT/last up to the total number of epochs.
 RunResult resume_training(const std::string& dir, const ResumeOptions& options, std::ostream& out);
 
