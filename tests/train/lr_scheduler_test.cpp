@@ -16,6 +16,7 @@
 
 #include "fixtures/fixture_reader.h"
 #include "nabla/optim/sgd.h"
+#include "nabla/train/early_stopping.h"
 
 namespace nabla::optim {
 namespace {
@@ -165,6 +166,49 @@ ReduceLROnPlateauOptions plateau_options(const PlateauCase& c) {
       throw std::runtime_error("plateau.txt: case " + c.label + ": unknown option " + key);
   }
   return o;
+}
+
+// The saved-state checks of the schedulers (and of train::EarlyStopping) share optim::read_state;
+// each names the scheduler, the entry and what was expected.
+TEST_F(SchedulerTest, LoadStateMessagesNameTheSchedulerAndTheEntry) {
+  const auto message = [](auto& scheduler, std::vector<std::pair<std::string, double>> state) {
+    try {
+      scheduler.load_state(state);
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string("(no error)");
+  };
+  StepLR step(opt, StepLROptions(2));
+  EXPECT_EQ(message(step, {{"epoch", 1}, {"base_lr", 0.1}, {"gamma", 2}}),
+            "StepLR::load_state: unknown entry 'gamma' (expected epoch and base_lr)");
+  EXPECT_EQ(message(step, {{"base_lr", 0.1}}), "StepLR::load_state: missing epoch");
+  EXPECT_EQ(message(step, {{"epoch", 1.5}, {"base_lr", 0.1}}),
+            "StepLR::load_state: epoch must be a non-negative integer, got 1.5");
+  EXPECT_EQ(message(step, {{"epoch", 1}, {"base_lr", -1}}),
+            "StepLR::load_state: base_lr must be >= 0, got -1");
+  ReduceLROnPlateau plateau(opt, ReduceLROnPlateauOptions());
+  EXPECT_EQ(message(plateau, {{"epochs", 1}}),
+            "ReduceLROnPlateau::load_state: unknown entry 'epochs' (expected epoch, best, "
+            "num_bad_epochs, cooldown_counter and lr)");
+  EXPECT_EQ(message(plateau, {{"epoch", 1}, {"best", 0.5}, {"lr", 0.1}, {"num_bad_epochs", 0}}),
+            "ReduceLROnPlateau::load_state: missing cooldown_counter");
+  EXPECT_EQ(message(plateau, {{"epoch", 1},
+                              {"best", 0.5},
+                              {"num_bad_epochs", -1},
+                              {"cooldown_counter", 0},
+                              {"lr", 0.1}}),
+            "ReduceLROnPlateau::load_state: num_bad_epochs must be a non-negative integer, got -1");
+  train::EarlyStopping stopper(train::EarlyStoppingOptions(2));
+  EXPECT_EQ(message(stopper, {{"best", 0.5}, {"patience", 2}}),
+            "EarlyStopping::load_state: unknown entry 'patience' (expected best, best_epoch, "
+            "bad_epochs, last_epoch and stopped_epoch)");
+  EXPECT_EQ(message(stopper, {{"best", 0.5},
+                              {"best_epoch", 1},
+                              {"bad_epochs", 0.5},
+                              {"last_epoch", 1},
+                              {"stopped_epoch", 0}}),
+            "EarlyStopping::load_state: bad_epochs must be a non-negative integer, got 0.5");
 }
 
 TEST_F(SchedulerTest, ReduceLROnPlateauMatchesPyTorch) {
