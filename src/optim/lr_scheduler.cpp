@@ -11,6 +11,31 @@
 
 namespace nabla::optim {
 
+std::map<std::string, double> read_state(const std::vector<std::pair<std::string, double>>& state,
+                                         const char* who, std::initializer_list<const char*> keys,
+                                         std::initializer_list<const char*> counts) {
+  // "a, b and c", as the messages list the expected names.
+  std::string expected;
+  size_t i = 0;
+  for (const char* k : keys) {
+    if (i > 0) expected += i + 1 == keys.size() ? " and " : ", ";
+    expected += k;
+    ++i;
+  }
+  std::map<std::string, double> values;
+  for (const auto& [key, value] : state) {
+    bool known = false;
+    for (const char* k : keys) known = known || key == k;
+    NABLA_CHECK(known, who, "::load_state: unknown entry '", key, "' (expected ", expected, ")");
+    values[key] = value;
+  }
+  for (const char* k : keys) NABLA_CHECK(values.count(k), who, "::load_state: missing ", k);
+  for (const char* k : counts)
+    NABLA_CHECK(values[k] >= 0 && values[k] == std::floor(values[k]), who, "::load_state: ", k,
+                " must be a non-negative integer, got ", values[k]);
+  return values;
+}
+
 LRScheduler::LRScheduler(Optimizer& optimizer, std::string name, Warmup warmup)
     : optimizer_(&optimizer), name_(std::move(name)), warmup_(warmup), base_lr_(optimizer.lr()) {
   NABLA_CHECK(warmup.epochs >= 0, name_, ": warmup epochs must be >= 0, got ", warmup.epochs);
@@ -41,25 +66,11 @@ std::vector<std::pair<std::string, double>> LRScheduler::state() const {
 }
 
 void LRScheduler::load_state(const std::vector<std::pair<std::string, double>>& state) {
-  double epoch = -1, base_lr = -1;
-  bool has_epoch = false, has_base = false;
-  for (const auto& [key, value] : state) {
-    if (key == "epoch") {
-      epoch = value, has_epoch = true;
-    } else if (key == "base_lr") {
-      base_lr = value, has_base = true;
-    } else {
-      detail::throw_error(name_, "::load_state: unknown entry '", key,
-                          "' (expected epoch and base_lr)");
-    }
-  }
-  NABLA_CHECK(has_epoch && has_base, name_, "::load_state: missing ",
-              has_epoch ? "base_lr" : "epoch");
-  NABLA_CHECK(epoch >= 0 && epoch == std::floor(epoch), name_,
-              "::load_state: epoch must be a non-negative integer, got ", epoch);
-  NABLA_CHECK(base_lr >= 0, name_, "::load_state: base_lr must be >= 0, got ", base_lr);
-  epoch_ = static_cast<int64_t>(epoch);
-  base_lr_ = base_lr;
+  std::map<std::string, double> v =
+      read_state(state, name_.c_str(), {"epoch", "base_lr"}, {"epoch"});
+  NABLA_CHECK(v["base_lr"] >= 0, name_, "::load_state: base_lr must be >= 0, got ", v["base_lr"]);
+  epoch_ = static_cast<int64_t>(v["epoch"]);
+  base_lr_ = v["base_lr"];
   apply();
 }
 
@@ -164,20 +175,9 @@ std::vector<std::pair<std::string, double>> ReduceLROnPlateau::state() const {
 }
 
 void ReduceLROnPlateau::load_state(const std::vector<std::pair<std::string, double>>& state) {
-  std::map<std::string, double> values;
-  for (const auto& [key, value] : state) {
-    NABLA_CHECK(key == "epoch" || key == "best" || key == "num_bad_epochs" ||
-                    key == "cooldown_counter" || key == "lr",
-                "ReduceLROnPlateau::load_state: unknown entry '", key,
-                "' (expected epoch, best, num_bad_epochs, cooldown_counter and lr)");
-    values[key] = value;
-  }
-  for (const char* key : {"epoch", "best", "num_bad_epochs", "cooldown_counter", "lr"})
-    NABLA_CHECK(values.count(key), "ReduceLROnPlateau::load_state: missing ", key);
-  for (const char* key : {"epoch", "num_bad_epochs", "cooldown_counter"})
-    NABLA_CHECK(values[key] >= 0 && values[key] == std::floor(values[key]),
-                "ReduceLROnPlateau::load_state: ", key, " must be a non-negative integer, got ",
-                values[key]);
+  std::map<std::string, double> values = read_state(
+      state, "ReduceLROnPlateau", {"epoch", "best", "num_bad_epochs", "cooldown_counter", "lr"},
+      {"epoch", "num_bad_epochs", "cooldown_counter"});
   NABLA_CHECK(values["lr"] >= 0, "ReduceLROnPlateau::load_state: lr must be >= 0, got ",
               values["lr"]);
   epoch_ = static_cast<int64_t>(values["epoch"]);

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nabla/error.h"
+#include "nabla/optim/lr_scheduler.h"
 
 namespace nabla::train {
 
@@ -56,20 +57,9 @@ std::vector<std::pair<std::string, double>> EarlyStopping::state() const {
 }
 
 void EarlyStopping::load_state(const std::vector<std::pair<std::string, double>>& state) {
-  static const char* const kKeys[] = {"best", "best_epoch", "bad_epochs", "last_epoch",
-                                      "stopped_epoch"};
-  std::map<std::string, double> v;
-  for (const auto& [key, value] : state) {
-    bool known = false;
-    for (const char* k : kKeys) known = known || key == k;
-    NABLA_CHECK(known, "EarlyStopping::load_state: unknown entry '", key,
-                "' (expected best, best_epoch, bad_epochs, last_epoch and stopped_epoch)");
-    v[key] = value;
-  }
-  for (const char* k : kKeys) NABLA_CHECK(v.count(k), "EarlyStopping::load_state: missing ", k);
-  for (const char* k : {"best_epoch", "bad_epochs", "last_epoch", "stopped_epoch"})
-    NABLA_CHECK(v[k] >= 0 && v[k] == std::floor(v[k]), "EarlyStopping::load_state: ", k,
-                " must be a non-negative integer, got ", v[k]);
+  std::map<std::string, double> v = optim::read_state(
+      state, "EarlyStopping", {"best", "best_epoch", "bad_epochs", "last_epoch", "stopped_epoch"},
+      {"best_epoch", "bad_epochs", "last_epoch", "stopped_epoch"});
   NABLA_CHECK((v["best_epoch"] == 0) == std::isnan(v["best"]),
               "EarlyStopping::load_state: best is ", v["best"], " but best_epoch is ",
               v["best_epoch"]);

@@ -23,6 +23,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +33,13 @@
 #include "nabla/optim/optimizer.h"
 
 namespace nabla::optim {
+
+// A saved state() read back by key, as the load_state functions of the schedulers and of
+// train::EarlyStopping check it: every name in `keys` present and no other, and those in
+// `counts` non-negative whole numbers. Throws "<who>::load_state: ..." naming the entry.
+std::map<std::string, double> read_state(const std::vector<std::pair<std::string, double>>& state,
+                                         const char* who, std::initializer_list<const char*> keys,
+                                         std::initializer_list<const char*> counts);
 
 // Linear warmup before a schedule; epochs == 0 means none.
 struct Warmup {
