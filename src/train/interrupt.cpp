@@ -19,10 +19,6 @@ namespace {
 std::atomic<int> g_stop{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
 
-void record_stop_signal(int signal) {
-  g_stop.store(signal, std::memory_order_relaxed);
-}
-
 }  // namespace
 
 bool stop_requested() {
@@ -33,6 +29,7 @@ int stop_signal() {
   return std::max(0, g_stop.load(std::memory_order_relaxed));
 }
 
+// Also the signal handler: one relaxed store to a lock-free atomic, which is async-signal-safe.
 void request_stop(int signal) {
   g_stop.store(signal, std::memory_order_relaxed);
 }
@@ -44,7 +41,7 @@ void clear_stop_request() {
 InterruptGuard::InterruptGuard() {
   clear_stop_request();
   struct sigaction action {};
-  action.sa_handler = record_stop_signal;
+  action.sa_handler = request_stop;
   sigemptyset(&action.sa_mask);
   // SA_RESTART: a read or write the signal lands in goes on instead of failing with EINTR.
   // SA_RESETHAND: the second signal of a kind gets the default action (see the header).
