@@ -289,6 +289,34 @@ void marker(cairo_t* cr, double x, double y, double radius, Rgb c, double scale)
   cairo_stroke(cr);
 }
 
+// matplotlib pads the data range by 5% on each side; a flat range gets a unit span.
+void pad_range(double& lo, double& hi) {
+  if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) lo -= 0.5, hi += 0.5;
+  const double m = 0.05 * (hi - lo);
+  lo -= m, hi += m;
+}
+
+// Ticks of a log axis whose data span [lo, hi] in log10 units: whole powers of ten (every second
+// or third on a wide span); with fewer than `min_powers` of them, round values placed on the log
+// scale instead (a span of less than a decade).
+void log_axis_ticks(double lo, double hi, size_t min_powers, std::vector<double>& ticks,
+                    std::vector<std::string>& labels) {
+  const int first = static_cast<int>(std::ceil(lo)), last = static_cast<int>(std::floor(hi));
+  const int every = std::max(1, (last - first + 1 + 6) / 7);
+  for (int p = first; p <= last; p += every) {
+    ticks.push_back(p);
+    labels.push_back(power_of_ten_label(p));
+  }
+  if (ticks.size() >= min_powers) return;
+  ticks.clear();
+  labels.clear();
+  for (double t : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), 4)) {
+    if (t <= 0) continue;
+    ticks.push_back(std::log10(t));
+    labels.push_back(format_tick(t, t));
+  }
+}
+
 }  // namespace
 
 void write_line_plot(const std::string& path, const LinePlot& plot) {
@@ -305,34 +333,15 @@ void write_line_plot(const std::string& path, const LinePlot& plot) {
       y_lo = std::min(y_lo, y), y_hi = std::max(y_hi, y);
     }
   }
-  // matplotlib pads the data range by 5% on each side; a flat range gets a unit span.
-  auto pad = [](double& lo, double& hi) {
-    if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) lo -= 0.5, hi += 0.5;
-    double m = 0.05 * (hi - lo);
-    lo -= m, hi += m;
-  };
-  pad(x_lo, x_hi);
-  pad(y_lo, y_hi);
+  pad_range(x_lo, x_hi);
+  pad_range(y_lo, y_hi);
 
   Canvas canvas(plot.figure);
   canvas.set_limits(x_lo, x_hi, y_lo, y_hi);
   std::vector<double> x_ticks = nice_ticks(x_lo, x_hi), y_ticks;
   std::vector<std::string> y_labels;
   if (plot.log_y) {
-    // Ticks at whole powers of ten (every second or third one on a wide range).
-    int first = static_cast<int>(std::ceil(y_lo)), last = static_cast<int>(std::floor(y_hi));
-    int every = std::max(1, (last - first + 1 + 6) / 7);
-    for (int p = first; p <= last; p += every) {
-      y_ticks.push_back(p);
-      y_labels.push_back(power_of_ten_label(p));
-    }
-    if (y_ticks.empty()) {  // less than a decade: linear ticks on the log scale's values
-      for (double t : nice_ticks(std::pow(10.0, y_lo), std::pow(10.0, y_hi), 4)) {
-        if (t <= 0) continue;
-        y_ticks.push_back(std::log10(t));
-        y_labels.push_back(format_tick(t, t));
-      }
-    }
+    log_axis_ticks(y_lo, y_hi, 1, y_ticks, y_labels);
   } else {
     y_ticks = nice_ticks(y_lo, y_hi);
     y_labels = tick_labels(y_ticks);
@@ -505,30 +514,6 @@ void write_decision_boundary_plot(const std::string& path, const DecisionBoundar
   canvas.write(path);
 }
 
-namespace {
-
-// Ticks of a log axis whose data span [lo, hi] in log10 units: whole powers of ten (every second
-// or third on a wide span), or, within less than a decade, round values placed on the log scale.
-void log_axis_ticks(double lo, double hi, std::vector<double>& ticks,
-                    std::vector<std::string>& labels) {
-  const int first = static_cast<int>(std::ceil(lo)), last = static_cast<int>(std::floor(hi));
-  const int every = std::max(1, (last - first + 1 + 6) / 7);
-  for (int p = first; p <= last; p += every) {
-    ticks.push_back(p);
-    labels.push_back(power_of_ten_label(p));
-  }
-  if (ticks.size() >= 2) return;
-  ticks.clear();
-  labels.clear();
-  for (double t : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), 4)) {
-    if (t <= 0) continue;
-    ticks.push_back(std::log10(t));
-    labels.push_back(format_tick(t, t));
-  }
-}
-
-}  // namespace
-
 void write_scatter_plot(const std::string& path, const ScatterPlot& plot) {
   double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY, y_hi = -INFINITY;
   for (const auto& s : plot.series) {
@@ -543,21 +528,15 @@ void write_scatter_plot(const std::string& path, const ScatterPlot& plot) {
     }
   }
   NABLA_CHECK(x_lo <= x_hi, "write_scatter_plot: no points to draw for '", path, "'");
-  // As write_line_plot: 5% margins, a unit span around a single value.
-  auto pad = [](double& lo, double& hi) {
-    if (hi - lo < 1e-12 * std::max(1.0, std::abs(lo))) lo -= 0.5, hi += 0.5;
-    const double m = 0.05 * (hi - lo);
-    lo -= m, hi += m;
-  };
-  pad(x_lo, x_hi);
-  pad(y_lo, y_hi);
+  pad_range(x_lo, x_hi);
+  pad_range(y_lo, y_hi);
 
   Canvas canvas(plot.figure);
   canvas.set_limits(x_lo, x_hi, y_lo, y_hi);
   std::vector<double> x_ticks;
   std::vector<std::string> x_labels;
   if (plot.log_x) {
-    log_axis_ticks(x_lo, x_hi, x_ticks, x_labels);
+    log_axis_ticks(x_lo, x_hi, 2, x_ticks, x_labels);
   } else {
     x_ticks = nice_ticks(x_lo, x_hi);
     x_labels = tick_labels(x_ticks);
