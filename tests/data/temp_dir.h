@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ inline void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path);
   out << text;
   ASSERT_TRUE(out.good()) << path;
+}
+
+// The whole file, bytes as they are; "" when it cannot be opened.
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 // An IDX header (magic 0x00 0x00 type ndim, big-endian extents) followed by `data`.

@@ -19,14 +19,11 @@
 namespace nabla {
 namespace {
 
+using nabla::testing::read_file;
+
 namespace fs = std::filesystem;
 using testing::error_message;
 using testing::TempDir;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // Names in `dir` that contain ".tmp.": what an interrupted writer leaves.
 std::vector<std::string> temporaries(const std::string& dir) {
@@ -42,16 +39,16 @@ TEST(AtomicFile, CommitReplacesAndAbandonLeavesTheOldFile) {
   TempDir dir;
   const std::string path = dir.file("out.txt");
   io::write_file_atomic(path, "first");
-  EXPECT_EQ(read_all(path), "first");
+  EXPECT_EQ(read_file(path), "first");
   io::write_file_atomic(path, "second, longer");
-  EXPECT_EQ(read_all(path), "second, longer");
+  EXPECT_EQ(read_file(path), "second, longer");
   {
     io::AtomicFile out(path);
     out.write("third", 5);
     EXPECT_TRUE(fs::exists(out.temp_path()));
     // No commit: as if an exception unwound past the writer.
   }
-  EXPECT_EQ(read_all(path), "second, longer");
+  EXPECT_EQ(read_file(path), "second, longer");
   EXPECT_TRUE(temporaries(dir.str()).empty());
 }
 
@@ -70,14 +67,14 @@ TEST(AtomicDirectory, CommitSwapsWholeDirectoriesAndCleansUp) {
     io::write_file_atomic(out.file("a.txt"), version);
     io::write_file_atomic(out.file("b.txt"), version);
     out.commit();
-    EXPECT_EQ(read_all(target + "/a.txt"), version);
-    EXPECT_EQ(read_all(target + "/b.txt"), version);
+    EXPECT_EQ(read_file(target + "/a.txt"), version);
+    EXPECT_EQ(read_file(target + "/b.txt"), version);
   }
   {
     io::AtomicDirectory out(target);
     io::write_file_atomic(out.file("a.txt"), "abandoned");
   }
-  EXPECT_EQ(read_all(target + "/a.txt"), "two");
+  EXPECT_EQ(read_file(target + "/a.txt"), "two");
   EXPECT_TRUE(temporaries(dir.str()).empty());
   // A regular file in the way is refused rather than replaced.
   io::write_file_atomic(dir.file("plain"), "x");
@@ -93,7 +90,7 @@ TEST(AtomicDirectory, RecoversFromTheFallbacksHalfDoneCommit) {
   io::write_file_atomic(target + ".previous/a.txt", "old");
   EXPECT_EQ(io::resolve_atomic_directory(target), target + ".previous");
   io::AtomicDirectory out(target);  // puts the previous one back before staging
-  EXPECT_EQ(read_all(target + "/a.txt"), "old");
+  EXPECT_EQ(read_file(target + "/a.txt"), "old");
   EXPECT_FALSE(fs::exists(target + ".previous"));
   EXPECT_EQ(io::resolve_atomic_directory(target), target);
 }
@@ -130,7 +127,7 @@ TEST(AtomicFile, SurvivesSigkillAtRandomMoments) {
     ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: status " << status;
     if (fs::exists(path + ".tmp." + std::to_string(child))) ++interrupted;
 
-    const std::string contents = read_all(path);
+    const std::string contents = read_file(path);
     ASSERT_EQ(contents.size(), kSize) << "round " << round;
     EXPECT_EQ(contents.find_first_not_of(contents[0]), std::string::npos)
         << "round " << round << ": the file mixes two versions";

@@ -16,13 +16,9 @@ namespace nabla {
 namespace {
 
 using io::NamedTensors;
+using nabla::testing::read_file;
 using testing::error_message;
 using testing::TempDir;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 void write_all(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -83,7 +79,7 @@ TEST(Safetensors, RoundTripsFloat32AndFloat64OfManyShapesBitwise) {
     EXPECT_TRUE(loaded.tensors[i].second.is_contiguous());
   }
   EXPECT_EQ(loaded.at("transposed").to_vector(), base.t().contiguous().to_vector());
-  EXPECT_EQ(io::safetensors_bytes(tensors, metadata), read_all(path));
+  EXPECT_EQ(io::safetensors_bytes(tensors, metadata), read_file(path));
 }
 
 TEST(Safetensors, WritesTheSpecLayout) {

@@ -35,6 +35,7 @@
 namespace nabla {
 namespace {
 
+using nabla::testing::read_file;
 using testing::TempDir;
 using Bytes = std::vector<uint8_t>;
 
@@ -59,13 +60,6 @@ std::string message_of(const std::function<void()>& f) {
   return "(no error)";
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Runs the built `nabla` with `args` (and `env`, "NAME=value " prefixes); its stderr, with the
 // exit code appended, so that a case can assert both.
 std::string cli(const TempDir& dir, const std::string& args, const std::string& env = "") {
@@ -74,7 +68,7 @@ std::string cli(const TempDir& dir, const std::string& args, const std::string& 
       env + std::string(NABLA_CLI) + " " + args + " >" + dir.file("stdout.txt") + " 2>" + err;
   const int status = std::system(cmd.c_str());
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::string text = read_text(err);
+  std::string text = read_file(err);
   while (!text.empty() && text.back() == '\n') text.pop_back();
   return text + " [exit " + std::to_string(code) + "]";
 }

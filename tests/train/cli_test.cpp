@@ -15,17 +15,12 @@
 namespace nabla {
 namespace {
 
+using nabla::testing::read_file;
+
 struct Result {
   int code = -1;
   std::string out, err;
 };
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 class CliTest : public testing::FakeFashionMnistTest {
  protected:
@@ -38,8 +33,8 @@ class CliTest : public testing::FakeFashionMnistTest {
     const int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir.file("out.txt"));
-    r.err = slurp(dir.file("err.txt"));
+    r.out = read_file(dir.file("out.txt"));
+    r.err = read_file(dir.file("err.txt"));
     return r;
   }
 

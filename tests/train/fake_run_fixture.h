@@ -7,13 +7,23 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "nabla/io/safetensors.h"
 #include "nabla/train/run.h"
 #include "train/fake_fashion_mnist.h"
 
 namespace nabla::testing {
+
+// Every tensor of a safetensors file (a checkpoint's model.safetensors), by name, as doubles.
+inline std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
+  std::map<std::string, std::vector<double>> out;
+  for (const auto& [name, t] : io::load_safetensors(path).tensors) out[name] = t.to_vector();
+  return out;
+}
 
 class FakeFashionMnistTest : public ::testing::Test {
  protected:

@@ -39,26 +39,15 @@ extern char** environ;
 namespace nabla::train {
 namespace {
 
+using nabla::testing::read_file;
+using nabla::testing::tensors_of;
+
 namespace fs = std::filesystem;
 
 std::vector<std::vector<double>> weights_of(const nn::Module& model) {
   std::vector<std::vector<double>> out;
   for (const Tensor& p : model.parameters()) out.push_back(p.detach().to_vector());
   return out;
-}
-
-// Every tensor of a safetensors file, by name.
-std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
-  std::map<std::string, std::vector<double>> out;
-  for (const auto& [name, t] : io::load_safetensors(path).tensors) out[name] = t.to_vector();
-  return out;
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The rows of two runs agree in everything but the timing columns (seconds, images_per_s).
@@ -418,7 +407,7 @@ TEST_P(InterruptSignalTest, SavesOutLastSaysHowToResumeAndResumeEqualsAnUninterr
     const auto start = std::chrono::steady_clock::now();
     while (!fs::exists(out + "/last") && !child.exited() && seconds_since(start) < 120)
       std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    ASSERT_TRUE(fs::exists(out + "/last")) << slurp(dir.file("run.err"));
+    ASSERT_TRUE(fs::exists(out + "/last")) << read_file(dir.file("run.err"));
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     child.signal(sig);
     const auto sent = std::chrono::steady_clock::now();
@@ -429,7 +418,7 @@ TEST_P(InterruptSignalTest, SavesOutLastSaysHowToResumeAndResumeEqualsAnUninterr
     ASSERT_TRUE(WIFEXITED(status)) << "the signal must be handled, not end the process";
     EXPECT_EQ(WEXITSTATUS(status), 128 + sig);
   }
-  const std::string err = slurp(dir.file("run.err"));
+  const std::string err = read_file(dir.file("run.err"));
   const io::TrainingState state = io::read_training_state(out + "/last");
   const nlohmann::json config = nlohmann::json::parse(state.config);
   std::string where = "after epoch " + std::to_string(state.epoch);
@@ -445,8 +434,8 @@ TEST_P(InterruptSignalTest, SavesOutLastSaysHowToResumeAndResumeEqualsAnUninterr
   const int64_t epochs = state.epoch + 1;
   ASSERT_EQ(run({"train", "--resume", out, "--epochs", std::to_string(epochs), "--threads", "1"}),
             0)
-      << slurp(dir.file("err.txt"));
-  ASSERT_EQ(run(train_args("straight", epochs)), 0) << slurp(dir.file("err.txt"));
+      << read_file(dir.file("err.txt"));
+  ASSERT_EQ(run(train_args("straight", epochs)), 0) << read_file(dir.file("err.txt"));
   EXPECT_EQ(tensors_of(out + "/final/model.safetensors"),
             tensors_of(dir.file("straight/final/model.safetensors")));
   expect_same_rows(read_metrics_csv(out + "/metrics.csv"),
@@ -477,7 +466,7 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
     startup = seconds_since(start);
     const int status = child.wait();
     whole = seconds_since(start);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("err.txt"));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("err.txt"));
   }
   // A kill comes at most `startup` plus an eighth of the training time after a start: in
   // training, in a checkpoint's save, or while loading and restoring. Once 60% of the steps are
@@ -501,7 +490,7 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
       std::this_thread::sleep_for(
           std::chrono::duration<double>(near_the_end ? early(rng) : moment(rng)));
       ASSERT_FALSE(child.exited()) << "kill " << kill + 1 << ": the run ended before the kill; "
-                                   << slurp(dir.file("err.txt"));
+                                   << read_file(dir.file("err.txt"));
       child.signal(SIGKILL);
       const int status = child.wait();
       ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "kill " << kill + 1;
@@ -522,7 +511,8 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
   }
   EXPECT_GT(checkpoints_seen, 0) << "no kill came after a checkpoint";
 
-  ASSERT_EQ(run(fs::exists(out + "/last") ? resume_args : args), 0) << slurp(dir.file("err.txt"));
+  ASSERT_EQ(run(fs::exists(out + "/last") ? resume_args : args), 0)
+      << read_file(dir.file("err.txt"));
   EXPECT_EQ(tensors_of(out + "/final/model.safetensors"),
             tensors_of(dir.file("straight/final/model.safetensors")));
   expect_same_rows(read_metrics_csv(out + "/metrics.csv"),

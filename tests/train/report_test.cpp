@@ -22,12 +22,7 @@
 namespace nabla::train {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using nabla::testing::read_file;
 
 TEST(Base64Test, MatchesTheRfc4648Vectors) {
   EXPECT_EQ(base64_encode(""), "");
@@ -95,7 +90,7 @@ class ReportTest : public nabla::testing::FakeFashionMnistTest {
 };
 
 TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
-  const std::string html = slurp(dir.file("run/report.html"));
+  const std::string html = read_file(dir.file("run/report.html"));
   ASSERT_FALSE(html.empty());
   // Nothing from the network, no external files: every src is a data URI.
   EXPECT_EQ(html.find("http://"), std::string::npos);
@@ -111,7 +106,7 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
   EXPECT_EQ(files, (std::vector<std::string>{"loss.png", "accuracy.png", "filters.png",
                                              "confusion.png", "activations_layer1.png"}));
   // The embedded bytes are the file's.
-  EXPECT_EQ(images[0].at("src").substr(22), base64_encode(slurp(dir.file("run/loss.png"))));
+  EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
   // Configuration, summary, sections and tables.
   for (const char* text :
@@ -135,8 +130,8 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
   const std::string dump = "timeout 120 " + chromium + flags + "--dump-dom '" + url + "' >" +
                            dir.file("dom.html") + " 2>" + dir.file("chromium.log");
   int status = std::system(dump.c_str());
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("chromium.log"));
-  const std::string dom = slurp(dir.file("dom.html"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("chromium.log"));
+  const std::string dom = read_file(dir.file("dom.html"));
   EXPECT_NE(dom.find("data-ready=\"true\""), std::string::npos) << dom.substr(0, 2000);
   EXPECT_NE(dom.find("data-images-loaded=\"5\""), std::string::npos);
   EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
@@ -161,7 +156,7 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
                                  "--screenshot=" + shot + " '" + url + "' >" +
                                  dir.file("chromium.log") + " 2>&1";
   status = std::system(screenshot.c_str());
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir.file("chromium.log"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("chromium.log"));
   const io::Image page = io::read_png(shot);
   ASSERT_EQ(page.channels, 3);
   EXPECT_EQ(page.width, 1200);

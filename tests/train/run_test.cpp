@@ -16,14 +16,8 @@
 namespace nabla::train {
 namespace {
 
+using nabla::testing::tensors_of;
 using nabla::testing::write_text;
-
-// Every tensor of a safetensors file, by name.
-std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
-  std::map<std::string, std::vector<double>> out;
-  for (const auto& [name, t] : io::load_safetensors(path).tensors) out[name] = t.to_vector();
-  return out;
-}
 
 class RunTest : public nabla::testing::FakeFashionMnistTest {
  protected:

@@ -26,6 +26,7 @@ namespace nabla::train {
 namespace {
 
 using nabla::testing::TempDir;
+using nabla::testing::tensors_of;
 
 template <class F>
 std::string error_of(F&& f) {
@@ -43,12 +44,6 @@ std::shared_ptr<nn::Sequential> lenet(int64_t classes, uint64_t seed, int64_t ch
   config.seed = seed;
   config.in_channels = channels;
   return make_model("lenet5", config);
-}
-
-std::map<std::string, std::vector<double>> tensors_of(const std::string& path) {
-  std::map<std::string, std::vector<double>> out;
-  for (const auto& [name, t] : io::load_safetensors(path).tensors) out[name] = t.to_vector();
-  return out;
 }
 
 std::map<std::string, std::vector<double>> weights_of(const nn::Module& m) {
