@@ -14,6 +14,7 @@
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/run.h"
+#include "test_util.h"
 #include "train/fake_run_fixture.h"
 
 namespace nabla::train {
@@ -229,13 +230,8 @@ TEST_F(ScheduleRunTest, WeightDecayShrinksTheWeightsAndClippingBoundsTheSteps) {
 }
 
 TEST_F(ScheduleRunTest, BadScheduleOptionsAreNamed) {
-  const auto message = [&](RunOptions o) -> std::string {
-    try {
-      run_training(o, log);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "(no error)";
+  const auto message = [&](RunOptions o) {
+    return nabla::testing::error_message([&] { run_training(o, log); });
   };
   RunOptions o = small("bad", 1);
   o.lr_schedule = "plateau";

@@ -17,6 +17,7 @@
 #include "fixtures/fixture_reader.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/early_stopping.h"
+#include "test_util.h"
 
 namespace nabla::optim {
 namespace {
@@ -172,12 +173,7 @@ ReduceLROnPlateauOptions plateau_options(const PlateauCase& c) {
 // each names the scheduler, the entry and what was expected.
 TEST_F(SchedulerTest, LoadStateMessagesNameTheSchedulerAndTheEntry) {
   const auto message = [](auto& scheduler, std::vector<std::pair<std::string, double>> state) {
-    try {
-      scheduler.load_state(state);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("(no error)");
+    return testing::error_message([&] { scheduler.load_state(state); });
   };
   StepLR step(opt, StepLROptions(2));
   EXPECT_EQ(message(step, {{"epoch", 1}, {"base_lr", 0.1}, {"gamma", 2}}),
@@ -252,13 +248,8 @@ TEST_F(SchedulerTest, ReduceLROnPlateauResumesFromItsStateWithTheSameDecisions) 
 }
 
 TEST_F(SchedulerTest, ReduceLROnPlateauRejectsBadOptionsAndStates) {
-  const auto message = [&](ReduceLROnPlateauOptions o) -> std::string {
-    try {
-      ReduceLROnPlateau s(opt, o);
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "(no error)";
+  const auto message = [&](ReduceLROnPlateauOptions o) {
+    return testing::error_message([&] { ReduceLROnPlateau s(opt, o); });
   };
   EXPECT_EQ(message(ReduceLROnPlateauOptions().mode("lowest")),
             "ReduceLROnPlateau: mode 'lowest' is not one of min, max");

@@ -19,6 +19,7 @@
 #include "nabla/optim/adam.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/run.h"
+#include "test_util.h"
 #include "train/fake_run_fixture.h"
 #include "train/train_test_util.h"
 
@@ -28,15 +29,7 @@ namespace {
 using nabla::testing::TempDir;
 using nabla::testing::tensors_of;
 
-template <class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using nabla::testing::error_message;
 
 std::shared_ptr<nn::Sequential> lenet(int64_t classes, uint64_t seed, int64_t channels = 1) {
   ModelConfig config;
@@ -61,19 +54,21 @@ TEST(ClassList, ParsesIndicesAndRangesInTheOrderWritten) {
 }
 
 TEST(ClassList, BadSpecsNameTheTokenAndTheValidRange) {
-  const std::string out_of_range = error_of([] { data::parse_class_list("0-12", 10); });
+  const std::string out_of_range = error_message([] { data::parse_class_list("0-12", 10); });
   EXPECT_NE(out_of_range.find("--classes"), std::string::npos) << out_of_range;
   EXPECT_NE(out_of_range.find("'0-12'"), std::string::npos) << out_of_range;
   EXPECT_NE(out_of_range.find("[0, 10)"), std::string::npos) << out_of_range;
-  const std::string word = error_of([] { data::parse_class_list("5,shirt", 10); });
+  const std::string word = error_message([] { data::parse_class_list("5,shirt", 10); });
   EXPECT_NE(word.find("'shirt'"), std::string::npos) << word;
   EXPECT_NE(word.find("[0, 10)"), std::string::npos) << word;
-  EXPECT_NE(error_of([] { data::parse_class_list("4-1", 10); }).find("runs backwards"),
+  EXPECT_NE(error_message([] { data::parse_class_list("4-1", 10); }).find("runs backwards"),
             std::string::npos);
-  EXPECT_NE(error_of([] { data::parse_class_list("1,0-2", 10); }).find("class 1 is listed twice"),
+  EXPECT_NE(
+      error_message([] { data::parse_class_list("1,0-2", 10); }).find("class 1 is listed twice"),
+      std::string::npos);
+  EXPECT_NE(error_message([] { data::parse_class_list("1,,2", 10); }).find("''"),
             std::string::npos);
-  EXPECT_NE(error_of([] { data::parse_class_list("1,,2", 10); }).find("''"), std::string::npos);
-  EXPECT_NE(error_of([] { data::parse_class_list("", 10); }).find("empty"), std::string::npos);
+  EXPECT_NE(error_message([] { data::parse_class_list("", 10); }).find("empty"), std::string::npos);
 }
 
 TEST(SelectClasses, KeepsTheSamplesOfThoseClassesRelabelledInListOrder) {
@@ -91,7 +86,7 @@ TEST(SelectClasses, KeepsTheSamplesOfThoseClassesRelabelledInListOrder) {
   }
   EXPECT_EQ(j, two.size());
   EXPECT_GT(two.size(), 30);
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(error_message([&] {
               data::select_classes(all, {3, 10});
             }).find("class 10"),
             std::string::npos);
@@ -133,11 +128,11 @@ TEST(LrMultipliers, OfOneChangeNoBitAndAreChecked) {
 
   Tensor a = Tensor::zeros({2}).requires_grad_();
   optim::SGD opt({a}, optim::SGDOptions(0.1));
-  EXPECT_NE(error_of([&] {
+  EXPECT_NE(error_message([&] {
               opt.set_lr_multipliers({1.0, 2.0});
             }).find("2 learning-rate"),
             std::string::npos);
-  EXPECT_NE(error_of([&] { opt.set_lr_multipliers({-1.0}); }).find("parameter 0"),
+  EXPECT_NE(error_message([&] { opt.set_lr_multipliers({-1.0}); }).find("parameter 0"),
             std::string::npos);
 }
 
@@ -154,20 +149,20 @@ TEST(Selectors, PickLayersByNameIndexRangeAndShorthand) {
 
 TEST(Selectors, ABadNameIsAnErrorWithDidYouMean) {
   auto model = lenet(10, 1);
-  const std::string typo = error_of([&] { select_parameters(*model, "featurs", "--freeze"); });
+  const std::string typo = error_message([&] { select_parameters(*model, "featurs", "--freeze"); });
   EXPECT_NE(typo.find("--freeze"), std::string::npos) << typo;
   EXPECT_NE(typo.find("'featurs'"), std::string::npos) << typo;
   EXPECT_NE(typo.find("did you mean 'features'"), std::string::npos) << typo;
-  const std::string relu = error_of([&] { select_parameters(*model, "1"); });
+  const std::string relu = error_message([&] { select_parameters(*model, "1"); });
   EXPECT_NE(relu.find("layer 1 (ReLU) has no parameters"), std::string::npos) << relu;
-  const std::string range = error_of([&] { select_parameters(*model, "3-14"); });
+  const std::string range = error_message([&] { select_parameters(*model, "3-14"); });
   EXPECT_NE(range.find("[0, 12)"), std::string::npos) << range;
-  const std::string all = error_of([&] { trainable_parameters(*model, "0-11", ""); });
+  const std::string all = error_message([&] { trainable_parameters(*model, "0-11", ""); });
   EXPECT_NE(all.find("nothing is left to train"), std::string::npos) << all;
   EXPECT_TRUE(model->parameters()[0].requires_grad()) << "a failed freeze freezes nothing";
-  const std::string factor = error_of([&] { trainable_parameters(*model, "", "head=fast"); });
+  const std::string factor = error_message([&] { trainable_parameters(*model, "", "head=fast"); });
   EXPECT_NE(factor.find("'fast'"), std::string::npos) << factor;
-  const std::string useless = error_of([&] { trainable_parameters(*model, "0", "0.bias=2"); });
+  const std::string useless = error_message([&] { trainable_parameters(*model, "0", "0.bias=2"); });
   EXPECT_NE(useless.find("only parameters that --freeze"), std::string::npos) << useless;
 }
 
@@ -237,13 +232,14 @@ TEST(InitFrom, LoadsEverythingButANewHeadAndSaysSo) {
 
   auto rgb = lenet(10, 3, 3);
   const auto rgb_before = weights_of(*rgb);
-  const std::string e = error_of([&] { init_from_checkpoint(*rgb, dir.file("pre")); });
+  const std::string e = error_message([&] { init_from_checkpoint(*rgb, dir.file("pre")); });
   EXPECT_NE(e.find("'0.weight' is [6, 1, 5, 5] in the checkpoint but [6, 3, 5, 5] in the model"),
             std::string::npos)
       << e;
   EXPECT_EQ(weights_of(*rgb), rgb_before) << "a failed init changes nothing";
-  EXPECT_NE(error_of([&] { init_from_checkpoint(*rgb, dir.file("none")); }).find("no checkpoint"),
-            std::string::npos);
+  EXPECT_NE(
+      error_message([&] { init_from_checkpoint(*rgb, dir.file("none")); }).find("no checkpoint"),
+      std::string::npos);
 }
 
 // ---------------------------------------------------------------- whole runs
@@ -316,10 +312,10 @@ TEST_F(TransferRun, FineTuningKeepsFrozenWeightsBitIdenticalAndResumesBitwise) {
 TEST_F(TransferRun, BadTransferOptionsAreNamed) {
   RunOptions o = options("bad", "5-9", 1);
   o.freeze = "featurs";
-  const std::string freeze = error_of([&] { run_training(o, log); });
+  const std::string freeze = error_message([&] { run_training(o, log); });
   EXPECT_NE(freeze.find("did you mean 'features'"), std::string::npos) << freeze;
   o = options("bad2", "5-10", 1);
-  const std::string classes = error_of([&] { run_training(o, log); });
+  const std::string classes = error_message([&] { run_training(o, log); });
   EXPECT_NE(classes.find("'5-10'"), std::string::npos) << classes;
   EXPECT_NE(classes.find("[0, 10)"), std::string::npos) << classes;
 }
