@@ -35,9 +35,9 @@
 #include <string>
 #include <vector>
 
+#include "nabla/arg.h"
 #include "nabla/data/dataset.h"
 #include "nabla/nn/module.h"
-#include "nabla/nn/options.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/random.h"
 #include "nabla/train/metrics.h"

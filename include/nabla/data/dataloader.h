@@ -19,8 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nabla/arg.h"
 #include "nabla/data/dataset.h"
-#include "nabla/nn/options.h"
 #include "nabla/tensor.h"
 
 namespace nabla::data {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "nabla/arg.h"
 #include "nabla/data/dataset.h"
-#include "nabla/nn/options.h"
 
 namespace nabla::data {
 

@@ -37,7 +37,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/nn/options.h"
+#include "nabla/arg.h"
 #include "nabla/nn/sequential.h"
 #include "nabla/train/trainer.h"
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/nn/options.h"
+#include "nabla/arg.h"
 
 namespace nabla::train {
 

@@ -33,9 +33,9 @@
 #include <iosfwd>
 #include <vector>
 
+#include "nabla/arg.h"
 #include "nabla/data/dataloader.h"
 #include "nabla/nn/module.h"
-#include "nabla/nn/options.h"
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/train/metrics.h"
