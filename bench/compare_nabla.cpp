@@ -28,7 +28,10 @@
 
 #include "fma_peak.h"
 #include "kernels/cpu/gemm.h"
+#include "nabla/data/dataloader.h"
+#include "nabla/data/datasets.h"
 #include "nabla/nabla.h"
+#include "nabla/train/trainer.h"
 #include "xor_train.h"
 
 namespace {

@@ -1,6 +1,6 @@
-// The worked examples (src/demos), the DOT and PNG writers they use (src/io), and the `nabla`
-// command line run as a user would (NABLA_CLI is the built binary).
-#include "nabla/demos.h"
+// The worked examples (tools/nabla/app/demos), the DOT and PNG writers they use (src/io), and
+// the `nabla` command line run as a user would (NABLA_CLI is the built binary).
+#include "app/demos.h"
 
 #include <cairo.h>
 #include <gtest/gtest.h>

@@ -10,7 +10,7 @@
 //                                        .shard_index(world.rank()).shard_count(world.size()));
 //     train::Trainer trainer(model, opt, loader);
 //     distributed::DataParallel dp(model, opt, world);  // broadcasts rank 0's weights
-//     dp.attach(trainer);                               // all-reduces gradients each step
+//     distributed::attach(dp, trainer);  // all-reduces gradients each step (train/data_parallel.h)
 //     trainer.fit();
 //   }
 //   $ mpirun -np 2 ./program
@@ -26,7 +26,9 @@
 //
 // Batch norm keeps per-rank statistics unless set_sync_batchnorm makes it synchronised.
 //
-// Not here: model parallelism, fault tolerance (a failed rank ends the job:
+// Not here: the Trainer glue (attach, an epoch's metrics and an evaluation over all ranks, sharded
+// data sets), which is nabla/train/data_parallel.h, so that nabla::distributed needs nothing but
+// nabla::core; model parallelism; fault tolerance (a failed rank ends the job:
 // Communicator::abort).
 #pragma once
 
@@ -36,12 +38,9 @@
 #include <vector>
 
 #include "nabla/arg.h"
-#include "nabla/data/dataset.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/optimizer.h"
 #include "nabla/random.h"
-#include "nabla/train/metrics.h"
-#include "nabla/train/trainer.h"
 
 namespace nabla::distributed {
 
@@ -117,15 +116,8 @@ int threads_per_rank();
 // from its state and r, so the shards do not all get rank 0's masks. Rank 0's is left as it is.
 void decorrelate(Generator& generator, const Communicator& comm = Communicator::world());
 
-// This rank's contiguous share of a data set for sharded evaluation: samples
-// [size·r/R, size·(r+1)/R); an empty data set is returned as it is. Throws when a rank would get
-// no sample.
-data::Dataset shard(const data::Dataset& dataset, Communicator& comm = Communicator::world());
-
-// Sums an evaluation over the ranks (loss and correct weighted by samples, confusion counts);
-// every rank gets the whole-set result.
-train::EvalResult reduce(const train::EvalResult& local,
-                         Communicator& comm = Communicator::world());
+// True when every rank passes the same value (every rank must call it).
+bool same_on_all_ranks(uint64_t value, Communicator& comm = Communicator::world());
 
 // Synchronised batch norm: every BatchNorm1d/2d layer in `model` (at any depth) normalises in
 // training with the mean and variance of all ranks' batches together, summed over `comm` (one
@@ -153,10 +145,6 @@ class DataParallel {
   DataParallel(nn::Module& model, optim::Optimizer& optimizer,
                Communicator& comm = Communicator::world(), DataParallelOptions options = {});
 
-  // Adds the gradient all-reduce to trainer.after_backward and the consistency check to
-  // trainer.after_step.
-  void attach(train::Trainer& trainer);
-
   // After backward on `samples` local samples (mean loss `loss`, `correct` of them right):
   // replaces every gradient by the average over all ranks' samples and buffers by their
   // sample-weighted average. Returns the global sample count.
@@ -166,10 +154,13 @@ class DataParallel {
   // Throws naming the ranks whose parameters, buffers or optimizer state differ from rank 0's.
   void check_consistency(int64_t step);
 
-  // An epoch's metrics over all ranks: the Trainer's train numbers are this rank's shard's, so
-  // they are replaced by the global batches' sums since the last call; validation numbers over
-  // `val_samples` local samples are sample-weighted across ranks. Every rank must call it.
-  train::EpochMetrics global_metrics(const train::EpochMetrics& local, int64_t val_samples);
+  // The global batches' sums since the last call (samples, loss times samples, correct), which
+  // it zeroes: an epoch's train numbers over all ranks.
+  struct EpochSums {
+    double samples = 0, loss = 0, correct = 0;
+  };
+  EpochSums take_epoch_sums();
+  Communicator& communicator() const { return comm_; }
   // "all-reduce: 2.1 ms per step (0.9 MB), 4% of the training time" for the run's summary.
   std::string summary(double train_seconds) const;
 

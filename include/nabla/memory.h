@@ -27,7 +27,7 @@
 namespace nabla {
 
 // The limit in bytes; 0 removes it. Replaces a limit read from NABLA_MEMORY_LIMIT. `source` is
-// what a limit error says set it ("--memory-limit"); a string literal.
+// what a limit error says set it (the CLI passes its flag's name); a string literal.
 void set_memory_limit(size_t bytes, const char* source = "set_memory_limit");
 // The limit in bytes, 0 when there is none.
 size_t memory_limit();

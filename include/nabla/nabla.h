@@ -1,13 +1,13 @@
-// The umbrella header: everything a user needs, from tensors to training.
+// The umbrella header of nabla::core: tensors, autograd, ops, layers, optimizers, gradient
+// checks and checkpoints. It includes no header of data, plot, train or distributed, so a program
+// that includes only it links nabla::core alone; those components have headers of their own
+// (nabla/data/dataloader.h, nabla/io/plot.h, nabla/train/trainer.h, nabla/distributed.h).
 #pragma once
 
 #include "nabla/autograd.h"
-#include "nabla/data/dataloader.h"
-#include "nabla/data/datasets.h"
 #include "nabla/error.h"
 #include "nabla/gradcheck.h"
 #include "nabla/io/checkpoint.h"
-#include "nabla/io/image.h"
 #include "nabla/memory.h"
 #include "nabla/models.h"
 #include "nabla/nn/activation.h"
@@ -30,4 +30,3 @@
 #include "nabla/random.h"
 #include "nabla/tensor.h"
 #include "nabla/threads.h"
-#include "nabla/train/trainer.h"

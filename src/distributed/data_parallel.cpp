@@ -1,10 +1,9 @@
-// DataParallel, sharded evaluation and the start-up checks (include/nabla/distributed.h). No MPI
+// DataParallel and the start-up checks (include/nabla/distributed.h). No MPI
 // here: everything goes through Communicator, so this file compiles the same with and without it.
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <iomanip>
-#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -80,48 +79,8 @@ int threads_per_rank() {
   return static_cast<int>(std::max(1L, static_cast<long>(cores) / ranks));
 }
 
-data::Dataset shard(const data::Dataset& dataset, Communicator& comm) {
-  if (comm.size() == 1 || dataset.empty()) return dataset;
-  const int64_t n = dataset.size(), R = comm.size(), r = comm.rank();
-  NABLA_CHECK(n >= R, "distributed: ", dataset.name(), " has ", n, " samples, fewer than the ", R,
-              " ranks that share its evaluation");
-  std::vector<int64_t> indices(static_cast<size_t>(n * (r + 1) / R - n * r / R));
-  std::iota(indices.begin(), indices.end(), n * r / R);
-  return dataset.subset(indices);
-}
-
-train::EvalResult reduce(const train::EvalResult& local, Communicator& comm) {
-  if (comm.size() == 1) return local;
-  const int64_t K = local.confusion.num_classes();
-  // [samples, classes, K×K confusion counts]; loss sums go separately as double.
-  std::vector<int64_t> counts(static_cast<size_t>(2 + K * K), 0);
-  counts[0] = local.samples;
-  counts[1] = K;
-  for (int64_t t = 0; t < K; ++t)
-    for (int64_t p = 0; p < K; ++p)
-      counts[static_cast<size_t>(2 + t * K + p)] = local.confusion.count(t, p);
-  const std::vector<uint64_t> classes = comm.allgather(static_cast<uint64_t>(K));
-  NABLA_CHECK(ranks_differing_from_0(classes).empty(),
-              "distributed: ranks evaluated different numbers of classes");
-  comm.allreduce_sum(std::span<int64_t>(counts));
-  double loss_sum = local.loss * static_cast<double>(local.samples);
-  comm.allreduce_sum(std::span<double>(&loss_sum, 1));
-
-  train::EvalResult out;
-  out.samples = counts[0];
-  out.confusion = train::ConfusionMatrix(K);
-  int64_t correct = 0;
-  for (int64_t t = 0; t < K; ++t)
-    for (int64_t p = 0; p < K; ++p)
-      for (int64_t i = counts[static_cast<size_t>(2 + t * K + p)]; i > 0; --i) {
-        out.confusion.add(t, p);
-        correct += t == p;
-      }
-  if (out.samples > 0) {
-    out.loss = loss_sum / static_cast<double>(out.samples);
-    out.accuracy = static_cast<double>(correct) / static_cast<double>(out.samples);
-  }
-  return out;
+bool same_on_all_ranks(uint64_t value, Communicator& comm) {
+  return comm.size() == 1 || ranks_differing_from_0(comm.allgather(value)).empty();
 }
 
 DataParallel::DataParallel(nn::Module& model, optim::Optimizer& optimizer, Communicator& comm,
@@ -161,17 +120,6 @@ void DataParallel::broadcast_parameters() {
   // The optimizer's buffers (a resumed run's moments) must match as well.
   for (const auto& [name, t] : optimizer_.state())
     if (t.is_contiguous()) send(t);
-}
-
-void DataParallel::attach(train::Trainer& trainer) {
-  trainer.after_backward.push_back([this](const train::StepInfo& info) {
-    allreduce_gradients(static_cast<int64_t>(info.input->labels.size()), info.loss, info.correct);
-  });
-  trainer.after_step.push_back([this](const train::StepInfo& info) {
-    ++steps;
-    if (options.check_every() > 0 && (info.step + 1) % options.check_every() == 0)
-      check_consistency(info.step);
-  });
 }
 
 int64_t DataParallel::allreduce_gradients(int64_t samples, double loss, int64_t correct) {
@@ -275,24 +223,10 @@ void DataParallel::check_consistency(int64_t step) {
               " (checksum mismatch): the replicas have diverged");
 }
 
-train::EpochMetrics DataParallel::global_metrics(const train::EpochMetrics& local,
-                                                 int64_t val_samples) {
-  train::EpochMetrics m = local;
-  if (epoch_samples_ > 0) {
-    m.train_loss = epoch_loss_ / epoch_samples_;
-    m.train_acc = epoch_correct_ / epoch_samples_;
-    m.images_per_s = m.seconds > 0 ? epoch_samples_ / m.seconds : 0.0;
-  }
+DataParallel::EpochSums DataParallel::take_epoch_sums() {
+  const EpochSums sums{epoch_samples_, epoch_loss_, epoch_correct_};
   epoch_samples_ = epoch_loss_ = epoch_correct_ = 0;
-  const bool has_val = m.has_validation();
-  const auto n = has_val ? static_cast<double>(val_samples) : 0.0;
-  double sums[3] = {has_val ? m.val_loss * n : 0.0, has_val ? m.val_acc * n : 0.0, n};
-  comm_.allreduce_sum(std::span<double>(sums));
-  if (sums[2] > 0) {
-    m.val_loss = sums[0] / sums[2];
-    m.val_acc = sums[1] / sums[2];
-  }
-  return m;
+  return sums;
 }
 
 std::string DataParallel::summary(double train_seconds) const {

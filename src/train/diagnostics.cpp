@@ -143,7 +143,7 @@ void GradientGuard::check(const StepInfo& info) const {
 
 Diagnostics::Diagnostics(nn::Sequential& model, DiagnosticsOptions options)
     : options(options), model_(model) {
-  NABLA_CHECK(options.every() >= 1, "--diagnostics-every must be at least 1, got ",
+  NABLA_CHECK(options.every() >= 1, "DiagnosticsOptions::every must be >= 1, got ",
               options.every());
   NABLA_CHECK(options.histogram_bins() >= 1, "Diagnostics: histogram_bins must be >= 1, got ",
               options.histogram_bins());

@@ -11,10 +11,11 @@
 namespace nabla::train {
 
 EarlyStopping::EarlyStopping(EarlyStoppingOptions options) : options(options), best_(std::nan("")) {
-  NABLA_CHECK(options.patience() >= 1, "--early-stopping: patience must be at least 1 epoch, got ",
+  NABLA_CHECK(options.patience() >= 1, "EarlyStoppingOptions::patience must be >= 1, got ",
               options.patience());
   NABLA_CHECK(options.min_delta() >= 0 && std::isfinite(options.min_delta()),
-              "--early-stopping-min-delta must be a finite number >= 0, got ", options.min_delta());
+              "EarlyStoppingOptions::min_delta must be a finite number >= 0, got ",
+              options.min_delta());
 }
 
 bool EarlyStopping::update(int64_t epoch, double loss) {

@@ -6,10 +6,10 @@
 #include <numeric>
 
 #include "nabla/data/dataloader.h"
-#include "nabla/distributed.h"
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
+#include "nabla/train/data_parallel.h"
 
 namespace nabla {
 namespace {

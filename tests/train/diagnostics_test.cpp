@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/run.h"
 #include "nabla/io/image.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/conv.h"
@@ -18,7 +19,6 @@
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
-#include "nabla/train/run.h"
 #include "train/fake_run_fixture.h"
 
 namespace nabla::train {

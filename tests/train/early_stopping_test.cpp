@@ -9,11 +9,11 @@
 #include <filesystem>
 #include <sstream>
 
+#include "app/run.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/models.h"
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/sgd.h"
-#include "nabla/train/run.h"
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 
@@ -80,7 +80,7 @@ TEST(EarlyStopping, BadOptionsAndStatesAreNamed) {
     EarlyStopping s(EarlyStoppingOptions(0));
     FAIL();
   } catch (const Error& e) {
-    EXPECT_STREQ(e.what(), "--early-stopping: patience must be at least 1 epoch, got 0");
+    EXPECT_STREQ(e.what(), "EarlyStoppingOptions::patience must be >= 1, got 0");
   }
   EXPECT_THROW(EarlyStopping(EarlyStoppingOptions(2).min_delta(-1)), Error);
   EarlyStopping s(EarlyStoppingOptions(2));

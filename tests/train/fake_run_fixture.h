@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "app/run.h"
 #include "nabla/io/safetensors.h"
-#include "nabla/train/run.h"
 #include "train/fake_fashion_mnist.h"
 
 namespace nabla::testing {

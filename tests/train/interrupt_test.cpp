@@ -25,10 +25,10 @@
 #include <sstream>
 #include <thread>
 
+#include "app/run.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/optim/adam.h"
-#include "nabla/train/run.h"
 #include "nabla/train/trainer.h"
 #include "test_util.h"
 #include "train/fake_run_fixture.h"

@@ -2,7 +2,7 @@
 // a data URI, nothing fetched), has the run's configuration, curves, filters, confusion matrix,
 // any other PNG (diagnostics) and the metrics table — and Debian's chromium, headless, loads it
 // with every chart decoded and renders it (a screenshot with the curves' colour in it).
-#include "nabla/train/report.h"
+#include "app/report.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -13,9 +13,9 @@
 #include <map>
 #include <sstream>
 
+#include "app/run.h"
 #include "nabla/io/image.h"
 #include "nabla/io/plot.h"
-#include "nabla/train/run.h"
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 

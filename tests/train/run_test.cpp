@@ -1,6 +1,6 @@
 // Whole training runs through the library (train/run.h): the files a run writes, exact
 // resumption from its checkpoint, and the model eval and predict rebuild from it.
-#include "nabla/train/run.h"
+#include "app/run.h"
 
 #include <gtest/gtest.h>
 

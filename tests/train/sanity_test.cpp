@@ -2,7 +2,7 @@
 // all four; each check can fail on its own — a model with a wrong backward fails only the
 // gradient check, oversized initial weights fail the init-loss check, too few steps fail the
 // overfitting check — and `nabla sanity` prints the four verdicts and sets its exit code.
-#include "nabla/train/sanity.h"
+#include "app/sanity.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>

@@ -2,7 +2,7 @@
 // narrowing rule, and whole searches on a small fake Fashion-MNIST — the same seed gives the
 // same table, another seed another one, and the files (trials.csv, scatter plots, report) are
 // written.
-#include "nabla/train/search.h"
+#include "app/search.h"
 
 #include <gtest/gtest.h>
 

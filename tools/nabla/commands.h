@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "app/run.h"
 #include "nabla/models.h"
 #include "nabla/suggest.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

@@ -4,8 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "app/demos.h"
 #include "commands.h"
-#include "nabla/demos.h"
 #include "nabla/error.h"
 
 namespace nabla::cli {

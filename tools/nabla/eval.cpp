@@ -4,9 +4,9 @@
 #include <memory>
 #include <string>
 
+#include "app/run.h"
 #include "commands.h"
 #include "nabla/threads.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

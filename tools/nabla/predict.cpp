@@ -6,9 +6,9 @@
 #include <numeric>
 #include <string>
 
+#include "app/run.h"
 #include "commands.h"
 #include "nabla/io/image.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

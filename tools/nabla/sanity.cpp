@@ -1,7 +1,7 @@
 // `nabla sanity`: CS231n's checks before a long run (train::run_sanity_checks): loss at
 // initialisation, regularisation raising it, overfitting 20 examples, and a float64 gradient
 // check of the real model. Exit status 1 when any check fails.
-#include "nabla/train/sanity.h"
+#include "app/sanity.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "app/run.h"
 #include "commands.h"
 #include "nabla/models.h"
 #include "nabla/suggest.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

@@ -1,7 +1,7 @@
 // `nabla search`: random hyperparameter search, coarse to fine (train::run_search). Each trial
 // is a short `nabla train` run with its output quieted; the ranked table, trials.csv, one
 // scatter plot per hyperparameter and report.html go to --out.
-#include "nabla/train/search.h"
+#include "app/search.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "app/run.h"
 #include "commands.h"
 #include "nabla/models.h"
 #include "nabla/suggest.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

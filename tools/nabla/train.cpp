@@ -9,10 +9,10 @@
 #include <memory>
 #include <string>
 
+#include "app/run.h"
 #include "commands.h"
 #include "nabla/models.h"
 #include "nabla/suggest.h"
-#include "nabla/train/run.h"
 
 namespace nabla::cli {
 

@@ -17,11 +17,11 @@
 namespace nabla::data {
 
 // Class indices from a comma-separated list of indices and inclusive ranges ("0-4",
-// "5,6,7,8,9", "0-2,7"), in the order written. Throws naming `option`, the bad token and the
-// valid range [0, num_classes) for anything else: a non-number, an index out of range, a range
-// that runs backwards, a class listed twice, an empty list.
+// "5,6,7,8,9", "0-2,7"), in the order written. Throws naming `option` (the CLI passes its flag),
+// the bad token and the valid range [0, num_classes) for anything else: a non-number, an index out
+// of range, a range that runs backwards, a class listed twice, an empty list.
 std::vector<int64_t> parse_class_list(const std::string& spec, int64_t num_classes,
-                                      const std::string& option = "--classes");
+                                      const std::string& option = "parse_class_list");
 
 // The samples of `dataset` whose label is one of `classes`, in the dataset's order, with label
 // classes[j] renumbered j and class_names() those of `classes` in that order. The samples are

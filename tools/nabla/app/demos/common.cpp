@@ -1,9 +1,9 @@
 // Helpers shared by the demos.
-#include "demos/common.h"
+#include "app/demos/common.h"
 
 #include <filesystem>
 
-#include "nabla/demos.h"
+#include "app/demos.h"
 
 namespace nabla::demos {
 

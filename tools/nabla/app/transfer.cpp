@@ -1,6 +1,6 @@
 // Transfer learning (train/transfer.h): weights from a checkpoint by name, layer selectors,
 // freezing and per-layer learning-rate multipliers.
-#include "nabla/train/transfer.h"
+#include "app/transfer.h"
 
 #include <algorithm>
 #include <cmath>

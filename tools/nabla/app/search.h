@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "nabla/train/run.h"
+#include "app/run.h"
 
 namespace nabla::train {
 

@@ -24,7 +24,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/train/search.h"
+#include "app/search.h"
 
 namespace nabla::train {
 

@@ -8,8 +8,8 @@
 #include <limits>
 #include <ostream>
 
-#include "demos/common.h"
-#include "nabla/demos.h"
+#include "app/demos.h"
+#include "app/demos/common.h"
 #include "nabla/io/dot.h"
 #include "nabla/ops.h"
 

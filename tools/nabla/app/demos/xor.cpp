@@ -5,8 +5,8 @@
 #include <iomanip>
 #include <ostream>
 
-#include "demos/common.h"
-#include "nabla/demos.h"
+#include "app/demos.h"
+#include "app/demos/common.h"
 #include "nabla/io/plot.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/init.h"

@@ -1,7 +1,7 @@
 // Random search, coarse to fine (include/nabla/train/search.h). Each trial is a whole
 // run_training in its own folder with its output discarded; this file only samples values,
 // ranks the results and narrows the ranges.
-#include "nabla/train/search.h"
+#include "app/search.h"
 
 #include <algorithm>
 #include <chrono>
@@ -12,13 +12,13 @@
 #include <ostream>
 #include <sstream>
 
+#include "app/report.h"
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/plot.h"
 #include "nabla/models.h"
 #include "nabla/random.h"
 #include "nabla/suggest.h"
-#include "nabla/train/report.h"
 
 namespace nabla::train {
 

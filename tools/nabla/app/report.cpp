@@ -1,7 +1,7 @@
 // The HTML training report (include/nabla/train/report.h). The page is assembled as a string by
 // a small Page helper: sections, tables, embedded PNGs. nlohmann-json reads the run's config back
 // from its checkpoint; nothing else is needed to view the page.
-#include "nabla/train/report.h"
+#include "app/report.h"
 
 #include <algorithm>
 #include <cmath>

@@ -2,7 +2,7 @@
 // checks do not see each other's training or dtype change. The gradient check reuses
 // nabla::gradcheck (gradcheck.h); what is particular here is only how a module's parameters are
 // handed to it (see link_parameter).
-#include "nabla/train/sanity.h"
+#include "app/sanity.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,6 +10,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "app/run.h"
 #include "nabla/data/dataloader.h"
 #include "nabla/error.h"
 #include "nabla/gradcheck.h"
@@ -19,7 +20,6 @@
 #include "nabla/optim/adam.h"
 #include "nabla/random.h"
 #include "nabla/threads.h"
-#include "nabla/train/run.h"
 #include "nabla/train/trainer.h"
 
 namespace nabla::train {

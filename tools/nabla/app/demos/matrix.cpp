@@ -7,7 +7,7 @@
 #include <iomanip>
 #include <ostream>
 
-#include "nabla/demos.h"
+#include "app/demos.h"
 #include "nabla/ops.h"
 
 namespace nabla::demos {

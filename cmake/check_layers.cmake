@@ -1,0 +1,62 @@
+# The one-way dependencies between nabla's targets, checked on the sources themselves:
+#
+#   core  <-  data, plot, distributed  <-  train  <-  app (tools/nabla)
+#
+# A file of a target may include headers of its own target and of the targets it lists below;
+# anything else (core including a train header, distributed including trainer.h, ...) is a
+# FATAL_ERROR that names the file, the line and the header. Run at configure time by the top
+# CMakeLists.txt and as the ctest `layering` (cmake -DSOURCE_DIR=<repo> -P check_layers.cmake).
+
+if(CMAKE_SCRIPT_MODE_FILE)
+  cmake_minimum_required(VERSION 3.25)  # IN_LIST, when run with cmake -P
+endif()
+
+set(NABLA_LAYERS_core core)
+set(NABLA_LAYERS_data core data)
+set(NABLA_LAYERS_plot core plot)
+set(NABLA_LAYERS_distributed core distributed)
+set(NABLA_LAYERS_train core data plot distributed train)
+
+# The target that owns the file (or the quoted include) `path`, in `out`; a relative include
+# that names no target's folder is core's (its internal headers sit at the root of src/core).
+function(nabla_layer_of path out)
+  if(path MATCHES "^(include/)?nabla/data/|^src/data/|^data/")
+    set(layer data)
+  elseif(path MATCHES "^(include/)?nabla/train/|^src/train/|^train/")
+    set(layer train)
+  elseif(path MATCHES "^(include/)?nabla/distributed\\.h$|^src/distributed/|^distributed/")
+    set(layer distributed)
+  elseif(path MATCHES "^(include/)?nabla/io/(plot|image)\\.h$|^src/plot/|^plot/")
+    set(layer plot)
+  elseif(path MATCHES "^tools/|^app/|^commands\\.h$")
+    set(layer app)
+  else()
+    set(layer core)
+  endif()
+  set(${out} ${layer} PARENT_SCOPE)
+endfunction()
+
+function(nabla_check_layers source_dir)
+  file(GLOB_RECURSE files RELATIVE "${source_dir}"
+    "${source_dir}/src/*.cpp" "${source_dir}/src/*.h" "${source_dir}/include/nabla/*.h")
+  set(errors "")
+  foreach(file IN LISTS files)
+    nabla_layer_of("${file}" layer)
+    file(STRINGS "${source_dir}/${file}" includes REGEX "^[ \t]*#[ \t]*include[ \t]*\"")
+    foreach(line IN LISTS includes)
+      string(REGEX REPLACE "^[ \t]*#[ \t]*include[ \t]*\"([^\"]+)\".*" "\\1" header "${line}")
+      nabla_layer_of("${header}" to)
+      if(NOT to IN_LIST NABLA_LAYERS_${layer})
+        string(APPEND errors "\n  ${file} (${layer}) includes \"${header}\" (${to})")
+      endif()
+    endforeach()
+  endforeach()
+  if(errors)
+    message(FATAL_ERROR "nabla's layers: a lower target includes a higher target's header "
+      "(core < data, plot, distributed < train < app):${errors}")
+  endif()
+endfunction()
+
+if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
+  nabla_check_layers("${SOURCE_DIR}")
+endif()

@@ -1,0 +1,65 @@
+// The pieces of a training run that run.cpp's Run class, run_setup.cpp and trained_model.cpp
+// share: options and progress to and from JSON (the run's trainer_state.json), the data sets and
+// the objects the options make. Internal to the application; users call app/run.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/run.h"
+#include "nabla/io/checkpoint.h"
+#include "nabla/optim/lr_scheduler.h"
+#include "nabla/optim/optimizer.h"
+
+namespace nabla::train::run_detail {
+
+using json = nlohmann::json;
+
+// "a, b or c".
+std::string join(const std::vector<std::string>& items);
+// Throws "<what> 'value' is not one of ...; did you mean ...?" unless value is a choice.
+void check_choice(const char* what, const std::string& value,
+                  const std::vector<std::string>& choices);
+bool is_preset(const std::string& model);
+
+json options_to_json(const RunOptions& o);
+RunOptions options_from_json(const json& j);
+// A Trainer's position inside an epoch; null in an epoch-end checkpoint.
+json progress_to_json(const EpochProgress& p);
+EpochProgress progress_from_json(const json& config, int64_t epochs_done);
+// JSON has no NaN: a missing validation value is null.
+json number_or_null(double v);
+double number_or_nan(const json& j);
+json history_to_json(const std::vector<EpochMetrics>& rows);
+std::vector<EpochMetrics> history_from_json(const json& j);
+// A scheduler's state() as a JSON object; NaN (no value yet) as null.
+json state_to_json(const std::vector<std::pair<std::string, double>>& state);
+std::vector<std::pair<std::string, double>> state_from_json(const json& j);
+// The run config in a checkpoint's trainer_state.json; throws naming `dir` when it is not one.
+json checkpoint_config(const io::TrainingState& state, const std::string& dir);
+
+struct RunData {
+  data::Dataset train, val, test;
+  data::Normalization normalization;
+};
+RunData load_run_data(const RunOptions& o);
+data::AugmentOptions augment_options(const RunOptions& o, const data::Dataset& train);
+
+std::string read_text_file(const std::string& path);
+std::vector<int64_t> described_input(const std::string& description);
+std::unique_ptr<optim::Optimizer> make_optimizer(const RunOptions& o, std::vector<Tensor> params);
+// With a memory limit, checks before the first step that the gradients and the optimizer's state
+// fit beside what is already held.
+void check_training_memory(const RunOptions& o, const std::vector<Tensor>& params);
+std::unique_ptr<optim::LRScheduler> make_scheduler(const RunOptions& o, optim::Optimizer& opt);
+std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, optim::Optimizer& opt);
+
+std::string default_out_dir(const RunOptions& o);
+int64_t parameter_count(const nn::Module& m);
+std::string percent(double fraction);  // "12.50%"
+
+}  // namespace nabla::train::run_detail
