@@ -4,7 +4,9 @@
 #
 # A file of a target may include headers of its own target and of the targets it lists below;
 # anything else (core including a train header, distributed including trainer.h, ...) is a
-# FATAL_ERROR that names the file, the line and the header. Run at configure time by the top
+# FATAL_ERROR that names the file and the header. So is a public header (include/nabla/) that
+# includes a private dependency's (nlohmann/json, cairo, zlib, MPI): a user of the component
+# would then need it too. Run at configure time by the top
 # CMakeLists.txt and as the ctest `layering` (cmake -DSOURCE_DIR=<repo> -P check_layers.cmake).
 
 if(CMAKE_SCRIPT_MODE_FILE)
@@ -50,10 +52,18 @@ function(nabla_check_layers source_dir)
         string(APPEND errors "\n  ${file} (${layer}) includes \"${header}\" (${to})")
       endif()
     endforeach()
+    if(file MATCHES "^include/")
+      file(STRINGS "${source_dir}/${file}" private REGEX
+        "^[ \t]*#[ \t]*include[ \t]*<(nlohmann/|cairo|zlib|mpi)")
+      foreach(line IN LISTS private)
+        string(APPEND errors "\n  ${file} (public) includes a private dependency: ${line}")
+      endforeach()
+    endif()
   endforeach()
   if(errors)
     message(FATAL_ERROR "nabla's layers: a lower target includes a higher target's header "
-      "(core < data, plot, distributed < train < app):${errors}")
+      "(core < data, plot, distributed < train < app), or a public header a private "
+      "dependency's:${errors}")
   endif()
 endfunction()
 

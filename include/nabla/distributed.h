@@ -108,7 +108,7 @@ class Communicator {
 void check_same_on_all_ranks(const std::string& what, const std::string& text,
                              Communicator& comm = Communicator::world());
 
-// Compute threads for each rank when --threads is not given: the machine's cores shared by the
+// Compute threads for each rank when no thread count is given: the machine's cores shared by the
 // ranks on this host (OpenMPI's OMPI_COMM_WORLD_LOCAL_SIZE), at least 1.
 int threads_per_rank();
 

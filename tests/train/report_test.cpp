@@ -1,4 +1,4 @@
-// The training report (train/report.h): a real run's report.html is self-contained (every image
+// The training report (app/report.h): a real run's report.html is self-contained (every image
 // a data URI, nothing fetched), has the run's configuration, curves, filters, confusion matrix,
 // any other PNG (diagnostics) and the metrics table — and Debian's chromium, headless, loads it
 // with every chart decoded and renders it (a screenshot with the curves' colour in it).

@@ -1,4 +1,4 @@
-// Whole training runs through the library (train/run.h): the files a run writes, exact
+// Whole training runs through the library (app/run.h): the files a run writes, exact
 // resumption from its checkpoint, and the model eval and predict rebuild from it.
 #include "app/run.h"
 

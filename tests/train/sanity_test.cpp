@@ -1,4 +1,4 @@
-// The sanity checks (train/sanity.h): real presets on a small Fashion-MNIST-format subset pass
+// The sanity checks (app/sanity.h): real presets on a small Fashion-MNIST-format subset pass
 // all four; each check can fail on its own — a model with a wrong backward fails only the
 // gradient check, oversized initial weights fail the init-loss check, too few steps fail the
 // overfitting check — and `nabla sanity` prints the four verdicts and sets its exit code.

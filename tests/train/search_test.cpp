@@ -1,4 +1,4 @@
-// Hyperparameter search (train/search.h): the space parser and its errors, the coarse-to-fine
+// Hyperparameter search (app/search.h): the space parser and its errors, the coarse-to-fine
 // narrowing rule, and whole searches on a small fake Fashion-MNIST — the same seed gives the
 // same table, another seed another one, and the files (trials.csv, scatter plots, report) are
 // written.

@@ -1,6 +1,6 @@
-// Transfer learning (train/transfer.h, data/classes.h): class selection, layer selectors, freezing,
+// Transfer learning (app/transfer.h, data/classes.h): class selection, layer selectors, freezing,
 // per-parameter learning rates, starting from a checkpoint, and whole fine-tuning runs through
-// train/run.h (frozen weights bit-identical, exact resumption).
+// app/run.h (frozen weights bit-identical, exact resumption).
 #include "app/transfer.h"
 
 #include <gtest/gtest.h>

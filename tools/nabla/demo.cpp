@@ -1,4 +1,4 @@
-// `nabla demo scalar|matrix|xor`: runs one of the worked examples in nabla/demos.h.
+// `nabla demo scalar|matrix|xor`: runs one of the worked examples in app/demos.h.
 #include <filesystem>
 #include <iostream>
 #include <memory>

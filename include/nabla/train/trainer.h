@@ -23,9 +23,9 @@
 //   trainer.fit();
 //   if (trainer.stopped()) save_checkpoint(..., trainer.progress());  // later: fit_from(it)
 //
-// Not here: files, checkpoints, plots (train/run.h does those), mixed precision, gradient
-// accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end can
-// then call request_stop()).
+// Not here: files, checkpoints, plots (the application's app/run.h does those), mixed precision,
+// gradient accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end
+// can then call request_stop()).
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The HTML training report (include/nabla/train/report.h). The page is assembled as a string by
+// The HTML training report (app/report.h). The page is assembled as a string by
 // a small Page helper: sections, tables, embedded PNGs. nlohmann-json reads the run's config back
 // from its checkpoint; nothing else is needed to view the page.
 #include "app/report.h"

@@ -15,7 +15,7 @@
 // their first and last rows). Missing files are skipped, so the page is written whatever the
 // run produced.
 //
-// A search's page (train/search.h): the ranges of each round, the ranked table, the scatter
+// A search's page (app/search.h): the ranges of each round, the ranked table, the scatter
 // plots of validation accuracy against each hyperparameter, and a link to each trial's report.
 #pragma once
 

@@ -78,7 +78,7 @@ struct RunOptions {
   int64_t check_replicas_every = 0;
   // Synchronised batch norm: statistics over all ranks' batches (distributed::set_sync_batchnorm).
   bool sync_batchnorm = false;
-  // Transfer learning (train/transfer.h, docs/training.md "Transfer learning"):
+  // Transfer learning (app/transfer.h, docs/training.md "Transfer learning"):
   std::string classes;       // "": all; "0-4", "5,6,7": only those classes, relabelled 0..k-1
   std::string init_from;     // "": fresh weights; else a checkpoint or run dir to start from
   std::string freeze;        // layer selectors whose parameters stay fixed ("features", "0,3")

@@ -1,4 +1,4 @@
-// The four sanity checks of train/sanity.h. Each builds its own model from the factory, so the
+// The four sanity checks of app/sanity.h. Each builds its own model from the factory, so the
 // checks do not see each other's training or dtype change. The gradient check reuses
 // nabla::gradcheck (gradcheck.h); what is particular here is only how a module's parameters are
 // handed to it (see link_parameter).

@@ -1,4 +1,4 @@
-// Random search, coarse to fine (include/nabla/train/search.h). Each trial is a whole
+// Random search, coarse to fine (app/search.h). Each trial is a whole
 // run_training in its own folder with its output discarded; this file only samples values,
 // ranks the results and narrows the ranges.
 #include "app/search.h"

@@ -11,7 +11,7 @@
 //
 // Files in OUT: trial-NN/ (each trial's run folder, as `nabla train --out`), trials.csv (the
 // ranked table), accuracy_vs_<name>.png (validation accuracy against each hyperparameter, a log
-// axis for log-uniform ones, one colour per round) and report.html (train/report.h).
+// axis for log-uniform ones, one colour per round) and report.html (app/report.h).
 //
 // Coarse to fine: round r + 1 samples each hyperparameter from the span of the best quarter of
 // all trials so far (at least two trials), widened on each side by a tenth of the current range

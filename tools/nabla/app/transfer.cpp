@@ -1,4 +1,4 @@
-// Transfer learning (train/transfer.h): weights from a checkpoint by name, layer selectors,
+// Transfer learning (app/transfer.h): weights from a checkpoint by name, layer selectors,
 // freezing and per-layer learning-rate multipliers.
 #include "app/transfer.h"
 
