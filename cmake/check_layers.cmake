@@ -6,7 +6,8 @@
 # anything else (core including a train header, distributed including trainer.h, ...) is a
 # FATAL_ERROR that names the file and the header. So is a public header (include/nabla/) that
 # includes a private dependency's (nlohmann/json, cairo, zlib, MPI): a user of the component
-# would then need it too. Run at configure time by the top
+# would then need it too; and a string in the library that names a command-line flag ("--lr"):
+# the library names option fields, and only the application (tools/nabla/) knows the flags. Run at configure time by the top
 # CMakeLists.txt and as the ctest `layering` (cmake -DSOURCE_DIR=<repo> -P check_layers.cmake).
 
 if(CMAKE_SCRIPT_MODE_FILE)
@@ -51,6 +52,11 @@ function(nabla_check_layers source_dir)
       if(NOT to IN_LIST NABLA_LAYERS_${layer})
         string(APPEND errors "\n  ${file} (${layer}) includes \"${header}\" (${to})")
       endif()
+    endforeach()
+    file(STRINGS "${source_dir}/${file}" flags REGEX "\"--[a-z]")
+    foreach(line IN LISTS flags)
+      string(STRIP "${line}" line)
+      string(APPEND errors "\n  ${file} (${layer}) names a command-line flag: ${line}")
     endforeach()
     if(file MATCHES "^include/")
       file(STRINGS "${source_dir}/${file}" private REGEX

@@ -19,6 +19,7 @@
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
+#include "test_util.h"
 #include "train/fake_run_fixture.h"
 
 namespace nabla::train {
@@ -183,6 +184,10 @@ TEST(DiagnosticsTest, RecordsEveryKthStepOnlyAndIgnoresEvaluation) {
   EXPECT_EQ(diag.records()[1].step, 3);
   EXPECT_EQ(diag.records()[2].step, 6);
   EXPECT_EQ(diag.records()[2].layers.size(), 1u);
+  // The library names its option field (the CLI checks --diagnostics-every before).
+  EXPECT_EQ(
+      nabla::testing::error_message([&] { Diagnostics(model, DiagnosticsOptions().every(0)); }),
+      "DiagnosticsOptions::every must be >= 1, got 0");
 }
 
 // CS231n lecture 6: ten tanh layers fed unit Gaussians. Weights of std 0.01 shrink every layer's

@@ -247,6 +247,14 @@ TEST_F(ScheduleRunTest, BadScheduleOptionsAreNamed) {
   o.early_stopping = 2;
   o.val_fraction = 0;
   EXPECT_NE(message(o).find("--early-stopping watches the validation loss"), std::string::npos);
+  // The library names its option field; the run checks the flag first and names the flag.
+  o = small("bad4", 1);
+  o.early_stopping = 2;
+  o.early_stopping_min_delta = -1;
+  EXPECT_EQ(message(o), "--early-stopping-min-delta must be a finite number >= 0, got -1");
+  EXPECT_EQ(
+      nabla::testing::error_message([] { EarlyStopping(EarlyStoppingOptions(2).min_delta(-1)); }),
+      "EarlyStoppingOptions::min_delta must be a finite number >= 0, got -1");
 }
 
 }  // namespace
