@@ -265,6 +265,9 @@ void weight_grad_direct(T* dw, const T* dout, const T* inp, const Conv2dShape& s
 // gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
 // im2col + GEMM (bench/conv_bench; docs/performance.md).
 constexpr int64_t kWinogradMinChannels = 16;
+// Transformed input and output elements per step (2 MiB of float): chunks of small images, or
+// blocks of a large image's tile rows. 2^18 and 2^20 measured the same or slower on the VGG layers.
+constexpr int64_t kWinogradBudget = int64_t{1} << 19;
 
 bool use_winograd(const Conv2dShape& s) {
   return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
@@ -280,19 +283,20 @@ struct Plan {
   int64_t pieces;  // backward-weight partial sums, each over a fixed run of images
   int64_t slots;   // tasks run at once, each with its own col and tmp buffers
   int64_t col_size, tmp_size, piece_size;
-  int64_t weight_size;  // Winograd's transformed weight, shared by the tasks (0 otherwise)
+  int64_t weight_size;   // Winograd's transformed weight, shared by the tasks (0 otherwise)
+  int64_t rows, blocks;  // Winograd: tile rows per step, and steps per image (1 and 1 otherwise)
   int64_t total() const {
     return slots * (col_size + tmp_size) + pieces * piece_size + weight_size;
   }
 };
 
 // Images per step for a shape whose step needs `per_image` workspace elements per image.
-int64_t images_per_chunk(int64_t N, int64_t per_image) {
+int64_t images_per_chunk(int64_t N, int64_t per_image, int64_t budget = kColBudget) {
   N = std::max<int64_t>(N, 1);
   per_image = std::max<int64_t>(per_image, 1);
   // As many chunks as the budget asks for, rounded up to a multiple of 6 so that 1, 2 or 3
   // threads get equal shares, then spread the images evenly over them.
-  int64_t units = (N * per_image + kColBudget - 1) / kColBudget;
+  int64_t units = (N * per_image + budget - 1) / budget;
   units = std::min(N, (units + 5) / 6 * 6);
   return (N + units - 1) / units;
 }
@@ -302,7 +306,7 @@ Plan plan_of(const Conv2dShape& s) {
   const int64_t P = s.OH * s.OW;
   const bool wino = use_winograd(s);
   p.chunk = pointwise(s) ? 1
-            : wino       ? images_per_chunk(s.N, winograd::elements_per_image(s))
+            : wino       ? images_per_chunk(s.N, winograd::elements_per_image(s), kWinogradBudget)
                          : conv2d_images_per_chunk(s);
   p.units = (s.N + p.chunk - 1) / p.chunk;
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
@@ -310,9 +314,11 @@ Plan plan_of(const Conv2dShape& s) {
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
   if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
   p.tmp_size = s.OC * p.chunk * P;
-  p.weight_size = 0;
+  p.weight_size = 0, p.rows = 1, p.blocks = 1;
   if (wino) {
-    p.col_size = winograd::scratch_size(s, p.chunk), p.tmp_size = 0;
+    p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
+    p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
+    p.col_size = winograd::scratch_size(s, p.chunk, p.rows), p.tmp_size = 0;
     p.weight_size = winograd::weight_size(s);
   }
   p.piece_size = s.OC * (s.C / s.groups) * s.KH * s.KW + s.OC;  // dweight, then dbias
@@ -352,9 +358,13 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
   if (use_winograd(s)) {
     T* U = workspace + plan.total() - plan.weight_size;
     winograd::transform_weight(U, weight, s);
-    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
-      const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
-      winograd::forward_chunk(out, inp, U, bias, s, plan.chunk, n0, nb, scratch, relu);
+    // A unit per step: chunks of images, or blocks of one image's tile rows.
+    const int64_t TH = winograd::tile_rows(s);
+    for_each_unit(plan.units * plan.blocks, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u / plan.blocks * plan.chunk, th0 = u % plan.blocks * plan.rows;
+      const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0,
+                                std::min(th0 + plan.rows, TH)};
+      winograd::forward_step(out, inp, U, bias, s, plan.chunk, plan.rows, step, scratch, relu);
     });
     return;
   }
@@ -395,7 +405,7 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     winograd::transform_weight(U, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
-      winograd::backward_input_chunk(dinp, dout, U, s, plan.chunk, n0, nb, scratch);
+      winograd::backward_input_chunk(dinp, dout, U, s, plan.chunk, plan.rows, n0, nb, scratch);
     });
     return;
   }
@@ -431,7 +441,7 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
     if (direct || wino) {
       if (wino)
-        winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, first, last, col);
+        winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
       else
         weight_grad_direct(dw, dout, inp, s, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {

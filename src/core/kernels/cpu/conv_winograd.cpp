@@ -26,14 +26,13 @@ struct Geometry {
 // The four tile transforms, one copy per instruction set (conv_winograd_kernel.h).
 template <class T>
 struct Transforms {
-  void (*input)(T* dst, int64_t xs, const T* plane, const Conv2dShape& s, const Geometry& t,
-                T* work);
-  void (*output_grad)(T* dst, int64_t xs, const T* plane, const Conv2dShape& s, const Geometry& t,
-                      T* work);
+  using Rows = void (*)(T*, int64_t, const T*, const Conv2dShape&, const Geometry&, int64_t,
+                        int64_t, T*);
+  Rows input, output_grad;
   void (*output)(T* plane, const T* src, int64_t xs, const Conv2dShape& s, const Geometry& t,
-                 T bias, bool relu, T* work);
+                 int64_t th0, int64_t th1, T bias, bool relu, T* work);
   void (*input_grad)(T* plane, const T* src, int64_t xs, const Conv2dShape& s, const Geometry& t,
-                     T* work);
+                     int64_t th0, int64_t th1, T* work);
 };
 
 }  // namespace
@@ -72,7 +71,7 @@ Transforms<T> transforms_for(Isa isa) {
 
 // Where one task's buffers lie in its scratch: the chunk's transformed input (or input
 // gradient) V (16, C, ld) and output (or output gradient) M (16, OC, ld), the transformed weight
-// gradient Wg (16, OC, C), and the transforms' rows. Rows of V and M hold a chunk's tiles,
+// gradient Wg (16, OC, C), and the transforms' rows. Rows of V and M hold a step's tiles,
 // rounded up to whole cache lines; one ξ block is a line longer than its rows, because the plain
 // stride is a multiple of 4 KiB on VGG-like layers, which put the 16 rows a transform writes at
 // once in one cache set.
@@ -81,9 +80,9 @@ constexpr int64_t kLine = 16;
 struct Layout {
   int64_t ld, xv, xm;            // row length; ξ strides of V and M
   int64_t V, M, Wg, work, size;  // offsets, and the total
-  Layout(const Conv2dShape& s, int64_t chunk) {
+  Layout(const Conv2dShape& s, int64_t chunk, int64_t rows) {
     const Geometry t(s);
-    ld = (chunk * t.per_image + kLine - 1) / kLine * kLine;
+    ld = (chunk * rows * t.TW + kLine - 1) / kLine * kLine;
     xv = s.C * ld + kLine, xm = s.OC * ld + kLine;
     V = 0, M = kXi * xv, Wg = M + kXi * xm, work = Wg + kXi * s.OC * s.C;
     size = work + t.work();
@@ -105,8 +104,21 @@ int64_t elements_per_image(const Conv2dShape& s) {
   return kXi * (s.C + s.OC) * Geometry(s).per_image;
 }
 
-int64_t scratch_size(const Conv2dShape& s, int64_t chunk) {
-  return Layout(s, chunk).size;
+int64_t tile_rows(const Conv2dShape& s) {
+  return Geometry(s).TH;
+}
+
+int64_t rows_per_step(const Conv2dShape& s, int64_t chunk, int64_t budget) {
+  const Geometry t(s);
+  if (chunk > 1) return t.TH;
+  // As few steps as keep each under budget, with their rows spread evenly.
+  const int64_t per_row = kXi * (s.C + s.OC) * t.TW;
+  const int64_t steps = std::clamp<int64_t>((t.TH * per_row + budget - 1) / budget, 1, t.TH);
+  return (t.TH + steps - 1) / steps;
+}
+
+int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
+  return Layout(s, chunk, rows).size;
 }
 
 template <class T>
@@ -132,70 +144,78 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
     }
 }
 
+// Where a step's tiles go: image i's tile row th, tile k is column (i·(th1 - th0) + th - th0)·TW
+// + k of V and M.
 template <class T>
-void forward_chunk(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
-                   int64_t chunk, int64_t n0, int64_t nb, T* scratch, bool relu) {
+void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, Step st, T* scratch, bool relu) {
   const Geometry t(s);
   const Transforms<T> f = transforms_for<T>(active_isa());
-  const Layout L(s, chunk);
+  const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
-  const int64_t P = s.OH * s.OW;
-  for (int64_t i = 0; i < nb; ++i)
+  const int64_t P = s.OH * s.OW, block = (st.th1 - st.th0) * t.TW;
+  for (int64_t i = 0; i < st.nb; ++i)
     for (int64_t c = 0; c < s.C; ++c)
-      f.input(V + c * L.ld + i * t.per_image, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t,
-              work);
+      f.input(V + c * L.ld + i * block, L.xv, inp + ((st.n0 + i) * s.C + c) * s.H * s.W, s, t,
+              st.th0, st.th1, work);
   for (int64_t xi = 0; xi < kXi; ++xi)
-    gemm<T>(false, false, s.OC, nb * t.per_image, s.C, T(1), U + xi * s.OC * s.C, s.C,
-            V + xi * L.xv, L.ld, T(0), M + xi * L.xm, L.ld);
-  for (int64_t i = 0; i < nb; ++i)
+    gemm<T>(false, false, s.OC, st.nb * block, s.C, T(1), U + xi * s.OC * s.C, s.C, V + xi * L.xv,
+            L.ld, T(0), M + xi * L.xm, L.ld);
+  for (int64_t i = 0; i < st.nb; ++i)
     for (int64_t oc = 0; oc < s.OC; ++oc)
-      f.output(out + ((n0 + i) * s.OC + oc) * P, M + oc * L.ld + i * t.per_image, L.xm, s, t,
-               bias ? bias[oc] : T(0), relu, work);
+      f.output(out + ((st.n0 + i) * s.OC + oc) * P, M + oc * L.ld + i * block, L.xm, s, t, st.th0,
+               st.th1, bias ? bias[oc] : T(0), relu, work);
 }
 
 template <class T>
 void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t n0, int64_t nb, T* scratch) {
+                          int64_t rows, int64_t n0, int64_t nb, T* scratch) {
   const Geometry t(s);
   const Transforms<T> f = transforms_for<T>(active_isa());
-  const Layout L(s, chunk);
+  const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW;
-  for (int64_t i = 0; i < nb; ++i)
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      f.output_grad(M + oc * L.ld + i * t.per_image, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
-                    work);
-  for (int64_t xi = 0; xi < kXi; ++xi)
-    gemm<T>(true, false, s.C, nb * t.per_image, s.OC, T(1), U + xi * s.OC * s.C, s.C, M + xi * L.xm,
-            L.ld, T(0), V + xi * L.xv, L.ld);
-  for (int64_t i = 0; i < nb; ++i)
-    for (int64_t c = 0; c < s.C; ++c)
-      f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * t.per_image, L.xv, s,
-                   t, work);
+  for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
+    const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t oc = 0; oc < s.OC; ++oc)
+        f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t, th0,
+                      th1, work);
+    for (int64_t xi = 0; xi < kXi; ++xi)
+      gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * s.OC * s.C, s.C, M + xi * L.xm,
+              L.ld, T(0), V + xi * L.xv, L.ld);
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t c = 0; c < s.C; ++c)
+        f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s, t,
+                     th0, th1, work);
+  }
 }
 
 template <class T>
 void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t first, int64_t last, T* scratch) {
+                         int64_t rows, int64_t first, int64_t last, T* scratch) {
   const Geometry t(s);
   const Transforms<T> f = transforms_for<T>(active_isa());
-  const Layout L(s, chunk);
+  const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *Wg = scratch + L.Wg, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
   for (int64_t n0 = first; n0 < last; n0 += chunk) {
     const int64_t nb = std::min(chunk, last - n0);
-    for (int64_t i = 0; i < nb; ++i) {
-      for (int64_t c = 0; c < s.C; ++c)
-        f.input(V + c * L.ld + i * t.per_image, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t,
-                work);
-      for (int64_t oc = 0; oc < s.OC; ++oc)
-        f.output_grad(M + oc * L.ld + i * t.per_image, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s,
-                      t, work);
+    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {
+      const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
+      for (int64_t i = 0; i < nb; ++i) {
+        for (int64_t c = 0; c < s.C; ++c)
+          f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t, th0,
+                  th1, work);
+        for (int64_t oc = 0; oc < s.OC; ++oc)
+          f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
+                        th0, th1, work);
+      }
+      const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
+      for (int64_t xi = 0; xi < kXi; ++xi)
+        gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv, L.ld,
+                beta, Wg + xi * plane, s.C);
     }
-    const T beta = n0 == first ? T(0) : T(1);
-    for (int64_t xi = 0; xi < kXi; ++xi)
-      gemm<T>(false, true, s.OC, s.C, nb * t.per_image, T(1), M + xi * L.xm, L.ld, V + xi * L.xv,
-              L.ld, beta, Wg + xi * plane, s.C);
   }
   // dw = Gᵀ W G for every (output channel, input channel).
   for (int64_t k = 0; k < plane; ++k) {
@@ -215,14 +235,14 @@ void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& 
   }
 }
 
-#define NABLA_INSTANTIATE(T)                                                                    \
-  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                          \
-  template void forward_chunk<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
-                                 int64_t, int64_t, T*, bool);                                   \
-  template void backward_input_chunk<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,    \
-                                        int64_t, int64_t, T*);                                  \
-  template void backward_weight_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,     \
-                                       int64_t, int64_t, T*);
+#define NABLA_INSTANTIATE(T)                                                                   \
+  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                         \
+  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
+                                int64_t, Step, T*, bool);                                      \
+  template void backward_input_chunk<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,   \
+                                        int64_t, int64_t, int64_t, T*);                        \
+  template void backward_weight_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,    \
+                                       int64_t, int64_t, int64_t, T*);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

@@ -29,28 +29,40 @@ bool fits(const Conv2dShape& s);
 
 // Elements of the transformed weight U (16 · OC · C).
 int64_t weight_size(const Conv2dShape& s);
-// Elements of one task's scratch for chunks of `chunk` images: the transformed input and output
-// (gradient) of the chunk, the transformed weight gradient, and rows for the transforms.
-int64_t scratch_size(const Conv2dShape& s, int64_t chunk);
 // Elements of the transformed input and output of one image (what a chunk's size is budgeted by).
 int64_t elements_per_image(const Conv2dShape& s);
+// Tile rows of an output plane (ceil(OH / 2)).
+int64_t tile_rows(const Conv2dShape& s);
+// Tile rows per step for chunks of `chunk` images: all of them, unless one image's transformed
+// input and output exceed `budget` elements; then as many as fit (at least 1), so that a step's
+// transforms and GEMMs stay in L2.
+int64_t rows_per_step(const Conv2dShape& s, int64_t chunk, int64_t budget);
+// Elements of one task's scratch for steps of up to `chunk` images × `rows` tile rows: the
+// transformed input and output (gradient), the transformed weight gradient, rows for the
+// transforms.
+int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows);
+
+// A step: tile rows [th0, th1) of images [n0, n0 + nb).
+struct Step {
+  int64_t n0, nb, th0, th1;
+};
 
 // U (16, OC, C) = G g Gᵀ for every (output channel, input channel).
 template <class T>
 void transform_weight(T* U, const T* weight, const Conv2dShape& s);
 
-// Images [n0, n0 + nb) (nb ≤ chunk): out = conv(inp, g) + bias, then ReLU if `relu`.
+// One step of out = conv(inp, g) + bias, then ReLU if `relu`. Steps write disjoint outputs.
 template <class T>
-void forward_chunk(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
-                   int64_t chunk, int64_t n0, int64_t nb, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, g).
+void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, Step step, T* scratch, bool relu);
+// Images [n0, n0 + nb): dinp += convᵀ(dout, g), `rows` tile rows at a time, in order.
 template <class T>
 void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t n0, int64_t nb, T* scratch);
-// dw (OC, C, 3, 3) = Σ over images [first, last) of dout ⋆ input, `chunk` images per step, summed
-// in the transform domain in image order, then transformed back.
+                          int64_t rows, int64_t n0, int64_t nb, T* scratch);
+// dw (OC, C, 3, 3) = Σ over images [first, last) of dout ⋆ input, in steps of `chunk` images ×
+// `rows` tile rows, summed in the transform domain in a fixed order, then transformed back.
 template <class T>
 void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t first, int64_t last, T* scratch);
+                         int64_t rows, int64_t first, int64_t last, T* scratch);
 
 }  // namespace nabla::cpu::winograd

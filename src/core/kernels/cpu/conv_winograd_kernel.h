@@ -31,19 +31,19 @@ NABLA_WT void split_row(T* dst, const T* src, int64_t off, int64_t n, int64_t co
   _Pragma("GCC ivdep") for (int64_t k = hi; k < count; ++k) dst[k] = T(0);
 }
 
-// V (ξ, ·, tile) = Bᵀ d B for every tile of one input plane (H, W). dst points at the plane's
-// first tile, xs apart between two ξ. Each padded input row's horizontal transform (4 rows of TW)
-// is computed once into `work` and read by the two tile rows that share it.
+// V (ξ, ·, tile) = Bᵀ d B for the tiles of tile rows [th0, th1) of one input plane (H, W). dst
+// points at the first of them, xs apart between two ξ. Each padded input row's horizontal
+// transform (4 rows of TW) is computed once into `work` and read by the two tile rows sharing it.
 template <class T>
 NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape& s,
-                          const Geometry& t, T* work) {
-  const int64_t TW = t.TW, rows = 2 * t.TH + 2;
+                          const Geometry& t, int64_t th0, int64_t th1, T* work) {
+  const int64_t TW = t.TW, rows = 2 * (th1 - th0) + 2;
   T* E = work;
   T* O = E + TW + 1;
   T* hall = O + TW + 1;  // rows × 4 × TW
   for (int64_t rr = 0; rr < rows; ++rr) {
     T* h = hall + rr * 4 * TW;
-    const int64_t r = rr - s.pad_h;
+    const int64_t r = 2 * th0 + rr - s.pad_h;
     if (r < 0 || r >= s.H) {
       _Pragma("GCC ivdep") for (int64_t k = 0; k < 4 * TW; ++k) h[k] = T(0);
       continue;
@@ -57,7 +57,7 @@ NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape&
       h[3 * TW + k] = O[k] - O[k + 1];
     }
   }
-  for (int64_t th = 0; th < t.TH; ++th) {
+  for (int64_t th = 0; th < th1 - th0; ++th) {
     const T* h = hall + 2 * th * 4 * TW;
     T* d = dst + th * TW;
     for (int64_t j = 0; j < 4; ++j) {
@@ -73,15 +73,16 @@ NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape&
   }
 }
 
-// Y (ξ, ·, tile) = A dy Aᵀ for one output-gradient plane (OH, OW), zero past its edges.
+// Y (ξ, ·, tile) = A dy Aᵀ for tile rows [th0, th1) of one output-gradient plane (OH, OW), zero
+// past its edges.
 template <class T>
 NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape& s,
-                                const Geometry& t, T* work) {
+                                const Geometry& t, int64_t th0, int64_t th1, T* work) {
   const int64_t TW = t.TW;
   T* E = work;
   T* O = E + TW;
   T* h = O + TW;  // 2 rows × 4 × TW
-  for (int64_t th = 0; th < t.TH; ++th) {
+  for (int64_t th = th0; th < th1; ++th) {
     for (int64_t r = 0; r < 2; ++r) {
       T* hr = h + r * 4 * TW;
       const int64_t oh = 2 * th + r;
@@ -98,7 +99,7 @@ NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2d
         hr[3 * TW + k] = -O[k];
       }
     }
-    T* d = dst + th * TW;
+    T* d = dst + (th - th0) * TW;
     for (int64_t j = 0; j < 4; ++j) {
       const T *h0 = h + j * TW, *h1 = h0 + 4 * TW;
       T *d0 = d + j * xs, *d1 = d0 + 4 * xs, *d2 = d1 + 4 * xs, *d3 = d2 + 4 * xs;
@@ -112,17 +113,18 @@ NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2d
   }
 }
 
-// out plane (OH, OW) = Aᵀ M A per tile, plus bias, then ReLU when asked (max(v, 0), as the
-// im2col path); only outputs inside the plane are written.
+// out plane (OH, OW) = Aᵀ M A per tile of tile rows [th0, th1), plus bias, then ReLU when asked
+// (max(v, 0), as the im2col path); only outputs inside the plane are written.
 template <class T>
 NABLA_WT void output_tiles(T* plane, const T* src, int64_t xs, const Conv2dShape& s,
-                           const Geometry& t, T bias, bool relu, T* work) {
+                           const Geometry& t, int64_t th0, int64_t th1, T bias, bool relu,
+                           T* work) {
   const int64_t TW = t.TW, pairs = s.OW / 2;
   T* h = work;  // 2 rows × 4 × TW
   T* y0 = h + 8 * TW;
   T* y1 = y0 + TW;
-  for (int64_t th = 0; th < t.TH; ++th) {
-    const T* m = src + th * TW;
+  for (int64_t th = th0; th < th1; ++th) {
+    const T* m = src + (th - th0) * TW;
     for (int64_t j = 0; j < 4; ++j) {
       const T *m0 = m + j * xs, *m1 = m0 + 4 * xs, *m2 = m1 + 4 * xs, *m3 = m2 + 4 * xs;
       T *s0 = h + j * TW, *s1 = s0 + 4 * TW;
@@ -148,19 +150,20 @@ NABLA_WT void output_tiles(T* plane, const T* src, int64_t xs, const Conv2dShape
   }
 }
 
-// dinp plane (H, W) += B X Bᵀ per tile. Neighbouring tiles' 4×4 patches overlap by 2 rows and 2
-// columns, so the patches are first summed, tile by tile in a fixed order, into a zero-padded
-// plane of 2·TH + 2 rows kept as its even and odd columns (AE, AO: TW + 1 each); its inside is
-// then added to dinp (what falls on the padding is dropped).
+// dinp plane (H, W) += B X Bᵀ per tile of tile rows [th0, th1). Neighbouring tiles' 4×4 patches
+// overlap by 2 rows and 2 columns, so the patches are first summed, tile by tile in a fixed order,
+// into zero-padded rows (2 per tile row, plus 2) kept as their even and odd columns (AE, AO: TW + 1
+// each); what of them lies inside the plane is then added to dinp (the padding is dropped). The
+// rows a block shares with the next one get both blocks' sums, the caller running them in order.
 template <class T>
 NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dShape& s,
-                               const Geometry& t, T* work) {
-  const int64_t TW = t.TW, rows = 2 * t.TH + 2, L = TW + 1;
+                               const Geometry& t, int64_t th0, int64_t th1, T* work) {
+  const int64_t TW = t.TW, rows = 2 * (th1 - th0) + 2, L = TW + 1;
   T* h = work;  // 4 rows × 4 × TW
   T* AE = h + 16 * TW;
   T* AO = AE + rows * L;
   _Pragma("GCC ivdep") for (int64_t k = 0; k < 2 * rows * L; ++k) AE[k] = T(0);
-  for (int64_t th = 0; th < t.TH; ++th) {
+  for (int64_t th = 0; th < th1 - th0; ++th) {
     const T* x = src + th * TW;
     for (int64_t j = 0; j < 4; ++j) {
       const T *x0 = x + j * xs, *x1 = x0 + 4 * xs, *x2 = x1 + 4 * xs, *x3 = x2 + 4 * xs;
@@ -184,9 +187,11 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
   }
   // Padded column m = iw + pad_w lives in AE[m / 2] when m is even, AO[m / 2] when odd. Columns
   // pad_w .. pad_w + W - 1 are the inside; interleave them back pair by pair.
-  for (int64_t ih = 0; ih < s.H; ++ih) {
-    const T* e = AE + (ih + s.pad_h) * L;
-    const T* o = AO + (ih + s.pad_h) * L;
+  const int64_t ih0 = std::max<int64_t>(2 * th0 - s.pad_h, 0);
+  const int64_t ih1 = std::min<int64_t>(2 * th1 + 2 - s.pad_h, s.H);
+  for (int64_t ih = ih0; ih < ih1; ++ih) {
+    const T* e = AE + (ih + s.pad_h - 2 * th0) * L;
+    const T* o = AO + (ih + s.pad_h - 2 * th0) * L;
     T* d = plane + ih * s.W - s.pad_w;  // d[m]: padded column m
     int64_t m = s.pad_w;
     if (m % 2) d[m] += o[m / 2], ++m;
