@@ -53,6 +53,22 @@ cpu::Conv2dShape random_conv_shape(Generator& gen) {
   return s;
 }
 
+// One image whose transformed input and output exceed a Winograd step's budget, so that the
+// kernels cut it into blocks of tile rows.
+cpu::Conv2dShape large_winograd_shape() {
+  return {.N = 1,
+          .C = 64,
+          .H = 33,
+          .W = 31,
+          .OC = 64,
+          .KH = 3,
+          .KW = 3,
+          .OH = 33,
+          .OW = 31,
+          .pad_h = 1,
+          .pad_w = 1};
+}
+
 struct ConvResult {
   std::vector<float> out, out_relu, dinp, dweight, dbias;
 };
@@ -206,17 +222,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
     s.OH = s.H + 2 * s.pad_h - 2, s.OW = s.W + 2 * s.pad_w - 2;
     shapes.push_back(s);
   }
-  shapes.push_back({.N = 1,
-                    .C = 64,
-                    .H = 33,
-                    .W = 31,
-                    .OC = 64,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 33,
-                    .OW = 31,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(large_winograd_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
@@ -264,7 +270,8 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   Generator gen(7);
   std::vector<cpu::Conv2dShape> shapes;
   for (int i = 0; i < 12; ++i) shapes.push_back(random_conv_shape(gen));
-  // LeNet's two layers at batch 64, and a VGG-like layer (one image per chunk).
+  // LeNet's two layers at batch 64, a VGG-like layer (one image per chunk), and one image too
+  // large for one Winograd step (its tile rows split over the tasks).
   shapes.push_back({.N = 64,
                     .C = 1,
                     .H = 28,
@@ -289,6 +296,7 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
                     .OW = 16,
                     .pad_h = 1,
                     .pad_w = 1});
+  shapes.push_back(large_winograd_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);

@@ -310,7 +310,6 @@ Plan plan_of(const Conv2dShape& s) {
                          : conv2d_images_per_chunk(s);
   p.units = (s.N + p.chunk - 1) / p.chunk;
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
-  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units, p.pieces));
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
   if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
   p.tmp_size = s.OC * p.chunk * P;
@@ -322,6 +321,8 @@ Plan plan_of(const Conv2dShape& s) {
     p.weight_size = winograd::weight_size(s);
   }
   p.piece_size = s.OC * (s.C / s.groups) * s.KH * s.KW + s.OC;  // dweight, then dbias
+  // Winograd's forward runs a task per block of tile rows, so one large image still splits.
+  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks, p.pieces));
   return p;
 }
 
