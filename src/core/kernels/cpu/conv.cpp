@@ -263,8 +263,9 @@ void weight_grad_direct(T* dw, const T* dout, const T* inp, const Conv2dShape& s
 // Winograd F(2×2, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough channels on both
 // sides: its 16 products per tile are GEMMs whose inner dimension is C (forward), OC (input
 // gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
-// im2col + GEMM (bench/conv_bench; docs/performance.md).
-constexpr int64_t kWinogradMinChannels = 16;
+// im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the convnet's
+// C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
+constexpr int64_t kWinogradMinChannels = 64;
 // Transformed input and output elements per step (2 MiB of float): chunks of small images, or
 // blocks of a large image's tile rows. 2^18 and 2^20 measured the same or slower on the VGG layers.
 constexpr int64_t kWinogradBudget = int64_t{1} << 19;
