@@ -129,6 +129,8 @@ void im2col(T* col, const T* inp, const Conv2dShape& s, int64_t n0, int64_t nb) 
         std::fill(d, d + rw.lo, T(0));
         if (s.stride_w == 1) {
           std::memcpy(d + rw.lo, src + rw.lo, sizeof(T) * (rw.hi - rw.lo));
+        } else if (s.stride_w == 2) {  // a constant stride: the loop vectorises
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[2 * ow];
         } else {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[ow * s.stride_w];
         }
@@ -152,6 +154,8 @@ void col2im(T* dinp, const T* col, const Conv2dShape& s, int64_t n0, int64_t nb)
         const T* src = row + i * P + oh * s.OW;
         if (s.stride_w == 1) {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] += src[ow];
+        } else if (s.stride_w == 2) {
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[2 * ow] += src[ow];
         } else {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow * s.stride_w] += src[ow];
         }
