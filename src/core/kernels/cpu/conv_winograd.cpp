@@ -1,10 +1,9 @@
-// Winograd F(2×2, 3×3): the per-chunk steps (see conv_winograd.h for the algebra). The tile
+// Winograd F(2×2, 3×3): the steps (see conv_winograd.h for the algebra). The tile
 // transforms are in conv_winograd_kernel.h, compiled here once per instruction set; the products
 // are cpu::gemm's. The weight transforms (G g Gᵀ, Gᵀ W G) run once per call and stay scalar.
 #include "kernels/cpu/conv_winograd.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
