@@ -7,6 +7,8 @@
 //   lenet_c1   64    1  28×28    6  5  2  1      lenet_c2   64    6  14×14   16  5  0  1
 //   vgg_64     32   64  32×32   64  3  1  1      vgg_128    32  128  16×16  128  3  1  1
 //   down_s2    32   64  32×32  128  3  1  2
+// and the convnet preset's 3×3 layers past the first (convnet_c2, convnet_c4), and two narrow
+// 3×3 layers (narrow8, narrow16) on each side of the Winograd path's channel floor.
 #include <benchmark/benchmark.h>
 
 #include <cstdint>
@@ -37,6 +39,10 @@ constexpr Config kConvnetC1{64, 1, 28, 32, 3, 1, 1};  // convnet's first layer
 constexpr Config kVgg64{32, 64, 32, 64, 3, 1, 1};
 constexpr Config kVgg128{32, 128, 16, 128, 3, 1, 1};
 constexpr Config kDownS2{32, 64, 32, 128, 3, 1, 2};
+constexpr Config kConvnetC2{64, 32, 28, 32, 3, 1, 1};
+constexpr Config kConvnetC4{64, 64, 14, 64, 3, 1, 1};
+constexpr Config kNarrow8{64, 8, 28, 8, 3, 1, 1};
+constexpr Config kNarrow16{64, 16, 28, 16, 3, 1, 1};
 
 template <const Config& cfg, bool kNaive = false>
 void BM_conv2d_fwd_bwd(benchmark::State& state) {
@@ -122,6 +128,10 @@ NABLA_CONV_BENCH(kConvnetC1)
 NABLA_CONV_BENCH(kVgg64)
 NABLA_CONV_BENCH(kVgg128)
 NABLA_CONV_BENCH(kDownS2)
+NABLA_CONV_BENCH(kConvnetC2)
+NABLA_CONV_BENCH(kConvnetC4)
+NABLA_CONV_BENCH(kNarrow8)
+NABLA_CONV_BENCH(kNarrow16)
 #undef NABLA_CONV_BENCH
 
 // The reference loops, on the smallest configuration only (they are 1-2 orders slower).

@@ -49,8 +49,13 @@ class Shape {
   void erase(int pos);
   void pop_back() { --n_; }
 
-  // Product of all extents (1 for a 0-d shape).
-  int64_t numel() const;
+  // Product of all extents (1 for a 0-d shape). Inline: hot loops test `i < t.numel()`, and
+  // an out-of-line call there cost 6% of a LeNet-5 epoch (issue 13's profile).
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int i = 0; i < n_; ++i) n *= d_[i];
+    return n;
+  }
   std::vector<int64_t> vec() const { return {begin(), end()}; }
   std::string str() const;  // "[2, 3]"
 

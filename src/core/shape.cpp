@@ -26,12 +26,6 @@ void Shape::erase(int pos) {
   --n_;
 }
 
-int64_t Shape::numel() const {
-  int64_t n = 1;
-  for (int i = 0; i < n_; ++i) n *= d_[i];
-  return n;
-}
-
 std::string Shape::str() const {
   std::ostringstream os;
   os << *this;

@@ -53,6 +53,22 @@ cpu::Conv2dShape random_conv_shape(Generator& gen) {
   return s;
 }
 
+// One image whose transformed input and output exceed a Winograd step's budget, so that the
+// kernels cut it into blocks of tile rows.
+cpu::Conv2dShape large_winograd_shape() {
+  return {.N = 1,
+          .C = 64,
+          .H = 33,
+          .W = 31,
+          .OC = 64,
+          .KH = 3,
+          .KW = 3,
+          .OH = 33,
+          .OW = 31,
+          .pad_h = 1,
+          .pad_w = 1};
+}
+
 struct ConvResult {
   std::vector<float> out, out_relu, dinp, dweight, dbias;
 };
@@ -185,11 +201,77 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveAndTheGemmPath) {
   }
 }
 
+// Winograd F(2×2, 3×3) (stride-1 3×3 layers with at least 64 channels in and out) against the
+// naive loops, with every instruction set's transforms this CPU has: padding 0 to 2, odd and
+// even sizes (ragged tiles at the bottom and right), batches of 1 to 3, and one layer whose
+// images are too large for one step (so each runs in blocks of tile rows); float to the usual
+// tolerance, float64 to 1e-12.
+TEST(ConvKernelsTest, WinogradMatchesNaive) {
+  Generator gen(31);
+  std::vector<cpu::Isa> isas{cpu::Isa::generic};
+  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
+    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  std::vector<cpu::Conv2dShape> shapes;
+  for (int i = 0; i < 6; ++i) {
+    cpu::Conv2dShape s;
+    s.N = pick(gen, 1, 3);
+    s.C = pick(gen, 64, 67), s.OC = pick(gen, 64, 66);
+    s.KH = s.KW = 3;
+    s.pad_h = pick(gen, 0, 2), s.pad_w = pick(gen, 0, 2);
+    s.H = pick(gen, 3, 11), s.W = pick(gen, 3, 12);
+    s.OH = s.H + 2 * s.pad_h - 2, s.OW = s.W + 2 * s.pad_w - 2;
+    shapes.push_back(s);
+  }
+  shapes.push_back(large_winograd_shape());
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_floats(s.OC * s.C * 9, gen);
+    std::vector<float> b = random_floats(s.OC, gen);
+    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
+    cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
+    cpu::conv2d_backward_input_naive(dinp.data(), dy.data(), w.data(), s);
+    cpu::conv2d_backward_weight_naive(dweight.data(), dbias.data(), dy.data(), x.data(), s);
+    std::vector<float> relu = out;
+    for (float& v : relu) v = std::max(v, 0.0f);
+    std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end()), bd(b.begin(), b.end());
+    std::vector<double> dyd(dy.begin(), dy.end()), want(dy.size()), want_dx(x.size(), 0);
+    std::vector<double> want_dw(w.size(), 0), want_db(b.size(), 0);
+    cpu::conv2d_forward_naive(want.data(), xd.data(), wd.data(), bd.data(), s);
+    cpu::conv2d_backward_input_naive(want_dx.data(), dyd.data(), wd.data(), s);
+    cpu::conv2d_backward_weight_naive(want_dw.data(), want_db.data(), dyd.data(), xd.data(), s);
+    for (cpu::Isa isa : isas) {
+      SCOPED_TRACE(cpu::isa_name(isa));
+      cpu::ScopedIsa scoped(isa);
+      const ConvResult fast = run_fast(s, x, w, b, dy);
+      expect_close(fast.out, out, s.C * 9, "output");
+      expect_close(fast.out_relu, relu, s.C * 9, "output with ReLU");
+      expect_close(fast.dinp, dinp, s.OC * 9, "dinput");
+      expect_close(fast.dweight, dweight, s.N * s.OH * s.OW, "dweight");
+      expect_close(fast.dbias, dbias, s.N * s.OH * s.OW, "dbias");
+
+      std::vector<double> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+      std::vector<double> got(dy.size()), got_dx(x.size(), 0), got_dw(w.size(), 0);
+      std::vector<double> db(b.size(), 0);
+      cpu::conv2d_forward(got.data(), xd.data(), wd.data(), bd.data(), s, ws.data());
+      cpu::conv2d_backward_input(got_dx.data(), dyd.data(), wd.data(), s, ws.data());
+      cpu::conv2d_backward_weight(got_dw.data(), db.data(), dyd.data(), xd.data(), s, ws.data());
+      for (size_t k = 0; k < got.size(); ++k) ASSERT_NEAR(got[k], want[k], 1e-12) << "out " << k;
+      for (size_t k = 0; k < got_dx.size(); ++k)
+        ASSERT_NEAR(got_dx[k], want_dx[k], 1e-12) << "dinput " << k;
+      for (size_t k = 0; k < got_dw.size(); ++k)
+        ASSERT_NEAR(got_dw[k], want_dw[k], 1e-11) << "dweight " << k;
+    }
+  }
+}
+
 TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   Generator gen(7);
   std::vector<cpu::Conv2dShape> shapes;
   for (int i = 0; i < 12; ++i) shapes.push_back(random_conv_shape(gen));
-  // LeNet's two layers at batch 64, and a VGG-like layer (one image per chunk).
+  // LeNet's two layers at batch 64, a VGG-like layer (one image per chunk), and one image too
+  // large for one Winograd step (its tile rows split over the tasks).
   shapes.push_back({.N = 64,
                     .C = 1,
                     .H = 28,
@@ -214,6 +296,7 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
                     .OW = 16,
                     .pad_h = 1,
                     .pad_w = 1});
+  shapes.push_back(large_winograd_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);

@@ -145,7 +145,7 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
             const T* gp = g.data<T>();
             const T* yp = y.data<T>();
             T* mp = masked.data<T>();
-            for (int64_t i = 0; i < y.numel(); ++i) mp[i] = yp[i] > T(0) ? gp[i] : T(0);
+            for (int64_t i = 0, n = y.numel(); i < n; ++i) mp[i] = yp[i] > T(0) ? gp[i] : T(0);
           });
           g = masked;
         }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
 #include "parallel.h"
@@ -128,6 +129,8 @@ void im2col(T* col, const T* inp, const Conv2dShape& s, int64_t n0, int64_t nb) 
         std::fill(d, d + rw.lo, T(0));
         if (s.stride_w == 1) {
           std::memcpy(d + rw.lo, src + rw.lo, sizeof(T) * (rw.hi - rw.lo));
+        } else if (s.stride_w == 2) {  // a constant stride: the loop vectorises
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[2 * ow];
         } else {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] = src[ow * s.stride_w];
         }
@@ -151,6 +154,8 @@ void col2im(T* dinp, const T* col, const Conv2dShape& s, int64_t n0, int64_t nb)
         const T* src = row + i * P + oh * s.OW;
         if (s.stride_w == 1) {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow] += src[ow];
+        } else if (s.stride_w == 2) {
+          for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[2 * ow] += src[ow];
         } else {
           for (int64_t ow = rw.lo; ow < rw.hi; ++ow) d[ow * s.stride_w] += src[ow];
         }
@@ -259,6 +264,20 @@ void weight_grad_direct(T* dw, const T* dout, const T* inp, const Conv2dShape& s
   }
 }
 
+// Winograd F(2×2, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough channels on both
+// sides: its 16 products per tile are GEMMs whose inner dimension is C (forward), OC (input
+// gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
+// im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the convnet's
+// C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
+constexpr int64_t kWinogradMinChannels = 64;
+// Transformed input and output elements per step (2 MiB of float): chunks of small images, or
+// blocks of a large image's tile rows. 2^18 and 2^20 measured the same or slower on the VGG layers.
+constexpr int64_t kWinogradBudget = int64_t{1} << 19;
+
+bool use_winograd(const Conv2dShape& s) {
+  return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
+}
+
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
 // thread count, so every output element (and every partial sum) is computed in the same order
 // whatever the pool size; only `slots` (workspace copies, one per task running at once) follows
@@ -269,19 +288,46 @@ struct Plan {
   int64_t pieces;  // backward-weight partial sums, each over a fixed run of images
   int64_t slots;   // tasks run at once, each with its own col and tmp buffers
   int64_t col_size, tmp_size, piece_size;
+  int64_t weight_size;   // Winograd's transformed weight, shared by the tasks (0 otherwise)
+  int64_t rows, blocks;  // Winograd: tile rows per step, and steps per image (1 and 1 otherwise)
+  int64_t total() const {
+    return slots * (col_size + tmp_size) + pieces * piece_size + weight_size;
+  }
 };
+
+// Images per step for a shape whose step needs `per_image` workspace elements per image.
+int64_t images_per_chunk(int64_t N, int64_t per_image, int64_t budget = kColBudget) {
+  N = std::max<int64_t>(N, 1);
+  per_image = std::max<int64_t>(per_image, 1);
+  // As many chunks as the budget asks for, rounded up to a multiple of 6 so that 1, 2 or 3
+  // threads get equal shares, then spread the images evenly over them.
+  int64_t units = (N * per_image + budget - 1) / budget;
+  units = std::min(N, (units + 5) / 6 * 6);
+  return (N + units - 1) / units;
+}
 
 Plan plan_of(const Conv2dShape& s) {
   Plan p;
   const int64_t P = s.OH * s.OW;
-  p.chunk = pointwise(s) ? 1 : conv2d_images_per_chunk(s);
+  const bool wino = use_winograd(s);
+  p.chunk = pointwise(s) ? 1
+            : wino       ? images_per_chunk(s.N, winograd::elements_per_image(s), kWinogradBudget)
+                         : conv2d_images_per_chunk(s);
   p.units = (s.N + p.chunk - 1) / p.chunk;
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
-  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units, p.pieces));
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
   if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
   p.tmp_size = s.OC * p.chunk * P;
+  p.weight_size = 0, p.rows = 1, p.blocks = 1;
+  if (wino) {
+    p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
+    p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
+    p.col_size = winograd::scratch_size(s, p.chunk, p.rows), p.tmp_size = 0;
+    p.weight_size = winograd::weight_size(s);
+  }
   p.piece_size = s.OC * (s.C / s.groups) * s.KH * s.KW + s.OC;  // dweight, then dbias
+  // Winograd's forward runs a task per block of tile rows, so one large image still splits.
+  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks, p.pieces));
   return p;
 }
 
@@ -300,18 +346,11 @@ void for_each_unit(int64_t units, const Plan& p, T* workspace, F&& fn) {
 }  // namespace
 
 int64_t conv2d_images_per_chunk(const Conv2dShape& s) {
-  const int64_t N = std::max<int64_t>(s.N, 1);
-  const int64_t per_image = std::max<int64_t>(s.C * s.KH * s.KW * s.OH * s.OW, 1);
-  // As many chunks as the budget asks for, rounded up to a multiple of 6 so that 1, 2 or 3
-  // threads get equal shares, then spread the images evenly over them.
-  int64_t units = (N * per_image + kColBudget - 1) / kColBudget;
-  units = std::min(N, (units + 5) / 6 * 6);
-  return (N + units - 1) / units;
+  return images_per_chunk(s.N, s.C * s.KH * s.KW * s.OH * s.OW);
 }
 
 int64_t conv2d_workspace_size(const Conv2dShape& s) {
-  const Plan p = plan_of(s);
-  return p.slots * (p.col_size + p.tmp_size) + p.pieces * p.piece_size;
+  return plan_of(s).total();
 }
 
 // Per chunk and group g: out_g (OC/G, nb·P) = weight_g (OC/G, C/G·KH·KW) · col_g, then the bias
@@ -322,6 +361,19 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
                     T* workspace, bool relu) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
   const Plan plan = plan_of(s);
+  if (use_winograd(s)) {
+    T* U = workspace + plan.total() - plan.weight_size;
+    winograd::transform_weight(U, weight, s);
+    // A unit per step: chunks of images, or blocks of one image's tile rows.
+    const int64_t TH = winograd::tile_rows(s);
+    for_each_unit(plan.units * plan.blocks, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u / plan.blocks * plan.chunk, th0 = u % plan.blocks * plan.rows;
+      const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0,
+                                std::min(th0 + plan.rows, TH)};
+      winograd::forward_step(out, inp, U, bias, s, plan.chunk, plan.rows, step, scratch, relu);
+    });
+    return;
+  }
   for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
     const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* c = col;
@@ -354,6 +406,15 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
                            T* workspace) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
   const Plan plan = plan_of(s);
+  if (use_winograd(s)) {
+    T* U = workspace + plan.total() - plan.weight_size;
+    winograd::transform_weight(U, weight, s);
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
+      winograd::backward_input_chunk(dinp, dout, U, s, plan.chunk, plan.rows, n0, nb, scratch);
+    });
+    return;
+  }
   for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
     const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* d = dout_chunk(tmp, dout, s, n0, nb);
@@ -378,14 +439,17 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   const Plan plan = plan_of(s);
   const int64_t WK = s.OC * K;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
-  const bool direct = use_direct_weight_grad(s);
+  const bool direct = use_direct_weight_grad(s), wino = use_winograd(s);
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
     T* db = dw + WK;
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
-    if (direct) {
-      weight_grad_direct(dw, dout, inp, s, first, last, col);
+    if (direct || wino) {
+      if (wino)
+        winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
+      else
+        weight_grad_direct(dw, dout, inp, s, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;
         for (int64_t n = first; n < last; ++n) {

@@ -3,7 +3,10 @@
 //            right, and the reference the fast path is tested against.
 //   the rest: im2col + GEMM. The input patches of a chunk of images are unrolled into a matrix
 //            `col` with one row per (channel, kh, kw) and one column per (image, oh, ow), so the
-//            convolution of a whole chunk becomes one large GEMM per group (cpu::gemm, OpenBLAS).
+//            convolution of a whole chunk becomes one large GEMM per group (cpu::gemm). Stride-1
+//            3×3 layers on 64 or more channels take Winograd F(2×2, 3×3) instead
+//            (conv_winograd.h), 1×1 layers read the image in place, and thin first layers get a
+//            direct weight gradient (conv_direct.h).
 //
 // N = batch, C = input channels, H×W = input size, OC = output channels, KH×KW = kernel size,
 // OH×OW = output size, G = groups (C/G input channels feed each of G blocks of OC/G outputs),

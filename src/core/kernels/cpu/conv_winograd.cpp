@@ -1,0 +1,249 @@
+// Winograd F(2×2, 3×3): the steps (see conv_winograd.h for the algebra). The tile
+// transforms are in conv_winograd_kernel.h, compiled here once per instruction set; the products
+// are cpu::gemm's. The weight transforms (G g Gᵀ, Gᵀ W G) run once per call and stay scalar.
+#include "kernels/cpu/conv_winograd.h"
+
+#include <algorithm>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/isa.h"
+
+namespace nabla::cpu::winograd {
+
+namespace {
+
+constexpr int64_t kXi = 16;  // transform-domain positions per tile (4 × 4)
+
+struct Geometry {
+  int64_t TH, TW, per_image;  // tile rows, tile columns, tiles
+  explicit Geometry(const Conv2dShape& s)
+      : TH((s.OH + 1) / 2), TW((s.OW + 1) / 2), per_image(TH * TW) {}
+  // The transforms' row buffers (conv_winograd_kernel.h; input_grad_tiles needs the most).
+  int64_t work() const { return 18 * TW + 2 + (2 * TH + 2) * (6 * TW + 2); }
+};
+
+// The four tile transforms, one copy per instruction set (conv_winograd_kernel.h).
+template <class T>
+struct Transforms {
+  using Rows = void (*)(T*, int64_t, const T*, const Conv2dShape&, const Geometry&, int64_t,
+                        int64_t, T*);
+  Rows input, output_grad;
+  void (*output)(T* plane, const T* src, int64_t xs, const Conv2dShape& s, const Geometry& t,
+                 int64_t th0, int64_t th1, T bias, bool relu, T* work);
+  void (*input_grad)(T* plane, const T* src, int64_t xs, const Conv2dShape& s, const Geometry& t,
+                     int64_t th0, int64_t th1, T* work);
+};
+
+}  // namespace
+
+namespace generic {
+#define NABLA_WINOGRAD_TARGET
+#include "kernels/cpu/conv_winograd_kernel.h"
+#undef NABLA_WINOGRAD_TARGET
+}  // namespace generic
+
+#if defined(__x86_64__) || defined(__i386__)
+namespace avx2 {
+#define NABLA_WINOGRAD_TARGET __attribute__((target("avx2,fma")))
+#include "kernels/cpu/conv_winograd_kernel.h"
+#undef NABLA_WINOGRAD_TARGET
+}  // namespace avx2
+
+namespace avx512 {
+#define NABLA_WINOGRAD_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#include "kernels/cpu/conv_winograd_kernel.h"
+#undef NABLA_WINOGRAD_TARGET
+}  // namespace avx512
+#endif
+
+namespace {
+
+template <class T>
+Transforms<T> transforms_for(Isa isa) {
+#if defined(__x86_64__) || defined(__i386__)
+  if (isa == Isa::avx512) return avx512::transforms<T>();
+  if (isa == Isa::avx2) return avx2::transforms<T>();
+#endif
+  (void)isa;
+  return generic::transforms<T>();
+}
+
+// Where one task's buffers lie in its scratch: the chunk's transformed input (or input
+// gradient) V (16, C, ld) and output (or output gradient) M (16, OC, ld), the transformed weight
+// gradient Wg (16, OC, C), and the transforms' rows. Rows of V and M hold a step's tiles,
+// rounded up to whole cache lines; one ξ block is a line longer than its rows, because the plain
+// stride is a multiple of 4 KiB on VGG-like layers, which put the 16 rows a transform writes at
+// once in one cache set.
+constexpr int64_t kLine = 16;
+
+struct Layout {
+  int64_t ld, xv, xm;            // row length; ξ strides of V and M
+  int64_t V, M, Wg, work, size;  // offsets, and the total
+  Layout(const Conv2dShape& s, int64_t chunk, int64_t rows) {
+    const Geometry t(s);
+    ld = (chunk * rows * t.TW + kLine - 1) / kLine * kLine;
+    xv = s.C * ld + kLine, xm = s.OC * ld + kLine;
+    V = 0, M = kXi * xv, Wg = M + kXi * xm, work = Wg + kXi * s.OC * s.C;
+    size = work + t.work();
+  }
+};
+
+}  // namespace
+
+bool fits(const Conv2dShape& s) {
+  return s.KH == 3 && s.KW == 3 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
+         s.dilation_w == 1 && s.groups == 1;
+}
+
+int64_t weight_size(const Conv2dShape& s) {
+  return kXi * s.OC * s.C;
+}
+
+int64_t elements_per_image(const Conv2dShape& s) {
+  return kXi * (s.C + s.OC) * Geometry(s).per_image;
+}
+
+int64_t tile_rows(const Conv2dShape& s) {
+  return Geometry(s).TH;
+}
+
+int64_t rows_per_step(const Conv2dShape& s, int64_t chunk, int64_t budget) {
+  const Geometry t(s);
+  if (chunk > 1) return t.TH;
+  // As few steps as keep each under budget, with their rows spread evenly.
+  const int64_t per_row = kXi * (s.C + s.OC) * t.TW;
+  const int64_t steps = std::clamp<int64_t>((t.TH * per_row + budget - 1) / budget, 1, t.TH);
+  return (t.TH + steps - 1) / steps;
+}
+
+int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
+  return Layout(s, chunk, rows).size;
+}
+
+template <class T>
+void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
+  const int64_t plane = s.OC * s.C;
+  for (int64_t oc = 0; oc < s.OC; ++oc)
+    for (int64_t c = 0; c < s.C; ++c) {
+      const T* g = weight + (oc * s.C + c) * 9;
+      T t[4][3];  // G g
+      for (int64_t k = 0; k < 3; ++k) {
+        t[0][k] = g[k];
+        t[1][k] = T(0.5) * (g[k] + g[3 + k] + g[6 + k]);
+        t[2][k] = T(0.5) * (g[k] - g[3 + k] + g[6 + k]);
+        t[3][k] = g[6 + k];
+      }
+      T* u = U + oc * s.C + c;
+      for (int64_t i = 0; i < 4; ++i) {  // (G g) Gᵀ
+        u[(4 * i) * plane] = t[i][0];
+        u[(4 * i + 1) * plane] = T(0.5) * (t[i][0] + t[i][1] + t[i][2]);
+        u[(4 * i + 2) * plane] = T(0.5) * (t[i][0] - t[i][1] + t[i][2]);
+        u[(4 * i + 3) * plane] = t[i][2];
+      }
+    }
+}
+
+// Where a step's tiles go: image i's tile row th, tile k is column (i·(th1 - th0) + th - th0)·TW
+// + k of V and M.
+template <class T>
+void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, Step st, T* scratch, bool relu) {
+  const Geometry t(s);
+  const Transforms<T> f = transforms_for<T>(active_isa());
+  const Layout L(s, chunk, rows);
+  T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
+  const int64_t P = s.OH * s.OW, block = (st.th1 - st.th0) * t.TW;
+  for (int64_t i = 0; i < st.nb; ++i)
+    for (int64_t c = 0; c < s.C; ++c)
+      f.input(V + c * L.ld + i * block, L.xv, inp + ((st.n0 + i) * s.C + c) * s.H * s.W, s, t,
+              st.th0, st.th1, work);
+  for (int64_t xi = 0; xi < kXi; ++xi)
+    gemm<T>(false, false, s.OC, st.nb * block, s.C, T(1), U + xi * s.OC * s.C, s.C, V + xi * L.xv,
+            L.ld, T(0), M + xi * L.xm, L.ld);
+  for (int64_t i = 0; i < st.nb; ++i)
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      f.output(out + ((st.n0 + i) * s.OC + oc) * P, M + oc * L.ld + i * block, L.xm, s, t, st.th0,
+               st.th1, bias ? bias[oc] : T(0), relu, work);
+}
+
+template <class T>
+void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
+                          int64_t rows, int64_t n0, int64_t nb, T* scratch) {
+  const Geometry t(s);
+  const Transforms<T> f = transforms_for<T>(active_isa());
+  const Layout L(s, chunk, rows);
+  T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
+  const int64_t P = s.OH * s.OW;
+  for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
+    const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t oc = 0; oc < s.OC; ++oc)
+        f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t, th0,
+                      th1, work);
+    for (int64_t xi = 0; xi < kXi; ++xi)
+      gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * s.OC * s.C, s.C, M + xi * L.xm,
+              L.ld, T(0), V + xi * L.xv, L.ld);
+    for (int64_t i = 0; i < nb; ++i)
+      for (int64_t c = 0; c < s.C; ++c)
+        f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s, t,
+                     th0, th1, work);
+  }
+}
+
+template <class T>
+void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
+                         int64_t rows, int64_t first, int64_t last, T* scratch) {
+  const Geometry t(s);
+  const Transforms<T> f = transforms_for<T>(active_isa());
+  const Layout L(s, chunk, rows);
+  T *V = scratch + L.V, *M = scratch + L.M, *Wg = scratch + L.Wg, *work = scratch + L.work;
+  const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
+  for (int64_t n0 = first; n0 < last; n0 += chunk) {
+    const int64_t nb = std::min(chunk, last - n0);
+    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {
+      const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
+      for (int64_t i = 0; i < nb; ++i) {
+        for (int64_t c = 0; c < s.C; ++c)
+          f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t, th0,
+                  th1, work);
+        for (int64_t oc = 0; oc < s.OC; ++oc)
+          f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
+                        th0, th1, work);
+      }
+      const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
+      for (int64_t xi = 0; xi < kXi; ++xi)
+        gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv, L.ld,
+                beta, Wg + xi * plane, s.C);
+    }
+  }
+  // dw = Gᵀ W G for every (output channel, input channel).
+  for (int64_t k = 0; k < plane; ++k) {
+    T m[4][4], r[4][3];
+    for (int64_t xi = 0; xi < kXi; ++xi) m[xi / 4][xi % 4] = Wg[xi * plane + k];
+    for (int64_t i = 0; i < 4; ++i) {
+      r[i][0] = m[i][0] + T(0.5) * (m[i][1] + m[i][2]);
+      r[i][1] = T(0.5) * (m[i][1] - m[i][2]);
+      r[i][2] = T(0.5) * (m[i][1] + m[i][2]) + m[i][3];
+    }
+    T* g = dw + k * 9;
+    for (int64_t l = 0; l < 3; ++l) {
+      g[l] = r[0][l] + T(0.5) * (r[1][l] + r[2][l]);
+      g[3 + l] = T(0.5) * (r[1][l] - r[2][l]);
+      g[6 + l] = T(0.5) * (r[1][l] + r[2][l]) + r[3][l];
+    }
+  }
+}
+
+#define NABLA_INSTANTIATE(T)                                                                   \
+  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                         \
+  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
+                                int64_t, Step, T*, bool);                                      \
+  template void backward_input_chunk<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,   \
+                                        int64_t, int64_t, int64_t, T*);                        \
+  template void backward_weight_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,    \
+                                       int64_t, int64_t, int64_t, T*);
+NABLA_INSTANTIATE(float)
+NABLA_INSTANTIATE(double)
+#undef NABLA_INSTANTIATE
+
+}  // namespace nabla::cpu::winograd
