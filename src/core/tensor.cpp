@@ -50,7 +50,7 @@ Tensor Tensor::arange(double start, double end, double step, DType dtype) {
   NABLA_CHECK(step != 0, "arange: step must not be zero");
   auto n = static_cast<int64_t>(std::ceil((end - start) / step));
   Tensor t = empty({std::max<int64_t>(n, 0)}, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = t.data<T>();
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + step * static_cast<double>(i));
   });
@@ -64,7 +64,7 @@ Tensor from_values(const std::vector<V>& values, const Shape& shape, DType dtype
   NABLA_CHECK(s.numel() == static_cast<int64_t>(values.size()), "from_vector: ", values.size(),
               " values do not fill shape ", s, " (", s.numel(), " elements)");
   Tensor t = Tensor::empty(s, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = t.data<T>();
     for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
   });
@@ -87,6 +87,9 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
 }
 Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape) {
   return from_values(values, shape, kFloat64);
+}
+Tensor Tensor::from_vector(const std::vector<int64_t>& values, const Shape& shape) {
+  return from_values(values, shape, kInt64);
 }
 Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape, DType dtype) {
   return from_values(values, shape, dtype);
@@ -129,7 +132,7 @@ bool Tensor::shares_storage(const Tensor& other) const {
 double Tensor::item() const {
   NABLA_CHECK(numel() == 1, "item: tensor of shape ", shape(), " has ", numel(),
               " elements, expected 1");
-  return dispatch(dtype(), [&]<class T>() { return static_cast<double>(*data<T>()); });
+  return dispatch_all(dtype(), [&]<class T>() { return static_cast<double>(*data<T>()); });
 }
 
 double Tensor::at(std::initializer_list<int64_t> index) const {
@@ -142,23 +145,24 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
                 " of shape ", shape());
     off += i * strides()[d++];
   }
-  return dispatch(dtype(), [&]<class T>() { return static_cast<double>(data<T>()[off]); });
+  return dispatch_all(dtype(), [&]<class T>() { return static_cast<double>(data<T>()[off]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   std::vector<double> out(numel());
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     double* o = out.data();
-    cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
-                            [&](std::array<T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
-                              for (int64_t i = 0; i < n; ++i) *o++ = p[0][i * s[0]];
-                            });
+    cpu::for_each_row<const T, 1>(
+        shape(), {data<T>()}, {strides()},
+        [&](std::array<const T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) *o++ = p[0][i * s[0]];
+        });
   });
   return out;
 }
 
 Tensor& Tensor::fill_(double value) {
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     const T v = static_cast<T>(value);
     cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
                             [&](std::array<T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
@@ -173,7 +177,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   NABLA_CHECK(target == shape(), "copy_: source of shape ", src.shape(),
               " does not broadcast to destination shape ", shape());
   Tensor s = src.dtype() == dtype() ? src : src.detach().to(dtype());
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     Shape sstr = broadcast_strides(s.shape(), s.strides(), shape());
     cpu::for_each_row<T, 2>(shape(), {data<T>(), s.data<T>()}, {strides(), sstr},
                             [](std::array<T*, 2> p, std::array<int64_t, 2> st, int64_t n) {
@@ -375,14 +379,14 @@ Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
   Tensor y = empty(shape(), target);
   const Tensor& x = *this;
-  dispatch(target, [&]<class TO>() {
-    dispatch(x.dtype(), [&]<class FROM>() {
+  dispatch_all(target, [&]<class TO>() {
+    dispatch_all(x.dtype(), [&]<class FROM>() {
       TO* o = y.data<TO>();
-      cpu::for_each_row<FROM, 1>(x.shape(), {x.data<FROM>()}, {x.strides()},
-                                 [&](std::array<FROM*, 1> p, std::array<int64_t, 1> s, int64_t n) {
-                                   for (int64_t i = 0; i < n; ++i)
-                                     *o++ = static_cast<TO>(p[0][i * s[0]]);
-                                 });
+      cpu::for_each_row<const FROM, 1>(
+          x.shape(), {x.data<FROM>()}, {x.strides()},
+          [&](std::array<const FROM*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+            for (int64_t i = 0; i < n; ++i) *o++ = static_cast<TO>(p[0][i * s[0]]);
+          });
     });
   });
   return autograd::record(Op::to_dtype, y, {*this}, [from = dtype()](const Tensor& dy) {
@@ -398,6 +402,9 @@ Tensor Tensor::detach() const {
 // ---------------------------------------------------------------- autograd entry points
 
 Tensor& Tensor::requires_grad_(bool value) {
+  NABLA_CHECK(!value || is_floating(dtype()),
+              "requires_grad_: only float tensors can require gradients, this one is ",
+              dtype_name(dtype()));
   NABLA_CHECK(is_leaf() || value,
               "requires_grad_(false): only leaf tensors can be changed; "
               "use detach() on the output of ",
@@ -444,6 +451,20 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
                          retain_graph);
 }
 
+bool equal(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || !(a.shape() == b.shape())) return false;
+  bool same = true;
+  dispatch_all(a.dtype(), [&]<class T>() {
+    Shape bstr = b.strides();
+    cpu::for_each_row<const T, 2>(
+        a.shape(), {a.data<T>(), b.data<T>()}, {a.strides(), bstr},
+        [&](std::array<const T*, 2> p, std::array<int64_t, 2> st, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) same = same && p[0][i * st[0]] == p[1][i * st[1]];
+        });
+  });
+  return same;
+}
+
 // ---------------------------------------------------------------- printing
 
 namespace {
@@ -472,8 +493,8 @@ void print_rec(std::ostream& os, const Tensor& t, std::vector<int64_t>& idx, int
     if (d + 1 == t.dim()) {
       int64_t off = 0;
       for (int k = 0; k < t.dim(); ++k) off += idx[k] * t.strides()[k];
-      print_value(
-          dispatch(t.dtype(), [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
+      print_value(dispatch_all(t.dtype(),
+                               [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
       if (i + 1 < n) os << ", ";
     } else {
       print_rec(os, t, idx, d + 1, indent + 1, width, precision, sci);
