@@ -1,5 +1,5 @@
 // Differentiable operations on tensors. Each one's forward and backward sit side by side in
-// src/ops/<family>.cpp; every op here has a gradcheck case (src/gradcheck/cases_<family>.cpp).
+// src/core/ops/<family>.cpp; every op here has a gradcheck case (tests/ops/<family>_gradcheck.cpp).
 //
 // Shapes: element-wise binary ops broadcast as NumPy does. Reductions take a list of dims
 // (negative counts from the end; an empty list means all dims) and keepdim.
