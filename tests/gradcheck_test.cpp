@@ -51,14 +51,16 @@ TEST(Gradcheck, EveryCaseRecordsItsOp) {
   }
 }
 
-// Fails when an op is added to NABLA_OP_LIST without a gradcheck case in src/gradcheck/.
+// Fails when an op is added to NABLA_OP_LIST without a gradcheck case in
+// tests/ops/<family>_gradcheck.cpp.
 TEST(Gradcheck, EveryOpHasACase) {
   std::set<Op> covered;
   for (const GradcheckCase& c : gradcheck_cases()) covered.insert(c.op);
   ASSERT_EQ(all_ops().size(), static_cast<size_t>(kNumOps));
   for (Op op : all_ops())
     EXPECT_TRUE(covered.count(op))
-        << "op '" << op_name(op) << "' has no gradcheck case; add one to src/gradcheck/";
+        << "op '" << op_name(op)
+        << "' has no gradcheck case; add one to tests/ops/<family>_gradcheck.cpp";
 }
 
 // -y with a backward that is right everywhere except at flat index `wrong_at`, where it is

@@ -70,9 +70,11 @@ struct GradcheckCase {
   std::function<std::vector<Tensor>(Generator&)> make_inputs;
   TensorFn fn;
   GradcheckOptions options = {};
+  std::string family =
+      {};  // the op family whose file registered it ("activation"); set by the registry
 };
 
-// Every registered case, built once (src/gradcheck/cases_<family>.cpp, one file per op family);
+// Every registered case, built once (tests/ops/<family>_gradcheck.cpp, one file per op family);
 // `nabla gradcheck` runs them all, and tests/gradcheck_test.cpp checks that each Op in
 // NABLA_OP_LIST has at least one and that each case's graph really contains its op.
 const std::vector<GradcheckCase>& gradcheck_cases();

@@ -1,5 +1,5 @@
 // Differentiable operations on tensors. Each one's forward and backward sit side by side in
-// src/ops/<family>.cpp; every op here has a gradcheck case (src/gradcheck/cases_<family>.cpp).
+// src/core/ops/<family>.cpp; every op here has a gradcheck case (tests/ops/<family>_gradcheck.cpp).
 //
 // Shapes: element-wise binary ops broadcast as NumPy does. Reductions take a list of dims
 // (negative counts from the end; an empty list means all dims) and keepdim.
@@ -57,7 +57,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim 
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 // Largest value over dims; the gradient goes to the first maximal element of each group.
 Tensor max(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
-// Index of the first largest value along dim (not differentiable; float tensor of indices).
+// Index of the first largest value along dim (not differentiable; an int64 tensor).
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);
 // Sums `g` down to `shape` (the inverse of broadcasting); used by backward passes.
 Tensor sum_to(const Tensor& g, const Shape& shape);
@@ -97,6 +97,8 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target,
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target,
                                         Reduction r = Reduction::Mean);
 // logits (N, C), labels N integers in [0, C): mean of -log_softmax(logits)[n, label[n]].
+// labels: a 1-d int64 tensor (as PyTorch's), or a std::vector<int64_t>.
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction r = Reduction::Mean);
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels,
                      Reduction r = Reduction::Mean);
 // Multiclass SVM (CS231n): mean over n of sum over j != y of max(0, s_j - s_y + margin) / C
@@ -104,6 +106,8 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels,
 Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& labels,
                          double margin = 1.0, Reduction r = Reduction::Mean,
                          bool per_class_divide = true);
+Tensor multi_margin_loss(const Tensor& scores, const Tensor& labels, double margin = 1.0,
+                         Reduction r = Reduction::Mean, bool per_class_divide = true);
 
 }  // namespace nabla
 

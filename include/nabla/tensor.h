@@ -15,8 +15,10 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "nabla/detail/backward_scratch.h"
 #include "nabla/dtype.h"
 #include "nabla/error.h"
 #include "nabla/random.h"
@@ -57,10 +59,7 @@ struct TensorImpl {
   bool retains_grad = false;
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<autograd::Node> grad_fn;
-  // Scratch for the backward engine (autograd.cpp), so a pass needs no hash maps: the pass that
-  // last visited this tensor, and the gradient summed for it so far in that pass.
-  uint64_t visit_mark = 0;
-  std::shared_ptr<TensorImpl> pending_grad;
+  detail::BackwardScratch backward_scratch;  // the backward engine's, not API
 };
 
 class Tensor {
@@ -79,9 +78,21 @@ class Tensor {
   // [start, end) in steps of `step`, as in numpy.arange.
   static Tensor arange(double start, double end, double step = 1, DType dtype = kFloat32);
   // Copies `values` (row-major) into a tensor of `shape`; shape {} means 1-d of values.size().
+  // The dtype follows the element type: float -> float32, double -> float64, int64_t -> int64.
   static Tensor from_vector(const std::vector<float>& values, const Shape& shape = {});
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape = {});
+  static Tensor from_vector(const std::vector<int64_t>& values, const Shape& shape = {});
   static Tensor from_vector(const std::vector<double>& values, const Shape& shape, DType dtype);
+  // A braced list picks by its literals: from_vector({0, 1, 2, 3}, {2, 2}) and {1.f, 2.f} give
+  // float32, {1.0, 2.0} float64 (use nabla::tensor({1, 2}) for int64).
+  template <class V>
+  requires std::is_arithmetic_v<V>
+  static Tensor from_vector(std::initializer_list<V> values, const Shape& shape = {}) {
+    if constexpr (std::is_same_v<V, double>)
+      return from_vector(std::vector<double>(values), shape);
+    else
+      return from_vector(std::vector<float>(values.begin(), values.end()), shape);
+  }
   // Uniform in [0, 1), uniform in [lo, hi), standard normal.
   static Tensor rand(const Shape& shape, Generator& gen, DType dtype = kFloat32);
   static Tensor uniform(const Shape& shape, double lo, double hi, Generator& gen,
@@ -105,11 +116,15 @@ class Tensor {
 
   // ---- data access ----
   // Pointer to element [0, 0, ...] of this view (storage + offset). Throws on a dtype mismatch.
+  // Writable only through a non-const Tensor: a const one (a `const Tensor&` argument, a tensor
+  // captured by a backward closure) is read-only, though a copy of the handle shares its data.
   template <class T>
-  T* data() const {
-    NABLA_CHECK(dtype_of<T>() == dtype(), "data<", dtype_name(dtype_of<T>()), ">(): tensor is ",
-                dtype_name(dtype()));
-    return static_cast<T*>(impl().storage->data()) + impl().offset;
+  T* data() {
+    return element_pointer<T>();
+  }
+  template <class T>
+  const T* data() const {
+    return element_pointer<T>();
   }
   // The value of a tensor with one element.
   double item() const;
@@ -179,11 +194,58 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
  private:
+  template <class T>
+  T* element_pointer() const {
+    NABLA_CHECK(dtype_of<T>() == dtype(), "data<", dtype_name(dtype_of<T>()), ">(): tensor is ",
+                dtype_name(dtype()));
+    return static_cast<T*>(impl().storage->data()) + impl().offset;
+  }
+
   std::shared_ptr<TensorImpl> impl_;
 };
 
+// LibTorch's tensor({...}): a 1-d tensor of the listed values, or 2-d from nested lists. The
+// dtype follows the literals unless given: integers -> int64, float -> float32, double ->
+// float64, as torch::tensor({1, 2, 3}) is int64.
+//   tensor({1, 2, 3}), tensor({1.f, 2.f}), tensor({{1.0, 2.0}, {3.0, 4.0}}), tensor({0, 1},
+//   kFloat32)
+template <class V>
+requires std::is_arithmetic_v<V>
+constexpr DType default_dtype_for() {
+  if constexpr (std::is_integral_v<V>) return kInt64;
+  if constexpr (std::is_same_v<V, float>) return kFloat32;
+  return kFloat64;
+}
+template <class V>
+requires std::is_arithmetic_v<V> Tensor tensor(std::initializer_list<V> values,
+                                               DType dtype = default_dtype_for<V>()) {
+  if constexpr (std::is_integral_v<V>)
+    return Tensor::from_vector(std::vector<int64_t>(values.begin(), values.end())).to(dtype);
+  else
+    return Tensor::from_vector(std::vector<double>(values.begin(), values.end()), {}, dtype);
+}
+template <class V>
+requires std::is_arithmetic_v<V> Tensor tensor(std::initializer_list<std::initializer_list<V>> rows,
+                                               DType dtype = default_dtype_for<V>()) {
+  std::vector<V> flat;
+  for (const auto& row : rows) {
+    NABLA_CHECK(row.size() == rows.begin()->size(), "tensor: rows of ", rows.begin()->size(),
+                " and ", row.size(), " values; every row needs the same length");
+    flat.insert(flat.end(), row.begin(), row.end());
+  }
+  const Shape shape{static_cast<int64_t>(rows.size()),
+                    static_cast<int64_t>(rows.size() ? rows.begin()->size() : 0)};
+  if constexpr (std::is_integral_v<V>)
+    return Tensor::from_vector(std::vector<int64_t>(flat.begin(), flat.end()), shape).to(dtype);
+  else
+    return Tensor::from_vector(std::vector<double>(flat.begin(), flat.end()), shape, dtype);
+}
+
 // A view of `base` with the given layout, sharing its storage (no autograd).
 Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, int64_t offset);
+
+// Whether a and b have the same shape, dtype and elements (torch::equal); NaN equals nothing.
+bool equal(const Tensor& a, const Tensor& b);
 
 // PyTorch-like printout: tensor([[1.0000, 2.0000], ...], shape=[2, 2], dtype=float32).
 std::ostream& operator<<(std::ostream& os, const Tensor& t);

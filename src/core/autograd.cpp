@@ -80,14 +80,14 @@ void topological_order_into(const Tensor& root, std::vector<Tensor>& order, Stac
   order.clear();
   stack.clear();
   stack.emplace_back(root, 0);
-  root.impl().visit_mark = mark;
+  root.impl().backward_scratch.visit_mark = mark;
   while (!stack.empty()) {
     auto& [t, next] = stack.back();
     const auto& node = t.impl().grad_fn;
     if (node && next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.requires_grad() && in.impl().visit_mark != mark) {
-        in.impl().visit_mark = mark;
+      if (in.defined() && in.requires_grad() && in.impl().backward_scratch.visit_mark != mark) {
+        in.impl().backward_scratch.visit_mark = mark;
         stack.emplace_back(in, 0);
       }
       continue;
@@ -156,13 +156,14 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   } release{buffers};
   std::vector<Tensor>& order = buffers.order;
   topological_order_into(root, order, buffers.stack);
-  // Running gradients live in each tensor's pending_grad slot (cleared again as it is used).
-  for (const Tensor& t : order) t.impl().pending_grad.reset();
-  root.impl().pending_grad = seed.impl_ptr();
+  // Running gradients live in each tensor's backward_scratch.pending_grad slot (cleared again as it
+  // is used).
+  for (const Tensor& t : order) t.impl().backward_scratch.pending_grad.reset();
+  root.impl().backward_scratch.pending_grad = seed.impl_ptr();
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     const Tensor& t = *it;
-    if (!t.impl().pending_grad) continue;  // no path carries a gradient here
-    Tensor g(std::move(t.impl().pending_grad));
+    if (!t.impl().backward_scratch.pending_grad) continue;  // no path carries a gradient here
+    Tensor g(std::move(t.impl().backward_scratch.pending_grad));
     auto& node = t.impl().grad_fn;
     if (!node || t.impl().retains_grad) accumulate(t.impl().grad, g, /*own=*/true);
     if (!node) continue;
@@ -181,7 +182,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       NABLA_CHECK(gi.shape() == in.shape(), "backward of ", op_name(node->op),
                   ": gradient for input ", i, " has shape ", gi.shape(),
                   " but the input has shape ", in.shape());
-      accumulate(in.impl().pending_grad, gi, /*own=*/false);
+      accumulate(in.impl().backward_scratch.pending_grad, gi, /*own=*/false);
     }
     if (!retain_graph) {
       node->backward = nullptr;

@@ -1,5 +1,6 @@
 // gradcheck(): analytic gradients from backward() against central differences in float64.
-// The registry of per-op cases lives in src/gradcheck/ (one file per op family).
+// The registry of per-op cases: src/core/gradcheck/registry.cpp calls each op family's cases,
+// which sit beside its tests in tests/ops/<family>_gradcheck.cpp.
 #include "nabla/gradcheck.h"
 
 #include <algorithm>

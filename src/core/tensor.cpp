@@ -1,8 +1,9 @@
-// Tensor: creation, layout (views), element access, printing, and the autograd entry points.
-// The differentiable view ops (reshape, transpose, permute, slice, expand, contiguous, to) record
-// their backward here, beside their forward, because they are members of Tensor.
+// Tensor: creation, element access, detach, printing, and the autograd entry points. The
+// differentiable view ops (reshape, transpose, permute, slice, expand, contiguous, to), though
+// members of Tensor, are ops: their forward and backward sit in ops/shape.cpp.
 #include "nabla/tensor.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <numeric>
@@ -11,7 +12,6 @@
 
 #include "kernels/cpu/strided.h"
 #include "nabla/autograd.h"
-#include "nabla/ops.h"
 #include "pool.h"
 
 namespace nabla {
@@ -50,7 +50,7 @@ Tensor Tensor::arange(double start, double end, double step, DType dtype) {
   NABLA_CHECK(step != 0, "arange: step must not be zero");
   auto n = static_cast<int64_t>(std::ceil((end - start) / step));
   Tensor t = empty({std::max<int64_t>(n, 0)}, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = t.data<T>();
     for (int64_t i = 0; i < n; ++i) p[i] = static_cast<T>(start + step * static_cast<double>(i));
   });
@@ -64,7 +64,7 @@ Tensor from_values(const std::vector<V>& values, const Shape& shape, DType dtype
   NABLA_CHECK(s.numel() == static_cast<int64_t>(values.size()), "from_vector: ", values.size(),
               " values do not fill shape ", s, " (", s.numel(), " elements)");
   Tensor t = Tensor::empty(s, dtype);
-  dispatch(dtype, [&]<class T>() {
+  dispatch_all(dtype, [&]<class T>() {
     T* p = t.data<T>();
     for (size_t i = 0; i < values.size(); ++i) p[i] = static_cast<T>(values[i]);
   });
@@ -87,6 +87,9 @@ Tensor Tensor::from_vector(const std::vector<float>& values, const Shape& shape)
 }
 Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape) {
   return from_values(values, shape, kFloat64);
+}
+Tensor Tensor::from_vector(const std::vector<int64_t>& values, const Shape& shape) {
+  return from_values(values, shape, kInt64);
 }
 Tensor Tensor::from_vector(const std::vector<double>& values, const Shape& shape, DType dtype) {
   return from_values(values, shape, dtype);
@@ -129,7 +132,7 @@ bool Tensor::shares_storage(const Tensor& other) const {
 double Tensor::item() const {
   NABLA_CHECK(numel() == 1, "item: tensor of shape ", shape(), " has ", numel(),
               " elements, expected 1");
-  return dispatch(dtype(), [&]<class T>() { return static_cast<double>(*data<T>()); });
+  return dispatch_all(dtype(), [&]<class T>() { return static_cast<double>(*data<T>()); });
 }
 
 double Tensor::at(std::initializer_list<int64_t> index) const {
@@ -142,23 +145,24 @@ double Tensor::at(std::initializer_list<int64_t> index) const {
                 " of shape ", shape());
     off += i * strides()[d++];
   }
-  return dispatch(dtype(), [&]<class T>() { return static_cast<double>(data<T>()[off]); });
+  return dispatch_all(dtype(), [&]<class T>() { return static_cast<double>(data<T>()[off]); });
 }
 
 std::vector<double> Tensor::to_vector() const {
   std::vector<double> out(numel());
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     double* o = out.data();
-    cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
-                            [&](std::array<T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
-                              for (int64_t i = 0; i < n; ++i) *o++ = p[0][i * s[0]];
-                            });
+    cpu::for_each_row<const T, 1>(
+        shape(), {data<T>()}, {strides()},
+        [&](std::array<const T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) *o++ = p[0][i * s[0]];
+        });
   });
   return out;
 }
 
 Tensor& Tensor::fill_(double value) {
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     const T v = static_cast<T>(value);
     cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
                             [&](std::array<T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
@@ -173,7 +177,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   NABLA_CHECK(target == shape(), "copy_: source of shape ", src.shape(),
               " does not broadcast to destination shape ", shape());
   Tensor s = src.dtype() == dtype() ? src : src.detach().to(dtype());
-  dispatch(dtype(), [&]<class T>() {
+  dispatch_all(dtype(), [&]<class T>() {
     Shape sstr = broadcast_strides(s.shape(), s.strides(), shape());
     cpu::for_each_row<T, 2>(shape(), {data<T>(), s.data<T>()}, {strides(), sstr},
                             [](std::array<T*, 2> p, std::array<int64_t, 2> st, int64_t n) {
@@ -199,197 +203,6 @@ Tensor make_view(const Tensor& base, const Shape& shape, const Shape& strides, i
   return Tensor(std::move(impl));
 }
 
-namespace {
-// Resolves one -1 extent and checks the element count.
-Shape infer_shape(const Shape& from, const Shape& to, const char* op) {
-  Shape out = to;
-  int infer = -1;
-  int64_t known = 1;
-  for (int i = 0; i < out.size(); ++i) {
-    if (out[i] == -1) {
-      NABLA_CHECK(infer < 0, op, ": only one dim can be -1, got ", to);
-      infer = i;
-    } else {
-      NABLA_CHECK(out[i] >= 0, op, ": invalid extent ", out[i], " in ", to);
-      known *= out[i];
-    }
-  }
-  if (infer >= 0) {
-    NABLA_CHECK(known != 0 && from.numel() % known == 0, op, ": cannot view shape ", from, " (",
-                from.numel(), " elements) as ", to);
-    out[infer] = from.numel() / known;
-  }
-  NABLA_CHECK(out.numel() == from.numel(), op, ": cannot view shape ", from, " (", from.numel(),
-              " elements) as ", to, " (", out.numel(), " elements)");
-  return out;
-}
-
-// Records a metadata-only op whose gradient is the upstream gradient reshaped back.
-Tensor record_reshape(const Tensor& x, Tensor y) {
-  return autograd::record(Op::reshape, std::move(y), {x}, [in_shape = x.shape()](const Tensor& dy) {
-    return std::vector<Tensor>{dy.reshape(in_shape)};
-  });
-}
-}  // namespace
-
-Tensor Tensor::view(const Shape& new_shape) const {
-  Shape s = infer_shape(shape(), new_shape, "view");
-  NABLA_CHECK(is_contiguous(), "view: tensor of shape ", shape(), " with strides ", strides(),
-              " is not contiguous; use reshape() or contiguous()");
-  return record_reshape(*this, make_view(*this, s, contiguous_strides(s), offset()));
-}
-
-Tensor Tensor::reshape(const Shape& new_shape) const {
-  Shape s = infer_shape(shape(), new_shape, "reshape");
-  if (s == shape()) return *this;
-  if (is_contiguous()) return view(s);
-  return contiguous().view(s);
-}
-
-Tensor Tensor::flatten(int64_t start_dim, int64_t end_dim) const {
-  if (dim() == 0) return reshape({1});
-  int a = normalize_dim(start_dim, dim(), "flatten"), b = normalize_dim(end_dim, dim(), "flatten");
-  NABLA_CHECK(a <= b, "flatten: start_dim ", start_dim, " is after end_dim ", end_dim);
-  Shape s;
-  for (int i = 0; i < a; ++i) s.push_back(shape()[i]);
-  int64_t m = 1;
-  for (int i = a; i <= b; ++i) m *= shape()[i];
-  s.push_back(m);
-  for (int i = b + 1; i < dim(); ++i) s.push_back(shape()[i]);
-  return reshape(s);
-}
-
-Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
-  int a = normalize_dim(dim0, dim(), "transpose"), b = normalize_dim(dim1, dim(), "transpose");
-  if (dim() == 0) return *this;
-  Shape s = shape(), st = strides();
-  std::swap(s[a], s[b]);
-  std::swap(st[a], st[b]);
-  return autograd::record(
-      Op::transpose, make_view(*this, s, st, offset()), {*this},
-      [a, b](const Tensor& dy) { return std::vector<Tensor>{dy.transpose(a, b)}; });
-}
-
-Tensor Tensor::t() const {
-  NABLA_CHECK(dim() == 2, "t: expects a 2-d tensor, got shape ", shape());
-  return transpose(0, 1);
-}
-
-Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
-  NABLA_CHECK(static_cast<int>(dims.size()) == dim(), "permute: ", dims.size(),
-              " dims given for a tensor of shape ", shape());
-  Shape s, st;
-  std::vector<int64_t> inverse(dims.size(), -1);
-  for (size_t i = 0; i < dims.size(); ++i) {
-    int d = normalize_dim(dims[i], dim(), "permute");
-    NABLA_CHECK(inverse[d] < 0, "permute: dim ", d, " appears twice");
-    inverse[d] = static_cast<int64_t>(i);
-    s.push_back(shape()[d]);
-    st.push_back(strides()[d]);
-  }
-  return autograd::record(
-      Op::permute, make_view(*this, s, st, offset()), {*this},
-      [inverse](const Tensor& dy) { return std::vector<Tensor>{dy.permute(inverse)}; });
-}
-
-Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) const {
-  int d = normalize_dim(dim_, dim(), "slice");
-  NABLA_CHECK(dim() > 0, "slice: cannot slice a 0-d tensor");
-  NABLA_CHECK(step > 0, "slice: step must be positive, got ", step);
-  const int64_t n = shape()[d];
-  if (start < 0) start += n;
-  if (end < 0) end += n;
-  start = std::clamp<int64_t>(start, 0, n);
-  end = std::clamp<int64_t>(end, start, n);
-  Shape s = shape(), st = strides();
-  s[d] = (end - start + step - 1) / step;
-  st[d] *= step;
-  Tensor y = make_view(*this, s, st, offset() + start * strides()[d]);
-  return autograd::record(
-      Op::slice, y, {*this},
-      [in_shape = shape(), dtype = dtype(), d, start, end, step](const Tensor& dy) {
-        Tensor dx = Tensor::zeros(in_shape, dtype);
-        dx.slice(d, start, end, step).copy_(dy);
-        return std::vector<Tensor>{dx};
-      });
-}
-
-Tensor Tensor::select(int64_t dim_, int64_t index) const {
-  int d = normalize_dim(dim_, dim(), "select");
-  NABLA_CHECK(index >= -shape()[d] && index < shape()[d], "select: index ", index,
-              " is out of range for dim ", d, " of shape ", shape());
-  if (index < 0) index += shape()[d];
-  Tensor y = slice(d, index, index + 1).squeeze(d);
-  return y;
-}
-
-Tensor Tensor::unsqueeze(int64_t dim_) const {
-  int d = normalize_dim(dim_, dim() + 1, "unsqueeze");
-  Shape s = shape(), st = strides();
-  s.insert(d, 1);
-  st.insert(d, d < dim() ? strides()[d] * shape()[d] : 1);
-  return record_reshape(*this, make_view(*this, s, st, offset()));
-}
-
-Tensor Tensor::squeeze() const {
-  Shape s, st;
-  for (int i = 0; i < dim(); ++i)
-    if (shape()[i] != 1) {
-      s.push_back(shape()[i]);
-      st.push_back(strides()[i]);
-    }
-  return record_reshape(*this, make_view(*this, s, st, offset()));
-}
-
-Tensor Tensor::squeeze(int64_t dim_) const {
-  int d = normalize_dim(dim_, dim(), "squeeze");
-  if (dim() == 0 || shape()[d] != 1) return *this;
-  Shape s = shape(), st = strides();
-  s.erase(d);
-  st.erase(d);
-  return record_reshape(*this, make_view(*this, s, st, offset()));
-}
-
-Tensor Tensor::expand(const Shape& target) const {
-  Shape full = broadcast_shapes(shape(), target, "expand");
-  NABLA_CHECK(full == target, "expand: shape ", shape(), " cannot be expanded to ", target);
-  Tensor y = make_view(*this, target, broadcast_strides(shape(), strides(), target), offset());
-  return autograd::record(Op::expand, y, {*this}, [in_shape = shape()](const Tensor& dy) {
-    return std::vector<Tensor>{sum_to(dy, in_shape)};
-  });
-}
-
-Tensor Tensor::contiguous() const {
-  if (is_contiguous()) return *this;
-  return clone();
-}
-
-Tensor Tensor::clone() const {
-  Tensor y = empty(shape(), dtype());
-  y.copy_(*this);
-  return autograd::record(Op::contiguous, y, {*this},
-                          [](const Tensor& dy) { return std::vector<Tensor>{dy}; });
-}
-
-Tensor Tensor::to(DType target) const {
-  if (target == dtype()) return *this;
-  Tensor y = empty(shape(), target);
-  const Tensor& x = *this;
-  dispatch(target, [&]<class TO>() {
-    dispatch(x.dtype(), [&]<class FROM>() {
-      TO* o = y.data<TO>();
-      cpu::for_each_row<FROM, 1>(x.shape(), {x.data<FROM>()}, {x.strides()},
-                                 [&](std::array<FROM*, 1> p, std::array<int64_t, 1> s, int64_t n) {
-                                   for (int64_t i = 0; i < n; ++i)
-                                     *o++ = static_cast<TO>(p[0][i * s[0]]);
-                                 });
-    });
-  });
-  return autograd::record(Op::to_dtype, y, {*this}, [from = dtype()](const Tensor& dy) {
-    return std::vector<Tensor>{dy.to(from)};
-  });
-}
-
 Tensor Tensor::detach() const {
   Tensor y = make_view(*this, shape(), strides(), offset());
   return y;
@@ -398,6 +211,9 @@ Tensor Tensor::detach() const {
 // ---------------------------------------------------------------- autograd entry points
 
 Tensor& Tensor::requires_grad_(bool value) {
+  NABLA_CHECK(!value || is_floating(dtype()),
+              "requires_grad_: only float tensors can require gradients, this one is ",
+              dtype_name(dtype()));
   NABLA_CHECK(is_leaf() || value,
               "requires_grad_(false): only leaf tensors can be changed; "
               "use detach() on the output of ",
@@ -444,6 +260,20 @@ void Tensor::backward(const Tensor& grad, bool retain_graph) const {
                          retain_graph);
 }
 
+bool equal(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || !(a.shape() == b.shape())) return false;
+  bool same = true;
+  dispatch_all(a.dtype(), [&]<class T>() {
+    Shape bstr = b.strides();
+    cpu::for_each_row<const T, 2>(
+        a.shape(), {a.data<T>(), b.data<T>()}, {a.strides(), bstr},
+        [&](std::array<const T*, 2> p, std::array<int64_t, 2> st, int64_t n) {
+          for (int64_t i = 0; i < n; ++i) same = same && p[0][i * st[0]] == p[1][i * st[1]];
+        });
+  });
+  return same;
+}
+
 // ---------------------------------------------------------------- printing
 
 namespace {
@@ -472,8 +302,8 @@ void print_rec(std::ostream& os, const Tensor& t, std::vector<int64_t>& idx, int
     if (d + 1 == t.dim()) {
       int64_t off = 0;
       for (int k = 0; k < t.dim(); ++k) off += idx[k] * t.strides()[k];
-      print_value(
-          dispatch(t.dtype(), [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
+      print_value(dispatch_all(t.dtype(),
+                               [&]<class T>() { return static_cast<double>(t.data<T>()[off]); }));
       if (i + 1 < n) os << ", ";
     } else {
       print_rec(os, t, idx, d + 1, indent + 1, width, precision, sci);

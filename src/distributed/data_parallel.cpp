@@ -23,7 +23,7 @@ uint64_t fnv1a(const void* data, size_t bytes, uint64_t hash = 0xcbf29ce48422232
 }
 
 // The elements of a contiguous tensor as bytes.
-std::span<std::byte> bytes_of(const Tensor& t) {
+std::span<std::byte> bytes_of(Tensor t) {
   return dispatch(t.dtype(), [&]<class T>() {
     return std::as_writable_bytes(std::span<T>(t.data<T>(), static_cast<size_t>(t.numel())));
   });
@@ -48,10 +48,6 @@ std::vector<int> ranks_differing_from_0(const std::vector<uint64_t>& values) {
   for (size_t r = 1; r < values.size(); ++r)
     if (values[r] != values[0]) out.push_back(static_cast<int>(r));
   return out;
-}
-
-bool is_floating(DType t) {
-  return t == kFloat32 || t == kFloat64;
 }
 
 }  // namespace

@@ -45,12 +45,12 @@ void expect_same_bits(const Tensor& a, const Tensor& b, const std::string& name)
   ASSERT_EQ(a.shape(), b.shape()) << name;
   ASSERT_EQ(a.dtype(), b.dtype()) << name;
   const Tensor ca = a.contiguous(), cb = b.contiguous();
-  dispatch(a.dtype(), [&]<class T>() {
+  dispatch_all(a.dtype(), [&]<class T>() {
     EXPECT_EQ(std::memcmp(ca.data<T>(), cb.data<T>(), sizeof(T) * a.numel()), 0) << name;
   });
 }
 
-TEST(Safetensors, RoundTripsFloat32AndFloat64OfManyShapesBitwise) {
+TEST(Safetensors, RoundTripsFloat32Float64AndInt64OfManyShapesBitwise) {
   TempDir dir;
   Generator gen(7);
   NamedTensors tensors;
@@ -65,6 +65,10 @@ TEST(Safetensors, RoundTripsFloat32AndFloat64OfManyShapesBitwise) {
       "special", Tensor::from_vector({0.0, -0.0, 1e-310, INFINITY, -INFINITY, NAN}, {6}, kFloat64));
   Tensor base = Tensor::arange(0, 12, 1, kFloat32).reshape({3, 4});
   tensors.emplace_back("transposed", base.t());
+  // int64 (PyTorch's I64), with values no float64 holds exactly.
+  tensors.emplace_back("i64",
+                       Tensor::from_vector(std::vector<int64_t>{INT64_MAX, INT64_MIN, -1, 0}));
+  tensors.emplace_back("i64.transposed", Tensor::arange(0, 6, 1, kInt64).reshape({2, 3}).t());
 
   const io::Metadata metadata = {{"epoch", "3"}, {"note", "ünïcode \"quoted\"\n"}};
   const std::string path = dir.file("t.safetensors");
@@ -106,6 +110,28 @@ TEST(Safetensors, WritesTheSpecLayout) {
   EXPECT_EQ(w[0], 1.f);
   EXPECT_EQ(w[5], 6.f);
   EXPECT_EQ(static_cast<unsigned char>(bytes[8 + n + 24 + 7]), 0xbf);  // -1.0: sign+exp high byte
+}
+
+// As PyTorch's state dicts hold batch norm's num_batches_tracked: a 0-d I64 tensor.
+TEST(Safetensors, ReadsAndWritesI64AsInt64) {
+  const std::string header = R"({"1.num_batches_tracked":{"dtype":"I64","shape":[],)"
+                             R"("data_offsets":[0,8]}})";
+  std::string data(8, '\0');
+  data[0] = 0x2a;  // 42 + 2^40, little-endian
+  data[5] = 0x01;
+  TempDir dir;
+  const std::string path = dir.file("torch.safetensors");
+  write_all(path, file_bytes(header, data));
+  io::SafetensorsFile f = io::load_safetensors(path);
+  const Tensor& t = f.at("1.num_batches_tracked");
+  EXPECT_EQ(t.dtype(), kInt64);
+  EXPECT_EQ(t.shape(), Shape{});
+  EXPECT_EQ(*t.data<int64_t>(), 42 + (int64_t{1} << 40));
+
+  const std::string bytes = io::safetensors_bytes({{"n", t}});
+  const auto json = nlohmann::json::parse(bytes.substr(8, read_u64_le(bytes)));
+  EXPECT_EQ(json["n"]["dtype"], "I64");
+  EXPECT_EQ(bytes.substr(bytes.size() - 8), data);
 }
 
 TEST(Safetensors, ReadsAFileWrittenFromTheSpecByPython) {
@@ -182,8 +208,8 @@ std::vector<CorruptCase> corrupt_cases() {
       {"not an object", file_bytes("[1, 2]", ""), 8, "must be a JSON object"},
       {"unknown dtype", file_bytes(entry("F33", "[2]", "[0,8]"), f32_data(2)), 9,
        "unknown dtype \"F33\""},
-      {"unsupported dtype", file_bytes(entry("I64", "[1]", "[0,8]"), f32_data(2)), 9,
-       "dtype I64 is not supported"},
+      {"unsupported dtype", file_bytes(entry("U16", "[4]", "[0,8]"), f32_data(2)), 9,
+       "dtype U16 is not supported"},
       {"shape and offsets disagree", file_bytes(entry("F32", "[3]", "[0,8]"), f32_data(2)), 9,
        "need 12 bytes, but data_offsets [0, 8] span 8 bytes"},
       {"offsets out of range", file_bytes(entry("F32", "[4]", "[0,16]"), f32_data(2)), 9,

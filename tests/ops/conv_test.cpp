@@ -2,7 +2,7 @@
 // values worked out by hand, the im2col + GEMM kernels against the naive loops on many
 // configurations in float32 and float64 (forward and all three gradients), gradients only for
 // the inputs that want them, and error messages. Gradient checks of awkward configurations are
-// registered in src/gradcheck/cases_conv.cpp and run by gradcheck_test.cpp; PyTorch comparisons
+// registered in tests/ops/conv_gradcheck.cpp and run by gradcheck_test.cpp; PyTorch comparisons
 // are in torch_fixtures_test.cpp.
 #include "nabla/nn/conv.h"
 

@@ -1,6 +1,6 @@
 // dropout: identity outside training, inverted scaling of the survivors, the drop rate, one
 // mask per seed, a gradient equal to the mask, and the bounds on p. Gradchecks are registered in
-// src/gradcheck/cases_conv.cpp (PyTorch's random stream differs, so there is no fixture).
+// tests/ops/conv_gradcheck.cpp (PyTorch's random stream differs, so there is no fixture).
 #include <gtest/gtest.h>
 
 #include <cmath>

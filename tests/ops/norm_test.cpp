@@ -2,7 +2,7 @@
 // statistics as PyTorch does (biased variance to normalise, unbiased for the running update);
 // evaluation uses the running statistics and leaves them alone; the affine transform; float32
 // against float64; error messages. Gradchecks (training and evaluation, 2-d and 4-d) are
-// registered in src/gradcheck/cases_conv.cpp; PyTorch comparisons in torch_fixtures_test.cpp.
+// registered in tests/ops/conv_gradcheck.cpp; PyTorch comparisons in torch_fixtures_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>

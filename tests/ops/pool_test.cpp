@@ -1,7 +1,7 @@
 // max_pool2d, avg_pool2d and global_avg_pool2d: forward values worked out by hand, what
 // padding means for each (-inf for max, zeros counted in the mean for avg), where the gradient
 // goes (ties included), the exact-fit rule, and error messages. Gradchecks are registered in
-// src/gradcheck/cases_conv.cpp; PyTorch comparisons in torch_fixtures_test.cpp.
+// tests/ops/conv_gradcheck.cpp; PyTorch comparisons in torch_fixtures_test.cpp.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -196,6 +196,12 @@ const std::map<std::string, OpEntry>& op_table() {
       {"conv2d", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/false); }}},
       {"conv2d_naive", {"conv", [](In x, C c) { return conv2d_case(x, c, /*naive=*/true); }}},
       {"conv2d_relu", {"conv", [](In x, C c) { return conv2d_relu(x[0], x[1], x[2], conv_params(c, false)); }}},
+      {"dropout",
+       {"conv",
+        [](In x, C c) {
+          Generator gen(0);  // p = 1 cases only: the mask does not depend on the draws
+          return dropout(x[0], c.number("p"), c.flag("training"), gen);
+        }}},
       {"max_pool2d", {"pool", [](In x, C c) { return max_pool2d(x[0], pool_params(c)); }}},
       {"avg_pool2d", {"pool", [](In x, C c) { return avg_pool2d(x[0], pool_params(c)); }}},
       {"batch_norm", {"norm", [](In x, C c) { return batch_norm_case(x, c); }}},
@@ -263,6 +269,18 @@ void expect_close(const std::string& what, const Tensor& got, const FixtureTenso
                   << tol * std::max(1.0, std::abs(want.values[worst])) << ")";
 }
 
+// The op's arguments: the inputs, with input 0 replaced by a strided view of itself when the case
+// asks, so the op's non-contiguous path runs and the gradient still reaches the leaf through
+// transpose's backward.
+std::vector<Tensor> call_args(const std::vector<Tensor>& inputs, const FixtureCase& c) {
+  std::vector<Tensor> args = inputs;
+  if (c.params.count("transpose_input0")) {
+    std::vector<int64_t> d = c.integers("transpose_input0");
+    args.at(0) = inputs.at(0).transpose(d.at(0), d.at(1));
+  }
+  return args;
+}
+
 void check_case(const FixtureCase& c, const OpCall& call) {
   const double tol = c.involves_float32() ? 1e-5 : 1e-10;
   std::vector<Tensor> inputs;
@@ -273,14 +291,7 @@ void check_case(const FixtureCase& c, const OpCall& call) {
   }
   Tensor out;
   try {
-    std::vector<Tensor> args = inputs;
-    // A strided view of the leaf, so the op's non-contiguous path runs and the gradient still
-    // reaches the leaf through transpose's backward.
-    if (c.params.count("transpose_input0")) {
-      std::vector<int64_t> d = c.integers("transpose_input0");
-      args.at(0) = inputs.at(0).transpose(d.at(0), d.at(1));
-    }
-    out = call(args, c);
+    out = call(call_args(inputs, c), c);
     expect_close("output", out, *c.output, tol);
     if (!c.upstream) return;
     out.backward(c.upstream->to_tensor());
@@ -315,6 +326,37 @@ TEST(TorchFixtures, EveryFixtureOpIsMapped) {
   }
   for (const auto& [op, entry] : op_table())
     EXPECT_TRUE(seen.count(op)) << "op_table() entry '" << op << "' has no fixture case";
+}
+
+// Every op in NABLA_OP_LIST is compared with PyTorch by some fixture row: each case runs with
+// its float inputs requiring grad, and the ops recorded in its graph are collected. Reading the
+// graph rather than the case's op name needs no table of aliases (the "to" case records
+// to_dtype, "flatten" records reshape) and fails when a case stops exercising its op.
+TEST(TorchFixtures, EveryOpHasAFixtureRow) {
+  std::set<Op> recorded;
+  for (const auto& c : all_cases()) {
+    auto it = op_table().find(c.op);
+    if (it == op_table().end()) continue;  // EveryFixtureOpIsMapped reports it
+    std::vector<Tensor> inputs;
+    for (const auto& in : c.inputs) {
+      Tensor t = in.to_tensor();
+      if (is_floating(t.dtype())) t.requires_grad_();
+      inputs.push_back(t);
+    }
+    Tensor out;
+    try {
+      out = it->second.call(call_args(inputs, c), c);
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "case " << c.name << " threw: " << e.what();
+      continue;
+    }
+    for (const Tensor& t : autograd::topological_order(out))
+      if (t.impl().grad_fn) recorded.insert(t.impl().grad_fn->op);
+  }
+  for (Op op : all_ops())
+    EXPECT_TRUE(recorded.count(op))
+        << "op '" << op_name(op) << "' has no PyTorch fixture row: add a case to "
+        << "tests/fixtures/make_op_fixtures.py, run it, and map the case in op_table()";
 }
 
 TEST(TorchFixtures, AMalformedFixtureFailsNamingFileAndLine) {

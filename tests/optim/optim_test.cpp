@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "fixtures/fixture_reader.h"
@@ -210,6 +211,48 @@ TEST(Optim, RejectsBadOptions) {
             "RMSprop: invalid momentum value: -1");
   // Good options construct.
   EXPECT_NO_THROW(optim::SGD(params, optim::SGDOptions(0.1).momentum(0.9).nesterov(true)));
+}
+
+// Options are read through options() and changed only through set_options() / set_lr(), which
+// check them as the constructor does: `opt.options().lr(-1)` does not compile (a const reference).
+TEST(Optim, RejectsBadOptionsSetAfterConstruction) {
+  std::vector<Tensor> params{Tensor::zeros({2}).requires_grad_()};
+  optim::SGD sgd(params, optim::SGDOptions(0.1).momentum(0.9));
+  EXPECT_EQ(error_message([&] { sgd.set_lr(-1); }), "SGD: invalid learning rate: -1");
+  EXPECT_EQ(sgd.lr(), 0.1);  // unchanged by the refused change
+  EXPECT_EQ(error_message([&] { sgd.set_options(optim::SGDOptions(sgd.options()).momentum(-2)); }),
+            "SGD: invalid momentum value: -2");
+  EXPECT_EQ(sgd.options().momentum(), 0.9);
+  EXPECT_NE(error_message([&] {
+              sgd.set_options(optim::SGDOptions(sgd.options()).dampening(0.5).nesterov(true));
+            }).find("Nesterov momentum requires a momentum and zero dampening"),
+            std::string::npos);
+  EXPECT_FALSE(sgd.options().nesterov());
+  sgd.set_lr(0.25);
+  EXPECT_EQ(sgd.options().lr(), 0.25);
+  sgd.set_options(optim::SGDOptions(0.5).momentum(0.5).nesterov(true));
+  EXPECT_TRUE(sgd.options().nesterov());
+
+  optim::Adam adam(params);
+  EXPECT_EQ(error_message([&] {
+              adam.set_options(optim::AdamOptions().betas({1.0, 0.9}));
+            }),
+            "Adam: invalid beta parameter at index 0: 1");
+  EXPECT_EQ(error_message([&] { adam.set_lr(-0.5); }), "Adam: invalid learning rate: -0.5");
+  optim::AdamW adamw(params);
+  EXPECT_EQ(error_message([&] { adamw.set_options(optim::AdamWOptions().eps(-1)); }),
+            "AdamW: invalid epsilon value: -1");
+  EXPECT_EQ(adamw.options().eps(), 1e-8);
+  optim::RMSprop rmsprop(params);
+  EXPECT_EQ(error_message([&] { rmsprop.set_options(optim::RMSpropOptions().alpha(-0.1)); }),
+            "RMSprop: invalid alpha value: -0.1");
+  optim::Adagrad adagrad(params);
+  EXPECT_EQ(error_message([&] { adagrad.set_lr(-3); }), "Adagrad: invalid learning rate: -3");
+  EXPECT_EQ(adagrad.lr(), 1e-2);
+  // Through the base class, as schedules change it.
+  optim::Optimizer& base = adagrad;
+  EXPECT_EQ(error_message([&] { base.set_lr(-1); }), "Adagrad: invalid learning rate: -1");
+  static_assert(!std::is_assignable_v<decltype((sgd.options())), optim::SGDOptions>);
 }
 
 TEST(Optim, RejectsBadParameters) {

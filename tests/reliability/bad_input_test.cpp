@@ -382,12 +382,11 @@ std::vector<Case> cases() {
                             4));
       },
       {"w.safetensors", "byte 11", "UTF-8", "'\"w\\xff'"});
-  add("safetensors", "wrong dtype", "dtype I64",
+  add("safetensors", "wrong dtype", "dtype U16",
       [=](D dir) {
-        st(dir,
-           safetensors(R"({"w": {"dtype": "I64", "shape": [2], "data_offsets": [0, 16]}})", 16));
+        st(dir, safetensors(R"({"w": {"dtype": "U16", "shape": [4], "data_offsets": [0, 8]}})", 8));
       },
-      {"w.safetensors", "'w'", "I64", "F32"});
+      {"w.safetensors", "'w'", "U16", "F32"});
   add("safetensors", "shape and offsets disagree", "F32 shape [2, 2] with offsets [0, 8]",
       [=](D dir) {
         st(dir,

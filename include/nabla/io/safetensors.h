@@ -9,8 +9,8 @@
 //   bytes 8+N..end   the tensors' raw little-endian row-major data; data_offsets are relative to
 //                    byte 8+N, [begin, end), and together cover it exactly (no holes, no overlap)
 //
-// nabla reads and writes F32 and F64 tensors (its two dtypes); a file with any other dtype is
-// refused with a message naming it. The reader trusts nothing in the file: the header length,
+// nabla reads and writes F32, F64 and I64 tensors (its three dtypes); a file with any other dtype
+// is refused with a message naming it. The reader trusts nothing in the file: the header length,
 // every shape and every offset are checked against the file's size before anything is allocated,
 // so a corrupt or hostile file costs at most its own size in memory. Every error is a nabla::Error
 // naming the file, the byte offset and what was wrong:
@@ -18,7 +18,7 @@
 //   load_safetensors: model.safetensors: byte 0: header length 1000000 runs past the end of the
 //   file (132 bytes) --- the file is truncated or not a safetensors file
 //
-// Not here: memory mapping, lazy loading, dtypes nabla has no tensors for (F16, BF16, integers).
+// Not here: memory mapping, lazy loading, dtypes nabla has no tensors for (F16, BF16, I32, ...).
 #pragma once
 
 #include <map>

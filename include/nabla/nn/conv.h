@@ -19,15 +19,7 @@
 
 namespace nabla::nn {
 
-// One value per spatial dimension, {h, w}; a single integer sets both (PyTorch's
-// ExpandingArray<2>). Converts implicitly, so options read `.stride(2)` or `.stride({2, 1})`.
-struct Size2 {
-  Size2(int64_t both) : h(both), w(both) {}  // NOLINT: implicit on purpose
-  Size2(int64_t h, int64_t w) : h(h), w(w) {}
-  int64_t h, w;
-  bool square() const { return h == w; }
-  friend bool operator==(const Size2&, const Size2&) = default;
-};
+using nabla::Size2;  // {h, w} (nabla/ops/conv.h), shared with the functional options
 // "5" when square, "(5, 3)" otherwise: how PyTorch prints an int or a tuple argument.
 std::string to_string(const Size2& size);
 // Always "(5, 5)", as PyTorch prints the conv layers' expanded arguments.

@@ -17,10 +17,21 @@
 #include <functional>
 #include <span>
 
+#include "nabla/nn/options.h"
 #include "nabla/random.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
+
+// One value per spatial dimension, {h, w}; a single integer sets both (PyTorch's
+// ExpandingArray<2>). Converts implicitly, so options read `.stride(2)` or `.stride({2, 1})`.
+struct Size2 {
+  Size2(int64_t both) : h(both), w(both) {}  // NOLINT: implicit on purpose
+  Size2(int64_t h, int64_t w) : h(h), w(w) {}
+  int64_t h, w;
+  bool square() const { return h == w; }
+  friend bool operator==(const Size2&, const Size2&) = default;
+};
 
 // Which conv2d kernels run. Both give the same numbers up to float rounding (a test checks).
 enum class ConvAlgorithm {
@@ -130,4 +141,52 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
 // returns x unchanged. The mask is drawn from `gen`, so one seed gives one mask. p in [0, 1].
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 
+}  // namespace nabla
+
+// ---- the functional API, in LibTorch's dialect (torch::nn::functional) ----
+// The same options style as the layers (nn::Conv2dOptions): named, chained setters with the
+// defaults beside them, one value or {h, w} per spatial setting.
+//   namespace F = nabla::nn::functional;  // or nabla::F
+//   F::conv2d(x, w, F::Conv2dFuncOptions().bias(b).stride(2).padding(1));
+//   F::max_pool2d(x, F::MaxPool2dFuncOptions(2));   // stride defaults to the kernel size
+// Conv2dParams and Pool2dParams above are the per-dimension form the ops and kernels read;
+// params() gives it.
+namespace nabla::nn::functional {
+
+struct Conv2dFuncOptions {
+  NABLA_ARG(Tensor, bias);              // (OC), or undefined for none
+  NABLA_ARG(Size2, stride) = 1;         // step between windows, >= 1
+  NABLA_ARG(Size2, padding) = 0;        // zeros added on each side, >= 0
+  NABLA_ARG(Size2, dilation) = 1;       // gap between kernel taps, >= 1 (1 = dense)
+  NABLA_ARG(int64_t, groups) = 1;       // C and OC split into this many independent blocks
+  NABLA_ARG(bool, floor_mode) = false;  // PyTorch's floor instead of "exact fit or throw"
+  NABLA_ARG(ConvAlgorithm, algorithm) = ConvAlgorithm::Im2colGemm;
+
+ public:
+  Conv2dParams params() const;
+};
+
+// Pooling windows; max and average pooling take the same options.
+struct Pool2dFuncOptions {
+  Pool2dFuncOptions(Size2 kernel_size) : kernel_size_(kernel_size), stride_(kernel_size) {}
+  NABLA_ARG(Size2, kernel_size);
+  NABLA_ARG(Size2, stride);             // the kernel size unless set, as in PyTorch
+  NABLA_ARG(Size2, padding) = 0;        // at most half the kernel
+  NABLA_ARG(bool, floor_mode) = false;  // as in Conv2dFuncOptions
+
+ public:
+  Pool2dParams params() const;
+};
+using MaxPool2dFuncOptions = Pool2dFuncOptions;
+using AvgPool2dFuncOptions = Pool2dFuncOptions;
+
+// nabla::conv2d, max_pool2d and avg_pool2d with these options.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& options);
+Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& options);
+
+}  // namespace nabla::nn::functional
+
+namespace nabla {
+namespace F = nn::functional;
 }  // namespace nabla

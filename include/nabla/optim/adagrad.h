@@ -16,17 +16,15 @@ struct AdagradOptions {
   NABLA_ARG(double, initial_accumulator_value) = 0;  // starting value of the squared-grad sum
   NABLA_ARG(double, eps) = 1e-10;                    // added to the denominator
 };
+// Throws, naming the optimizer and the value, when the options are invalid.
+void validate(const AdagradOptions& options);
 
-class Adagrad : public Optimizer {
+class Adagrad : public WithOptions<Optimizer, AdagradOptions> {
  public:
   Adagrad(std::vector<Tensor> params, const AdagradOptions& options = {});
   void step() override;
-  double lr() const override { return options.lr(); }
-  void set_lr(double lr) override { options.lr(lr); }
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
   void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
-
-  AdagradOptions options;
 
  protected:
   StateRefs state_refs() override;

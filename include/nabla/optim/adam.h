@@ -32,6 +32,10 @@ struct AdamWOptions {
   NABLA_ARG(bool, amsgrad) = false;
 };
 
+// Throw, naming the optimizer and the value, when the options are invalid.
+void validate(const AdamOptions& options);
+void validate(const AdamWOptions& options);
+
 // The state and loop Adam and AdamW share.
 class AdamBase : public Optimizer {
  protected:
@@ -46,28 +50,20 @@ class AdamBase : public Optimizer {
   std::vector<int64_t> steps_;
 };
 
-class Adam : public AdamBase {
+class Adam : public WithOptions<AdamBase, AdamOptions> {
  public:
   Adam(std::vector<Tensor> params, const AdamOptions& options = {});
   void step() override;
-  double lr() const override { return options.lr(); }
-  void set_lr(double lr) override { options.lr(lr); }
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
   void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
-
-  AdamOptions options;
 };
 
-class AdamW : public AdamBase {
+class AdamW : public WithOptions<AdamBase, AdamWOptions> {
  public:
   AdamW(std::vector<Tensor> params, const AdamWOptions& options = {});
   void step() override;
-  double lr() const override { return options.lr(); }
-  void set_lr(double lr) override { options.lr(lr); }
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
   void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
-
-  AdamWOptions options;
 };
 
 }  // namespace nabla::optim

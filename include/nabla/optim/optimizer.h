@@ -108,4 +108,29 @@ class Optimizer {
   std::vector<double> lr_multipliers_;
 };
 
+// What every optimizer with an options struct O shares: options() reads them; set_options() and
+// set_lr() change them, each first checked by validate(const O&) (declared beside O, throwing the
+// constructor's messages), so no change can give an optimizer options its constructor refuses.
+template <class Base, class O>
+class WithOptions : public Base {
+ public:
+  const O& options() const { return options_; }
+  // Throws, changing nothing, when `options` are invalid.
+  void set_options(const O& options) {
+    validate(options);
+    options_ = options;
+  }
+  double lr() const override { return options_.lr(); }
+  void set_lr(double lr) override { set_options(O(options_).lr(lr)); }
+
+ protected:
+  WithOptions(std::vector<Tensor> params, const char* name, const O& options)
+      : Base(std::move(params), name), options_(options) {
+    validate(options);
+  }
+
+ private:
+  O options_;
+};
+
 }  // namespace nabla::optim

@@ -17,17 +17,15 @@ struct RMSpropOptions {
   NABLA_ARG(double, momentum) = 0;
   NABLA_ARG(bool, centered) = false;  // normalise by the variance estimate, not the raw mean
 };
+// Throws, naming the optimizer and the value, when the options are invalid.
+void validate(const RMSpropOptions& options);
 
-class RMSprop : public Optimizer {
+class RMSprop : public WithOptions<Optimizer, RMSpropOptions> {
  public:
   RMSprop(std::vector<Tensor> params, const RMSpropOptions& options = {});
   void step() override;
-  double lr() const override { return options.lr(); }
-  void set_lr(double lr) override { options.lr(lr); }
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
   void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
-
-  RMSpropOptions options;
 
  protected:
   StateRefs state_refs() override;

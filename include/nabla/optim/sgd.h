@@ -17,17 +17,15 @@ struct SGDOptions {
   NABLA_ARG(double, weight_decay) = 0;  // L2 penalty added to the gradient
   NABLA_ARG(bool, nesterov) = false;    // requires momentum > 0 and dampening 0
 };
+// Throws, naming the optimizer and the value, when the options are invalid.
+void validate(const SGDOptions& options);
 
-class SGD : public Optimizer {
+class SGD : public WithOptions<Optimizer, SGDOptions> {
  public:
   SGD(std::vector<Tensor> params, const SGDOptions& options);
   void step() override;
-  double lr() const override { return options.lr(); }
-  void set_lr(double lr) override { options.lr(lr); }
   std::vector<std::pair<std::string, double>> hyperparameters() const override;
   void set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) override;
-
-  SGDOptions options;
 
  protected:
   StateRefs state_refs() override;

@@ -1,5 +1,7 @@
-// The gradcheck registry, split by op family so that each family's cases sit in their own file
-// (cases_<family>.cpp) and adding an op's case touches only that file. Internal to the library.
+// The gradcheck registry, split by op family: each family's cases sit beside its ops' tests, in
+// tests/ops/<family>_gradcheck.cpp (compiled into the library, see CMakeLists.txt), so adding an
+// op's case touches only that file. A new family adds its function here and in registry.cpp.
+// Internal to the library.
 //
 // Inputs are built from the Generator the caller passes, in float64, with awkward shapes and
 // values chosen away from each op's kinks; every family file says how it avoids them.

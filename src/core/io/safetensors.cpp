@@ -33,13 +33,13 @@ constexpr uint64_t kHeaderLengthBytes = 8;
 // Spec dtypes nabla has no tensor type for, to tell "unsupported" from "not a dtype at all".
 const std::set<std::string>& other_spec_dtypes() {
   static const std::set<std::string> names = {
-      "BOOL", "U8",  "I8",      "I16",     "U16",     "F16", "BF16",    "I32",     "U32",
-      "I64",  "U64", "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4",  "F6_E2M3", "F6_E3M2", "C64"};
+      "BOOL", "U8",      "I8",      "I16",     "U16", "F16",     "BF16",    "I32", "U32",
+      "U64",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4",  "F6_E2M3", "F6_E3M2", "C64"};
   return names;
 }
 
 const char* spec_dtype(DType t) {
-  return t == kFloat64 ? "F64" : "F32";
+  return t == kFloat64 ? "F64" : t == kInt64 ? "I64" : "F32";
 }
 
 // Copies n elements of `size` bytes each, swapping byte order on a big-endian host (the format
@@ -97,8 +97,8 @@ void write_safetensors(const NamedTensors& tensors, const Metadata& metadata, Si
     const size_t size = dtype_size(t.dtype());
     const size_t bytes = static_cast<size_t>(t.numel()) * size;
     if (bytes == 0) continue;
-    const char* data =
-        dispatch(t.dtype(), [&]<class T>() { return reinterpret_cast<const char*>(t.data<T>()); });
+    const char* data = dispatch_all(
+        t.dtype(), [&]<class T>() { return reinterpret_cast<const char*>(t.data<T>()); });
     if constexpr (std::endian::native == std::endian::little) {
       sink(data, bytes);
     } else {
@@ -196,10 +196,12 @@ Entry parse_entry(const Reader& file, const std::string& name, const Json& info,
     e.dtype = kFloat32;
   } else if (d == "F64") {
     e.dtype = kFloat64;
+  } else if (d == "I64") {
+    e.dtype = kInt64;
   } else if (other_spec_dtypes().count(d)) {
     fail("dtype ", d,
-         " is not supported: nabla reads F32 and F64 --- convert the tensor to "
-         "float32 or float64 before saving");
+         " is not supported: nabla reads F32, F64 and I64 --- convert the tensor to "
+         "float32, float64 or int64 before saving");
   } else {
     fail("unknown dtype \"", d, "\"");
   }
@@ -381,7 +383,7 @@ SafetensorsFile load_safetensors(const std::string& path) {
     const uint64_t bytes = e.end - e.begin;
     if (bytes > 0) {
       char* dst =
-          dispatch(e.dtype, [&]<class T>() { return reinterpret_cast<char*>(t.data<T>()); });
+          dispatch_all(e.dtype, [&]<class T>() { return reinterpret_cast<char*>(t.data<T>()); });
       const std::string what = "tensor '" + e.name + "'";
       if constexpr (std::endian::native == std::endian::little) {
         file.read(dst, bytes, data_start + e.begin, what);

@@ -21,14 +21,14 @@ std::string to_tuple_string(const Size2& size) {
 }
 
 Conv2dParams Conv2dOptions::params() const {
-  Conv2dParams p;
-  p.stride_h = stride().h, p.stride_w = stride().w;
-  p.pad_h = padding().h, p.pad_w = padding().w;
-  p.dilation_h = dilation().h, p.dilation_w = dilation().w;
-  p.groups = groups();
-  p.floor_mode = floor_mode();
-  p.algorithm = algorithm();
-  return p;
+  return functional::Conv2dFuncOptions()
+      .stride(stride())
+      .padding(padding())
+      .dilation(dilation())
+      .groups(groups())
+      .floor_mode(floor_mode())
+      .algorithm(algorithm())
+      .params();
 }
 
 Conv2d::Conv2d(const Conv2dOptions& options) : options(options) {

@@ -12,12 +12,11 @@ Size2 Pool2dOptions::effective_stride() const {
 }
 
 Pool2dParams Pool2dOptions::params() const {
-  Pool2dParams p;
-  p.kernel_h = kernel_size().h, p.kernel_w = kernel_size().w;
-  p.stride_h = stride().h, p.stride_w = stride().w;
-  p.pad_h = padding().h, p.pad_w = padding().w;
-  p.floor_mode = floor_mode();
-  return p;
+  return functional::Pool2dFuncOptions(kernel_size())
+      .stride(effective_stride())
+      .padding(padding())
+      .floor_mode(floor_mode())
+      .params();
 }
 
 namespace {

@@ -52,6 +52,7 @@ Axis split_at(const Shape& shape, int d) {
 // sigmoid: y = 1 / (1 + e^-x).  x: any shape, y: same shape.
 // Saves y: dx = dy · y · (1 - y).
 Tensor sigmoid(const Tensor& x) {
+  check_floating("sigmoid", x.dtype());
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::sigmoid_forward(yp, xp, n); });
   return autograd::record(Op::sigmoid, y, {x}, [y = y.detach()](const Tensor& dy) {
@@ -65,6 +66,7 @@ Tensor sigmoid(const Tensor& x) {
 // tanh: y = tanh x.  x: any shape, y: same shape.
 // Saves y: dx = dy · (1 - y²).
 Tensor tanh(const Tensor& x) {
+  check_floating("tanh", x.dtype());
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::tanh_forward(yp, xp, n); });
   return autograd::record(Op::tanh, y, {x}, [y = y.detach()](const Tensor& dy) {
@@ -78,6 +80,7 @@ Tensor tanh(const Tensor& x) {
 // relu: y = max(x, 0).  x: any shape, y: same shape.
 // Saves y (not x): dx = dy where y > 0.
 Tensor relu(const Tensor& x) {
+  check_floating("relu", x.dtype());
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::relu_forward(yp, xp, n); });
   return autograd::record(Op::relu, y, {x}, [y = y.detach()](const Tensor& dy) {
@@ -91,6 +94,7 @@ Tensor relu(const Tensor& x) {
 // leaky_relu: y = x for x > 0, slope · x otherwise.  x: any shape, y: same shape.
 // Saves x (y alone cannot tell the branch when slope <= 0): dx = dy or slope · dy.
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  check_floating("leaky_relu", x.dtype());
   Tensor xc = contiguous_data(x).detach();
   Tensor y = forward_into(xc, [negative_slope](auto* yp, const auto* xp, int64_t n) {
     using T = std::remove_cvref_t<decltype(*xp)>;
@@ -108,6 +112,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
 // elu: y = x for x > 0, alpha · (e^x - 1) otherwise.  x: any shape, y: same shape.
 // Saves x and y: dx = dy for x > 0, dy · (y + alpha) otherwise.
 Tensor elu(const Tensor& x, double alpha) {
+  check_floating("elu", x.dtype());
   Tensor xc = contiguous_data(x).detach();
   Tensor y = forward_into(xc, [alpha](auto* yp, const auto* xp, int64_t n) {
     using T = std::remove_cvref_t<decltype(*xp)>;
@@ -125,6 +130,7 @@ Tensor elu(const Tensor& x, double alpha) {
 // softmax: y = e^x / Σ e^x along dim.  x: any shape, y: same shape.
 // Saves y: dx = y · (dy - Σ dy·y), the sum along dim.
 Tensor softmax(const Tensor& x, int64_t dim) {
+  check_floating("softmax", x.dtype());
   const Axis a = split_at(x.shape(), normalize_dim(dim, x.dim(), "softmax"));
   Tensor y = forward_into(x, [a](auto* yp, const auto* xp, int64_t) {
     cpu::softmax_forward(yp, xp, a.outer, a.n, a.inner);
@@ -141,6 +147,7 @@ Tensor softmax(const Tensor& x, int64_t dim) {
 // for logits of any size.  x: any shape, y: same shape.
 // Saves y: dx = dy - e^y · Σ dy, the sum along dim.
 Tensor log_softmax(const Tensor& x, int64_t dim) {
+  check_floating("log_softmax", x.dtype());
   const Axis a = split_at(x.shape(), normalize_dim(dim, x.dim(), "log_softmax"));
   Tensor y = forward_into(x, [a](auto* yp, const auto* xp, int64_t) {
     cpu::log_softmax_forward(yp, xp, a.outer, a.n, a.inner);
@@ -157,6 +164,7 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 // consecutive entries along dim.
 // Saves x: dx = dy at the first maximal entry of each group, 0 elsewhere.
 Tensor maxout(const Tensor& x, int64_t pieces, int64_t dim) {
+  check_floating("maxout", x.dtype());
   NABLA_CHECK(x.dim() > 0, "maxout: input must have at least 1 dim, got shape ", x.shape());
   const int d = normalize_dim(dim, x.dim(), "maxout");
   NABLA_CHECK(pieces >= 1, "maxout: pieces must be at least 1, got ", pieces);

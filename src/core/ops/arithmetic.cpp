@@ -14,6 +14,7 @@ namespace {
 Tensor binary(Op op, cpu::BinaryOp kernel, const Tensor& a, const Tensor& b) {
   const char* name = op_name(op).data();
   check_same_dtype(name, a, b);
+  check_floating(name, a.dtype());
   Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = Tensor::empty(shape, a.dtype());
   dispatch(a.dtype(), [&]<class T>() {
@@ -67,6 +68,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 
 // neg: out = -x; dx = -dout.
 Tensor neg(const Tensor& x) {
+  check_floating("neg", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return -v; });
   return autograd::record(Op::neg, y, {x},
                           [](const Tensor& dy) { return std::vector<Tensor>{neg(dy)}; });
@@ -74,6 +76,7 @@ Tensor neg(const Tensor& x) {
 
 // pow: out = x^p; dx = dout·p·x^(p-1). Saves x.
 Tensor pow(const Tensor& x, double p) {
+  check_floating("pow", x.dtype());
   Tensor y = unary_map(x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); });
   return autograd::record(Op::pow, y, {x}, [x = x.detach(), p](const Tensor& dy) {
     Tensor local =
@@ -84,6 +87,7 @@ Tensor pow(const Tensor& x, double p) {
 
 // exp: out = e^x; dx = dout·out. Saves out (detached).
 Tensor exp(const Tensor& x) {
+  check_floating("exp", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::exp(v); });
   return autograd::record(Op::exp, y, {x}, [y = y.detach()](const Tensor& dy) {
     return std::vector<Tensor>{mul(dy, y)};
@@ -92,6 +96,7 @@ Tensor exp(const Tensor& x) {
 
 // log: out = ln x; dx = dout / x. Saves x.
 Tensor log(const Tensor& x) {
+  check_floating("log", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::log(v); });
   return autograd::record(Op::log, y, {x}, [x = x.detach()](const Tensor& dy) {
     return std::vector<Tensor>{div(dy, x)};
@@ -100,6 +105,7 @@ Tensor log(const Tensor& x) {
 
 // sqrt: out = √x; dx = dout / (2·out). Saves out.
 Tensor sqrt(const Tensor& x) {
+  check_floating("sqrt", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::sqrt(v); });
   return autograd::record(Op::sqrt, y, {x}, [y = y.detach()](const Tensor& dy) {
     return std::vector<Tensor>{div(dy, y * 2.0)};
@@ -108,6 +114,7 @@ Tensor sqrt(const Tensor& x) {
 
 // abs: out = |x|; dx = dout·sign(x) (0 at x = 0, as PyTorch). Saves x.
 Tensor abs(const Tensor& x) {
+  check_floating("abs", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::abs(v); });
   return autograd::record(Op::abs, y, {x}, [x = x.detach()](const Tensor& dy) {
     Tensor sign = unary_map(x, [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
@@ -117,6 +124,7 @@ Tensor abs(const Tensor& x) {
 
 // clamp: out = min(max(x, lo), hi); dx = dout where lo <= x <= hi, else 0 (as PyTorch). Saves x.
 Tensor clamp(const Tensor& x, double lo, double hi) {
+  check_floating("clamp", x.dtype());
   NABLA_CHECK(lo <= hi, "clamp: lo ", lo, " is greater than hi ", hi);
   Tensor y = unary_map(x, [lo, hi](auto v) {
     using T = decltype(v);

@@ -108,6 +108,7 @@ namespace {
 
 Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
                          const Conv2dParams& params, bool relu) {
+  check_floating(relu ? "conv2d_relu" : "conv2d", input.dtype());
   const cpu::Conv2dShape s = conv_shape(input, weight, bias, params);
   const ConvAlgorithm algo = params.algorithm;
   Tensor x = contiguous_data(input).detach();

@@ -8,6 +8,7 @@ namespace nabla {
 // dropout: y = x · mask, mask = 0 with probability p, else 1 / (1 - p), drawn in row-major order
 // from `gen`. Saves the mask: dx = dy · mask.
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  check_floating("dropout", x.dtype());
   NABLA_CHECK(p >= 0 && p <= 1, "dropout: probability p = ", p, " must lie in [0, 1]");
   if (!training || p == 0) return x;
   Tensor mask = Tensor::empty(x.shape(), x.dtype());

@@ -71,6 +71,7 @@ T stable_sigmoid(T z) {
 // mse_loss: l = (x - t)².  x, t: same shape; out: that shape (None) or scalar.
 // Saves x and t: dx = g · 2(x - t), dt = -dx.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  check_floating("mse_loss", input.dtype());
   check_input_target("mse_loss", input, target);
   Tensor losses = binary_map(input, target, [](auto x, auto t) { return (x - t) * (x - t); });
   return autograd::record(Op::mse_loss, reduce(losses, r), {input, target},
@@ -86,6 +87,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
 // l1_loss: l = |x - t|.  x, t: same shape; out: that shape (None) or scalar.
 // Saves x and t: dx = g · sign(x - t) (0 where x = t, as PyTorch), dt = -dx.
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
+  check_floating("l1_loss", input.dtype());
   check_input_target("l1_loss", input, target);
   Tensor losses = binary_map(input, target, [](auto x, auto t) { return std::abs(x - t); });
   return autograd::record(Op::l1_loss, reduce(losses, r), {input, target},
@@ -103,6 +105,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
 // PyTorch, so p = 0 or 1 gives a finite loss.  p, t: same shape, p in [0, 1].
 // Saves p and t: dp = g · (p - t) / max(p(1 - p), 1e-12), dt = g · (log(1 - p) - log p).
 Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction r) {
+  check_floating("binary_cross_entropy", prob.dtype());
   check_input_target("binary_cross_entropy", prob, target);
   Tensor pc = contiguous_data(prob);
   dispatch(prob.dtype(), [&]<class T>() {
@@ -132,6 +135,7 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
 // binary_cross_entropy(sigmoid(z), t) without overflow for any z.  z, t: same shape.
 // Saves z and t: dz = g · (sigmoid(z) - t), dt = -g · z.
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction r) {
+  check_floating("binary_cross_entropy_with_logits", logits.dtype());
   check_input_target("binary_cross_entropy_with_logits", logits, target);
   Tensor losses = binary_map(logits, target, [](auto z, auto t) {
     using T = decltype(z);
@@ -152,6 +156,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
 // give a finite loss.
 // Saves log_softmax (N, C): dlogits[n] = g[n] · (softmax[n] - onehot(labels[n])).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, Reduction r) {
+  check_floating("cross_entropy", logits.dtype());
   check_scores_labels("cross_entropy", logits, labels);
   const int64_t N = logits.shape()[0], C = logits.shape()[1];
   Tensor xc = contiguous_data(logits);
@@ -180,6 +185,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, R
 // Saves scores: each active hinge sends g[n] / divisor to s[n, j] and takes it from s[n, y].
 Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& labels, double margin,
                          Reduction r, bool per_class_divide) {
+  check_floating("multi_margin_loss", scores.dtype());
   check_scores_labels("multi_margin_loss", scores, labels);
   const int64_t N = scores.shape()[0], C = scores.shape()[1];
   const double divisor = per_class_divide ? static_cast<double>(C) : 1.0;
@@ -201,6 +207,28 @@ Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& label
                             });
                             return std::vector<Tensor>{dx};
                           });
+}
+
+// Labels as a tensor, as PyTorch takes them: a 1-d int64 tensor of N class indices.
+namespace {
+std::vector<int64_t> label_values(const char* op, const Tensor& labels) {
+  NABLA_CHECK(labels.dtype() == kInt64 && labels.dim() == 1, op,
+              ": labels must be a 1-d int64 tensor, got ", dtype_name(labels.dtype()), " ",
+              labels.shape());
+  Tensor lc = contiguous_data(labels);
+  const int64_t* p = lc.data<int64_t>();
+  return std::vector<int64_t>(p, p + lc.numel());
+}
+}  // namespace
+
+Tensor cross_entropy(const Tensor& logits, const Tensor& labels, Reduction r) {
+  return cross_entropy(logits, label_values("cross_entropy", labels), r);
+}
+
+Tensor multi_margin_loss(const Tensor& scores, const Tensor& labels, double margin, Reduction r,
+                         bool per_class_divide) {
+  return multi_margin_loss(scores, label_values("multi_margin_loss", labels), margin, r,
+                           per_class_divide);
 }
 
 }  // namespace nabla

@@ -65,6 +65,7 @@ Tensor matmul_forward(const Tensor& a, const Tensor& b) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_floating("matmul", a.dtype());
   check_same_dtype("matmul", a, b);
   NABLA_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: operands must have at least 1 dim, got ",
               a.shape(), " and ", b.shape());
@@ -85,6 +86,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 // linear: rows X (R, in) = x flattened over its leading dims; Y (R, out) = X·Wᵀ + b.
 // Backward: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY. Saves x and weight.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  check_floating("linear", x.dtype());
   check_same_dtype("linear", x, weight);
   NABLA_CHECK(weight.dim() == 2, "linear: weight must be 2-d (out, in), got ", weight.shape());
   const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];

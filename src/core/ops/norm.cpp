@@ -33,6 +33,7 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps, const SumAcrossRanks& sum_across_ranks) {
+  check_floating("batch_norm", x.dtype());
   NABLA_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: input ", x.shape(),
               " must be (N, C) or (N, C, H, W)");
   NABLA_CHECK(running_mean.defined() == running_var.defined(),

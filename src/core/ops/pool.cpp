@@ -48,6 +48,7 @@ Pool2dParams square(int64_t kernel, int64_t stride, int64_t padding) {
 // max_pool2d: out = max over each window (padding is -inf).
 // Saves the argmax of each window (an index into its plane): dx[argmax] += dout.
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
+  check_floating("max_pool2d", x.dtype());
   const cpu::Pool2dShape s = pool_shape(x, params, "max_pool2d");
   Tensor xc = contiguous_data(x);
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());
@@ -73,6 +74,7 @@ Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t paddi
 // avg_pool2d: out = Σ window / (KH·KW) (padding counts as zeros).
 // Saves nothing but shapes: dx += dout / (KH·KW) over each window's in-bounds elements.
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params) {
+  check_floating("avg_pool2d", x.dtype());
   const cpu::Pool2dShape s = pool_shape(x, params, "avg_pool2d");
   Tensor xc = contiguous_data(x);
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());

@@ -42,7 +42,8 @@ Tensor sum_kernel(const Tensor& x, const ReducePlan& plan) {
   Tensor out = Tensor::zeros(plan.keep_shape, x.dtype());
   dispatch(x.dtype(), [&]<class T>() {
     Shape out_str = broadcast_strides(plan.keep_shape, out.strides(), x.shape());
-    cpu::for_each_row<T, 2>(x.shape(), {out.data<T>(), x.data<T>()}, {out_str, x.strides()},
+    T* in = const_cast<T*>(x.data<T>());  // only read: for_each_row moves one pointer type
+    cpu::for_each_row<T, 2>(x.shape(), {out.data<T>(), in}, {out_str, x.strides()},
                             [](std::array<T*, 2> p, std::array<int64_t, 2> s, int64_t n) {
                               if (s[0] == 0) {  // the row folds into one output
                                 T acc = 0;
@@ -97,6 +98,7 @@ int64_t first_max_index(const T* row, int64_t n) {
 
 // sum: out = Σ x over dims; dx = dout broadcast back over the reduced dims.
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  check_floating("sum", x.dtype());
   ReducePlan plan = plan_reduce(x, dims, keepdim, "sum");
   Tensor out = sum_kernel(x, plan).view(plan.out_shape);
   return autograd::record(Op::sum, out, {x},
@@ -107,6 +109,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 
 // mean: out = Σ x / count; dx = dout / count broadcast back.
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  check_floating("mean", x.dtype());
   ReducePlan plan = plan_reduce(x, dims, keepdim, "mean");
   NABLA_CHECK(plan.count > 0, "mean: reducing an empty tensor of shape ", x.shape());
   Tensor out = sum_kernel(x, plan);
@@ -124,6 +127,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 // max: out = largest x over dims; dx = dout at the first maximal element of each group, 0
 // elsewhere.
 Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  check_floating("max", x.dtype());
   ReducePlan plan = plan_reduce(x, dims, keepdim, "max");
   NABLA_CHECK(plan.count > 0, "max: reducing an empty tensor of shape ", x.shape());
   Rows rows = reduced_dims_last(x, plan);
@@ -156,17 +160,17 @@ Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
                           });
 }
 
+// argmax: index of the first largest value along dim, as an int64 tensor (any input dtype).
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
   ReducePlan plan = plan_reduce(x, {dim}, keepdim, "argmax");
   NABLA_CHECK(plan.count > 0, "argmax: reducing an empty tensor of shape ", x.shape());
   Rows rows = reduced_dims_last(x, plan);
-  Tensor out = Tensor::empty(plan.out_shape, x.dtype());
-  dispatch(x.dtype(), [&]<class T>() {
+  Tensor out = Tensor::empty(plan.out_shape, kInt64);
+  int64_t* o = out.data<int64_t>();
+  dispatch_all(x.dtype(), [&]<class T>() {
     const T* in = rows.data.data<T>();
-    T* o = out.data<T>();
-    for (int64_t r = 0; r < rows.outer; ++r) {
-      o[r] = static_cast<T>(first_max_index(in + r * rows.inner, rows.inner));
-    }
+    for (int64_t r = 0; r < rows.outer; ++r)
+      o[r] = first_max_index(in + r * rows.inner, rows.inner);
   });
   return out;
 }

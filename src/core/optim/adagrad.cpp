@@ -7,8 +7,7 @@
 
 namespace nabla::optim {
 
-namespace {
-void check_options(const AdagradOptions& options) {
+void validate(const AdagradOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "Adagrad: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.lr_decay() >= 0, "Adagrad: invalid lr_decay value: ", options.lr_decay());
   NABLA_CHECK(options.weight_decay() >= 0,
@@ -18,27 +17,24 @@ void check_options(const AdagradOptions& options) {
       "Adagrad: invalid initial_accumulator_value value: ", options.initial_accumulator_value());
   NABLA_CHECK(options.eps() >= 0, "Adagrad: invalid epsilon value: ", options.eps());
 }
-}  // namespace
 
 Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options)
-    : Optimizer(std::move(params), "Adagrad"),
-      options(options),
+    : WithOptions(std::move(params), "Adagrad", options),
       sums_(params_.size()),
       steps_(params_.size(), 0) {
-  check_options(options);
   for (size_t i = 0; i < params_.size(); ++i)
     sums_[i] = state_like(i, options.initial_accumulator_value());
 }
 
 void Adagrad::step() {
   NoGradGuard no_grad;
-  const double wd = options.weight_decay(), eps = options.eps();
+  const double wd = options().weight_decay(), eps = options().eps();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
     const int64_t t = ++steps_[i];
     const double clr =
-        options.lr() * lr_multiplier(i) / (1 + static_cast<double>(t - 1) * options.lr_decay());
+        options().lr() * lr_multiplier(i) / (1 + static_cast<double>(t - 1) * options().lr_decay());
     dispatch(params_[i].dtype(), [&]<class T>() {
       T* p = params_[i].data<T>();
       T* sum = sums_[i].data<T>();
@@ -60,15 +56,15 @@ Optimizer::StateRefs Adagrad::state_refs() {
 }
 
 std::vector<std::pair<std::string, double>> Adagrad::hyperparameters() const {
-  return {{"lr", options.lr()},
-          {"lr_decay", options.lr_decay()},
-          {"weight_decay", options.weight_decay()},
-          {"initial_accumulator_value", options.initial_accumulator_value()},
-          {"eps", options.eps()}};
+  return {{"lr", options().lr()},
+          {"lr_decay", options().lr_decay()},
+          {"weight_decay", options().weight_decay()},
+          {"initial_accumulator_value", options().initial_accumulator_value()},
+          {"eps", options().eps()}};
 }
 
 void Adagrad::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
-  AdagradOptions o = options;
+  AdagradOptions o = options();
   for (const auto& [key, value] : values) {
     if (key == "lr")
       o.lr(value);
@@ -83,8 +79,7 @@ void Adagrad::set_hyperparameters(const std::vector<std::pair<std::string, doubl
     else
       NABLA_CHECK(false, "Adagrad: unknown hyperparameter '", key, "'");
   }
-  check_options(o);
-  options = o;
+  set_options(o);
 }
 
 }  // namespace nabla::optim

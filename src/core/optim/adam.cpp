@@ -67,24 +67,28 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
   }
 }
 
-Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
-    : AdamBase(std::move(params), "Adam"), options(options) {
+void validate(const AdamOptions& options) {
   check_adam_options("Adam", options);
 }
 
+Adam::Adam(std::vector<Tensor> params, const AdamOptions& options)
+    : WithOptions(std::move(params), "Adam", options) {}
+
 void Adam::step() {
-  adam_step(options.lr(), options.betas(), options.eps(), options.weight_decay(), 0,
-            options.amsgrad());
+  adam_step(options().lr(), options().betas(), options().eps(), options().weight_decay(), 0,
+            options().amsgrad());
 }
 
-AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
-    : AdamBase(std::move(params), "AdamW"), options(options) {
+void validate(const AdamWOptions& options) {
   check_adam_options("AdamW", options);
 }
 
+AdamW::AdamW(std::vector<Tensor> params, const AdamWOptions& options)
+    : WithOptions(std::move(params), "AdamW", options) {}
+
 void AdamW::step() {
-  adam_step(options.lr(), options.betas(), options.eps(), 0, options.weight_decay(),
-            options.amsgrad());
+  adam_step(options().lr(), options().betas(), options().eps(), 0, options().weight_decay(),
+            options().amsgrad());
 }
 
 // ---------------------------------------------------------------- state for checkpoints
@@ -129,19 +133,19 @@ Options with_adam_hyperparameters(const char* name, Options o,
 }  // namespace
 
 std::vector<std::pair<std::string, double>> Adam::hyperparameters() const {
-  return adam_hyperparameters(options);
+  return adam_hyperparameters(options());
 }
 
 void Adam::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
-  options = with_adam_hyperparameters("Adam", options, values);
+  set_options(with_adam_hyperparameters("Adam", options(), values));
 }
 
 std::vector<std::pair<std::string, double>> AdamW::hyperparameters() const {
-  return adam_hyperparameters(options);
+  return adam_hyperparameters(options());
 }
 
 void AdamW::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
-  options = with_adam_hyperparameters("AdamW", options, values);
+  set_options(with_adam_hyperparameters("AdamW", options(), values));
 }
 
 }  // namespace nabla::optim

@@ -7,8 +7,7 @@
 
 namespace nabla::optim {
 
-namespace {
-void check_options(const RMSpropOptions& options) {
+void validate(const RMSpropOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "RMSprop: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.eps() >= 0, "RMSprop: invalid epsilon value: ", options.eps());
   NABLA_CHECK(options.momentum() >= 0, "RMSprop: invalid momentum value: ", options.momentum());
@@ -16,22 +15,18 @@ void check_options(const RMSpropOptions& options) {
               "RMSprop: invalid weight_decay value: ", options.weight_decay());
   NABLA_CHECK(options.alpha() >= 0, "RMSprop: invalid alpha value: ", options.alpha());
 }
-}  // namespace
 
 RMSprop::RMSprop(std::vector<Tensor> params, const RMSpropOptions& options)
-    : Optimizer(std::move(params), "RMSprop"),
-      options(options),
+    : WithOptions(std::move(params), "RMSprop", options),
       square_avgs_(params_.size()),
       grad_avgs_(params_.size()),
-      momentum_buffers_(params_.size()) {
-  check_options(options);
-}
+      momentum_buffers_(params_.size()) {}
 
 void RMSprop::step() {
   NoGradGuard no_grad;
-  const double lr = options.lr(), alpha = options.alpha(), eps = options.eps();
-  const double wd = options.weight_decay(), momentum = options.momentum();
-  const bool centered = options.centered();
+  const double lr = options().lr(), alpha = options().alpha(), eps = options().eps();
+  const double wd = options().weight_decay(), momentum = options().momentum();
+  const bool centered = options().centered();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
@@ -77,16 +72,16 @@ Optimizer::StateRefs RMSprop::state_refs() {
 }
 
 std::vector<std::pair<std::string, double>> RMSprop::hyperparameters() const {
-  return {{"lr", options.lr()},
-          {"alpha", options.alpha()},
-          {"eps", options.eps()},
-          {"weight_decay", options.weight_decay()},
-          {"momentum", options.momentum()},
-          {"centered", options.centered() ? 1.0 : 0.0}};
+  return {{"lr", options().lr()},
+          {"alpha", options().alpha()},
+          {"eps", options().eps()},
+          {"weight_decay", options().weight_decay()},
+          {"momentum", options().momentum()},
+          {"centered", options().centered() ? 1.0 : 0.0}};
 }
 
 void RMSprop::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
-  RMSpropOptions o = options;
+  RMSpropOptions o = options();
   for (const auto& [key, value] : values) {
     if (key == "lr")
       o.lr(value);
@@ -103,8 +98,7 @@ void RMSprop::set_hyperparameters(const std::vector<std::pair<std::string, doubl
     else
       NABLA_CHECK(false, "RMSprop: unknown hyperparameter '", key, "'");
   }
-  check_options(o);
-  options = o;
+  set_options(o);
 }
 
 }  // namespace nabla::optim

@@ -6,8 +6,7 @@
 
 namespace nabla::optim {
 
-namespace {
-void check_options(const SGDOptions& options) {
+void validate(const SGDOptions& options) {
   NABLA_CHECK(options.lr() >= 0, "SGD: invalid learning rate: ", options.lr());
   NABLA_CHECK(options.momentum() >= 0, "SGD: invalid momentum value: ", options.momentum());
   NABLA_CHECK(options.weight_decay() >= 0,
@@ -16,12 +15,9 @@ void check_options(const SGDOptions& options) {
               "SGD: Nesterov momentum requires a momentum and zero dampening (momentum=",
               options.momentum(), ", dampening=", options.dampening(), ")");
 }
-}  // namespace
 
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
-    : Optimizer(std::move(params), "SGD"), options(options), momentum_buffers_(params_.size()) {
-  check_options(options);
-}
+    : WithOptions(std::move(params), "SGD", options), momentum_buffers_(params_.size()) {}
 
 namespace {
 // Below this many elements a parameter is updated on the calling thread: waking the pool costs
@@ -50,9 +46,9 @@ void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T
 
 void SGD::step() {
   NoGradGuard no_grad;
-  const double lr = options.lr(), momentum = options.momentum(), wd = options.weight_decay();
-  const double damp = 1 - options.dampening();
-  const bool nesterov = options.nesterov();
+  const double lr = options().lr(), momentum = options().momentum(), wd = options().weight_decay();
+  const double damp = 1 - options().dampening();
+  const bool nesterov = options().nesterov();
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
@@ -92,15 +88,15 @@ Optimizer::StateRefs SGD::state_refs() {
 }
 
 std::vector<std::pair<std::string, double>> SGD::hyperparameters() const {
-  return {{"lr", options.lr()},
-          {"momentum", options.momentum()},
-          {"dampening", options.dampening()},
-          {"weight_decay", options.weight_decay()},
-          {"nesterov", options.nesterov() ? 1.0 : 0.0}};
+  return {{"lr", options().lr()},
+          {"momentum", options().momentum()},
+          {"dampening", options().dampening()},
+          {"weight_decay", options().weight_decay()},
+          {"nesterov", options().nesterov() ? 1.0 : 0.0}};
 }
 
 void SGD::set_hyperparameters(const std::vector<std::pair<std::string, double>>& values) {
-  SGDOptions o = options;
+  SGDOptions o = options();
   for (const auto& [key, value] : values) {
     if (key == "lr")
       o.lr(value);
@@ -115,8 +111,7 @@ void SGD::set_hyperparameters(const std::vector<std::pair<std::string, double>>&
     else
       NABLA_CHECK(false, "SGD: unknown hyperparameter '", key, "'");
   }
-  check_options(o);
-  options = o;
+  set_options(o);
 }
 
 }  // namespace nabla::optim
