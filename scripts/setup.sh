@@ -7,14 +7,15 @@ NABLA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NABLA_BUILD_DIR=${NABLA_BUILD_DIR:-$NABLA_ROOT/build}
 
 # Compiler, build tools, BLAS for GEMM, cairo for PNG plots, CLI11 for the command line,
-# GoogleTest/GoogleMock and Google Benchmark for tests and bench/, zlib for .gz data files
+# GoogleTest/GoogleMock and Google Benchmark for tests and bench/, zlib for .gz data files,
+# libpng and libjpeg-turbo for image folders
 # (docs/dependencies.md says why), nlohmann's JSON for checkpoints and model files, and
 # Fashion-MNIST (Debian installs it in /usr/share/datasets/fashion-mnist) for training and for
 # the tests that read the real files; clang and its sanitizer and libFuzzer runtimes for
 # scripts/test-asan.sh and scripts/fuzz.sh; OpenMPI for data-parallel training (docs/
 # distributed.md) and Chromium for the test that opens a run's HTML report in a real browser.
 NABLA_APT_PACKAGES=(build-essential cmake ninja-build pkg-config libopenblas-dev libcairo2-dev
-                    libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev
+                    libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
                     nlohmann-json3-dev dataset-fashion-mnist clang libclang-rt-14-dev
                     libopenmpi-dev openmpi-bin chromium)
 

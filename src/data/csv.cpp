@@ -6,6 +6,7 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include "nabla/data/datasets.h"
@@ -17,6 +18,9 @@ namespace {
 
 // The most classes integer labels may imply when num_classes is not given.
 constexpr int64_t kMaxInferredClasses = 1 << 16;
+// From this many rows on, a label column whose every value differs (an id, a feature) is refused:
+// below it, a few samples of as many classes are a plausible table.
+constexpr int64_t kMinRowsForUniqueLabels = 10;
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -138,6 +142,14 @@ Dataset load_csv(const std::string& path, const CsvOptions& options) {
     label_lines.push_back(line_no);
   }
   NABLA_CHECK(!label_cells.empty(), path, ": no samples after the header line");
+  const auto rows = static_cast<int64_t>(label_cells.size());
+  const auto distinct =
+      static_cast<int64_t>(std::set<std::string>(label_cells.begin(), label_cells.end()).size());
+  NABLA_CHECK(rows < kMinRowsForUniqueLabels || distinct < rows, path, ": ", column_desc(label_col),
+              " holds ", distinct, " distinct values in ", rows,
+              " rows, so every sample would be a class of its own: it is not a label column",
+              "\n---> HINT: choose the label column by header name or 0-based index ",
+              "(CsvOptions::label_name or label_index; the default is the last column)");
 
   // Integer labels are class indices; anything else makes every label a class name.
   std::vector<int64_t> labels(label_cells.size());

@@ -47,7 +47,7 @@ endfunction()
 consumer(full)
 consumer(core -DNABLA_CORE_ONLY=ON "-DCORE_SOURCE=${CORE_SOURCE}")
 # The core consumer's configure looked for none of the other components' dependencies ...
-file(STRINGS "${WORK_DIR}/core/CMakeCache.txt" looked_for REGEX "^(ZLIB|CAIRO|PC_|PKG_CONFIG|MPI)")
+file(STRINGS "${WORK_DIR}/core/CMakeCache.txt" looked_for REGEX "^(ZLIB|PNG|JPEG|CAIRO|PC_|PKG_CONFIG|MPI)")
 if(looked_for)
   message(FATAL_ERROR "install test: find_package(nabla COMPONENTS core) looked for other "
     "components' dependencies:\n${looked_for}")

@@ -68,7 +68,8 @@ inline CLI::Validator model_choice() {
 inline CLI::Validator dataset_choice() {
   return choice(
       train::dataset_names(), "dataset",
-      [](const std::string& v) { return v.rfind("csv:", 0) == 0; }, " or csv:PATH");
+      [](const std::string& v) { return v.rfind("csv:", 0) == 0 || v.rfind("folder:", 0) == 0; },
+      " or csv:PATH or folder:PATH");
 }
 
 }  // namespace nabla::cli

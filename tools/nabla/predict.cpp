@@ -1,6 +1,10 @@
-// `nabla predict`: class probabilities of one image (PNG or PGM) or one sample of a data set.
+// `nabla predict`: class probabilities of images (PNG, JPEG or PGM files, or folders of them) or
+// of one sample of a data set.
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <numeric>
@@ -8,76 +12,98 @@
 
 #include "app/run.h"
 #include "commands.h"
+#include "nabla/data/image_folder.h"
 #include "nabla/io/image.h"
 
 namespace nabla::cli {
 
 namespace {
 
+namespace fs = std::filesystem;
+
 struct PredictArgs {
   std::string checkpoint;
-  std::string image;
+  std::vector<std::string> images;  // files, or folders searched for images
   int64_t index = -1;
   std::string dataset;  // "": the run's
   std::string data_dir;
   std::string split = "test";
   bool invert = false;
+  bool csv = false;
+  bool skip_bad_images = false;
   int64_t top = 0;  // 0: every class
 };
 
-// The image as a one-sample data set shaped as the model's input: channels converted, resized
-// when the size differs (said on stdout), optionally inverted (dark ink on white paper -> the
-// datasets' light-on-dark).
-data::Dataset image_dataset(const train::TrainedModel& trained, const PredictArgs& args) {
+bool is_image_file(const fs::path& path) {
+  std::string ext = path.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg" || ext == ".pgm";
+}
+
+// The files named, with each folder replaced by the images in it and its sub-folders, sorted.
+std::vector<std::string> image_paths(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  for (const std::string& arg : args) {
+    if (!fs::is_directory(arg)) {
+      paths.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> found;
+    for (const fs::directory_entry& e : fs::recursive_directory_iterator(arg))
+      if (e.is_regular_file() && is_image_file(e.path())) found.push_back(e.path().string());
+    NABLA_CHECK(!found.empty(), "predict: no .png, .jpg, .jpeg or .pgm files in ", arg);
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
+}
+
+// PNG and JPEG through nabla::data, as image folders are read for training; PGM through io.
+data::PlanarImage read_any_image(const std::string& path) {
+  std::ifstream file(path, std::ios::binary);
+  char magic = 0;
+  file.get(magic);
+  if (magic != 'P') return data::read_image_file(path);
+  const io::Image pgm = io::read_image(path);  // gray: interleaved is planar
+  return data::PlanarImage{pgm.channels, pgm.height, pgm.width, pgm.to_planar()};
+}
+
+// The image fitted to the model's input (data::fit_image, the rule image folders are read
+// with) and optionally inverted (dark ink on white paper -> the datasets' light-on-dark).
+// `verbose`: say the size read and any resizing on stdout.
+std::vector<uint8_t> model_input(const train::TrainedModel& trained, const std::string& path,
+                                 bool invert, bool verbose) {
   const std::vector<int64_t>& shape = trained.sample_shape;
   NABLA_CHECK(shape.size() == 3, "predict: the model in ", trained.checkpoint,
               " takes feature vectors, not images; use --index with its data set");
-  io::Image image = io::read_image(args.image);
-  std::printf("image %s: %lld x %lld %s\n", args.image.c_str(), static_cast<long long>(image.width),
-              static_cast<long long>(image.height), image.channels == 1 ? "gray" : "RGB");
-  image = io::convert_channels(image, shape[0]);
-  if (image.height != shape[1] || image.width != shape[2]) {
-    image = io::resize(image, shape[1], shape[2]);
+  const data::PlanarImage image = read_any_image(path);
+  if (verbose)
+    std::printf("image %s: %lld x %lld %s\n", path.c_str(), static_cast<long long>(image.width),
+                static_cast<long long>(image.height), image.channels == 1 ? "gray" : "RGB");
+  if (verbose && (image.height != shape[1] || image.width != shape[2]))
     std::printf("resized to %lld x %lld, the model's input\n", static_cast<long long>(shape[2]),
                 static_cast<long long>(shape[1]));
-  }
-  if (args.invert)
-    for (uint8_t& p : image.pixels) p = static_cast<uint8_t>(255 - p);
-  return data::Dataset::from_uint8(args.image, Shape(shape), image.to_planar(), {0},
-                                   trained.class_names);
+  std::vector<uint8_t> pixels = data::fit_image(image, Shape(shape)).pixels;
+  if (invert)
+    for (uint8_t& p : pixels) p = static_cast<uint8_t>(255 - p);
+  return pixels;
 }
 
-void run_predict(const PredictArgs& args) {
-  if (args.image.empty() == (args.index < 0))
-    throw UsageError("predict: give either an IMAGE file or --index N (a sample of the data set)");
-  const train::TrainedModel trained = train::load_trained_model(args.checkpoint);
-  data::Dataset samples;
-  int64_t index = 0;
-  if (!args.image.empty()) {
-    samples = image_dataset(trained, args);
-  } else {
-    train::RunOptions data_options = trained.options;
-    if (!args.dataset.empty()) data_options.dataset = args.dataset;
-    data_options.train_subset = data_options.test_subset = 0;
-    samples = train::load_run_dataset(
-        data_options, args.split == "train" ? data::Split::Train : data::Split::Test,
-        args.data_dir);
-    index = args.index;
-    NABLA_CHECK(index < samples.size(), "predict: --index ", index, " is past the end of the ",
-                data_options.dataset, " ", args.split, " set (", samples.size(), " images)");
-    std::printf("%s %s image %lld: true class %s\n", data_options.dataset.c_str(),
-                args.split.c_str(), static_cast<long long>(index),
-                samples.class_names()[static_cast<size_t>(samples.label(index))].c_str());
-  }
-  const std::vector<double> p = train::predict_probabilities(trained, samples, index);
+// The classes from the most likely down.
+std::vector<size_t> ranked(const std::vector<double>& p) {
   std::vector<size_t> order(p.size());
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return p[a] > p[b]; });
+  return order;
+}
+
+void print_table(const train::TrainedModel& trained, const std::vector<double>& p, int64_t top) {
+  const std::vector<size_t> order = ranked(p);
   std::printf("predicted: %s (%.2f%%)\n", trained.class_names[order[0]].c_str(), 100 * p[order[0]]);
   size_t width = 0;
   for (const std::string& n : trained.class_names) width = std::max(width, n.size());
-  const size_t shown =
-      args.top > 0 ? std::min(order.size(), static_cast<size_t>(args.top)) : order.size();
+  const size_t shown = top > 0 ? std::min(order.size(), static_cast<size_t>(top)) : order.size();
   for (size_t i = 0; i < shown; ++i) {
     const size_t c = order[i];
     std::printf("  %-*s  %6.2f%%  %s\n", static_cast<int>(width), trained.class_names[c].c_str(),
@@ -85,16 +111,91 @@ void run_predict(const PredictArgs& args) {
   }
 }
 
+// A CSV cell: quoted when it holds a comma, a quote or a line break.
+std::string csv_cell(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+// Several images (or --csv): one line each, "PATH  CLASS  PERCENT" or a CSV row with every
+// class's probability.
+void predict_images(const train::TrainedModel& trained, const PredictArgs& args,
+                    const std::vector<std::string>& paths) {
+  if (args.csv) {
+    std::printf("path,predicted,probability");
+    for (const std::string& name : trained.class_names) std::printf(",%s", csv_cell(name).c_str());
+    std::printf("\n");
+  }
+  for (const std::string& path : paths) {
+    std::vector<uint8_t> pixels;
+    try {
+      pixels = model_input(trained, path, args.invert, /*verbose=*/false);
+    } catch (const Error& e) {
+      if (!args.skip_bad_images) throw;
+      std::fprintf(stderr, "skipped %s\n", e.what());
+      continue;
+    }
+    const data::Dataset one = data::Dataset::from_uint8(
+        path, Shape(trained.sample_shape), std::move(pixels), {0}, trained.class_names);
+    const std::vector<double> p = train::predict_probabilities(trained, one, 0);
+    const size_t best = ranked(p)[0];
+    if (args.csv) {
+      std::printf("%s,%s,%.6f", csv_cell(path).c_str(), csv_cell(trained.class_names[best]).c_str(),
+                  p[best]);
+      for (double v : p) std::printf(",%.6f", v);
+      std::printf("\n");
+    } else {
+      std::printf("%s  %s  %.2f%%\n", path.c_str(), trained.class_names[best].c_str(),
+                  100 * p[best]);
+    }
+  }
+}
+
+void run_predict(const PredictArgs& args) {
+  if (args.images.empty() == (args.index < 0))
+    throw UsageError(
+        "predict: give either IMAGE files or folders, or --index N (a sample of the "
+        "data set)");
+  const train::TrainedModel trained = train::load_trained_model(args.checkpoint);
+  if (!args.images.empty()) {
+    const std::vector<std::string> paths = image_paths(args.images);
+    const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
+    if (args.csv || !one_file) return predict_images(trained, args, paths);
+    std::vector<uint8_t> pixels = model_input(trained, paths[0], args.invert, /*verbose=*/true);
+    const data::Dataset one = data::Dataset::from_uint8(
+        paths[0], Shape(trained.sample_shape), std::move(pixels), {0}, trained.class_names);
+    return print_table(trained, train::predict_probabilities(trained, one, 0), args.top);
+  }
+  train::RunOptions data_options = trained.options;
+  if (!args.dataset.empty()) data_options.dataset = args.dataset;
+  data_options.train_subset = data_options.test_subset = 0;
+  const data::Dataset samples = train::load_run_dataset(
+      data_options, args.split == "train" ? data::Split::Train : data::Split::Test, args.data_dir);
+  const int64_t index = args.index;
+  NABLA_CHECK(index < samples.size(), "predict: --index ", index, " is past the end of the ",
+              data_options.dataset, " ", args.split, " set (", samples.size(), " images)");
+  std::printf("%s %s image %lld: true class %s\n", data_options.dataset.c_str(), args.split.c_str(),
+              static_cast<long long>(index),
+              samples.class_names()[static_cast<size_t>(samples.label(index))].c_str());
+  print_table(trained, train::predict_probabilities(trained, samples, index), args.top);
+}
+
 }  // namespace
 
 void add_predict_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<PredictArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "predict", "Class probabilities of a PNG or PGM image, or of --index N of a data set");
+      "predict",
+      "Class probabilities of PNG, JPEG or PGM images (files or folders), or of --index N of a "
+      "data set");
   cmd->add_option("checkpoint", args->checkpoint,
                   "A run directory (nabla train --out; uses best/) or a checkpoint directory")
       ->required();
-  cmd->add_option("image", args->image, "A PNG or PGM file (resized to the model's input)");
+  cmd->add_option("images", args->images,
+                  "PNG, JPEG or PGM files, or folders of them (fitted to the model's input); "
+                  "several give one line per image");
   cmd->add_option("--index", args->index, "Classify this sample of the data set instead")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dataset", args->dataset, "With --index: the data set (default: the run's)");
@@ -104,6 +205,10 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"test", "train"}));
   cmd->add_flag("--invert", args->invert,
                 "Invert the image's values (for dark drawings on a light background)");
+  cmd->add_flag("--csv", args->csv,
+                "One CSV row per image: path, predicted class, its probability, every class's");
+  cmd->add_flag("--skip-bad-images", args->skip_bad_images,
+                "Name images that cannot be read on stderr and go on");
   cmd->add_option("--top", args->top, "Show only the K most likely classes")->check(kPositive);
   cmd->callback([args, &exit_code] {
     run_predict(*args);

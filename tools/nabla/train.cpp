@@ -81,9 +81,14 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->capture_default_str()
       ->check(model_choice());
   cmd->add_option("--dataset", o.dataset,
-                  "Data set; csv:TRAIN[,TEST] reads CSV tables (label in the last column)")
+                  "Data set; csv:TRAIN[,TEST] reads CSV tables, folder:PATH images in "
+                  "PATH/[train|test/]<class>/*.png|jpg")
       ->capture_default_str()
       ->check(dataset_choice());
+  cmd->add_option("--label-column", o.label_column,
+                  "csv: the label column's header name or 0-based index (default: the last)");
+  cmd->add_flag("--skip-bad-images", o.skip_bad_images,
+                "folder: leave out (and name) images that cannot be decoded");
   cmd->add_option("--data-dir", o.data_dir,
                   "Directory of the dataset's files (default for fashion-mnist: "
                   "/usr/share/datasets/fashion-mnist)");

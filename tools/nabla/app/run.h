@@ -42,9 +42,12 @@
 namespace nabla::train {
 
 struct RunOptions {
-  std::string model = "lenet5";           // mlp | lenet5 | convnet, or a JSON description's path
-  std::string dataset = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | csv:TRAIN[,TEST]
-  std::string data_dir;                   // "": the dataset's default directory
+  std::string model = "lenet5";  // mlp | lenet5 | convnet, or a JSON description's path
+  // fashion-mnist | mnist | cifar10 | csv:TRAIN[,TEST] | folder:PATH (docs/data.md)
+  std::string dataset = "fashion-mnist";
+  std::string label_column;      // csv: the label column's name or 0-based index; "": the last
+  bool skip_bad_images = false;  // folder: leave out images that cannot be decoded
+  std::string data_dir;          // "": the dataset's default directory
   int64_t epochs = 5;
   int64_t batch_size = 64;
   std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | adagrad
@@ -170,6 +173,7 @@ std::vector<double> predict_probabilities(const TrainedModel& trained, const dat
 // The valid values of the choice options (nabla/suggest.h names the closest to a typo).
 const std::vector<std::string>& optimizer_names();
 const std::vector<std::string>& lr_schedule_names();
-const std::vector<std::string>& dataset_names();  // csv:PATH is accepted beside these
+// csv:PATH and folder:PATH are accepted beside these
+const std::vector<std::string>& dataset_names();
 
 }  // namespace nabla::train

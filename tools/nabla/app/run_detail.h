@@ -47,6 +47,10 @@ struct RunData {
   data::Normalization normalization;
 };
 RunData load_run_data(const RunOptions& o);
+// csv:TRAIN[,TEST] and folder:PATH (file_datasets.cpp); without a test part, a fifth of the data
+// (fixed by the seed) is the test set.
+bool is_file_dataset(const std::string& dataset);
+data::Dataset load_file_dataset(const RunOptions& o, data::Split split);
 data::AugmentOptions augment_options(const RunOptions& o, const data::Dataset& train);
 
 std::string read_text_file(const std::string& path);

@@ -99,7 +99,9 @@ json options_to_json(const RunOptions& o) {
           {"init_from", o.init_from},
           {"freeze", o.freeze},
           {"lr_mult", o.lr_mult},
-          {"sync_batchnorm", o.sync_batchnorm}};
+          {"sync_batchnorm", o.sync_batchnorm},
+          {"label_column", o.label_column},
+          {"skip_bad_images", o.skip_bad_images}};
 }
 
 RunOptions options_from_json(const json& j) {
@@ -140,6 +142,8 @@ RunOptions options_from_json(const json& j) {
   o.freeze = j.value("freeze", o.freeze);
   o.lr_mult = j.value("lr_mult", o.lr_mult);
   o.sync_batchnorm = j.value("sync_batchnorm", o.sync_batchnorm);
+  o.label_column = j.value("label_column", o.label_column);
+  o.skip_bad_images = j.value("skip_bad_images", o.skip_bad_images);
   return o;
 }
 
@@ -407,18 +411,8 @@ data::Dataset load_run_dataset(const RunOptions& o, data::Split split,
                                const std::string& data_dir) {
   const std::string dir = data_dir.empty() ? o.data_dir : data_dir;
   data::Dataset d;
-  if (o.dataset.rfind("csv:", 0) == 0) {
-    // csv:TRAIN[,TEST]; without a test file, a fifth of TRAIN (fixed by the seed) is the test set.
-    const std::string paths = o.dataset.substr(4);
-    const size_t comma = paths.find(',');
-    const std::string train_path = paths.substr(0, comma);
-    NABLA_CHECK(!train_path.empty(), "--dataset csv:PATH needs a path, e.g. csv:iris.csv");
-    if (comma != std::string::npos) {
-      d = data::load_csv(split == data::Split::Train ? train_path : paths.substr(comma + 1));
-    } else {
-      auto parts = data::train_val_split(data::load_csv(train_path), 0.2, o.seed ^ 0x7e57);
-      d = split == data::Split::Train ? parts.train : parts.val;
-    }
+  if (is_file_dataset(o.dataset)) {
+    d = load_file_dataset(o, split);
   } else {
     check_choice("dataset", o.dataset, dataset_names());
     d = data::load_dataset(o.dataset, dir, split);
