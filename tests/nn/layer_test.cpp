@@ -119,6 +119,26 @@ TEST(LayerRegistry, DeclaredShapeAndParametersMatchAForwardPass) {
   }
 }
 
+TEST(LayerRegistry, BuildsALayerFromItsFieldsWithoutJson) {
+  const nn::LayerType* type = nn::find_layer_type("conv2d");
+  ASSERT_NE(type, nullptr);
+  nn::LayerConfig config = type->with_defaults(
+      nn::LayerConfig().set("out_channels", int64_t{4}).set("kernel_size", nn::Size2(3)));
+  EXPECT_EQ(config.size2("stride"), nn::Size2(1));
+  EXPECT_EQ(config.choice("algorithm"), "im2col");
+  EXPECT_FALSE(config.has("in_channels"));  // inferred: no default
+  const nn::LayerShape shape = type->infer(config, {2, 8, 8});
+  EXPECT_EQ(shape.output, (std::vector<int64_t>{4, 6, 6}));
+  EXPECT_EQ(config.integer("in_channels"), 2);
+  Generator gen(1);
+  auto conv = type->make(config, gen);
+  EXPECT_EQ(nn::to_string(*conv), "Conv2d(2, 4, kernel_size=(3, 3), stride=(1, 1))");
+  EXPECT_TRUE(conv->config() == config);
+  EXPECT_EQ(error_message([&] { config.number("groups"); }),
+            "LayerConfig: field 'groups' holds another kind of value");
+  EXPECT_EQ(error_message([&] { config.boolean("keepdim"); }), "LayerConfig: no field 'keepdim'");
+}
+
 TEST(LayerRegistry, MultiplyAddsOfTheWeightedLayers) {
   // LeNet's first layer: 6 filters of 1·5·5 at 28·28 positions.
   EXPECT_EQ(

@@ -80,7 +80,8 @@ class LayerConfig {
   const std::string& choice(const std::string& name) const { return get<std::string>(name); }
   Size2 size2(const std::string& name) const { return get<Size2>(name); }
   const std::vector<std::pair<std::string, FieldValue>>& values() const { return values_; }
-  friend bool operator==(const LayerConfig&, const LayerConfig&) = default;
+  // The same fields with the same values, in any order.
+  friend bool operator==(const LayerConfig& a, const LayerConfig& b);
 
  private:
   template <class T>

@@ -5,9 +5,10 @@
 // Each layer type describes itself beside its module (nabla/nn/layer.h: fields with defaults and
 // limits, shape inference, construction); this file only turns JSON into those fields and back.
 #include <algorithm>
-#include <cmath>
 #include <limits>
-#include <sstream>
+#include <optional>
+#include <type_traits>
+#include <variant>
 
 #include "io/json_depth.h"
 #include "models/description.h"

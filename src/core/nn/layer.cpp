@@ -77,6 +77,15 @@ const T& LayerConfig::get(const std::string& name) const {
   NABLA_CHECK(typed != nullptr, "LayerConfig: field '", name, "' holds another kind of value");
   return *typed;
 }
+bool operator==(const LayerConfig& a, const LayerConfig& b) {
+  if (a.values_.size() != b.values_.size()) return false;
+  for (const auto& [name, value] : a.values_) {
+    const FieldValue* other = b.find(name);
+    if (other == nullptr || *other != value) return false;
+  }
+  return true;
+}
+
 template const int64_t& LayerConfig::get<int64_t>(const std::string&) const;
 template const double& LayerConfig::get<double>(const std::string&) const;
 template const bool& LayerConfig::get<bool>(const std::string&) const;
