@@ -10,13 +10,9 @@ namespace {
 
 int64_t set_sync(nn::Module& module, Communicator* comm) {
   int64_t layers = 0;
-  if (auto* bn = dynamic_cast<nn::BatchNormBase*>(&module)) {
-    if (comm)
-      bn->sum_across_ranks = [comm](std::span<double> data) { comm->allreduce_sum(data); };
-    else
-      bn->sum_across_ranks = nullptr;
-    ++layers;
-  }
+  SumAcrossRanks sum;  // empty: this process's statistics only
+  if (comm) sum = [comm](std::span<double> data) { comm->allreduce_sum(data); };
+  if (module.sync_statistics(sum)) ++layers;
   for (const auto& child : module.children()) layers += set_sync(*child, comm);
   return layers;
 }

@@ -60,11 +60,12 @@ TEST(ModelJson, EveryLayerTypeAndOptionSurvivesTheRoundTrip) {
          {"type": "linear", "out_features": 6, "bias": false},
          {"type": "batchnorm1d", "affine": false, "track_running_stats": false},
          {"type": "tanh"}, {"type": "sigmoid"}, {"type": "relu"},
-         {"type": "linear", "in_features": 6, "out_features": 4},
+         {"type": "linear", "in_features": 6, "out_features": 8},
+         {"type": "maxout", "pieces": 2}, {"type": "softplus", "beta": 0.5},
          {"type": "logsoftmax", "dim": -1}, {"type": "softmax"})",
       "[3, 16, 20]");
   auto net = model_from_json(text);
-  EXPECT_EQ(net->size(), 18u);
+  EXPECT_EQ(net->size(), 20u);
   // conv1: 16×10; conv2 (dilated 5, floor): 12×6; avgpool same; maxpool [2, 1]: 6×6.
   EXPECT_EQ(net->forward(Tensor::ones({2, 3, 16, 20})).shape(), Shape({2, 4}));
   EXPECT_EQ(model_output_shape(text), std::vector<int64_t>{4});
@@ -140,11 +141,11 @@ TEST(ModelJson, MistakesAreReportedWithLayerFieldAndShape) {
       {model(R"({"type": "conv", "out_channels": 6, "kernel_size": 5})"),
        "model.json: layers[0]: unknown layer type 'conv' (did you mean 'conv2d'?); valid types: "
        "conv2d, linear, maxpool2d, avgpool2d, globalavgpool2d, batchnorm1d, batchnorm2d, dropout, "
-       "flatten, relu, sigmoid, tanh, leakyrelu, elu, softmax, logsoftmax"},
+       "flatten, relu, sigmoid, tanh, leakyrelu, elu, softmax, logsoftmax, maxout, softplus"},
       {model(R"({"out_channels": 6})"),
        "model.json: layers[0]: missing required field 'type' (one of conv2d, linear, maxpool2d, "
        "avgpool2d, globalavgpool2d, batchnorm1d, batchnorm2d, dropout, flatten, relu, sigmoid, "
-       "tanh, leakyrelu, elu, softmax, logsoftmax)"},
+       "tanh, leakyrelu, elu, softmax, logsoftmax, maxout, softplus)"},
       {model(R"({"type": "conv2d", "out_channels": 6, "kernel_size": 5, "padding": 2},
                 {"type": "relu"}, {"type": "flatten"}, {"type": "linear", "out_feature": 10})"),
        "model.json: layers[3] (linear): unknown field 'out_feature' (did you mean "
@@ -190,6 +191,18 @@ TEST(ModelJson, MistakesAreReportedWithLayerFieldAndShape) {
              "[6, 9, 9]"),
        "model.json: layers[0] (conv2d): groups 4 must divide both in_channels 6 and out_channels "
        "6"},
+      {model(R"({"type": "maxout"})", "[10]"),
+       "model.json: layers[0] (maxout): missing required field 'pieces'"},
+      {model(R"({"type": "maxout", "pieces": 3})", "[10]"),
+       "model.json: layers[0] (maxout): pieces 3 does not divide the 10 entries of dim 1 of input "
+       "[10]"},
+      {model(R"({"type": "maxout", "pieces": 2, "dim": 0})", "[10]"),
+       "model.json: layers[0] (maxout): dim 0 would take the maximum over the batch"},
+      {model(R"({"type": "softplus", "beta": 0})", "[10]"),
+       "model.json: layers[0] (softplus): beta 0 must be positive"},
+      {model(R"({"type": "softplus", "treshold": 5})", "[10]"),
+       "model.json: layers[0] (softplus): unknown field 'treshold' (did you mean 'threshold'?); "
+       "valid fields: beta, threshold"},
       {model(R"({"type": "linear", "out_features": 100000000})", "[784]"),
        "model.json: layers[0] (linear): the weight would hold 7.84e+10 values, more than 2^31; "
        "check the sizes"},

@@ -32,7 +32,7 @@ int64_t linear_params(int64_t in, int64_t out, bool bias = true) {
 template <class M>
 int count_of(const nn::Sequential& model) {
   int n = 0;
-  for (const auto& child : model.children()) n += dynamic_cast<M*>(child.get()) != nullptr;
+  for (const auto& child : model.children()) n += child->layer_type() == &M::description();
   return n;
 }
 

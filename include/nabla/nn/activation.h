@@ -1,5 +1,6 @@
 // Activation modules: thin wrappers over the ops in nabla/ops.h, for use in a Sequential.
 // Each keeps the input's shape, except Maxout, which divides `dim` by `pieces`.
+// Each registers its description (nabla/nn/layer.h) in activation.cpp.
 #pragma once
 
 #include <cstdint>
@@ -13,18 +14,24 @@ class ReLU : public Module {
  public:
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "ReLU"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
 };
 
 class Sigmoid : public Module {
  public:
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Sigmoid"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
 };
 
 class Tanh : public Module {
  public:
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Tanh"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
 };
 
 struct LeakyReLUOptions {
@@ -37,6 +44,9 @@ class LeakyReLU : public Module {
   LeakyReLU(const LeakyReLUOptions& options = {}) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "LeakyReLU"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   LeakyReLUOptions options;
 };
@@ -51,6 +61,9 @@ class ELU : public Module {
   ELU(const ELUOptions& options = {}) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "ELU"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   ELUOptions options;
 };
@@ -65,6 +78,9 @@ class Softmax : public Module {
   Softmax(const SoftmaxOptions& options) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Softmax"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   SoftmaxOptions options;
 };
@@ -74,6 +90,9 @@ class LogSoftmax : public Module {
   LogSoftmax(const SoftmaxOptions& options) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "LogSoftmax"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   SoftmaxOptions options;
 };
@@ -89,8 +108,33 @@ class Maxout : public Module {
   Maxout(const MaxoutOptions& options) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Maxout"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   MaxoutOptions options;
+};
+
+struct SoftplusOptions {
+  SoftplusOptions(double beta = 1.0) : beta_(beta) {}  // NOLINT: implicit on purpose
+  NABLA_ARG(double, beta);                             // y = log(1 + exp(beta·x)) / beta, beta > 0
+  NABLA_ARG(double, threshold) = 20.0;                 // y = x where beta·x > threshold
+};
+
+// PyTorch's Softplus, a smooth ReLU, composed from existing ops (so its gradient comes with them):
+// y = (relu(z) + log(1 + exp(-|z|))) / beta with z = beta·x, which never overflows (for very
+// negative z it is 0 where PyTorch's log1p gives exp(z), an absolute error under one ulp of 1),
+// and y = x exactly where z > threshold.
+class Softplus : public Module {
+ public:
+  Softplus(const SoftplusOptions& options = {}) : options(options) {}
+  Tensor forward(const Tensor& input) override;
+  std::string name() const override { return "Softplus"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
+  std::string extra_repr() const override;  // "beta=1.0, threshold=20.0"
+  SoftplusOptions options;
 };
 
 }  // namespace nabla::nn

@@ -19,12 +19,6 @@
 
 namespace nabla::nn {
 
-using nabla::Size2;  // {h, w} (nabla/ops/conv.h), shared with the functional options
-// "5" when square, "(5, 3)" otherwise: how PyTorch prints an int or a tuple argument.
-std::string to_string(const Size2& size);
-// Always "(5, 5)", as PyTorch prints the conv layers' expanded arguments.
-std::string to_tuple_string(const Size2& size);
-
 struct Conv2dOptions {
   Conv2dOptions(int64_t in_channels, int64_t out_channels, Size2 kernel_size)
       : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
@@ -59,8 +53,12 @@ class Conv2d : public Module {
   // requires: input (N, in_channels, H, W) of the weight's dtype, in which the windows fit.
   Tensor forward(const Tensor& input) override;
   // relu(forward(input)) as one fused op (conv2d_relu); Sequential calls it for Conv2d, ReLU.
-  Tensor forward_relu(const Tensor& input);
+  Tensor forward_relu(const Tensor& input) override;
   std::string name() const override { return "Conv2d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
+  Tensor filters() const override { return weight; }
   // "1, 6, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2)"; dilation, groups, bias=false,
   // floor_mode and algorithm only when they differ from the defaults, as PyTorch does.
   std::string extra_repr() const override;

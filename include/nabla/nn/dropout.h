@@ -32,10 +32,14 @@ class Dropout : public Module {
   Dropout(double p) : Dropout(DropoutOptions(p)) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Dropout"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;  // "p=0.5"
 
   void reseed(uint64_t seed) { generator_.seed(seed); }
   Generator& generator() { return generator_; }
+  Generator* random_generator() override { return &generator_; }
   const Generator& generator() const { return generator_; }
 
   DropoutOptions options;

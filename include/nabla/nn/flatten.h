@@ -21,6 +21,9 @@ class Flatten : public Module {
   explicit Flatten(const FlattenOptions& options = {}) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Flatten"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;  // "start_dim=1, end_dim=-1"
   FlattenOptions options;
 };

@@ -30,6 +30,9 @@ class Linear : public Module {
 
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "Linear"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   // Draws fresh initial values, as at construction.
   void reset_parameters(Generator& gen);

@@ -11,7 +11,11 @@
 // Modules move but do not copy: a copy would silently share parameter tensors (they are handles)
 // yet not the training flag, which is neither a deep copy nor an alias.
 //
-// Not here: hooks, parameter groups, serialization (see io/).
+// Each layer describes itself (nabla/nn/layer.h): its registered type and fields, and what it
+// makes of an input shape. Other parts ask a module through the virtual hooks below (random
+// state, synchronised statistics, filters to draw, a fused ReLU) instead of testing its class.
+//
+// Not here: forward hooks (see Sequential), parameter groups, serialization (see io/).
 #pragma once
 
 #include <iosfwd>
@@ -20,6 +24,9 @@
 #include <utility>
 #include <vector>
 
+#include "nabla/nn/layer.h"
+#include "nabla/ops/conv.h"
+#include "nabla/random.h"
 #include "nabla/tensor.h"
 
 namespace nabla::nn {
@@ -42,6 +49,27 @@ class Module {
   virtual std::string name() const;
   // What goes between the parentheses when printed: "in_features=2, out_features=8, bias=true".
   virtual std::string extra_repr() const { return ""; }
+
+  // ---- its description (nabla/nn/layer.h) ----
+  // The registered type a model description names it by; null for a module none can hold.
+  virtual const LayerType* layer_type() const { return nullptr; }
+  // Its fields as layer_type() reads them, inferred ones included (Keras's get_config).
+  virtual LayerConfig config() const { return {}; }
+  // What it makes of `input` (batch dim first): output shape, parameters, multiply-adds per
+  // sample. Requires a layer_type().
+  LayerShape describe(const std::vector<int64_t>& input) const;
+
+  // ---- hooks: what other parts ask of a layer ----
+  // The generator of its random state (dropout masks), which a checkpoint saves; null if none.
+  virtual Generator* random_generator() { return nullptr; }
+  // Layers with batch statistics take `sum` to add theirs up over the ranks of a data-parallel
+  // job (an empty function: this process only) and return true; the others return false.
+  virtual bool sync_statistics(const SumAcrossRanks& /*sum*/) { return false; }
+  // The weight a run draws as image filters (a first convolution's); undefined if none.
+  virtual Tensor filters() const { return Tensor(); }
+  // relu(forward(input)) as one fused op, or an undefined Tensor when the layer has no fused
+  // form; Sequential asks it of a layer a ReLU follows.
+  virtual Tensor forward_relu(const Tensor& /*input*/) { return Tensor(); }
 
   // ---- registration: names are unique within a module and contain no '.' ----
   // Stores `tensor` under `name` (marking it requires_grad) and returns it, to keep as a member.

@@ -40,6 +40,9 @@ class BatchNormBase : public Module {
   Tensor forward(const Tensor& input) override;
   // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;
+  LayerConfig config() const override;
+  // Sets sum_across_ranks.
+  bool sync_statistics(const SumAcrossRanks& sum) override;
   // running_mean = 0, running_var = 1, num_batches_tracked = 0.
   void reset_running_stats();
   // reset_running_stats(), and weight = 1, bias = 0.
@@ -67,6 +70,8 @@ class BatchNorm1d : public BatchNormBase {
   explicit BatchNorm1d(const BatchNormOptions& options) : BatchNormBase(options, 2) {}
   BatchNorm1d(int64_t num_features) : BatchNorm1d(BatchNormOptions(num_features)) {}
   std::string name() const override { return "BatchNorm1d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
 };
 
 class BatchNorm2d : public BatchNormBase {
@@ -74,6 +79,8 @@ class BatchNorm2d : public BatchNormBase {
   explicit BatchNorm2d(const BatchNormOptions& options) : BatchNormBase(options, 4) {}
   BatchNorm2d(int64_t num_features) : BatchNorm2d(BatchNormOptions(num_features)) {}
   std::string name() const override { return "BatchNorm2d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
 };
 
 }  // namespace nabla::nn

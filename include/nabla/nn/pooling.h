@@ -38,6 +38,9 @@ class MaxPool2d : public Module {
   MaxPool2d(int64_t kernel_size) : MaxPool2d(Pool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "MaxPool2d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   // "kernel_size=2, stride=2, padding=0" (and floor_mode=true when set).
   std::string extra_repr() const override;
   Pool2dOptions options;
@@ -49,6 +52,9 @@ class AvgPool2d : public Module {
   AvgPool2d(int64_t kernel_size) : AvgPool2d(Pool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "AvgPool2d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   Pool2dOptions options;
 };
@@ -63,6 +69,9 @@ class GlobalAvgPool2d : public Module {
   explicit GlobalAvgPool2d(const GlobalAvgPool2dOptions& options = {}) : options(options) {}
   Tensor forward(const Tensor& input) override;
   std::string name() const override { return "GlobalAvgPool2d"; }
+  static const LayerType& description();
+  const LayerType* layer_type() const override { return &description(); }
+  LayerConfig config() const override;
   std::string extra_repr() const override;
   GlobalAvgPool2dOptions options;
 };

@@ -17,21 +17,12 @@
 #include <functional>
 #include <span>
 
-#include "nabla/nn/options.h"
+#include "nabla/arg.h"
 #include "nabla/random.h"
+#include "nabla/size2.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
-
-// One value per spatial dimension, {h, w}; a single integer sets both (PyTorch's
-// ExpandingArray<2>). Converts implicitly, so options read `.stride(2)` or `.stride({2, 1})`.
-struct Size2 {
-  Size2(int64_t both) : h(both), w(both) {}  // NOLINT: implicit on purpose
-  Size2(int64_t h, int64_t w) : h(h), w(w) {}
-  int64_t h, w;
-  bool square() const { return h == w; }
-  friend bool operator==(const Size2&, const Size2&) = default;
-};
 
 // Which conv2d kernels run. Both give the same numbers up to float rounding (a test checks).
 enum class ConvAlgorithm {

@@ -7,6 +7,7 @@
 
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
+#include "nn/layer_checks.h"
 
 namespace nabla::nn {
 
@@ -103,6 +104,70 @@ std::string Conv2d::extra_repr() const {
   if (options.floor_mode()) out << ", floor_mode=true";
   if (options.algorithm() == ConvAlgorithm::Naive) out << ", algorithm=naive";
   return out.str();
+}
+
+// ---- the description: {"type": "conv2d", "out_channels": 6, "kernel_size": 5, ...} ----
+
+namespace {
+
+using namespace layer_checks;
+
+LayerShape infer_conv2d(LayerConfig& c, const PerSample& s) {
+  expect_rank(s, 3, "[C, H, W]");
+  const int64_t C = infer_field(c, "in_channels", s[0], s);
+  const int64_t OC = c.integer("out_channels"), G = c.integer("groups");
+  const Size2 k = c.size2("kernel_size"), stride = c.size2("stride");
+  const Size2 pad = c.size2("padding"), dilation = c.size2("dilation");
+  NABLA_CHECK(C % G == 0 && OC % G == 0, "groups ", G, " must divide both in_channels ", C,
+              " and out_channels ", OC);
+  const bool floor_mode = c.boolean("floor_mode");
+  const int64_t OH = out_extent(s, "height", s[1], k.h, pad.h, stride.h, dilation.h, floor_mode);
+  const int64_t OW = out_extent(s, "width", s[2], k.w, pad.w, stride.w, dilation.w, floor_mode);
+  const double per_output = static_cast<double>(C / G) * static_cast<double>(k.h * k.w);
+  const double weight = static_cast<double>(OC) * per_output;
+  return {.output = {OC, OH, OW},
+          .parameters = count(weight + (c.boolean("bias") ? static_cast<double>(OC) : 0)),
+          .multiply_adds = count(weight * static_cast<double>(OH * OW)),
+          .guarded_values = weight};
+}
+
+std::shared_ptr<Module> make_conv2d(const LayerConfig& c, Generator& gen) {
+  Conv2dOptions o(c.integer("in_channels"), c.integer("out_channels"), c.size2("kernel_size"));
+  o.stride(c.size2("stride")).padding(c.size2("padding")).dilation(c.size2("dilation"));
+  o.groups(c.integer("groups")).bias(c.boolean("bias")).floor_mode(c.boolean("floor_mode"));
+  o.naive(c.choice("algorithm") == "naive");
+  return make_drawing_from<Conv2d>(o, gen);
+}
+
+}  // namespace
+
+const LayerType& Conv2d::description() {
+  static const LayerType type{
+      "conv2d",
+      {FieldSpec::inferred_size("in_channels"), FieldSpec::integer("out_channels", std::nullopt, 1),
+       FieldSpec::size2("kernel_size", std::nullopt, 1), FieldSpec::size2("stride", 1, 1),
+       FieldSpec::size2("padding", 0, 0), FieldSpec::size2("dilation", 1, 1),
+       FieldSpec::integer("groups", 1, 1), FieldSpec::boolean("bias", true),
+       FieldSpec::boolean("floor_mode", false),
+       FieldSpec::choice("algorithm", "im2col", {"im2col", "naive"})},
+      infer_conv2d,
+      make_conv2d};
+  return type;
+}
+
+LayerConfig Conv2d::config() const {
+  const Conv2dOptions& o = options;
+  return LayerConfig()
+      .set("in_channels", o.in_channels())
+      .set("out_channels", o.out_channels())
+      .set("kernel_size", o.kernel_size())
+      .set("stride", o.stride())
+      .set("padding", o.padding())
+      .set("dilation", o.dilation())
+      .set("groups", o.groups())
+      .set("bias", o.bias())
+      .set("floor_mode", o.floor_mode())
+      .set("algorithm", std::string(o.algorithm() == ConvAlgorithm::Naive ? "naive" : "im2col"));
 }
 
 }  // namespace nabla::nn

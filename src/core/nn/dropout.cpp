@@ -5,6 +5,7 @@
 
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
+#include "nn/layer_checks.h"
 
 namespace nabla::nn {
 
@@ -25,6 +26,29 @@ std::string Dropout::extra_repr() const {
   std::string s = out.str();
   if (s.find_first_of(".e") == std::string::npos) s += ".0";  // "p=1.0", as PyTorch prints
   return s;
+}
+
+// ---- the description: {"type": "dropout", "p": 0.5} ----
+
+namespace {
+
+// Each layer's mask stream is seeded from the model's generator: one seed, one run.
+std::shared_ptr<Module> make_dropout(const LayerConfig& c, Generator& gen) {
+  return std::make_shared<Dropout>(DropoutOptions(c.number("p")).seed(gen.next_u64()));
+}
+
+}  // namespace
+
+const LayerType& Dropout::description() {
+  static const LayerType type{"dropout",
+                              {FieldSpec::number("p", 0.5, 0, 1).written_always()},
+                              layer_checks::same_shape,
+                              make_dropout};
+  return type;
+}
+
+LayerConfig Dropout::config() const {
+  return LayerConfig().set("p", options.p());
 }
 
 }  // namespace nabla::nn

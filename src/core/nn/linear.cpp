@@ -8,6 +8,7 @@
 
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
+#include "nn/layer_checks.h"
 
 namespace nabla::nn {
 
@@ -47,6 +48,47 @@ std::string Linear::extra_repr() const {
   out << "in_features=" << options.in_features() << ", out_features=" << options.out_features()
       << ", bias=" << (options.bias() ? "true" : "false");
   return out.str();
+}
+
+// ---- the description: {"type": "linear", "out_features": 10} ----
+
+namespace {
+
+using namespace layer_checks;
+
+LayerShape infer_linear(LayerConfig& c, const PerSample& s) {
+  expect_rank(s, 1, "[features]", s.size() > 1 ? "; add {\"type\": \"flatten\"} before it" : "");
+  const int64_t in = infer_field(c, "in_features", s[0], s), out = c.integer("out_features");
+  const double weight = static_cast<double>(in) * static_cast<double>(out);
+  return {.output = {out},
+          .parameters = count(weight + (c.boolean("bias") ? static_cast<double>(out) : 0)),
+          .multiply_adds = count(weight),
+          .guarded_values = weight};
+}
+
+std::shared_ptr<Module> make_linear(const LayerConfig& c, Generator& gen) {
+  return make_drawing_from<Linear>(
+      LinearOptions(c.integer("in_features"), c.integer("out_features")).bias(c.boolean("bias")),
+      gen);
+}
+
+}  // namespace
+
+const LayerType& Linear::description() {
+  static const LayerType type{
+      "linear",
+      {FieldSpec::inferred_size("in_features"), FieldSpec::integer("out_features", std::nullopt, 1),
+       FieldSpec::boolean("bias", true)},
+      infer_linear,
+      make_linear};
+  return type;
+}
+
+LayerConfig Linear::config() const {
+  return LayerConfig()
+      .set("in_features", options.in_features())
+      .set("out_features", options.out_features())
+      .set("bias", options.bias());
 }
 
 }  // namespace nabla::nn

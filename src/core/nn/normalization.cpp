@@ -8,6 +8,7 @@
 #include "nabla/autograd.h"
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
+#include "nn/layer_checks.h"
 
 namespace nabla::nn {
 
@@ -70,6 +71,70 @@ std::string BatchNormBase::extra_repr() const {
       << ", affine=" << (options.affine() ? "true" : "false")
       << ", track_running_stats=" << (options.track_running_stats() ? "true" : "false");
   return out.str();
+}
+
+bool BatchNormBase::sync_statistics(const SumAcrossRanks& sum) {
+  sum_across_ranks = sum;
+  return true;
+}
+
+// ---- the descriptions: {"type": "batchnorm2d", "momentum": 0.01}, batchnorm1d ----
+
+namespace {
+
+using namespace layer_checks;
+
+template <size_t Rank>
+LayerShape infer_batchnorm(LayerConfig& c, const PerSample& s) {
+  expect_rank(s, Rank, Rank == 1 ? "[features]" : "[C, H, W]",
+              Rank == 1 ? "; use batchnorm2d for images" : "; use batchnorm1d for features");
+  const int64_t C = infer_field(c, "num_features", s[0], s);
+  // The guard counts weight, bias, running mean and running variance.
+  return {.output = s,
+          .parameters = c.boolean("affine") ? 2 * C : 0,
+          .guarded_values = 4.0 * static_cast<double>(C)};
+}
+
+template <class Norm>
+std::shared_ptr<Module> make_batchnorm(const LayerConfig& c, Generator&) {
+  BatchNormOptions o(c.integer("num_features"));
+  o.eps(c.number("eps")).momentum(c.number("momentum")).affine(c.boolean("affine"));
+  o.track_running_stats(c.boolean("track_running_stats"));
+  o.track_num_batches(c.boolean("track_num_batches"));
+  return std::make_shared<Norm>(o);
+}
+
+template <class Norm, size_t Rank>
+LayerType batchnorm_type(const char* name) {
+  return {name,
+          {FieldSpec::inferred_size("num_features"), FieldSpec::number("eps", 1e-5, 0, 1),
+           FieldSpec::number("momentum", 0.1, 0, 1), FieldSpec::boolean("affine", true),
+           FieldSpec::boolean("track_running_stats", true),
+           FieldSpec::boolean("track_num_batches", false)},
+          infer_batchnorm<Rank>,
+          make_batchnorm<Norm>};
+}
+
+}  // namespace
+
+LayerConfig BatchNormBase::config() const {
+  return LayerConfig()
+      .set("num_features", options.num_features())
+      .set("eps", options.eps())
+      .set("momentum", options.momentum())
+      .set("affine", options.affine())
+      .set("track_running_stats", options.track_running_stats())
+      .set("track_num_batches", options.track_num_batches());
+}
+
+const LayerType& BatchNorm1d::description() {
+  static const LayerType type = batchnorm_type<BatchNorm1d, 1>("batchnorm1d");
+  return type;
+}
+
+const LayerType& BatchNorm2d::description() {
+  static const LayerType type = batchnorm_type<BatchNorm2d, 3>("batchnorm2d");
+  return type;
 }
 
 }  // namespace nabla::nn

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "nabla/ops.h"
+#include "nn/layer_checks.h"
 
 namespace nabla::nn {
 
@@ -64,6 +65,87 @@ Tensor GlobalAvgPool2d::forward(const Tensor& input) {
 }
 std::string GlobalAvgPool2d::extra_repr() const {
   return options.keepdim() ? "keepdim=true" : "";
+}
+
+// ---- the descriptions: {"type": "maxpool2d", "kernel_size": 2}, avgpool2d, globalavgpool2d ----
+
+namespace {
+
+using namespace layer_checks;
+
+Pool2dOptions pool_options(const LayerConfig& c) {
+  return Pool2dOptions(c.size2("kernel_size"))
+      .stride(c.size2("stride"))
+      .padding(c.size2("padding"))
+      .floor_mode(c.boolean("floor_mode"));
+}
+
+LayerShape infer_pool(LayerConfig& c, const PerSample& s) {
+  expect_rank(s, 3, "[C, H, W]");
+  const Pool2dOptions o = pool_options(c);
+  const Size2 k = o.kernel_size(), p = o.padding(), st = o.effective_stride();
+  NABLA_CHECK(2 * p.h <= k.h && 2 * p.w <= k.w, "padding ", to_string(p),
+              " must be at most half the kernel_size ", to_string(k));
+  const int64_t OH = out_extent(s, "height", s[1], k.h, p.h, st.h, 1, o.floor_mode());
+  const int64_t OW = out_extent(s, "width", s[2], k.w, p.w, st.w, 1, o.floor_mode());
+  return {.output = {s[0], OH, OW}};
+}
+
+template <class Pool>
+std::shared_ptr<Module> make_pool(const LayerConfig& c, Generator&) {
+  return std::make_shared<Pool>(pool_options(c));
+}
+
+std::vector<FieldSpec> pool_fields() {
+  return {FieldSpec::size2("kernel_size", std::nullopt, 1), FieldSpec::size2("stride", 0, 0),
+          FieldSpec::size2("padding", 0, 0), FieldSpec::boolean("floor_mode", false)};
+}
+
+// A stride equal to the kernel is the default, 0, as a description writes it.
+LayerConfig pool_config(const Pool2dOptions& o) {
+  return LayerConfig()
+      .set("kernel_size", o.kernel_size())
+      .set("stride", o.stride() == o.kernel_size() ? Size2(0) : o.stride())
+      .set("padding", o.padding())
+      .set("floor_mode", o.floor_mode());
+}
+
+LayerShape infer_globalavgpool2d(LayerConfig& c, const PerSample& s) {
+  expect_rank(s, 3, "[C, H, W]");
+  return {.output = c.boolean("keepdim") ? PerSample{s[0], 1, 1} : PerSample{s[0]}};
+}
+
+std::shared_ptr<Module> make_globalavgpool2d(const LayerConfig& c, Generator&) {
+  return std::make_shared<GlobalAvgPool2d>(GlobalAvgPool2dOptions().keepdim(c.boolean("keepdim")));
+}
+
+}  // namespace
+
+const LayerType& MaxPool2d::description() {
+  static const LayerType type{"maxpool2d", pool_fields(), infer_pool, make_pool<MaxPool2d>};
+  return type;
+}
+LayerConfig MaxPool2d::config() const {
+  return pool_config(options);
+}
+
+const LayerType& AvgPool2d::description() {
+  static const LayerType type{"avgpool2d", pool_fields(), infer_pool, make_pool<AvgPool2d>};
+  return type;
+}
+LayerConfig AvgPool2d::config() const {
+  return pool_config(options);
+}
+
+const LayerType& GlobalAvgPool2d::description() {
+  static const LayerType type{"globalavgpool2d",
+                              {FieldSpec::boolean("keepdim", false)},
+                              infer_globalavgpool2d,
+                              make_globalavgpool2d};
+  return type;
+}
+LayerConfig GlobalAvgPool2d::config() const {
+  return LayerConfig().set("keepdim", options.keepdim());
 }
 
 }  // namespace nabla::nn

@@ -3,7 +3,6 @@
 
 #include "nabla/memory.h"
 #include "nabla/nn/activation.h"
-#include "nabla/nn/conv.h"
 
 namespace nabla::nn {
 
@@ -35,9 +34,9 @@ void Sequential::remove_forward_hook(int id) {
                       forward_hooks_.size(), " installed)");
 }
 
-// A Conv2d directly followed by a ReLU runs as one fused op (conv2d_relu): the same values and
-// gradients, one pass over the activation instead of three (docs/performance.md). Forward hooks
-// then see the fused output once, as the ReLU's.
+// A layer with a fused ReLU form (Conv2d: conv2d_relu) directly followed by a ReLU runs as one
+// op: the same values and gradients, one pass over the activation instead of three
+// (docs/performance.md). Forward hooks then see the fused output once, as the ReLU's.
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
   const auto& children = named_children();
@@ -48,10 +47,11 @@ Tensor Sequential::forward(const Tensor& input) {
       const auto& [name, module] = *static_cast<const NamedChild*>(c);
       return "layer '" + name + "' (" + module->name() + ")";
     });
-    auto* conv = dynamic_cast<Conv2d*>(child);
-    if (conv && i + 1 < children.size() &&
-        dynamic_cast<ReLU*>(children[i + 1].second.get()) != nullptr) {
-      x = conv->forward_relu(x);
+    const bool relu_next =
+        i + 1 < children.size() && children[i + 1].second->layer_type() == &ReLU::description();
+    Tensor fused = relu_next ? child->forward_relu(x) : Tensor();
+    if (fused.defined()) {
+      x = std::move(fused);
       ++i;
     } else {
       x = child->forward(x);

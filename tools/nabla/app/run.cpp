@@ -50,19 +50,21 @@ using namespace run_detail;
 
 namespace {
 
-// Every Dropout module with its dotted path, depth first.
+// The generator of every layer with random state (dropout) and the layer's dotted path, depth
+// first.
 void find_dropouts(nn::Module& m, const std::string& prefix,
-                   std::vector<std::pair<std::string, nn::Dropout*>>& out) {
-  if (auto* d = dynamic_cast<nn::Dropout*>(&m)) out.emplace_back(prefix, d);
+                   std::vector<std::pair<std::string, Generator*>>& out) {
+  if (Generator* g = m.random_generator()) out.emplace_back(prefix, g);
   for (const auto& [name, child] : m.named_children())
     find_dropouts(*child, prefix.empty() ? name : prefix + "." + name, out);
 }
 
-nn::Conv2d* first_conv(nn::Module& m) {
-  if (auto* c = dynamic_cast<nn::Conv2d*>(&m)) return c;
+// The filters of the first layer that has some to draw (a convolution's weight); undefined if none.
+Tensor first_filters(const nn::Module& m) {
+  if (Tensor w = m.filters(); w.defined()) return w;
   for (const auto& [name, child] : m.named_children())
-    if (nn::Conv2d* c = first_conv(*child)) return c;
-  return nullptr;
+    if (Tensor w = first_filters(*child); w.defined()) return w;
+  return Tensor();
 }
 
 // ---- the run ----
@@ -156,13 +158,13 @@ class Run {
     if (scheduler_)
       scheduler_->load_state({{"epoch", config.at("scheduler").at("epoch").get<double>()},
                               {"base_lr", config.at("scheduler").at("base_lr").get<double>()}});
-    std::vector<std::pair<std::string, nn::Dropout*>> dropouts;
+    std::vector<std::pair<std::string, Generator*>> dropouts;
     find_dropouts(*model_, "", dropouts);
     for (auto& [name, d] : dropouts) {
       const auto it = state.rng.find("dropout." + name);
       NABLA_CHECK(it != state.rng.end(), o_.out_dir,
                   "/last: no generator state for the dropout layer '", name, "'");
-      d->generator().set_state(it->second);
+      d->set_state(it->second);
     }
     if (plateau_) plateau_->load_state(state_from_json(config.at("plateau")));
     if (stopper_) stopper_->load_state(state_from_json(config.at("early_stopping")));
@@ -205,9 +207,9 @@ class Run {
           distributed::DataParallelOptions().check_every(o_.check_replicas_every));
       distributed::attach(*dp_, trainer);
       // Rank 0's dropout generators, restored or fresh, stay; the others draw their own masks.
-      std::vector<std::pair<std::string, nn::Dropout*>> dropouts;
+      std::vector<std::pair<std::string, Generator*>> dropouts;
       find_dropouts(*model_, "", dropouts);
-      for (auto& dropout : dropouts) distributed::decorrelate(dropout.second->generator(), world_);
+      for (auto& dropout : dropouts) distributed::decorrelate(*dropout.second, world_);
     }
     install_step_checks(trainer);
     trainer.on_epoch_end = [this](const EpochMetrics& m) {
@@ -372,9 +374,9 @@ class Run {
     io::TrainingState state;
     state.epoch = epoch;
     state.step = epoch * train_loader_->num_batches();
-    std::vector<std::pair<std::string, nn::Dropout*>> dropouts;
+    std::vector<std::pair<std::string, Generator*>> dropouts;
     find_dropouts(*model_, "", dropouts);
-    for (const auto& [name, d] : dropouts) state.rng["dropout." + name] = d->generator().state();
+    for (const auto& [name, d] : dropouts) state.rng["dropout." + name] = d->state();
     state.config = config_json().dump();
     return state;
   }
@@ -480,9 +482,10 @@ class Run {
       io::save_checkpoint(
           path("final"), *model_, nullptr,
           training_state(stopper_ && stopper_->stopped() ? stopper_->stopped_epoch() : o_.epochs));
-    if (nn::Conv2d* conv = world_.is_main() ? first_conv(*model_) : nullptr) {
+    if (const Tensor filters = world_.is_main() ? first_filters(*model_) : Tensor();
+        filters.defined()) {
       // Enlarged until the grid is about 320 pixels wide: 5 × 5 filters need it to be seen.
-      const Tensor w = conv->weight.detach();
+      const Tensor w = filters.detach();
       const int64_t tiles = w.size(1) == 3 ? w.size(0) : w.size(0) * w.size(1);
       const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(tiles))));
       io::FilterGridOptions grid;
@@ -502,7 +505,7 @@ class Run {
     out_ << "test accuracy " << percent(result.test.accuracy) << " (" << result.test.samples
          << " images, final weights; best validation epoch " << best_epoch_ << ")\n"
          << "wrote metrics.csv, loss.png, accuracy.png, "
-         << (first_conv(*model_) ? "filters.png, " : "")
+         << (first_filters(*model_).defined() ? "filters.png, " : "")
          << "confusion.png, report.html and checkpoints best/, final/, last/ to " << o_.out_dir
          << "\n";
     return result;

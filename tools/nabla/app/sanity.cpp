@@ -43,10 +43,11 @@ data::Batch sample_batch(const data::Dataset& train, const data::Normalization& 
   return loader.epoch(0).batch(0);
 }
 
-// Training mode (batch norm uses the batch's statistics) with every dropout layer in eval mode:
-// the checks want no regularisation, and the gradient check needs a deterministic function.
+// Training mode (batch norm uses the batch's statistics) with every layer that holds random state
+// (dropout) in eval mode: the checks want no regularisation, and the gradient check needs a
+// deterministic function.
 void train_without_dropout(nn::Module& m) {
-  if (dynamic_cast<nn::Dropout*>(&m)) {
+  if (m.random_generator() != nullptr) {
     m.eval();
     return;
   }
