@@ -28,36 +28,78 @@ T clamp_log(T v) {
 
 }  // namespace
 
+// Rows shorter than this (LeNet's 10 classes) are too short for a vector call each: their
+// exponentials are taken over chunks of the whole (N, C) array instead, and each row summed in
+// order.
+constexpr int64_t kShortRow = 32;
+
 template <class T>
 void softmax_cross_entropy_forward(T* loss, T* row_max, T* log_sum, const T* logits,
                                    const int64_t* labels, int64_t N, int64_t C) {
+  // -((x - max) - log Σ), the same rounding as the reference's -log_softmax[label]. The max term
+  // contributes e^0 = 1, so the sum is >= 1 and its log is never -inf.
+  auto finish = [&](int64_t n, T m, T total) {
+    const T lt = std::log(total);
+    row_max[n] = m;
+    log_sum[n] = lt;
+    loss[n] = -((logits[n * C + labels[n]] - m) - lt);
+  };
+  if (C < kShortRow) {
+    const int64_t rows_per_chunk = kChunk / C;
+    T e[kChunk];
+    for (int64_t n0 = 0; n0 < N; n0 += rows_per_chunk) {
+      const int64_t rows = std::min(rows_per_chunk, N - n0);
+      for (int64_t r = 0; r < rows; ++r) {
+        const T* x = logits + (n0 + r) * C;
+        const T m = *std::max_element(x, x + C);
+        row_max[n0 + r] = m;
+        for (int64_t c = 0; c < C; ++c) e[r * C + c] = x[c] - m;
+      }
+      vec::exp(e, e, rows * C);
+      for (int64_t r = 0; r < rows; ++r) {
+        T total = 0;
+        for (int64_t c = 0; c < C; ++c) total += e[r * C + c];
+        finish(n0 + r, row_max[n0 + r], total);
+      }
+    }
+    return;
+  }
   for_each_row(N, C, [&](int64_t n) {
     const T* x = logits + n * C;
     const T m = vec::max(x, C);
-    // The max term contributes e^0 = 1, so the sum is >= 1 and its log is never -inf.
-    const T lt = std::log(vec::exp_sum<T>(nullptr, x, m, C));
-    row_max[n] = m;
-    log_sum[n] = lt;
-    // -((x - max) - log Σ), the same rounding as the reference's -log_softmax[label].
-    loss[n] = -((x[labels[n]] - m) - lt);
+    finish(n, m, vec::exp_sum<T>(nullptr, x, m, C));
   });
 }
 
 template <class T>
 void softmax_cross_entropy_backward(T* dlogits, const T* dloss, const T* logits, const T* row_max,
                                     const T* log_sum, const int64_t* labels, int64_t N, int64_t C) {
-  for_each_row(N, C, [&](int64_t n) {
-    const T* x = logits + n * C;
-    T* d = dlogits + n * C;
-    const T m = row_max[n], lt = log_sum[n], g = dloss[n];
-    T lp[kChunk];
-    for_each_chunk(C, [&](int64_t c0, int64_t len) {
-      for (int64_t c = 0; c < len; ++c) lp[c] = (x[c0 + c] - m) - lt;  // log_softmax
-      vec::exp(lp, lp, len);
-      for (int64_t c = 0; c < len; ++c) d[c0 + c] = g * lp[c];
+  // d = g · e^((x - max) - log Σ) = g · softmax, the log-softmax formed as the reference does.
+  if (C < kShortRow) {
+    T p[kChunk], g[kChunk];
+    for_each_chunk(N * C, [&](int64_t i0, int64_t len) {
+      for (int64_t i = 0, n = i0 / C, c = i0 % C; i < len; ++i) {
+        p[i] = (logits[i0 + i] - row_max[n]) - log_sum[n];
+        g[i] = dloss[n];
+        if (++c == C) c = 0, ++n;
+      }
+      vec::exp(p, p, len);
+      for (int64_t i = 0; i < len; ++i) dlogits[i0 + i] = g[i] * p[i];
     });
-    d[labels[n]] -= g;
-  });
+  } else {
+    for_each_row(N, C, [&](int64_t n) {
+      const T* x = logits + n * C;
+      T* d = dlogits + n * C;
+      const T m = row_max[n], lt = log_sum[n], g = dloss[n];
+      T p[kChunk];
+      for_each_chunk(C, [&](int64_t c0, int64_t len) {
+        for (int64_t c = 0; c < len; ++c) p[c] = (x[c0 + c] - m) - lt;
+        vec::exp(p, p, len);
+        for (int64_t c = 0; c < len; ++c) d[c0 + c] = g * p[c];
+      });
+    });
+  }
+  for (int64_t n = 0; n < N; ++n) dlogits[n * C + labels[n]] -= dloss[n];
 }
 
 template <class T>
