@@ -20,14 +20,6 @@ namespace {
 
 using cpu::vec::Variant;
 
-std::vector<Variant> runnable_variants() {
-  std::vector<Variant> out;
-  for (Variant v :
-       {Variant::generic, Variant::avx2, Variant::avx512, Variant::avx512_logic_on_avx2})
-    if (cpu::vec::variant_supported(v)) out.push_back(v);
-  return out;
-}
-
 template <class T>
 std::vector<T> random_values(std::mt19937& rng, int64_t n, double spread) {
   std::normal_distribution<double> normal(0, spread);
@@ -139,7 +131,7 @@ void cross_entropy_matches(std::mt19937& rng, const std::string& where) {
 
 TEST(ActivationLossKernels, FastMatchesReferenceOnRandomShapes) {
   std::mt19937 rng(2026);
-  for (Variant v : runnable_variants()) {
+  for (Variant v : cpu::vec::supported_variants()) {
     cpu::vec::ScopedVariant scoped(v);
     const std::string where = cpu::vec::variant_name(v);
     element_wise_kernels_match<float>(rng, where + " float");

@@ -21,14 +21,6 @@ namespace {
 
 using cpu::vec::Variant;
 
-std::vector<Variant> runnable_variants() {
-  std::vector<Variant> out;
-  for (Variant v :
-       {Variant::generic, Variant::avx2, Variant::avx512, Variant::avx512_logic_on_avx2})
-    if (cpu::vec::variant_supported(v)) out.push_back(v);
-  return out;
-}
-
 // Distance in units in the last place: the number of representable values between a and b
 // (±0 are one value); 0 when both are NaN, "infinite" when only one is.
 template <class T>
@@ -147,7 +139,7 @@ TEST(VecMath, FloatWithinUlpsOfTheCLibraryOverEveryExponent) {
   const std::vector<float> xs = float_sweep();
   for (const char* f : kFunctions) {
     const std::vector<float> want = references(f, xs);
-    for (Variant v : runnable_variants()) {
+    for (Variant v : cpu::vec::supported_variants()) {
       cpu::vec::ScopedVariant scoped(v);
       float at = 0;
       const double worst = worst_ulp(f, xs, want, &at);
@@ -163,7 +155,7 @@ TEST(VecMath, DoubleWithinUlpsOfTheCLibraryOverEveryExponent) {
   const std::vector<double> xs = double_sample();
   for (const char* f : kFunctions) {
     const std::vector<double> want = references(f, xs);
-    for (Variant v : runnable_variants()) {
+    for (Variant v : cpu::vec::supported_variants()) {
       cpu::vec::ScopedVariant scoped(v);
       double at = 0;
       const double worst = worst_ulp(f, xs, want, &at);
@@ -178,7 +170,7 @@ TEST(VecMath, DoubleWithinUlpsOfTheCLibraryOverEveryExponent) {
 TEST(VecMath, SpecialValuesAreTheCLibrarys) {
   using L = std::numeric_limits<float>;
   const std::vector<float> x = {0.f, -0.f, L::infinity(), -L::infinity(), L::quiet_NaN(), -1.f};
-  for (Variant v : runnable_variants()) {
+  for (Variant v : cpu::vec::supported_variants()) {
     cpu::vec::ScopedVariant scoped(v);
     std::vector<float> y(x.size());
     cpu::vec::exp(y.data(), x.data(), 6);
@@ -215,7 +207,7 @@ TEST(VecMath, SpecialValuesAreTheCLibrarys) {
 TEST(VecMath, TailsAndReductions) {
   std::mt19937 rng(5);
   std::normal_distribution<float> normal(0, 4);
-  for (Variant v : runnable_variants()) {
+  for (Variant v : cpu::vec::supported_variants()) {
     cpu::vec::ScopedVariant scoped(v);
     for (int64_t n : {1, 3, 7, 8, 15, 16, 17, 33, 100}) {
       std::vector<float> x(n), whole(n), one(1);

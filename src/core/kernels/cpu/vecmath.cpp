@@ -114,6 +114,14 @@ bool variant_supported(Variant v) {
   return false;
 }
 
+std::vector<Variant> supported_variants() {
+  std::vector<Variant> out;
+  for (Variant v :
+       {Variant::generic, Variant::avx2, Variant::avx512, Variant::avx512_logic_on_avx2})
+    if (variant_supported(v)) out.push_back(v);
+  return out;
+}
+
 ScopedVariant::ScopedVariant(Variant v) : previous_(g_variant.load()) {
   NABLA_CHECK(variant_supported(v), "vec::ScopedVariant: this CPU does not support ",
               variant_name(v), " (it supports up to ", isa_name(detected_isa()), ")");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace nabla::cpu::vec {
 
@@ -38,6 +39,8 @@ T max(const T* x, int64_t n);
 enum class Variant { generic, avx2, avx512, avx512_logic_on_avx2 };
 const char* variant_name(Variant v);
 bool variant_supported(Variant v);
+// Every variant this CPU can run, in declaration order.
+std::vector<Variant> supported_variants();
 // Makes the functions above use `v` until destroyed (throws if the CPU lacks it). Process-wide,
 // like ScopedIsa: for tests and benchmarks.
 class ScopedVariant {
