@@ -2,10 +2,12 @@
 // and output as bench/compare_torch.py, so the driver can alternate the two programs.
 //
 //   compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES] [--steps N]
-//                          [--sizes 256,512] [--data DIR]
+//                          [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]
 //
 // Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
-// cross-entropy), lenet, mlp (one training epoch each), xor (the seed's XOR training). Each
+// cross-entropy), infer (LeNet-5 and convnet inference: throughput at batch 256, latency at
+// batch 1), lenet, mlp (one training epoch each), convnet (one epoch on the first
+// --convnet-limit images, default 6,400), xor (the seed's XOR training). Each
 // result is one line
 //   @ ITEM key=value ...
 // with s= the seconds of one call (the median of the timed calls), and flop= or img= the work
@@ -46,13 +48,14 @@ struct Args {
   int64_t steps = 5000;
   std::vector<int64_t> sizes{256, 512, 1024, 2048};
   std::string data = data::kFashionMnistDir;
+  int64_t convnet_limit = 6400;  // the convnet epoch's images (it is ~20x LeNet's work per image)
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "compare_nabla: " << why
             << "\nusage: compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES]"
-               " [--steps N] [--sizes 256,512] [--data DIR]\n"
-               "groups: peak sgemm conv layers lenet mlp xor\n";
+               " [--steps N] [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]\n"
+               "groups: peak sgemm conv layers infer lenet mlp convnet xor\n";
   std::exit(2);
 }
 
@@ -65,7 +68,8 @@ std::vector<int64_t> parse_sizes(const std::string& text) {
 
 Args parse(int argc, char** argv) {
   Args a;
-  const std::vector<std::string> known{"peak", "sgemm", "conv", "layers", "lenet", "mlp", "xor"};
+  const std::vector<std::string> known{"peak",  "sgemm", "conv",    "layers", "infer",
+                                       "lenet", "mlp",   "convnet", "xor"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -84,6 +88,8 @@ Args parse(int argc, char** argv) {
       a.sizes = parse_sizes(value());
     else if (arg == "--data")
       a.data = value();
+    else if (arg == "--convnet-limit")
+      a.convnet_limit = std::stoll(value());
     else if (std::find(known.begin(), known.end(), arg) != known.end())
       a.groups.push_back(arg);
     else
@@ -235,9 +241,10 @@ void run_layers(const Args& a) {
 // One epoch of the preset on the Fashion-MNIST training set (or its first --limit images):
 // batch 64, shuffled, normalised, SGD momentum 0.9 lr 0.01, through train::Trainer, the loop
 // `nabla train` runs. Loading the files is not timed.
-void run_training(const std::string& preset, const std::string& item, const Args& a) {
+void run_training(const std::string& preset, const std::string& item, const Args& a,
+                  int64_t limit) {
   data::Dataset train = data::load_fashion_mnist(a.data, data::Split::Train);
-  if (a.limit > 0) train = train.first(a.limit);
+  if (limit > 0) train = train.first(limit);
   const data::Normalization norm = data::compute_normalization(train);
   data::DataLoader loader(train, data::DataLoaderOptions(64).shuffle(true).seed(1).normalize(norm));
   ModelConfig config;
@@ -249,6 +256,26 @@ void run_training(const std::string& preset, const std::string& item, const Args
   result(item, m.seconds,
          kv("img", double(train.size())) + " " + kv("loss", m.train_loss) + " " +
              kv("acc", m.train_acc));
+}
+
+// Inference in evaluation mode without a graph (dropout off, batch norm on its running
+// statistics), on normal random 28×28 images: a batch of 256 (throughput) and a single image
+// (latency), for LeNet-5 and the convnet preset.
+void run_inference(const Args& a) {
+  for (const auto& [preset, item] : std::vector<std::pair<std::string, std::string>>{
+           {"lenet5", "lenet"}, {"convnet", "convnet"}}) {
+    ModelConfig config;
+    config.seed = 1;
+    auto model = make_model(preset, config);
+    model->eval();
+    NoGradGuard no_grad;
+    for (int64_t batch : {256, 1}) {
+      Generator gen(2);
+      Tensor x = Tensor::randn({batch, 1, 28, 28}, gen);
+      result("infer/" + item + "_b" + std::to_string(batch),
+             time_median([&] { model->forward(x); }, a.min_time), kv("img", double(batch)));
+    }
+  }
 }
 
 void run_xor(const Args& a) {
@@ -269,8 +296,10 @@ int main(int argc, char** argv) {
       if (g == "sgemm") run_sgemm(a);
       if (g == "conv") run_conv(a);
       if (g == "layers") run_layers(a);
-      if (g == "lenet") run_training("lenet5", "lenet", a);
-      if (g == "mlp") run_training("mlp", "mlp", a);
+      if (g == "infer") run_inference(a);
+      if (g == "lenet") run_training("lenet5", "lenet", a, a.limit);
+      if (g == "mlp") run_training("mlp", "mlp", a, a.limit);
+      if (g == "convnet") run_training("convnet", "convnet", a, a.convnet_limit);
       if (g == "xor") run_xor(a);
     }
   } catch (const std::exception& e) {

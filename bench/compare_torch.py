@@ -4,6 +4,7 @@ names, sizes, timing rule and output, so the driver can alternate the two progra
 
     OPENBLAS_NUM_THREADS=B /usr/bin/python3 bench/compare_torch.py GROUP... [--threads T]
         [--min-time S] [--limit IMAGES] [--steps N] [--sizes 256,512] [--data DIR]
+        [--convnet-limit IMAGES]
 
 T is torch.set_num_threads (its OpenMP pool, which oneDNN's convolutions use); OpenBLAS, which
 torch calls for matrix products, reads its own thread count from the environment when it loads,
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xor_torch import train_xor  # noqa: E402  (the one XOR training, shared with xor_torch.py)
 
-GROUPS = ["peak", "sgemm", "conv", "layers", "lenet", "mlp", "xor"]
+GROUPS = ["peak", "sgemm", "conv", "layers", "infer", "lenet", "mlp", "convnet", "xor"]
 
 # name, N, C, H (= W), OC, kernel, padding, stride: as kConvConfigs in compare_nabla.cpp.
 CONV_CONFIGS = [
@@ -127,26 +128,51 @@ def read_idx(path, header):
 
 
 def make_model(preset):
-    """nabla's presets (src/models/presets.cpp), layer for layer."""
+    """nabla's presets (src/core/models/presets.cpp), layer for layer."""
     nn = torch.nn
     if preset == "lenet":
         return nn.Sequential(nn.Conv2d(1, 6, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                              nn.Conv2d(6, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
                              nn.Linear(400, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(),
                              nn.Linear(84, 10))
+    if preset == "convnet":
+        layers, channels = [], 1
+        for out in (32, 64):
+            for _ in range(2):
+                layers += [nn.Conv2d(channels, out, 3, padding=1, bias=False),
+                           nn.BatchNorm2d(out), nn.ReLU()]
+                channels = out
+            layers += [nn.MaxPool2d(2), nn.Dropout(0.25)]
+        layers += [nn.Flatten(), nn.Linear(64 * 7 * 7, 256, bias=False), nn.BatchNorm1d(256),
+                   nn.ReLU(), nn.Dropout(0.5), nn.Linear(256, 10)]
+        return nn.Sequential(*layers)
     return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256),
                          nn.ReLU(), nn.Linear(256, 10))
 
 
-def run_training(preset, a):
+def run_inference(a):
+    """As compare_nabla's infer group: evaluation mode, no autograd, normal random images;
+    batch 256 (throughput) and batch 1 (latency) for LeNet-5 and the convnet."""
+    for preset in ("lenet", "convnet"):
+        torch.manual_seed(1)
+        model = make_model(preset)
+        model.eval()
+        with torch.no_grad():
+            for batch in (256, 1):
+                x = torch.randn(batch, 1, 28, 28, generator=torch.Generator().manual_seed(2))
+                result(f"infer/{preset}_b{batch}", time_median(lambda: model(x), a.min_time),
+                       img=batch)
+
+
+def run_training(preset, a, limit):
     """One epoch as nabla's train::Trainer runs it: images kept as uint8 and converted and
     normalised per batch, shuffled batches of 64 (the last one partial), SGD momentum 0.9 lr 0.01,
     the loss read back and the correct predictions counted every batch. Loading the files is not
     timed."""
     images = read_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz"), 16).view(-1, 1, 28, 28)
     labels = read_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz"), 8).long()
-    if a.limit > 0:
-        images, labels = images[:a.limit], labels[:a.limit]
+    if limit > 0:
+        images, labels = images[:limit], labels[:limit]
     # The normalisation's statistics from a histogram, as compute_normalization: no float copy
     # of the data set, which would count in the peak resident memory.
     counts = torch.bincount(images.flatten(), minlength=256).double()
@@ -194,6 +220,8 @@ def main():
     p.add_argument("--steps", type=int, default=5000)
     p.add_argument("--sizes", default="256,512,1024,2048")
     p.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    p.add_argument("--convnet-limit", type=int, default=6400,
+                   help="images in the convnet's epoch (0: all)")
     a = p.parse_args()
     a.sizes = [int(v) for v in a.sizes.split(",")]
     if a.threads:
@@ -203,9 +231,11 @@ def main():
     for g in a.groups:
         if g == "peak":
             continue  # measured once, by compare_nabla: it is the CPU's, not a library's
-        {"sgemm": run_sgemm, "conv": run_conv, "layers": run_layers, "xor": run_xor,
-         "lenet": lambda a: run_training("lenet", a),
-         "mlp": lambda a: run_training("mlp", a)}[g](a)
+        {"sgemm": run_sgemm, "conv": run_conv, "layers": run_layers, "infer": run_inference,
+         "xor": run_xor,
+         "lenet": lambda a: run_training("lenet", a, a.limit),
+         "mlp": lambda a: run_training("mlp", a, a.limit),
+         "convnet": lambda a: run_training("convnet", a, a.convnet_limit)}[g](a)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@
 // `threads` threads at once. A virtual machine's reported clock is not the clock it turbos to,
 // so GEMM's GFLOP/s are given as a fraction of this number rather than of a computed one.
 //   double peak = fma_peak_gflops(2);
-// Header-only so that every benchmark program can include it; takes about a quarter second.
+// Header-only so that every benchmark program can include it; takes about a tenth of a second.
 #pragma once
 
 #include <algorithm>
@@ -25,19 +25,34 @@ struct Vec {
 };
 
 // Each chain is x = x·m + a, which the compiler cannot shorten; returns a value that depends on
-// all of them so the loop is not removed. 2 · lanes · chains FLOP per iteration.
-#define NABLA_FMA_CHAINS_BODY(VB, kChains)                                   \
-  typedef typename Vec<VB>::type V;                                          \
-  V x[kChains];                                                              \
-  for (int c = 0; c < kChains; ++c) x[c] = V{} + (1.0f + 0.001f * float(c)); \
-  const V m = V{} + 0.999999f, a = V{} + 1e-7f;                              \
-  for (int64_t i = 0; i < iters; ++i) {                                      \
-    for (int c = 0; c < kChains; ++c) x[c] = x[c] * m + a;                   \
-  }                                                                          \
-  V sum = V{};                                                               \
-  for (int c = 0; c < kChains; ++c) sum += x[c];                             \
-  float total = 0;                                                           \
-  for (int l = 0; l < VB / 4; ++l) total += sum[l];                          \
+// all of them so the loop is not removed. 2 · lanes · chains FLOP per iteration. The chains are
+// named variables, not an array: GCC kept an array of 24 vectors in memory and interchanged the
+// two loops, running one chain at a time, so the "peak" was bound by FMA latency and store
+// forwarding (on Zen 5 it measured 119 GFLOP/s per core, below the GEMM's 197).
+#define NABLA_FMA_LO(F) F(0) F(1) F(2) F(3) F(4) F(5) F(6) F(7) F(8) F(9) F(10) F(11)
+#define NABLA_FMA_HI(F) F(12) F(13) F(14) F(15) F(16) F(17) F(18) F(19) F(20) F(21) F(22) F(23)
+#define NABLA_FMA_DECLARE(c) V x##c = V{} + (1.0f + 0.001f * float(c));
+#define NABLA_FMA_STEP(c) x##c = x##c * m + a;
+#define NABLA_FMA_SUM(c) sum += x##c;
+#define NABLA_FMA_CHAINS_BODY(VB, kChains)          \
+  typedef typename Vec<VB>::type V;                 \
+  static_assert(kChains == 12 || kChains == 24);    \
+  const V m = V{} + 0.999999f, a = V{} + 1e-7f;     \
+  NABLA_FMA_LO(NABLA_FMA_DECLARE)                   \
+  NABLA_FMA_HI(NABLA_FMA_DECLARE)                   \
+  for (int64_t i = 0; i < iters; ++i) {             \
+    NABLA_FMA_LO(NABLA_FMA_STEP)                    \
+    if (kChains == 24) {                            \
+      NABLA_FMA_HI(NABLA_FMA_STEP)                  \
+    }                                               \
+  }                                                 \
+  V sum = V{};                                      \
+  NABLA_FMA_LO(NABLA_FMA_SUM)                       \
+  if (kChains == 24) {                              \
+    NABLA_FMA_HI(NABLA_FMA_SUM)                     \
+  }                                                 \
+  float total = 0;                                  \
+  for (int l = 0; l < VB / 4; ++l) total += sum[l]; \
   return total;
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -52,6 +67,11 @@ inline float chains_baseline(int64_t iters) {
   NABLA_FMA_CHAINS_BODY(16, kChainsNarrow)
 }
 #undef NABLA_FMA_CHAINS_BODY
+#undef NABLA_FMA_LO
+#undef NABLA_FMA_HI
+#undef NABLA_FMA_DECLARE
+#undef NABLA_FMA_STEP
+#undef NABLA_FMA_SUM
 
 // FLOP per iteration of the widest loop this CPU runs, and that loop.
 inline int widest_flops_per_iter(float (**chains)(int64_t)) {
@@ -65,15 +85,16 @@ inline int widest_flops_per_iter(float (**chains)(int64_t)) {
 
 }  // namespace fma_peak_detail
 
-// GFLOP/s of `threads` threads each running the chains: best of three timed runs.
+// GFLOP/s of `threads` threads each running the chains: the best of 15 short timed runs, so that
+// on a machine shared with other work one run that got the cores to itself is enough.
 inline double fma_peak_gflops(int threads) {
   using namespace fma_peak_detail;
   float (*chains)(int64_t) = nullptr;
   const int flops_per_iter = widest_flops_per_iter(&chains);
-  const int64_t iters = 4'000'000;  // about 60 ms at 3.5 GHz on AVX2
+  const int64_t iters = 1'000'000;  // about 4 ms at 3.5 GHz with 2 AVX-512 FMA pipes
   std::atomic<float> sink{0};
   double best = 0;
-  for (int round = 0; round < 3; ++round) {
+  for (int round = 0; round < 15; ++round) {
     std::atomic<int> ready{0};
     std::atomic<bool> go{false};
     auto body = [&] {

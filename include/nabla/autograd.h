@@ -12,9 +12,14 @@
 // tensor itself (capture output.detach() instead), or the output would own itself.
 #pragma once
 
+#include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
-#include <functional>
+#include <new>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "nabla/tensor.h"
@@ -56,12 +61,132 @@ const std::vector<Op>& all_ops();
 namespace autograd {
 
 // Maps the gradient of a node's output to the gradients of its inputs (same order, same shapes;
-// an undefined Tensor for an input that gets none).
-using BackwardFn = std::function<std::vector<Tensor>(const Tensor& dout)>;
+// an undefined Tensor for an input that gets none). Like a move-only std::function, but a closure
+// of up to kInline bytes (every op's closure today) is stored inside the node, so recording an op
+// allocates nothing for it (std::function keeps only 16 bytes inline).
+class BackwardFn {
+ public:
+  static constexpr size_t kInline = 112;
+
+  BackwardFn() noexcept = default;
+  BackwardFn(std::nullptr_t) noexcept {}
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, BackwardFn> &&
+           std::is_invocable_r_v<std::vector<Tensor>, std::decay_t<F>&, const Tensor&>)
+      BackwardFn(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = &kOps<D, true>;
+    } else {
+      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));
+      ops_ = &kOps<D, false>;
+    }
+  }
+  BackwardFn(BackwardFn&& other) noexcept { take(other); }
+  BackwardFn& operator=(BackwardFn&& other) noexcept {
+    if (this != &other) reset(), take(other);
+    return *this;
+  }
+  BackwardFn& operator=(std::nullptr_t) noexcept {
+    reset();
+    return *this;
+  }
+  ~BackwardFn() { reset(); }
+
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  std::vector<Tensor> operator()(const Tensor& dout) { return ops_->call(buf_, dout); }
+
+ private:
+  struct Ops {
+    std::vector<Tensor> (*call)(void* self, const Tensor& dout);
+    void (*move)(void* from, void* to) noexcept;  // leaves `from` destroyed
+    void (*destroy)(void* self) noexcept;
+  };
+  template <class D>
+  static constexpr bool fits_inline() {
+    return sizeof(D) <= kInline && alignof(D) <= alignof(std::max_align_t) &&
+           std::is_nothrow_move_constructible_v<D>;
+  }
+  // Inline: the closure itself lives in buf_; otherwise buf_ holds a pointer to it.
+  template <class D, bool Inline>
+  static D& get(void* p) {
+    if constexpr (Inline)
+      return *std::launder(static_cast<D*>(p));
+    else
+      return **std::launder(static_cast<D**>(p));
+  }
+  template <class D, bool Inline>
+  static constexpr Ops kOps = {
+      [](void* p, const Tensor& dout) -> std::vector<Tensor> { return get<D, Inline>(p)(dout); },
+      [](void* from, void* to) noexcept {
+        if constexpr (Inline) {
+          ::new (to) D(std::move(get<D, true>(from)));
+          get<D, true>(from).~D();
+        } else {
+          ::new (to) D*(*std::launder(static_cast<D**>(from)));
+        }
+      },
+      [](void* p) noexcept {
+        if constexpr (Inline)
+          get<D, true>(p).~D();
+        else
+          delete &get<D, false>(p);
+      }};
+
+  void take(BackwardFn& other) noexcept {
+    if (!other.ops_) return;
+    other.ops_->move(other.buf_, buf_);
+    ops_ = std::exchange(other.ops_, nullptr);
+  }
+  void reset() noexcept {
+    if (ops_) std::exchange(ops_, nullptr)->destroy(buf_);
+  }
+
+  alignas(std::max_align_t) unsigned char buf_[kInline];
+  const Ops* ops_ = nullptr;
+};
+
+// A node's inputs: up to kInline held in the node itself (every op but a concat of many), more
+// in a vector, so recording an op allocates nothing for them.
+class NodeInputs {
+ public:
+  static constexpr size_t kInline = 4;
+
+  NodeInputs() = default;
+  NodeInputs(std::initializer_list<Tensor> inputs) { assign(inputs.begin(), inputs.size()); }
+  explicit NodeInputs(const std::vector<Tensor>& inputs) { assign(inputs.data(), inputs.size()); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Tensor& operator[](size_t i) const { return data()[i]; }
+  const Tensor* begin() const { return data(); }
+  const Tensor* end() const { return data() + size_; }
+  // Drops every reference (the node keeps no input alive once released).
+  void clear() {
+    for (Tensor& t : inline_) t = Tensor();
+    heap_.clear();
+    size_ = 0;
+  }
+
+ private:
+  void assign(const Tensor* first, size_t n) {
+    if (n <= kInline)
+      std::copy(first, first + n, inline_.begin());
+    else
+      heap_.assign(first, first + n);
+    size_ = n;
+  }
+  const Tensor* data() const { return size_ <= kInline ? inline_.data() : heap_.data(); }
+
+  std::array<Tensor, kInline> inline_;
+  std::vector<Tensor> heap_;
+  size_t size_ = 0;
+};
 
 struct Node {
   Op op;
-  std::vector<Tensor> inputs;
+  NodeInputs inputs;
   BackwardFn backward;
   bool released = false;
 };
@@ -86,17 +211,18 @@ bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches a Node to `out` if needed; returns `out`. `backward` is only turned into a
-// std::function when a node is made, so inference pays nothing for it.
-void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward);
+// BackwardFn when a node is made, so inference pays nothing for it.
+void attach(Op op, Tensor& out, NodeInputs inputs, BackwardFn backward);
 template <class F>
 Tensor record(Op op, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
   if (needs_grad(inputs))
-    attach(op, out, std::vector<Tensor>(inputs), BackwardFn(std::forward<F>(backward)));
+    attach(op, out, NodeInputs(inputs), BackwardFn(std::forward<F>(backward)));
   return out;
 }
 template <class F>
 Tensor record(Op op, Tensor out, const std::vector<Tensor>& inputs, F&& backward) {
-  if (needs_grad(inputs)) attach(op, out, inputs, BackwardFn(std::forward<F>(backward)));
+  if (needs_grad(inputs))
+    attach(op, out, NodeInputs(inputs), BackwardFn(std::forward<F>(backward)));
   return out;
 }
 

@@ -58,7 +58,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-void attach(Op op, Tensor& out, std::vector<Tensor> inputs, BackwardFn backward) {
+void attach(Op op, Tensor& out, NodeInputs inputs, BackwardFn backward) {
   auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
   node->op = op;
   node->inputs = std::move(inputs);

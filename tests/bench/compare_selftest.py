@@ -111,20 +111,51 @@ class Report(unittest.TestCase):
         self.assertAlmostEqual(conv.r2, 1.5)
         self.assertEqual(m.rss_mb("lenet", "nabla", 2), 70.0)  # the largest repetition
 
+    class Opts:
+        steps = 5000
+        convnet_limit = 6400
+
     def test_targets_pass_and_fail(self):
-        class Opts:
-            steps = 5000
-        lines, targets = compare.report(made_up_measurements(), {}, Opts())
+        lines, targets = compare.report(made_up_measurements(), {}, self.Opts())
         verdict = {t.name: t.passed() for t in targets}
         self.assertFalse(verdict["LeNet-5 epoch, nabla best / PyTorch best"])  # 0.67x < 2x
-        self.assertTrue(verdict["conv/a at 2 threads"])  # 1.5x >= 1x
+        self.assertTrue(verdict["conv/a at 2 threads"])  # 1.5x >= 1.2x
         self.assertTrue(verdict["LeNet-5 training, nabla peak resident memory"])  # 70 <= 80 MB
-        self.assertFalse(verdict["LeNet-5 epoch, nabla 2 threads / 1 thread"])  # 1.67 < 1.7
+        self.assertFalse(verdict["LeNet-5 epoch, nabla 2 threads / 1 thread"])  # 1.67 < 1.8
         text = "\n".join(lines)
         self.assertIn("t2/b1", text)
         self.assertIn("FAIL", text)
         self.assertIn("PASS", text)
         self.assertIn("of 4 targets pass", text)
+
+    def test_issue_13_targets_for_layers_inference_convnet_and_peak(self):
+        m = compare.Measurements()
+        nabla = {"maxpool/p": 1.0, "batchnorm/b": 1.0, "cross_entropy/x": 1.0,
+                 "infer/lenet_b256": 0.010, "infer/lenet_b1": 2e-5, "convnet": 8.0,
+                 "mlp": 1.0, "sgemm/1024": 0.02}
+        torch = {"maxpool/p": 1.2, "batchnorm/b": 1.6, "cross_entropy/x": 1.4,
+                 "infer/lenet_b256": 0.016, "infer/lenet_b1": 1e-5, "convnet": 12.0,
+                 "mlp": 2.6, "sgemm/1024": 0.02}
+        for side, times in (("nabla", nabla), ("torch", torch)):
+            for setting in (compare.NABLA_SETTINGS if side == "nabla" else
+                            compare.TORCH_SETTINGS):
+                m.add(side, setting, {item: {"s": s, "img": 256, "flop": 2 * 1024**3}
+                                      for item, s in times.items()})
+        # 2·1024³ flop in 0.02 s is 107 GFLOP/s: 107% of a 100 GFLOP/s 1-thread peak.
+        lines, targets = compare.report(m, {1: 100.0, 2: 200.0}, self.Opts())
+        verdict = {t.name: t.passed() for t in targets}
+        self.assertFalse(verdict["maxpool/p, best / best"])  # 1.2x < 1.3x
+        self.assertTrue(verdict["batchnorm/b, best / best"])  # 1.6x >= 1.5x
+        self.assertFalse(verdict["cross_entropy/x, best / best"])  # 1.4x < 1.5x
+        self.assertTrue(verdict["infer/lenet_b256 images/s, best / best"])  # 1.6x
+        self.assertFalse(verdict["infer/lenet_b1 latency, PyTorch's / nabla's"])  # 2x slower
+        self.assertTrue(verdict["convnet epoch, nabla best / PyTorch best"])  # 1.5x, inclusive
+        self.assertTrue(verdict["MLP epoch, nabla best / PyTorch best"])  # 2.6x >= 2.5x
+        self.assertFalse(verdict["SGEMM, largest fraction of the measured peak"])  # 107% > 100%
+        self.assertFalse(verdict["SGEMM n=1024 nabla 2 threads, of peak"])  # 54% < 85%
+        text = "\n".join(lines)
+        self.assertIn("Inference latency, one image", text)
+        self.assertIn("convnet: the first 6400 images", text)
 
     def test_threshold_is_inclusive(self):
         self.assertTrue(compare.Target("x", 2.0, ">=", 2.0).passed())
@@ -140,16 +171,18 @@ class NablaOnlyRun(unittest.TestCase):
         r = subprocess.run(
             [sys.executable, DRIVER, "--nabla-only", "--nabla", NABLA_BIN, "--only", groups,
              "--reps", str(reps), "--min-time", "0", "--sizes", "32,64", "--steps", "20",
-             "--limit", "128"], capture_output=True, text=True, timeout=600)
+             "--limit", "128", "--convnet-limit", "128"], capture_output=True, text=True,
+            timeout=600)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         return r
 
     def test_kernel_groups_on_tiny_sizes(self):
         # The conv configurations keep their real sizes, so one repetition.
-        r = self.run_driver("sgemm,conv,layers", 1)
+        r = self.run_driver("sgemm,conv,layers,infer", 1)
         for item in ["sgemm/32", "sgemm/64", "conv/N64_C1_28_K6_k5_p2",
                      "conv/N32_C64_32_K128_k3_p1_s2", "maxpool/N64_C6_28",
-                     "batchnorm/N32_C64_32", "cross_entropy/N256_K1000"]:
+                     "batchnorm/N32_C64_32", "cross_entropy/N256_K1000", "infer/lenet_b256",
+                     "infer/convnet_b1"]:
             self.assertIn(item, r.stdout)
         self.assertIn("fp32 peak of this CPU", r.stdout)
         self.assertIn("PyTorch not run", r.stdout)
@@ -162,15 +195,16 @@ class NablaOnlyRun(unittest.TestCase):
         groups = "xor"
         have_data = os.path.isdir("/usr/share/datasets/fashion-mnist")
         if have_data:
-            groups += ",lenet,mlp"
+            groups += ",lenet,mlp,convnet"
         r = self.run_driver(groups, 2)
         self.assertRegex(r.stdout, r"\n  xor +\d")
         # Each training group is its own process: two repetitions of each nabla setting.
-        self.assertEqual(r.stderr.count("nabla 1t"), 2 * (1 + 2 * have_data))
+        self.assertEqual(r.stderr.count("nabla 1t"), 2 * (1 + 3 * have_data))
         self.assertIn("Peak resident memory", r.stdout)
         if have_data:
             self.assertRegex(r.stdout, r"lenet +\d+\.\d +\d+\.\d")
             self.assertIn("LeNet-5 training, nabla peak resident memory", r.stdout)
+            self.assertRegex(r.stdout, r"\n  convnet +\d")
 
     def test_nabla_lines_parse(self):
         r = subprocess.run([NABLA_BIN, "peak", "sgemm", "xor", "--threads", "1", "--min-time",

@@ -61,11 +61,6 @@ std::vector<Tensor> elementwise_grads(const Tensor& g, const Tensor& x, const Te
           rt ? mul(g, binary_map(x, t, local_t)) : Tensor()};
 }
 
-template <class T>
-T stable_sigmoid(T z) {
-  return z >= 0 ? T(1) / (T(1) + std::exp(-z)) : std::exp(z) / (T(1) + std::exp(z));
-}
-
 }  // namespace
 
 // mse_loss: l = (x - t)².  x, t: same shape; out: that shape (None) or scalar.
@@ -114,21 +109,30 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
       NABLA_CHECK(p[i] >= 0 && p[i] <= 1, "binary_cross_entropy: input ", prob.shape(),
                   " must hold probabilities in [0, 1], got ", p[i], " at flat index ", i);
   });
-  auto log_p = [](auto v) { return std::max(std::log(v), static_cast<decltype(v)>(-100)); };
-  auto log_1mp = [](auto v) { return std::max(std::log1p(-v), static_cast<decltype(v)>(-100)); };
-  Tensor losses = binary_map(
-      prob, target, [=](auto v, auto t) { return -(t * log_p(v) + (1 - t) * log_1mp(v)); });
-  return autograd::record(Op::binary_cross_entropy, reduce(losses, r), {prob, target},
-                          [x = prob.detach(), t = target.detach(), r, rx = prob.requires_grad(),
-                           rt = target.requires_grad(), log_p, log_1mp](const Tensor& dy) {
-                            return elementwise_grads(
-                                spread(dy, x.shape(), r), x, t, rx, rt,
-                                [](auto v, auto tv) {
-                                  using T = decltype(v);
-                                  return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
-                                },
-                                [=](auto v, auto) { return log_1mp(v) - log_p(v); });
-                          });
+  Tensor losses = Tensor::empty(prob.shape(), prob.dtype());
+  Tensor tc = contiguous_data(target);
+  dispatch(prob.dtype(), [&]<class T>() {
+    cpu::binary_cross_entropy_forward(losses.data<T>(), pc.data<T>(), tc.data<T>(), prob.numel());
+  });
+  return autograd::record(
+      Op::binary_cross_entropy, reduce(losses, r), {prob, target},
+      [x = pc.detach(), t = target.detach(), r, rx = prob.requires_grad(),
+       rt = target.requires_grad()](const Tensor& dy) {
+        Tensor g = spread(dy, x.shape(), r);
+        Tensor dp =
+            rx ? mul(g, binary_map(x, t,
+                                   [](auto v, auto tv) {
+                                     using T = decltype(v);
+                                     return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
+                                   }))
+               : Tensor();
+        if (!rt) return std::vector<Tensor>{dp, Tensor()};
+        Tensor local = Tensor::empty(x.shape(), x.dtype());
+        dispatch(x.dtype(), [&]<class T>() {
+          cpu::binary_cross_entropy_target_grad(local.data<T>(), x.data<T>(), x.numel());
+        });
+        return std::vector<Tensor>{dp, mul(g, local)};
+      });
 }
 
 // binary_cross_entropy_with_logits: l = max(z, 0) - z·t + log(1 + e^-|z|), which equals
@@ -137,46 +141,59 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
 Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& target, Reduction r) {
   check_floating("binary_cross_entropy_with_logits", logits.dtype());
   check_input_target("binary_cross_entropy_with_logits", logits, target);
-  Tensor losses = binary_map(logits, target, [](auto z, auto t) {
-    using T = decltype(z);
-    return std::max(z, T(0)) - z * t + std::log1p(std::exp(-std::abs(z)));
+  Tensor zc = contiguous_data(logits), tc = contiguous_data(target);
+  Tensor losses = Tensor::empty(logits.shape(), logits.dtype());
+  dispatch(logits.dtype(), [&]<class T>() {
+    cpu::binary_cross_entropy_with_logits_forward(losses.data<T>(), zc.data<T>(), tc.data<T>(),
+                                                  logits.numel());
   });
   return autograd::record(Op::binary_cross_entropy_with_logits, reduce(losses, r), {logits, target},
-                          [z = logits.detach(), t = target.detach(), r, rz = logits.requires_grad(),
+                          [z = zc.detach(), t = tc.detach(), r, rz = logits.requires_grad(),
                            rt = target.requires_grad()](const Tensor& dy) {
-                            return elementwise_grads(
-                                spread(dy, z.shape(), r), z, t, rz, rt,
-                                [](auto zv, auto tv) { return stable_sigmoid(zv) - tv; },
-                                [](auto zv, auto) { return -zv; });
+                            Tensor g = spread(dy, z.shape(), r);
+                            Tensor dz;
+                            if (rz) {
+                              Tensor local = Tensor::empty(z.shape(), z.dtype());  // sigmoid(z) - t
+                              dispatch(z.dtype(), [&]<class T>() {
+                                T* lp = local.data<T>();
+                                const T* tp = t.data<T>();
+                                cpu::sigmoid_forward(lp, z.data<T>(), z.numel());
+                                for (int64_t i = 0; i < z.numel(); ++i) lp[i] -= tp[i];
+                              });
+                              dz = mul(g, local);
+                            }
+                            return std::vector<Tensor>{dz, rt ? mul(g, neg(z)) : Tensor()};
                           });
 }
 
 // cross_entropy: l[n] = -log_softmax(logits)[n, labels[n]].  logits (N, C), labels N in [0, C);
-// out (N) for None, else scalar. log_softmax subtracts each row's max, so logits of any size
-// give a finite loss.
-// Saves log_softmax (N, C): dlogits[n] = g[n] · (softmax[n] - onehot(labels[n])).
+// out (N) for None, else scalar. Softmax and the loss are one fused kernel that subtracts each
+// row's max, so logits of any size give a finite loss.
+// Saves the logits and each row's max and log Σ e^(x - max) (2 × N), nothing N × C:
+// dlogits[n] = g[n] · (softmax[n] - onehot(labels[n])).
 Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, Reduction r) {
   check_floating("cross_entropy", logits.dtype());
   check_scores_labels("cross_entropy", logits, labels);
   const int64_t N = logits.shape()[0], C = logits.shape()[1];
-  Tensor xc = contiguous_data(logits);
-  Tensor log_probs = Tensor::empty(logits.shape(), logits.dtype());
+  Tensor xc = contiguous_data(logits).detach();
+  Tensor stats = Tensor::empty({2, N}, logits.dtype());  // row max, then log Σ
   Tensor losses = Tensor::empty({N}, logits.dtype());
   dispatch(logits.dtype(), [&]<class T>() {
-    cpu::log_softmax_forward(log_probs.data<T>(), xc.data<T>(), N, C, 1);
-    cpu::cross_entropy_forward(losses.data<T>(), log_probs.data<T>(), labels.data(), N, C);
+    cpu::softmax_cross_entropy_forward(losses.data<T>(), stats.data<T>(), stats.data<T>() + N,
+                                       xc.data<T>(), labels.data(), N, C);
   });
-  return autograd::record(Op::cross_entropy, reduce(losses, r), {logits},
-                          [log_probs, labels, r](const Tensor& dy) {
-                            const int64_t n = log_probs.shape()[0], c = log_probs.shape()[1];
-                            Tensor g = spread(dy, {n}, r);
-                            Tensor dx = Tensor::zeros(log_probs.shape(), log_probs.dtype());
-                            dispatch(dx.dtype(), [&]<class T>() {
-                              cpu::cross_entropy_backward(dx.data<T>(), g.data<T>(),
-                                                          log_probs.data<T>(), labels.data(), n, c);
-                            });
-                            return std::vector<Tensor>{dx};
-                          });
+  return autograd::record(
+      Op::cross_entropy, reduce(losses, r), {logits}, [xc, stats, labels, r](const Tensor& dy) {
+        const int64_t n = xc.shape()[0], c = xc.shape()[1];
+        Tensor g = spread(dy, {n}, r);
+        Tensor dx = Tensor::empty(xc.shape(), xc.dtype());
+        dispatch(dx.dtype(), [&]<class T>() {
+          cpu::softmax_cross_entropy_backward(dx.data<T>(), g.data<T>(), xc.data<T>(),
+                                              stats.data<T>(), stats.data<T>() + n, labels.data(),
+                                              n, c);
+        });
+        return std::vector<Tensor>{dx};
+      });
 }
 
 // multi_margin_loss (multiclass SVM): l[n] = Σ_{j != y} max(0, margin - s[n, y] + s[n, j]) / C,

@@ -64,8 +64,12 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     if (batch_stats) {
       Tensor var = Tensor::empty({C}, x.dtype());
       if (sync) {
-        std::vector<double> sums(C + 1), sq(C);
-        cpu::batch_norm_sum(sums.data(), xc.data<T>(), N, C, S);
+        // One pass over x gives this rank's Σx and Σ(x - its own mean)²; the second sum the
+        // ranks exchange, Σ(x - global mean)², follows from those without reading x again.
+        std::vector<double> sums(C + 1), sq(C), m2(C);
+        cpu::batch_norm_moments(sums.data(), m2.data(), xc.data<T>(), N, C, S);
+        const std::vector<double> local_sums(sums.begin(), sums.begin() + C);
+        const double local_count = static_cast<double>(N * S);
         sums[C] = global_count;
         sum_across_ranks(sums);
         global_count = sums[C];
@@ -73,8 +77,13 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                     " value per channel on this rank and ", global_count,
                     " on all ranks together; batch statistics need more than 1 (use a larger "
                     "batch)");
-        for (int64_t c = 0; c < C; ++c) sums[c] /= global_count;
-        cpu::batch_norm_sq(sq.data(), xc.data<T>(), sums.data(), N, C, S);
+        for (int64_t c = 0; c < C; ++c) {
+          sums[c] /= global_count;
+          // Alone, the local mean is the global one bit for bit and the correction is exactly 0,
+          // so one rank gives plain batch norm's statistics.
+          const double shift = local_sums[c] / local_count - sums[c];
+          sq[c] = m2[c] + local_count * shift * shift;
+        }
         sum_across_ranks(sq);
         for (int64_t c = 0; c < C; ++c) {
           mp[c] = static_cast<T>(sums[c]);
@@ -113,7 +122,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
       [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S, sync, global_count,
        sum_across_ranks](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
-        Tensor dx = need_dx ? Tensor::zeros(xc.shape(), xc.dtype()) : Tensor();
+        Tensor dx = need_dx ? Tensor::empty(xc.shape(), xc.dtype()) : Tensor();  // written whole
         Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         Tensor db = need_db ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         dispatch(xc.dtype(), [&]<class T>() {

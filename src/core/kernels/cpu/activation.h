@@ -67,4 +67,21 @@ template <class T>
 void maxout_backward(T* dx, const T* dy, const T* x, int64_t outer, int64_t features,
                      int64_t pieces, int64_t inner);
 
+// The plain loops over the C library's exp, expm1, log and tanh that the kernels above replaced
+// with vectorised ones (vecmath.h): the reference the tests compare them with.
+namespace reference {
+template <class T>
+void sigmoid_forward(T* y, const T* x, int64_t n);
+template <class T>
+void tanh_forward(T* y, const T* x, int64_t n);
+template <class T>
+void elu_forward(T* y, const T* x, int64_t n, T alpha);
+template <class T>
+void softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner);
+template <class T>
+void log_softmax_forward(T* y, const T* x, int64_t outer, int64_t n, int64_t inner);
+template <class T>
+void log_softmax_backward(T* dx, const T* dy, const T* y, int64_t outer, int64_t n, int64_t inner);
+}  // namespace reference
+
 }  // namespace nabla::cpu

@@ -2,6 +2,7 @@
 #include "kernels/cpu/norm.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "parallel.h"
 
@@ -18,25 +19,47 @@ int64_t channel_grain(int64_t N, int64_t S) {
 // The per-channel loops, written once: the single-process kernels and the synchronised ones
 // (whose sums are added over the ranks in between) call the same code, which is why one rank of
 // synchronised batch norm is bitwise plain batch norm. Channel c of x (N, C, S) is N rows of S.
-template <class T>
-double channel_sum(const T* x, int64_t N, int64_t C, int64_t S, int64_t c) {
-  double sum = 0;
+//
+// Each sum runs in kLanes partial sums (element i of a row goes to lane i mod kLanes), added in
+// lane order at the end: a fixed order that depends on the shape only, and independent chains
+// the compiler can keep in vector registers instead of one long chain of dependent adds.
+constexpr int kLanes = 8;
+
+template <class F>
+void for_each_lane_element(int64_t N, int64_t C, int64_t S, int64_t c, F f) {
   for (int64_t n = 0; n < N; ++n) {
-    const T* row = x + (n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) sum += row[i];
+    const int64_t base = (n * C + c) * S;
+    int64_t i = 0;
+    for (; i + kLanes <= S; i += kLanes)
+      for (int l = 0; l < kLanes; ++l) f(l, base + i + l);
+    for (int l = 0; i < S; ++i, ++l) f(l, base + i);
   }
-  return sum;
 }
 
-// Σ (x − mu)²: two passes, so the variance has no cancellation.
+double lane_total(const double (&acc)[kLanes]) {
+  double total = 0;
+  for (double a : acc) total += a;
+  return total;
+}
+
+// One pass over channel c: Σ x and Σ (x - mean)², the latter from sums shifted by the channel's
+// first value K (Σ (x-K)² - (Σ (x-K))² / M), which keeps the cancellation small when the mean is
+// far from zero: K is within a few standard deviations of the mean.
+struct Moments {
+  double sum = 0, m2 = 0;
+};
+
 template <class T>
-double channel_sq(const T* x, double mu, int64_t N, int64_t C, int64_t S, int64_t c) {
-  double sq = 0;
-  for (int64_t n = 0; n < N; ++n) {
-    const T* row = x + (n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) sq += (row[i] - mu) * (row[i] - mu);
-  }
-  return sq;
+Moments channel_moments(const T* x, int64_t N, int64_t C, int64_t S, int64_t c) {
+  const double K = x[c * S], M = static_cast<double>(N * S);
+  double s1[kLanes] = {}, s2[kLanes] = {};
+  for_each_lane_element(N, C, S, c, [&](int l, int64_t at) {
+    const double d = double(x[at]) - K;
+    s1[l] += d;
+    s2[l] += d * d;
+  });
+  const double t1 = lane_total(s1), t2 = lane_total(s2);
+  return {K * M + t1, std::max(0.0, t2 - t1 * t1 / M)};
 }
 
 struct GradSums {
@@ -46,31 +69,28 @@ struct GradSums {
 template <class T>
 GradSums channel_grad_sums(const T* dy, const T* x, double mu, double r, int64_t N, int64_t C,
                            int64_t S, int64_t c) {
-  GradSums sums;
-  for (int64_t n = 0; n < N; ++n) {
-    const T* xr = x + (n * C + c) * S;
-    const T* dr = dy + (n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) {
-      sums.dy += dr[i];
-      sums.dy_xhat += dr[i] * (xr[i] - mu) * r;
-    }
-  }
-  return sums;
+  double a[kLanes] = {}, b[kLanes] = {};
+  for_each_lane_element(N, C, S, c, [&](int l, int64_t at) {
+    a[l] += dy[at];
+    b[l] += dy[at] * (x[at] - mu);
+  });
+  return {lane_total(a), lane_total(b) * r};
 }
 
-// dx += k · (dy − mean_dy − xhat · mean_dy_xhat), k = gamma · rstd.
+// dx = k · (dy − mean_dy − xhat · mean_dy_xhat), k = gamma · rstd (written, not added).
 template <class T>
 void channel_grad_input(T* dx, const T* dy, const T* x, double mu, double r, double k,
                         double mean_dy, double mean_dy_xhat, int64_t N, int64_t C, int64_t S,
                         int64_t c) {
+  // k · (dy − mean_dy − (x − mu) · r · mean_dy_xhat) = a · dy + b · (x − mu) + d, the factors
+  // folded per channel (x − mu stays a difference, so a mean far from 0 costs no precision).
+  const T a = static_cast<T>(k), b = static_cast<T>(-k * r * mean_dy_xhat),
+          d = static_cast<T>(-k * mean_dy), m = static_cast<T>(mu);
   for (int64_t n = 0; n < N; ++n) {
     const T* xr = x + (n * C + c) * S;
     const T* dr = dy + (n * C + c) * S;
     T* dxr = dx + (n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) {
-      const double xhat = (xr[i] - mu) * r;
-      dxr[i] += static_cast<T>(k * (dr[i] - mean_dy - xhat * mean_dy_xhat));
-    }
+    for (int64_t i = 0; i < S; ++i) dxr[i] = a * dr[i] + b * (xr[i] - m) + d;
   }
 }
 
@@ -81,9 +101,9 @@ void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t
   const double M = static_cast<double>(N * S);
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double mu = channel_sum(x, N, C, S, c) / M;
-      mean[c] = static_cast<T>(mu);
-      var[c] = static_cast<T>(channel_sq(x, mu, N, C, S, c) / M);
+      const Moments m = channel_moments(x, N, C, S, c);
+      mean[c] = static_cast<T>(m.sum / M);
+      var[c] = static_cast<T>(m.m2 / M);
     }
   });
 }
@@ -126,16 +146,13 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
 }
 
 template <class T>
-void batch_norm_sum(double* sum, const T* x, int64_t N, int64_t C, int64_t S) {
+void batch_norm_moments(double* sum, double* m2, const T* x, int64_t N, int64_t C, int64_t S) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) sum[c] = channel_sum(x, N, C, S, c);
-  });
-}
-
-template <class T>
-void batch_norm_sq(double* sq, const T* x, const double* mean, int64_t N, int64_t C, int64_t S) {
-  parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
-    for (int64_t c = c0; c < c1; ++c) sq[c] = channel_sq(x, mean[c], N, C, S, c);
+    for (int64_t c = c0; c < c1; ++c) {
+      const Moments m = channel_moments(x, N, C, S, c);
+      sum[c] = m.sum;
+      m2[c] = m.m2;
+    }
   });
 }
 
@@ -170,8 +187,7 @@ void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, con
                                       int64_t, int64_t, int64_t);                                 \
   template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,        \
                                        const T*, int64_t, int64_t, int64_t, bool);                \
-  template void batch_norm_sum<T>(double*, const T*, int64_t, int64_t, int64_t);                  \
-  template void batch_norm_sq<T>(double*, const T*, const double*, int64_t, int64_t, int64_t);    \
+  template void batch_norm_moments<T>(double*, double*, const T*, int64_t, int64_t, int64_t);     \
   template void batch_norm_grad_sums<T>(double*, const T*, const T*, const T*, const T*, int64_t, \
                                         int64_t, int64_t);                                        \
   template void batch_norm_grad_input<T>(T*, const double*, double, const T*, const T*, const T*, \

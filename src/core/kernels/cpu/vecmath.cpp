@@ -1,0 +1,149 @@
+// Dispatch for vecmath.h: each call looks up the compiled copy for the active instruction set
+// (or a ScopedVariant's choice) and runs it.
+#include "kernels/cpu/vecmath.h"
+
+#include <atomic>
+
+#include "kernels/cpu/isa.h"
+#include "kernels/cpu/vecmath_internal.h"
+#include "nabla/error.h"
+
+namespace nabla::cpu::vec {
+
+namespace {
+
+constexpr int kNoOverride = -1;
+std::atomic<int> g_variant{kNoOverride};
+
+template <class T>
+vecmath_detail::Table<T> build(Variant v) {
+  switch (v) {
+#if defined(__x86_64__) || defined(__i386__)
+    case Variant::avx512:
+      return vecmath_detail::avx512_table<T>();
+    case Variant::avx2:
+      return vecmath_detail::avx2_table<T>();
+    case Variant::avx512_logic_on_avx2:
+      return vecmath_detail::avx512_logic_on_avx2_table<T>();
+#endif
+    default:
+      return vecmath_detail::generic_table<T>();
+  }
+}
+
+Variant variant_for(Isa isa) {
+  switch (isa) {
+    case Isa::avx512:
+      return Variant::avx512;
+    case Isa::avx2:
+      return Variant::avx2;
+    case Isa::generic:
+      break;
+  }
+  return Variant::generic;
+}
+
+template <class T>
+const vecmath_detail::Table<T>& table() {
+  static const vecmath_detail::Table<T> tables[] = {
+      build<T>(Variant::generic), build<T>(Variant::avx2), build<T>(Variant::avx512),
+      build<T>(Variant::avx512_logic_on_avx2)};
+  const int o = g_variant.load(std::memory_order_relaxed);
+  return tables[o != kNoOverride ? o : static_cast<int>(variant_for(active_isa()))];
+}
+
+}  // namespace
+
+template <class T>
+void exp(T* y, const T* x, int64_t n) {
+  table<T>().exp(y, x, n);
+}
+template <class T>
+void expm1(T* y, const T* x, int64_t n) {
+  table<T>().expm1(y, x, n);
+}
+template <class T>
+void log(T* y, const T* x, int64_t n) {
+  table<T>().log(y, x, n);
+}
+template <class T>
+void log1p(T* y, const T* x, int64_t n) {
+  table<T>().log1p(y, x, n);
+}
+template <class T>
+void tanh(T* y, const T* x, int64_t n) {
+  table<T>().tanh(y, x, n);
+}
+template <class T>
+void sigmoid(T* y, const T* x, int64_t n) {
+  table<T>().sigmoid(y, x, n);
+}
+template <class T>
+T exp_sum(T* y, const T* x, T shift, int64_t n) {
+  return table<T>().exp_sum(y, x, shift, n);
+}
+template <class T>
+T max(const T* x, int64_t n) {
+  return table<T>().max(x, n);
+}
+
+const char* variant_name(Variant v) {
+  switch (v) {
+    case Variant::generic:
+      return "generic";
+    case Variant::avx2:
+      return "avx2";
+    case Variant::avx512:
+      return "avx512";
+    case Variant::avx512_logic_on_avx2:
+      return "avx512_logic_on_avx2";
+  }
+  return "?";
+}
+
+bool variant_supported(Variant v) {
+  switch (v) {
+    case Variant::avx512:
+      return isa_supported(Isa::avx512);
+    case Variant::avx2:
+    case Variant::avx512_logic_on_avx2:
+      return isa_supported(Isa::avx2);
+    case Variant::generic:
+      return true;
+  }
+  return false;
+}
+
+std::vector<Variant> supported_variants() {
+  std::vector<Variant> out;
+  for (Variant v :
+       {Variant::generic, Variant::avx2, Variant::avx512, Variant::avx512_logic_on_avx2})
+    if (variant_supported(v)) out.push_back(v);
+  return out;
+}
+
+ScopedVariant::ScopedVariant(Variant v) : previous_(g_variant.load()) {
+  NABLA_CHECK(variant_supported(v), "vec::ScopedVariant: this CPU does not support ",
+              variant_name(v), " (it supports up to ", isa_name(detected_isa()), ")");
+  g_variant.store(static_cast<int>(v));
+}
+
+ScopedVariant::~ScopedVariant() {
+  g_variant.store(previous_);
+}
+
+#define NABLA_VECMATH_INSTANTIATE(T)               \
+  template void exp<T>(T*, const T*, int64_t);     \
+  template void expm1<T>(T*, const T*, int64_t);   \
+  template void log<T>(T*, const T*, int64_t);     \
+  template void log1p<T>(T*, const T*, int64_t);   \
+  template void tanh<T>(T*, const T*, int64_t);    \
+  template void sigmoid<T>(T*, const T*, int64_t); \
+  template T exp_sum<T>(T*, const T*, T, int64_t); \
+  template T max<T>(const T*, int64_t);
+
+NABLA_VECMATH_INSTANTIATE(float)
+NABLA_VECMATH_INSTANTIATE(double)
+#undef NABLA_VECMATH_INSTANTIATE
+
+}  // namespace nabla::cpu::vec

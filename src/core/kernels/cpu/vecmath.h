@@ -1,0 +1,57 @@
+// Vectorised exp, expm1, log, log1p, tanh and sigmoid over arrays, for float and double, within
+// 2 ulp of the C library's functions over their whole domain (tests/kernels/vecmath_test.cpp
+// sweeps every float exponent); the same special values (NaN, ±inf, ±0, denormals). Written once
+// over the vector width (vecmath_kernel.h) and compiled for the baseline, AVX2 + FMA and
+// AVX-512; each call runs the copy for active_isa() (isa.h). Results depend on the instruction
+// set (FMA or not) but never on how an array is split: element i's value depends on x[i] alone.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace nabla::cpu::vec {
+
+// y[i] = f(x[i]) for i < n; y may equal x.
+template <class T>
+void exp(T* y, const T* x, int64_t n);
+template <class T>
+void expm1(T* y, const T* x, int64_t n);  // e^x - 1, exact near 0
+template <class T>
+void log(T* y, const T* x, int64_t n);
+template <class T>
+void log1p(T* y, const T* x, int64_t n);  // log(1 + x), exact near 0
+template <class T>
+void tanh(T* y, const T* x, int64_t n);
+template <class T>
+void sigmoid(T* y, const T* x, int64_t n);  // 1 / (1 + e^-x), no overflow for any x
+
+// y[i] = e^(x[i] - shift) (y may be null: only the sum), returning Σ y[i], summed in an order
+// fixed by n and the instruction set. softmax's inner loop.
+template <class T>
+T exp_sum(T* y, const T* x, T shift, int64_t n);
+// The largest of x[0..n), n >= 1 (if x holds a NaN, the result may or may not be NaN).
+template <class T>
+T max(const T* x, int64_t n);
+
+// One compiled copy by name, for tests and benchmarks (the functions above pick by
+// active_isa()). avx512_logic_on_avx2 is the AVX-512 vector width compiled for AVX2, so that a
+// machine without AVX-512 tests the 16-lane code.
+enum class Variant { generic, avx2, avx512, avx512_logic_on_avx2 };
+const char* variant_name(Variant v);
+bool variant_supported(Variant v);
+// Every variant this CPU can run, in declaration order.
+std::vector<Variant> supported_variants();
+// Makes the functions above use `v` until destroyed (throws if the CPU lacks it). Process-wide,
+// like ScopedIsa: for tests and benchmarks.
+class ScopedVariant {
+ public:
+  explicit ScopedVariant(Variant v);
+  ~ScopedVariant();
+  ScopedVariant(const ScopedVariant&) = delete;
+  ScopedVariant& operator=(const ScopedVariant&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace nabla::cpu::vec

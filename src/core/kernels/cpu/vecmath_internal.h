@@ -1,0 +1,37 @@
+// What vecmath.cpp (dispatch) and the per-instruction-set copies of vecmath_kernel.h share.
+#pragma once
+
+#include <cstdint>
+
+namespace nabla::cpu::vecmath_detail {
+
+enum class Fn { exp, expm1, log, log1p, tanh, sigmoid };
+
+// One compiled set of array functions: y[i] = f(x[i]) for i < n (y may equal x), and the two
+// row reductions softmax needs.
+template <class T>
+struct Table {
+  void (*exp)(T* y, const T* x, int64_t n);
+  void (*expm1)(T* y, const T* x, int64_t n);
+  void (*log)(T* y, const T* x, int64_t n);
+  void (*log1p)(T* y, const T* x, int64_t n);
+  void (*tanh)(T* y, const T* x, int64_t n);
+  void (*sigmoid)(T* y, const T* x, int64_t n);
+  T (*exp_sum)(T* y, const T* x, T shift, int64_t n);
+  T (*max)(const T* x, int64_t n);
+};
+
+// Per instruction set (each defined in its own file, compiled for that set): 16-byte vectors
+// on the baseline, 32 with AVX2 + FMA, 64 with AVX-512F.
+template <class T>
+Table<T> generic_table();
+template <class T>
+Table<T> avx2_table();
+template <class T>
+Table<T> avx512_table();
+// The AVX-512 vector width compiled for AVX2 (each 64-byte vector becomes two ymm), so that
+// the 16-lane code is tested on machines without AVX-512.
+template <class T>
+Table<T> avx512_logic_on_avx2_table();
+
+}  // namespace nabla::cpu::vecmath_detail
