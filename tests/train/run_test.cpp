@@ -143,5 +143,31 @@ TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {
   EXPECT_EQ(closest_choice("xyz", lr_schedule_names()), "");
 }
 
+TEST_F(RunTest, ReportAndCurvesAreCurrentAfterEveryEpochAndOnAnInterrupt) {
+  RunOptions o = small_run("run", 3);
+  const std::string report = dir.file("run/report.html");
+  int64_t asked = 0, first_seen = 0;
+  std::string seen;
+  // Asked after every step: the first time report.html exists, it is epoch 1's.
+  o.stop_when = [&]() -> bool {
+    ++asked;
+    if (first_seen == 0 && std::filesystem::exists(report)) {
+      first_seen = asked;
+      seen = nabla::testing::read_file(report);
+      EXPECT_TRUE(std::filesystem::exists(dir.file("run/loss.png")));
+    }
+    return asked == 15;  // in epoch 2 (8 batches an epoch)
+  };
+  const RunResult result = run_training(o, log);
+  ASSERT_TRUE(result.interrupted);
+  ASSERT_GT(first_seen, 0) << "no report.html before the run ended";
+  EXPECT_NE(seen.find("training, 1 of 3 epochs done"), std::string::npos);
+  const std::string after = nabla::testing::read_file(report);
+  const size_t status = after.find("interrupted in epoch");
+  ASSERT_NE(status, std::string::npos);
+  EXPECT_EQ(after.substr(status, 38), "interrupted in epoch 2 after batch 6/8");
+  EXPECT_NE(after.find("nabla train --resume"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nabla::train

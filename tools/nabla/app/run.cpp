@@ -128,8 +128,10 @@ class Run {
       stopper_ = std::make_unique<EarlyStopping>(
           EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
 
+    out_ << take_drop_last_for_batch_norm(o_, data_.train.size() / world_.size(), *model_);
     train_loader_ = std::make_unique<data::DataLoader>(
         data_.train, data::DataLoaderOptions(o_.batch_size)
+                         .drop_last(o_.drop_last)
                          .shuffle(true)
                          .seed(o_.seed)
                          .normalize(data_.normalization)
@@ -140,9 +142,12 @@ class Run {
     // step already holds in the storage cache, instead of adding a second, larger set to the
     // run's peak memory (docs/performance.md, "Training loop").
     // Under MPI each rank evaluates its share and the results are summed (distributed::reduce).
-    val_loader_ = std::make_unique<data::DataLoader>(
-        distributed::shard(data_.val, world_),
-        data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
+    // --val-fraction 0 holds nothing out: no validation loader, and OUT/best follows the training
+    // accuracy (end_epoch).
+    if (!data_.val.empty())
+      val_loader_ = std::make_unique<data::DataLoader>(
+          distributed::shard(data_.val, world_),
+          data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     test_loader_ = std::make_unique<data::DataLoader>(
         distributed::shard(data_.test, world_),
         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
@@ -211,7 +216,9 @@ class Run {
     }
     install_step_checks(trainer);
     trainer.on_epoch_end = [this](const EpochMetrics& m) {
-      end_epoch(dp_ ? distributed::global_metrics(*dp_, m, val_loader_->dataset().size()) : m);
+      end_epoch(dp_ ? distributed::global_metrics(*dp_, m,
+                                                  val_loader_ ? val_loader_->dataset().size() : 0)
+                    : m);
     };
     if (stopper_ && stopper_->stopped()) {
       // Resuming a run that early stopping ended: the stop stands, whatever --epochs says.
@@ -343,6 +350,9 @@ class Run {
     stop.batches = train_loader_->num_batches();
     stop.signal = o_.handle_signals ? stop_signal() : 0;
     stop.checkpoint = path("last");
+    write_partial_report("interrupted in epoch " + std::to_string(stop.epoch) + " after batch " +
+                         std::to_string(stop.batch) + "/" + std::to_string(stop.batches) +
+                         "; resume with: nabla train --resume " + o_.out_dir);
     RunResult result;
     result.out_dir = o_.out_dir;
     result.history = history_;
@@ -444,6 +454,16 @@ class Run {
     const io::TrainingState state = training_state(m.epoch);
     if (best) io::save_checkpoint(path("best"), *model_, nullptr, state);
     io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
+    write_partial_report("training, " + std::to_string(m.epoch) + " of " +
+                         std::to_string(o_.epochs) + " epochs done");
+  }
+
+  // report.html stays current while the run trains and after an interrupt or a crash, not only
+  // when it ends; it reads its configuration from OUT/last, saved just before.
+  void write_partial_report(const std::string& status) const {
+    if (world_.is_main())
+      write_run_report(
+          o_.out_dir, {{"status", status}, {"best validation epoch", std::to_string(best_epoch_)}});
   }
 
   void write_curves() const {

@@ -47,6 +47,9 @@ struct RunOptions {
   std::string data_dir;                   // "": the dataset's default directory
   int64_t epochs = 5;
   int64_t batch_size = 64;
+  // Skip each epoch's last, smaller batch. Taken automatically, with a notice, when a batch-norm
+  // model would meet a last batch of one image, whose statistics cannot be computed.
+  bool drop_last = false;
   std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | adagrad
   double lr = 1e-3;
   double momentum = 0;                 // sgd and rmsprop (PyTorch's default 0)
