@@ -13,11 +13,11 @@ NABLA_BUILD_DIR=${NABLA_BUILD_DIR:-$NABLA_ROOT/build}
 NABLA_RUN_PACKAGES=(build-essential cmake ninja-build pkg-config libcairo2-dev libcli11-dev
                     zlib1g-dev nlohmann-json3-dev dataset-fashion-mnist)
 # What the rest needs (scripts/test.sh): GoogleTest/GoogleMock and Google Benchmark for tests and
-# bench/, OpenBLAS as gemm_bench's baseline; clang and its sanitizer and libFuzzer runtimes for scripts/test-asan.sh and
-# scripts/fuzz.sh; OpenMPI for data-parallel training (docs/distributed.md); Chromium for the test
+# bench/, OpenBLAS as gemm_bench's baseline; clang and its sanitizer and libFuzzer runtimes for
+# scripts/test-asan.sh and scripts/fuzz.sh; OpenMPI for data-parallel training (docs/distributed.md); Chromium for the test
 # that opens a run's HTML report in a real browser; Graphviz for `nabla demo scalar`'s PNG.
-NABLA_TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev clang libclang-rt-14-dev
-                     libopenmpi-dev openmpi-bin chromium graphviz)
+NABLA_TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev clang
+                     libclang-rt-14-dev libopenmpi-dev openmpi-bin chromium graphviz)
 NABLA_APT_PACKAGES=("${NABLA_RUN_PACKAGES[@]}" "${NABLA_TEST_PACKAGES[@]}")
 
 # Installs the given packages that are missing (default: all of NABLA_APT_PACKAGES).
