@@ -63,6 +63,9 @@ TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
   }
   EXPECT_EQ(resumed.test.accuracy, straight.test.accuracy);
   EXPECT_EQ(read_metrics_csv(dir.file("interrupted/metrics.csv")).size(), 3u);
+  // The loss per step too: the resumed run read its first two epochs' steps back.
+  EXPECT_EQ(nabla::testing::read_file(dir.file("interrupted/steps.csv")),
+            nabla::testing::read_file(dir.file("straight/steps.csv")));
 }
 
 TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
@@ -77,6 +80,17 @@ TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
   for (const char* png : {"loss.png", "accuracy.png", "confusion.png"})
     EXPECT_GT(io::read_png(dir.file(std::string("run/") + png)).width, 100) << png;
   EXPECT_FALSE(std::filesystem::exists(dir.file("run/filters.png"))) << "an MLP has no filters";
+  // One row per step (8 batches an epoch), and the per-step curve.
+  std::istringstream steps(nabla::testing::read_file(dir.file("run/steps.csv")));
+  std::string line;
+  std::getline(steps, line);
+  EXPECT_EQ(line, "step,epoch,loss,accuracy,lr");
+  int64_t count = 0;
+  for (; std::getline(steps, line); ++count)
+    EXPECT_EQ(line.rfind(std::to_string(count + 1) + "," + (count < 8 ? "1," : "2,"), 0), 0u)
+        << line;
+  EXPECT_EQ(count, 16);
+  EXPECT_GT(io::read_png(dir.file("run/loss_steps.png")).width, 100);
 
   const TrainedModel trained = load_trained_model(dir.file("run"));
   EXPECT_EQ(trained.checkpoint, dir.file("run/best"));

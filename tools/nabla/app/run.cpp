@@ -18,6 +18,7 @@
 
 #include "app/report.h"
 #include "app/run_detail.h"
+#include "app/step_log.h"
 #include "app/transfer.h"
 #include "nabla/data/classes.h"
 #include "nabla/data/datasets.h"
@@ -230,7 +231,7 @@ class Run {
       return fit_or_stop(trainer);
     } catch (const Error& e) {
       detail::throw_error(e.what(), first_non_finite_output(trainer.progress()),
-                          last_good_checkpoint());
+                          last_good_checkpoint(path("last")));
     }
   }
 
@@ -247,6 +248,9 @@ class Run {
         optim::clip_grad_norm(optimizer_->params(), max_norm);
       });
     }
+    steps_ = std::make_unique<StepLog>(
+        trainer, *optimizer_, o_.out_dir,
+        resume_at_.epoch * train_loader_->num_batches() + resume_at_.batch);
     if (o_.diagnostics) {
       diagnostics_ =
           std::make_unique<Diagnostics>(*model_, DiagnosticsOptions().every(o_.diagnostics_every));
@@ -279,18 +283,6 @@ class Run {
     }
     model_->remove_forward_hook(id);
     return found.empty() ? "" : "; the first layer output that is not finite: " + found;
-  }
-
-  // Appended to an error that ends training: what OUT/last still holds.
-  std::string last_good_checkpoint() const {
-    const std::string last = path("last");
-    if (!fs::is_directory(io::resolve_atomic_directory(last)))
-      return "; no checkpoint had been saved yet";
-    const io::TrainingState s = io::read_training_state(last);
-    std::ostringstream m;
-    m << "; the last good checkpoint, " << last << " (" << s.epoch << " epoch"
-      << (s.epoch == 1 ? "" : "s") << ", " << s.step << " steps done), is kept";
-    return m.str();
   }
 
   json config_json() const {
@@ -363,6 +355,7 @@ class Run {
 
   void save_last(const io::TrainingState& state) const {
     if (!world_.is_main()) return;  // under MPI rank 0 writes every file
+    steps_->write();                // steps.csv up to the checkpoint, for a resume to read back
     io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
   }
 
@@ -447,6 +440,7 @@ class Run {
     // The files a reader may look at first; then the checkpoints, last/ as the resume point.
     write_metrics_csv(path("metrics.csv"), history_);
     write_curves();
+    steps_->write();
     if (diagnostics_) {
       diagnostics_->write_csv(path("diagnostics.csv"));
       diagnostics_->write_plots(o_.out_dir);
@@ -549,6 +543,7 @@ class Run {
   std::unique_ptr<EarlyStopping> stopper_;             // --early-stopping
   std::unique_ptr<GradientGuard> gradient_guard_;
   std::unique_ptr<Diagnostics> diagnostics_;  // --diagnostics
+  std::unique_ptr<StepLog> steps_;            // steps.csv, loss_steps.png
   Trainer* trainer_ = nullptr;                // while train() runs
   double train_seconds_ = 0;
 };

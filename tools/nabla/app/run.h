@@ -4,6 +4,7 @@
 //   OUT/metrics.csv      one row per epoch (train/metrics.h)
 //   OUT/loss.png         train and validation loss per epoch
 //   OUT/accuracy.png     train and validation accuracy per epoch
+//   OUT/steps.csv        one row per optimizer step, and loss_steps.png (app/step_log.h)
 //   OUT/filters.png      the first Conv2d layer's filters (CS231n's grid; none for an MLP)
 //   OUT/confusion.png    the final model's confusion matrix on the test set
 //   OUT/last/            a full checkpoint after every epoch (and every checkpoint_every steps,

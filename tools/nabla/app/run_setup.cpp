@@ -13,6 +13,7 @@
 #include "nabla/data/classes.h"
 #include "nabla/data/datasets.h"
 #include "nabla/error.h"
+#include "nabla/io/atomic_file.h"
 #include "nabla/memory.h"
 #include "nabla/models.h"
 #include "nabla/nn/normalization.h"
@@ -387,6 +388,16 @@ bool has_batch_norm(const nn::Module& m) {
   return false;
 }
 }  // namespace
+
+std::string last_good_checkpoint(const std::string& last) {
+  if (!fs::is_directory(io::resolve_atomic_directory(last)))
+    return "; no checkpoint had been saved yet";
+  const io::TrainingState s = io::read_training_state(last);
+  std::ostringstream m;
+  m << "; the last good checkpoint, " << last << " (" << s.epoch << " epoch"
+    << (s.epoch == 1 ? "" : "s") << ", " << s.step << " steps done), is kept";
+  return m.str();
+}
 
 std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size,
                                           const nn::Module& model) {
