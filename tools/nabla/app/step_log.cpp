@@ -1,3 +1,4 @@
+// The loss per optimizer step (see app/step_log.h).
 #include "app/step_log.h"
 
 #include <cstdio>
