@@ -6,22 +6,29 @@
 NABLA_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 NABLA_BUILD_DIR=${NABLA_BUILD_DIR:-$NABLA_ROOT/build}
 
-# Compiler, build tools, BLAS for GEMM, cairo for PNG plots, CLI11 for the command line,
-# GoogleTest/GoogleMock and Google Benchmark for tests and bench/, zlib for .gz data files,
-# libpng and libjpeg-turbo for image folders
-# (docs/dependencies.md says why), nlohmann's JSON for checkpoints and model files, and
-# Fashion-MNIST (Debian installs it in /usr/share/datasets/fashion-mnist) for training and for
-# the tests that read the real files; clang and its sanitizer and libFuzzer runtimes for
-# scripts/test-asan.sh and scripts/fuzz.sh; OpenMPI for data-parallel training (docs/
-# distributed.md) and Chromium for the test that opens a run's HTML report in a real browser.
-NABLA_APT_PACKAGES=(build-essential cmake ninja-build pkg-config libopenblas-dev libcairo2-dev
-                    libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev
-                    nlohmann-json3-dev dataset-fashion-mnist clang libclang-rt-14-dev
-                    libopenmpi-dev openmpi-bin chromium)
+# What the `nabla` tool needs (scripts/run.sh): compiler and build tools, cairo for PNG plots,
+# CLI11 for the command line, zlib for .gz data files, libpng and libjpeg-turbo for image
+# folders, nlohmann's JSON for checkpoints and model files (docs/dependencies.md says why), and
+# Fashion-MNIST (Debian installs it in /usr/share/datasets/fashion-mnist) for training.
+NABLA_RUN_PACKAGES=(build-essential cmake ninja-build pkg-config libcairo2-dev libcli11-dev
+                    zlib1g-dev libpng-dev libjpeg62-turbo-dev nlohmann-json3-dev
+                    dataset-fashion-mnist)
+# What the rest needs (scripts/test.sh): GoogleTest/GoogleMock and Google Benchmark for tests and
+# bench/, OpenBLAS as gemm_bench's baseline; clang and its sanitizer and libFuzzer runtimes for
+# scripts/test-asan.sh and scripts/fuzz.sh; OpenMPI for data-parallel training (docs/distributed.md); Chromium for the test
+# that opens a run's HTML report in a real browser; Graphviz for `nabla demo scalar`'s PNG.
+NABLA_TEST_PACKAGES=(libgtest-dev libgmock-dev libbenchmark-dev libopenblas-dev clang
+                     libclang-rt-14-dev libopenmpi-dev openmpi-bin chromium graphviz)
+NABLA_APT_PACKAGES=("${NABLA_RUN_PACKAGES[@]}" "${NABLA_TEST_PACKAGES[@]}")
 
+# Installs the given packages that are missing (default: all of NABLA_APT_PACKAGES).
 nabla_install_packages() {
   local missing=() pkg
-  for pkg in "${NABLA_APT_PACKAGES[@]}"; do
+  local wanted=("$@")
+  if ((${#wanted[@]} == 0)); then
+    wanted=("${NABLA_APT_PACKAGES[@]}")
+  fi
+  for pkg in "${wanted[@]}"; do
     # dpkg -s alone also succeeds for a removed package whose config files remain.
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")
@@ -44,7 +51,21 @@ nabla_install_packages() {
     "${missing[@]}"
 }
 
+# Everything: the library, the tool, tests, benchmarks and examples.
 nabla_build() {
-  cmake -S "$NABLA_ROOT" -B "$NABLA_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release
+  cmake -S "$NABLA_ROOT" -B "$NABLA_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DNABLA_BUILD_TESTS=ON -DNABLA_BUILD_BENCH=ON -DNABLA_BUILD_EXAMPLES=ON
   cmake --build "$NABLA_BUILD_DIR" -j2
+}
+
+# Only the `nabla` tool and the libraries under it. A fresh build directory is configured without
+# tests, benchmarks and examples (whose packages run.sh does not install); one that test.sh
+# configured keeps its settings, and only the tool is rebuilt.
+nabla_build_cli() {
+  local options=()
+  if [[ ! -f "$NABLA_BUILD_DIR/CMakeCache.txt" ]]; then
+    options=(-DNABLA_BUILD_TESTS=OFF -DNABLA_BUILD_BENCH=OFF -DNABLA_BUILD_EXAMPLES=OFF)
+  fi
+  cmake -S "$NABLA_ROOT" -B "$NABLA_BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${options[@]}"
+  cmake --build "$NABLA_BUILD_DIR" -j2 --target nabla-cli
 }

@@ -8,16 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
-#include <random>
-#include <thread>
 
 #include "data/temp_dir.h"
+#include "io/atomic_file_hook.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/linear.h"
@@ -380,10 +379,32 @@ TEST(Checkpoint, CorruptFilesAreNamedWithTheByteOffset) {
 // A child saves a ~24 MB checkpoint (weights and Adam state) over and over, every tensor of
 // version k filled with k and step = k; the parent kills it at random moments. After each kill
 // the checkpoint loads, and weights, optimizer state and step all come from the same save.
+// The saver's steps, recorded by a hook (io/atomic_file_hook.h) in this process, and in a forked
+// saver the step at which it stops: it tells the parent through a pipe and waits to be killed.
+std::vector<std::string> g_save_steps;
+int g_stop_at_step = 0;
+int g_steps_seen = 0;
+int g_stopped_fd = -1;
+
+void record_save_step(const char* step, const char* /*path*/) {
+  g_save_steps.emplace_back(step);
+}
+
+void stop_at_chosen_step(const char* /*step*/, const char* /*path*/) {
+  if (++g_steps_seen != g_stop_at_step) return;
+  const char byte = 1;
+  if (::write(g_stopped_fd, &byte, 1) != 1) ::_exit(3);
+  for (;;) ::pause();
+}
+
+// A saver SIGKILLed after each step of a save in turn (every file created, written, synced and
+// renamed, the directory synced and exchanged) leaves a whole checkpoint: the previous save until
+// the directory exchange, the new one from then on. The hook places each kill exactly, so the test
+// neither depends on timing nor passes without a kill landing mid-save.
 TEST(Checkpoint, SurvivesSigkillMidSaveWithAConsistentCheckpoint) {
   TempDir dir;
   const std::string ckpt = dir.file("ckpt");
-  nn::Sequential model(nn::Linear(1024, 1024), nn::Linear(1024, 1024));
+  nn::Sequential model(nn::Linear(32, 32), nn::Linear(32, 32));
   optim::Adam opt(model.parameters());
   auto fill_all = [&](double value) {
     NoGradGuard no_grad;
@@ -395,57 +416,79 @@ TEST(Checkpoint, SurvivesSigkillMidSaveWithAConsistentCheckpoint) {
     // One step so the optimizer has exp_avg and exp_avg_sq to save.
     Generator g(0);
     opt.zero_grad();
-    model.forward(Tensor::randn({2, 1024}, g)).sum().backward();
+    model.forward(Tensor::randn({2, 32}, g)).sum().backward();
     opt.step();
   }
   fill_all(0);
   io::save_checkpoint(ckpt, model, &opt, at_step(0));
 
-  std::mt19937 rng(2024);
-  int interrupted = 0;
-  int64_t version = 1;
-  for (int round = 0; round < 5; ++round) {
-    const int64_t first_version = version;
+  // One save over an existing checkpoint, recorded to learn its steps.
+  g_save_steps.clear();
+  io::detail::set_atomic_write_hook(record_save_step);
+  io::save_checkpoint(ckpt, model, &opt, at_step(0));
+  io::detail::set_atomic_write_hook(nullptr);
+  const std::vector<std::string> steps = g_save_steps;
+  const auto exchange = std::find(steps.begin(), steps.end(), "directory exchanged");
+  ASSERT_NE(exchange, steps.end()) << "the save never exchanged the directory";
+  const int exchange_step = static_cast<int>(exchange - steps.begin()) + 1;
+  ASSERT_GE(exchange_step, 8) << "too few steps before the exchange to test";
+
+  int64_t committed = 0;
+  int left_temporaries = 0;
+  for (int stop = 1; stop <= static_cast<int>(steps.size()); ++stop) {
+    const std::string where = "killed after step " + std::to_string(stop) + " (" +
+                              steps[static_cast<size_t>(stop - 1)] + ")";
+    const int64_t version = stop;
+    int stopped[2];
+    ASSERT_EQ(::pipe(stopped), 0);
     pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
+      ::close(stopped[0]);
+      g_stop_at_step = stop;
+      g_steps_seen = 0;
+      g_stopped_fd = stopped[1];
+      io::detail::set_atomic_write_hook(stop_at_chosen_step);
       try {
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        for (int64_t k = first_version; std::chrono::steady_clock::now() < deadline; ++k) {
-          fill_all(static_cast<double>(k));
-          io::save_checkpoint(ckpt, model, &opt, at_step(k));
-        }
+        fill_all(static_cast<double>(version));
+        io::save_checkpoint(ckpt, model, &opt, at_step(version));
       } catch (...) {
         ::_exit(1);
       }
       ::_exit(0);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(30 + rng() % 400));
+    ::close(stopped[1]);
+    char byte = 0;
+    const ssize_t got = ::read(stopped[0], &byte, 1);
+    ::close(stopped[0]);
     ASSERT_EQ(::kill(child, SIGKILL), 0);
     int status = 0;
     ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the saver stopped by itself: status " << status;
-    if (fs::exists(ckpt + ".tmp." + std::to_string(child))) ++interrupted;
-    version += 1000;
+    ASSERT_EQ(got, 1) << where << ": the saver never reached it, status " << status;
+    ASSERT_TRUE(WIFSIGNALED(status)) << where << ": the saver stopped by itself: " << status;
+    if (fs::exists(ckpt + ".tmp." + std::to_string(child))) ++left_temporaries;
 
-    nn::Sequential loaded(nn::Linear(1024, 1024), nn::Linear(1024, 1024));
+    nn::Sequential loaded(nn::Linear(32, 32), nn::Linear(32, 32));
     optim::Adam loaded_opt(loaded.parameters());
     io::TrainingState state;
-    ASSERT_NO_THROW(state = io::load_checkpoint(ckpt, loaded, &loaded_opt)) << "round " << round;
+    ASSERT_NO_THROW(state = io::load_checkpoint(ckpt, loaded, &loaded_opt)) << where;
+    EXPECT_EQ(state.step, stop >= exchange_step ? version : committed) << where;
+    committed = state.step;
     const double k = static_cast<double>(state.step);
     for (const auto& [name, t] : io::state_dict(loaded)) {
       std::vector<double> v = t.to_vector();
       EXPECT_TRUE(std::all_of(v.begin(), v.end(), [&](double x) { return x == k; }))
-          << "round " << round << ": " << name << " is not from save " << k;
+          << where << ": " << name << " is not from save " << k;
     }
     for (const auto& [name, t] : loaded_opt.state()) {
       if (t.dim() == 0) continue;
       std::vector<double> v = t.to_vector();
       EXPECT_TRUE(std::all_of(v.begin(), v.end(), [&](double x) { return x == k; }))
-          << "round " << round << ": " << name << " is not from save " << k;
+          << where << ": " << name << " is not from save " << k;
     }
   }
-  EXPECT_GT(interrupted, 0) << "no kill landed mid-save; the test proved nothing";
+  // Every kill before the old directory was removed left the staging directory behind.
+  EXPECT_GE(left_temporaries, exchange_step) << "kills that left a half-written save";
   // The next save clears what the killed savers left.
   io::save_checkpoint(ckpt, model, &opt, {});
   for (const auto& e : fs::directory_iterator(dir.str()))

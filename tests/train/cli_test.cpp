@@ -10,45 +10,10 @@
 
 #include "nabla/io/image.h"
 #include "nabla/train/metrics.h"
-#include "train/fake_run_fixture.h"
+#include "train/cli_fixture.h"
 
 namespace nabla {
 namespace {
-
-using nabla::testing::read_file;
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-class CliTest : public testing::FakeFashionMnistTest {
- protected:
-  CliTest() : FakeFashionMnistTest(300, 128) {}
-
-  // Runs `nabla <args>`, capturing stdout, stderr and the exit code.
-  Result nabla(const std::string& args) {
-    const std::string cmd = std::string(NABLA_CLI) + " " + args + " >" + dir.file("out.txt") +
-                            " 2>" + dir.file("err.txt");
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(dir.file("out.txt"));
-    r.err = read_file(dir.file("err.txt"));
-    return r;
-  }
-
-  std::string train_args(const std::string& out, int epochs) {
-    return "train --model mlp --dataset fashion-mnist --data-dir " + dir.file("data") +
-           " --epochs " + std::to_string(epochs) +
-           " --batch-size 32 --train-subset 256 --test-subset 128 --threads 1 --out " +
-           dir.file(out);
-  }
-};
-
-int64_t lines(const std::string& text) {
-  return std::count(text.begin(), text.end(), '\n');
-}
 
 TEST_F(CliTest, TrainWritesMetricsPlotsAndCheckpointsThenEvalAndPredictUseThem) {
   const Result train = nabla(train_args("run", 2) + " --lr-schedule step --optimizer sgd" +

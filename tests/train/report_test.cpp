@@ -103,8 +103,9 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
     EXPECT_EQ(img.at("src").rfind("data:image/png;base64,", 0), 0u) << img.at("data-file");
     files.push_back(img.at("data-file"));
   }
-  EXPECT_EQ(files, (std::vector<std::string>{"loss.png", "accuracy.png", "filters.png",
-                                             "confusion.png", "activations_layer1.png"}));
+  EXPECT_EQ(files,
+            (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png", "filters.png",
+                                      "confusion.png", "activations_layer1.png"}));
   // The embedded bytes are the file's.
   EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
@@ -133,16 +134,16 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("chromium.log"));
   const std::string dom = read_file(dir.file("dom.html"));
   EXPECT_NE(dom.find("data-ready=\"true\""), std::string::npos) << dom.substr(0, 2000);
-  EXPECT_NE(dom.find("data-images-loaded=\"5\""), std::string::npos);
+  EXPECT_NE(dom.find("data-images-loaded=\"6\""), std::string::npos);
   EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
   const auto images = images_in(dom);
-  ASSERT_EQ(images.size(), 5u);
+  ASSERT_EQ(images.size(), 6u);
   std::map<std::string, std::pair<std::string, std::string>> decoded;
   for (const auto& img : images)
     decoded[img.at("data-file")] = {
         img.count("data-natural-width") ? img.at("data-natural-width") : "",
         img.count("data-natural-height") ? img.at("data-natural-height") : ""};
-  for (const char* chart : {"loss.png", "accuracy.png", "activations_layer1.png"})
+  for (const char* chart : {"loss.png", "loss_steps.png", "accuracy.png", "activations_layer1.png"})
     EXPECT_EQ(decoded[chart], std::make_pair(std::string("640"), std::string("480"))) << chart;
   const io::Image filters = io::read_png(dir.file("run/filters.png"));
   EXPECT_EQ(decoded["filters.png"].first, std::to_string(filters.width));

@@ -63,6 +63,9 @@ TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
   }
   EXPECT_EQ(resumed.test.accuracy, straight.test.accuracy);
   EXPECT_EQ(read_metrics_csv(dir.file("interrupted/metrics.csv")).size(), 3u);
+  // The loss per step too: the resumed run read its first two epochs' steps back.
+  EXPECT_EQ(nabla::testing::read_file(dir.file("interrupted/steps.csv")),
+            nabla::testing::read_file(dir.file("straight/steps.csv")));
 }
 
 TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
@@ -77,6 +80,17 @@ TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
   for (const char* png : {"loss.png", "accuracy.png", "confusion.png"})
     EXPECT_GT(io::read_png(dir.file(std::string("run/") + png)).width, 100) << png;
   EXPECT_FALSE(std::filesystem::exists(dir.file("run/filters.png"))) << "an MLP has no filters";
+  // One row per step (8 batches an epoch), and the per-step curve.
+  std::istringstream steps(nabla::testing::read_file(dir.file("run/steps.csv")));
+  std::string line;
+  std::getline(steps, line);
+  EXPECT_EQ(line, "step,epoch,loss,accuracy,lr");
+  int64_t count = 0;
+  for (; std::getline(steps, line); ++count)
+    EXPECT_EQ(line.rfind(std::to_string(count + 1) + "," + (count < 8 ? "1," : "2,"), 0), 0u)
+        << line;
+  EXPECT_EQ(count, 16);
+  EXPECT_GT(io::read_png(dir.file("run/loss_steps.png")).width, 100);
 
   const TrainedModel trained = load_trained_model(dir.file("run"));
   EXPECT_EQ(trained.checkpoint, dir.file("run/best"));
@@ -141,6 +155,32 @@ TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {
   EXPECT_THROW(resume_training(dir.file("never-trained"), {}, log), Error);
   EXPECT_EQ(closest_choice("cosin", lr_schedule_names()), "cosine");
   EXPECT_EQ(closest_choice("xyz", lr_schedule_names()), "");
+}
+
+TEST_F(RunTest, ReportAndCurvesAreCurrentAfterEveryEpochAndOnAnInterrupt) {
+  RunOptions o = small_run("run", 3);
+  const std::string report = dir.file("run/report.html");
+  int64_t asked = 0, first_seen = 0;
+  std::string seen;
+  // Asked after every step: the first time report.html exists, it is epoch 1's.
+  o.stop_when = [&]() -> bool {
+    ++asked;
+    if (first_seen == 0 && std::filesystem::exists(report)) {
+      first_seen = asked;
+      seen = nabla::testing::read_file(report);
+      EXPECT_TRUE(std::filesystem::exists(dir.file("run/loss.png")));
+    }
+    return asked == 15;  // in epoch 2 (8 batches an epoch)
+  };
+  const RunResult result = run_training(o, log);
+  ASSERT_TRUE(result.interrupted);
+  ASSERT_GT(first_seen, 0) << "no report.html before the run ended";
+  EXPECT_NE(seen.find("training, 1 of 3 epochs done"), std::string::npos);
+  const std::string after = nabla::testing::read_file(report);
+  const size_t status = after.find("interrupted in epoch");
+  ASSERT_NE(status, std::string::npos);
+  EXPECT_EQ(after.substr(status, 38), "interrupted in epoch 2 after batch 6/8");
+  EXPECT_NE(after.find("nabla train --resume"), std::string::npos);
 }
 
 }  // namespace

@@ -171,6 +171,11 @@ TEST_F(SanityTest, CommandPrintsTheVerdictsAndExitsZeroOnlyWhenAllPass) {
   std::tie(code, out) = run("--model mlp --overfit-steps 1");
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("FAIL  (c)"), std::string::npos) << out;
+  // A failed check says what to try; a passed one does not.
+  EXPECT_NE(out.find("try: another --overfit-lr (x3 or /3), more --overfit-steps, a larger model"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("try: nabla gradcheck"), std::string::npos) << out;
   std::tie(code, out) = run("--model lenet");
   EXPECT_EQ(code, 2) << out;
   EXPECT_NE(out.find("did you mean 'lenet5'"), std::string::npos) << out;

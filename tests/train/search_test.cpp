@@ -202,5 +202,47 @@ TEST_F(SearchTest, BadOptionsAreRejectedBeforeAnyTrial) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("bad/trial-01/last")));
 }
 
+TEST_F(SearchTest, AStopKeepsTheTableOfTheFinishedTrials) {
+  SearchOptions o = options("s", 7, 2);
+  const std::string csv = dir.file("s/trials.csv");
+  auto rows = [&csv] {
+    std::ifstream in(csv);
+    int n = -1;  // the header
+    for (std::string line; std::getline(in, line);) ++n;
+    return n;
+  };
+  // 120 training images in batches of 32: 4 steps a trial. The table is written after every
+  // trial: the first step of trial 2 finds one row; the stop comes in trial 4's second step.
+  int64_t steps = 0;
+  int rows_in_trial_2 = -2;
+  o.stop_when = [&] {
+    if (++steps == 5) rows_in_trial_2 = rows();
+    return steps == 3 * 4 + 2;
+  };
+  std::ostringstream log;
+  const SearchResult r = run_search(o, log);
+  EXPECT_EQ(rows_in_trial_2, 1);
+  EXPECT_EQ(r.interrupted_trial, 4);
+  EXPECT_EQ(r.signal, 0);
+  EXPECT_EQ(r.trials.size(), 3u);
+  EXPECT_EQ(rows(), 3);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("s/report.html")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("s/trial-04/last/model.safetensors")));
+  EXPECT_NE(log.str().find("search interrupted in trial 4: the 3 finished trials are ranked in "
+                           "trials.csv and report.html in " +
+                           dir.file("s")),
+            std::string::npos)
+      << log.str();
+
+  // Resumed, it keeps the three finished trials, trains the rest, and ends with the table of a
+  // search that was never stopped.
+  const SearchResult resumed = run_search(search_to_resume(dir.file("s")), log);
+  EXPECT_EQ(resumed.interrupted_trial, 0);
+  const SearchResult straight = run_search(options("straight", 7, 2), log);
+  ASSERT_EQ(resumed.trials.size(), 16u);
+  EXPECT_EQ(search_table_csv(resumed), search_table_csv(straight));
+  EXPECT_EQ(rows(), 16);
+}
+
 }  // namespace
 }  // namespace nabla::train

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -31,18 +33,39 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// Accepts numbers > 0; CLI11's PositiveNumber would print the type's whole range on error.
-inline const CLI::Validator kPositive(
-    [](std::string& value) {
-      double v = 0;
-      try {
-        v = std::stod(value);
-      } catch (const std::exception&) {
-        return "'" + value + "' is not a number";
-      }
-      return v > 0 ? std::string() : "must be positive, got " + value;
-    },
-    "POSITIVE");
+// A number validator in the CLI's own words ("must be positive, got -1"): CLI11's PositiveNumber
+// and Range would print the type's whole range or "Value 1.5 not in range 0.000000 to 1.000000".
+// `rule` says what `accept` wants, after "must be".
+inline CLI::Validator number_check(std::function<bool(double)> accept, const std::string& rule,
+                                   const std::string& name) {
+  return CLI::Validator(
+      [accept, rule](std::string& value) {
+        double v = 0;
+        try {
+          size_t used = 0;
+          v = std::stod(value, &used);
+          if (used != value.size()) throw std::invalid_argument(value);
+        } catch (const std::exception&) {
+          return "'" + value + "' is not a number";
+        }
+        return accept(v) ? std::string() : "must be " + rule + ", got " + value;
+      },
+      name);
+}
+
+// Accepts numbers > 0.
+inline const CLI::Validator kPositive =
+    number_check([](double v) { return v > 0; }, "positive", "POSITIVE");
+// Accepts numbers >= 0.
+inline const CLI::Validator kNonNegative =
+    number_check([](double v) { return v >= 0; }, ">= 0", "NON-NEGATIVE");
+// Accepts numbers in [lo, hi].
+inline CLI::Validator in_range(double lo, double hi) {
+  std::ostringstream range;
+  range << lo << " and " << hi;
+  return number_check([lo, hi](double v) { return v >= lo && v <= hi; }, "between " + range.str(),
+                      "BETWEEN " + range.str());
+}
 
 // A validator accepting `choices` (and whatever `also` accepts); on a typo it names the closest:
 // "unknown optimizer 'adma' (did you mean 'adam'?); valid: sgd, adam, ...".
@@ -60,10 +83,23 @@ inline CLI::Validator choice(const std::vector<std::string>& choices, const std:
 }
 
 // --model: a preset or an existing JSON description; --dataset: a named set or csv:PATH.
+// A value that looks like a path (a '/' or a ".json" ending) is named as one: "does not exist",
+// "is a directory", rather than "unknown model".
 inline CLI::Validator model_choice() {
-  return choice(
-      preset_names(), "model", [](const std::string& v) { return std::filesystem::exists(v); },
-      " or a JSON file");
+  const CLI::Validator preset_or_file = choice(
+      preset_names(), "model",
+      [](const std::string& v) { return std::filesystem::is_regular_file(v); }, " or a JSON file");
+  return CLI::Validator(
+      [preset_or_file](std::string& value) -> std::string {
+        const bool json = value.size() > 5 && value.compare(value.size() - 5, 5, ".json") == 0;
+        std::error_code ec;
+        if (std::filesystem::is_directory(value, ec))
+          return "'" + value + "' is a directory, not a JSON model description";
+        if ((json || value.find('/') != std::string::npos) && !std::filesystem::exists(value, ec))
+          return "the model description '" + value + "' does not exist";
+        return preset_or_file(value);
+      },
+      preset_or_file.get_description());
 }
 inline CLI::Validator dataset_choice() {
   return choice(

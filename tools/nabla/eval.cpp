@@ -75,7 +75,8 @@ void add_eval_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch-size", args->batch_size, "Images per forward pass")
       ->capture_default_str()
       ->check(kPositive);
-  cmd->add_option("--threads", args->threads, "BLAS threads (default: all cores)")
+  cmd->add_option("--threads", args->threads,
+                  "Threads for the compute (default: NABLA_NUM_THREADS, else all cores)")
       ->check(kPositive);
   cmd->callback([args, &exit_code] {
     run_eval(*args);

@@ -21,9 +21,9 @@ struct GradcheckArgs {
   uint64_t seed = 0;
 };
 
-std::string valid_op_names() {
-  std::string names;
-  for (Op op : all_ops()) names += (names.empty() ? "" : ", ") + std::string(op_name(op));
+std::vector<std::string> op_names() {
+  std::vector<std::string> names;
+  for (Op op : all_ops()) names.emplace_back(op_name(op));
   return names;
 }
 
@@ -40,7 +40,8 @@ int run_gradcheck(const GradcheckArgs& args) {
   bool known = args.op.empty();
   for (Op op : all_ops()) known = known || op_name(op) == args.op;
   if (!known)
-    throw UsageError("gradcheck: unknown op '" + args.op + "'; valid ops: " + valid_op_names());
+    throw UsageError("gradcheck: unknown op '" + args.op + "'" + did_you_mean(args.op, op_names()) +
+                     "; valid ops: " + join(op_names()));
 
   std::vector<const GradcheckCase*> selected;
   for (const GradcheckCase& c : gradcheck_cases())

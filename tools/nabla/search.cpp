@@ -21,15 +21,37 @@ namespace {
 struct SearchArgs {
   train::SearchOptions search;
   std::string space = "lr=log(1e-5,1e-1) weight_decay=log(1e-6,1e-2)";
+  std::string resume;
 };
 
-void run_search(SearchArgs& args) {
-  try {
-    args.search.space = train::parse_search_space(args.space);
-  } catch (const Error& e) {
-    throw UsageError(std::string("--space: ") + e.what());
+// Ctrl-C or SIGTERM stops the current trial; the finished ones keep their table and report, and
+// the status is the signal's (130, 143), as `nabla train` does.
+int run_search(SearchArgs& args, const CLI::App& cmd) {
+  if (!args.resume.empty()) {
+    // The search's settings live in its search.json; only the thread count may change.
+    for (const CLI::Option* opt : cmd.get_options())
+      if (opt->count() > 0 && opt->get_name() != "--resume" && opt->get_name() != "--threads")
+        throw UsageError("search: " + opt->get_name() +
+                         " cannot be changed when resuming; the settings come from " + args.resume +
+                         "/search.json (only --threads may be given)");
+    const int threads = args.search.base.threads;
+    args.search = train::search_to_resume(args.resume);
+    if (cmd.count("--threads")) args.search.base.threads = threads;
+  } else {
+    try {
+      args.search.space = train::parse_search_space(args.space);
+    } catch (const Error& e) {
+      throw UsageError(std::string("--space: ") + e.what());
+    }
   }
-  train::run_search(args.search, std::cout);
+  args.search.handle_signals = true;
+  const train::SearchResult r = train::run_search(args.search, std::cout);
+  if (!r.interrupted_trial) return 0;
+  std::cout << std::flush;
+  std::cerr << "nabla: search interrupted in trial " << r.interrupted_trial << "; "
+            << r.trials.size() << " finished trials in " << r.out_dir << "/trials.csv and "
+            << r.out_dir << "/report.html; go on with: nabla search --resume " << r.out_dir << "\n";
+  return r.signal > 0 ? 128 + r.signal : 1;
 }
 
 }  // namespace
@@ -74,16 +96,15 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--threads", o.threads, "Threads for the compute")->check(kPositive);
   cmd->add_option("--val-fraction", o.val_fraction, "Share of the training set for validation")
       ->capture_default_str()
-      ->check(CLI::Range(0.01, 0.99));
+      ->check(in_range(0.01, 0.99));
   cmd->add_option("--train-subset", o.train_subset, "Train on the first N images only")
       ->check(kPositive);
   cmd->add_option("--test-subset", o.test_subset, "Test on the first N images only")
       ->check(kPositive);
   cmd->add_option("--out", s.out_dir, "Output directory (default runs/search-<timestamp>)");
-  cmd->callback([args, &exit_code] {
-    run_search(*args);
-    exit_code = 0;
-  });
+  cmd->add_option("--resume", args->resume,
+                  "Continue the search in this --out directory (finished trials are kept)");
+  cmd->callback([args, cmd, &exit_code] { exit_code = run_search(*args, *cmd); });
 }
 
 }  // namespace nabla::cli

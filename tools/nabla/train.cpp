@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "app/run.h"
 #include "commands.h"
@@ -41,13 +43,57 @@ int report_interruption(const train::RunResult& result) {
   return at.signal > 0 ? 128 + at.signal : 1;
 }
 
+bool given(const CLI::App& cmd, const char* name) {
+  return cmd.count(name) > 0;
+}
+
+// Options that only some settings read would otherwise be ignored without a word: each is refused
+// (a usage error, exit 2) unless the setting that reads it is chosen (docs/cli.md, "Options that
+// depend on others").
+void refuse_ignored_options(const train::RunOptions& o, const CLI::App& cmd) {
+  auto refuse_unless = [&](bool read, const char* name, const std::string& reader) {
+    if (given(cmd, name) && !read) throw UsageError(std::string("train: ") + name + reader);
+  };
+  const bool momentum = o.optimizer == "sgd" || o.optimizer == "rmsprop";
+  refuse_unless(momentum, "--momentum", " applies to sgd and rmsprop, not " + o.optimizer);
+  const std::string schedule = " applies to --lr-schedule ";
+  const std::string not_this = ", not " + o.lr_schedule;
+  const bool gamma =
+      o.lr_schedule == "step" || o.lr_schedule == "exponential" || o.lr_schedule == "plateau";
+  refuse_unless(gamma, "--lr-gamma", schedule + "step, exponential or plateau" + not_this);
+  refuse_unless(o.lr_schedule == "step", "--lr-step-size", schedule + "step" + not_this);
+  for (const char* plateau : {"--lr-patience", "--lr-cooldown", "--min-lr"})
+    refuse_unless(o.lr_schedule == "plateau", plateau, schedule + "plateau" + not_this);
+  refuse_unless(o.early_stopping > 0, "--early-stopping-min-delta",
+                " applies with --early-stopping N");
+  refuse_unless(o.diagnostics, "--diagnostics-every", " applies with --diagnostics");
+  // A preset has dropout layers to set when its description built with a dropout has one.
+  auto has_dropout = [](const std::string& preset) {
+    ModelConfig probe;
+    probe.dropout = 0.5;
+    return preset_json(preset, probe).find("\"dropout\"") != std::string::npos;
+  };
+  const auto& presets = preset_names();
+  if (given(cmd, "--dropout") &&
+      std::find(presets.begin(), presets.end(), o.model) != presets.end() &&
+      !has_dropout(o.model)) {
+    std::vector<std::string> with;
+    std::copy_if(presets.begin(), presets.end(), std::back_inserter(with), has_dropout);
+    throw UsageError("train: --dropout: " + o.model +
+                     " has no dropout layer to set (presets with dropout: " + join(with) + ")");
+  }
+}
+
 int run_train(const TrainArgs& args, CLI::App& cmd) {
   train::RunOptions o = args.run;
   o.interactive = ::isatty(::fileno(stdout)) == 1;
   o.handle_signals = true;
   if (cmd.count("--weight-decay")) o.weight_decay = args.weight_decay;
   if (cmd.count("--dropout")) o.dropout = args.dropout;
-  if (args.resume.empty()) return report_interruption(train::run_training(o, std::cout));
+  if (args.resume.empty()) {
+    refuse_ignored_options(o, cmd);
+    return report_interruption(train::run_training(o, std::cout));
+  }
   // The run's settings live in its checkpoint; only these may change on the way.
   for (const CLI::Option* opt : cmd.get_options()) {
     const std::string name = opt->get_name();
@@ -98,16 +144,19 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--batch-size", o.batch_size, "Images per optimizer step")
       ->capture_default_str()
       ->check(kPositive);
+  cmd->add_flag("--drop-last", o.drop_last,
+                "Skip each epoch's last, smaller batch (taken automatically when a batch-norm "
+                "model would get a last batch of one image)");
   cmd->add_option("--optimizer", o.optimizer, "Update rule (PyTorch's formulas)")
       ->capture_default_str()
       ->check(choice(train::optimizer_names(), "optimizer"));
   cmd->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(kPositive);
   cmd->add_option("--momentum", o.momentum, "Momentum for sgd and rmsprop")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(in_range(0.0, 1.0));
   cmd->add_option("--weight-decay", args->weight_decay,
                   "L2 penalty (decoupled for adamw); default 0, adamw 0.01")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--lr-schedule", o.lr_schedule,
                   "Learning-rate schedule, stepped after each epoch")
       ->capture_default_str()
@@ -119,19 +168,19 @@ void add_train_command(CLI::App& app, int& exit_code) {
                   "step: decay factor (0.1); exponential: per epoch (0.9)")
       ->check(kPositive);
   cmd->add_option("--warmup-epochs", o.warmup_epochs, "Linear warmup from lr/3 before the schedule")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--lr-patience", o.lr_patience,
                   "plateau: epochs without val-loss improvement before the lr drops by --lr-gamma "
                   "(default 0.1)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--lr-cooldown", o.lr_cooldown,
                   "plateau: epochs after a drop in which bad epochs are not counted")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--min-lr", o.min_lr, "plateau: the lr never drops below it")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--early-stopping", o.early_stopping,
                   "Stop after N epochs without validation-loss improvement; OUT/best then holds "
                   "the lowest validation loss")
@@ -139,7 +188,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--early-stopping-min-delta", o.early_stopping_min_delta,
                   "How much lower the validation loss must get to count as an improvement")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   cmd->add_option("--clip-grad-norm", o.clip_grad_norm,
                   "Scale the gradients down when their total L2 norm exceeds this")
       ->check(kPositive);
@@ -152,7 +201,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
       ->check(kPositive);
   cmd->add_option("--dropout", args->dropout,
                   "Dropout probability of the preset's dropout layers (mlp: adds them)")
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(in_range(0.0, 1.0));
   cmd->add_option("--seed", o.seed, "Seed for weights, split, shuffling and dropout")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads,
@@ -161,7 +210,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--out", o.out_dir, "Output directory (default runs/<model>-<timestamp>)");
   cmd->add_option("--val-fraction", o.val_fraction, "Share of the training set for validation")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 0.99));
+      ->check(in_range(0.0, 0.99));
   cmd->add_option("--train-subset", o.train_subset, "Train on the first N images only")
       ->check(kPositive);
   cmd->add_option("--test-subset", o.test_subset, "Test on the first N images only")

@@ -6,12 +6,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "io/atomic_file_hook.h"
 #include "nabla/error.h"
 
 namespace nabla::io {
@@ -19,6 +21,14 @@ namespace nabla::io {
 namespace fs = std::filesystem;
 
 namespace {
+
+std::atomic<detail::AtomicWriteHook> g_hook{nullptr};
+
+// Tells the test hook, when one is installed, that `step` has just been done to `path`.
+void reached(const char* step, const std::string& path) {
+  if (detail::AtomicWriteHook hook = g_hook.load(std::memory_order_acquire))
+    hook(step, path.c_str());
+}
 
 std::string reason() {
   return std::strerror(errno);
@@ -64,6 +74,10 @@ void remove_stale_temporaries(const std::string& path) {
 
 }  // namespace
 
+detail::AtomicWriteHook detail::set_atomic_write_hook(AtomicWriteHook hook) {
+  return g_hook.exchange(hook, std::memory_order_acq_rel);
+}
+
 // ---------------------------------------------------------------- AtomicFile
 
 AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_path_(temp_name(path_)) {
@@ -71,6 +85,7 @@ AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), temp_path_(te
   fd_ = ::open(temp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   NABLA_CHECK(fd_ >= 0, "atomic write: cannot create ", temp_path_, " (to replace ", path_,
               "): ", reason());
+  reached("file created", temp_path_);
 }
 
 AtomicFile::~AtomicFile() {
@@ -89,6 +104,7 @@ void AtomicFile::write(const void* data, size_t n) {
     p += wrote;
     n -= static_cast<size_t>(wrote);
   }
+  reached("file written", temp_path_);
 }
 
 void AtomicFile::commit() {
@@ -96,6 +112,7 @@ void AtomicFile::commit() {
   // The data must be on disk before the rename makes it visible under the real name; otherwise a
   // crash could leave the new name pointing at a file whose blocks were never written.
   NABLA_CHECK(::fsync(fd_) == 0, "atomic write: fsync of ", temp_path_, " failed: ", reason());
+  reached("file synced", temp_path_);
   int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) {
@@ -107,7 +124,9 @@ void AtomicFile::commit() {
     ::unlink(temp_path_.c_str());
     NABLA_CHECK(false, "atomic write: cannot rename ", temp_path_, " to ", path_, ": ", why);
   }
+  reached("file renamed", path_);
   fsync_directory(parent_of(path_));
+  reached("parent directory synced", path_);
 }
 
 void write_file_atomic(const std::string& path, std::string_view contents) {
@@ -144,6 +163,7 @@ AtomicDirectory::AtomicDirectory(std::string path)
   fs::remove_all(staging_path_, ec);
   NABLA_CHECK(::mkdir(staging_path_.c_str(), 0755) == 0, "atomic write: cannot create directory ",
               staging_path_, " (to replace ", path_, "): ", reason());
+  reached("directory created", staging_path_);
 }
 
 AtomicDirectory::~AtomicDirectory() {
@@ -159,6 +179,7 @@ std::string AtomicDirectory::file(const std::string& name) const {
 void AtomicDirectory::commit() {
   NABLA_CHECK(!committed_, "atomic write: ", path_, " was already committed");
   fsync_directory(staging_path_);
+  reached("directory synced", staging_path_);
   const std::string parent = parent_of(path_);
   std::error_code ec;
   struct stat target;
@@ -166,13 +187,16 @@ void AtomicDirectory::commit() {
     NABLA_CHECK(errno == ENOENT, "atomic write: cannot inspect ", path_, ": ", reason());
     NABLA_CHECK(::rename(staging_path_.c_str(), path_.c_str()) == 0, "atomic write: cannot rename ",
                 staging_path_, " to ", path_, ": ", reason());
+    reached("directory renamed", path_);
   } else {
     NABLA_CHECK(S_ISDIR(target.st_mode), "atomic write: ", path_,
                 " exists and is not a directory; refusing to replace it");
     if (::renameat2(AT_FDCWD, staging_path_.c_str(), AT_FDCWD, path_.c_str(), RENAME_EXCHANGE) ==
         0) {
       // The staging name now holds the old contents.
+      reached("directory exchanged", path_);
       fs::remove_all(staging_path_, ec);
+      reached("old directory removed", staging_path_);
     } else {
       NABLA_CHECK(errno == EINVAL || errno == ENOSYS || errno == ENOTSUP,
                   "atomic write: cannot exchange ", staging_path_, " with ", path_, ": ", reason());
@@ -180,13 +204,17 @@ void AtomicDirectory::commit() {
       fs::remove_all(previous, ec);
       NABLA_CHECK(::rename(path_.c_str(), previous.c_str()) == 0, "atomic write: cannot rename ",
                   path_, " to ", previous, ": ", reason());
+      reached("directory moved aside", previous);
       NABLA_CHECK(::rename(staging_path_.c_str(), path_.c_str()) == 0,
                   "atomic write: cannot rename ", staging_path_, " to ", path_, ": ", reason());
+      reached("directory renamed", path_);
       fs::remove_all(previous, ec);
+      reached("old directory removed", previous);
     }
   }
   committed_ = true;
   fsync_directory(parent);
+  reached("parent directory synced", path_);
 }
 
 std::string resolve_atomic_directory(const std::string& path) {

@@ -302,7 +302,7 @@ void write_run_report(const std::string& run_dir, const ReportSummary& summary) 
     page.figures(dir, present);
     shown.insert(present.begin(), present.end());
   };
-  section("Curves", "curves", {"loss.png", "accuracy.png"});
+  section("Curves", "curves", {"loss.png", "loss_steps.png", "accuracy.png"});
   section("First-layer filters", "filters", {"filters.png"});
   section("Confusion matrix (test set)", "confusion", {"confusion.png"});
   std::vector<std::string> others;

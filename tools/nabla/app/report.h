@@ -8,8 +8,9 @@
 //   train::write_run_report("runs/lenet5", {{"test accuracy", "90.12%"}});
 //
 // A run's page: the summary given, the run's configuration (the options, the model's layers, the
-// classes, from OUT/final — or last — /trainer_state.json), the curves (loss.png, accuracy.png),
-// the first layer's filters (filters.png), the confusion matrix (confusion.png), then every other
+// classes, from OUT/final — or last — /trainer_state.json), the curves (loss.png, loss_steps.png,
+// accuracy.png), the first layer's filters (filters.png), the confusion matrix (confusion.png),
+// then every other
 // *.png in the folder under "More figures" (diagnostics such as activation histograms and
 // update-ratio curves), and tables of metrics.csv and of any other *.csv (long ones cut to
 // their first and last rows). Missing files are skipped, so the page is written whatever the

@@ -18,6 +18,7 @@
 
 #include "app/report.h"
 #include "app/run_detail.h"
+#include "app/step_log.h"
 #include "app/transfer.h"
 #include "nabla/data/classes.h"
 #include "nabla/data/datasets.h"
@@ -130,8 +131,10 @@ class Run {
       stopper_ = std::make_unique<EarlyStopping>(
           EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
 
+    out_ << take_drop_last_for_batch_norm(o_, data_.train.size() / world_.size(), *model_);
     train_loader_ = std::make_unique<data::DataLoader>(
         data_.train, data::DataLoaderOptions(o_.batch_size)
+                         .drop_last(o_.drop_last)
                          .shuffle(true)
                          .seed(o_.seed)
                          .normalize(data_.normalization)
@@ -142,9 +145,12 @@ class Run {
     // step already holds in the storage cache, instead of adding a second, larger set to the
     // run's peak memory (docs/performance.md, "Training loop").
     // Under MPI each rank evaluates its share and the results are summed (distributed::reduce).
-    val_loader_ = std::make_unique<data::DataLoader>(
-        distributed::shard(data_.val, world_),
-        data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
+    // --val-fraction 0 holds nothing out: no validation loader, and OUT/best follows the training
+    // accuracy (end_epoch).
+    if (!data_.val.empty())
+      val_loader_ = std::make_unique<data::DataLoader>(
+          distributed::shard(data_.val, world_),
+          data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     test_loader_ = std::make_unique<data::DataLoader>(
         distributed::shard(data_.test, world_),
         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
@@ -213,7 +219,9 @@ class Run {
     }
     install_step_checks(trainer);
     trainer.on_epoch_end = [this](const EpochMetrics& m) {
-      end_epoch(dp_ ? distributed::global_metrics(*dp_, m, val_loader_->dataset().size()) : m);
+      end_epoch(dp_ ? distributed::global_metrics(*dp_, m,
+                                                  val_loader_ ? val_loader_->dataset().size() : 0)
+                    : m);
     };
     if (stopper_ && stopper_->stopped()) {
       // Resuming a run that early stopping ended: the stop stands, whatever --epochs says.
@@ -225,7 +233,7 @@ class Run {
       return fit_or_stop(trainer);
     } catch (const Error& e) {
       detail::throw_error(e.what(), first_non_finite_output(trainer.progress()),
-                          last_good_checkpoint());
+                          last_good_checkpoint(path("last")));
     }
   }
 
@@ -242,6 +250,9 @@ class Run {
         optim::clip_grad_norm(optimizer_->params(), max_norm);
       });
     }
+    steps_ = std::make_unique<StepLog>(
+        trainer, *optimizer_, o_.out_dir,
+        resume_at_.epoch * train_loader_->num_batches() + resume_at_.batch);
     if (o_.diagnostics) {
       diagnostics_ =
           std::make_unique<Diagnostics>(*model_, DiagnosticsOptions().every(o_.diagnostics_every));
@@ -274,18 +285,6 @@ class Run {
     }
     model_->remove_forward_hook(id);
     return found.empty() ? "" : "; the first layer output that is not finite: " + found;
-  }
-
-  // Appended to an error that ends training: what OUT/last still holds.
-  std::string last_good_checkpoint() const {
-    const std::string last = path("last");
-    if (!fs::is_directory(io::resolve_atomic_directory(last)))
-      return "; no checkpoint had been saved yet";
-    const io::TrainingState s = io::read_training_state(last);
-    std::ostringstream m;
-    m << "; the last good checkpoint, " << last << " (" << s.epoch << " epoch"
-      << (s.epoch == 1 ? "" : "s") << ", " << s.step << " steps done), is kept";
-    return m.str();
   }
 
   json config_json() const {
@@ -345,6 +344,9 @@ class Run {
     stop.batches = train_loader_->num_batches();
     stop.signal = o_.handle_signals ? stop_signal() : 0;
     stop.checkpoint = path("last");
+    write_partial_report("interrupted in epoch " + std::to_string(stop.epoch) + " after batch " +
+                         std::to_string(stop.batch) + "/" + std::to_string(stop.batches) +
+                         "; resume with: nabla train --resume " + o_.out_dir);
     RunResult result;
     result.out_dir = o_.out_dir;
     result.history = history_;
@@ -355,6 +357,7 @@ class Run {
 
   void save_last(const io::TrainingState& state) const {
     if (!world_.is_main()) return;  // under MPI rank 0 writes every file
+    steps_->write();                // steps.csv up to the checkpoint, for a resume to read back
     io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
   }
 
@@ -439,6 +442,7 @@ class Run {
     // The files a reader may look at first; then the checkpoints, last/ as the resume point.
     write_metrics_csv(path("metrics.csv"), history_);
     write_curves();
+    steps_->write();
     if (diagnostics_) {
       diagnostics_->write_csv(path("diagnostics.csv"));
       diagnostics_->write_plots(o_.out_dir);
@@ -446,6 +450,16 @@ class Run {
     const io::TrainingState state = training_state(m.epoch);
     if (best) io::save_checkpoint(path("best"), *model_, nullptr, state);
     io::save_checkpoint(path("last"), *model_, optimizer_.get(), state);
+    write_partial_report("training, " + std::to_string(m.epoch) + " of " +
+                         std::to_string(o_.epochs) + " epochs done");
+  }
+
+  // report.html stays current while the run trains and after an interrupt or a crash, not only
+  // when it ends; it reads its configuration from OUT/last, saved just before.
+  void write_partial_report(const std::string& status) const {
+    if (world_.is_main())
+      write_run_report(
+          o_.out_dir, {{"status", status}, {"best validation epoch", std::to_string(best_epoch_)}});
   }
 
   void write_curves() const {
@@ -532,6 +546,7 @@ class Run {
   std::unique_ptr<EarlyStopping> stopper_;             // --early-stopping
   std::unique_ptr<GradientGuard> gradient_guard_;
   std::unique_ptr<Diagnostics> diagnostics_;  // --diagnostics
+  std::unique_ptr<StepLog> steps_;            // steps.csv, loss_steps.png
   Trainer* trainer_ = nullptr;                // while train() runs
   double train_seconds_ = 0;
 };

@@ -4,6 +4,7 @@
 //   OUT/metrics.csv      one row per epoch (train/metrics.h)
 //   OUT/loss.png         train and validation loss per epoch
 //   OUT/accuracy.png     train and validation accuracy per epoch
+//   OUT/steps.csv        one row per optimizer step, and loss_steps.png (app/step_log.h)
 //   OUT/filters.png      the first Conv2d layer's filters (CS231n's grid; none for an MLP)
 //   OUT/confusion.png    the final model's confusion matrix on the test set
 //   OUT/last/            a full checkpoint after every epoch (and every checkpoint_every steps,
@@ -50,6 +51,9 @@ struct RunOptions {
   std::string data_dir;          // "": the dataset's default directory
   int64_t epochs = 5;
   int64_t batch_size = 64;
+  // Skip each epoch's last, smaller batch. Taken automatically, with a notice, when a batch-norm
+  // model would meet a last batch of one image, whose statistics cannot be computed.
+  bool drop_last = false;
   std::string optimizer = "adam";  // sgd | adam | adamw | rmsprop | adagrad
   double lr = 1e-3;
   double momentum = 0;                 // sgd and rmsprop (PyTorch's default 0)

@@ -13,8 +13,10 @@
 #include "nabla/data/classes.h"
 #include "nabla/data/datasets.h"
 #include "nabla/error.h"
+#include "nabla/io/atomic_file.h"
 #include "nabla/memory.h"
 #include "nabla/models.h"
+#include "nabla/nn/normalization.h"
 #include "nabla/optim/adagrad.h"
 #include "nabla/optim/adam.h"
 #include "nabla/optim/rmsprop.h"
@@ -70,6 +72,7 @@ json options_to_json(const RunOptions& o) {
           {"data_dir", o.data_dir},
           {"epochs", o.epochs},
           {"batch_size", o.batch_size},
+          {"drop_last", o.drop_last},
           {"optimizer", o.optimizer},
           {"lr", o.lr},
           {"momentum", o.momentum},
@@ -129,6 +132,7 @@ RunOptions options_from_json(const json& j) {
   o.augment = j.at("augment").get<bool>();
   // Absent from checkpoints written before these options existed: then the default stays.
   o.checkpoint_every = j.value("checkpoint_every", o.checkpoint_every);
+  o.drop_last = j.value("drop_last", o.drop_last);
   o.lr_patience = j.value("lr_patience", o.lr_patience);
   o.lr_cooldown = j.value("lr_cooldown", o.lr_cooldown);
   o.min_lr = j.value("min_lr", o.min_lr);
@@ -378,6 +382,36 @@ std::vector<std::pair<std::string, double>> state_from_json(const json& j) {
 
 std::string default_out_dir(const RunOptions& o) {
   return timestamped_run_dir(is_preset(o.model) ? o.model : fs::path(o.model).stem().string());
+}
+
+namespace {
+bool has_batch_norm(const nn::Module& m) {
+  if (dynamic_cast<const nn::BatchNormBase*>(&m)) return true;
+  for (const auto& [name, child] : m.named_children())
+    if (has_batch_norm(*child)) return true;
+  return false;
+}
+}  // namespace
+
+std::string last_good_checkpoint(const std::string& last) {
+  if (!fs::is_directory(io::resolve_atomic_directory(last)))
+    return "; no checkpoint had been saved yet";
+  const io::TrainingState s = io::read_training_state(last);
+  std::ostringstream m;
+  m << "; the last good checkpoint, " << last << " (" << s.epoch << " epoch"
+    << (s.epoch == 1 ? "" : "s") << ", " << s.step << " steps done), is kept";
+  return m.str();
+}
+
+std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size,
+                                          const nn::Module& model) {
+  if (o.drop_last || train_size % o.batch_size != 1 || !has_batch_norm(model)) return "";
+  o.drop_last = true;
+  std::ostringstream notice;
+  notice << "notice: the last training batch would hold 1 image (" << train_size << " = "
+         << train_size / o.batch_size << " x " << o.batch_size
+         << " + 1), too few for batch norm's statistics; it is dropped each epoch (--drop-last)\n";
+  return notice.str();
 }
 
 int64_t parameter_count(const nn::Module& m) {

@@ -142,10 +142,17 @@ std::string SanityReport::str() const {
                 expected_init_loss, std::abs(init_loss - expected_init_loss),
                 o.init_tolerance * expected_init_loss, init_logit_spread);
   s << line;
+  // What to try after a failure, as CS231n's lecture 6 advises; docs/training.md explains each.
+  if (!init_passed)
+    s << "      try: smaller initial weights in the last layer, so the logits start near 0 (a "
+         "spread logit gives a loss far from ln C); check that the labels are 0..C-1\n";
   std::snprintf(line, sizeof line,
                 "%s  (b) loss with L2 %g*sum(w^2) is %.4f, up from %.4f (penalty %.4g)\n",
                 verdict(reg_passed), o.reg_strength, reg_loss, init_loss, reg_penalty);
   s << line;
+  if (!reg_passed)
+    s << "      try: check that the model's weights are registered parameters (a penalty over no "
+         "weights adds nothing)\n";
   std::snprintf(line, sizeof line,
                 "%s  (c) overfit %lld examples: %s training accuracy after %lld Adam steps "
                 "(lr %g, at most %lld), loss %.4f\n",
@@ -153,6 +160,10 @@ std::string SanityReport::str() const {
                 percent(overfit_accuracy).c_str(), static_cast<long long>(overfit_steps),
                 o.overfit_lr, static_cast<long long>(o.overfit_max_steps), overfit_loss);
   s << line;
+  if (!overfit_passed)
+    s << "      try: another --overfit-lr (x3 or /3), more --overfit-steps, a larger model, or "
+         "less regularisation (--dropout 0, no weight decay); a model that cannot fit "
+      << o.overfit_samples << " examples will not learn the data set\n";
   int64_t checked = 0;
   for (const ParameterGradcheck& g : gradchecks) checked += g.checked;
   std::snprintf(line, sizeof line,
@@ -162,6 +173,9 @@ std::string SanityReport::str() const {
                 gradcheck_max_rel_error, static_cast<long long>(checked), gradchecks.size(),
                 o.gradcheck_tolerance);
   s << line;
+  if (!gradcheck_passed)
+    s << "      try: nabla gradcheck, to find the op whose backward disagrees; a layer with a "
+         "kink (ReLU, max pool) near an input can fail by chance: another --seed tells\n";
   for (const ParameterGradcheck& g : gradchecks) {
     std::snprintf(line, sizeof line,
                   "        %-24s max rel err %.3e at %-16s analytic %13.6g numeric %13.6g%s\n",

@@ -8,17 +8,21 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
+#include <optional>
 #include <ostream>
 #include <sstream>
 
 #include "app/report.h"
+#include "app/run_detail.h"
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/plot.h"
 #include "nabla/models.h"
 #include "nabla/random.h"
 #include "nabla/suggest.h"
+#include "nabla/train/interrupt.h"
 
 namespace nabla::train {
 
@@ -100,6 +104,12 @@ Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>
   RunOptions o = options.base;
   o.seed = options.seed;
   o.interactive = false;
+  // The search's own InterruptGuard catches the signals for the whole search; a trial asks.
+  o.handle_signals = false;
+  o.stop_when = [&options] {
+    return (options.handle_signals && stop_requested()) ||
+           (options.stop_when && options.stop_when());
+  };
   for (const SearchDimension& d : space) {
     t.values.push_back(sample(d, gen));
     apply(o, d.name, t.values.back());
@@ -107,10 +117,26 @@ Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>
   char name[32];
   std::snprintf(name, sizeof name, "trial-%02lld", static_cast<long long>(index));
   o.out_dir = t.dir = (fs::path(out_dir) / name).string();
+  const fs::path final_state = fs::path(t.dir) / "final" / "trainer_state.json";
+  if (options.resume && fs::exists(final_state)) {
+    // Finished before the search stopped: its numbers are in its checkpoint's history.
+    const std::string final_dir = final_state.parent_path().string();
+    const auto history = run_detail::history_from_json(
+        run_detail::checkpoint_config(io::read_training_state(final_dir), final_dir).at("history"));
+    t.val_acc = history.back().val_acc;
+    t.val_loss = history.back().val_loss;
+    t.train_loss = history.back().train_loss;
+    return t;
+  }
+  if (options.resume) fs::remove_all(t.dir);
   std::ostream quiet(nullptr);  // no buffer: the trial's progress and summary go nowhere
   const auto start = std::chrono::steady_clock::now();
   try {
     const RunResult r = run_training(o, quiet);
+    if (r.interrupted) {
+      t.interrupted = true;
+      return t;
+    }
     const EpochMetrics& last = r.history.back();
     t.val_acc = last.val_acc;
     t.val_loss = last.val_loss;
@@ -298,6 +324,40 @@ std::string search_table_csv(const SearchResult& result) {
   return render_search_table(result, /*csv=*/true);
 }
 
+namespace {
+
+// The ranked table, the scatter plots and the report of the trials so far.
+void write_search_files(const SearchResult& result, int64_t rounds) {
+  SearchResult ranked = result;
+  rank(ranked.trials);
+  io::write_file_atomic((fs::path(result.out_dir) / "trials.csv").string(),
+                        search_table_csv(ranked));
+  write_scatter_plots(ranked, rounds);
+  write_search_report(ranked);
+}
+
+}  // namespace
+
+SearchOptions search_to_resume(const std::string& dir) {
+  const fs::path path = fs::path(dir) / "search.json";
+  NABLA_CHECK(fs::is_regular_file(path), "search: ", dir, " holds no search to resume (no ",
+              path.string(), ")");
+  std::ifstream in(path);
+  const run_detail::json j = run_detail::json::parse(in);
+  SearchOptions o;
+  o.base = run_detail::options_from_json(j.at("base"));
+  for (const auto& d : j.at("space"))
+    o.space.push_back({d.at("name").get<std::string>(),
+                       d.at("log").get<bool>() ? SearchScale::Log : SearchScale::Uniform,
+                       d.at("lo").get<double>(), d.at("hi").get<double>()});
+  o.trials = j.at("trials").get<int64_t>();
+  o.rounds = j.at("rounds").get<int64_t>();
+  o.seed = j.at("seed").get<uint64_t>();
+  o.out_dir = dir;
+  o.resume = true;
+  return o;
+}
+
 SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   NABLA_CHECK(!options.space.empty(), "search: no hyperparameters to search (--space)");
   NABLA_CHECK(options.trials >= 1, "search: --trials must be at least 1, got ", options.trials);
@@ -317,10 +377,23 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   SearchResult result;
   result.space = options.space;
   result.out_dir = options.out_dir.empty() ? timestamped_run_dir("search") : options.out_dir;
-  NABLA_CHECK(!fs::exists(fs::path(result.out_dir) / "trials.csv") &&
-                  !fs::exists(fs::path(result.out_dir) / "trial-01"),
+  NABLA_CHECK(options.resume || (!fs::exists(fs::path(result.out_dir) / "trials.csv") &&
+                                 !fs::exists(fs::path(result.out_dir) / "trial-01")),
               "search: ", result.out_dir, " already holds a search; choose another --out");
   fs::create_directories(result.out_dir);
+  if (!options.resume) {
+    run_detail::json space = run_detail::json::array();
+    for (const SearchDimension& d : options.space)
+      space.push_back(
+          {{"name", d.name}, {"log", d.scale == SearchScale::Log}, {"lo", d.lo}, {"hi", d.hi}});
+    io::write_file_atomic((fs::path(result.out_dir) / "search.json").string(),
+                          run_detail::json{{"base", run_detail::options_to_json(options.base)},
+                                           {"space", space},
+                                           {"trials", options.trials},
+                                           {"rounds", options.rounds},
+                                           {"seed", options.seed}}
+                              .dump(2));
+  }
 
   out << "searching " << options.space.size() << " hyperparameter"
       << (options.space.size() == 1 ? "" : "s") << " of " << options.base.model << " on "
@@ -332,7 +405,9 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   Generator gen(options.seed);
   std::vector<SearchDimension> space = options.space;
   int64_t index = 0;
-  for (int64_t round = 1; round <= options.rounds; ++round) {
+  std::optional<InterruptGuard> guard;
+  if (options.handle_signals) guard.emplace();
+  for (int64_t round = 1; round <= options.rounds && !result.interrupted_trial; ++round) {
     if (round > 1) {
       std::vector<Trial> ranked = result.trials;
       rank(ranked);
@@ -344,6 +419,11 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
     out << "\n" << std::flush;
     for (int64_t k = 0; k < options.trials; ++k) {
       Trial t = run_trial(options, space, round, ++index, gen, result.out_dir);
+      if (t.interrupted) {
+        result.interrupted_trial = t.index;
+        result.signal = options.handle_signals ? stop_signal() : 0;
+        break;
+      }
       std::ostringstream line;
       line << "  trial " << std::setw(2) << t.index << " ";
       for (size_t d = 0; d < space.size(); ++d)
@@ -356,21 +436,27 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
       line << "  (" << std::fixed << std::setprecision(1) << t.seconds << "s)";
       out << line.str() << "\n" << std::flush;
       result.trials.push_back(t);
+      write_search_files(result, round);  // a crash or Ctrl-C keeps every finished trial
     }
     // A mistake in the options fails every trial the same way: report it, not a table of failures.
-    if (round == 1 && std::none_of(result.trials.begin(), result.trials.end(),
-                                   [](const Trial& t) { return t.ok(); }))
+    if (round == 1 && !result.interrupted_trial &&
+        std::none_of(result.trials.begin(), result.trials.end(),
+                     [](const Trial& t) { return t.ok(); }))
       detail::throw_error("search: every trial of round 1 failed; the first: ",
                           result.trials.front().error);
   }
+  guard.reset();
   rank(result.trials);
 
   const std::string table = format_search_table(result);
   out << "\n" << table;
-  io::write_file_atomic((fs::path(result.out_dir) / "trials.csv").string(),
-                        search_table_csv(result));
-  write_scatter_plots(result, options.rounds);
-  write_search_report(result);
+  write_search_files(result, static_cast<int64_t>(result.round_spaces.size()));
+  if (result.interrupted_trial) {
+    out << "search interrupted in trial " << result.interrupted_trial << ": the "
+        << result.trials.size() << " finished trial" << (result.trials.size() == 1 ? "" : "s")
+        << " are ranked in trials.csv and report.html in " << result.out_dir << "\n";
+    return result;
+  }
   out << "wrote trials.csv, accuracy_vs_*.png and report.html to " << result.out_dir << "\n";
   return result;
 }

@@ -9,9 +9,10 @@
 //   o.trials = 8;  o.rounds = 2;  o.out_dir = "runs/search";
 //   train::SearchResult r = train::run_search(o, std::cout);
 //
-// Files in OUT: trial-NN/ (each trial's run folder, as `nabla train --out`), trials.csv (the
-// ranked table), accuracy_vs_<name>.png (validation accuracy against each hyperparameter, a log
-// axis for log-uniform ones, one colour per round) and report.html (app/report.h).
+// Files in OUT: search.json (the options, for --resume), trial-NN/ (each trial's run folder, as
+// `nabla train --out`), trials.csv (the ranked table, rewritten after every trial),
+// accuracy_vs_<name>.png (validation accuracy against each hyperparameter, a log axis for
+// log-uniform ones, one colour per round) and report.html (app/report.h).
 //
 // Coarse to fine: round r + 1 samples each hyperparameter from the span of the best quarter of
 // all trials so far (at least two trials), widened on each side by a tenth of the current range
@@ -23,6 +24,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -56,7 +58,18 @@ struct SearchOptions {
   int64_t rounds = 1;                  // 2: coarse, then fine
   uint64_t seed = 0;                   // sampling; also every trial's RunOptions::seed
   std::string out_dir;                 // "": runs/search-<YYYYmmdd-HHMMSS>
+  // Stopping early (docs/cli.md, "nabla search"): SIGINT/SIGTERM, or stop_when (asked after
+  // each step of a trial) stops the current trial after its step; the finished trials' table,
+  // plots and report are written and run_search returns with `interrupted` set.
+  bool handle_signals = false;
+  std::function<bool()> stop_when = nullptr;
+  // Continue the search in out_dir (search_to_resume): trials with a final checkpoint are read
+  // back, not trained again; the others (the stopped one, failed ones) train afresh.
+  bool resume = false;
 };
+
+// The options of the search in `dir` (its search.json), set to resume it there.
+SearchOptions search_to_resume(const std::string& dir);
 
 struct Trial {
   int64_t round = 1;           // 1-based
@@ -66,8 +79,9 @@ struct Trial {
   double val_loss = 0;
   double train_loss = 0;
   double seconds = 0;
-  std::string error;  // why it failed (a diverging loss); empty when it finished
-  std::string dir;    // its run folder
+  std::string error;         // why it failed (a diverging loss); empty when it finished
+  std::string dir;           // its run folder
+  bool interrupted = false;  // stopped before its end (SearchOptions::stop_when, a signal)
   bool ok() const { return error.empty(); }
 };
 
@@ -77,6 +91,10 @@ struct SearchResult {
   // Each round's ranges, as sampled from (rounds entries).
   std::vector<std::vector<SearchDimension>> round_spaces;
   std::vector<Trial> trials;  // ranked: best validation accuracy first
+  // Set when the search was stopped: the trial it stopped (1-based; its folder holds its last
+  // checkpoint, and it is not in `trials`) and the signal (0 for stop_when).
+  int64_t interrupted_trial = 0;
+  int signal = 0;
 };
 
 // Runs the search, printing one line per trial, each round's ranges and the ranked table to

@@ -72,7 +72,10 @@ MatrixDemoResult matrix_demo(const DemoOptions& options, std::ostream& out) {
       << r.max_rel_error_formula_vs_autograd << "\n"
       << "max relative error, formula vs central differences: "
       << r.max_rel_error_formula_vs_numeric << "\n"
-      << std::defaultfloat << "nabla::gradcheck: " << r.gradcheck.str() << "\n";
+      << std::defaultfloat << "nabla::gradcheck: " << r.gradcheck.str() << "\n"
+      << "(gradcheck differentiates a random weighting r*f of the output, r drawn from --seed, "
+         "as torch.autograd.gradcheck does, so its analytic and numeric values are r times an "
+         "entry above; what counts is that the two agree)\n";
   return r;
 }
 

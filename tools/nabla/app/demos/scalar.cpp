@@ -106,10 +106,15 @@ ScalarDemoResult scalar_demo(const DemoOptions& options, std::ostream& out) {
     io::write_dot(graph, dot_path);
     result.files.push_back(dot_path);
     std::string png_path = output_path(options.out_dir, "scalar_graph.png");
-    if (render_with_graphviz(dot_path, png_path)) result.files.push_back(png_path);
+    const bool rendered = render_with_graphviz(dot_path, png_path);
+    if (rendered) result.files.push_back(png_path);
     out << "\nwrote";
     for (const auto& file : result.files) out << " " << file;
     out << "\n";
+    if (!rendered)
+      out << "(no PNG of the graph: Graphviz's `dot` is not installed; `apt install graphviz`, "
+             "which scripts/test.sh installs, gives "
+          << png_path << " too)\n";
   }
   return result;
 }
