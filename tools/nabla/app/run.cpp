@@ -131,7 +131,7 @@ class Run {
       stopper_ = std::make_unique<EarlyStopping>(
           EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
 
-    out_ << take_drop_last_for_batch_norm(o_, data_.train.size() / world_.size(), *model_);
+    out_ << take_drop_last_for_batch_norm(o_, data_.train.size(), world_.size(), *model_);
     train_loader_ = std::make_unique<data::DataLoader>(
         data_.train, data::DataLoaderOptions(o_.batch_size)
                          .drop_last(o_.drop_last)

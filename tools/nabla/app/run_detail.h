@@ -64,13 +64,14 @@ std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, opti
 
 std::string default_out_dir(const RunOptions& o);
 int64_t parameter_count(const nn::Module& m);
-// Batch norm in training mode normalises each channel over the batch: a last batch of one image
-// (one value per channel in BatchNorm1d) would throw at the end of the first epoch, losing it.
-// Sets o.drop_last for a batch-norm model whose `train_size` images leave such a batch, and
-// returns the notice to print ("" when nothing changes).
 // Appended to an error that ends training: what the checkpoint `last` (OUT/last) still holds.
 std::string last_good_checkpoint(const std::string& last);
-std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size,
+// Batch norm in training mode normalises each channel over the batch: a last batch of one image
+// (one value per channel in BatchNorm1d) would throw at the end of the first epoch, losing it.
+// Sets o.drop_last for a batch-norm model whose `train_size` images, split over `ranks` (each
+// rank normalising its own slice unless o.sync_batchnorm), leave such a batch, and returns the
+// notice to print ("" when nothing changes).
+std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size, int64_t ranks,
                                           const nn::Module& model);
 std::string percent(double fraction);  // "12.50%"
 

@@ -403,14 +403,23 @@ std::string last_good_checkpoint(const std::string& last) {
   return m.str();
 }
 
-std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size,
+std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size, int64_t ranks,
                                           const nn::Module& model) {
-  if (o.drop_last || train_size % o.batch_size != 1 || !has_batch_norm(model)) return "";
+  if (o.drop_last || !has_batch_norm(model)) return "";
+  // The last batch's rows, and the fewest that one batch norm normalises: all of them with one
+  // rank or synchronised statistics, else rank 0's slice, the smallest (DataLoader::batch_into).
+  const int64_t last = train_size % o.batch_size == 0 ? o.batch_size : train_size % o.batch_size;
+  const int64_t rows = ranks == 1 || o.sync_batchnorm ? last : last / ranks;
+  if (rows != 1) return "";
   o.drop_last = true;
   std::ostringstream notice;
-  notice << "notice: the last training batch would hold 1 image (" << train_size << " = "
-         << train_size / o.batch_size << " x " << o.batch_size
-         << " + 1), too few for batch norm's statistics; it is dropped each epoch (--drop-last)\n";
+  notice << "notice: the last training batch would hold 1 image";
+  if (rows == last)
+    notice << " (" << train_size << " = " << train_size / o.batch_size << " x " << o.batch_size
+           << " + 1)";
+  else
+    notice << " on a rank (" << last << " images over " << ranks << " ranks)";
+  notice << ", too few for batch norm's statistics; it is dropped each epoch (--drop-last)\n";
   return notice.str();
 }
 
