@@ -90,6 +90,7 @@ int main(int argc, char** argv) {
       ->trigger_on_parse();
   nabla::cli::add_sanity_command(app, exit_code);
   nabla::cli::add_search_command(app, exit_code);
+  nabla::cli::add_summary_command(app, exit_code);
 
   try {
     app.parse(argc, argv);
