@@ -110,10 +110,10 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
   EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
   // Configuration, summary, sections and tables.
-  for (const char* text :
-       {"<h2 id=\"configuration\">", "lenet5", "T-shirt/top", "&quot;type&quot;:&quot;conv2d&quot;",
-        "test accuracy", "12.50%", "More figures", "Metrics per epoch (metrics.csv)",
-        "<th>train_loss</th>", "diagnostics.csv: 100 rows; showing the first 30 and the last 30"})
+  for (const char* text : {"<h2 id=\"configuration\">", "lenet5", "T-shirt/top", "0 (Conv2d)",
+                           "[50, 6, 28, 28]", "Total params: 61,706", "test accuracy", "12.50%",
+                           "More figures", "Metrics per epoch (metrics.csv)", "<th>train_loss</th>",
+                           "diagnostics.csv: 100 rows; showing the first 30 and the last 30"})
     EXPECT_NE(html.find(text), std::string::npos) << text;
 }
 

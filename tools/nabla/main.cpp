@@ -130,6 +130,7 @@ int main(int argc, char** argv) {
       ->trigger_on_parse();
   nabla::cli::add_sanity_command(app, exit_code);
   nabla::cli::add_search_command(app, exit_code);
+  nabla::cli::add_summary_command(app, exit_code);
 
   // `nabla help` and `nabla help train` are `nabla --help` and `nabla train --help`.
   std::vector<std::string> args(argv, argv + argc);

@@ -14,6 +14,8 @@
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
+#include "nabla/models.h"
+#include "nabla/nn/summary.h"
 #include "nabla/suggest.h"
 
 namespace nabla::train {
@@ -245,6 +247,24 @@ std::string json_value_text(const json& v) {
   return v.dump();
 }
 
+// The layer table (nabla/nn/summary.h) for the run's batch size; the description's lines if the
+// description no longer builds, so that the page still shows what ran.
+std::string model_summary_text(const json& config) {
+  const json& model = config.at("model");
+  try {
+    const int64_t batch = config.contains("options")
+                              ? config.at("options").value("batch_size", int64_t{1})
+                              : int64_t{1};
+    const auto built = model_from_json(model.dump(), 0, "the run's model");
+    return nn::format_summary(
+        nn::summary(*built, model.at("input").get<std::vector<int64_t>>(), batch));
+  } catch (const std::exception&) {
+    std::string text = "input " + model.value("input", json::array()).dump() + "\n";
+    for (const json& layer : model.value("layers", json::array())) text += layer.dump() + "\n";
+    return text;
+  }
+}
+
 void configuration_section(Page& page, const json& config) {
   page.heading("Configuration", "configuration");
   if (config.is_null()) {
@@ -262,11 +282,7 @@ void configuration_section(Page& page, const json& config) {
   }
   if (config.contains("model")) {
     page.raw("<h3>Model</h3>\n");
-    // One layer per line, as the model description files are written.
-    const json& model = config.at("model");
-    std::string text = "input " + model.value("input", json::array()).dump() + "\n";
-    for (const json& layer : model.value("layers", json::array())) text += layer.dump() + "\n";
-    page.pre(text);
+    page.pre(model_summary_text(config));
   }
 }
 

@@ -31,6 +31,7 @@
 #include "nabla/models.h"
 #include "nabla/nn/conv.h"
 #include "nabla/nn/dropout.h"
+#include "nabla/nn/summary.h"
 #include "nabla/ops.h"
 #include "nabla/optim/adagrad.h"
 #include "nabla/optim/adam.h"
@@ -197,6 +198,7 @@ class Run {
                   " has no BatchNorm1d/BatchNorm2d layer to synchronise");
     }
     print_header();
+    out_ << nn::format_summary(nn::summary(*model_, described_input(description_), o_.batch_size));
     Trainer trainer(*model_, *optimizer_, *train_loader_,
                     TrainerOptions().epochs(o_.epochs).progress(&out_).interactive(o_.interactive));
     if (!data_.val.empty()) trainer.validation(val_loader_.get());
