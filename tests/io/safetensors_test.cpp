@@ -5,8 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "data/temp_dir.h"
@@ -110,6 +112,64 @@ TEST(Safetensors, WritesTheSpecLayout) {
   EXPECT_EQ(w[0], 1.f);
   EXPECT_EQ(w[5], 6.f);
   EXPECT_EQ(static_cast<unsigned char>(bytes[8 + n + 24 + 7]), 0xbf);  // -1.0: sign+exp high byte
+}
+
+// Narrower dtypes widen exactly: integers (sign-extended or not) to int64, F16 and BF16 to
+// float32, whatever the host's byte order.
+TEST(Safetensors, WidensNarrowIntegersAndHalvesByAStatedRule) {
+  const std::string header = R"({"i32":{"dtype":"I32","shape":[2],"data_offsets":[0,8]},)"
+                             R"("i8":{"dtype":"I8","shape":[2],"data_offsets":[8,10]},)"
+                             R"("u8":{"dtype":"U8","shape":[1],"data_offsets":[10,11]},)"
+                             R"("f16":{"dtype":"F16","shape":[4],"data_offsets":[11,19]},)"
+                             R"("bf16":{"dtype":"BF16","shape":[2],"data_offsets":[19,23]}})";
+  const std::string data(
+      "\xfe\xff\xff\xff"  // I32 -2
+      "\xff\xff\xff\x7f"  // I32 2^31 - 1
+      "\x80\x7f"          // I8 -128, 127
+      "\xff"              // U8 255
+      "\x00\x3c"          // F16 1.0
+      "\x01\x80"          // F16 -2^-24, the smallest subnormal
+      "\x00\x7c"          // F16 +inf
+      "\x00\xc1"          // F16 -2.5
+      "\x80\x3f"          // BF16 1.0
+      "\x20\xc0",         // BF16 -2.5
+      23);
+  TempDir dir;
+  const std::string path = dir.file("narrow.safetensors");
+  write_all(path, file_bytes(header, data));
+  io::SafetensorsFile f = io::load_safetensors(path);
+  EXPECT_EQ(f.at("i32").dtype(), kInt64);
+  EXPECT_EQ(f.at("i32").to_vector(), (std::vector<double>{-2, 2147483647}));
+  EXPECT_EQ(f.at("i8").to_vector(), (std::vector<double>{-128, 127}));
+  EXPECT_EQ(f.at("u8").dtype(), kInt64);
+  EXPECT_EQ(f.at("u8").to_vector(), (std::vector<double>{255}));
+  EXPECT_EQ(f.at("f16").dtype(), kFloat32);
+  const float* h = f.at("f16").data<float>();
+  EXPECT_EQ(h[0], 1.f);
+  EXPECT_EQ(h[1], -std::ldexp(1.f, -24));
+  EXPECT_EQ(h[2], std::numeric_limits<float>::infinity());
+  EXPECT_EQ(h[3], -2.5f);
+  EXPECT_EQ(f.at("bf16").dtype(), kFloat32);
+  EXPECT_EQ(f.at("bf16").to_vector(), (std::vector<double>{1.0, -2.5}));
+}
+
+// tests/fixtures/make_torch_fixtures.py: each narrow tensor's bytes are PyTorch's, and nabla's
+// widening matches PyTorch's .to(int64) / .to(float32) bit for bit (NaN aside, none there).
+TEST(Safetensors, WidensAsPyTorchConvertsOnItsOwnFile) {
+  io::SafetensorsFile f = io::load_safetensors(NABLA_FIXTURE_DIR "/torch_dtypes.safetensors");
+  for (const char* name : {"I32", "I8", "U8", "F16", "BF16"}) {
+    SCOPED_TRACE(name);
+    const Tensor& got = f.at(name);
+    const Tensor& expected = f.at(std::string(name) + ".expected");
+    ASSERT_EQ(got.dtype(), expected.dtype());
+    ASSERT_EQ(got.shape(), expected.shape());
+    const size_t bytes = static_cast<size_t>(got.numel()) * dtype_size(got.dtype());
+    const void* g = got.dtype() == kInt64 ? static_cast<const void*>(got.data<int64_t>())
+                                          : static_cast<const void*>(got.data<float>());
+    const void* e = got.dtype() == kInt64 ? static_cast<const void*>(expected.data<int64_t>())
+                                          : static_cast<const void*>(expected.data<float>());
+    EXPECT_EQ(std::memcmp(g, e, bytes), 0) << got << " vs " << expected;
+  }
 }
 
 // As PyTorch's state dicts hold batch norm's num_batches_tracked: a 0-d I64 tensor.

@@ -94,9 +94,10 @@ TEST(Presets, ConvnetShapesParametersAndBuffers) {
   EXPECT_EQ(count_of<nn::BatchNorm1d>(*model), 1);
   EXPECT_EQ(count_of<nn::Dropout>(*model), 3);
   std::vector<std::string> buffers = names_of(model->named_buffers());
-  ASSERT_EQ(buffers.size(), 10u);
+  ASSERT_EQ(buffers.size(), 15u);  // mean, variance and batch counter of 5 norms
   EXPECT_EQ(buffers[0], "1.running_mean");
   EXPECT_EQ(buffers[1], "1.running_var");
+  EXPECT_EQ(buffers[2], "1.num_batches_tracked");
   // Evaluation mode works one image at a time (running statistics, no dropout).
   model->eval();
   EXPECT_EQ(model->forward(Tensor::randn({1, 1, 28, 28}, gen)).shape(), Shape({1, 10}));

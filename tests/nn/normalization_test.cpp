@@ -32,7 +32,7 @@ TEST(BatchNormLayer, RegistersAffineParametersAndRunningStatisticBuffers) {
   nn::BatchNorm2d bn(4);
   EXPECT_EQ(names_of(bn.named_parameters()), (std::vector<std::string>{"weight", "bias"}));
   EXPECT_EQ(names_of(bn.named_buffers()),
-            (std::vector<std::string>{"running_mean", "running_var"}));
+            (std::vector<std::string>{"running_mean", "running_var", "num_batches_tracked"}));
   EXPECT_EQ(bn.weight.to_vector(), std::vector<double>(4, 1.0));
   EXPECT_EQ(bn.bias.to_vector(), std::vector<double>(4, 0.0));
   EXPECT_EQ(bn.running_mean.to_vector(), std::vector<double>(4, 0.0));
@@ -40,7 +40,13 @@ TEST(BatchNormLayer, RegistersAffineParametersAndRunningStatisticBuffers) {
   // Inside a Sequential the buffers get dotted names, like PyTorch's state_dict.
   nn::Sequential model(nn::Conv2d(1, 4, 3), nn::BatchNorm2d(4));
   EXPECT_EQ(names_of(model.named_buffers()),
-            (std::vector<std::string>{"1.running_mean", "1.running_var"}));
+            (std::vector<std::string>{"1.running_mean", "1.running_var", "1.num_batches_tracked"}));
+  nn::BatchNorm2d uncounted(nn::BatchNormOptions(4).track_num_batches(false));
+  EXPECT_EQ(names_of(uncounted.named_buffers()),
+            (std::vector<std::string>{"running_mean", "running_var"}));
+  // As PyTorch's: no running statistics, no counter.
+  nn::BatchNorm2d stateless(nn::BatchNormOptions(4).track_running_stats(false));
+  EXPECT_TRUE(stateless.named_buffers().empty());
 
   nn::BatchNorm1d counted(nn::BatchNormOptions(3).track_num_batches(true).affine(false));
   EXPECT_TRUE(counted.parameters().empty());
@@ -52,6 +58,22 @@ TEST(BatchNormLayer, RegistersAffineParametersAndRunningStatisticBuffers) {
   counted.eval();
   counted.forward(Tensor::randn({5, 3}, gen));
   EXPECT_EQ(counted.num_batches_tracked.item(), 2.0);  // training batches only
+}
+
+// PyTorch's counter is an int64 0-d tensor that stays int64 when the model changes dtype.
+TEST(BatchNormLayer, CountsTrainingBatchesInAnInt64BufferAsPyTorch) {
+  nn::BatchNorm2d bn(2);
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), kInt64);
+  EXPECT_EQ(bn.num_batches_tracked.shape(), Shape{});
+  EXPECT_EQ(*bn.num_batches_tracked.data<int64_t>(), 0);
+  bn.to(kFloat64);
+  EXPECT_EQ(bn.running_mean.dtype(), kFloat64);
+  EXPECT_EQ(bn.num_batches_tracked.dtype(), kInt64);
+  Generator gen(3);
+  for (int i = 0; i < 3; ++i) bn.forward(Tensor::randn({4, 2, 3, 3}, gen, kFloat64));
+  EXPECT_EQ(*bn.num_batches_tracked.data<int64_t>(), 3);
+  bn.reset_running_stats();
+  EXPECT_EQ(*bn.num_batches_tracked.data<int64_t>(), 0);
 }
 
 TEST(BatchNormLayer, TrainingUpdatesRunningStatisticsByTheFormula) {

@@ -41,10 +41,15 @@ namespace nabla::io {
 // children's, depth first, with dotted paths ("0.weight", "0.bias", "1.running_mean").
 NamedTensors state_dict(const nn::Module& module);
 
+// Batch norm's int64 num_batches_tracked: the one entry a file may lack and still load strictly
+// (files from before nabla counted batches); the model's counter then keeps its value.
+bool may_be_missing(const std::string& name, const Tensor& t);
+
 // Copies `tensors` into the module's parameters and buffers, in place, so every handle to them
 // (members, optimizers) sees the loaded values; dtypes are converted to the module's.
-// strict: the names must match the module's exactly (as PyTorch's load_state_dict(strict=True));
-// otherwise missing and unexpected names are skipped. A shape mismatch is always an error.
+// strict: the names must match the module's exactly (as PyTorch's load_state_dict(strict=True)),
+// but for entries that may_be_missing; otherwise missing and unexpected names are skipped. A
+// shape mismatch is always an error.
 // Throws, changing nothing, one message listing every missing and unexpected name and every shape
 // mismatch; `source` (a file name) heads it.
 void load_state_dict(nn::Module& module, const NamedTensors& tensors, bool strict = true,

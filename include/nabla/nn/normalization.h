@@ -5,7 +5,9 @@
 // statistics in place: running = (1 - momentum)·running + momentum·batch (the variance term
 // unbiased, M/(M-1)). Evaluation: normalises with the running statistics and changes nothing.
 // running_mean (zeros) and running_var (ones) are registered buffers, so they are saved with
-// the parameters; weight (ones) and bias (zeros) are parameters when affine.
+// the parameters; weight (ones) and bias (zeros) are parameters when affine. As in PyTorch, the
+// int64 buffer num_batches_tracked counts the training forwards (it changes no result: nabla has
+// no cumulative-average momentum); track_num_batches(false) leaves it out.
 //
 //   nn::BatchNorm2d bn(nn::BatchNormOptions(32).momentum(0.01));
 //
@@ -30,8 +32,8 @@ struct BatchNormOptions {
   NABLA_ARG(double, momentum) = 0.1;            // weight of the newest batch, in [0, 1]
   NABLA_ARG(bool, affine) = true;               // learn weight (γ) and bias (β)
   NABLA_ARG(bool, track_running_stats) = true;  // false: batch statistics in eval mode too
-  NABLA_ARG(bool, track_num_batches) = false;   // count training batches in a buffer
-  NABLA_ARG(DType, dtype) = kFloat32;           // of parameters and buffers
+  NABLA_ARG(bool, track_num_batches) = true;    // count training batches (with running stats)
+  NABLA_ARG(DType, dtype) = kFloat32;           // of parameters and float buffers
 };
 
 // The shared implementation; use BatchNorm1d or BatchNorm2d.
@@ -53,7 +55,8 @@ class BatchNormBase : public Module {
   Tensor bias;                 // (C); undefined unless affine
   Tensor running_mean;         // (C) buffer; undefined unless track_running_stats
   Tensor running_var;          // (C) buffer; undefined unless track_running_stats
-  Tensor num_batches_tracked;  // 0-d buffer; undefined unless track_num_batches
+  Tensor num_batches_tracked;  // 0-d int64 buffer; undefined unless track_running_stats and
+                               // track_num_batches
   // Empty (the default): statistics of this process's batch. Set: sums the statistics over the
   // ranks of a data-parallel job in training (synchronised batch norm).
   SumAcrossRanks sum_across_ranks;

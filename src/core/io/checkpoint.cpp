@@ -61,7 +61,7 @@ CopyPlan plan_state_dict(const nn::Module& module, const NamedTensors& tensors, 
     own_names.insert(name);
     auto it = given.find(name);
     if (it == given.end()) {
-      missing.push_back(name);
+      if (!may_be_missing(name, dst)) missing.push_back(name);
       continue;
     }
     const Tensor& src = *it->second;
@@ -231,6 +231,13 @@ OptimizerFile read_optimizer(const std::string& path, const optim::Optimizer& op
 }
 
 }  // namespace
+
+bool may_be_missing(const std::string& name, const Tensor& t) {
+  const std::string suffix = "num_batches_tracked";
+  return t.dtype() == kInt64 && name.size() >= suffix.size() &&
+         name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+         (name.size() == suffix.size() || name[name.size() - suffix.size() - 1] == '.');
+}
 
 // ---------------------------------------------------------------- model weights
 

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -30,11 +31,81 @@ namespace {
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 constexpr uint64_t kHeaderLengthBytes = 8;
 
-// Spec dtypes nabla has no tensor type for, to tell "unsupported" from "not a dtype at all".
+// IEEE binary16 to binary32, exactly: the exponent is rebiased (15 to 127), the mantissa
+// shifted; subnormal halves (exponent 0) are mantissa * 2^-24, normal floats.
+float half_to_float(uint16_t h) {
+  const uint32_t sign = static_cast<uint32_t>(h & 0x8000u) << 16;
+  const uint32_t exponent = (h >> 10) & 0x1fu, mantissa = h & 0x3ffu;
+  if (exponent == 0x1f) return std::bit_cast<float>(sign | 0x7f800000u | (mantissa << 13));
+  if (exponent == 0) {
+    const float magnitude = std::ldexp(static_cast<float>(mantissa), -24);
+    return sign ? -magnitude : magnitude;
+  }
+  return std::bit_cast<float>(sign | ((exponent + 112) << 23) | (mantissa << 13));
+}
+
+// Converts n little-endian elements of `Bytes` bytes each (the file's order, whatever the host's)
+// into `To` with `convert(bits)`.
+template <size_t Bytes, class To, class Convert>
+void widen(const unsigned char* src, int64_t n, void* dst, Convert convert) {
+  To* out = static_cast<To*>(dst);
+  for (int64_t i = 0; i < n; ++i) {
+    uint32_t bits = 0;
+    for (size_t b = 0; b < Bytes; ++b) bits |= static_cast<uint32_t>(src[i * Bytes + b]) << (8 * b);
+    out[i] = convert(bits);
+  }
+}
+
+using Widen = void (*)(const unsigned char* src, int64_t n, void* dst);
+
+// A dtype as the file stores it and the tensor dtype it is read into. Integers widen to int64 and
+// F16/BF16 to float32: both conversions are exact (every I32, I8, U8 is an int64, and every
+// half and bfloat16 value, subnormals, infinities and NaN payloads included, is a float).
+struct FileDType {
+  const char* name;
+  size_t bytes;  // per element in the file
+  DType into;
+  Widen widen;  // null when the file's bytes are the tensor's (little-endian)
+};
+
+const FileDType kReadable[] = {
+    {"F32", 4, kFloat32, nullptr},
+    {"F64", 8, kFloat64, nullptr},
+    {"I64", 8, kInt64, nullptr},
+    {"I32", 4, kInt64,
+     [](const unsigned char* s, int64_t n, void* d) {
+       widen<4, int64_t>(s, n, d, [](uint32_t b) { return static_cast<int32_t>(b); });
+     }},
+    {"I8", 1, kInt64,
+     [](const unsigned char* s, int64_t n, void* d) {
+       widen<1, int64_t>(s, n, d, [](uint32_t b) { return static_cast<int8_t>(b); });
+     }},
+    {"U8", 1, kInt64,
+     [](const unsigned char* s, int64_t n, void* d) {
+       widen<1, int64_t>(s, n, d, [](uint32_t b) { return b; });
+     }},
+    {"F16", 2, kFloat32,
+     [](const unsigned char* s, int64_t n, void* d) {
+       widen<2, float>(s, n, d, [](uint32_t b) { return half_to_float(static_cast<uint16_t>(b)); });
+     }},
+    // bfloat16 is the top half of a float32.
+    {"BF16", 2, kFloat32,
+     [](const unsigned char* s, int64_t n, void* d) {
+       widen<2, float>(s, n, d, [](uint32_t b) { return std::bit_cast<float>(b << 16); });
+     }},
+};
+
+const FileDType* readable_dtype(const std::string& name) {
+  for (const FileDType& d : kReadable)
+    if (name == d.name) return &d;
+  return nullptr;
+}
+
+// Spec dtypes nabla does not read, to tell "unsupported" from "not a dtype at all".
 const std::set<std::string>& other_spec_dtypes() {
-  static const std::set<std::string> names = {
-      "BOOL", "U8",      "I8",      "I16",     "U16", "F16",     "BF16",    "I32", "U32",
-      "U64",  "F8_E5M2", "F8_E4M3", "F8_E8M0", "F4",  "F6_E2M3", "F6_E3M2", "C64"};
+  static const std::set<std::string> names = {"BOOL", "I16",     "U16",     "U32",
+                                              "U64",  "F8_E5M2", "F8_E4M3", "F8_E8M0",
+                                              "F4",   "F6_E2M3", "F6_E3M2", "C64"};
   return names;
 }
 
@@ -156,6 +227,7 @@ class Reader {
 
 struct Entry {
   std::string name;
+  const FileDType* stored;
   DType dtype;
   Shape shape;
   uint64_t begin, end;  // relative to the data section
@@ -180,7 +252,7 @@ std::string json_type(const Json& j) {
 // would take time quadratic in the header's size.
 Entry parse_entry(const Reader& file, const std::string& name, const Json& info,
                   const std::string& header, uint64_t data_size, uint64_t data_start) {
-  Entry e{name, kFloat32, {}, 0, 0};
+  Entry e{name, nullptr, kFloat32, {}, 0, 0};
   auto fail = [&](const auto&... parts) {
     file.fail(key_offset(header, name), "tensor '", name, "': ", parts...);
   };
@@ -192,16 +264,13 @@ Entry parse_entry(const Reader& file, const std::string& name, const Json& info,
   const Json& dtype = info["dtype"];
   if (!dtype.is_string()) fail("\"dtype\" must be a string, got ", json_type(dtype));
   const std::string d = dtype.get<std::string>();
-  if (d == "F32") {
-    e.dtype = kFloat32;
-  } else if (d == "F64") {
-    e.dtype = kFloat64;
-  } else if (d == "I64") {
-    e.dtype = kInt64;
+  e.stored = readable_dtype(d);
+  if (e.stored) {
+    e.dtype = e.stored->into;
   } else if (other_spec_dtypes().count(d)) {
     fail("dtype ", d,
-         " is not supported: nabla reads F32, F64 and I64 --- convert the tensor to "
-         "float32, float64 or int64 before saving");
+         " is not supported: nabla reads F32, F64, I64, I32, I8, U8, F16 and BF16 --- convert the "
+         "tensor to one of them before saving");
   } else {
     fail("unknown dtype \"", d, "\"");
   }
@@ -210,8 +279,7 @@ Entry parse_entry(const Reader& file, const std::string& name, const Json& info,
   if (!shape.is_array()) fail("\"shape\" must be an array, got ", json_type(shape));
   if (shape.size() > static_cast<size_t>(Shape::kMaxDims))
     fail("shape has ", shape.size(), " dimensions; nabla supports at most ", Shape::kMaxDims);
-  const uint64_t size = dtype_size(e.dtype);
-  uint64_t bytes = size;
+  uint64_t bytes = e.stored->bytes;
   bool overflow = false, empty = false;
   for (const Json& extent : shape) {
     if (!extent.is_number_unsigned())
@@ -385,7 +453,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
       char* dst =
           dispatch_all(e.dtype, [&]<class T>() { return reinterpret_cast<char*>(t.data<T>()); });
       const std::string what = "tensor '" + e.name + "'";
-      if constexpr (std::endian::native == std::endian::little) {
+      if (e.stored->widen) {
+        raw.resize(bytes);
+        file.read(raw.data(), bytes, data_start + e.begin, what);
+        e.stored->widen(reinterpret_cast<const unsigned char*>(raw.data()), t.numel(), dst);
+      } else if constexpr (std::endian::native == std::endian::little) {
         file.read(dst, bytes, data_start + e.begin, what);
       } else {
         raw.resize(bytes);

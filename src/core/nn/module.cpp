@@ -123,7 +123,8 @@ void Module::zero_grad() {
 void Module::to(DType dtype) {
   NoGradGuard no_grad;
   auto convert = [dtype](Tensor& t) {
-    if (t.dtype() == dtype) return;
+    // As PyTorch's, integer buffers (batch norm's counter) keep their dtype.
+    if (t.dtype() == dtype || !is_floating(t.dtype())) return;
     Tensor converted = t.detach().to(dtype).contiguous();
     // Rewrite the shared TensorImpl, not the handle, so every alias sees the new data.
     TensorImpl& impl = t.impl();

@@ -28,9 +28,9 @@ BatchNormBase::BatchNormBase(const BatchNormOptions& options, int input_dims)
     running_mean = register_buffer("running_mean", Tensor::empty({C}, options.dtype()));
     running_var = register_buffer("running_var", Tensor::empty({C}, options.dtype()));
   }
-  if (options.track_num_batches())
-    num_batches_tracked =
-        register_buffer("num_batches_tracked", Tensor::empty({}, options.dtype()));
+  // int64 whatever the layer's dtype, as PyTorch's, so state dicts load both ways strictly.
+  if (options.track_running_stats() && options.track_num_batches())
+    num_batches_tracked = register_buffer("num_batches_tracked", Tensor::empty({}, kInt64));
   reset_parameters();
 }
 
@@ -55,7 +55,7 @@ Tensor BatchNormBase::forward(const Tensor& input) {
               " channels but the layer expects ", options.num_features());
   if (is_training() && num_batches_tracked.defined()) {
     NoGradGuard no_grad;
-    num_batches_tracked.fill_(num_batches_tracked.item() + 1);
+    *num_batches_tracked.data<int64_t>() += 1;
   }
   try {
     return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
@@ -110,7 +110,7 @@ LayerType batchnorm_type(const char* name) {
           {FieldSpec::inferred_size("num_features"), FieldSpec::number("eps", 1e-5, 0, 1),
            FieldSpec::number("momentum", 0.1, 0, 1), FieldSpec::boolean("affine", true),
            FieldSpec::boolean("track_running_stats", true),
-           FieldSpec::boolean("track_num_batches", false)},
+           FieldSpec::boolean("track_num_batches", true)},
           infer_batchnorm<Rank>,
           make_batchnorm<Norm>};
 }

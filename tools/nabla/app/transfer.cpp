@@ -230,7 +230,7 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
                        " in the model (only the head, layer " + head_path + ", may change shape)");
   }
   for (const auto& [name, tensor] : mine)
-    if (!seen.count(name))
+    if (!seen.count(name) && !io::may_be_missing(name, tensor))
       problems.push_back("'" + name + "' " + shape_text(tensor.shape()) +
                          " is in the model but not in the checkpoint");
   if (!problems.empty()) {
