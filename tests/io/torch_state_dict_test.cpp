@@ -40,8 +40,11 @@ TEST(TorchStateDict, ConvnetFromPyTorchLoadsStrictlyAndMatchesItsProbabilities) 
   EXPECT_LT(worst, 1e-5);
   std::printf("convnet (1x4x4, 3 classes): max |p_nabla - p_torch| = %.3g\n", worst);
   // PyTorch trained 3 batches; the counter came in as int64.
-  for (const auto& [name, t] : io::state_dict(*model))
-    if (name.ends_with("num_batches_tracked")) EXPECT_EQ(*t.data<int64_t>(), 3) << name;
+  for (const auto& [name, t] : io::state_dict(*model)) {
+    if (name.ends_with("num_batches_tracked")) {
+      EXPECT_EQ(*t.data<int64_t>(), 3) << name;
+    }
+  }
 }
 
 // The other way: nabla's state dict has PyTorch's keys, in its order, with its dtypes and shapes,
