@@ -20,7 +20,8 @@ struct Result {
 
 class CliTest : public testing::FakeFashionMnistTest {
  protected:
-  CliTest() : FakeFashionMnistTest(300, 128) {}
+  explicit CliTest(uint32_t train_images = 300, uint32_t test_images = 128)
+      : FakeFashionMnistTest(train_images, test_images) {}
 
   // Runs `nabla <args>`, capturing stdout, stderr and the exit code.
   Result nabla(const std::string& args) {

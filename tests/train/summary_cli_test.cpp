@@ -1,38 +1,18 @@
 // `nabla summary` and the table `nabla train` prints before its first epoch: the built binary
 // (NABLA_CLI), its output, and its errors and exit codes.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <string>
 
-#include "train/fake_run_fixture.h"
+#include "train/cli_fixture.h"
 
 namespace nabla {
 namespace {
 
-using nabla::testing::read_file;
-
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-class SummaryCliTest : public testing::FakeFashionMnistTest {
+class SummaryCliTest : public CliTest {
  protected:
-  SummaryCliTest() : FakeFashionMnistTest(120, 40) {}
-
-  Result nabla(const std::string& args) {
-    const std::string cmd = std::string(NABLA_CLI) + " " + args + " >" + dir.file("out.txt") +
-                            " 2>" + dir.file("err.txt");
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = read_file(dir.file("out.txt"));
-    r.err = read_file(dir.file("err.txt"));
-    return r;
-  }
+  SummaryCliTest() : CliTest(120, 40) {}
 };
 
 void expect_contains(const std::string& text, const std::vector<std::string>& parts) {
