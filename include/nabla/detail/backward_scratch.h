@@ -13,7 +13,7 @@ struct TensorImpl;
 namespace nabla::detail {
 
 struct BackwardScratch {
-  uint64_t visit_mark = 0;                  // the pass that last visited this tensor
+  uint64_t visit_mark = 0;                   // the pass that last visited this tensor
   std::shared_ptr<TensorImpl> pending_grad;  // the gradient summed for it so far in that pass
 };
 
