@@ -279,8 +279,8 @@ TEST(DiagnosticsTest, FirstNonFiniteAndTensorStats) {
 class DiagnosticsRunTest : public nabla::testing::FakeFashionMnistTest {
  protected:
   DiagnosticsRunTest() : FakeFashionMnistTest(300, 60) {}
-  RunOptions small(const std::string& out, int64_t epochs) const {
-    RunOptions o = run_options(out, epochs);
+  app::RunOptions small(const std::string& out, int64_t epochs) const {
+    app::RunOptions o = run_options(out, epochs);
     o.model = "lenet5";
     o.batch_size = 32;
     o.optimizer = "sgd";
@@ -301,10 +301,10 @@ std::vector<std::string> lines_of(const std::string& path) {
 }
 
 TEST_F(DiagnosticsRunTest, WritesTheCsvAndThePlotsAndResumingContinuesTheFile) {
-  RunOptions o = small("run", 1);
+  app::RunOptions o = small("run", 1);
   o.diagnostics = true;
   o.diagnostics_every = 2;
-  run_training(o, log);
+  app::run_training(o, log);
   // 160 training images in batches of 32: 5 steps, recorded at 0, 2, 4. lenet5 reports 10 of its
   // 12 layers (its two Conv2d+ReLU pairs run fused) and 10 parameters.
   const auto lines = lines_of(dir.file("run/diagnostics.csv"));
@@ -316,10 +316,10 @@ TEST_F(DiagnosticsRunTest, WritesTheCsvAndThePlotsAndResumingContinuesTheFile) {
                           "diagnostics_activation_std.png", "diagnostics_gradient_std.png"})
     EXPECT_GT(io::read_png(dir.file(std::string("run/") + png)).width, 100) << png;
 
-  ResumeOptions r;
+  app::ResumeOptions r;
   r.epochs = 2;
   r.threads = 1;
-  resume_training(dir.file("run"), r, log);
+  app::resume_training(dir.file("run"), r, log);
   const auto resumed = lines_of(dir.file("run/diagnostics.csv"));
   ASSERT_EQ(resumed.size(), 1u + 5 * (10 + 10)) << "steps 0, 2, 4 kept; 6, 8 added";
   EXPECT_EQ(std::vector<std::string>(resumed.begin(), resumed.begin() + 61), lines);
@@ -330,12 +330,12 @@ TEST_F(DiagnosticsRunTest, WritesTheCsvAndThePlotsAndResumingContinuesTheFile) {
 // guard names the layer and the step, and OUT/last from epoch 1 still loads.
 TEST_F(DiagnosticsRunTest, AHugeLearningRateStopsNamingTheLayerAndKeepsTheLastCheckpoint) {
   for (const bool diagnostics : {true, false}) {
-    RunOptions o = small(diagnostics ? "diverged_diag" : "diverged", 3);
+    app::RunOptions o = small(diagnostics ? "diverged_diag" : "diverged", 3);
     o.model = "mlp";
     o.lr_schedule = "exponential";
     o.lr_gamma = 1e8;
     o.diagnostics = diagnostics;
-    const std::string m = message_of([&] { run_training(o, log); });
+    const std::string m = message_of([&] { app::run_training(o, log); });
     SCOPED_TRACE(m);
     EXPECT_EQ(m.rfind("train: ", 0), 0u);
     EXPECT_NE(m.find("epoch 2, batch "), std::string::npos);
@@ -349,7 +349,7 @@ TEST_F(DiagnosticsRunTest, AHugeLearningRateStopsNamingTheLayerAndKeepsTheLastCh
                      "/last (1 epoch, 5 steps done), "
                      "is kept"),
               std::string::npos);
-    const TrainedModel last = load_trained_model(o.out_dir + "/last");
+    const app::TrainedModel last = app::load_trained_model(o.out_dir + "/last");
     EXPECT_EQ(last.epoch, 1);
     for (const Tensor& p : last.model->parameters())
       EXPECT_EQ(first_non_finite(p), "") << "the kept weights are finite";

@@ -100,8 +100,8 @@ TEST(EarlyStopping, BadOptionsAndStatesAreNamed) {
 class ScheduleRunTest : public nabla::testing::FakeFashionMnistTest {
  protected:
   ScheduleRunTest() : FakeFashionMnistTest(300, 60) {}
-  RunOptions small(const std::string& out, int64_t epochs) const {
-    RunOptions o = run_options(out, epochs);
+  app::RunOptions small(const std::string& out, int64_t epochs) const {
+    app::RunOptions o = run_options(out, epochs);
     o.model = "mlp";
     o.batch_size = 40;
     o.optimizer = "sgd";
@@ -110,8 +110,8 @@ class ScheduleRunTest : public nabla::testing::FakeFashionMnistTest {
     o.test_subset = 60;
     return o;
   }
-  static ResumeOptions resume(int64_t epochs) {
-    ResumeOptions r;
+  static app::ResumeOptions resume(int64_t epochs) {
+    app::ResumeOptions r;
     r.epochs = epochs;
     r.threads = 1;
     return r;
@@ -120,10 +120,10 @@ class ScheduleRunTest : public nabla::testing::FakeFashionMnistTest {
 
 // min_delta 100: only the first epoch improves, so with patience 2 the run stops after epoch 3.
 TEST_F(ScheduleRunTest, EarlyStoppingEndsTheRunKeepsTheBestLossAndSurvivesResume) {
-  RunOptions o = small("stop", 10);
+  app::RunOptions o = small("stop", 10);
   o.early_stopping = 2;
   o.early_stopping_min_delta = 100;
-  const RunResult r = run_training(o, log);
+  const app::RunResult r = app::run_training(o, log);
   EXPECT_EQ(r.stopped_early, 3);
   ASSERT_EQ(r.history.size(), 3u);
   EXPECT_EQ(r.best_epoch, 1) << "OUT/best follows early stopping's metric";
@@ -135,7 +135,7 @@ TEST_F(ScheduleRunTest, EarlyStoppingEndsTheRunKeepsTheBestLossAndSurvivesResume
   EXPECT_EQ(io::read_training_state(o.out_dir + "/final").epoch, 3);
 
   std::ostringstream again;
-  const RunResult resumed = resume_training(o.out_dir, resume(12), again);
+  const app::RunResult resumed = app::resume_training(o.out_dir, resume(12), again);
   EXPECT_EQ(resumed.history.size(), 3u) << "a stopped run stays stopped";
   EXPECT_EQ(resumed.stopped_early, 3);
   EXPECT_NE(again.str().find("early stopping: the run already stopped after epoch 3"),
@@ -144,8 +144,8 @@ TEST_F(ScheduleRunTest, EarlyStoppingEndsTheRunKeepsTheBestLossAndSurvivesResume
 }
 
 TEST_F(ScheduleRunTest, WithoutEarlyStoppingBestIsTheBestValidationAccuracy) {
-  RunOptions o = small("acc", 2);
-  const RunResult r = run_training(o, log);
+  app::RunOptions o = small("acc", 2);
+  const app::RunResult r = app::run_training(o, log);
   const size_t best = r.history[0].val_acc >= r.history[1].val_acc ? 1 : 2;
   EXPECT_EQ(r.best_epoch, static_cast<int64_t>(best));
 }
@@ -153,16 +153,16 @@ TEST_F(ScheduleRunTest, WithoutEarlyStoppingBestIsTheBestValidationAccuracy) {
 // The plateau's state (best, bad epochs, cooldown, lr) is in the checkpoint: 2 epochs + resume
 // to 4 give the lrs of 4 straight epochs. A tiny threshold makes it reduce once the loss flattens.
 TEST_F(ScheduleRunTest, PlateauScheduleResumesWithTheSameLearningRates) {
-  RunOptions o = small("plateau", 4);
+  app::RunOptions o = small("plateau", 4);
   o.lr_schedule = "plateau";
   o.lr_patience = 0;
   o.lr_gamma = 0.5;
-  const RunResult straight = run_training(o, log);
-  RunOptions part = o;
+  const app::RunResult straight = app::run_training(o, log);
+  app::RunOptions part = o;
   part.epochs = 2;
   part.out_dir = dir.file("plateau_part");
-  run_training(part, log);
-  const RunResult resumed = resume_training(part.out_dir, resume(4), log);
+  app::run_training(part, log);
+  const app::RunResult resumed = app::resume_training(part.out_dir, resume(4), log);
   ASSERT_EQ(straight.history.size(), 4u);
   ASSERT_EQ(resumed.history.size(), 4u);
   for (size_t e = 0; e < 4; ++e) {
@@ -180,10 +180,10 @@ TEST_F(ScheduleRunTest, PlateauScheduleResumesWithTheSameLearningRates) {
 }
 
 TEST_F(ScheduleRunTest, CosineWithWarmupRunsEndToEnd) {
-  RunOptions o = small("cosine", 5);
+  app::RunOptions o = small("cosine", 5);
   o.lr_schedule = "cosine";
   o.warmup_epochs = 2;
-  const RunResult r = run_training(o, log);
+  const app::RunResult r = app::run_training(o, log);
   // Warmup from lr/3 over 2 epochs, then cosine over the remaining 3 (T_max = 3).
   const std::vector<double> expected = {0.05 / 3, 0.05 * (1.0 / 3 + (2.0 / 3) / 2), 0.05,
                                         0.05 * (1 + std::cos(M_PI / 3)) / 2,
@@ -195,28 +195,28 @@ TEST_F(ScheduleRunTest, CosineWithWarmupRunsEndToEnd) {
 
 // L2 weight decay shrinks the weights: the same run with --weight-decay ends with a smaller norm.
 TEST_F(ScheduleRunTest, WeightDecayShrinksTheWeightsAndClippingBoundsTheSteps) {
-  const auto weight_norm = [&](const RunResult& r) {
-    const TrainedModel m = load_trained_model(r.out_dir + "/final");
+  const auto weight_norm = [&](const app::RunResult& r) {
+    const app::TrainedModel m = app::load_trained_model(r.out_dir + "/final");
     double s = 0;
     for (const auto& [name, t] : m.model->named_parameters())
       if (name.find("weight") != std::string::npos)
         for (double v : t.to_vector()) s += v * v;
     return std::sqrt(s);
   };
-  RunOptions plain = small("plain", 2);
-  RunOptions decayed = small("decayed", 2);
+  app::RunOptions plain = small("plain", 2);
+  app::RunOptions decayed = small("decayed", 2);
   decayed.weight_decay = 0.5;
-  RunOptions clipped = small("clipped", 2);
+  app::RunOptions clipped = small("clipped", 2);
   clipped.clip_grad_norm = 1e-3;
-  const double n_plain = weight_norm(run_training(plain, log));
-  const double n_decayed = weight_norm(run_training(decayed, log));
+  const double n_plain = weight_norm(app::run_training(plain, log));
+  const double n_decayed = weight_norm(app::run_training(decayed, log));
   EXPECT_LT(n_decayed, 0.95 * n_plain);
 
   // Plain SGD with gradients clipped to norm 1e-3: each of the 8 steps moves the parameters by at
   // most lr · 1e-3, measured from the initial weights (the preset with the run's seed).
-  const RunResult c = run_training(clipped, log);
+  const app::RunResult c = app::run_training(clipped, log);
   const auto initial = make_model("mlp", ModelConfig{});
-  const TrainedModel final_model = load_trained_model(c.out_dir + "/final");
+  const app::TrainedModel final_model = app::load_trained_model(c.out_dir + "/final");
   double moved = 0;
   const auto before = initial->parameters(), after = final_model.model->parameters();
   ASSERT_EQ(before.size(), after.size());
@@ -230,10 +230,10 @@ TEST_F(ScheduleRunTest, WeightDecayShrinksTheWeightsAndClippingBoundsTheSteps) {
 }
 
 TEST_F(ScheduleRunTest, BadScheduleOptionsAreNamed) {
-  const auto message = [&](RunOptions o) {
-    return nabla::testing::error_message([&] { run_training(o, log); });
+  const auto message = [&](app::RunOptions o) {
+    return nabla::testing::error_message([&] { app::run_training(o, log); });
   };
-  RunOptions o = small("bad", 1);
+  app::RunOptions o = small("bad", 1);
   o.lr_schedule = "plateau";
   o.warmup_epochs = 1;
   EXPECT_NE(message(o).find("--warmup-epochs does not combine with --lr-schedule plateau"),

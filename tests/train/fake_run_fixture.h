@@ -37,8 +37,8 @@ class FakeFashionMnistTest : public ::testing::Test {
   // Trains on that data with one thread, 20% of the training images held out, writing to
   // dir/out; the model, optimizer and the rest are the defaults of RunOptions unless the test
   // sets them.
-  train::RunOptions run_options(const std::string& out, int64_t epochs) const {
-    train::RunOptions o;
+  app::RunOptions run_options(const std::string& out, int64_t epochs) const {
+    app::RunOptions o;
     o.data_dir = data_dir();
     o.epochs = epochs;
     o.threads = 1;

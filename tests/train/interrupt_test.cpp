@@ -36,7 +36,7 @@
 
 extern char** environ;
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 using nabla::testing::read_file;
@@ -51,7 +51,8 @@ std::vector<std::vector<double>> weights_of(const nn::Module& model) {
 }
 
 // The rows of two runs agree in everything but the timing columns (seconds, images_per_s).
-void expect_same_rows(const std::vector<EpochMetrics>& got, const std::vector<EpochMetrics>& want) {
+void expect_same_rows(const std::vector<train::EpochMetrics>& got,
+                      const std::vector<train::EpochMetrics>& want) {
   ASSERT_EQ(got.size(), want.size());
   for (size_t e = 0; e < want.size(); ++e) {
     EXPECT_EQ(got[e].epoch, want[e].epoch);
@@ -76,38 +77,38 @@ TEST(InterruptTrainer, StoppedFromAHookThenFitFromItsProgressEqualsAnUninterrupt
   TrainerSetup s;
   auto straight = testing::preset("mlp", 2);
   optim::Adam opt_straight(straight->parameters(), optim::AdamOptions(1e-3));
-  Trainer t_straight(*straight, opt_straight, s.loader, TrainerOptions().epochs(3));
+  train::Trainer t_straight(*straight, opt_straight, s.loader, train::TrainerOptions().epochs(3));
   t_straight.validation(&s.val_loader);
-  const std::vector<EpochMetrics> want = t_straight.fit();
+  const std::vector<train::EpochMetrics> want = t_straight.fit();
   EXPECT_FALSE(t_straight.stopped());
 
   auto model = testing::preset("mlp", 2);
   optim::Adam opt(model->parameters(), optim::AdamOptions(1e-3));
-  Trainer first(*model, opt, s.loader, TrainerOptions().epochs(3));
+  train::Trainer first(*model, opt, s.loader, train::TrainerOptions().epochs(3));
   first.validation(&s.val_loader);
   std::vector<int64_t> steps;
-  first.after_step.push_back([&](const StepInfo& info) {
+  first.after_step.push_back([&](const train::StepInfo& info) {
     steps.push_back(info.step);
     EXPECT_EQ(first.progress().batch, info.batch + 1) << "after_step sees its step counted";
     if (info.step == 8) first.request_stop();  // epoch 2, batch 3 of 6
   });
   int epochs_ended = 0;
-  first.on_epoch_end = [&](const EpochMetrics&) { ++epochs_ended; };
-  const std::vector<EpochMetrics> before = first.fit();
+  first.on_epoch_end = [&](const train::EpochMetrics&) { ++epochs_ended; };
+  const std::vector<train::EpochMetrics> before = first.fit();
   ASSERT_TRUE(first.stopped());
   EXPECT_EQ(steps.back(), 8) << "the step that asked is finished, no further one started";
   EXPECT_EQ(before.size(), 1u);
   EXPECT_EQ(epochs_ended, 1);
-  const EpochProgress at = first.progress();
+  const train::EpochProgress at = first.progress();
   EXPECT_EQ(at.epoch, 1);
   EXPECT_EQ(at.batch, 3);
   EXPECT_EQ(at.images, 48);
   EXPECT_NE(weights_of(*model), weights_of(*straight));
 
   // A new trainer over the same model and optimizer, as after restoring a checkpoint.
-  Trainer second(*model, opt, s.loader, TrainerOptions().epochs(3));
+  train::Trainer second(*model, opt, s.loader, train::TrainerOptions().epochs(3));
   second.validation(&s.val_loader);
-  std::vector<EpochMetrics> rows = second.fit_from(at);
+  std::vector<train::EpochMetrics> rows = second.fit_from(at);
   EXPECT_FALSE(second.stopped());
   rows.insert(rows.begin(), before.begin(), before.end());
   expect_same_rows(rows, want);
@@ -118,7 +119,7 @@ TEST(InterruptTrainer, AStopAfterAnEpochsLastBatchFinishesThatEpochFirst) {
   TrainerSetup s;
   auto model = testing::preset("mlp", 2);
   optim::Adam opt(model->parameters(), optim::AdamOptions(1e-3));
-  Trainer trainer(*model, opt, s.loader, TrainerOptions().epochs(3));
+  train::Trainer trainer(*model, opt, s.loader, train::TrainerOptions().epochs(3));
   int asked = 0;
   trainer.stop_when = [&] { return ++asked == 6; };  // after the 6th and last batch of epoch 1
   const auto rows = trainer.fit();
@@ -128,10 +129,10 @@ TEST(InterruptTrainer, AStopAfterAnEpochsLastBatchFinishesThatEpochFirst) {
   EXPECT_EQ(trainer.progress().batch, 0);
   EXPECT_EQ(asked, 6) << "a latched request is not asked again";
 
-  EpochProgress bad;
+  train::EpochProgress bad;
   bad.batch = 7;
   EXPECT_EQ(testing::error_message([&] { trainer.fit_from(bad); }),
-            "Trainer: cannot go on from batch 7 of epoch 1: an epoch has 6 batches");
+            "train::Trainer: cannot go on from batch 7 of epoch 1: an epoch has 6 batches");
 }
 
 // ---- the signal handlers ----
@@ -148,20 +149,20 @@ TEST(InterruptGuard, TurnsSigintAndSigtermIntoStopRequestsAndRestoresTheHandlers
   sigemptyset(&mine.sa_mask);
   ASSERT_EQ(::sigaction(SIGINT, &mine, &original), 0);
   {
-    InterruptGuard guard;
-    EXPECT_FALSE(stop_requested());
+    train::InterruptGuard guard;
+    EXPECT_FALSE(train::stop_requested());
     ASSERT_EQ(::raise(SIGINT), 0);
-    EXPECT_TRUE(stop_requested());
-    EXPECT_EQ(stop_signal(), SIGINT);
+    EXPECT_TRUE(train::stop_requested());
+    EXPECT_EQ(train::stop_signal(), SIGINT);
     EXPECT_EQ(g_test_handler_calls, 0) << "the guard's handler replaced the previous one";
     // SA_RESETHAND: a second Ctrl-C would get the default action, ending the process.
     ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
     EXPECT_EQ(now.sa_handler, SIG_DFL);
 
     ASSERT_EQ(::raise(SIGTERM), 0);
-    EXPECT_EQ(stop_signal(), SIGTERM);
+    EXPECT_EQ(train::stop_signal(), SIGTERM);
   }
-  EXPECT_TRUE(stop_requested()) << "the request outlives the guard, for the exit status";
+  EXPECT_TRUE(train::stop_requested()) << "the request outlives the guard, for the exit status";
   ASSERT_EQ(::sigaction(SIGINT, nullptr, &now), 0);
   EXPECT_EQ(now.sa_handler, &test_handler) << "the handler from before the guard is back";
   ASSERT_EQ(::raise(SIGINT), 0);
@@ -173,17 +174,17 @@ TEST(InterruptGuard, TurnsSigintAndSigtermIntoStopRequestsAndRestoresTheHandlers
   sigemptyset(&ignore.sa_mask);
   ASSERT_EQ(::sigaction(SIGINT, &ignore, nullptr), 0);
   {
-    InterruptGuard guard;
-    EXPECT_FALSE(stop_requested()) << "a new guard starts without a request";
+    train::InterruptGuard guard;
+    EXPECT_FALSE(train::stop_requested()) << "a new guard starts without a request";
     ASSERT_EQ(::raise(SIGINT), 0);
-    EXPECT_FALSE(stop_requested());
+    EXPECT_FALSE(train::stop_requested());
   }
   ASSERT_EQ(::sigaction(SIGINT, &original, nullptr), 0);
-  request_stop(SIGTERM);
-  EXPECT_EQ(stop_signal(), SIGTERM);
-  clear_stop_request();
-  EXPECT_FALSE(stop_requested());
-  EXPECT_EQ(stop_signal(), 0);
+  train::request_stop(SIGTERM);
+  EXPECT_EQ(train::stop_signal(), SIGTERM);
+  train::clear_stop_request();
+  EXPECT_FALSE(train::stop_requested());
+  EXPECT_EQ(train::stop_signal(), 0);
 }
 
 // ---- whole runs through the library ----
@@ -244,8 +245,8 @@ TEST_F(InterruptRunTest, StoppedMidEpochThenResumedEqualsTheUninterruptedRunBitw
   EXPECT_EQ(tensors_of(dir.file("stopped/last/optimizer.safetensors")),
             tensors_of(dir.file("straight/last/optimizer.safetensors")));
   expect_same_rows(resumed.history, straight.history);
-  expect_same_rows(read_metrics_csv(dir.file("stopped/metrics.csv")),
-                   read_metrics_csv(dir.file("straight/metrics.csv")));
+  expect_same_rows(train::read_metrics_csv(dir.file("stopped/metrics.csv")),
+                   train::read_metrics_csv(dir.file("straight/metrics.csv")));
   EXPECT_EQ(resumed.test.accuracy, straight.test.accuracy);
 }
 
@@ -438,8 +439,8 @@ TEST_P(InterruptSignalTest, SavesOutLastSaysHowToResumeAndResumeEqualsAnUninterr
   ASSERT_EQ(run(train_args("straight", epochs)), 0) << read_file(dir.file("err.txt"));
   EXPECT_EQ(tensors_of(out + "/final/model.safetensors"),
             tensors_of(dir.file("straight/final/model.safetensors")));
-  expect_same_rows(read_metrics_csv(out + "/metrics.csv"),
-                   read_metrics_csv(dir.file("straight/metrics.csv")));
+  expect_same_rows(train::read_metrics_csv(out + "/metrics.csv"),
+                   train::read_metrics_csv(dir.file("straight/metrics.csv")));
 }
 
 INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, InterruptSignalTest, ::testing::Values(SIGINT, SIGTERM),
@@ -515,8 +516,8 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
       << read_file(dir.file("err.txt"));
   EXPECT_EQ(tensors_of(out + "/final/model.safetensors"),
             tensors_of(dir.file("straight/final/model.safetensors")));
-  expect_same_rows(read_metrics_csv(out + "/metrics.csv"),
-                   read_metrics_csv(dir.file("straight/metrics.csv")));
+  expect_same_rows(train::read_metrics_csv(out + "/metrics.csv"),
+                   train::read_metrics_csv(dir.file("straight/metrics.csv")));
   RecordProperty("checkpoints_seen", static_cast<int>(checkpoints_seen));
   std::cout << "kill loop: whole run " << whole << " s, startup " << startup
             << " s; 20 kills at up to " << latest << " s; " << checkpoints_seen
@@ -524,4 +525,4 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

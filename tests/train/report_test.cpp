@@ -19,7 +19,7 @@
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 using nabla::testing::read_file;
@@ -179,4 +179,4 @@ TEST(ReportErrorTest, AMissingDirectoryIsNamed) {
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

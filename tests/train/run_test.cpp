@@ -13,7 +13,7 @@
 #include "nabla/suggest.h"
 #include "train/fake_run_fixture.h"
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 using nabla::testing::tensors_of;
@@ -62,7 +62,7 @@ TEST_F(RunTest, TwoEpochsThenResumeForOneEqualThreeUninterruptedEpochsBitwise) {
     EXPECT_EQ(resumed.history[e].lr, straight.history[e].lr) << "epoch " << e + 1;
   }
   EXPECT_EQ(resumed.test.accuracy, straight.test.accuracy);
-  EXPECT_EQ(read_metrics_csv(dir.file("interrupted/metrics.csv")).size(), 3u);
+  EXPECT_EQ(train::read_metrics_csv(dir.file("interrupted/metrics.csv")).size(), 3u);
   // The loss per step too: the resumed run read its first two epochs' steps back.
   EXPECT_EQ(nabla::testing::read_file(dir.file("interrupted/steps.csv")),
             nabla::testing::read_file(dir.file("straight/steps.csv")));
@@ -74,7 +74,7 @@ TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
   const RunResult r = run_training(o, log);
   EXPECT_GT(r.test.accuracy, 0.5) << "the bands are easy to tell apart";
   EXPECT_EQ(r.test.samples, 100);
-  const auto rows = read_metrics_csv(dir.file("run/metrics.csv"));
+  const auto rows = train::read_metrics_csv(dir.file("run/metrics.csv"));
   ASSERT_EQ(rows.size(), 2u);
   EXPECT_TRUE(rows[1].has_validation());
   for (const char* png : {"loss.png", "accuracy.png", "confusion.png"})
@@ -98,7 +98,8 @@ TEST_F(RunTest, WritesMetricsPlotsAndCheckpointsThatEvalAndPredictReload) {
   EXPECT_EQ(trained.sample_shape, (std::vector<int64_t>{1, 28, 28}));
   const TrainedModel final_model = load_trained_model(dir.file("run/final"));
   const data::Dataset test = load_run_dataset(trained.options, data::Split::Test);
-  const EvalResult again = evaluate(*final_model.model, eval_loader(final_model, test));
+  const train::EvalResult again =
+      train::evaluate(*final_model.model, eval_loader(final_model, test));
   EXPECT_EQ(again.accuracy, r.test.accuracy) << "the final checkpoint is the model tested";
 
   const std::vector<double> p = predict_probabilities(final_model, test, 5);
@@ -184,4 +185,4 @@ TEST_F(RunTest, ReportAndCurvesAreCurrentAfterEveryEpochAndOnAnInterrupt) {
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

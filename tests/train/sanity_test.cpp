@@ -23,7 +23,7 @@
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 // y = 2x whose backward claims dy/dx = 3: the test-only broken op.
@@ -182,4 +182,4 @@ TEST_F(SanityTest, CommandPrintsTheVerdictsAndExitsZeroOnlyWhenAllPass) {
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -15,7 +15,7 @@
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 using nabla::testing::error_message;
@@ -245,4 +245,4 @@ TEST_F(SearchTest, AStopKeepsTheTableOfTheFinishedTrials) {
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

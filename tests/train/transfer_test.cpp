@@ -23,7 +23,7 @@
 #include "train/fake_run_fixture.h"
 #include "train/train_test_util.h"
 
-namespace nabla::train {
+namespace nabla::app {
 namespace {
 
 using nabla::testing::TempDir;
@@ -325,4 +325,4 @@ TEST_F(TransferRun, BadTransferOptionsAreNamed) {
 }
 
 }  // namespace
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -104,7 +104,7 @@ inline CLI::Validator model_choice() {
 }
 inline CLI::Validator dataset_choice() {
   return choice(
-      train::dataset_names(), "dataset",
+      app::dataset_names(), "dataset",
       [](const std::string& v) { return v.rfind("csv:", 0) == 0 || v.rfind("folder:", 0) == 0; },
       " or csv:PATH or folder:PATH");
 }

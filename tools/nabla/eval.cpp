@@ -24,14 +24,14 @@ struct EvalArgs {
 
 void run_eval(const EvalArgs& args) {
   if (args.threads > 0) set_num_threads(args.threads);
-  const train::TrainedModel trained = train::load_trained_model(args.checkpoint);
-  train::RunOptions data_options = trained.options;
+  const app::TrainedModel trained = app::load_trained_model(args.checkpoint);
+  app::RunOptions data_options = trained.options;
   if (!args.dataset.empty()) data_options.dataset = args.dataset;
   data_options.train_subset = data_options.test_subset = args.subset;
   const data::Split split = args.split == "train" ? data::Split::Train : data::Split::Test;
-  const data::Dataset dataset = train::load_run_dataset(data_options, split, args.data_dir);
+  const data::Dataset dataset = app::load_run_dataset(data_options, split, args.data_dir);
   const train::EvalResult r =
-      train::evaluate(*trained.model, train::eval_loader(trained, dataset, args.batch_size));
+      train::evaluate(*trained.model, app::eval_loader(trained, dataset, args.batch_size));
 
   std::printf("checkpoint %s: %s after %lld epoch%s on %s\n", trained.checkpoint.c_str(),
               trained.options.model.c_str(), static_cast<long long>(trained.epoch),

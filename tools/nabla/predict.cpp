@@ -72,7 +72,7 @@ data::PlanarImage read_any_image(const std::string& path) {
 // The image fitted to the model's input (data::fit_image, the rule image folders are read
 // with) and optionally inverted (dark ink on white paper -> the datasets' light-on-dark).
 // `verbose`: say the size read and any resizing on stdout.
-std::vector<uint8_t> model_input(const train::TrainedModel& trained, const std::string& path,
+std::vector<uint8_t> model_input(const app::TrainedModel& trained, const std::string& path,
                                  bool invert, bool verbose) {
   const std::vector<int64_t>& shape = trained.sample_shape;
   NABLA_CHECK(shape.size() == 3, "predict: the model in ", trained.checkpoint,
@@ -98,7 +98,7 @@ std::vector<size_t> ranked(const std::vector<double>& p) {
   return order;
 }
 
-void print_table(const train::TrainedModel& trained, const std::vector<double>& p, int64_t top) {
+void print_table(const app::TrainedModel& trained, const std::vector<double>& p, int64_t top) {
   const std::vector<size_t> order = ranked(p);
   std::printf("predicted: %s (%.2f%%)\n", trained.class_names[order[0]].c_str(), 100 * p[order[0]]);
   size_t width = 0;
@@ -121,7 +121,7 @@ std::string csv_cell(const std::string& s) {
 
 // Several images (or --csv): one line each, "PATH  CLASS  PERCENT" or a CSV row with every
 // class's probability.
-void predict_images(const train::TrainedModel& trained, const PredictArgs& args,
+void predict_images(const app::TrainedModel& trained, const PredictArgs& args,
                     const std::vector<std::string>& paths) {
   if (args.csv) {
     std::printf("path,predicted,probability");
@@ -139,7 +139,7 @@ void predict_images(const train::TrainedModel& trained, const PredictArgs& args,
     }
     const data::Dataset one = data::Dataset::from_uint8(
         path, Shape(trained.sample_shape), std::move(pixels), {0}, trained.class_names);
-    const std::vector<double> p = train::predict_probabilities(trained, one, 0);
+    const std::vector<double> p = app::predict_probabilities(trained, one, 0);
     const size_t best = ranked(p)[0];
     if (args.csv) {
       std::printf("%s,%s,%.6f", csv_cell(path).c_str(), csv_cell(trained.class_names[best]).c_str(),
@@ -158,7 +158,7 @@ void run_predict(const PredictArgs& args) {
     throw UsageError(
         "predict: give either IMAGE files or folders, or --index N (a sample of the "
         "data set)");
-  const train::TrainedModel trained = train::load_trained_model(args.checkpoint);
+  const app::TrainedModel trained = app::load_trained_model(args.checkpoint);
   if (!args.images.empty()) {
     const std::vector<std::string> paths = image_paths(args.images);
     const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
@@ -166,12 +166,12 @@ void run_predict(const PredictArgs& args) {
     std::vector<uint8_t> pixels = model_input(trained, paths[0], args.invert, /*verbose=*/true);
     const data::Dataset one = data::Dataset::from_uint8(
         paths[0], Shape(trained.sample_shape), std::move(pixels), {0}, trained.class_names);
-    return print_table(trained, train::predict_probabilities(trained, one, 0), args.top);
+    return print_table(trained, app::predict_probabilities(trained, one, 0), args.top);
   }
-  train::RunOptions data_options = trained.options;
+  app::RunOptions data_options = trained.options;
   if (!args.dataset.empty()) data_options.dataset = args.dataset;
   data_options.train_subset = data_options.test_subset = 0;
-  const data::Dataset samples = train::load_run_dataset(
+  const data::Dataset samples = app::load_run_dataset(
       data_options, args.split == "train" ? data::Split::Train : data::Split::Test, args.data_dir);
   const int64_t index = args.index;
   NABLA_CHECK(index < samples.size(), "predict: --index ", index, " is past the end of the ",
@@ -179,7 +179,7 @@ void run_predict(const PredictArgs& args) {
   std::printf("%s %s image %lld: true class %s\n", data_options.dataset.c_str(), args.split.c_str(),
               static_cast<long long>(index),
               samples.class_names()[static_cast<size_t>(samples.label(index))].c_str());
-  print_table(trained, train::predict_probabilities(trained, samples, index), args.top);
+  print_table(trained, app::predict_probabilities(trained, samples, index), args.top);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// `nabla sanity`: CS231n's checks before a long run (train::run_sanity_checks): loss at
+// `nabla sanity`: CS231n's checks before a long run (app::run_sanity_checks): loss at
 // initialisation, regularisation raising it, overfitting 20 examples, and a float64 gradient
 // check of the real model. Exit status 1 when any check fails.
 #include "app/sanity.h"
@@ -18,10 +18,10 @@ namespace nabla::cli {
 
 namespace {
 
-int run_sanity(const train::SanityOptions& o) {
+int run_sanity(const app::SanityOptions& o) {
   std::cout << "sanity checks of " << o.model << " on " << o.dataset << " (seed " << o.seed << ")\n"
             << std::flush;
-  const train::SanityReport r = train::run_sanity_checks(o);
+  const app::SanityReport r = app::run_sanity_checks(o);
   std::cout << r.str();
   const int failed = !r.init_passed + !r.reg_passed + !r.overfit_passed + !r.gradcheck_passed;
   std::cout << 4 - failed << " of 4 checks passed\n";
@@ -31,7 +31,7 @@ int run_sanity(const train::SanityOptions& o) {
 }  // namespace
 
 void add_sanity_command(CLI::App& app, int& exit_code) {
-  auto o = std::make_shared<train::SanityOptions>();
+  auto o = std::make_shared<app::SanityOptions>();
   CLI::App* cmd = app.add_subcommand(
       "sanity",
       "Check a model before training: init loss vs ln C, regularisation, overfitting 20 "

@@ -1,4 +1,4 @@
-// `nabla search`: random hyperparameter search, coarse to fine (train::run_search). Each trial
+// `nabla search`: random hyperparameter search, coarse to fine (app::run_search). Each trial
 // is a short `nabla train` run with its output quieted; the ranked table, trials.csv, one
 // scatter plot per hyperparameter and report.html go to --out.
 #include "app/search.h"
@@ -19,7 +19,7 @@ namespace nabla::cli {
 namespace {
 
 struct SearchArgs {
-  train::SearchOptions search;
+  app::SearchOptions search;
   std::string space = "lr=log(1e-5,1e-1) weight_decay=log(1e-6,1e-2)";
   std::string resume;
 };
@@ -35,17 +35,17 @@ int run_search(SearchArgs& args, const CLI::App& cmd) {
                          " cannot be changed when resuming; the settings come from " + args.resume +
                          "/search.json (only --threads may be given)");
     const int threads = args.search.base.threads;
-    args.search = train::search_to_resume(args.resume);
+    args.search = app::search_to_resume(args.resume);
     if (cmd.count("--threads")) args.search.base.threads = threads;
   } else {
     try {
-      args.search.space = train::parse_search_space(args.space);
+      args.search.space = app::parse_search_space(args.space);
     } catch (const Error& e) {
       throw UsageError(std::string("--space: ") + e.what());
     }
   }
   args.search.handle_signals = true;
-  const train::SearchResult r = train::run_search(args.search, std::cout);
+  const app::SearchResult r = app::run_search(args.search, std::cout);
   if (!r.interrupted_trial) return 0;
   std::cout << std::flush;
   std::cerr << "nabla: search interrupted in trial " << r.interrupted_trial << "; "
@@ -58,8 +58,8 @@ int run_search(SearchArgs& args, const CLI::App& cmd) {
 
 void add_search_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<SearchArgs>();
-  train::SearchOptions& s = args->search;
-  train::RunOptions& o = s.base;
+  app::SearchOptions& s = args->search;
+  app::RunOptions& o = s.base;
   o.epochs = 1;
   CLI::App* cmd = app.add_subcommand(
       "search",
@@ -74,7 +74,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--space", args->space,
                   "Hyperparameters and ranges: NAME=log(LO,HI) or NAME=uniform(LO,HI), "
                   "space-separated; names: " +
-                      join(train::search_parameter_names()))
+                      join(app::search_parameter_names()))
       ->capture_default_str();
   cmd->add_option("--trials", s.trials, "Trials per round")
       ->capture_default_str()
@@ -90,7 +90,7 @@ void add_search_command(CLI::App& app, int& exit_code) {
       ->check(kPositive);
   cmd->add_option("--optimizer", o.optimizer, "Update rule of every trial")
       ->capture_default_str()
-      ->check(choice(train::optimizer_names(), "optimizer"));
+      ->check(choice(app::optimizer_names(), "optimizer"));
   cmd->add_option("--seed", s.seed, "Seed of the sampling and of every trial's run")
       ->capture_default_str();
   cmd->add_option("--threads", o.threads, "Threads for the compute")->check(kPositive);

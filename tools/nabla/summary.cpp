@@ -16,18 +16,18 @@ namespace nabla::cli {
 namespace {
 
 struct SummaryArgs {
-  train::RunOptions run;  // its model, and its batch size as the default --batch
+  app::RunOptions run;  // its model, and its batch size as the default --batch
   std::vector<int64_t> input;
   int64_t classes = 10;
 };
 
 void run_summary(const SummaryArgs& args) {
-  const bool preset = train::run_detail::is_preset(args.run.model);
+  const bool preset = app::run_detail::is_preset(args.run.model);
   // Fashion-MNIST's shape unless told; a description file names its own input.
   const std::vector<int64_t> asked =
       args.input.empty() ? std::vector<int64_t>{1, 28, 28} : args.input;
-  const std::string description = train::model_description(args.run, Shape(asked), args.classes);
-  const std::vector<int64_t> input = train::run_detail::described_input(description);
+  const std::string description = app::model_description(args.run, Shape(asked), args.classes);
+  const std::vector<int64_t> input = app::run_detail::described_input(description);
   if (!preset && !args.input.empty() && input != args.input)
     throw UsageError("--input " + nn::per_sample_str(args.input) + ": " + args.run.model +
                      " takes input " + nn::per_sample_str(input) +

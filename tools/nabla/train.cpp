@@ -1,5 +1,5 @@
 // `nabla train`: trains a classifier and writes its metrics, plots and checkpoints
-// (train::run_training); `nabla train --resume DIR` continues a run (train::resume_training).
+// (app::run_training); `nabla train --resume DIR` continues a run (app::resume_training).
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,7 +21,7 @@ namespace nabla::cli {
 namespace {
 
 struct TrainArgs {
-  train::RunOptions run;
+  app::RunOptions run;
   double weight_decay = 0;
   double dropout = 0;
   std::string resume;
@@ -29,9 +29,9 @@ struct TrainArgs {
 
 // A run stopped by Ctrl-C or SIGTERM: one line on stderr saying where and how to go on, and the
 // status a shell gives a process the signal ended (128 + its number: 130, 143).
-int report_interruption(const train::RunResult& result) {
+int report_interruption(const app::RunResult& result) {
   if (!result.interrupted) return 0;
-  const train::Interruption& at = *result.interrupted;
+  const app::Interruption& at = *result.interrupted;
   std::cout << std::flush;
   std::cerr << "nabla: interrupted ";
   if (at.batch > 0)
@@ -50,7 +50,7 @@ bool given(const CLI::App& cmd, const char* name) {
 // Options that only some settings read would otherwise be ignored without a word: each is refused
 // (a usage error, exit 2) unless the setting that reads it is chosen (docs/cli.md, "Options that
 // depend on others").
-void refuse_ignored_options(const train::RunOptions& o, const CLI::App& cmd) {
+void refuse_ignored_options(const app::RunOptions& o, const CLI::App& cmd) {
   auto refuse_unless = [&](bool read, const char* name, const std::string& reader) {
     if (given(cmd, name) && !read) throw UsageError(std::string("train: ") + name + reader);
   };
@@ -85,14 +85,14 @@ void refuse_ignored_options(const train::RunOptions& o, const CLI::App& cmd) {
 }
 
 int run_train(const TrainArgs& args, CLI::App& cmd) {
-  train::RunOptions o = args.run;
+  app::RunOptions o = args.run;
   o.interactive = ::isatty(::fileno(stdout)) == 1;
   o.handle_signals = true;
   if (cmd.count("--weight-decay")) o.weight_decay = args.weight_decay;
   if (cmd.count("--dropout")) o.dropout = args.dropout;
   if (args.resume.empty()) {
     refuse_ignored_options(o, cmd);
-    return report_interruption(train::run_training(o, std::cout));
+    return report_interruption(app::run_training(o, std::cout));
   }
   // The run's settings live in its checkpoint; only these may change on the way.
   for (const CLI::Option* opt : cmd.get_options()) {
@@ -105,21 +105,21 @@ int run_train(const TrainArgs& args, CLI::App& cmd) {
           args.resume +
           "/last (only --epochs, --threads, --data-dir and --checkpoint-every may be given)");
   }
-  train::ResumeOptions r;
+  app::ResumeOptions r;
   r.epochs = cmd.count("--epochs") ? o.epochs : 0;
   r.threads = o.threads;
   r.data_dir = o.data_dir;
   r.interactive = o.interactive;
   r.checkpoint_every = cmd.count("--checkpoint-every") ? o.checkpoint_every : -1;
   r.handle_signals = true;
-  return report_interruption(train::resume_training(args.resume, r, std::cout));
+  return report_interruption(app::resume_training(args.resume, r, std::cout));
 }
 
 }  // namespace
 
 void add_train_command(CLI::App& app, int& exit_code) {
   auto args = std::make_shared<TrainArgs>();
-  train::RunOptions& o = args->run;
+  app::RunOptions& o = args->run;
   CLI::App* cmd = app.add_subcommand(
       "train", "Train a classifier; writes metrics.csv, plots and checkpoints to --out");
   cmd->add_option("--model", o.model,
@@ -149,7 +149,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
                 "model would get a last batch of one image)");
   cmd->add_option("--optimizer", o.optimizer, "Update rule (PyTorch's formulas)")
       ->capture_default_str()
-      ->check(choice(train::optimizer_names(), "optimizer"));
+      ->check(choice(app::optimizer_names(), "optimizer"));
   cmd->add_option("--lr", o.lr, "Learning rate")->capture_default_str()->check(kPositive);
   cmd->add_option("--momentum", o.momentum, "Momentum for sgd and rmsprop")
       ->capture_default_str()
@@ -160,7 +160,7 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--lr-schedule", o.lr_schedule,
                   "Learning-rate schedule, stepped after each epoch")
       ->capture_default_str()
-      ->check(choice(train::lr_schedule_names(), "learning-rate schedule"));
+      ->check(choice(app::lr_schedule_names(), "learning-rate schedule"));
   cmd->add_option("--lr-step-size", o.lr_step_size,
                   "step: epochs between decays (default a third of --epochs)")
       ->check(kPositive);

@@ -7,7 +7,7 @@
 #include "nabla/data/image_folder.h"
 #include "nabla/error.h"
 
-namespace nabla::train::run_detail {
+namespace nabla::app::run_detail {
 
 namespace fs = std::filesystem;
 
@@ -87,4 +87,4 @@ data::Dataset load_file_dataset(const RunOptions& o, data::Split split) {
   return load_folder((root / "test").string(), options, /*report_skipped=*/true);
 }
 
-}  // namespace nabla::train::run_detail
+}  // namespace nabla::app::run_detail

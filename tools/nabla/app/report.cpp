@@ -18,7 +18,7 @@
 #include "nabla/nn/summary.h"
 #include "nabla/suggest.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -370,4 +370,4 @@ void write_search_report(const SearchResult& result) {
   page.write(dir / "report.html");
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -5,7 +5,7 @@
 // (data-images-loaded, data-images-broken, data-ready="true"), so a headless browser can tell
 // that the charts really render.
 //
-//   train::write_run_report("runs/lenet5", {{"test accuracy", "90.12%"}});
+//   app::write_run_report("runs/lenet5", {{"test accuracy", "90.12%"}});
 //
 // A run's page: the summary given, the run's configuration (the options, the model's layers, the
 // classes, from OUT/final — or last — /trainer_state.json), the curves (loss.png, loss_steps.png,
@@ -27,7 +27,7 @@
 
 #include "app/search.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 // Label and value rows shown first on the page (test accuracy, best epoch, ...).
 using ReportSummary = std::vector<std::pair<std::string, std::string>>;
@@ -42,4 +42,4 @@ void write_search_report(const SearchResult& result);
 // RFC 4648 base64 with padding, for data URIs.
 std::string base64_encode(std::string_view bytes);
 
-}  // namespace nabla::train
+}  // namespace nabla::app

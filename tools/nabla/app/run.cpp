@@ -45,7 +45,7 @@
 #include "nabla/train/early_stopping.h"
 #include "nabla/train/interrupt.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 using namespace run_detail;
@@ -129,8 +129,8 @@ class Run {
                 "--early-stopping-min-delta must be a finite number >= 0, got ",
                 o_.early_stopping_min_delta);
     if (o_.early_stopping > 0)
-      stopper_ = std::make_unique<EarlyStopping>(
-          EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
+      stopper_ = std::make_unique<train::EarlyStopping>(
+          train::EarlyStoppingOptions(o_.early_stopping).min_delta(o_.early_stopping_min_delta));
 
     out_ << take_drop_last_for_batch_norm(o_, data_.train.size(), world_.size(), *model_);
     train_loader_ = std::make_unique<data::DataLoader>(
@@ -199,8 +199,9 @@ class Run {
     }
     print_header();
     out_ << nn::format_summary(nn::summary(*model_, described_input(description_), o_.batch_size));
-    Trainer trainer(*model_, *optimizer_, *train_loader_,
-                    TrainerOptions().epochs(o_.epochs).progress(&out_).interactive(o_.interactive));
+    train::Trainer trainer(
+        *model_, *optimizer_, *train_loader_,
+        train::TrainerOptions().epochs(o_.epochs).progress(&out_).interactive(o_.interactive));
     if (!data_.val.empty()) trainer.validation(val_loader_.get());
     trainer.scheduler(scheduler_.get());
     if (world_.size() > 1) {
@@ -220,7 +221,7 @@ class Run {
       for (auto& dropout : dropouts) distributed::decorrelate(*dropout.second, world_);
     }
     install_step_checks(trainer);
-    trainer.on_epoch_end = [this](const EpochMetrics& m) {
+    trainer.on_epoch_end = [this](const train::EpochMetrics& m) {
       end_epoch(dp_ ? distributed::global_metrics(*dp_, m,
                                                   val_loader_ ? val_loader_->dataset().size() : 0)
                     : m);
@@ -242,13 +243,14 @@ class Run {
  private:
   // What each step checks, in this order after the backward (and after a data-parallel gradient
   // all-reduce): non-finite gradients, clipping, diagnostics (docs/training.md "Diagnostics").
-  void install_step_checks(Trainer& trainer) {
+  void install_step_checks(train::Trainer& trainer) {
     trainer_ = &trainer;
-    gradient_guard_ = std::make_unique<GradientGuard>(*model_);
-    trainer.after_backward.push_back([this](const StepInfo& s) { gradient_guard_->check(s); });
+    gradient_guard_ = std::make_unique<train::GradientGuard>(*model_);
+    trainer.after_backward.push_back(
+        [this](const train::StepInfo& s) { gradient_guard_->check(s); });
     if (o_.clip_grad_norm > 0) {
       const double max_norm = o_.clip_grad_norm;
-      trainer.after_backward.push_back([this, max_norm](const StepInfo&) {
+      trainer.after_backward.push_back([this, max_norm](const train::StepInfo&) {
         optim::clip_grad_norm(optimizer_->params(), max_norm);
       });
     }
@@ -256,8 +258,8 @@ class Run {
         trainer, *optimizer_, o_.out_dir,
         resume_at_.epoch * train_loader_->num_batches() + resume_at_.batch);
     if (o_.diagnostics) {
-      diagnostics_ =
-          std::make_unique<Diagnostics>(*model_, DiagnosticsOptions().every(o_.diagnostics_every));
+      diagnostics_ = std::make_unique<train::Diagnostics>(
+          *model_, train::DiagnosticsOptions().every(o_.diagnostics_every));
       const int64_t batches = train_loader_->num_batches();
       const int64_t first_step = resume_at_.epoch * batches + resume_at_.batch;
       if (resuming_) diagnostics_->read_csv(path("diagnostics.csv"), first_step);
@@ -268,13 +270,13 @@ class Run {
   // Appended to an error that ends training (a non-finite loss): runs the step's batch `at`
   // forward again, with the weights it failed with, and names the first layer whose output is
   // not finite. Costs nothing until training has failed; "" if every output is finite.
-  std::string first_non_finite_output(const EpochProgress& at) {
+  std::string first_non_finite_output(const train::EpochProgress& at) {
     if (o_.diagnostics || at.batch >= train_loader_->num_batches()) return "";  // named already
     std::string found;
     const int id = model_->add_forward_hook(
         [&found](const std::string& name, const nn::Module& child, const Tensor& output) {
           if (!found.empty()) return;
-          const std::string bad = first_non_finite(output);
+          const std::string bad = train::first_non_finite(output);
           if (!bad.empty()) found = name + "." + child.name() + " (" + bad + ")";
         });
     try {
@@ -313,12 +315,12 @@ class Run {
   // Runs the trainer from resume_at_; checkpoints every checkpoint_every steps and, stopped by a
   // signal or stop_when, saves OUT/last where it stopped. Call it last in train(): its step hook
   // must come after every other, so that a checkpoint holds what they did.
-  RunResult fit_or_stop(Trainer& trainer) {
+  RunResult fit_or_stop(train::Trainer& trainer) {
     NABLA_CHECK(o_.checkpoint_every >= 0, "--checkpoint-every must be >= 0, got ",
                 o_.checkpoint_every);
     if (o_.checkpoint_every > 0) {
       const int64_t every = o_.checkpoint_every, batches = train_loader_->num_batches();
-      trainer.after_step.push_back([this, &trainer, every, batches](const StepInfo& s) {
+      trainer.after_step.push_back([this, &trainer, every, batches](const train::StepInfo& s) {
         // After an epoch's last step the epoch's own checkpoint follows at once.
         if ((s.step + 1) % every == 0 && s.batch + 1 < batches)
           save_last(training_state(trainer.progress()));
@@ -326,25 +328,25 @@ class Run {
     }
     if (o_.handle_signals || o_.stop_when)
       trainer.stop_when = [this] {
-        return (o_.handle_signals && stop_requested()) || (o_.stop_when && o_.stop_when());
+        return (o_.handle_signals && train::stop_requested()) || (o_.stop_when && o_.stop_when());
       };
     {
       // Only around the loop: a signal while loading data or writing the final files ends the
       // process as usual, and a second Ctrl-C while OUT/last is saved below does too.
-      std::optional<InterruptGuard> guard;
+      std::optional<train::InterruptGuard> guard;
       if (o_.handle_signals) guard.emplace();
       trainer.fit_from(resume_at_);
     }
     // Early stopping ends the loop through request_stop() too, but it is the end of the run.
     if (!trainer.stopped() || (stopper_ && stopper_->stopped())) return finish();
 
-    const EpochProgress& at = trainer.progress();
+    const train::EpochProgress& at = trainer.progress();
     if (at.batch > 0) save_last(training_state(at));  // else end_epoch saved this point
     Interruption stop;
     stop.epoch = at.epoch + 1;
     stop.batch = at.batch;
     stop.batches = train_loader_->num_batches();
-    stop.signal = o_.handle_signals ? stop_signal() : 0;
+    stop.signal = o_.handle_signals ? train::stop_signal() : 0;
     stop.checkpoint = path("last");
     write_partial_report("interrupted in epoch " + std::to_string(stop.epoch) + " after batch " +
                          std::to_string(stop.batch) + "/" + std::to_string(stop.batches) +
@@ -365,7 +367,7 @@ class Run {
 
   // A checkpoint in the middle of epoch at.epoch: the completed epochs' state, with the Trainer's
   // position and running sums in config's "epoch_progress" (docs/checkpoints.md).
-  io::TrainingState training_state(const EpochProgress& at) const {
+  io::TrainingState training_state(const train::EpochProgress& at) const {
     io::TrainingState state = training_state(at.epoch);
     if (at.batch == 0) return state;
     state.step += at.batch;
@@ -411,7 +413,7 @@ class Run {
     out_ << "writing to " << o_.out_dir << "\n" << std::flush;
   }
 
-  void end_epoch(const EpochMetrics& m) {
+  void end_epoch(const train::EpochMetrics& m) {
     history_.push_back(m);
     const double score = m.has_validation() ? m.val_acc : m.train_acc;
     bool best = best_epoch_ == 0 || score > best_acc_;
@@ -442,7 +444,7 @@ class Run {
     if (!world_.is_main()) return;  // under MPI rank 0 writes every file
 
     // The files a reader may look at first; then the checkpoints, last/ as the resume point.
-    write_metrics_csv(path("metrics.csv"), history_);
+    train::write_metrics_csv(path("metrics.csv"), history_);
     write_curves();
     steps_->write();
     if (diagnostics_) {
@@ -466,7 +468,7 @@ class Run {
 
   void write_curves() const {
     std::vector<double> epochs, train_loss, val_loss, train_acc, val_acc, val_epochs;
-    for (const EpochMetrics& m : history_) {
+    for (const train::EpochMetrics& m : history_) {
       epochs.push_back(static_cast<double>(m.epoch));
       train_loss.push_back(m.train_loss);
       train_acc.push_back(100 * m.train_acc);
@@ -508,7 +510,7 @@ class Run {
       grid.scale = std::max<int64_t>(4, 320 / (cols * (w.size(3) + 1) - 1));
       io::write_filter_grid_png(path("filters.png"), w, grid);
     }
-    result.test = distributed::reduce(evaluate(*model_, *test_loader_), world_);
+    result.test = distributed::reduce(train::evaluate(*model_, *test_loader_), world_);
     if (dp_) out_ << dp_->summary(train_seconds_) << "\n";
     if (!world_.is_main()) return result;
     io::write_confusion_matrix_png(path("confusion.png"), result.test.confusion.counts(),
@@ -537,19 +539,19 @@ class Run {
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::LRScheduler> scheduler_;
   std::unique_ptr<data::DataLoader> train_loader_, val_loader_, test_loader_;
-  std::vector<EpochMetrics> history_;
+  std::vector<train::EpochMetrics> history_;
   int64_t first_epoch_ = 0, best_epoch_ = 0;
-  EpochProgress resume_at_;  // where fit goes on from: first_epoch_, or inside it
+  train::EpochProgress resume_at_;  // where fit goes on from: first_epoch_, or inside it
   double best_acc_ = 0;
   bool resuming_ = false;
   int64_t sync_batchnorm_layers_ = 0;
   std::unique_ptr<distributed::DataParallel> dp_;      // under mpirun -np N > 1
   std::unique_ptr<optim::ReduceLROnPlateau> plateau_;  // --lr-schedule plateau
-  std::unique_ptr<EarlyStopping> stopper_;             // --early-stopping
-  std::unique_ptr<GradientGuard> gradient_guard_;
-  std::unique_ptr<Diagnostics> diagnostics_;  // --diagnostics
-  std::unique_ptr<StepLog> steps_;            // steps.csv, loss_steps.png
-  Trainer* trainer_ = nullptr;                // while train() runs
+  std::unique_ptr<train::EarlyStopping> stopper_;      // --early-stopping
+  std::unique_ptr<train::GradientGuard> gradient_guard_;
+  std::unique_ptr<train::Diagnostics> diagnostics_;  // --diagnostics
+  std::unique_ptr<StepLog> steps_;                   // steps.csv, loss_steps.png
+  train::Trainer* trainer_ = nullptr;                // while train() runs
   double train_seconds_ = 0;
 };
 
@@ -593,4 +595,4 @@ RunResult resume_training(const std::string& dir, const ResumeOptions& options, 
   return run.train();
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

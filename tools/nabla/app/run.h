@@ -40,7 +40,7 @@
 #include "nabla/train/metrics.h"
 #include "nabla/train/trainer.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 struct RunOptions {
   std::string model = "lenet5";  // mlp | lenet5 | convnet, or a JSON description's path
@@ -121,10 +121,10 @@ struct Interruption {
 struct RunResult {
   std::string out_dir;
   int64_t stopped_early = 0;  // the epoch early stopping ended the run after (0: it did not)
-  std::vector<EpochMetrics> history;        // every epoch of the run, resumed ones included
-  EvalResult test;                          // the final weights on the test set
-  int64_t best_epoch = 0;                   // 1-based; the one saved in OUT/best
-  std::optional<Interruption> interrupted;  // set if it stopped early (then `test` is empty)
+  std::vector<train::EpochMetrics> history;  // every epoch of the run, resumed ones included
+  train::EvalResult test;                    // the final weights on the test set
+  int64_t best_epoch = 0;                    // 1-based; the one saved in OUT/best
+  std::optional<Interruption> interrupted;   // set if it stopped early (then `test` is empty)
 };
 
 // Trains from scratch, printing a header, progress, one summary line per epoch and the test
@@ -180,4 +180,4 @@ const std::vector<std::string>& lr_schedule_names();
 // csv:PATH and folder:PATH are accepted beside these
 const std::vector<std::string>& dataset_names();
 
-}  // namespace nabla::train
+}  // namespace nabla::app

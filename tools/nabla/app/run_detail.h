@@ -15,7 +15,7 @@
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/optimizer.h"
 
-namespace nabla::train::run_detail {
+namespace nabla::app::run_detail {
 
 using json = nlohmann::json;
 
@@ -29,13 +29,13 @@ bool is_preset(const std::string& model);
 json options_to_json(const RunOptions& o);
 RunOptions options_from_json(const json& j);
 // A Trainer's position inside an epoch; null in an epoch-end checkpoint.
-json progress_to_json(const EpochProgress& p);
-EpochProgress progress_from_json(const json& config, int64_t epochs_done);
+json progress_to_json(const train::EpochProgress& p);
+train::EpochProgress progress_from_json(const json& config, int64_t epochs_done);
 // JSON has no NaN: a missing validation value is null.
 json number_or_null(double v);
 double number_or_nan(const json& j);
-json history_to_json(const std::vector<EpochMetrics>& rows);
-std::vector<EpochMetrics> history_from_json(const json& j);
+json history_to_json(const std::vector<train::EpochMetrics>& rows);
+std::vector<train::EpochMetrics> history_from_json(const json& j);
 // A scheduler's state() as a JSON object; NaN (no value yet) as null.
 json state_to_json(const std::vector<std::pair<std::string, double>>& state);
 std::vector<std::pair<std::string, double>> state_from_json(const json& j);
@@ -75,4 +75,4 @@ std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size, int
                                           const nn::Module& model);
 std::string percent(double fraction);  // "12.50%"
 
-}  // namespace nabla::train::run_detail
+}  // namespace nabla::app::run_detail

@@ -23,7 +23,7 @@
 #include "nabla/optim/sgd.h"
 #include "nabla/suggest.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 using namespace run_detail;
@@ -153,12 +153,12 @@ RunOptions options_from_json(const json& j) {
 
 // A Trainer's position inside an epoch; null in an epoch-end checkpoint. Doubles are written
 // with 17 digits, so they read back bitwise and the resumed epoch's sums come out the same.
-json progress_to_json(const EpochProgress& p) {
+json progress_to_json(const train::EpochProgress& p) {
   return {{"epoch", p.epoch},     {"batch", p.batch},   {"loss_sum", p.loss_sum},
           {"correct", p.correct}, {"images", p.images}, {"seconds", p.seconds}};
 }
-EpochProgress progress_from_json(const json& config, int64_t epochs_done) {
-  EpochProgress p;
+train::EpochProgress progress_from_json(const json& config, int64_t epochs_done) {
+  train::EpochProgress p;
   p.epoch = epochs_done;
   const auto it = config.find("epoch_progress");
   if (it == config.end() || it->is_null()) return p;
@@ -182,9 +182,9 @@ double number_or_nan(const json& j) {
   return j.is_null() ? std::nan("") : j.get<double>();
 }
 
-json history_to_json(const std::vector<EpochMetrics>& rows) {
+json history_to_json(const std::vector<train::EpochMetrics>& rows) {
   json out = json::array();
-  for (const EpochMetrics& m : rows)
+  for (const train::EpochMetrics& m : rows)
     out.push_back({{"epoch", m.epoch},
                    {"lr", m.lr},
                    {"train_loss", m.train_loss},
@@ -196,8 +196,8 @@ json history_to_json(const std::vector<EpochMetrics>& rows) {
   return out;
 }
 
-std::vector<EpochMetrics> history_from_json(const json& j) {
-  std::vector<EpochMetrics> rows;
+std::vector<train::EpochMetrics> history_from_json(const json& j) {
+  std::vector<train::EpochMetrics> rows;
   for (const json& r : j)
     rows.push_back({r.at("epoch").get<int64_t>(), r.at("lr").get<double>(),
                     r.at("train_loss").get<double>(), r.at("train_acc").get<double>(),
@@ -477,4 +477,4 @@ std::string timestamped_run_dir(const std::string& name) {
   return dir.str();
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -22,7 +22,7 @@
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace {
 
@@ -241,7 +241,7 @@ SanityReport run_sanity_checks(const ModelFactory& make_model, const data::Datas
       const Tensor loss = cross_entropy(logits, batch.labels);
       r.overfit_steps = step;
       r.overfit_loss = loss.item();
-      r.overfit_accuracy = static_cast<double>(count_correct(logits, batch.labels)) / n;
+      r.overfit_accuracy = static_cast<double>(train::count_correct(logits, batch.labels)) / n;
       if (r.overfit_accuracy == 1.0 || step == o.overfit_max_steps ||
           !std::isfinite(r.overfit_loss))
         break;
@@ -305,4 +305,4 @@ SanityReport run_sanity_checks(const SanityOptions& o) {
   return run_sanity_checks(factory, train, normalization, o);
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -9,9 +9,9 @@
 //   (d) gradcheck     on the real model in float64 on a small batch, a handful of random entries
 //                     of every parameter tensor: backward against central differences
 //
-//   train::SanityOptions o;
+//   app::SanityOptions o;
 //   o.model = "lenet5";
-//   train::SanityReport r = train::run_sanity_checks(o);
+//   app::SanityReport r = app::run_sanity_checks(o);
 //   std::cout << r.str();   // one PASS/FAIL line per check with its numbers
 //   return r.passed() ? 0 : 1;
 //
@@ -33,7 +33,7 @@
 #include "nabla/data/dataset.h"
 #include "nabla/nn/module.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 struct SanityOptions {
   std::string model = "lenet5";           // a preset or a JSON description's path (models.h)
@@ -111,4 +111,4 @@ SanityReport run_sanity_checks(const ModelFactory& make_model, const data::Datas
 // dataset (naming the valid choices) or missing data.
 SanityReport run_sanity_checks(const SanityOptions& options);
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -24,7 +24,7 @@
 #include "nabla/suggest.h"
 #include "nabla/train/interrupt.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 
@@ -107,7 +107,7 @@ Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>
   // The search's own InterruptGuard catches the signals for the whole search; a trial asks.
   o.handle_signals = false;
   o.stop_when = [&options] {
-    return (options.handle_signals && stop_requested()) ||
+    return (options.handle_signals && train::stop_requested()) ||
            (options.stop_when && options.stop_when());
   };
   for (const SearchDimension& d : space) {
@@ -137,7 +137,7 @@ Trial run_trial(const SearchOptions& options, const std::vector<SearchDimension>
       t.interrupted = true;
       return t;
     }
-    const EpochMetrics& last = r.history.back();
+    const train::EpochMetrics& last = r.history.back();
     t.val_acc = last.val_acc;
     t.val_loss = last.val_loss;
     t.train_loss = last.train_loss;
@@ -405,7 +405,7 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   Generator gen(options.seed);
   std::vector<SearchDimension> space = options.space;
   int64_t index = 0;
-  std::optional<InterruptGuard> guard;
+  std::optional<train::InterruptGuard> guard;
   if (options.handle_signals) guard.emplace();
   for (int64_t round = 1; round <= options.rounds && !result.interrupted_trial; ++round) {
     if (round > 1) {
@@ -421,7 +421,7 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
       Trial t = run_trial(options, space, round, ++index, gen, result.out_dir);
       if (t.interrupted) {
         result.interrupted_trial = t.index;
-        result.signal = options.handle_signals ? stop_signal() : 0;
+        result.signal = options.handle_signals ? train::stop_signal() : 0;
         break;
       }
       std::ostringstream line;
@@ -461,4 +461,4 @@ SearchResult run_search(const SearchOptions& options, std::ostream& out) {
   return result;
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

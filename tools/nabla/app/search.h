@@ -3,11 +3,11 @@
 // trial briefly, rank the trials by validation accuracy, then search again in a range narrowed
 // around the best ones.
 //
-//   train::SearchOptions o;
+//   app::SearchOptions o;
 //   o.base.model = "lenet5";  o.base.epochs = 1;      // every trial trains like `nabla train`
-//   o.space = train::parse_search_space("lr=log(1e-5,1e-1) dropout=uniform(0,0.5)");
+//   o.space = app::parse_search_space("lr=log(1e-5,1e-1) dropout=uniform(0,0.5)");
 //   o.trials = 8;  o.rounds = 2;  o.out_dir = "runs/search";
-//   train::SearchResult r = train::run_search(o, std::cout);
+//   app::SearchResult r = app::run_search(o, std::cout);
 //
 // Files in OUT: search.json (the options, for --resume), trial-NN/ (each trial's run folder, as
 // `nabla train --out`), trials.csv (the ranked table, rewritten after every trial),
@@ -31,7 +31,7 @@
 
 #include "app/run.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 enum class SearchScale { Log, Uniform };
 
@@ -109,4 +109,4 @@ std::string search_table_csv(const SearchResult& result);
 std::vector<SearchDimension> narrow_search_space(const std::vector<SearchDimension>& current,
                                                  const std::vector<Trial>& ranked);
 
-}  // namespace nabla::train
+}  // namespace nabla::app

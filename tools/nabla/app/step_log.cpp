@@ -10,11 +10,11 @@
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/plot.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 
-StepLog::StepLog(Trainer& trainer, const optim::Optimizer& optimizer, std::string out_dir,
+StepLog::StepLog(train::Trainer& trainer, const optim::Optimizer& optimizer, std::string out_dir,
                  int64_t first_step)
     : out_dir_(std::move(out_dir)) {
   if (first_step > 0) {
@@ -32,7 +32,7 @@ StepLog::StepLog(Trainer& trainer, const optim::Optimizer& optimizer, std::strin
       if (r.step <= first_step) rows_.push_back(r);  // later ones are trained again
     }
   }
-  trainer.after_step.push_back([this, &optimizer](const StepInfo& s) {
+  trainer.after_step.push_back([this, &optimizer](const train::StepInfo& s) {
     const auto images = static_cast<double>(s.input->labels.size());
     rows_.push_back(
         {s.step + 1, s.epoch + 1, s.loss, static_cast<double>(s.correct) / images, optimizer.lr()});
@@ -64,4 +64,4 @@ void StepLog::write() const {
   io::write_line_plot((fs::path(out_dir_) / "loss_steps.png").string(), plot);
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

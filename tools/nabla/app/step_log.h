@@ -12,14 +12,14 @@
 #include "nabla/optim/optimizer.h"
 #include "nabla/train/trainer.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 class StepLog {
  public:
   // Records every step of `trainer` from step `first_step` (0-based: the steps already done)
   // with `optimizer`'s learning rate; with first_step > 0, reads the rows before it back from
   // out_dir/steps.csv.
-  StepLog(Trainer& trainer, const optim::Optimizer& optimizer, std::string out_dir,
+  StepLog(train::Trainer& trainer, const optim::Optimizer& optimizer, std::string out_dir,
           int64_t first_step);
   // Writes steps.csv and loss_steps.png.
   void write() const;
@@ -33,4 +33,4 @@ class StepLog {
   std::vector<Row> rows_;
 };
 
-}  // namespace nabla::train
+}  // namespace nabla::app

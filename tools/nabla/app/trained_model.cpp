@@ -8,7 +8,7 @@
 #include "nabla/models.h"
 #include "nabla/ops.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 using namespace run_detail;
@@ -66,4 +66,4 @@ std::vector<double> predict_probabilities(const TrainedModel& trained, const dat
   return softmax(logits, -1).to_vector();
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -18,7 +18,7 @@
 #include "nabla/io/safetensors.h"
 #include "nabla/suggest.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 namespace fs = std::filesystem;
 
@@ -346,4 +346,4 @@ TrainableParameters trainable_parameters(nn::Module& model, const std::string& f
   return out;
 }
 
-}  // namespace nabla::train
+}  // namespace nabla::app

@@ -31,7 +31,7 @@
 #include "nabla/nn/module.h"
 #include "nabla/tensor.h"
 
-namespace nabla::train {
+namespace nabla::app {
 
 struct InitReport {
   std::string checkpoint;             // the directory whose weights were read
@@ -81,4 +81,4 @@ struct TrainableParameters {
 TrainableParameters trainable_parameters(nn::Module& model, const std::string& freeze,
                                          const std::string& lr_mult);
 
-}  // namespace nabla::train
+}  // namespace nabla::app
