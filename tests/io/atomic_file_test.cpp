@@ -1,19 +1,17 @@
 // Atomic writes: a committed file replaces the old one, an uncommitted one leaves no trace, and a
-// writer killed with SIGKILL at random moments never leaves a half-written file behind.
+// writer killed with SIGKILL at any step of a write never leaves a half-written file behind.
 #include "nabla/io/atomic_file.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <chrono>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <random>
-#include <thread>
+#include <string>
+#include <vector>
 
 #include "data/temp_dir.h"
+#include "io/kill_at_step.h"
 #include "test_util.h"
 
 namespace nabla {
@@ -97,42 +95,40 @@ TEST(AtomicDirectory, RecoversFromTheFallbacksHalfDoneCommit) {
 
 // The child rewrites one 8 MiB file forever, each version filled with one byte value; the parent
 // kills it at random moments. Whatever the moment, the file on disk is one whole version.
-TEST(AtomicFile, SurvivesSigkillAtRandomMoments) {
+// A writer SIGKILLed after each step of an atomic write in turn (temporary file created, written,
+// synced, renamed over the old one, directory synced) leaves the old file whole until the rename
+// and the new one from then on, never a mix; the next writer removes the temporaries it left.
+TEST(AtomicFile, SurvivesSigkillAfterEveryStepOfAWrite) {
   TempDir dir;
   const std::string path = dir.file("big.bin");
-  constexpr size_t kSize = 8 << 20;
+  constexpr size_t kSize = 1 << 20;
   io::write_file_atomic(path, std::string(kSize, 'a'));
-  std::mt19937 rng(12345);
-  int interrupted = 0;
-  for (int round = 0; round < 6; ++round) {
-    pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      try {
-        std::string contents(kSize, 'a');
-        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-        for (int k = 0; std::chrono::steady_clock::now() < deadline; ++k) {
-          std::fill(contents.begin(), contents.end(), static_cast<char>('a' + k % 26));
-          io::write_file_atomic(path, contents);
-        }
-      } catch (...) {
-        ::_exit(1);
-      }
-      ::_exit(0);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 200));
-    ASSERT_EQ(::kill(child, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_TRUE(WIFSIGNALED(status)) << "the writer stopped by itself: status " << status;
-    if (fs::exists(path + ".tmp." + std::to_string(child))) ++interrupted;
+  const std::vector<std::string> steps =
+      testing::atomic_write_steps([&] { io::write_file_atomic(path, std::string(kSize, 'a')); });
+  const auto renamed = std::find(steps.begin(), steps.end(), "file renamed");
+  ASSERT_NE(renamed, steps.end()) << "an atomic write that never renames its temporary";
+  const int rename_step = static_cast<int>(renamed - steps.begin()) + 1;
+  ASSERT_GE(rename_step, 2) << "no step before the rename to interrupt";
+
+  char version = 'a';
+  int left_temporaries = 0;
+  for (int stop = 1; stop <= static_cast<int>(steps.size()); ++stop) {
+    const std::string where = "killed after step " + std::to_string(stop) + " (" +
+                              steps[static_cast<size_t>(stop - 1)] + ")";
+    const char next = static_cast<char>('b' + stop);
+    const pid_t child = testing::kill_writer_after_step(
+        stop, [&] { io::write_file_atomic(path, std::string(kSize, next)); }, where);
+    ASSERT_GT(child, 0);
+    if (fs::exists(path + ".tmp." + std::to_string(child))) ++left_temporaries;
+    if (stop >= rename_step) version = next;
 
     const std::string contents = read_file(path);
-    ASSERT_EQ(contents.size(), kSize) << "round " << round;
+    ASSERT_EQ(contents.size(), kSize) << where;
+    EXPECT_EQ(contents[0], version) << where;
     EXPECT_EQ(contents.find_first_not_of(contents[0]), std::string::npos)
-        << "round " << round << ": the file mixes two versions";
+        << where << ": the file mixes two versions";
   }
-  EXPECT_GT(interrupted, 0) << "no kill landed mid-write; the test proved nothing";
+  EXPECT_EQ(left_temporaries, rename_step - 1) << "kills before the rename leave the temporary";
   // The next writer removes what the killed ones left.
   io::write_file_atomic(path, "done");
   EXPECT_TRUE(temporaries(dir.str()).empty());

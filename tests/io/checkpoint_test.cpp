@@ -4,9 +4,6 @@
 #include "nabla/io/checkpoint.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
@@ -16,7 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/temp_dir.h"
-#include "io/atomic_file_hook.h"
+#include "io/kill_at_step.h"
 #include "nabla/autograd.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/linear.h"
@@ -376,27 +373,6 @@ TEST(Checkpoint, CorruptFilesAreNamedWithTheByteOffset) {
 
 // ---------------------------------------------------------------- crash safety
 
-// A child saves a ~24 MB checkpoint (weights and Adam state) over and over, every tensor of
-// version k filled with k and step = k; the parent kills it at random moments. After each kill
-// the checkpoint loads, and weights, optimizer state and step all come from the same save.
-// The saver's steps, recorded by a hook (io/atomic_file_hook.h) in this process, and in a forked
-// saver the step at which it stops: it tells the parent through a pipe and waits to be killed.
-std::vector<std::string> g_save_steps;
-int g_stop_at_step = 0;
-int g_steps_seen = 0;
-int g_stopped_fd = -1;
-
-void record_save_step(const char* step, const char* /*path*/) {
-  g_save_steps.emplace_back(step);
-}
-
-void stop_at_chosen_step(const char* /*step*/, const char* /*path*/) {
-  if (++g_steps_seen != g_stop_at_step) return;
-  const char byte = 1;
-  if (::write(g_stopped_fd, &byte, 1) != 1) ::_exit(3);
-  for (;;) ::pause();
-}
-
 // A saver SIGKILLed after each step of a save in turn (every file created, written, synced and
 // renamed, the directory synced and exchanged) leaves a whole checkpoint: the previous save until
 // the directory exchange, the new one from then on. The hook places each kill exactly, so the test
@@ -423,11 +399,8 @@ TEST(Checkpoint, SurvivesSigkillMidSaveWithAConsistentCheckpoint) {
   io::save_checkpoint(ckpt, model, &opt, at_step(0));
 
   // One save over an existing checkpoint, recorded to learn its steps.
-  g_save_steps.clear();
-  io::detail::set_atomic_write_hook(record_save_step);
-  io::save_checkpoint(ckpt, model, &opt, at_step(0));
-  io::detail::set_atomic_write_hook(nullptr);
-  const std::vector<std::string> steps = g_save_steps;
+  const std::vector<std::string> steps =
+      testing::atomic_write_steps([&] { io::save_checkpoint(ckpt, model, &opt, at_step(0)); });
   const auto exchange = std::find(steps.begin(), steps.end(), "directory exchanged");
   ASSERT_NE(exchange, steps.end()) << "the save never exchanged the directory";
   const int exchange_step = static_cast<int>(exchange - steps.begin()) + 1;
@@ -439,33 +412,14 @@ TEST(Checkpoint, SurvivesSigkillMidSaveWithAConsistentCheckpoint) {
     const std::string where = "killed after step " + std::to_string(stop) + " (" +
                               steps[static_cast<size_t>(stop - 1)] + ")";
     const int64_t version = stop;
-    int stopped[2];
-    ASSERT_EQ(::pipe(stopped), 0);
-    pid_t child = ::fork();
-    ASSERT_GE(child, 0);
-    if (child == 0) {
-      ::close(stopped[0]);
-      g_stop_at_step = stop;
-      g_steps_seen = 0;
-      g_stopped_fd = stopped[1];
-      io::detail::set_atomic_write_hook(stop_at_chosen_step);
-      try {
-        fill_all(static_cast<double>(version));
-        io::save_checkpoint(ckpt, model, &opt, at_step(version));
-      } catch (...) {
-        ::_exit(1);
-      }
-      ::_exit(0);
-    }
-    ::close(stopped[1]);
-    char byte = 0;
-    const ssize_t got = ::read(stopped[0], &byte, 1);
-    ::close(stopped[0]);
-    ASSERT_EQ(::kill(child, SIGKILL), 0);
-    int status = 0;
-    ASSERT_EQ(::waitpid(child, &status, 0), child);
-    ASSERT_EQ(got, 1) << where << ": the saver never reached it, status " << status;
-    ASSERT_TRUE(WIFSIGNALED(status)) << where << ": the saver stopped by itself: " << status;
+    const pid_t child = testing::kill_writer_after_step(
+        stop,
+        [&] {
+          fill_all(static_cast<double>(version));
+          io::save_checkpoint(ckpt, model, &opt, at_step(version));
+        },
+        where);
+    ASSERT_GT(child, 0);
     if (fs::exists(ckpt + ".tmp." + std::to_string(child))) ++left_temporaries;
 
     nn::Sequential loaded(nn::Linear(32, 32), nn::Linear(32, 32));

@@ -132,7 +132,7 @@ TEST(InterruptTrainer, AStopAfterAnEpochsLastBatchFinishesThatEpochFirst) {
   train::EpochProgress bad;
   bad.batch = 7;
   EXPECT_EQ(testing::error_message([&] { trainer.fit_from(bad); }),
-            "train::Trainer: cannot go on from batch 7 of epoch 1: an epoch has 6 batches");
+            "Trainer: cannot go on from batch 7 of epoch 1: an epoch has 6 batches");
 }
 
 // ---- the signal handlers ----
