@@ -109,7 +109,8 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
   }
   EXPECT_EQ(files,
             (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png", "filters.png",
-                                      "confusion.png", "activations_layer1.png"}));
+                                      "confusion.png", "misclassified.png",
+                                      "activations_layer1.png"}));
   // The embedded bytes are the file's.
   EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
@@ -138,10 +139,10 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("chromium.log"));
   const std::string dom = read_file(dir.file("dom.html"));
   EXPECT_NE(dom.find("data-ready=\"true\""), std::string::npos) << dom.substr(0, 2000);
-  EXPECT_NE(dom.find("data-images-loaded=\"6\""), std::string::npos);
+  EXPECT_NE(dom.find("data-images-loaded=\"7\""), std::string::npos);
   EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
   const auto images = images_in(dom);
-  ASSERT_EQ(images.size(), 6u);
+  ASSERT_EQ(images.size(), 7u);
   std::map<std::string, std::pair<std::string, std::string>> decoded;
   for (const auto& img : images)
     decoded[img.at("data-file")] = {

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "app/curves.h"
+#include "app/misclassified.h"
 #include "app/report.h"
 #include "app/run_detail.h"
 #include "app/run_info.h"
@@ -496,6 +497,13 @@ class Run {
     io::write_confusion_matrix_png(path("confusion.png"), result.test.confusion.counts(),
                                    data_.test.class_names(),
                                    "Confusion matrix, " + o_.dataset + " test set");
+    // The whole test set in order (test_loader_ holds this rank's shard under MPI).
+    const bool wrong_drawn = write_misclassified_png(
+        path("misclassified.png"), data_.test,
+        find_misclassified(
+            *model_, data::DataLoader(
+                         data_.test,
+                         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization))));
     write_run_report(o_.out_dir, {{"test accuracy", percent(result.test.accuracy) + " of " +
                                                         std::to_string(result.test.samples) +
                                                         " images (final weights)"},
@@ -503,9 +511,9 @@ class Run {
     out_ << "test accuracy " << percent(result.test.accuracy) << " (" << result.test.samples
          << " images, final weights; best validation epoch " << best_epoch_ << ")\n"
          << "wrote metrics.csv, loss.png, accuracy.png, "
-         << (first_filters(*model_).defined() ? "filters.png, " : "")
-         << "confusion.png, report.html and checkpoints best/, final/, last/ to " << o_.out_dir
-         << "\n";
+         << (first_filters(*model_).defined() ? "filters.png, " : "") << "confusion.png, "
+         << (wrong_drawn ? "misclassified.png, " : "")
+         << "report.html and checkpoints best/, final/, last/ to " << o_.out_dir << "\n";
     return result;
   }
 
