@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/auto_invert.h"
 #include "app/curves.h"
 #include "app/misclassified.h"
 #include "app/report.h"
@@ -159,6 +160,7 @@ class Run {
         distributed::shard(data_.test, world_),
         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     fs::create_directories(o_.out_dir);
+    border_ = border_stats(data_.train);  // for predict's auto-invert (app/auto_invert.h)
   }
 
   // Restores weights, optimizer, schedule, generators and history from OUT/last.
@@ -303,6 +305,7 @@ class Run {
     j["effective_options"] = effective_options(o_);
     j["run"] = record_.to_json();
     if (!test_.is_null()) j["test"] = test_;
+    if (border_) j["border"] = {{"mean", border_->mean}, {"std", border_->std}};
     j["model"] = json::parse(description_);
     j["sample_shape"] =
         std::vector<int64_t>(data_.train.sample_shape().begin(), data_.train.sample_shape().end());
@@ -541,8 +544,10 @@ class Run {
   std::unique_ptr<StepLog> steps_;                   // steps.csv, loss_steps.png
   train::Trainer* trainer_ = nullptr;                // while train() runs
   double train_seconds_ = 0;
-  RunRecord record_;     // date, duration, version, CPU (trainer_state.json's "run")
-  json test_ = nullptr;  // the final weights' test result, once measured
+  RunRecord record_;  // date, duration, version, CPU (trainer_state.json's "run")
+  json test_ = nullptr;
+  std::optional<BorderStats>
+      border_;  // of the training images  // the final weights' test result, once measured
 };
 
 }  // namespace
