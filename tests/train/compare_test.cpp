@@ -8,8 +8,11 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/report.h"
 #include "app/run_detail.h"
 #include "app/run_info.h"
 #include "nabla/io/image.h"
@@ -82,6 +85,30 @@ TEST_F(CompareTest, TheCommandLinePrintsTheTableAndNamesABadRun) {
   r = nabla("compare " + dir.file("a"));
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("two or more run directories"), std::string::npos) << r.err;
+}
+
+// A run written before nabla recorded effective options, the date, version or test result: its
+// checkpoints lack those keys, and compare and the report still read it.
+TEST_F(CompareTest, RunsFromBeforeTheRunRecordStillCompareAndReport) {
+  namespace fs = std::filesystem;
+  fs::copy(dir.file("a"), dir.file("old"), fs::copy_options::recursive);
+  for (const char* sub : {"final", "last", "best"}) {
+    const std::string path = dir.file(std::string("old/") + sub + "/trainer_state.json");
+    nlohmann::json state = nlohmann::json::parse(testing::read_file(path));
+    for (const char* key : {"effective_options", "run", "test", "border"})
+      state.at("config").erase(key);
+    std::ofstream(path) << state.dump(2);
+  }
+  const Comparison c = compare_runs({dir.file("old"), dir.file("b")});
+  ASSERT_EQ(c.rows.size(), 2u);
+  EXPECT_EQ(c.rows[0][column(c, "test acc")], "—");
+  EXPECT_EQ(c.rows[0][column(c, "date")], "—");
+  EXPECT_EQ(c.rows[0][column(c, "epochs")], "2");
+  EXPECT_NE(column(c, "lr"), SIZE_MAX);
+  write_run_report(dir.file("old"));
+  const std::string html = testing::read_file(dir.file("old/report.html"));
+  EXPECT_NE(html.find("<h2 id=\"configuration\">"), std::string::npos);
+  EXPECT_EQ(html.find("<h2 id=\"run\">"), std::string::npos);
 }
 
 TEST(VersionTest, NablaVersionPrintsTheProjectVersion) {

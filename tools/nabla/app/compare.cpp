@@ -147,9 +147,10 @@ Comparison write_comparison(const std::vector<std::string>& run_dirs, const std:
     for (const auto& row : c.rows) widths[k] = std::max(widths[k], width(row[k]));
   }
   auto print = [&](const std::vector<std::string>& cells) {
-    for (size_t k = 0; k < cells.size(); ++k)
-      out << cells[k]
-          << std::string(widths[k] - width(cells[k]) + (k + 1 < cells.size() ? 2 : 0), ' ');
+    for (size_t k = 0; k < cells.size(); ++k) {
+      out << cells[k];
+      if (k + 1 < cells.size()) out << std::string(widths[k] - width(cells[k]) + 2, ' ');
+    }
     out << "\n";
   };
   print(c.header);
