@@ -107,10 +107,9 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
     EXPECT_EQ(img.at("src").rfind("data:image/png;base64,", 0), 0u) << img.at("data-file");
     files.push_back(img.at("data-file"));
   }
-  EXPECT_EQ(files,
-            (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png", "filters.png",
-                                      "confusion.png", "misclassified.png",
-                                      "activations_layer1.png"}));
+  EXPECT_EQ(files, (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png",
+                                             "filters.png", "confusion.png", "misclassified.png",
+                                             "activations_layer1.png"}));
   // The embedded bytes are the file's.
   EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
