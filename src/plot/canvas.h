@@ -28,12 +28,14 @@ inline Rgb tint(Rgb c, double alpha) {
 }
 
 // Tick positions at 1, 2, 2.5 or 5 times a power of ten, about `target` of them in [lo, hi].
-inline std::vector<double> nice_ticks(double lo, double hi, int target = 6) {
+// `integer`: whole-number steps only (an epoch axis: 1, 2, 3, never 0.5 or 2.5).
+inline std::vector<double> nice_ticks(double lo, double hi, int target = 6, bool integer = false) {
   double raw = (hi - lo) / target;
+  if (integer) raw = std::max(raw, 1.0);
   double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
   double step = magnitude * 10;
   for (double m : {1.0, 2.0, 2.5, 5.0, 10.0})
-    if (m * magnitude >= raw) {
+    if (m * magnitude >= raw && (!integer || m * magnitude == std::round(m * magnitude))) {
       step = m * magnitude;
       break;
     }
@@ -70,6 +72,41 @@ inline std::string format_tick(double v, double step) {
   return with_unicode_minus(buf);
 }
 
+// `text` in the current font, its ink centred on (cx, cy).
+inline void show_centered(cairo_t* cr, const std::string& text, double cx, double cy) {
+  cairo_text_extents_t e;
+  cairo_text_extents(cr, text.c_str(), &e);
+  cairo_move_to(cr, cx - e.width / 2 - e.x_bearing, cy - e.height / 2 - e.y_bearing);
+  cairo_show_text(cr, text.c_str());
+}
+
+// Where a legend box of w × h pixels goes on axes spanning left..right, top..bottom: the first
+// corner (upper right, upper left, lower left, lower right, as matplotlib's loc="best" tries
+// them) whose box, `gap` inside the axes and grown by `gap`, holds none of `obstacles` (the
+// curves' pixels). When every corner would cover some, the legend goes outside, right of the
+// axes, and `right` is where the axes must end to leave it room (`outside` true).
+struct LegendPlace {
+  double x = 0, y = 0, w = 0, h = 0;
+  bool outside = false;
+  double right = 0;  // the axes' right edge with this placement
+};
+inline LegendPlace place_legend(double left, double right, double top, double bottom,
+                                double figure_width, double w, double h, double gap,
+                                const std::vector<std::pair<double, double>>& obstacles) {
+  for (auto [right_side, top_side] :
+       {std::pair{true, true}, {false, true}, {false, false}, {true, false}}) {
+    const double x = right_side ? right - w - gap : left + gap;
+    const double y = top_side ? top + gap : bottom - h - gap;
+    const bool covers = std::any_of(obstacles.begin(), obstacles.end(), [&](const auto& p) {
+      return p.first >= x - gap && p.first <= x + w + gap && p.second >= y - gap &&
+             p.second <= y + h + gap;
+    });
+    if (!covers) return {x, y, w, h, false, right};
+  }
+  const double new_right = std::min(right, figure_width - w - 3 * gap);
+  return {new_right + 2 * gap, top, w, h, true, new_right};
+}
+
 // A cairo canvas with one set of axes: the data rectangle [x_lo, x_hi] x [y_lo, y_hi] mapped
 // onto the pixel rectangle left..right, top..bottom.
 class Canvas {
@@ -97,6 +134,10 @@ class Canvas {
 
   cairo_t* cr() { return cr_; }
   double scale() const { return scale_; }
+
+  // Narrows the axes (a legend placed outside them, place_legend).
+  void set_right(double right) { right_ = right; }
+  double width() const { return figure_.width; }
 
   void set_limits(double x_lo, double x_hi, double y_lo, double y_hi) {
     x_lo_ = x_lo, x_hi_ = x_hi, y_lo_ = y_lo, y_hi_ = y_hi;
@@ -199,29 +240,27 @@ class Canvas {
       text(figure_.title, (left_ + right_) / 2, top_ - 6 * scale_, title_size, 0.5, 1);
   }
 
-  // A legend box in the corner of the axes that covers the fewest of `obstacles` (pixel
-  // positions of the data), trying upper right first, as matplotlib's loc="best".
-  // `draw_key` draws each entry's sample centred at (x, y) within `width`.
-  template <class DrawKey>
-  void legend(const std::vector<std::string>& names,
-              const std::vector<std::pair<double, double>>& obstacles, DrawKey draw_key) {
+  // The legend of `names` placed by place_legend around `obstacles` (pixel positions of the
+  // data under the current limits); narrows the axes when it goes outside them. Call before
+  // drawing the data, then draw_legend with the result.
+  LegendPlace plan_legend(const std::vector<std::string>& names,
+                          const std::vector<std::pair<double, double>>& obstacles) {
     const double size = 10, pad = 5 * scale_, key_width = 20 * scale_, row = 15 * scale_;
-    const double gap = 5 * scale_, r = 2 * scale_;
     double widest = 0;
     for (const auto& n : names) widest = std::max(widest, text_width(n, size));
-    const double w = pad * 3 + key_width + widest, h = pad * 2 + row * names.size();
-    double x0 = 0, y0 = 0;
-    size_t fewest = SIZE_MAX;
-    for (auto [right_side, top_side] :
-         {std::pair{true, true}, {false, true}, {false, false}, {true, false}}) {
-      double cx = right_side ? right_ - w - gap : left_ + gap;
-      double cy = top_side ? top_ + gap : bottom_ - h - gap;
-      size_t covered = std::count_if(obstacles.begin(), obstacles.end(), [&](const auto& p) {
-        return p.first >= cx - gap && p.first <= cx + w + gap && p.second >= cy - gap &&
-               p.second <= cy + h + gap;
-      });
-      if (covered < fewest) fewest = covered, x0 = cx, y0 = cy;
-    }
+    const LegendPlace place =
+        place_legend(left_, right_, top_, bottom_, figure_.width, pad * 3 + key_width + widest,
+                     pad * 2 + row * static_cast<double>(names.size()), 5 * scale_, obstacles);
+    right_ = place.right;
+    return place;
+  }
+
+  // `draw_key` draws each entry's sample centred at (x, y) within `width`.
+  template <class DrawKey>
+  void draw_legend(const std::vector<std::string>& names, const LegendPlace& place,
+                   DrawKey draw_key) {
+    const double size = 10, pad = 5 * scale_, key_width = 20 * scale_, row = 15 * scale_;
+    const double r = 2 * scale_, x0 = place.x, y0 = place.y, w = place.w, h = place.h;
     cairo_new_sub_path(cr_);
     cairo_arc(cr_, x0 + w - r, y0 + r, r, -M_PI / 2, 0);
     cairo_arc(cr_, x0 + w - r, y0 + h - r, r, 0, M_PI / 2);
@@ -285,8 +324,8 @@ inline void pad_range(double& lo, double& hi) {
 }
 
 // Ticks of a log axis whose data span [lo, hi] in log10 units: whole powers of ten (every second
-// or third on a wide span); with fewer than `min_powers` of them, round values placed on the log
-// scale instead (a span of less than a decade).
+// or third on a wide span); with fewer than `min_powers` of them, 1, 2 and 5 times the powers
+// (a span of a decade or two), else round values placed on the log scale (a narrower span).
 inline void log_axis_ticks(double lo, double hi, size_t min_powers, std::vector<double>& ticks,
                            std::vector<std::string>& labels) {
   const int first = static_cast<int>(std::ceil(lo)), last = static_cast<int>(std::floor(hi));
@@ -296,6 +335,21 @@ inline void log_axis_ticks(double lo, double hi, size_t min_powers, std::vector<
     labels.push_back(power_of_ten_label(p));
   }
   if (ticks.size() >= min_powers) return;
+  // 1, 2 and 5 times each power of ten, as long as they give min_powers ticks.
+  std::vector<double> subdivided;
+  for (int p = static_cast<int>(std::floor(lo)); p <= last; ++p)
+    for (double m : {1.0, 2.0, 5.0})
+      if (const double t = p + std::log10(m); t >= lo - 1e-9 && t <= hi + 1e-9)
+        subdivided.push_back(t);
+  if (subdivided.size() >= min_powers) {
+    ticks = subdivided;
+    labels.clear();
+    for (double t : ticks) {
+      const double v = std::pow(10.0, t);
+      labels.push_back(format_tick(v, std::pow(10.0, std::floor(t + 1e-9))));
+    }
+    return;
+  }
   ticks.clear();
   labels.clear();
   for (double t : nice_ticks(std::pow(10.0, lo), std::pow(10.0, hi), 4)) {

@@ -14,8 +14,11 @@
 #include <sstream>
 
 #include "nabla/error.h"
+#include "plot/canvas.h"
 
 namespace nabla::io {
+
+using canvas_detail::show_centered;
 
 // ---- Image ----
 
@@ -393,56 +396,6 @@ Image resize(const Image& image, int64_t height, int64_t width) {
   return out;
 }
 
-// ---- filter grid ----
-
-Image filter_grid(const Tensor& weight, const FilterGridOptions& options) {
-  NABLA_CHECK(weight.dim() == 4, "filter_grid: weight ", weight.shape(), " is not (OC, C, KH, KW)");
-  NABLA_CHECK(options.padding >= 0 && options.scale >= 1, "filter_grid: padding ", options.padding,
-              " and scale ", options.scale, " must be >= 0 and >= 1");
-  const int64_t OC = weight.size(0), C = weight.size(1), KH = weight.size(2), KW = weight.size(3);
-  NABLA_CHECK(OC >= 1 && C >= 1 && KH >= 1 && KW >= 1, "filter_grid: weight ", weight.shape(),
-              " is empty");
-  const bool colour = C == 3;
-  const int64_t tiles = colour ? OC : OC * C, tile_channels = colour ? 3 : 1;
-  const int64_t tile_values = tile_channels * KH * KW;
-  const std::vector<double> w = weight.contiguous().to_vector();  // (tiles, tile_values) either way
-
-  const int64_t cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(tiles))));
-  const int64_t rows = (tiles + cols - 1) / cols;
-  const int64_t pad = options.padding;
-  Image grid =
-      make_image(rows * KH + (rows - 1) * pad, cols * KW + (cols - 1) * pad, tile_channels);
-  std::fill(grid.pixels.begin(), grid.pixels.end(), options.background);
-  for (int64_t t = 0; t < tiles; ++t) {
-    const double* v = w.data() + t * tile_values;
-    const auto [lo, hi] = std::minmax_element(v, v + tile_values);
-    const double range = *hi - *lo;
-    const int64_t top = (t / cols) * (KH + pad), left = (t % cols) * (KW + pad);
-    for (int64_t c = 0; c < tile_channels; ++c)
-      for (int64_t y = 0; y < KH; ++y)
-        for (int64_t x = 0; x < KW; ++x) {
-          const double value = v[(c * KH + y) * KW + x];
-          const double scaled = range > 0 ? 255.0 * (value - *lo) / range : 127.5;
-          grid.pixels[static_cast<size_t>(((top + y) * grid.width + left + x) * tile_channels +
-                                          c)] = static_cast<uint8_t>(std::lround(scaled));
-        }
-  }
-  if (options.scale == 1) return grid;
-  // Nearest-neighbour enlargement keeps each weight a crisp square.
-  Image big = make_image(grid.height * options.scale, grid.width * options.scale, tile_channels);
-  for (int64_t y = 0; y < big.height; ++y)
-    for (int64_t x = 0; x < big.width; ++x)
-      for (int64_t c = 0; c < tile_channels; ++c)
-        big.pixels[static_cast<size_t>((y * big.width + x) * tile_channels + c)] =
-            grid.at(y / options.scale, x / options.scale, c);
-  return big;
-}
-
-void write_filter_grid_png(const std::string& path, const Tensor& weight,
-                           const FilterGridOptions& options) {
-  write_png(path, filter_grid(weight, options));
-}
-
 // ---- confusion matrix ----
 
 namespace {
@@ -466,13 +419,6 @@ double text_width(cairo_t* cr, const std::string& text) {
   cairo_text_extents_t extents;
   cairo_text_extents(cr, text.c_str(), &extents);
   return extents.x_advance;
-}
-
-void show_centered(cairo_t* cr, const std::string& text, double cx, double cy) {
-  cairo_text_extents_t e;
-  cairo_text_extents(cr, text.c_str(), &e);
-  cairo_move_to(cr, cx - e.width / 2 - e.x_bearing, cy - e.height / 2 - e.y_bearing);
-  cairo_show_text(cr, text.c_str());
 }
 
 }  // namespace

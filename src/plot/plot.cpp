@@ -46,10 +46,31 @@ void write_line_plot(const std::string& path, const LinePlot& plot) {
 
   Canvas canvas(plot.figure);
   canvas.set_limits(x_lo, x_hi, y_lo, y_hi);
-  std::vector<double> x_ticks = nice_ticks(x_lo, x_hi), y_ticks;
+  auto y_of = [&](double y) { return plot.log_y ? std::log10(y) : y; };
+  std::vector<std::string> names;
+  for (const auto& s : plot.series) names.push_back(s.name);
+  const bool any_named =
+      std::any_of(names.begin(), names.end(), [](auto& n) { return !n.empty(); });
+  // The legend avoids the curves: sample every segment every few pixels.
+  std::vector<std::pair<double, double>> drawn;
+  for (const auto& s : plot.series)
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      double x1 = canvas.px(s.x[i]), y1 = canvas.py(y_of(s.y[i]));
+      if (i > 0) {
+        auto [x0, y0] = drawn.back();
+        int n = static_cast<int>(std::hypot(x1 - x0, y1 - y0) / 4);
+        for (int k = 1; k < n; ++k)
+          drawn.emplace_back(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n);
+      }
+      drawn.emplace_back(x1, y1);
+    }
+  LegendPlace legend;
+  if (any_named) legend = canvas.plan_legend(names, drawn);
+
+  std::vector<double> x_ticks = nice_ticks(x_lo, x_hi, 6, plot.integer_x), y_ticks;
   std::vector<std::string> y_labels;
   if (plot.log_y) {
-    log_axis_ticks(y_lo, y_hi, 1, y_ticks, y_labels);
+    log_axis_ticks(y_lo, y_hi, 3, y_ticks, y_labels);
   } else {
     y_ticks = nice_ticks(y_lo, y_hi);
     y_labels = tick_labels(y_ticks);
@@ -82,24 +103,8 @@ void write_line_plot(const std::string& path, const LinePlot& plot) {
   canvas.unclip();
   canvas.decorate(x_ticks, tick_labels(x_ticks), y_ticks, y_labels);
 
-  std::vector<std::string> names;
-  for (const auto& s : plot.series) names.push_back(s.name);
-  bool any_named = std::any_of(names.begin(), names.end(), [](auto& n) { return !n.empty(); });
-  // The legend avoids the curves: sample every segment every few pixels.
-  std::vector<std::pair<double, double>> drawn;
-  for (const auto& s : plot.series)
-    for (size_t i = 0; i < s.x.size(); ++i) {
-      double x1 = canvas.px(s.x[i]), y1 = canvas.py(plot.log_y ? std::log10(s.y[i]) : s.y[i]);
-      if (i > 0) {
-        auto [x0, y0] = drawn.back();
-        int n = static_cast<int>(std::hypot(x1 - x0, y1 - y0) / 4);
-        for (int k = 1; k < n; ++k)
-          drawn.emplace_back(x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n);
-      }
-      drawn.emplace_back(x1, y1);
-    }
   if (any_named)
-    canvas.legend(names, drawn, [&](int i, double x, double y, double w) {
+    canvas.draw_legend(names, legend, [&](int i, double x, double y, double w) {
       Rgb c = colour_of(i);
       cairo_set_source_rgb(cr, c.r, c.g, c.b);
       cairo_set_line_width(cr, 1.5 * canvas.scale());
@@ -139,27 +144,35 @@ void write_scatter_plot(const std::string& path, const ScatterPlot& plot) {
   }
   const std::vector<double> y_ticks = nice_ticks(y_lo, y_hi);
 
+  std::vector<std::string> names;
+  for (const auto& s : plot.series) names.push_back(s.name);
+  const bool any_named =
+      std::any_of(names.begin(), names.end(), [](const auto& n) { return !n.empty(); });
+  auto points = [&](const Canvas& c) {
+    std::vector<std::pair<double, double>> at;
+    for (const auto& s : plot.series)
+      for (size_t i = 0; i < s.x.size(); ++i)
+        at.emplace_back(c.px(plot.log_x ? std::log10(s.x[i]) : s.x[i]), c.py(s.y[i]));
+    return at;
+  };
+  LegendPlace legend;
+  if (any_named) legend = canvas.plan_legend(names, points(canvas));
+
   cairo_t* cr = canvas.cr();
   if (plot.grid) canvas.grid(x_ticks, y_ticks);
   canvas.clip_to_axes();
   const double radius = 4 * canvas.scale();
-  std::vector<std::pair<double, double>> drawn;
-  for (size_t k = 0; k < plot.series.size(); ++k) {
-    const auto& s = plot.series[k];
-    for (size_t i = 0; i < s.x.size(); ++i) {
-      const double px = canvas.px(plot.log_x ? std::log10(s.x[i]) : s.x[i]);
-      const double py = canvas.py(s.y[i]);
-      marker(cr, px, py, radius, colour_of(static_cast<int>(k)), canvas.scale());
-      drawn.emplace_back(px, py);
-    }
-  }
+  const std::vector<std::pair<double, double>> drawn = points(canvas);
+  size_t at = 0;
+  for (size_t k = 0; k < plot.series.size(); ++k)
+    for (size_t i = 0; i < plot.series[k].x.size(); ++i, ++at)
+      marker(cr, drawn[at].first, drawn[at].second, radius, colour_of(static_cast<int>(k)),
+             canvas.scale());
   canvas.unclip();
   canvas.decorate(x_ticks, x_labels, y_ticks, tick_labels(y_ticks));
 
-  std::vector<std::string> names;
-  for (const auto& s : plot.series) names.push_back(s.name);
-  if (std::any_of(names.begin(), names.end(), [](const auto& n) { return !n.empty(); }))
-    canvas.legend(names, drawn, [&](int i, double x, double y, double) {
+  if (any_named)
+    canvas.draw_legend(names, legend, [&](int i, double x, double y, double) {
       marker(cr, x, y, radius, colour_of(i), canvas.scale());
     });
   canvas.write(path);

@@ -45,6 +45,15 @@ void write_decision_boundary_plot(const std::string& path, const DecisionBoundar
   for (int c : cls) num_classes = std::max(num_classes, c + 1);
   for (int c : pts.label) num_classes = std::max(num_classes, c + 1);
 
+  // The legend is placed first: outside the axes, if it must go there, narrows them.
+  std::vector<std::string> names = plot.class_names;
+  for (int c = static_cast<int>(names.size()); c < num_classes; ++c)
+    names.push_back("class " + std::to_string(c));
+  std::vector<std::pair<double, double>> drawn;
+  for (size_t k = 0; k < pts.x.size(); ++k)
+    drawn.emplace_back(canvas.px(pts.x[k]), canvas.py(pts.y[k]));
+  const LegendPlace legend = canvas.plan_legend(names, drawn);
+
   // Regions: each cell covers whole pixels, so neighbouring cells leave no anti-aliased seams.
   cairo_t* cr = canvas.cr();
   cairo_save(cr);
@@ -110,13 +119,7 @@ void write_decision_boundary_plot(const std::string& path, const DecisionBoundar
   std::vector<double> y_ticks = nice_ticks(plot.y_min, plot.y_max);
   canvas.decorate(x_ticks, tick_labels(x_ticks), y_ticks, tick_labels(y_ticks));
 
-  std::vector<std::string> names = plot.class_names;
-  for (int c = static_cast<int>(names.size()); c < num_classes; ++c)
-    names.push_back("class " + std::to_string(c));
-  std::vector<std::pair<double, double>> drawn;
-  for (size_t k = 0; k < pts.x.size(); ++k)
-    drawn.emplace_back(canvas.px(pts.x[k]), canvas.py(pts.y[k]));
-  canvas.legend(names, drawn, [&](int i, double x, double y, double) {
+  canvas.draw_legend(names, legend, [&](int i, double x, double y, double) {
     marker(cr, x, y, 4 * canvas.scale(), colour_of(i), canvas.scale());
   });
   canvas.write(path);

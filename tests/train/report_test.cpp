@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -14,8 +15,11 @@
 #include <sstream>
 
 #include "app/run.h"
+#include "app/run_detail.h"
+#include "app/run_info.h"
 #include "nabla/io/image.h"
 #include "nabla/io/plot.h"
+#include "nabla/threads.h"
 #include "test_util.h"
 #include "train/fake_run_fixture.h"
 
@@ -103,9 +107,9 @@ TEST_F(ReportTest, RunTrainingWritesOneSelfContainedPage) {
     EXPECT_EQ(img.at("src").rfind("data:image/png;base64,", 0), 0u) << img.at("data-file");
     files.push_back(img.at("data-file"));
   }
-  EXPECT_EQ(files,
-            (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png", "filters.png",
-                                      "confusion.png", "activations_layer1.png"}));
+  EXPECT_EQ(files, (std::vector<std::string>{"loss.png", "loss_steps.png", "accuracy.png",
+                                             "filters.png", "confusion.png", "misclassified.png",
+                                             "activations_layer1.png"}));
   // The embedded bytes are the file's.
   EXPECT_EQ(images[0].at("src").substr(22), base64_encode(read_file(dir.file("run/loss.png"))));
 
@@ -134,10 +138,10 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("chromium.log"));
   const std::string dom = read_file(dir.file("dom.html"));
   EXPECT_NE(dom.find("data-ready=\"true\""), std::string::npos) << dom.substr(0, 2000);
-  EXPECT_NE(dom.find("data-images-loaded=\"6\""), std::string::npos);
+  EXPECT_NE(dom.find("data-images-loaded=\"7\""), std::string::npos);
   EXPECT_NE(dom.find("data-images-broken=\"0\""), std::string::npos);
   const auto images = images_in(dom);
-  ASSERT_EQ(images.size(), 6u);
+  ASSERT_EQ(images.size(), 7u);
   std::map<std::string, std::pair<std::string, std::string>> decoded;
   for (const auto& img : images)
     decoded[img.at("data-file")] = {
@@ -170,6 +174,58 @@ TEST_F(ReportTest, HeadlessChromiumLoadsEveryChartAndRendersThePage) {
     }
   EXPECT_GT(non_white, page.width * page.height / 50) << "the screenshot is nearly blank";
   EXPECT_GT(curve_blue, 200) << "no curve colour on the screenshot";
+}
+
+// Issue 16 item 11: the page shows the values the run used (the optimizer's weight decay where
+// none was given, "not used" for an option without effect), when, how long, with which nabla,
+// on which CPU and threads it ran, and numbers as the console prints them.
+TEST_F(ReportTest, ShowsTheEffectiveValuesDateDurationAndVersion) {
+  const std::string html = read_file(dir.file("run/report.html"));
+  auto row = [](const std::string& key, const std::string& value) {
+    return "<th class=\"text\">" + key + "</th><td class=\"text\">" + value + "</td>";
+  };
+  for (const std::string& text :
+       {std::string("<h2 id=\"run\">"), row("nabla version", version_text()),
+        row("CPU", cpu_model()), row("threads", "1"), row("weight_decay", "0 (auto)"),
+        row("lr_gamma", "not used"), row("momentum", "not used"), row("lr", "0.001"),
+        row("test accuracy", run_detail::percent(result.test.accuracy) + " of " +
+                                 std::to_string(result.test.samples) + " images")})
+    EXPECT_NE(html.find(text), std::string::npos) << text;
+  const size_t date = html.find(row("date", "").substr(0, 36));
+  ASSERT_NE(date, std::string::npos);
+  EXPECT_NE(html.find(" UTC</td>", date), std::string::npos);
+  EXPECT_NE(html.find("<th class=\"text\">duration</th><td class=\"text\">"), std::string::npos);
+  // metrics.csv's cells as on the console: accuracies in percent, other numbers 4 digits.
+  const train::EpochMetrics& first = result.history.at(0);
+  char loss[32];
+  std::snprintf(loss, sizeof loss, "%.4g", first.train_loss);
+  const std::string metrics_row = "<tr><td>1</td><td>0.001</td><td>" + std::string(loss) +
+                                  "</td><td>" + run_detail::percent(first.train_acc) + "</td>";
+  EXPECT_NE(html.find(metrics_row), std::string::npos) << metrics_row;
+}
+
+TEST(EffectiveOptionsTest, DefaultsResolveToWhatTheRunUses) {
+  RunOptions o;
+  o.threads = 0;
+  nlohmann::json e = run_detail::effective_options(o);
+  EXPECT_EQ(e.at("threads").get<int>(), num_threads());
+  EXPECT_TRUE(e.at("lr_gamma").is_null()) << "no schedule: the factor is not used";
+  EXPECT_TRUE(e.at("momentum").is_null()) << "adam has no momentum option";
+  EXPECT_EQ(e.at("weight_decay").get<double>(), 0.0);
+  o.lr_schedule = "plateau";
+  EXPECT_EQ(run_detail::effective_options(o).at("lr_gamma").get<double>(), 0.1);
+  o.lr_schedule = "exponential";
+  EXPECT_EQ(run_detail::effective_options(o).at("lr_gamma").get<double>(), 0.9);
+  o.lr_schedule = "step";
+  o.epochs = 9;
+  e = run_detail::effective_options(o);
+  EXPECT_EQ(e.at("lr_step_size").get<int64_t>(), 3);
+  EXPECT_EQ(e.at("lr_gamma").get<double>(), 0.1);
+  o.lr_gamma = 0.5;
+  o.optimizer = "adamw";
+  e = run_detail::effective_options(o);
+  EXPECT_EQ(e.at("lr_gamma").get<double>(), 0.5);
+  EXPECT_EQ(e.at("weight_decay").get<double>(), 1e-2);
 }
 
 TEST(ReportErrorTest, AMissingDirectoryIsNamed) {

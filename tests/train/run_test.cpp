@@ -123,12 +123,14 @@ TEST_F(RunTest, AJsonConvModelGetsAFilterPicture) {
   o.lr_schedule = "none";
   o.warmup_epochs = 0;
   run_training(o, log);
-  // 5 filters of 3 × 3: a 3-wide, 2-high grid with 1-pixel gaps, enlarged k times.
+  // 5 filters of 3 × 3: a 3-wide, 2-high grid with 1-pixel gaps, enlarged until it is about
+  // 320 pixels wide (io::filter_grid_layout), in a titled figure a little larger than the grid.
   const io::Image filters = io::read_png(dir.file("conv/filters.png"));
-  const int64_t k = filters.width / (3 * 3 + 2);
-  EXPECT_GE(k, 8);
-  EXPECT_EQ(filters.width, (3 * 3 + 2) * k);
-  EXPECT_EQ(filters.height, (2 * 3 + 1) * k);
+  const io::FilterGridLayout grid = io::filter_grid_layout(Shape{5, 1, 3, 3}, {});
+  EXPECT_EQ(grid.scale, 320 / (3 * 3 + 2));
+  EXPECT_GE(grid.width(), 300);
+  EXPECT_GT(filters.width, grid.width());
+  EXPECT_GT(filters.height, grid.height() + 20) << "room for the title";
 }
 
 TEST_F(RunTest, BadOptionsAreNamedWithTheValidChoices) {

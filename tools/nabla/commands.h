@@ -27,6 +27,7 @@ void add_predict_command(CLI::App& app, int& exit_code);
 void add_sanity_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
 void add_summary_command(CLI::App& app, int& exit_code);
+void add_compare_command(CLI::App& app, int& exit_code);
 
 // A usage error naming the valid choices; main() prints it and exits with status 2.
 class UsageError : public std::runtime_error {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "app/run_info.h"
 #include "commands.h"
 #include "nabla/distributed.h"
 #include "nabla/error.h"
@@ -103,6 +104,8 @@ int main(int argc, char** argv) {
                "nabla"};
   app.require_subcommand(1);
   app.fallthrough();
+  app.set_version_flag("--version", "nabla " + nabla::app::version_text(),
+                       "Print nabla's version (and git commit) and exit");
   int exit_code = 0;
   nabla::cli::add_gradcheck_command(app, exit_code);
   nabla::cli::add_demo_command(app, exit_code);
@@ -131,6 +134,7 @@ int main(int argc, char** argv) {
   nabla::cli::add_sanity_command(app, exit_code);
   nabla::cli::add_search_command(app, exit_code);
   nabla::cli::add_summary_command(app, exit_code);
+  nabla::cli::add_compare_command(app, exit_code);
 
   // `nabla help` and `nabla help train` are `nabla --help` and `nabla train --help`.
   std::vector<std::string> args(argv, argv + argc);
@@ -146,6 +150,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     if (app.get_subcommands().empty() && dynamic_cast<const CLI::ValidationError*>(&e)) {

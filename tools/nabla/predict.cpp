@@ -10,6 +10,7 @@
 #include <numeric>
 #include <string>
 
+#include "app/auto_invert.h"
 #include "app/run.h"
 #include "commands.h"
 #include "nabla/data/image_folder.h"
@@ -29,6 +30,8 @@ struct PredictArgs {
   std::string data_dir;
   std::string split = "test";
   bool invert = false;
+  bool no_auto_invert = false;
+  std::string show_input;  // "": none
   bool csv = false;
   bool skip_bad_images = false;
   int64_t top = 0;  // 0: every class
@@ -73,7 +76,7 @@ data::PlanarImage read_any_image(const std::string& path) {
 // with) and optionally inverted (dark ink on white paper -> the datasets' light-on-dark).
 // `verbose`: say the size read and any resizing on stdout.
 std::vector<uint8_t> model_input(const app::TrainedModel& trained, const std::string& path,
-                                 bool invert, bool verbose) {
+                                 bool invert, bool verbose, const app::AutoInvert& auto_invert) {
   const std::vector<int64_t>& shape = trained.sample_shape;
   NABLA_CHECK(shape.size() == 3, "predict: the model in ", trained.checkpoint,
               " takes feature vectors, not images; use --index with its data set");
@@ -87,6 +90,8 @@ std::vector<uint8_t> model_input(const app::TrainedModel& trained, const std::st
   std::vector<uint8_t> pixels = data::fit_image(image, Shape(shape)).pixels;
   if (invert)
     for (uint8_t& p : pixels) p = static_cast<uint8_t>(255 - p);
+  if (const std::string notice = auto_invert.apply(pixels); !notice.empty())
+    std::fprintf(verbose ? stdout : stderr, "%s: %s\n", path.c_str(), notice.c_str());
   return pixels;
 }
 
@@ -122,7 +127,7 @@ std::string csv_cell(const std::string& s) {
 // Several images (or --csv): one line each, "PATH  CLASS  PERCENT" or a CSV row with every
 // class's probability.
 void predict_images(const app::TrainedModel& trained, const PredictArgs& args,
-                    const std::vector<std::string>& paths) {
+                    const std::vector<std::string>& paths, const app::AutoInvert& auto_invert) {
   if (args.csv) {
     std::printf("path,predicted,probability");
     for (const std::string& name : trained.class_names) std::printf(",%s", csv_cell(name).c_str());
@@ -131,7 +136,7 @@ void predict_images(const app::TrainedModel& trained, const PredictArgs& args,
   for (const std::string& path : paths) {
     std::vector<uint8_t> pixels;
     try {
-      pixels = model_input(trained, path, args.invert, /*verbose=*/false);
+      pixels = model_input(trained, path, args.invert, /*verbose=*/false, auto_invert);
     } catch (const Error& e) {
       if (!args.skip_bad_images) throw;
       std::fprintf(stderr, "skipped %s\n", e.what());
@@ -162,8 +167,15 @@ void run_predict(const PredictArgs& args) {
   if (!args.images.empty()) {
     const std::vector<std::string> paths = image_paths(args.images);
     const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
-    if (args.csv || !one_file) return predict_images(trained, args, paths);
-    std::vector<uint8_t> pixels = model_input(trained, paths[0], args.invert, /*verbose=*/true);
+    const app::AutoInvert auto_invert(trained, !args.invert && !args.no_auto_invert);
+    if (!args.show_input.empty() && !one_file)
+      throw UsageError("--show-input writes the input of one image; " +
+                       std::to_string(paths.size()) + " were given");
+    if (args.csv || !one_file) return predict_images(trained, args, paths, auto_invert);
+    std::vector<uint8_t> pixels =
+        model_input(trained, paths[0], args.invert, /*verbose=*/true, auto_invert);
+    if (!args.show_input.empty())
+      app::write_model_input_png(args.show_input, pixels, trained.sample_shape);
     const data::Dataset one = data::Dataset::from_uint8(
         paths[0], Shape(trained.sample_shape), std::move(pixels), {0}, trained.class_names);
     return print_table(trained, app::predict_probabilities(trained, one, 0), args.top);
@@ -205,6 +217,11 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       ->check(CLI::IsMember({"test", "train"}));
   cmd->add_flag("--invert", args->invert,
                 "Invert the image's values (for dark drawings on a light background)");
+  cmd->add_flag("--no-auto-invert", args->no_auto_invert,
+                "Keep an image whose background is the opposite of the training images' as it "
+                "is (by default it is inverted, with a notice)");
+  cmd->add_option("--show-input", args->show_input,
+                  "Write the image as the model sees it (resized, inverted) to this PNG");
   cmd->add_flag("--csv", args->csv,
                 "One CSV row per image: path, predicted class, its probability, every class's");
   cmd->add_flag("--skip-bad-images", args->skip_bad_images,

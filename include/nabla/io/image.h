@@ -70,12 +70,43 @@ Image resize(const Image& image, int64_t height, int64_t width);
 //   is a gray tile (OC·C of them, the channels of one filter side by side).
 struct FilterGridOptions {
   int64_t padding = 1;  // background pixels between tiles, before scaling
-  int64_t scale = 8;    // each weight becomes scale × scale pixels
+  int64_t scale = 0;    // each weight becomes scale × scale pixels; 0: filter_grid_layout's
   uint8_t background = 0;
+  std::string title;  // write_filter_grid_png: a line above the grid ("" none)
 };
+// Where the tiles go: `columns` × `rows` tiles of tile_height × tile_width pixels, `gap` pixels
+// apart (padding · scale). With options.scale 0 the scale is the largest that keeps the grid
+// within kFilterGridWidth pixels, and at least 4, so 6 LeNet-5 filters of 5 × 5 come out about
+// 300 pixels wide instead of a thumbnail.
+inline constexpr int64_t kFilterGridWidth = 320;
+struct FilterGridLayout {
+  int64_t tiles = 0, columns = 0, rows = 0, scale = 1, tile_height = 0, tile_width = 0, gap = 0;
+  int64_t width() const { return columns * tile_width + (columns - 1) * gap; }
+  int64_t height() const { return rows * tile_height + (rows - 1) * gap; }
+};
+FilterGridLayout filter_grid_layout(const Shape& weight_shape, const FilterGridOptions& options);
 Image filter_grid(const Tensor& weight, const FilterGridOptions& options = {});
+// The grid as a figure: a white margin, the title above, and the gaps between tiles (and a frame)
+// in a pale blue that no gray or dark filter pixel has, so a black pixel at a tile's edge never
+// merges with its neighbour's.
 void write_filter_grid_png(const std::string& path, const Tensor& weight,
                            const FilterGridOptions& options = {});
+
+// Small labelled pictures in a grid (the misclassified test images of a run): each image scaled
+// up to about `tile` pixels, its caption lines (one or two, "true T-shirt/top",
+// "pred Shirt 87%") below it, and a title above. Gray and RGB images may be mixed.
+struct LabeledImage {
+  Image image;
+  std::vector<std::string> caption;
+};
+struct ImageGridOptions {
+  std::string title;
+  int64_t columns = 8;
+  int64_t tile = 84;  // pixels, the longer side of each enlarged image
+};
+// requires: at least one image, columns >= 1, tile >= 8.
+void write_labeled_image_grid_png(const std::string& path, const std::vector<LabeledImage>& images,
+                                  const ImageGridOptions& options = {});
 
 // A K × K confusion matrix as a heat map: rows are the true classes, columns the predicted ones,
 // each cell shaded by its share of its row (so the diagonal reads as per-class recall) and

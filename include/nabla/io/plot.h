@@ -39,8 +39,9 @@ struct Series {
 struct LinePlot {
   Figure figure;
   std::vector<Series> series;
-  bool log_y = false;  // logarithmic y axis (requires every y > 0); suits loss curves
-  bool grid = true;    // light grid lines at the ticks
+  bool log_y = false;      // logarithmic y axis (requires every y > 0); suits loss curves
+  bool grid = true;        // light grid lines at the ticks
+  bool integer_x = false;  // x ticks at whole numbers only (epochs)
 };
 
 // requires: at least one series; each series has x.size() == y.size() >= 1.

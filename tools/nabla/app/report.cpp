@@ -5,12 +5,15 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
+#include "app/run_detail.h"
+#include "app/run_info.h"
 #include "nabla/error.h"
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
@@ -71,6 +74,25 @@ std::string escape(const std::string& s) {
     }
   }
   return out;
+}
+
+// A number as the console prints it: integers whole, others to 4 significant digits.
+std::string number_text(double v) {
+  if (std::isfinite(v) && v == std::round(v) && std::abs(v) < 1e15)
+    return std::to_string(static_cast<int64_t>(v));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", v);
+  return text;
+}
+
+// A CSV cell for the page: accuracies (a column named *acc*, a fraction) as percentages, other
+// numbers as number_text; text as it is.
+std::string cell_text(const std::string& column, const std::string& cell) {
+  char* end = nullptr;
+  const double v = std::strtod(cell.c_str(), &end);
+  if (cell.empty() || end != cell.c_str() + cell.size()) return cell;
+  if (column.find("acc") != std::string::npos && v >= 0 && v <= 1) return run_detail::percent(v);
+  return number_text(v);
 }
 
 std::string read_file(const fs::path& path) {
@@ -203,8 +225,12 @@ class Page {
     std::vector<std::string> header;
     std::vector<std::vector<std::string>> rows;
     if (std::getline(in, line)) header = csv_cells(line);
-    while (std::getline(in, line))
-      if (!line.empty()) rows.push_back(csv_cells(line));
+    while (std::getline(in, line)) {
+      if (line.empty()) continue;
+      rows.push_back(csv_cells(line));
+      for (size_t c = 0; c < rows.back().size() && c < header.size(); ++c)
+        rows.back()[c] = cell_text(header[c], rows.back()[c]);
+    }
     const size_t total = rows.size();
     if (total > kMaxTableRows) {
       const size_t keep = kMaxTableRows / 2;
@@ -227,23 +253,10 @@ class Page {
   std::ostringstream html_;
 };
 
-// The run's config from its checkpoints (final, else last, else best); null when none is there.
-json run_config(const fs::path& dir) {
-  for (const char* sub : {"final", "last", "best"}) {
-    const fs::path checkpoint = dir / sub;
-    if (!fs::exists(io::resolve_atomic_directory(checkpoint.string()))) continue;
-    try {
-      return json::parse(io::read_training_state(checkpoint.string()).config);
-    } catch (const std::exception&) {
-      continue;  // a checkpoint that does not read: try the next, the page is still useful
-    }
-  }
-  return nullptr;
-}
-
 std::string json_value_text(const json& v) {
-  if (v.is_null()) return "default";
-  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "not used";
+  if (v.is_string()) return v.get<std::string>().empty() ? "none" : v.get<std::string>();
+  if (v.is_number()) return number_text(v.get<double>());
   return v.dump();
 }
 
@@ -265,16 +278,42 @@ std::string model_summary_text(const json& config) {
   }
 }
 
+// When, where and with what the run ran, and its test result (trainer_state.json's "run" and
+// "test"; absent from older checkpoints, then nothing is shown).
+void run_section(Page& page, const json& config) {
+  if (!config.is_object() || !config.contains("run")) return;
+  const json& run = config.at("run");
+  std::vector<std::pair<std::string, std::string>> rows;
+  if (config.contains("test"))
+    rows.emplace_back("test accuracy",
+                      run_detail::percent(config.at("test").at("accuracy").get<double>()) + " of " +
+                          std::to_string(config.at("test").at("samples").get<int64_t>()) +
+                          " images");
+  rows.emplace_back("date", run.value("date", "unknown"));
+  rows.emplace_back("duration", duration_text(run.value("seconds", -1.0)));
+  rows.emplace_back("nabla version", run.value("version", "unknown"));
+  rows.emplace_back("CPU", run.value("cpu", "unknown"));
+  rows.emplace_back("threads", std::to_string(run.value("threads", 0)));
+  page.heading("Run", "run");
+  page.key_values(rows);
+}
+
 void configuration_section(Page& page, const json& config) {
   page.heading("Configuration", "configuration");
   if (config.is_null()) {
     page.note("No checkpoint with the run's configuration was found.");
     return;
   }
+  // The values the run used (run.cpp's "effective_options"); a value the run chose itself, where
+  // the option was left at its default ("threads 0"), is marked "(auto)". Checkpoints from before
+  // effective_options show the options as given.
   std::vector<std::pair<std::string, std::string>> rows;
-  if (config.contains("options"))
-    for (const auto& [key, value] : config.at("options").items())
-      rows.emplace_back(key, json_value_text(value));
+  const json given = config.value("options", json::object());
+  const json& used = config.contains("effective_options") ? config.at("effective_options") : given;
+  for (const auto& [key, value] : used.items()) {
+    const bool chosen = !value.is_null() && given.contains(key) && given.at(key) != value;
+    rows.emplace_back(key, json_value_text(value) + (chosen ? " (auto)" : ""));
+  }
   page.key_values(rows, 3);
   if (config.contains("class_names")) {
     page.raw("<h3>Classes</h3>\n");
@@ -297,6 +336,19 @@ std::vector<std::string> files_with_extension(const fs::path& dir, const std::st
 
 }  // namespace
 
+json read_run_config(const std::string& run_dir) {
+  for (const char* sub : {"final", "last", "best"}) {
+    const fs::path checkpoint = fs::path(run_dir) / sub;
+    if (!fs::exists(io::resolve_atomic_directory(checkpoint.string()))) continue;
+    try {
+      return json::parse(io::read_training_state(checkpoint.string()).config);
+    } catch (const std::exception&) {
+      continue;  // a checkpoint that does not read: try the next, the page is still useful
+    }
+  }
+  return nullptr;
+}
+
 void write_run_report(const std::string& run_dir, const ReportSummary& summary) {
   const fs::path dir(run_dir);
   NABLA_CHECK(fs::is_directory(dir), "report: ", run_dir, " is not a run directory");
@@ -305,7 +357,9 @@ void write_run_report(const std::string& run_dir, const ReportSummary& summary) 
     page.heading("Summary", "summary");
     page.key_values(summary);
   }
-  configuration_section(page, run_config(dir));
+  const json config = read_run_config(run_dir);
+  run_section(page, config);
+  configuration_section(page, config);
 
   std::set<std::string> shown;
   auto section = [&](const std::string& title, const std::string& id,
@@ -321,6 +375,7 @@ void write_run_report(const std::string& run_dir, const ReportSummary& summary) 
   section("Curves", "curves", {"loss.png", "loss_steps.png", "accuracy.png"});
   section("First-layer filters", "filters", {"filters.png"});
   section("Confusion matrix (test set)", "confusion", {"confusion.png"});
+  section("Misclassified test images", "misclassified", {"misclassified.png"});
   std::vector<std::string> others;
   for (const std::string& f : files_with_extension(dir, ".png"))
     if (!shown.count(f)) others.push_back(f);
@@ -332,6 +387,27 @@ void write_run_report(const std::string& run_dir, const ReportSummary& summary) 
     page.csv_table(dir / f);
   }
   page.write(dir / "report.html");
+}
+
+void write_comparison_report(const std::string& out_dir, const std::vector<std::string>& run_dirs,
+                             const std::vector<std::string>& header,
+                             const std::vector<std::vector<std::string>>& rows) {
+  const fs::path dir(out_dir);
+  Page page("Runs compared", fs::absolute(dir).lexically_normal().string());
+  page.heading("Settings that differ, and results", "table");
+  page.table(header, rows);
+  std::string links = "<p class=\"note\">Each run's own report:";
+  for (size_t i = 0; i < run_dirs.size() && i < rows.size(); ++i) {
+    const fs::path report = fs::absolute(fs::path(run_dirs[i]) / "report.html");
+    if (fs::exists(report))
+      links += " <a href=\"" +
+               escape(report.lexically_relative(fs::absolute(dir)).generic_string()) + "\">" +
+               escape(rows[i][0]) + "</a>";
+  }
+  page.raw(links + "</p>\n");
+  page.heading("Curves", "curves");
+  page.figures(dir, {"compare_loss.png", "compare_accuracy.png"});
+  page.write(dir / "compare.html");
 }
 
 void write_search_report(const SearchResult& result) {

@@ -20,6 +20,7 @@
 // plots of validation accuracy against each hyperparameter, and a link to each trial's report.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -38,6 +39,16 @@ void write_run_report(const std::string& run_dir, const ReportSummary& summary =
 
 // Writes result.out_dir/report.html for a finished search.
 void write_search_report(const SearchResult& result);
+
+// `nabla compare`'s page (app/compare.h): OUT/compare.html with the table, links to each run's
+// report, and OUT/compare_loss.png and compare_accuracy.png embedded.
+void write_comparison_report(const std::string& out_dir, const std::vector<std::string>& run_dirs,
+                             const std::vector<std::string>& header,
+                             const std::vector<std::vector<std::string>>& rows);
+
+// The run config in a run folder's checkpoint (final/, else last/, else best/): options,
+// effective options, model, history, "run" and "test" (app/run.h); null when none reads.
+nlohmann::json read_run_config(const std::string& run_dir);
 
 // RFC 4648 base64 with padding, for data URIs.
 std::string base64_encode(std::string_view bytes);

@@ -16,8 +16,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "app/auto_invert.h"
+#include "app/curves.h"
+#include "app/misclassified.h"
 #include "app/report.h"
 #include "app/run_detail.h"
+#include "app/run_info.h"
 #include "app/step_log.h"
 #include "app/transfer.h"
 #include "nabla/data/classes.h"
@@ -156,6 +160,7 @@ class Run {
         distributed::shard(data_.test, world_),
         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization));
     fs::create_directories(o_.out_dir);
+    border_ = border_stats(data_.train);  // for predict's auto-invert (app/auto_invert.h)
   }
 
   // Restores weights, optimizer, schedule, generators and history from OUT/last.
@@ -178,6 +183,7 @@ class Run {
     history_ = history_from_json(config.at("history"));
     best_epoch_ = config.at("best_epoch").get<int64_t>();
     best_acc_ = config.at("best_acc").get<double>();
+    record_ = RunRecord(config.contains("run") ? config.at("run") : json(nullptr));
     first_epoch_ = state.epoch;
     resume_at_ = progress_from_json(config, state.epoch);
     NABLA_CHECK(resume_at_.batch == 0 || o_.epochs > resume_at_.epoch, "--resume: ", o_.out_dir,
@@ -296,6 +302,10 @@ class Run {
     j["format"] = "nabla-train-run";
     j["version"] = 1;
     j["options"] = options_to_json(o_);
+    j["effective_options"] = effective_options(o_);
+    j["run"] = record_.to_json();
+    if (!test_.is_null()) j["test"] = test_;
+    if (border_) j["border"] = {{"mean", border_->mean}, {"std", border_->std}};
     j["model"] = json::parse(description_);
     j["sample_shape"] =
         std::vector<int64_t>(data_.train.sample_shape().begin(), data_.train.sample_shape().end());
@@ -445,7 +455,7 @@ class Run {
 
     // The files a reader may look at first; then the checkpoints, last/ as the resume point.
     train::write_metrics_csv(path("metrics.csv"), history_);
-    write_curves();
+    write_curves(o_.out_dir, history_);
     steps_->write();
     if (diagnostics_) {
       diagnostics_->write_csv(path("diagnostics.csv"));
@@ -466,56 +476,37 @@ class Run {
           o_.out_dir, {{"status", status}, {"best validation epoch", std::to_string(best_epoch_)}});
   }
 
-  void write_curves() const {
-    std::vector<double> epochs, train_loss, val_loss, train_acc, val_acc, val_epochs;
-    for (const train::EpochMetrics& m : history_) {
-      epochs.push_back(static_cast<double>(m.epoch));
-      train_loss.push_back(m.train_loss);
-      train_acc.push_back(100 * m.train_acc);
-      if (m.has_validation()) {
-        val_epochs.push_back(static_cast<double>(m.epoch));
-        val_loss.push_back(m.val_loss);
-        val_acc.push_back(100 * m.val_acc);
-      }
-    }
-    io::LinePlot loss;
-    loss.figure = {.title = "Loss", .x_label = "epoch", .y_label = "cross-entropy"};
-    loss.series.push_back({"train", epochs, train_loss});
-    if (!val_epochs.empty()) loss.series.push_back({"validation", val_epochs, val_loss});
-    io::write_line_plot(path("loss.png"), loss);
-    io::LinePlot acc;
-    acc.figure = {.title = "Accuracy", .x_label = "epoch", .y_label = "accuracy (%)"};
-    acc.series.push_back({"train", epochs, train_acc});
-    if (!val_epochs.empty()) acc.series.push_back({"validation", val_epochs, val_acc});
-    io::write_line_plot(path("accuracy.png"), acc);
-  }
-
   RunResult finish() {
     RunResult result;
     result.out_dir = o_.out_dir;
     if (stopper_) result.stopped_early = stopper_->stopped_epoch();
     result.history = history_;
     result.best_epoch = best_epoch_;
+    // Before OUT/final is saved, so that its trainer_state.json holds the test result.
+    result.test = distributed::reduce(train::evaluate(*model_, *test_loader_), world_);
+    test_ = {{"accuracy", result.test.accuracy},
+             {"loss", result.test.loss},
+             {"samples", result.test.samples}};
     if (world_.is_main())
       io::save_checkpoint(
           path("final"), *model_, nullptr,
           training_state(stopper_ && stopper_->stopped() ? stopper_->stopped_epoch() : o_.epochs));
     if (const Tensor filters = world_.is_main() ? first_filters(*model_) : Tensor();
-        filters.defined()) {
-      // Enlarged until the grid is about 320 pixels wide: 5 × 5 filters need it to be seen.
-      const Tensor w = filters.detach();
-      const int64_t tiles = w.size(1) == 3 ? w.size(0) : w.size(0) * w.size(1);
-      const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(tiles))));
-      io::FilterGridOptions grid;
-      grid.scale = std::max<int64_t>(4, 320 / (cols * (w.size(3) + 1) - 1));
-      io::write_filter_grid_png(path("filters.png"), w, grid);
-    }
-    result.test = distributed::reduce(train::evaluate(*model_, *test_loader_), world_);
+        filters.defined())
+      io::write_filter_grid_png(path("filters.png"), filters.detach(),
+                                {.title = "First-layer filters, " + o_.model});
     if (dp_) out_ << dp_->summary(train_seconds_) << "\n";
     if (!world_.is_main()) return result;
     io::write_confusion_matrix_png(path("confusion.png"), result.test.confusion.counts(),
                                    data_.test.class_names(),
                                    "Confusion matrix, " + o_.dataset + " test set");
+    // The whole test set in order (test_loader_ holds this rank's shard under MPI).
+    const bool wrong_drawn = write_misclassified_png(
+        path("misclassified.png"), data_.test,
+        find_misclassified(
+            *model_, data::DataLoader(
+                         data_.test,
+                         data::DataLoaderOptions(o_.batch_size).normalize(data_.normalization))));
     write_run_report(o_.out_dir, {{"test accuracy", percent(result.test.accuracy) + " of " +
                                                         std::to_string(result.test.samples) +
                                                         " images (final weights)"},
@@ -523,9 +514,9 @@ class Run {
     out_ << "test accuracy " << percent(result.test.accuracy) << " (" << result.test.samples
          << " images, final weights; best validation epoch " << best_epoch_ << ")\n"
          << "wrote metrics.csv, loss.png, accuracy.png, "
-         << (first_filters(*model_).defined() ? "filters.png, " : "")
-         << "confusion.png, report.html and checkpoints best/, final/, last/ to " << o_.out_dir
-         << "\n";
+         << (first_filters(*model_).defined() ? "filters.png, " : "") << "confusion.png, "
+         << (wrong_drawn ? "misclassified.png, " : "")
+         << "report.html and checkpoints best/, final/, last/ to " << o_.out_dir << "\n";
     return result;
   }
 
@@ -553,6 +544,10 @@ class Run {
   std::unique_ptr<StepLog> steps_;                   // steps.csv, loss_steps.png
   train::Trainer* trainer_ = nullptr;                // while train() runs
   double train_seconds_ = 0;
+  RunRecord record_;  // date, duration, version, CPU (trainer_state.json's "run")
+  json test_ = nullptr;
+  std::optional<BorderStats>
+      border_;  // of the training images  // the final weights' test result, once measured
 };
 
 }  // namespace

@@ -27,6 +27,15 @@ void check_choice(const char* what, const std::string& value,
 bool is_preset(const std::string& model);
 
 json options_to_json(const RunOptions& o);
+// The options as the run used them (trainer_state.json's "effective_options", the report):
+// options_to_json's keys, with each default resolved (threads: the count that ran; lr_gamma: the
+// schedule's factor; weight_decay: the optimizer's) and null for an option that does not apply
+// (lr_gamma without a schedule that has one, momentum under Adam).
+json effective_options(const RunOptions& o);
+// The step schedule's epochs between decays and the factor of step, exponential and plateau
+// schedules, 0 resolved to the schedule's default.
+int64_t effective_lr_step_size(const RunOptions& o);
+double effective_lr_gamma(const RunOptions& o);
 RunOptions options_from_json(const json& j);
 // A Trainer's position inside an epoch; null in an epoch-end checkpoint.
 json progress_to_json(const train::EpochProgress& p);

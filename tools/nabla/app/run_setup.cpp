@@ -22,6 +22,7 @@
 #include "nabla/optim/rmsprop.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/suggest.h"
+#include "nabla/threads.h"
 
 namespace nabla::app {
 
@@ -105,6 +106,33 @@ json options_to_json(const RunOptions& o) {
           {"sync_batchnorm", o.sync_batchnorm},
           {"label_column", o.label_column},
           {"skip_bad_images", o.skip_bad_images}};
+}
+
+json effective_options(const RunOptions& o) {
+  json j = options_to_json(o);
+  const bool step = o.lr_schedule == "step", plateau = o.lr_schedule == "plateau";
+  const bool gamma = step || plateau || o.lr_schedule == "exponential";
+  const bool momentum = o.optimizer == "sgd" || o.optimizer == "rmsprop";
+  j["threads"] = num_threads();
+  j["weight_decay"] = o.weight_decay.value_or(
+      o.optimizer == "adamw" ? optim::AdamWOptions(o.lr).weight_decay() : 0.0);
+  if (!momentum) j["momentum"] = nullptr;
+  j["lr_step_size"] = step ? json(effective_lr_step_size(o)) : json(nullptr);
+  j["lr_gamma"] = gamma ? json(effective_lr_gamma(o)) : json(nullptr);
+  if (!plateau) j["lr_patience"] = j["lr_cooldown"] = j["min_lr"] = nullptr;
+  if (!o.diagnostics) j["diagnostics_every"] = nullptr;
+  if (o.early_stopping == 0) j["early_stopping_min_delta"] = nullptr;
+  if (!is_file_dataset(o.dataset)) j["label_column"] = j["skip_bad_images"] = nullptr;
+  return j;
+}
+
+int64_t effective_lr_step_size(const RunOptions& o) {
+  return o.lr_step_size > 0 ? o.lr_step_size : std::max<int64_t>(1, o.epochs / 3);
+}
+
+double effective_lr_gamma(const RunOptions& o) {
+  if (o.lr_gamma > 0) return o.lr_gamma;
+  return o.lr_schedule == "exponential" ? 0.9 : 0.1;
 }
 
 RunOptions options_from_json(const json& j) {
@@ -328,13 +356,13 @@ std::unique_ptr<optim::LRScheduler> make_scheduler(const RunOptions& o, optim::O
   NABLA_CHECK(o.warmup_epochs >= 0, "--warmup-epochs must be >= 0, got ", o.warmup_epochs);
   const optim::Warmup warmup{o.warmup_epochs, 1.0 / 3};
   if (o.lr_schedule == "step") {
-    const int64_t step = o.lr_step_size > 0 ? o.lr_step_size : std::max<int64_t>(1, o.epochs / 3);
-    return std::make_unique<optim::StepLR>(
-        opt, optim::StepLROptions(step).gamma(o.lr_gamma > 0 ? o.lr_gamma : 0.1).warmup(warmup));
+    return std::make_unique<optim::StepLR>(opt, optim::StepLROptions(effective_lr_step_size(o))
+                                                    .gamma(effective_lr_gamma(o))
+                                                    .warmup(warmup));
   }
   if (o.lr_schedule == "exponential")
     return std::make_unique<optim::ExponentialLR>(
-        opt, optim::ExponentialLROptions(o.lr_gamma > 0 ? o.lr_gamma : 0.9).warmup(warmup));
+        opt, optim::ExponentialLROptions(effective_lr_gamma(o)).warmup(warmup));
   if (o.lr_schedule == "cosine")
     return std::make_unique<optim::CosineAnnealingLR>(
         opt, optim::CosineAnnealingLROptions(std::max<int64_t>(1, o.epochs - o.warmup_epochs))
@@ -360,12 +388,11 @@ std::unique_ptr<optim::ReduceLROnPlateau> make_plateau(const RunOptions& o, opti
   if (!plateau) return nullptr;
   NABLA_CHECK(o.lr_gamma == 0 || o.lr_gamma < 1, "--lr-gamma is the plateau schedule's factor ",
               "and must be below 1, got ", o.lr_gamma);
-  return std::make_unique<optim::ReduceLROnPlateau>(opt,
-                                                    optim::ReduceLROnPlateauOptions()
-                                                        .factor(o.lr_gamma > 0 ? o.lr_gamma : 0.1)
-                                                        .patience(o.lr_patience)
-                                                        .cooldown(o.lr_cooldown)
-                                                        .min_lr(o.min_lr));
+  return std::make_unique<optim::ReduceLROnPlateau>(opt, optim::ReduceLROnPlateauOptions()
+                                                             .factor(effective_lr_gamma(o))
+                                                             .patience(o.lr_patience)
+                                                             .cooldown(o.lr_cooldown)
+                                                             .min_lr(o.min_lr));
 }
 
 // A scheduler's state() as a JSON object; NaN (no value yet) as null, which JSON can hold.

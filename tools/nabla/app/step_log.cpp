@@ -60,6 +60,7 @@ void StepLog::write() const {
   if (rows_.empty()) return;
   io::LinePlot plot;
   plot.figure = {.title = "Loss per step", .x_label = "step", .y_label = "cross-entropy"};
+  plot.integer_x = true;
   plot.series = {raw, smooth};
   io::write_line_plot((fs::path(out_dir_) / "loss_steps.png").string(), plot);
 }
