@@ -34,6 +34,9 @@ struct ExportOptions {
   // true: the output "probabilities" is a Softmax over the last dim (not added after a model
   // that already ends in softmax); false: the output "logits" is the last layer's.
   bool probabilities = true;
+  // Written as the model's metadata "nabla.class_names", one name a line; import_model reads
+  // them back.
+  std::vector<std::string> class_names{};
   std::string producer = "nabla";
 };
 
@@ -52,7 +55,8 @@ struct ImportedModel {
   // mean · input_scale and std · input_scale); empty when the graph has none.
   std::vector<float> input_mean;
   std::vector<float> input_std;
-  bool ends_in_softmax = false;  // the last node was a Softmax: the output is probabilities
+  bool ends_in_softmax = false;          // the last node was a Softmax: the output is probabilities
+  std::vector<std::string> class_names;  // from the metadata "nabla.class_names"; else empty
 };
 
 // Reads an ONNX file whose nodes form one chain of the operators docs/onnx.md lists (Conv,

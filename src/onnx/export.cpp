@@ -212,6 +212,16 @@ void set_value_info(::onnx::ValueInfoProto& v, const std::string& name,
   ::onnx::ModelProto m;
   m.set_ir_version(8);  // opset 13..18; ONNX Runtime 1.14+ and onnx 1.12's checker read it
   m.set_producer_name(o.producer);
+  if (!o.class_names.empty()) {
+    std::string names;
+    for (const std::string& n : o.class_names) {
+      if (!names.empty()) names += '\n';
+      names += n;
+    }
+    ::onnx::StringStringEntryProto& entry = *m.add_metadata_props();
+    entry.set_key("nabla.class_names");
+    entry.set_value(names);
+  }
   ::onnx::OperatorSetIdProto& opset = *m.add_opset_import();
   opset.set_domain("");
   opset.set_version(kExportOpset);

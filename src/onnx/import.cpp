@@ -471,7 +471,13 @@ ImportedModel import_model_bytes(const std::string& bytes, const std::string& so
               ": not an ONNX model (the protobuf does not "
               "parse)");
   NABLA_CHECK(model.has_graph(), source, ": the ONNX model has no graph");
-  return Importer(model, source).run();
+  ImportedModel m = Importer(model, source).run();
+  for (const ::onnx::StringStringEntryProto& entry : model.metadata_props()) {
+    if (entry.key() != "nabla.class_names") continue;
+    std::istringstream names(entry.value());
+    for (std::string name; std::getline(names, name);) m.class_names.push_back(name);
+  }
+  return m;
 }
 
 ImportedModel import_model(const std::string& path) {

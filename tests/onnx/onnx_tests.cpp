@@ -30,6 +30,9 @@ namespace fs = std::filesystem;
 
 constexpr double kTolerance = 1e-5;
 const data::Normalization kFashionNorm{{0.2860f}, {0.3530f}};
+const std::vector<std::string> kFashionClasses{"T-shirt/top", "Trouser",   "Pullover", "Dress",
+                                               "Coat",        "Sandal",    "Shirt",    "Sneaker",
+                                               "Bag",         "Ankle boot"};
 
 // Every layer type a description holds (nn::layer_types()), on Fashion-MNIST's 1x28x28.
 const char* kEveryLayer = R"({"input": [1, 28, 28], "layers": [
@@ -155,7 +158,10 @@ std::vector<float> nabla_probabilities(nn::Sequential& model, const data::Datase
 }
 
 onnx::ExportOptions fashion_export() {
-  return {.sample_shape = {1, 28, 28}, .mean = kFashionNorm.mean, .std = kFashionNorm.std};
+  return {.sample_shape = {1, 28, 28},
+          .mean = kFashionNorm.mean,
+          .std = kFashionNorm.std,
+          .class_names = kFashionClasses};
 }
 
 std::string ort_dir() {
@@ -224,6 +230,7 @@ TEST(OnnxExport, ImportGivesBackTheSameModel) {
     EXPECT_FLOAT_EQ(back.input_mean[0], 0.2860f * 255);
     EXPECT_FLOAT_EQ(back.input_std[0], 0.3530f * 255);
     EXPECT_TRUE(back.ends_in_softmax);
+    EXPECT_EQ(back.class_names, kFashionClasses);
     // The model's own layers come back, plus the Softmax the export appended (every_layer ends
     // in one already).
     EXPECT_EQ(back.model->size(), c.model->size() + (c.name == "every_layer" ? 0 : 1));
@@ -240,6 +247,7 @@ TEST(OnnxExport, LogitsWithoutNormalisationOnRequest) {
       "mlp.onnx");
   EXPECT_TRUE(back.input_mean.empty());
   EXPECT_FALSE(back.ends_in_softmax);
+  EXPECT_TRUE(back.class_names.empty());
   EXPECT_EQ(back.model->size(), model->size());
 }
 

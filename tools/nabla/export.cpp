@@ -34,7 +34,8 @@ void run_export(const ExportArgs& args) {
                               .mean = trained.normalization.mean,
                               .std = trained.normalization.std,
                               .input_scale = input_scale(trained.sample_shape),
-                              .probabilities = !args.logits};
+                              .probabilities = !args.logits,
+                              .class_names = trained.class_names};
   onnx::export_model(*trained.model, args.onnx, options);
   std::string shape = "N";
   for (int64_t d : trained.sample_shape) shape += ", " + std::to_string(d);
@@ -77,7 +78,11 @@ app::TrainedModel load_onnx_model(const std::string& path) {
   const std::vector<int64_t> out = model_output_shape(imported.description, path);
   NABLA_CHECK(out.size() == 1, path, ": the output per sample is ", Shape(out),
               "; a classifier's is (classes)");
-  for (int64_t c = 0; c < out[0]; ++c) t.class_names.push_back(std::to_string(c));
+  t.class_names = imported.class_names;  // what `nabla export` wrote, else "0", "1", ...
+  if (static_cast<int64_t>(t.class_names.size()) != out[0]) {
+    t.class_names.clear();
+    for (int64_t c = 0; c < out[0]; ++c) t.class_names.push_back(std::to_string(c));
+  }
   // Leading Sub/Div nodes are in the input's units (pixels 0..255 for images); the data loader
   // normalises values already divided by 255. Without them the model gets pixels / 255.
   const float scale = t.sample_shape.size() == 3 ? 255.0f : 1.0f;
