@@ -104,11 +104,9 @@ std::string add_layer(GraphWriter& g, const nn::Module& layer, const std::string
     const Size2 d = c.size2("dilation");
     set_ints(n, "dilations", {d.h, d.w});
     set_int(n, "group", c.integer("groups"));
-  } else if (type == "linear") {
+  } else if (type == "linear") {  // on (N, F): describe() refused any other input
     std::vector<std::string> inputs{in, weights(g, layer, prefix, "weight")};
     if (const std::string b = weights(g, layer, prefix, "bias"); !b.empty()) inputs.push_back(b);
-    NABLA_CHECK(shape.size() == 2, "ONNX export: layer ", prefix, " (linear): input of rank ",
-                shape.size(), "; only (N, F) inputs are exported");
     set_int(g.node("Gemm", inputs, out), "transB", 1);
   } else if (type == "maxpool2d" || type == "avgpool2d") {
     const Size2 k = c.size2("kernel_size"), s = c.size2("stride");

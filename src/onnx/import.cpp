@@ -12,6 +12,7 @@
 
 #include "nabla/error.h"
 #include "nabla/models.h"
+#include "nabla/nn/layer.h"
 #include "nabla/onnx.h"
 #include "onnx/proto.h"
 
@@ -245,16 +246,49 @@ void Importer::batchnorm(int i, const ::onnx::NodeProto& n) {
   for (int k = 0; k < 4; ++k) weights_[at + "." + names[k]] = floats(i, n, k + 1);
 }
 
-// Reshape to (N, F) by a constant shape, as a flatten layer; any other reshape is refused.
+// Reshape by a constant shape that merges a run of dims, as a flatten layer (start_dim, end_dim,
+// counting the batch dim as 0); any other reshape is refused. The batch entry must be 0 (copy)
+// or -1; 0 elsewhere copies the input's dim, and one -1 takes what is left.
 void Importer::reshape(int i, const ::onnx::NodeProto& n) {
-  const ::onnx::TensorProto& t = constant(i, n, 1);
-  const std::vector<int64_t> target = proto::int64_values(t, where(i, n) + " shape");
-  int64_t features = 1;
-  for (int64_t d : shape()) features *= d;
-  const bool flattens = target.size() == 2 && (target[0] == 0 || target[0] == -1) &&
-                        (target[1] == features || (target[1] == -1 && target[0] == 0));
-  NABLA_CHECK(flattens, where(i, n), ": only a reshape to (N, ", features, ") (a flatten) imports");
-  add_layer("\"type\": \"flatten\"");
+  const std::vector<int64_t> target =
+      proto::int64_values(constant(i, n, 1), where(i, n) + " shape");
+  const std::vector<int64_t> s = shape();
+  int64_t features = 1, known = 1;
+  for (int64_t d : s) features *= d;
+  std::vector<int64_t> out;
+  bool ok = !target.empty() && (target[0] == 0 || target[0] == -1);
+  int minus = 0;  // -1 entries after the batch's
+  for (size_t k = 1; ok && k < target.size(); ++k) {
+    const int64_t d = target[k] == 0 && k - 1 < s.size() ? s[k - 1] : target[k];
+    if (d == -1)
+      ++minus;
+    else if (d > 0)
+      known *= d;
+    else
+      ok = false;
+    out.push_back(d);
+  }
+  if (ok && target[0] == -1)  // the batch inferred: the sample's dims are all given
+    ok = minus == 0 && known == features;
+  else if (ok)
+    ok = minus == 0 ? known == features : minus == 1 && features % known == 0;
+  for (int64_t& d : out)
+    if (d == -1) d = features / known;
+  // The flatten whose merged run gives `out`.
+  for (size_t a = 0; ok && a < s.size(); ++a)
+    for (size_t b = a; b < s.size(); ++b) {
+      std::vector<int64_t> merged(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(a));
+      int64_t run = 1;
+      for (size_t k = a; k <= b; ++k) run *= s[k];
+      merged.push_back(run);
+      merged.insert(merged.end(), s.begin() + static_cast<std::ptrdiff_t>(b) + 1, s.end());
+      if (merged != out) continue;
+      add_layer("\"type\": \"flatten\", \"start_dim\": " + std::to_string(a + 1) +
+                ", \"end_dim\": " + std::to_string(b + 1));
+      return;
+    }
+  detail::throw_error(where(i, n), ": only a reshape that merges neighbouring dims of ",
+                      nn::per_sample_str(s), " (a flatten) imports");
 }
 
 // nabla's maxout as exported: Reshape splitting dim d into (F / pieces, pieces), then ReduceMax

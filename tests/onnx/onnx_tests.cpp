@@ -50,6 +50,12 @@ const char* kEveryLayer = R"({"input": [1, 28, 28], "layers": [
   {"type": "softplus", "beta": 2, "threshold": 1}, {"type": "logsoftmax", "dim": 1},
   {"type": "linear", "out_features": 10}, {"type": "softmax", "dim": -1}]})";
 
+// The flatten that keeps more than 2 dims (exported as Reshape), and a log-softmax inside.
+const char* kOtherForms = R"({"input": [1, 28, 28], "layers": [
+  {"type": "conv2d", "out_channels": 4, "kernel_size": 4, "stride": 3}, {"type": "relu"},
+  {"type": "flatten", "start_dim": 2}, {"type": "logsoftmax", "dim": 2},
+  {"type": "flatten"}, {"type": "linear", "out_features": 10}]})";
+
 std::vector<float> read_f32(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   EXPECT_TRUE(file.good()) << path;
@@ -112,6 +118,7 @@ std::vector<Case> exported_models() {
   for (const std::string name : {"mlp", "lenet5", "convnet"})
     cases.push_back({name, make_model(name, ModelConfig{.seed = 5})});
   cases.push_back({"every_layer", model_from_json(kEveryLayer, 5)});
+  cases.push_back({"other_forms", model_from_json(kOtherForms, 5)});
   for (Case& c : cases) {
     perturb_batchnorm(*c.model, 11);
     c.model->eval();
@@ -275,7 +282,7 @@ TEST(OnnxExport, RefusesALayerWithNoOnnxForm) {
 // Each torch.onnx.export fixture (tests/fixtures/make_onnx_fixtures.py) imported and run on its
 // fixed inputs gives PyTorch's probabilities.
 TEST(OnnxImport, TorchExportsGivePyTorchsProbabilities) {
-  for (const std::string name : {"mlp", "lenet_like", "every_layer"}) {
+  for (const std::string name : {"mlp", "lenet_like", "every_layer", "matmul_opset11"}) {
     SCOPED_TRACE(name);
     const std::string base = std::string(NABLA_FIXTURE_DIR) + "/onnx/" + name;
     const onnx::ImportedModel m = onnx::import_model(base + ".onnx");
