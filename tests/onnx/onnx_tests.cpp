@@ -316,6 +316,21 @@ TEST(OnnxImport, RefusesAnOperatorNablaHasNotNamingTheNode) {
   }
 }
 
+TEST(OnnxImport, RefusesAGraphThatBranches) {
+  const std::string path = std::string(NABLA_FIXTURE_DIR) + "/onnx/unsupported_branch.onnx";
+  try {
+    onnx::import_model(path);
+    FAIL() << "imported a residual connection";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unsupported_branch.onnx: node 2 '/1/Add' (Add): reads "
+                                         "'/0/Flatten_output_0' rather than "
+                                         "'/1/f/Gemm_output_0', the previous node's output; only "
+                                         "a chain of nodes imports"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(OnnxImport, RefusesWhatIsNotAModel) {
   try {
     onnx::import_model_bytes("not a protobuf \xff\xff", "junk.onnx");
