@@ -7,7 +7,9 @@
 // Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
 // cross-entropy), infer (LeNet-5 and convnet inference: throughput at batch 256, latency at
 // batch 1), lenet, mlp (one training epoch each), convnet (one epoch on the first
-// --convnet-limit images, default 6,400), xor (the seed's XOR training). Each
+// --convnet-limit images, default 6,400), xor (the seed's XOR training), ort (the infer group's
+// batch-256 LeNet-5 and convnet forward, also written as ONNX files for bench/compare to time in
+// ONNX Runtime; docs/onnx.md). Each
 // result is one line
 //   @ ITEM key=value ...
 // with s= the seconds of one call (the median of the timed calls), and flop= or img= the work
@@ -33,6 +35,13 @@
 #include "nabla/data/dataloader.h"
 #include "nabla/data/datasets.h"
 #include "nabla/nabla.h"
+#ifdef NABLA_HAVE_ONNX
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "nabla/onnx.h"
+#endif
 #include "nabla/train/trainer.h"
 #include "xor_train.h"
 
@@ -55,7 +64,7 @@ struct Args {
   std::cerr << "compare_nabla: " << why
             << "\nusage: compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES]"
                " [--steps N] [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]\n"
-               "groups: peak sgemm conv layers infer lenet mlp convnet xor\n";
+               "groups: peak sgemm conv layers infer lenet mlp convnet xor ort\n";
   std::exit(2);
 }
 
@@ -69,7 +78,7 @@ std::vector<int64_t> parse_sizes(const std::string& text) {
 Args parse(int argc, char** argv) {
   Args a;
   const std::vector<std::string> known{"peak",  "sgemm", "conv",    "layers", "infer",
-                                       "lenet", "mlp",   "convnet", "xor"};
+                                       "lenet", "mlp",   "convnet", "xor",    "ort"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -278,6 +287,43 @@ void run_inference(const Args& a) {
   }
 }
 
+// nabla's side of the ONNX Runtime comparison: the infer group's batch-256 forward of LeNet-5
+// and the convnet (seed 1, eval mode, logits), timed here as "ort/ITEM_nabla", and the same
+// model and input written for bench/compare, which times ONNX Runtime on them (run_ort.js): a
+// line "# onnx ITEM MODEL.onnx INPUT.f32" each.
+void run_ort(const Args& a) {
+#ifdef NABLA_HAVE_ONNX
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("nabla_compare_ort_" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  for (const auto& [preset, item] : std::vector<std::pair<std::string, std::string>>{
+           {"lenet5", "lenet"}, {"convnet", "convnet"}}) {
+    ModelConfig config;
+    config.seed = 1;
+    auto model = make_model(preset, config);
+    model->eval();
+    NoGradGuard no_grad;
+    Generator gen(2);
+    const Tensor x = Tensor::randn({256, 1, 28, 28}, gen);
+    const std::string onnx_path = (dir / (item + ".onnx")).string();
+    const std::string input_path = (dir / (item + ".input.f32")).string();
+    onnx::export_model(*model, onnx_path, {.sample_shape = {1, 28, 28}, .probabilities = false});
+    const std::vector<double> values = x.to_vector();
+    const std::vector<float> input(values.begin(), values.end());
+    FILE* f = std::fopen(input_path.c_str(), "wb");
+    if (f == nullptr || std::fwrite(input.data(), sizeof(float), input.size(), f) != input.size())
+      throw std::runtime_error("cannot write " + input_path);
+    std::fclose(f);
+    std::printf("# onnx %s %s %s\n", item.c_str(), onnx_path.c_str(), input_path.c_str());
+    result("ort/" + item + "_nabla", time_median([&] { model->forward(x); }, a.min_time),
+           kv("img", 256.0));
+  }
+#else
+  (void)a;
+  std::printf("# ort: compare_nabla was built without nabla::onnx (NABLA_ONNX)\n");
+#endif
+}
+
 void run_xor(const Args& a) {
   const double start = now_s();
   const double loss = nabla_bench::train_xor(a.steps, 1);
@@ -301,6 +347,7 @@ int main(int argc, char** argv) {
       if (g == "mlp") run_training("mlp", "mlp", a, a.limit);
       if (g == "convnet") run_training("convnet", "convnet", a, a.convnet_limit);
       if (g == "xor") run_xor(a);
+      if (g == "ort") run_ort(a);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "compare_nabla: %s\n", e.what());

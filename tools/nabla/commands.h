@@ -28,6 +28,13 @@ void add_sanity_command(CLI::App& app, int& exit_code);
 void add_search_command(CLI::App& app, int& exit_code);
 void add_summary_command(CLI::App& app, int& exit_code);
 void add_compare_command(CLI::App& app, int& exit_code);
+void add_export_command(CLI::App& app, int& exit_code);
+
+// ONNX models in (export.cpp, docs/onnx.md): a path ending in ".onnx", and the model it holds
+// as `nabla predict` uses one (class names "0", "1", ...; the normalisation its leading Sub and
+// Div nodes apply). Throws nabla::Error when nabla was built without ONNX support.
+bool is_onnx_file(const std::string& path);
+app::TrainedModel load_onnx_model(const std::string& path);
 
 // A usage error naming the valid choices; main() prints it and exits with status 2.
 class UsageError : public std::runtime_error {

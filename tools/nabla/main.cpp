@@ -135,6 +135,7 @@ int main(int argc, char** argv) {
   nabla::cli::add_search_command(app, exit_code);
   nabla::cli::add_summary_command(app, exit_code);
   nabla::cli::add_compare_command(app, exit_code);
+  nabla::cli::add_export_command(app, exit_code);
 
   // `nabla help` and `nabla help train` are `nabla --help` and `nabla train --help`.
   std::vector<std::string> args(argv, argv + argc);

@@ -24,6 +24,7 @@ namespace fs = std::filesystem;
 
 struct PredictArgs {
   std::string checkpoint;
+  std::string model;  // --model FILE.onnx: an ONNX model instead of a run (export.cpp)
   std::vector<std::string> images;  // files, or folders searched for images
   int64_t index = -1;
   std::string dataset;  // "": the run's
@@ -158,12 +159,22 @@ void predict_images(const app::TrainedModel& trained, const PredictArgs& args,
   }
 }
 
-void run_predict(const PredictArgs& args) {
+void run_predict(PredictArgs args) {
+  // With --model, the first positional is an image rather than a checkpoint.
+  if (!args.model.empty()) {
+    if (!is_onnx_file(args.model))
+      throw UsageError("predict: --model takes an ONNX file (.onnx), got '" + args.model + "'");
+    if (!args.checkpoint.empty()) args.images.insert(args.images.begin(), args.checkpoint);
+  } else if (args.checkpoint.empty()) {
+    throw UsageError("predict: checkpoint is required (a run directory), or --model FILE.onnx");
+  }
   if (args.images.empty() == (args.index < 0))
     throw UsageError(
         "predict: give either IMAGE files or folders, or --index N (a sample of the "
         "data set)");
-  const app::TrainedModel trained = app::load_trained_model(args.checkpoint);
+  const std::string onnx = !args.model.empty() ? args.model : args.checkpoint;
+  const app::TrainedModel trained =
+      is_onnx_file(onnx) ? load_onnx_model(onnx) : app::load_trained_model(args.checkpoint);
   if (!args.images.empty()) {
     const std::vector<std::string> paths = image_paths(args.images);
     const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
@@ -203,11 +214,14 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       "Class probabilities of PNG, JPEG or PGM images (files or folders), or of --index N of a "
       "data set");
   cmd->add_option("checkpoint", args->checkpoint,
-                  "A run directory (nabla train --out; uses best/) or a checkpoint directory")
-      ->required();
+                  "A run directory (nabla train --out; uses best/) or a checkpoint directory "
+                  "(not with --model)");
   cmd->add_option("images", args->images,
                   "PNG, JPEG or PGM files, or folders of them (fitted to the model's input); "
                   "several give one line per image");
+  cmd->add_option("--model", args->model,
+                  "An ONNX model (.onnx, docs/onnx.md) to use; the positionals are then images")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--index", args->index, "Classify this sample of the data set instead")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dataset", args->dataset, "With --index: the data set (default: the run's)");

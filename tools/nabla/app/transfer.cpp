@@ -17,6 +17,9 @@
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/safetensors.h"
 #include "nabla/suggest.h"
+#ifdef NABLA_HAVE_ONNX
+#include "nabla/onnx.h"
+#endif
 
 namespace nabla::app {
 
@@ -186,12 +189,25 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
                                 const std::vector<std::string>& class_names) {
   InitReport report;
   report.checkpoint = checkpoint_dir(path);
+#ifdef NABLA_HAVE_ONNX
+  // An ONNX model's weights, by layer index as a checkpoint's (docs/onnx.md).
+  const bool onnx = path.ends_with(".onnx") && fs::is_regular_file(path);
+#else
+  const bool onnx = false;
+#endif
   const std::string file =
-      (fs::path(io::resolve_atomic_directory(report.checkpoint)) / "model.safetensors").string();
+      onnx ? path
+           : (fs::path(io::resolve_atomic_directory(report.checkpoint)) / "model.safetensors")
+                 .string();
   NABLA_CHECK(fs::is_regular_file(file), "--init-from ", path, ": ", file,
               " does not exist; pass a checkpoint directory or a run's --out directory");
-  const io::SafetensorsFile saved = io::load_safetensors(file);
-  const std::vector<std::string> saved_classes = checkpoint_classes(report.checkpoint);
+  io::SafetensorsFile saved;
+#ifdef NABLA_HAVE_ONNX
+  if (onnx) saved.tensors = io::state_dict(*onnx::import_model(path).model);
+#endif
+  if (!onnx) saved = io::load_safetensors(file);
+  const std::vector<std::string> saved_classes =
+      onnx ? std::vector<std::string>{} : checkpoint_classes(report.checkpoint);
   const bool new_task =
       !class_names.empty() && !saved_classes.empty() && saved_classes != class_names;
 
