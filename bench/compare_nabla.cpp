@@ -181,12 +181,15 @@ void run_conv(const Args& a) {
     Tensor x = Tensor::randn({c.N, c.C, c.H, c.H}, gen).requires_grad_();
     Tensor w = Tensor::normal({c.OC, c.C, c.K, c.K}, 0, 0.1, gen).requires_grad_();
     Tensor b = Tensor::zeros({c.OC}).requires_grad_();
-    const Conv2dParams params = Conv2dParams().stride(c.stride).padding(c.pad);
-    Tensor dy = Tensor::randn(conv2d(x.detach(), w.detach(), b.detach(), params).shape(), gen);
+    const F::Conv2dFuncOptions options =
+        F::Conv2dFuncOptions().bias(b).stride(c.stride).padding(c.pad);
+    Tensor dy = Tensor::randn(
+        F::conv2d(x.detach(), w.detach(), F::Conv2dFuncOptions(options).bias(b.detach())).shape(),
+        gen);
     const double s = time_median(
         [&] {
           x.zero_grad(), w.zero_grad(), b.zero_grad();
-          conv2d(x, w, b, params).backward(dy);
+          F::conv2d(x, w, options).backward(dy);
         },
         a.min_time);
     const int64_t OH = (c.H + 2 * c.pad - c.K) / c.stride + 1;
@@ -208,7 +211,7 @@ void run_layers(const Args& a) {
            time_median(
                [&] {
                  x.zero_grad();
-                 max_pool2d(x, 2, 2).backward(dy);
+                 F::max_pool2d(x, F::MaxPool2dFuncOptions(2)).backward(dy);
                },
                a.min_time),
            "");

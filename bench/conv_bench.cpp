@@ -20,7 +20,7 @@
 
 namespace {
 
-using nabla::Conv2dParams;
+namespace F = nabla::F;
 using nabla::Tensor;
 
 struct Config {
@@ -29,8 +29,8 @@ struct Config {
 
 // (32 - 3 + 2)/2 + 1 = 16.5 for the stride-2 configuration: accepted, since the windows miss
 // only a padding row.
-Conv2dParams params_of(const Config& cfg) {
-  return Conv2dParams().stride(cfg.stride).padding(cfg.pad);
+F::Conv2dFuncOptions options_of(const Config& cfg, const Tensor& bias) {
+  return F::Conv2dFuncOptions().bias(bias).stride(cfg.stride).padding(cfg.pad);
 }
 
 constexpr Config kLenetC1{64, 1, 28, 6, 5, 2, 1};
@@ -50,12 +50,13 @@ void BM_conv2d_fwd_bwd(benchmark::State& state) {
   Tensor x = Tensor::randn({cfg.N, cfg.C, cfg.H, cfg.H}, gen).requires_grad_();
   Tensor w = Tensor::normal({cfg.OC, cfg.C, cfg.K, cfg.K}, 0, 0.1, gen).requires_grad_();
   Tensor b = Tensor::zeros({cfg.OC}).requires_grad_();
-  const Conv2dParams params = params_of(cfg).naive(kNaive);
-  Tensor y = nabla::conv2d(x, w, b, params);
+  const F::Conv2dFuncOptions options = options_of(cfg, b).algorithm(
+      kNaive ? nabla::ConvAlgorithm::Naive : nabla::ConvAlgorithm::Im2colGemm);
+  Tensor y = F::conv2d(x, w, options);
   Tensor dy = Tensor::randn(y.shape(), gen);
   for (auto _ : state) {
     x.zero_grad(), w.zero_grad(), b.zero_grad();
-    nabla::conv2d(x, w, b, params).backward(dy);
+    F::conv2d(x, w, options).backward(dy);
     benchmark::DoNotOptimize(w.grad().data<float>());
   }
   state.SetItemsProcessed(state.iterations() * cfg.N);
@@ -67,9 +68,9 @@ void BM_conv2d_fwd(benchmark::State& state) {
   Tensor x = Tensor::randn({cfg.N, cfg.C, cfg.H, cfg.H}, gen);
   Tensor w = Tensor::normal({cfg.OC, cfg.C, cfg.K, cfg.K}, 0, 0.1, gen);
   Tensor b = Tensor::zeros({cfg.OC});
-  const Conv2dParams params = params_of(cfg);
+  const F::Conv2dFuncOptions options = options_of(cfg, b);
   for (auto _ : state) {
-    Tensor y = nabla::conv2d(x, w, b, params);
+    Tensor y = F::conv2d(x, w, options);
     benchmark::DoNotOptimize(y.data<float>());
   }
   state.SetItemsProcessed(state.iterations() * cfg.N);

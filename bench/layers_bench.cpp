@@ -23,7 +23,7 @@ void BM_max_pool_2x2(benchmark::State& state) {
   Tensor dy = Tensor::randn({N, C, H / 2, H / 2}, gen);
   for (auto _ : state) {
     x.zero_grad();
-    nabla::max_pool2d(x, 2).backward(dy);
+    nabla::F::max_pool2d(x, nabla::F::MaxPool2dFuncOptions(2)).backward(dy);
     benchmark::DoNotOptimize(x.grad().data<float>());
   }
   state.SetItemsProcessed(state.iterations() * N);

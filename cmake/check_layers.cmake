@@ -7,8 +7,11 @@
 # FATAL_ERROR that names the file and the header. So is a public header (include/nabla/) that
 # includes a private dependency's (nlohmann/json, cairo, zlib, MPI): a user of the component
 # would then need it too; and a string in the library that names a command-line flag ("--lr"):
-# the library names option fields, and only the application (tools/nabla/) knows the flags. Run at configure time by the top
-# CMakeLists.txt and as the ctest `layering` (cmake -DSOURCE_DIR=<repo> -P check_layers.cmake).
+# the library names option fields, and only the application (tools/nabla/) knows the flags.
+# It also fails on a source file (.cpp or .h under src include tools tests examples bench fuzz)
+# of more than 600 lines, naming each with its count: split such a file by what it holds.
+# Run at configure time by the top CMakeLists.txt and as the ctest `layering`
+# (cmake -DSOURCE_DIR=<repo> -P check_layers.cmake).
 
 if(CMAKE_SCRIPT_MODE_FILE)
   cmake_minimum_required(VERSION 3.25)  # IN_LIST, when run with cmake -P
@@ -73,6 +76,32 @@ function(nabla_check_layers source_dir)
     message(FATAL_ERROR "nabla's layers: a lower target includes a higher target's header "
       "(core < data, plot, distributed < train < app), or a public header a private "
       "dependency's:${errors}")
+  endif()
+  nabla_check_file_sizes("${source_dir}")
+endfunction()
+
+# The longest a source file may be (docs/architecture.md, "Layers and targets").
+set(NABLA_MAX_SOURCE_LINES 600)
+
+function(nabla_check_file_sizes source_dir)
+  set(globs "")
+  foreach(dir IN ITEMS src include tools tests examples bench fuzz)
+    list(APPEND globs "${source_dir}/${dir}/*.cpp" "${source_dir}/${dir}/*.h")
+  endforeach()
+  file(GLOB_RECURSE files RELATIVE "${source_dir}" ${globs})
+  set(errors "")
+  foreach(file IN LISTS files)
+    file(READ "${source_dir}/${file}" text)
+    # Keep only the newlines: their count is the line count (wc -l).
+    string(REGEX REPLACE "[^\n]" "" newlines "${text}")
+    string(LENGTH "${newlines}" lines)
+    if(lines GREATER NABLA_MAX_SOURCE_LINES)
+      string(APPEND errors "\n  ${file}: ${lines} lines")
+    endif()
+  endforeach()
+  if(errors)
+    message(FATAL_ERROR "nabla's sources: no file may be over ${NABLA_MAX_SOURCE_LINES} lines; "
+      "split these by what they hold:${errors}")
   endif()
 endfunction()
 

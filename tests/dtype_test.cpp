@@ -123,11 +123,11 @@ TEST(Int64, DifferentiableOpsRefuseItNamingOpAndDtype) {
   EXPECT_THAT(error_message([&] { softmax(i); }), HasSubstr("softmax" + want));
   EXPECT_THAT(error_message([&] { mse_loss(i, i); }), HasSubstr("mse_loss" + want));
   EXPECT_THAT(error_message([&] {
-                max_pool2d(i.reshape({1, 1, 2, 2}), 2);
+                F::max_pool2d(i.reshape({1, 1, 2, 2}), F::MaxPool2dFuncOptions(2));
               }),
               HasSubstr("max_pool2d" + want));
   EXPECT_THAT(error_message([&] {
-                conv2d(i.reshape({1, 1, 2, 2}), i.reshape({1, 1, 2, 2}));
+                F::conv2d(i.reshape({1, 1, 2, 2}), i.reshape({1, 1, 2, 2}));
               }),
               HasSubstr("conv2d" + want));
   EXPECT_THAT(error_message([&] { i.requires_grad_(); }),

@@ -14,6 +14,7 @@
 // dropout seeds a fresh Generator inside fn, so every call draws the same mask.
 #include "gradcheck/cases.h"
 #include "gradcheck/simulated_rank.h"
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -21,6 +22,13 @@ namespace nabla {
 namespace {
 
 using Inputs = std::vector<Tensor>;
+// The ops in the per-dimension form their kernels read (not API).
+using detail::avg_pool2d;
+using detail::conv2d;
+using detail::conv2d_relu;
+using detail::Conv2dParams;
+using detail::max_pool2d;
+using detail::Pool2dParams;
 
 struct ConvCase {
   const char* shapes;
@@ -98,7 +106,7 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
                    [](Generator& g) {
                      return Inputs{distinct({3, 2, 4, 6}, 0.1, g)};
                    },
-                   [](const Inputs& x) { return max_pool2d(x[0], 2); }});
+                   [](const Inputs& x) { return max_pool2d(x[0], Pool2dParams().kernel(2)); }});
   cases.push_back(
       {Op::max_pool2d, "[1, 2, 5, 7], kernel 3×2, stride 2×1, pad 1×1",
        [](Generator& g) {
@@ -109,16 +117,17 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
              x[0],
              {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
        }});
-  cases.push_back({Op::max_pool2d, "[2, 1, 5, 5], kernel 3, stride 1 (overlapping windows)",
-                   [](Generator& g) {
-                     return Inputs{distinct({2, 1, 5, 5}, 0.1, g)};
-                   },
-                   [](const Inputs& x) { return max_pool2d(x[0], 3, 1); }});
+  cases.push_back(
+      {Op::max_pool2d, "[2, 1, 5, 5], kernel 3, stride 1 (overlapping windows)",
+       [](Generator& g) {
+         return Inputs{distinct({2, 1, 5, 5}, 0.1, g)};
+       },
+       [](const Inputs& x) { return max_pool2d(x[0], Pool2dParams().kernel(3).stride(1)); }});
   cases.push_back({Op::avg_pool2d, "[3, 2, 4, 6], kernel 2",
                    [](Generator& g) {
                      return Inputs{normal({3, 2, 4, 6}, g)};
                    },
-                   [](const Inputs& x) { return avg_pool2d(x[0], 2); }});
+                   [](const Inputs& x) { return avg_pool2d(x[0], Pool2dParams().kernel(2)); }});
   cases.push_back(
       {Op::avg_pool2d, "[1, 3, 5, 6], kernel 3×2, stride 2×2, pad 1×1",
        [](Generator& g) {

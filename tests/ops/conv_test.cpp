@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/gradcheck.h"
 #include "nabla/nn/activation.h"
 #include "nabla/nn/pooling.h"
@@ -24,6 +25,10 @@ namespace nabla {
 namespace {
 
 using nabla::testing::error_message;
+// The op in the per-dimension form its kernels read; functional_test.cpp checks that the public
+// F::conv2d and nn::Conv2dOptions give the same.
+using detail::conv2d;
+using detail::Conv2dParams;
 
 Shape conv_out_shape(const Shape& input, const Shape& weight, const Conv2dParams& p = {}) {
   Generator gen(1);
@@ -293,6 +298,10 @@ TEST(Conv2dTest, ErrorsNameTheOpTheShapesAndTheRule) {
 namespace nabla {
 namespace {
 
+using detail::conv2d;
+using detail::conv2d_relu;
+using detail::Conv2dParams;
+
 // conv2d_relu is relu(conv2d(...)) computed in one op: the same numbers bit for bit (the
 // epilogue adds the same bias, the mask is the same), on both kernels, with every gradient.
 TEST(Conv2dReluTest, EqualsConvThenReluBitwise) {
@@ -328,8 +337,9 @@ TEST(Conv2dReluTest, SequentialFusesConvFollowedByRelu) {
   Tensor y = model.forward(x);
   EXPECT_EQ(y.grad_fn_name(), "conv2d_relu");
   const auto& conv = model.at<nn::Conv2d>(0);
-  EXPECT_EQ(y.to_vector(),
-            relu(conv2d(x, conv.weight, conv.bias, conv.options.params())).to_vector());
+  EXPECT_EQ(
+      y.to_vector(),
+      relu(conv2d(x, conv.weight, conv.bias, detail::conv2d_params(conv.options))).to_vector());
   nn::Sequential plain(nn::MaxPool2d(2), nn::ReLU());
   EXPECT_EQ(plain.forward(x).grad_fn_name(), "relu");
 }

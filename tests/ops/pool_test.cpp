@@ -23,23 +23,24 @@ Tensor grid4(DType dtype = kFloat64) {
 
 TEST(PoolTest, MaxPoolTwoByTwoKeepsEachBlocksLargest) {
   for (DType dtype : {kFloat64, kFloat32}) {
-    Tensor y = max_pool2d(grid4(dtype), 2);
+    Tensor y = F::max_pool2d(grid4(dtype), F::MaxPool2dFuncOptions(2));
     EXPECT_EQ(y.shape(), Shape({1, 1, 2, 2}));
     EXPECT_EQ(y.to_vector(), (std::vector<double>{5, 7, 13, 15}));
   }
 }
 
 TEST(PoolTest, AvgPoolTwoByTwoAveragesEachBlock) {
-  Tensor y = avg_pool2d(grid4(), 2);
+  Tensor y = F::avg_pool2d(grid4(), F::AvgPool2dFuncOptions(2));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{2.5, 4.5, 10.5, 12.5}));
   // Overlapping windows: kernel 3, stride 1 on 4×4 -> 2×2.
-  EXPECT_EQ(avg_pool2d(grid4(), 3, 1).to_vector(), (std::vector<double>{5, 6, 9, 10}));
+  EXPECT_EQ(F::avg_pool2d(grid4(), F::AvgPool2dFuncOptions(3).stride(1)).to_vector(),
+            (std::vector<double>{5, 6, 9, 10}));
 }
 
 TEST(PoolTest, MaxPoolPaddingNeverWins) {
   // All values negative: a zero-padded max would give 0 at the border; -inf padding does not.
   // Kernel 2, stride 2, padding 1 on 4×4: windows start at rows/columns -1, 1 and 3.
-  Tensor y = max_pool2d(grid4() - 100.0, 2, 2, 1);
+  Tensor y = F::max_pool2d(grid4() - 100.0, F::MaxPool2dFuncOptions(2).stride(2).padding(1));
   EXPECT_EQ(y.shape(), Shape({1, 1, 3, 3}));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{-100, -98, -97, -92, -90, -89, -88, -86, -85}));
 }
@@ -47,14 +48,15 @@ TEST(PoolTest, MaxPoolPaddingNeverWins) {
 TEST(PoolTest, AvgPoolCountsPaddingAsZerosInTheMean) {
   // ones (2×2), kernel 2, stride 1, padding 1: a corner window holds 1 real pixel of 4, an edge
   // window 2, the centre 4 (PyTorch's count_include_pad = true).
-  Tensor y = avg_pool2d(Tensor::ones({1, 1, 2, 2}, kFloat64), 2, 1, 1);
+  Tensor y = F::avg_pool2d(Tensor::ones({1, 1, 2, 2}, kFloat64),
+                           F::AvgPool2dFuncOptions(2).stride(1).padding(1));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25}));
 }
 
 TEST(PoolTest, MaxPoolGradientGoesToTheFirstMaximumOfEachWindow) {
   Tensor x = Tensor::from_vector(std::vector<double>{3, 3, 1, 7, 3, 3, 7, 2}, {1, 1, 2, 4})
                  .requires_grad_();
-  Tensor y = max_pool2d(x, 2);
+  Tensor y = F::max_pool2d(x, F::MaxPool2dFuncOptions(2));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{3, 7}));
   y.backward(Tensor::from_vector(std::vector<double>{10, 20}, {1, 1, 1, 2}));
   // Ties in the first window: the first 3 in row-major order takes it all. The second window's
@@ -64,7 +66,7 @@ TEST(PoolTest, MaxPoolGradientGoesToTheFirstMaximumOfEachWindow) {
 
 TEST(PoolTest, AvgPoolGradientSpreadsEvenlyOverEachWindow) {
   Tensor x = Tensor::ones({1, 1, 2, 2}, kFloat64).requires_grad_();
-  avg_pool2d(x, 2, 1, 1).sum().backward();
+  F::avg_pool2d(x, F::AvgPool2dFuncOptions(2).stride(1).padding(1)).sum().backward();
   // Every pixel lies in 4 of the 9 windows, each passing back 1/4.
   EXPECT_EQ(x.grad().to_vector(), (std::vector<double>{1, 1, 1, 1}));
 }
@@ -72,37 +74,45 @@ TEST(PoolTest, AvgPoolGradientSpreadsEvenlyOverEachWindow) {
 TEST(PoolTest, UnequalKernelStrideAndPaddingPerDim) {
   Tensor x = Tensor::arange(0, 30, 1, kFloat64).reshape({1, 1, 5, 6});
   // kernel 1×3, stride 2×3, no padding: rows 0, 2, 4 and column blocks {0-2} {3-5}.
-  Tensor y = max_pool2d(x, {.kernel_h = 1, .kernel_w = 3, .stride_h = 2, .stride_w = 3});
+  Tensor y = F::max_pool2d(x, F::MaxPool2dFuncOptions({1, 3}).stride({2, 3}));
   EXPECT_EQ(y.shape(), Shape({1, 1, 3, 2}));
   EXPECT_EQ(y.to_vector(), (std::vector<double>{2, 5, 14, 17, 26, 29}));
 }
 
 TEST(PoolTest, WindowsMustTileTheInputUnlessFloorMode) {
   Tensor x = Tensor::zeros({2, 3, 7, 7});
-  const std::string msg = error_message([&] { max_pool2d(x, 2); });
+  const std::string msg = error_message([&] { F::max_pool2d(x, F::MaxPool2dFuncOptions(2)); });
   EXPECT_NE(msg.find("max_pool2d: input height 7 with kernel 2, padding 0 and stride 2 does not "
                      "fit evenly: (W - F + 2P)/S + 1 = (7 - 2 + 0)/2 + 1 = 3.5"),
             std::string::npos)
       << msg;
-  EXPECT_NE(error_message([&] { avg_pool2d(x, 2); }).find("avg_pool2d: input height 7"),
+  EXPECT_NE(error_message([&] {
+              F::avg_pool2d(x, F::AvgPool2dFuncOptions(2));
+            }).find("avg_pool2d: input height 7"),
             std::string::npos);
-  EXPECT_EQ(max_pool2d(x, Pool2dParams().kernel(2).floor()).shape(), Shape({2, 3, 3, 3}));
-  EXPECT_EQ(avg_pool2d(x, Pool2dParams().kernel(2).floor()).shape(), Shape({2, 3, 3, 3}));
+  EXPECT_EQ(F::max_pool2d(x, F::MaxPool2dFuncOptions(2).floor_mode(true)).shape(),
+            Shape({2, 3, 3, 3}));
+  EXPECT_EQ(F::avg_pool2d(x, F::AvgPool2dFuncOptions(2).floor_mode(true)).shape(),
+            Shape({2, 3, 3, 3}));
 }
 
 TEST(PoolTest, ErrorsNameTheOpAndTheShapes) {
   Tensor x = Tensor::zeros({2, 3, 8, 8});
   EXPECT_NE(error_message([&] {
-              max_pool2d(x, 2, 2, 2);
+              F::max_pool2d(x, F::MaxPool2dFuncOptions(2).stride(2).padding(2));
             }).find("max_pool2d: padding 2×2 must be between 0 and half the kernel 2×2"),
             std::string::npos);
   EXPECT_NE(error_message([&] {
-              avg_pool2d(Tensor::zeros({3, 8, 8}), 2);
+              F::avg_pool2d(Tensor::zeros({3, 8, 8}), F::AvgPool2dFuncOptions(2));
             }).find("avg_pool2d: input [3, 8, 8] must be 4-d"),
             std::string::npos);
-  EXPECT_NE(error_message([&] { max_pool2d(x, 0); }).find("kernel 0×0 must be at least 1×1"),
+  EXPECT_NE(error_message([&] {
+              F::max_pool2d(x, F::MaxPool2dFuncOptions(0));
+            }).find("kernel 0×0 must be at least 1×1"),
             std::string::npos);
-  EXPECT_NE(error_message([&] { max_pool2d(x, 9); }).find("smaller than the kernel (9)"),
+  EXPECT_NE(error_message([&] {
+              F::max_pool2d(x, F::MaxPool2dFuncOptions(9));
+            }).find("smaller than the kernel (9)"),
             std::string::npos);
 }
 
@@ -122,8 +132,10 @@ TEST(PoolTest, StridedInputGivesTheSameResult) {
   Generator gen(3);
   Tensor x = Tensor::randn({4, 6, 2, 3}, gen, kFloat64).permute({2, 3, 0, 1});  // (2, 3, 4, 6)
   ASSERT_FALSE(x.is_contiguous());
-  EXPECT_EQ(max_pool2d(x, 2).to_vector(), max_pool2d(x.contiguous(), 2).to_vector());
-  EXPECT_EQ(avg_pool2d(x, 2).to_vector(), avg_pool2d(x.contiguous(), 2).to_vector());
+  EXPECT_EQ(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)).to_vector(),
+            F::max_pool2d(x.contiguous(), F::MaxPool2dFuncOptions(2)).to_vector());
+  EXPECT_EQ(F::avg_pool2d(x, F::AvgPool2dFuncOptions(2)).to_vector(),
+            F::avg_pool2d(x.contiguous(), F::AvgPool2dFuncOptions(2)).to_vector());
 }
 
 }  // namespace

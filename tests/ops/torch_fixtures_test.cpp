@@ -22,6 +22,7 @@
 
 #include "data/temp_dir.h"
 #include "fixtures/fixture_reader.h"
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -29,6 +30,14 @@ namespace {
 
 using fixtures::FixtureCase;
 using fixtures::FixtureTensor;
+// conv2d and pooling in the per-dimension form their kernels read (not API), which the fixture
+// cases record.
+using detail::avg_pool2d;
+using detail::conv2d;
+using detail::conv2d_relu;
+using detail::Conv2dParams;
+using detail::max_pool2d;
+using detail::Pool2dParams;
 
 using OpCall = std::function<Tensor(const std::vector<Tensor>& in, const FixtureCase& c)>;
 

@@ -104,6 +104,69 @@ TEST_F(SchedulerTest, BadOptionsAndStatesThrow) {
   EXPECT_EQ(sched.epoch(), 0) << "a failed load changes nothing";
 }
 
+// Options are private: options() reads them, and set_options() validates every change as the
+// constructor does (as the optimizers' set_options do), naming the field and the value.
+TEST_F(SchedulerTest, OptionsAreValidatedOnEveryChange) {
+  const auto message = [](auto f) { return testing::error_message(f); };
+  EXPECT_EQ(message([&] { StepLR(opt, StepLROptions(0)); }),
+            "StepLROptions::step_size must be >= 1, got 0");
+  EXPECT_EQ(message([&] { StepLR(opt, StepLROptions(2).gamma(0)); }),
+            "StepLROptions::gamma must be > 0, got 0");
+  EXPECT_EQ(message([&] { ExponentialLR(opt, ExponentialLROptions(-1)); }),
+            "ExponentialLROptions::gamma must be > 0, got -1");
+  EXPECT_EQ(message([&] { CosineAnnealingLR(opt, CosineAnnealingLROptions(0)); }),
+            "CosineAnnealingLROptions::t_max must be >= 1, got 0");
+  EXPECT_EQ(message([&] { CosineAnnealingLR(opt, CosineAnnealingLROptions(3).eta_min(-1)); }),
+            "CosineAnnealingLROptions::eta_min must be >= 0, got -1");
+  EXPECT_EQ(message([&] {
+              CosineAnnealingLR(opt, CosineAnnealingLROptions(3).warmup({1, 0}));
+            }),
+            "CosineAnnealingLROptions::warmup.start_factor must be in (0, 1], got 0");
+  EXPECT_EQ(message([&] {
+              StepLR(opt, StepLROptions(2).warmup({-1, 0.5}));
+            }),
+            "StepLROptions::warmup.epochs must be >= 0, got -1");
+
+  StepLR step(opt, StepLROptions(2).gamma(0.5));
+  step.step(), step.step();  // epoch 2: 0.1 · 0.5
+  EXPECT_DOUBLE_EQ(opt.lr(), 0.05);
+  EXPECT_EQ(message([&] { step.set_options(StepLROptions(2).gamma(0)); }),
+            "StepLROptions::gamma must be > 0, got 0");
+  EXPECT_EQ(message([&] {
+              step.set_options(StepLROptions(2).warmup({1, 2.0}));
+            }),
+            "StepLROptions::warmup.start_factor must be in (0, 1], got 2");
+  EXPECT_EQ(step.options().gamma(), 0.5) << "a refused change changes nothing";
+  EXPECT_DOUBLE_EQ(opt.lr(), 0.05);
+  // An accepted change applies from the current epoch on, from the closed form.
+  step.set_options(StepLROptions(1).gamma(0.1));
+  EXPECT_EQ(step.options().step_size(), 1);
+  EXPECT_DOUBLE_EQ(opt.lr(), 0.1 * 0.1 * 0.1);
+  EXPECT_DOUBLE_EQ(step.lr(), opt.lr());
+  step.set_options(StepLROptions(1).gamma(0.1).warmup({4, 0.5}));  // epoch 2 of a 4-epoch warmup
+  EXPECT_DOUBLE_EQ(opt.lr(), 0.1 * (0.5 + 0.5 * 2 / 4));
+
+  CosineAnnealingLR cosine(opt, CosineAnnealingLROptions(4));
+  EXPECT_THROW(cosine.set_options(CosineAnnealingLROptions(0)), Error);
+  EXPECT_EQ(cosine.options().t_max(), 4);
+  ExponentialLR exponential(opt, ExponentialLROptions(0.9));
+  EXPECT_THROW(exponential.set_options(ExponentialLROptions(0)), Error);
+  EXPECT_EQ(exponential.options().gamma(), 0.9);
+
+  ReduceLROnPlateau plateau(opt, ReduceLROnPlateauOptions().patience(0));
+  EXPECT_EQ(message([&] { plateau.set_options(ReduceLROnPlateauOptions().min_lr(-1)); }),
+            "ReduceLROnPlateauOptions::min_lr must be >= 0, got -1");
+  EXPECT_EQ(message([&] { plateau.set_options(ReduceLROnPlateauOptions().eps(-1)); }),
+            "ReduceLROnPlateauOptions::eps must be >= 0, got -1");
+  EXPECT_EQ(plateau.options().patience(), 0) << "a refused change changes nothing";
+  plateau.step(1.0);
+  EXPECT_EQ(plateau.best(), 1.0);
+  plateau.set_options(ReduceLROnPlateauOptions().patience(3));
+  EXPECT_EQ(plateau.best(), 1.0) << "the same mode keeps the best so far";
+  plateau.set_options(ReduceLROnPlateauOptions().mode("max"));
+  EXPECT_EQ(plateau.best(), -INFINITY) << "a new mode restarts from its worst";
+}
+
 // ---- ReduceLROnPlateau against tests/fixtures/plateau.txt (make_plateau_fixture.py) ----
 
 struct PlateauCase {
@@ -252,13 +315,13 @@ TEST_F(SchedulerTest, ReduceLROnPlateauRejectsBadOptionsAndStates) {
     return testing::error_message([&] { ReduceLROnPlateau s(opt, o); });
   };
   EXPECT_EQ(message(ReduceLROnPlateauOptions().mode("lowest")),
-            "ReduceLROnPlateau: mode 'lowest' is not one of min, max");
+            "ReduceLROnPlateauOptions::mode 'lowest' is not one of min, max");
   EXPECT_EQ(message(ReduceLROnPlateauOptions().factor(1.0)),
-            "ReduceLROnPlateau: factor must be in (0, 1), got 1");
+            "ReduceLROnPlateauOptions::factor must be in (0, 1), got 1");
   EXPECT_EQ(message(ReduceLROnPlateauOptions().patience(-1)),
-            "ReduceLROnPlateau: patience must be >= 0, got -1");
+            "ReduceLROnPlateauOptions::patience must be >= 0, got -1");
   EXPECT_EQ(message(ReduceLROnPlateauOptions().threshold_mode("relative")),
-            "ReduceLROnPlateau: threshold_mode 'relative' is not one of rel, abs");
+            "ReduceLROnPlateauOptions::threshold_mode 'relative' is not one of rel, abs");
   ReduceLROnPlateau sched(opt, ReduceLROnPlateauOptions().patience(0));
   EXPECT_TRUE(std::isinf(sched.best()));
   const auto fresh = sched.state();

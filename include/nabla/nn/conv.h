@@ -40,8 +40,6 @@ struct Conv2dOptions {
   Conv2dOptions& naive(bool on = true) {
     return algorithm(on ? ConvAlgorithm::Naive : ConvAlgorithm::Im2colGemm);
   }
-  // The op's parameters for these options.
-  Conv2dParams params() const;
 };
 
 class Conv2d : public Module {

@@ -65,6 +65,8 @@ class Module {
   // Layers with batch statistics take `sum` to add theirs up over the ranks of a data-parallel
   // job (an empty function: this process only) and return true; the others return false.
   virtual bool sync_statistics(const SumAcrossRanks& /*sum*/) { return false; }
+  // Whether it normalises by batch statistics (so a batch of one row breaks it in training).
+  virtual bool has_batch_statistics() const { return false; }
   // The weight a run draws as image filters (a first convolution's); undefined if none.
   virtual Tensor filters() const { return Tensor(); }
   // relu(forward(input)) as one fused op, or an undefined Tensor when the layer has no fused

@@ -45,6 +45,7 @@ class BatchNormBase : public Module {
   LayerConfig config() const override;
   // Sets sum_across_ranks.
   bool sync_statistics(const SumAcrossRanks& sum) override;
+  bool has_batch_statistics() const override { return true; }
   // running_mean = 0, running_var = 1, num_batches_tracked = 0.
   void reset_running_stats();
   // reset_running_stats(), and weight = 1, bias = 0.

@@ -27,7 +27,6 @@ struct Pool2dOptions {
  public:
   // The stride in effect: the kernel size where stride is 0.
   Size2 effective_stride() const;
-  Pool2dParams params() const;
 };
 using MaxPool2dOptions = Pool2dOptions;
 using AvgPool2dOptions = Pool2dOptions;

@@ -30,71 +30,11 @@ enum class ConvAlgorithm {
   Naive,       // the definition as nested loops: the readable reference for students
 };
 
-// conv2d's hyper-parameters, per dimension (h = rows, w = columns). Set fields by name,
-//   Conv2dParams{.stride_h = 2, .stride_w = 2, .pad_h = 1, .pad_w = 1}
-// or with the chained setters that set both dims:  Conv2dParams().stride(2).padding(1)
-struct Conv2dParams {
-  int64_t stride_h = 1, stride_w = 1;      // step between windows, >= 1
-  int64_t pad_h = 0, pad_w = 0;            // zeros added on each side, >= 0
-  int64_t dilation_h = 1, dilation_w = 1;  // gap between kernel taps, >= 1 (1 = dense)
-  int64_t groups = 1;                      // C and OC split into this many independent blocks
-  bool floor_mode = false;                 // true: PyTorch's floor, false: exact fit or throw
-  ConvAlgorithm algorithm = ConvAlgorithm::Im2colGemm;
-
-  Conv2dParams& stride(int64_t s) { return stride_h = stride_w = s, *this; }
-  Conv2dParams& padding(int64_t p) { return pad_h = pad_w = p, *this; }
-  Conv2dParams& dilation(int64_t d) { return dilation_h = dilation_w = d, *this; }
-  Conv2dParams& floor(bool on = true) { return floor_mode = on, *this; }
-  Conv2dParams& naive(bool on = true) {
-    return algorithm = on ? ConvAlgorithm::Naive : ConvAlgorithm::Im2colGemm, *this;
-  }
-};
-
-// 2-d convolution (cross-correlation, as in PyTorch):
-//   input (N, C, H, W), weight (OC, C/groups, KH, KW), bias (OC) or undefined for none
-//   -> (N, OC, OH, OW), OH = (H + 2·pad_h - dilation_h·(KH - 1) - 1) / stride_h + 1 (same for W).
-//   out[n, oc, oh, ow] = bias[oc] + Σ_{c, kh, kw} input[n, g·C/G + c, oh·sh - ph + kh·dh,
-//                                                        ow·sw - pw + kw·dw] · weight[oc, c, kh,
-//                                                        kw]
-// with g = oc / (OC/G) and zeros outside the input. Differentiable in input, weight and bias.
-//   requires: same dtype; C and OC divisible by groups; weight.size(1) == C / groups;
-//             the dilated kernel fits in the padded input; exact fit unless floor_mode.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
-              const Conv2dParams& params = {});
-
-// relu(conv2d(input, weight, bias, params)) as one op: the ReLU runs in the convolution's
-// epilogue while the output is in cache, and backward masks the gradient with the saved output.
-// Same result and gradients as the two ops; nn::Sequential uses it for a Conv2d then a ReLU.
-Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
-                   const Conv2dParams& params = {});
-
 // The output extent of one dimension under conv2d's rule, or throws the error conv2d would.
 // `what` names the op and dimension in the message, e.g. "conv2d: input height".
 int64_t conv_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stride,
                          int64_t dilation, bool floor_mode, const char* what);
 
-// Pooling windows, per dimension. stride 0 means "equal to the kernel" (PyTorch's default).
-// Padding may be at most half the kernel, so every window overlaps the input.
-struct Pool2dParams {
-  int64_t kernel_h = 1, kernel_w = 1;
-  int64_t stride_h = 0, stride_w = 0;
-  int64_t pad_h = 0, pad_w = 0;
-  bool floor_mode = false;  // as in Conv2dParams
-
-  Pool2dParams& kernel(int64_t k) { return kernel_h = kernel_w = k, *this; }
-  Pool2dParams& stride(int64_t s) { return stride_h = stride_w = s, *this; }
-  Pool2dParams& padding(int64_t p) { return pad_h = pad_w = p, *this; }
-  Pool2dParams& floor(bool on = true) { return floor_mode = on, *this; }
-};
-
-// Largest value of each window: x (N, C, H, W) -> (N, C, OH, OW), padding reads -inf. The
-// gradient goes to the first maximal element of each window (row-major order), as in PyTorch.
-Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
-Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
-// Mean of each window: x (N, C, H, W) -> (N, C, OH, OW). Padding counts as zeros in the mean
-// (the divisor is always KH·KW: PyTorch's count_include_pad = true).
-Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
-Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride = 0, int64_t padding = 0);
 // Mean over each channel's whole plane: x (N, C, H, W) -> (N, C), or (N, C, 1, 1) with keepdim.
 // Composed from mean over dims {2, 3}, so it needs no op of its own.
 Tensor global_avg_pool2d(const Tensor& x, bool keepdim = false);
@@ -134,14 +74,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
 
 }  // namespace nabla
 
-// ---- the functional API, in LibTorch's dialect (torch::nn::functional) ----
+// ---- conv2d and pooling, in LibTorch's dialect (torch::nn::functional) ----
 // The same options style as the layers (nn::Conv2dOptions): named, chained setters with the
 // defaults beside them, one value or {h, w} per spatial setting.
 //   namespace F = nabla::nn::functional;  // or nabla::F
 //   F::conv2d(x, w, F::Conv2dFuncOptions().bias(b).stride(2).padding(1));
 //   F::max_pool2d(x, F::MaxPool2dFuncOptions(2));   // stride defaults to the kernel size
-// Conv2dParams and Pool2dParams above are the per-dimension form the ops and kernels read;
-// params() gives it.
+// The ops read these options in a per-dimension form that is not API (nabla/detail/conv_params.h).
 namespace nabla::nn::functional {
 
 struct Conv2dFuncOptions {
@@ -152,9 +91,6 @@ struct Conv2dFuncOptions {
   NABLA_ARG(int64_t, groups) = 1;       // C and OC split into this many independent blocks
   NABLA_ARG(bool, floor_mode) = false;  // PyTorch's floor instead of "exact fit or throw"
   NABLA_ARG(ConvAlgorithm, algorithm) = ConvAlgorithm::Im2colGemm;
-
- public:
-  Conv2dParams params() const;
 };
 
 // Pooling windows; max and average pooling take the same options.
@@ -164,16 +100,26 @@ struct Pool2dFuncOptions {
   NABLA_ARG(Size2, stride);             // the kernel size unless set, as in PyTorch
   NABLA_ARG(Size2, padding) = 0;        // at most half the kernel
   NABLA_ARG(bool, floor_mode) = false;  // as in Conv2dFuncOptions
-
- public:
-  Pool2dParams params() const;
 };
 using MaxPool2dFuncOptions = Pool2dFuncOptions;
 using AvgPool2dFuncOptions = Pool2dFuncOptions;
 
-// nabla::conv2d, max_pool2d and avg_pool2d with these options.
+// 2-d convolution (cross-correlation, as in PyTorch), with s = stride, p = padding,
+// d = dilation, G = groups:
+//   input (N, C, H, W), weight (OC, C/G, KH, KW), bias (OC) or undefined for none
+//   -> (N, OC, OH, OW), OH = (H + 2·p_h - d_h·(KH - 1) - 1) / s_h + 1 (same for W).
+//   out[n, oc, oh, ow] = bias[oc] + Σ_{c, kh, kw} input[n, g·C/G + c, oh·s_h - p_h + kh·d_h,
+//                                                        ow·s_w - p_w + kw·d_w]
+//                                                  · weight[oc, c, kh, kw]
+// with g = oc / (OC/G) and zeros outside the input. Differentiable in input, weight and bias.
+//   requires: same dtype; C and OC divisible by groups; weight.size(1) == C / groups;
+//             the dilated kernel fits in the padded input; exact fit unless floor_mode.
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options = {});
+// Largest value of each window: x (N, C, H, W) -> (N, C, OH, OW), padding reads -inf. The
+// gradient goes to the first maximal element of each window (row-major order), as in PyTorch.
 Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& options);
+// Mean of each window: x (N, C, H, W) -> (N, C, OH, OW). Padding counts as zeros in the mean
+// (the divisor is always KH·KW: PyTorch's count_include_pad = true).
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& options);
 
 }  // namespace nabla::nn::functional

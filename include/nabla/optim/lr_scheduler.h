@@ -17,6 +17,10 @@
 // ReduceLROnPlateau (below) is not a closed form: it reacts to a metric, so it is its own class
 // stepped with step(metric), not an LRScheduler.
 //
+// Each scheduler's options are read with options() and changed with set_options(), which
+// validates them as the constructor does (throwing, changing nothing, with a message naming the
+// field and value: "StepLROptions::gamma must be > 0, got 0").
+//
 // Construction sets the optimizer's lr to the epoch-0 value (η₀, or η₀·s with warmup), as PyTorch
 // does. Each value is computed from the closed form, never from the previous lr, so a resumed
 // schedule (load_state) gives the same bits as one that never stopped.
@@ -29,7 +33,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/nn/options.h"
+#include "nabla/arg.h"
 #include "nabla/optim/optimizer.h"
 
 namespace nabla::optim {
@@ -43,9 +47,11 @@ std::map<std::string, double> read_state(const std::vector<std::pair<std::string
 
 // Linear warmup before a schedule; epochs == 0 means none.
 struct Warmup {
-  int64_t epochs = 0;
+  int64_t epochs = 0;             // >= 0
   double start_factor = 1.0 / 3;  // PyTorch LinearLR's default; in (0, 1]
 };
+// Throws "<options>::warmup.epochs must be >= 0, got -1" (and so on) when `warmup` is invalid.
+void validate(const Warmup& warmup, const char* options);
 
 class LRScheduler {
  public:
@@ -73,11 +79,14 @@ class LRScheduler {
   void load_state(const std::vector<std::pair<std::string, double>>& state);
 
  protected:
+  // Throws when `warmup` is invalid, naming it as a field of "<name>Options".
   LRScheduler(Optimizer& optimizer, std::string name, Warmup warmup);
   // The schedule's lr at epoch e, counted from the end of the warmup.
   virtual double scheduled_lr(int64_t epoch) const = 0;
   // Sets the optimizer's lr for the current epoch; derived constructors call it once ready.
   void apply();
+  // For set_options: the new options' warmup (already validated).
+  void set_warmup(const Warmup& warmup) { warmup_ = warmup; }
 
  private:
   Optimizer* optimizer_;
@@ -87,17 +96,47 @@ class LRScheduler {
   int64_t epoch_ = 0;
 };
 
+// A closed-form schedule with options O, read with options() and changed with set_options(),
+// which validates them first (validate(const O&), beside each O), as the optimizers'
+// WithOptions does.
+template <class O>
+class ScheduleWithOptions : public LRScheduler {
+ public:
+  const O& options() const { return options_; }
+  // Throws, changing nothing, when `options` are invalid; otherwise the optimizer gets the
+  // current epoch's lr under the new options (each lr is the closed form's, never a running
+  // product, so the schedule simply continues with them).
+  void set_options(const O& options) {
+    validate(options);
+    options_ = options;
+    set_warmup(options.warmup());
+    apply();
+  }
+
+ protected:
+  ScheduleWithOptions(Optimizer& optimizer, std::string name, const O& options)
+      : LRScheduler(optimizer, std::move(name), validated(options).warmup()), options_(options) {}
+
+ private:
+  static const O& validated(const O& options) {
+    validate(options);
+    return options;
+  }
+  O options_;
+};
+
 struct StepLROptions {
   explicit StepLROptions(int64_t step_size) : step_size_(step_size) {}
   NABLA_ARG(int64_t, step_size);   // epochs between decays, >= 1
   NABLA_ARG(double, gamma) = 0.1;  // factor per decay, > 0
   NABLA_ARG(Warmup, warmup) = {};
 };
+// Throws, naming the field and the value, when the options are invalid.
+void validate(const StepLROptions& options);
 
-class StepLR : public LRScheduler {
+class StepLR : public ScheduleWithOptions<StepLROptions> {
  public:
   StepLR(Optimizer& optimizer, const StepLROptions& options);
-  StepLROptions options;
 
  protected:
   double scheduled_lr(int64_t epoch) const override;
@@ -108,11 +147,11 @@ struct ExponentialLROptions {
   NABLA_ARG(double, gamma);  // factor per epoch, > 0
   NABLA_ARG(Warmup, warmup) = {};
 };
+void validate(const ExponentialLROptions& options);
 
-class ExponentialLR : public LRScheduler {
+class ExponentialLR : public ScheduleWithOptions<ExponentialLROptions> {
  public:
   ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options);
-  ExponentialLROptions options;
 
  protected:
   double scheduled_lr(int64_t epoch) const override;
@@ -124,11 +163,11 @@ struct CosineAnnealingLROptions {
   NABLA_ARG(double, eta_min) = 0;  // the lowest lr, >= 0
   NABLA_ARG(Warmup, warmup) = {};
 };
+void validate(const CosineAnnealingLROptions& options);
 
-class CosineAnnealingLR : public LRScheduler {
+class CosineAnnealingLR : public ScheduleWithOptions<CosineAnnealingLROptions> {
  public:
   CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options);
-  CosineAnnealingLROptions options;
 
  protected:
   double scheduled_lr(int64_t epoch) const override;
@@ -153,15 +192,22 @@ struct ReduceLROnPlateauOptions {
   NABLA_ARG(std::string, threshold_mode) = "rel";  // rel (a fraction of best) | abs
   NABLA_ARG(int64_t, cooldown) = 0;  // epochs after a reduction with bad epochs not counted
   NABLA_ARG(double, min_lr) = 0;     // the lr never goes below it, >= 0
-  NABLA_ARG(double, eps) = 1e-8;     // a reduction smaller than this is skipped
+  NABLA_ARG(double, eps) = 1e-8;     // a reduction smaller than this is skipped, >= 0
 };
+void validate(const ReduceLROnPlateauOptions& options);
 
 class ReduceLROnPlateau {
  public:
   // The optimizer must outlive the scheduler; its lr is left as it is.
-  // Throws naming the option for a mode, factor, patience, threshold, cooldown or min_lr outside
-  // its range.
+  // Throws naming the option for a mode, factor, patience, threshold, cooldown, min_lr or eps
+  // outside its range.
   ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options = {});
+
+  const ReduceLROnPlateauOptions& options() const { return options_; }
+  // Throws, changing nothing, when `options` are invalid. The counts and the best metric carry
+  // on, except that a new mode restarts best from its worst value (the old best is on the
+  // other scale of "better"). The lr is left as it is until the next reduction.
+  void set_options(const ReduceLROnPlateauOptions& options);
 
   // Ends an epoch whose metric was `metric`; returns true when it reduced the lr.
   bool step(double metric);
@@ -179,12 +225,11 @@ class ReduceLROnPlateau {
   // unknown entry or a value out of range.
   void load_state(const std::vector<std::pair<std::string, double>>& state);
 
-  ReduceLROnPlateauOptions options;
-
  private:
   bool is_better(double metric) const;
   double worst() const;
 
+  ReduceLROnPlateauOptions options_;
   Optimizer* optimizer_;
   int64_t epoch_ = 0;
   double best_;

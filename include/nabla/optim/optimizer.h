@@ -23,7 +23,7 @@
 #include <utility>
 #include <vector>
 
-#include "nabla/nn/options.h"
+#include "nabla/arg.h"
 #include "nabla/tensor.h"
 
 namespace nabla::optim {

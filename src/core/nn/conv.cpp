@@ -1,10 +1,11 @@
-// Conv2d layer: options -> Conv2dParams, PyTorch's init, layer-level checks, printing. The
+// Conv2d layer: options -> the op's parameters, PyTorch's init, layer-level checks, printing. The
 // convolution itself is the conv2d op (src/ops/conv.cpp).
 #include "nabla/nn/conv.h"
 
 #include <cmath>
 #include <sstream>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
 #include "nn/layer_checks.h"
@@ -21,16 +22,23 @@ std::string to_tuple_string(const Size2& size) {
   return out.str();
 }
 
-Conv2dParams Conv2dOptions::params() const {
-  return functional::Conv2dFuncOptions()
-      .stride(stride())
-      .padding(padding())
-      .dilation(dilation())
-      .groups(groups())
-      .floor_mode(floor_mode())
-      .algorithm(algorithm())
-      .params();
+}  // namespace nabla::nn
+
+namespace nabla::detail {
+
+Conv2dParams conv2d_params(const nn::Conv2dOptions& options) {
+  return conv2d_params(nn::functional::Conv2dFuncOptions()
+                           .stride(options.stride())
+                           .padding(options.padding())
+                           .dilation(options.dilation())
+                           .groups(options.groups())
+                           .floor_mode(options.floor_mode())
+                           .algorithm(options.algorithm()));
 }
+
+}  // namespace nabla::detail
+
+namespace nabla::nn {
 
 Conv2d::Conv2d(const Conv2dOptions& options) : options(options) {
   const int64_t C = options.in_channels(), OC = options.out_channels(), G = options.groups();
@@ -78,8 +86,9 @@ Tensor Conv2d::apply(const Tensor& input, bool relu) {
               dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
               dtype_name(weight.dtype()), "; convert one of them with to()");
   try {
-    return relu ? conv2d_relu(input, weight, bias, options.params())
-                : conv2d(input, weight, bias, options.params());
+    const detail::Conv2dParams params = detail::conv2d_params(options);
+    return relu ? detail::conv2d_relu(input, weight, bias, params)
+                : detail::conv2d(input, weight, bias, params);
   } catch (const Error& e) {
     // The op's message explains the arithmetic; prefix it with the layer the user wrote.
     throw Error(label() + ": input " + input.shape().str() + ": " + e.what());

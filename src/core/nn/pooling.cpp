@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "nn/layer_checks.h"
 
@@ -12,13 +13,20 @@ Size2 Pool2dOptions::effective_stride() const {
   return {stride().h ? stride().h : kernel_size().h, stride().w ? stride().w : kernel_size().w};
 }
 
-Pool2dParams Pool2dOptions::params() const {
-  return functional::Pool2dFuncOptions(kernel_size())
-      .stride(effective_stride())
-      .padding(padding())
-      .floor_mode(floor_mode())
-      .params();
+}  // namespace nabla::nn
+
+namespace nabla::detail {
+
+Pool2dParams pool2d_params(const nn::Pool2dOptions& options) {
+  return pool2d_params(nn::functional::Pool2dFuncOptions(options.kernel_size())
+                           .stride(options.effective_stride())
+                           .padding(options.padding())
+                           .floor_mode(options.floor_mode()));
 }
+
+}  // namespace nabla::detail
+
+namespace nabla::nn {
 
 namespace {
 
@@ -45,14 +53,16 @@ Tensor run_pool(const Module& layer, const Tensor& input, Op op) {
 }  // namespace
 
 Tensor MaxPool2d::forward(const Tensor& input) {
-  return run_pool(*this, input, [&] { return max_pool2d(input, options.params()); });
+  return run_pool(*this, input,
+                  [&] { return detail::max_pool2d(input, detail::pool2d_params(options)); });
 }
 std::string MaxPool2d::extra_repr() const {
   return pool_repr(options);
 }
 
 Tensor AvgPool2d::forward(const Tensor& input) {
-  return run_pool(*this, input, [&] { return avg_pool2d(input, options.params()); });
+  return run_pool(*this, input,
+                  [&] { return detail::avg_pool2d(input, detail::pool2d_params(options)); });
 }
 std::string AvgPool2d::extra_repr() const {
   return pool_repr(options);

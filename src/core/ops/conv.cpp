@@ -10,10 +10,13 @@
 #include <span>
 #include <sstream>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
 
 namespace nabla {
+
+using detail::Conv2dParams;
 
 int64_t conv_output_size(int64_t size, int64_t kernel, int64_t pad, int64_t stride,
                          int64_t dilation, bool floor_mode, const char* what) {
@@ -179,13 +182,13 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
 
 }  // namespace
 
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
-              const Conv2dParams& params) {
+Tensor detail::conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const Conv2dParams& params) {
   return conv2d_maybe_relu(input, weight, bias, params, false);
 }
 
-Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
-                   const Conv2dParams& params) {
+Tensor detail::conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                           const Conv2dParams& params) {
   return conv2d_maybe_relu(input, weight, bias, params, true);
 }
 

@@ -1,41 +1,45 @@
-// The functional API's options (nabla::nn::functional, in nabla/ops/conv.h) turned into the
-// per-dimension parameters the ops read.
+// The functional API (nabla::nn::functional, in nabla/ops/conv.h): its options turned into the
+// per-dimension parameters the ops read (nabla/detail/conv_params.h), and the calls.
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 
-namespace nabla::nn::functional {
+namespace nabla {
 
-Conv2dParams Conv2dFuncOptions::params() const {
-  return {.stride_h = stride().h,
-          .stride_w = stride().w,
-          .pad_h = padding().h,
-          .pad_w = padding().w,
-          .dilation_h = dilation().h,
-          .dilation_w = dilation().w,
-          .groups = groups(),
-          .floor_mode = floor_mode(),
-          .algorithm = algorithm()};
+detail::Conv2dParams detail::conv2d_params(const nn::functional::Conv2dFuncOptions& options) {
+  return {.stride_h = options.stride().h,
+          .stride_w = options.stride().w,
+          .pad_h = options.padding().h,
+          .pad_w = options.padding().w,
+          .dilation_h = options.dilation().h,
+          .dilation_w = options.dilation().w,
+          .groups = options.groups(),
+          .floor_mode = options.floor_mode(),
+          .algorithm = options.algorithm()};
 }
 
-Pool2dParams Pool2dFuncOptions::params() const {
-  return {.kernel_h = kernel_size().h,
-          .kernel_w = kernel_size().w,
-          .stride_h = stride().h,
-          .stride_w = stride().w,
-          .pad_h = padding().h,
-          .pad_w = padding().w,
-          .floor_mode = floor_mode()};
+detail::Pool2dParams detail::pool2d_params(const nn::functional::Pool2dFuncOptions& options) {
+  return {.kernel_h = options.kernel_size().h,
+          .kernel_w = options.kernel_size().w,
+          .stride_h = options.stride().h,
+          .stride_w = options.stride().w,
+          .pad_h = options.padding().h,
+          .pad_w = options.padding().w,
+          .floor_mode = options.floor_mode()};
 }
+
+namespace nn::functional {
 
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Conv2dFuncOptions& options) {
-  return nabla::conv2d(input, weight, options.bias(), options.params());
+  return detail::conv2d(input, weight, options.bias(), detail::conv2d_params(options));
 }
 
 Tensor max_pool2d(const Tensor& x, const MaxPool2dFuncOptions& options) {
-  return nabla::max_pool2d(x, options.params());
+  return detail::max_pool2d(x, detail::pool2d_params(options));
 }
 
 Tensor avg_pool2d(const Tensor& x, const AvgPool2dFuncOptions& options) {
-  return nabla::avg_pool2d(x, options.params());
+  return detail::avg_pool2d(x, detail::pool2d_params(options));
 }
 
-}  // namespace nabla::nn::functional
+}  // namespace nn::functional
+}  // namespace nabla

@@ -5,10 +5,13 @@
 
 #include <limits>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
 
 namespace nabla {
+
+using detail::Pool2dParams;
 
 namespace {
 
@@ -39,15 +42,11 @@ cpu::Pool2dShape pool_shape(const Tensor& x, const Pool2dParams& p, const char* 
   return s;
 }
 
-Pool2dParams square(int64_t kernel, int64_t stride, int64_t padding) {
-  return Pool2dParams().kernel(kernel).stride(stride).padding(padding);
-}
-
 }  // namespace
 
 // max_pool2d: out = max over each window (padding is -inf).
 // Saves the argmax of each window (an index into its plane): dx[argmax] += dout.
-Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
+Tensor detail::max_pool2d(const Tensor& x, const Pool2dParams& params) {
   check_floating("max_pool2d", x.dtype());
   const cpu::Pool2dShape s = pool_shape(x, params, "max_pool2d");
   Tensor xc = contiguous_data(x);
@@ -67,13 +66,9 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& params) {
                           });
 }
 
-Tensor max_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  return max_pool2d(x, square(kernel, stride, padding));
-}
-
 // avg_pool2d: out = Σ window / (KH·KW) (padding counts as zeros).
 // Saves nothing but shapes: dx += dout / (KH·KW) over each window's in-bounds elements.
-Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params) {
+Tensor detail::avg_pool2d(const Tensor& x, const Pool2dParams& params) {
   check_floating("avg_pool2d", x.dtype());
   const cpu::Pool2dShape s = pool_shape(x, params, "avg_pool2d");
   Tensor xc = contiguous_data(x);
@@ -86,10 +81,6 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params) {
              [&]<class T>() { cpu::avg_pool2d_backward(dx.data<T>(), g.data<T>(), s); });
     return std::vector<Tensor>{dx};
   });
-}
-
-Tensor avg_pool2d(const Tensor& x, int64_t kernel, int64_t stride, int64_t padding) {
-  return avg_pool2d(x, square(kernel, stride, padding));
 }
 
 Tensor global_avg_pool2d(const Tensor& x, bool keepdim) {

@@ -36,11 +36,15 @@ std::map<std::string, double> read_state(const std::vector<std::pair<std::string
   return values;
 }
 
+void validate(const Warmup& warmup, const char* options) {
+  NABLA_CHECK(warmup.epochs >= 0, options, "::warmup.epochs must be >= 0, got ", warmup.epochs);
+  NABLA_CHECK(warmup.start_factor > 0 && warmup.start_factor <= 1, options,
+              "::warmup.start_factor must be in (0, 1], got ", warmup.start_factor);
+}
+
 LRScheduler::LRScheduler(Optimizer& optimizer, std::string name, Warmup warmup)
     : optimizer_(&optimizer), name_(std::move(name)), warmup_(warmup), base_lr_(optimizer.lr()) {
-  NABLA_CHECK(warmup.epochs >= 0, name_, ": warmup epochs must be >= 0, got ", warmup.epochs);
-  NABLA_CHECK(warmup.start_factor > 0 && warmup.start_factor <= 1, name_,
-              ": warmup start_factor must be in (0, 1], got ", warmup.start_factor);
+  validate(warmup, (name_ + "Options").c_str());
 }
 
 double LRScheduler::lr_at(int64_t epoch) const {
@@ -74,73 +78,101 @@ void LRScheduler::load_state(const std::vector<std::pair<std::string, double>>& 
   apply();
 }
 
-StepLR::StepLR(Optimizer& optimizer, const StepLROptions& options)
-    : LRScheduler(optimizer, "StepLR", options.warmup()), options(options) {
-  NABLA_CHECK(options.step_size() >= 1, "StepLR: step_size must be >= 1, got ",
+void validate(const StepLROptions& options) {
+  NABLA_CHECK(options.step_size() >= 1, "StepLROptions::step_size must be >= 1, got ",
               options.step_size());
-  NABLA_CHECK(options.gamma() > 0, "StepLR: gamma must be > 0, got ", options.gamma());
+  NABLA_CHECK(options.gamma() > 0, "StepLROptions::gamma must be > 0, got ", options.gamma());
+  validate(options.warmup(), "StepLROptions");
+}
+
+StepLR::StepLR(Optimizer& optimizer, const StepLROptions& options)
+    : ScheduleWithOptions(optimizer, "StepLR", options) {
   apply();
 }
 
 double StepLR::scheduled_lr(int64_t epoch) const {
-  return base_lr() * std::pow(options.gamma(), static_cast<double>(epoch / options.step_size()));
+  return base_lr() *
+         std::pow(options().gamma(), static_cast<double>(epoch / options().step_size()));
+}
+
+void validate(const ExponentialLROptions& options) {
+  NABLA_CHECK(options.gamma() > 0, "ExponentialLROptions::gamma must be > 0, got ",
+              options.gamma());
+  validate(options.warmup(), "ExponentialLROptions");
 }
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, const ExponentialLROptions& options)
-    : LRScheduler(optimizer, "ExponentialLR", options.warmup()), options(options) {
-  NABLA_CHECK(options.gamma() > 0, "ExponentialLR: gamma must be > 0, got ", options.gamma());
+    : ScheduleWithOptions(optimizer, "ExponentialLR", options) {
   apply();
 }
 
 double ExponentialLR::scheduled_lr(int64_t epoch) const {
-  return base_lr() * std::pow(options.gamma(), static_cast<double>(epoch));
+  return base_lr() * std::pow(options().gamma(), static_cast<double>(epoch));
+}
+
+void validate(const CosineAnnealingLROptions& options) {
+  NABLA_CHECK(options.t_max() >= 1, "CosineAnnealingLROptions::t_max must be >= 1, got ",
+              options.t_max());
+  NABLA_CHECK(options.eta_min() >= 0, "CosineAnnealingLROptions::eta_min must be >= 0, got ",
+              options.eta_min());
+  validate(options.warmup(), "CosineAnnealingLROptions");
 }
 
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, const CosineAnnealingLROptions& options)
-    : LRScheduler(optimizer, "CosineAnnealingLR", options.warmup()), options(options) {
-  NABLA_CHECK(options.t_max() >= 1, "CosineAnnealingLR: t_max must be >= 1, got ", options.t_max());
-  NABLA_CHECK(options.eta_min() >= 0, "CosineAnnealingLR: eta_min must be >= 0, got ",
-              options.eta_min());
+    : ScheduleWithOptions(optimizer, "CosineAnnealingLR", options) {
   apply();
 }
 
 // PyTorch's _get_closed_form_lr, term for term, so the values match its bits.
 double CosineAnnealingLR::scheduled_lr(int64_t epoch) const {
-  const double eta_min = options.eta_min();
+  const double eta_min = options().eta_min();
   return eta_min + (base_lr() - eta_min) *
                        (1 + std::cos(std::numbers::pi * static_cast<double>(epoch) /
-                                     static_cast<double>(options.t_max()))) /
+                                     static_cast<double>(options().t_max()))) /
                        2;
 }
 
-ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
-    : options(std::move(options)), optimizer_(&optimizer) {
-  const ReduceLROnPlateauOptions& o = this->options;
-  NABLA_CHECK(o.mode() == "min" || o.mode() == "max", "ReduceLROnPlateau: mode '", o.mode(),
+void validate(const ReduceLROnPlateauOptions& o) {
+  NABLA_CHECK(o.mode() == "min" || o.mode() == "max", "ReduceLROnPlateauOptions::mode '", o.mode(),
               "' is not one of min, max");
   NABLA_CHECK(o.threshold_mode() == "rel" || o.threshold_mode() == "abs",
-              "ReduceLROnPlateau: threshold_mode '", o.threshold_mode(),
+              "ReduceLROnPlateauOptions::threshold_mode '", o.threshold_mode(),
               "' is not one of rel, abs");
-  NABLA_CHECK(o.factor() > 0 && o.factor() < 1, "ReduceLROnPlateau: factor must be in (0, 1), got ",
-              o.factor());
-  NABLA_CHECK(o.patience() >= 0, "ReduceLROnPlateau: patience must be >= 0, got ", o.patience());
-  NABLA_CHECK(o.threshold() >= 0, "ReduceLROnPlateau: threshold must be >= 0, got ", o.threshold());
-  NABLA_CHECK(o.cooldown() >= 0, "ReduceLROnPlateau: cooldown must be >= 0, got ", o.cooldown());
-  NABLA_CHECK(o.min_lr() >= 0, "ReduceLROnPlateau: min_lr must be >= 0, got ", o.min_lr());
-  NABLA_CHECK(o.eps() >= 0, "ReduceLROnPlateau: eps must be >= 0, got ", o.eps());
+  NABLA_CHECK(o.factor() > 0 && o.factor() < 1,
+              "ReduceLROnPlateauOptions::factor must be in (0, 1), got ", o.factor());
+  NABLA_CHECK(o.patience() >= 0, "ReduceLROnPlateauOptions::patience must be >= 0, got ",
+              o.patience());
+  NABLA_CHECK(o.threshold() >= 0, "ReduceLROnPlateauOptions::threshold must be >= 0, got ",
+              o.threshold());
+  NABLA_CHECK(o.cooldown() >= 0, "ReduceLROnPlateauOptions::cooldown must be >= 0, got ",
+              o.cooldown());
+  NABLA_CHECK(o.min_lr() >= 0, "ReduceLROnPlateauOptions::min_lr must be >= 0, got ", o.min_lr());
+  NABLA_CHECK(o.eps() >= 0, "ReduceLROnPlateauOptions::eps must be >= 0, got ", o.eps());
+}
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions options)
+    : options_(std::move(options)), optimizer_(&optimizer) {
+  validate(options_);
   best_ = worst();
+}
+
+void ReduceLROnPlateau::set_options(const ReduceLROnPlateauOptions& options) {
+  validate(options);
+  const bool new_mode = options.mode() != options_.mode();
+  options_ = options;
+  if (new_mode) best_ = worst();
 }
 
 double ReduceLROnPlateau::worst() const {
   const double inf = std::numeric_limits<double>::infinity();
-  return options.mode() == "min" ? inf : -inf;
+  return options_.mode() == "min" ? inf : -inf;
 }
 
 // PyTorch's is_better, comparison for comparison (a NaN metric compares false).
 bool ReduceLROnPlateau::is_better(double metric) const {
-  const double t = options.threshold();
-  const bool rel = options.threshold_mode() == "rel";
-  if (options.mode() == "min") return rel ? metric < best_ * (1 - t) : metric < best_ - t;
+  const double t = options_.threshold();
+  const bool rel = options_.threshold_mode() == "rel";
+  if (options_.mode() == "min") return rel ? metric < best_ * (1 - t) : metric < best_ - t;
   return rel ? metric > best_ * (t + 1) : metric > best_ + t;
 }
 
@@ -156,12 +188,12 @@ bool ReduceLROnPlateau::step(double metric) {
     --cooldown_counter_;
     num_bad_epochs_ = 0;  // bad epochs in cooldown do not count
   }
-  if (num_bad_epochs_ <= options.patience()) return false;
-  cooldown_counter_ = options.cooldown();
+  if (num_bad_epochs_ <= options_.patience()) return false;
+  cooldown_counter_ = options_.cooldown();
   num_bad_epochs_ = 0;
   const double old_lr = optimizer_->lr();
-  const double new_lr = std::max(old_lr * options.factor(), options.min_lr());
-  if (old_lr - new_lr <= options.eps()) return false;
+  const double new_lr = std::max(old_lr * options_.factor(), options_.min_lr());
+  if (old_lr - new_lr <= options_.eps()) return false;
   optimizer_->set_lr(new_lr);
   return true;
 }

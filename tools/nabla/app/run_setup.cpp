@@ -16,7 +16,7 @@
 #include "nabla/io/atomic_file.h"
 #include "nabla/memory.h"
 #include "nabla/models.h"
-#include "nabla/nn/normalization.h"
+#include "nabla/nn/module.h"
 #include "nabla/optim/adagrad.h"
 #include "nabla/optim/adam.h"
 #include "nabla/optim/rmsprop.h"
@@ -413,7 +413,7 @@ std::string default_out_dir(const RunOptions& o) {
 
 namespace {
 bool has_batch_norm(const nn::Module& m) {
-  if (dynamic_cast<const nn::BatchNormBase*>(&m)) return true;
+  if (m.has_batch_statistics()) return true;
   for (const auto& [name, child] : m.named_children())
     if (has_batch_norm(*child)) return true;
   return false;
