@@ -74,8 +74,11 @@ TEST(PlotLayout, TheLegendCoversNoCurvePoint) {
   EXPECT_TRUE(place.outside);
   EXPECT_LT(place.right, place.x);
   EXPECT_LE(place.x + place.w, 640);
-  for (const auto& p : everywhere)
-    if (p.first <= place.right) EXPECT_FALSE(inside(place, p));
+  for (const auto& p : everywhere) {
+    if (p.first <= place.right) {
+      EXPECT_FALSE(inside(place, p));
+    }
+  }
 }
 
 TEST(PlotLayout, TheFilterGridIsLargeEnoughWithGapsUnlikeAnyFilterPixel) {

@@ -72,7 +72,7 @@ struct FilterGridOptions {
   int64_t padding = 1;  // background pixels between tiles, before scaling
   int64_t scale = 0;    // each weight becomes scale × scale pixels; 0: filter_grid_layout's
   uint8_t background = 0;
-  std::string title;  // write_filter_grid_png: a line above the grid ("" none)
+  std::string title{};  // write_filter_grid_png: a line above the grid ("" none)
 };
 // Where the tiles go: `columns` × `rows` tiles of tile_height × tile_width pixels, `gap` pixels
 // apart (padding · scale). With options.scale 0 the scale is the largest that keeps the grid
