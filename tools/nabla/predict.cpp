@@ -31,7 +31,8 @@ struct PredictArgs {
   bool invert = false;
   bool csv = false;
   bool skip_bad_images = false;
-  int64_t top = 0;  // 0: every class
+  int64_t top = 0;             // 0: every class
+  app::ModelFileOptions file;  // --model, --normalize
 };
 
 bool is_image_file(const fs::path& path) {
@@ -158,7 +159,7 @@ void run_predict(const PredictArgs& args) {
     throw UsageError(
         "predict: give either IMAGE files or folders, or --index N (a sample of the "
         "data set)");
-  const app::TrainedModel trained = app::load_trained_model(args.checkpoint);
+  const app::TrainedModel trained = app::load_trained_model(args.checkpoint, args.file);
   if (!args.images.empty()) {
     const std::vector<std::string> paths = image_paths(args.images);
     const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
@@ -170,6 +171,8 @@ void run_predict(const PredictArgs& args) {
   }
   app::RunOptions data_options = trained.options;
   if (!args.dataset.empty()) data_options.dataset = args.dataset;
+  NABLA_CHECK(!data_options.dataset.empty(), "predict: ", trained.checkpoint,
+              " does not say which data set it was trained on; pass --dataset with --index");
   data_options.train_subset = data_options.test_subset = 0;
   const data::Dataset samples = app::load_run_dataset(
       data_options, args.split == "train" ? data::Split::Train : data::Split::Test, args.data_dir);
@@ -191,8 +194,14 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       "Class probabilities of PNG, JPEG or PGM images (files or folders), or of --index N of a "
       "data set");
   cmd->add_option("checkpoint", args->checkpoint,
-                  "A run directory (nabla train --out; uses best/) or a checkpoint directory")
+                  "A model file (.safetensors), a run directory (nabla train --out; uses best/) "
+                  "or a checkpoint directory")
       ->required();
+  cmd->add_option("--model", args->file.model,
+                  "The architecture of weights without a description (a PyTorch state dict): a "
+                  "preset or a JSON description's path");
+  cmd->add_option("--normalize", args->file.normalize,
+                  "MEAN,STD the inputs of such weights were normalised with (pixels in [0, 1])");
   cmd->add_option("images", args->images,
                   "PNG, JPEG or PGM files, or folders of them (fitted to the model's input); "
                   "several give one line per image");
