@@ -22,6 +22,9 @@ struct Normalization {
   bool empty() const { return mean.empty(); }
 };
 
+// `norm` for `channels` channels: one mean and std stand for every channel; others are as given.
+Normalization for_channels(const Normalization& norm, int64_t channels);
+
 // y = x · scale[c] + shift[c] for channel c.
 struct ChannelAffine {
   std::vector<float> scale;

@@ -91,7 +91,7 @@ TEST_F(ModelFileCli, BareWeightsTakeModelAndNormalize) {
   EXPECT_NE(odd.err.find("--normalize '0.5': 1 numbers"), std::string::npos) << odd.err;
 }
 
-TEST_F(ModelFileCli, InitFromTakesAModelFile) {
+TEST_F(ModelFileCli, InitFromTakesAModelFileAndNormalizeForBareWeights) {
   for (const char* file : {"elsewhere/copy.safetensors", "elsewhere/bare.safetensors"}) {
     const Result r = nabla(train_args(std::string("from-") + fs::path(file).stem().string(), 1) +
                            " --init-from " + dir.file(file));
@@ -100,6 +100,26 @@ TEST_F(ModelFileCli, InitFromTakesAModelFile) {
               std::string::npos)
         << r.out;
   }
+  // Bare weights say nothing of their inputs: --normalize does, and the run keeps it.
+  const Result bare = nabla(train_args("normalized", 1) + " --init-from " +
+                            dir.file("elsewhere/bare.safetensors") + " --normalize 0.5,0.25");
+  ASSERT_EQ(bare.code, 0) << bare.err;
+  const io::SafetensorsFile saved =
+      io::load_safetensors(dir.file("normalized/final/model.safetensors"));
+  EXPECT_NE(saved.metadata.at("nabla.input").find(R"("mean":[0.5],"std":[0.25])"),
+            std::string::npos)
+      << saved.metadata.at("nabla.input");
+  // Refused: a file with its own normalisation, and a run without pretrained weights.
+  const Result own = nabla(train_args("own", 1) + " --init-from " +
+                           dir.file("elsewhere/copy.safetensors") + " --normalize 0.5,0.25");
+  EXPECT_EQ(own.code, 2);
+  EXPECT_NE(own.err.find("carries the normalisation it was trained with"), std::string::npos)
+      << own.err;
+  const Result alone = nabla(train_args("alone", 1) + " --normalize 0.5,0.25");
+  EXPECT_EQ(alone.code, 2);
+  EXPECT_NE(alone.err.find("--normalize gives the normalisation of pretrained weights"),
+            std::string::npos)
+      << alone.err;
 }
 
 }  // namespace

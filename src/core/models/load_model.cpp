@@ -3,6 +3,7 @@
 #include "nabla/load_model.h"
 
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -141,12 +142,8 @@ ModelCard card_for(const io::SafetensorsFile& file, const LoadModelOptions& opti
                 " carries the normalisation it was trained with (", card.normalization.mean.size(),
                 " channel(s), mean ", card.normalization.mean.front(), ", std ",
                 card.normalization.std.front(), "); another would feed it inputs it never saw");
-    card.normalization = *options.normalization();
-    const auto C = static_cast<size_t>(card.input_shape.empty() ? 1 : card.input_shape[0]);
-    if (card.normalization.mean.size() == 1 && C > 1) {  // one pair for every channel
-      card.normalization.mean.assign(C, card.normalization.mean[0]);
-      card.normalization.std.assign(C, card.normalization.std[0]);
-    }
+    card.normalization =
+        for_channels(*options.normalization(), card.input_shape.empty() ? 1 : card.input_shape[0]);
   }
   const std::vector<int64_t> out = model_output_shape(card.description, file.path);
   NABLA_CHECK(out.size() == 1, "load_model: ", file.path, ": the model outputs ", Shape(out),
@@ -173,6 +170,18 @@ LoadedModel load_safetensors_model(const std::string& path, const LoadModelOptio
   return LoadedModel(path, std::move(module), std::move(card), file.metadata);
 }
 
+// Floats as the shortest decimal that reads back to the same float ([0.286], not
+// [0.28600001335144043]).
+Json shortest(const std::vector<float>& values) {
+  Json out = Json::array();
+  for (float v : values) {
+    char text[32];
+    const auto end = std::to_chars(text, text + sizeof text, v).ptr;
+    out.push_back(std::stod(std::string(text, end)));
+  }
+  return out;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- the card
@@ -183,8 +192,8 @@ io::Metadata model_card_metadata(const ModelCard& card) {
   const Json input = {{"shape", card.input_shape},
                       {"channels", channels},
                       {"pixel_scale", 255},
-                      {"mean", card.normalization.mean},
-                      {"std", card.normalization.std}};
+                      {"mean", shortest(card.normalization.mean)},
+                      {"std", shortest(card.normalization.std)}};
   return {{kModelKey, description.dump()},
           {kClassesKey, Json(card.class_names).dump()},
           {kInputKey, input.dump()}};

@@ -23,6 +23,12 @@ void affine_planes(float* out, const T* in, int64_t plane, const ChannelAffine& 
 
 }  // namespace
 
+Normalization for_channels(const Normalization& norm, int64_t channels) {
+  if (norm.mean.size() != 1 || norm.std.size() != 1 || channels <= 1) return norm;
+  const auto C = static_cast<size_t>(channels);
+  return Normalization{std::vector<float>(C, norm.mean[0]), std::vector<float>(C, norm.std[0])};
+}
+
 ChannelAffine channel_affine(const Normalization& norm, int64_t channels, bool uint8,
                              const std::string& where) {
   NABLA_CHECK(norm.mean.size() == norm.std.size(), where, ": normalisation has ", norm.mean.size(),

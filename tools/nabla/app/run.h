@@ -87,7 +87,8 @@ struct RunOptions {
   bool sync_batchnorm = false;
   // Transfer learning (app/transfer.h, docs/training.md "Transfer learning"):
   std::string classes;       // "": all; "0-4", "5,6,7": only those classes, relabelled 0..k-1
-  std::string init_from;     // "": fresh weights; else a checkpoint or run dir to start from
+  std::string init_from;     // "": fresh weights; else a model file, checkpoint or run dir
+  std::string normalize;     // "MEAN,STD" an --init-from file without its own was trained with
   std::string freeze;        // layer selectors whose parameters stay fixed ("features", "0,3")
   std::string lr_mult;       // per-layer learning-rate factors ("head=10,features=0.1")
   bool interactive = false;  // progress goes to a terminal (progress.h)

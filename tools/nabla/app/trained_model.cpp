@@ -1,7 +1,6 @@
 // A trained model read back for evaluation and prediction (include: app/run.h), through
 // nabla::load_model: the model file alone is enough; a run's config adds its options.
 #include <filesystem>
-#include <sstream>
 
 #include "app/run_detail.h"
 #include "nabla/autograd.h"
@@ -17,30 +16,6 @@ namespace fs = std::filesystem;
 using namespace run_detail;
 
 namespace {
-
-// --normalize MEAN,STD (one pair for every channel) or M1,...,MC,S1,...,SC.
-Normalization parse_normalize(const std::string& text) {
-  std::vector<float> values;
-  std::istringstream parts(text);
-  for (std::string part; std::getline(parts, part, ',');) {
-    size_t used = 0;
-    float v = 0;
-    try {
-      v = std::stof(part, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    NABLA_CHECK(!part.empty() && used == part.size(), "--normalize '", text, "': '", part,
-                "' is not a number; expected MEAN,STD or the means of every channel, then the "
-                "stds");
-    values.push_back(v);
-  }
-  NABLA_CHECK(values.size() % 2 == 0, "--normalize '", text, "': ", values.size(),
-              " numbers; expected MEAN,STD or the means of every channel, then the stds");
-  const auto half = static_cast<std::ptrdiff_t>(values.size() / 2);
-  return Normalization{{values.begin(), values.begin() + half},
-                       {values.begin() + half, values.end()}};
-}
 
 // The run config in the file's metadata, or in trainer_state.json beside it; null when neither.
 json run_config(const LoadedModel& loaded) {
