@@ -144,7 +144,7 @@ RunResult resume_training(const std::string& dir, const ResumeOptions& options, 
 // A trained model with what is needed to feed it: rebuilt from a model file (nabla::load_model).
 struct TrainedModel {
   std::shared_ptr<nn::Sequential> model;  // in eval mode
-  std::string checkpoint;                 // the file loaded
+  std::string checkpoint;                 // the checkpoint directory, or the model file, loaded
   int64_t epoch = 0;                      // epochs it was trained for (0: not known)
   RunOptions options;                     // of the run that made it; dataset "" when not known
   std::vector<int64_t> sample_shape;      // (C, H, W) or (F)

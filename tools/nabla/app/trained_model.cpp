@@ -60,7 +60,7 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
     }
   }();
   TrainedModel t;
-  t.checkpoint = loaded.path();
+  t.checkpoint = fs::is_directory(path) ? checkpoint_in(path) : loaded.path();
   t.model = loaded.shared_module();
   t.sample_shape = loaded.input_shape();
   t.class_names = loaded.class_names();
@@ -71,7 +71,7 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
     const auto epoch = loaded.metadata().find("nabla.epoch");
     t.epoch = epoch != loaded.metadata().end()
                   ? std::stoll(epoch->second)
-                  : io::read_training_state(fs::path(t.checkpoint).parent_path().string()).epoch;
+                  : io::read_training_state(fs::path(loaded.path()).parent_path().string()).epoch;
   } else {
     t.options.dataset = "";
     t.options.data_dir = "";
