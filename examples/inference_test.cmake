@@ -2,7 +2,8 @@
 #   -DNABLA=<the nabla CLI>  -DINFERENCE=<example_inference>  -DDATA_DIR=<Fashion-MNIST>
 #   -DWORK_DIR=<scratch>
 # Trains a small run with `nabla train`, draws a 28x28 PGM, and checks that example_inference
-# predicts the class and probability that `nabla predict` prints for the same image.
+# predicts the class and probability that `nabla predict` prints for the same image, from the run
+# directory and from a copy of its model file.
 foreach(var NABLA INFERENCE DATA_DIR WORK_DIR)
   if(NOT DEFINED ${var})
     message(FATAL_ERROR "inference_test.cmake: -D${var}=... is required")
@@ -43,6 +44,13 @@ if(NOT found)
 endif()
 set(example_class "${CMAKE_MATCH_1}")
 set(example_percent "${CMAKE_MATCH_2}")
+# The model file alone, copied away from its run, gives the same answer.
+file(COPY_FILE "${WORK_DIR}/run/best/model.safetensors" "${WORK_DIR}/copy.safetensors")
+run("example_inference on a copy" "${INFERENCE}" "${WORK_DIR}/copy.safetensors"
+    "${WORK_DIR}/image.pgm")
+if(NOT out MATCHES "image.pgm: ${example_class} \\(${example_percent}%\\)")
+  message(FATAL_ERROR "examples_inference: on the copied model file:\n${out}")
+endif()
 run("nabla predict" "${NABLA}" predict "${WORK_DIR}/run" "${WORK_DIR}/image.pgm")
 string(REGEX MATCH "predicted: ([^\n]+) \\(([0-9.]+)%\\)" found "${out}")
 if(NOT found OR NOT CMAKE_MATCH_1 STREQUAL example_class OR

@@ -16,18 +16,6 @@ namespace nabla::data {
 
 namespace {
 
-// out (C, plane) = in (C, plane) · scale[c] + shift[c]: the path without augmentation.
-template <class T>
-void convert_plain(float* out, const T* in, int64_t C, int64_t plane, const float* scale,
-                   const float* shift) {
-  for (int64_t c = 0; c < C; ++c) {
-    const float a = scale[c], b = shift[c];
-    const T* src = in + c * plane;
-    float* dst = out + c * plane;
-    for (int64_t k = 0; k < plane; ++k) dst[k] = static_cast<float>(src[k]) * a + b;
-  }
-}
-
 // out (C, H, W): output pixel (y, x) reads input (y + dy, xs + dx) with xs = W-1-x when flipped,
 // else x; reads outside the input give raw 0 (the zero padding), i.e. shift[c] after scaling.
 template <class T>
@@ -85,17 +73,7 @@ DataLoader::DataLoader(Dataset dataset, DataLoaderOptions opts)
                 " ranks; choose a batch size or subset that leaves at least ",
                 options.shard_count(), " samples in every batch");
   }
-  // 8-bit pixels are scaled to [0, 1] first; normalisation folds into the same multiply-add.
-  float base = dataset_.is_uint8() ? 1.0f / 255.0f : 1.0f;
-  scale_.assign(C, base);
-  shift_.assign(C, 0.0f);
-  for (int64_t c = 0; c < C && !norm.empty(); ++c) {
-    NABLA_CHECK(norm.std[c] > 0 && std::isfinite(norm.std[c]) && std::isfinite(norm.mean[c]),
-                "DataLoader(", name, "): channel ", c, " has std ", norm.std[c], " and mean ",
-                norm.mean[c], "; std must be positive and both finite");
-    scale_[c] = base / norm.std[c];
-    shift_[c] = -norm.mean[c] / norm.std[c];
-  }
+  affine_ = channel_affine(norm, C, dataset_.is_uint8(), "DataLoader(" + name + ")");
 }
 
 int64_t DataLoader::num_batches() const {
@@ -177,15 +155,14 @@ void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epo
     batch.labels[j - begin] = dataset_.label(pos);
     float* dst = out + (j - begin) * numel;
     auto convert = [&](const auto* src) {
-      if (!aug.enabled())
-        return convert_plain(dst, src, C, numel / C, scale_.data(), shift_.data());
+      if (!aug.enabled()) return normalize_planes(dst, src, numel / C, affine_);
       int64_t P = aug.crop_padding();
       // Always three draws per sample, so one option never shifts the other's random numbers.
       int64_t dy = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
       int64_t dx = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
       bool flip = aug.hflip() && gen.uniform() < 0.5;
-      convert_augmented(dst, src, C, sample[1], sample[2], scale_.data(), shift_.data(), dy, dx,
-                        flip);
+      convert_augmented(dst, src, C, sample[1], sample[2], affine_.scale.data(),
+                        affine_.shift.data(), dy, dx, flip);
     };
     if (dataset_.is_uint8())
       convert(dataset_.uint8_sample(pos));

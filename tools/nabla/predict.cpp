@@ -24,7 +24,6 @@ namespace fs = std::filesystem;
 
 struct PredictArgs {
   std::string checkpoint;
-  std::string model;  // --model FILE.onnx: an ONNX model instead of a run (export.cpp)
   std::vector<std::string> images;  // files, or folders searched for images
   int64_t index = -1;
   std::string dataset;  // "": the run's
@@ -35,7 +34,8 @@ struct PredictArgs {
   std::string show_input;  // "": none
   bool csv = false;
   bool skip_bad_images = false;
-  int64_t top = 0;  // 0: every class
+  int64_t top = 0;             // 0: every class
+  app::ModelFileOptions file;  // --model, --normalize
 };
 
 bool is_image_file(const fs::path& path) {
@@ -160,21 +160,26 @@ void predict_images(const app::TrainedModel& trained, const PredictArgs& args,
 }
 
 void run_predict(PredictArgs args) {
-  // With --model, the first positional is an image rather than a checkpoint.
-  if (!args.model.empty()) {
-    if (!is_onnx_file(args.model))
-      throw UsageError("predict: --model takes an ONNX file (.onnx), got '" + args.model + "'");
+  // --model FILE.onnx is the whole model (export.cpp), so the first positional is then an
+  // image; any other --model is the architecture of the weights the first positional holds.
+  const bool onnx = is_onnx_file(args.file.model);
+  if (onnx) {
     if (!args.checkpoint.empty()) args.images.insert(args.images.begin(), args.checkpoint);
+    if (!args.file.normalize.empty())
+      throw UsageError(
+          "predict: --normalize does not apply to an ONNX model, whose first nodes "
+          "normalise its input (docs/onnx.md)");
   } else if (args.checkpoint.empty()) {
-    throw UsageError("predict: checkpoint is required (a run directory), or --model FILE.onnx");
+    throw UsageError(
+        "predict: checkpoint is required (a model file or a run directory), or --model "
+        "FILE.onnx");
   }
   if (args.images.empty() == (args.index < 0))
     throw UsageError(
         "predict: give either IMAGE files or folders, or --index N (a sample of the "
         "data set)");
-  const std::string onnx = !args.model.empty() ? args.model : args.checkpoint;
   const app::TrainedModel trained =
-      is_onnx_file(onnx) ? load_onnx_model(onnx) : app::load_trained_model(args.checkpoint);
+      onnx ? load_onnx_model(args.file.model) : app::load_trained_model(args.checkpoint, args.file);
   if (!args.images.empty()) {
     const std::vector<std::string> paths = image_paths(args.images);
     const bool one_file = paths.size() == 1 && !fs::is_directory(args.images[0]);
@@ -193,6 +198,8 @@ void run_predict(PredictArgs args) {
   }
   app::RunOptions data_options = trained.options;
   if (!args.dataset.empty()) data_options.dataset = args.dataset;
+  NABLA_CHECK(!data_options.dataset.empty(), "predict: ", trained.checkpoint,
+              " does not say which data set it was trained on; pass --dataset with --index");
   data_options.train_subset = data_options.test_subset = 0;
   const data::Dataset samples = app::load_run_dataset(
       data_options, args.split == "train" ? data::Split::Train : data::Split::Test, args.data_dir);
@@ -214,14 +221,17 @@ void add_predict_command(CLI::App& app, int& exit_code) {
       "Class probabilities of PNG, JPEG or PGM images (files or folders), or of --index N of a "
       "data set");
   cmd->add_option("checkpoint", args->checkpoint,
-                  "A run directory (nabla train --out; uses best/) or a checkpoint directory "
-                  "(not with --model)");
+                  "A model file (.safetensors), a run directory (nabla train --out; uses best/) "
+                  "or a checkpoint directory (not with --model FILE.onnx)");
+  cmd->add_option("--model", args->file.model,
+                  "An ONNX model (.onnx, docs/onnx.md), then the positionals are images; or the "
+                  "architecture of weights without a description (a PyTorch state dict): a "
+                  "preset or a JSON description's path");
+  cmd->add_option("--normalize", args->file.normalize,
+                  "MEAN,STD the inputs of such weights were normalised with (pixels in [0, 1])");
   cmd->add_option("images", args->images,
                   "PNG, JPEG or PGM files, or folders of them (fitted to the model's input); "
                   "several give one line per image");
-  cmd->add_option("--model", args->model,
-                  "An ONNX model (.onnx, docs/onnx.md) to use; the positionals are then images")
-      ->check(CLI::ExistingFile);
   cmd->add_option("--index", args->index, "Classify this sample of the data set instead")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--dataset", args->dataset, "With --index: the data set (default: the run's)");

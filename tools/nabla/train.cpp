@@ -226,8 +226,11 @@ void add_train_command(CLI::App& app, int& exit_code) {
   cmd->add_option("--classes", o.classes,
                   "Use only these classes, relabelled 0..k-1 in this order: 0-4 or 5,6,7");
   cmd->add_option("--init-from", o.init_from,
-                  "Start from the weights of this checkpoint or run directory (a head of another "
-                  "class count is replaced)");
+                  "Start from the weights of this model file, checkpoint or run directory (a head "
+                  "of another class count is replaced)");
+  cmd->add_option("--normalize", o.normalize,
+                  "With --init-from weights that carry no normalisation (a PyTorch state dict): "
+                  "the MEAN,STD their inputs were normalised with");
   cmd->add_option("--freeze", o.freeze,
                   "Layers not to train: features (all before the first Linear), head, layer "
                   "indices N or A-B, parameter names (0.weight); comma-separated");

@@ -83,7 +83,7 @@ class DataLoader {
   void make_batch(const int64_t* positions, int64_t count, int64_t epoch, int64_t index, Batch& out,
                   int64_t begin = 0) const;
   Dataset dataset_;
-  std::vector<float> scale_, shift_;  // per channel: y = x · scale + shift
+  ChannelAffine affine_;  // per channel: y = x · scale + shift (nabla/normalization.h)
 };
 
 class DataLoader::Epoch {

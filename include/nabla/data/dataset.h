@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "nabla/normalization.h"
 #include "nabla/shape.h"
 
 namespace nabla::data {
@@ -82,13 +83,10 @@ TrainVal train_val_split(const Dataset& dataset, double val_fraction, uint64_t s
 // val gets exactly val_count samples, 0 <= val_count < size.
 TrainVal train_val_split_count(const Dataset& dataset, int64_t val_count, uint64_t seed);
 
-// Per-channel statistics for (x - mean) / std. For 8-bit data they are on the [0, 1] scale
-// (pixel / 255), as torchvision's ToTensor + Normalize use them. Empty vectors: no normalisation.
-struct Normalization {
-  std::vector<float> mean;
-  std::vector<float> std;
-  bool empty() const { return mean.empty(); }
-};
+// Per-channel statistics for (x - mean) / std (nabla/normalization.h: the formula, shared with
+// load_model). For 8-bit data they are on the [0, 1] scale (pixel / 255), as torchvision's
+// ToTensor + Normalize use them. Empty vectors: no normalisation.
+using Normalization = nabla::Normalization;
 // Mean and (population) standard deviation of each channel over every sample of `train`,
 // accumulated in double. A constant channel gets std 1, so it is centred but not blown up.
 // Compute it on the training split only, and apply the same numbers to validation and test data.

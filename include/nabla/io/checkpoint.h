@@ -4,7 +4,8 @@
 //   DIR/model.safetensors       the model's state_dict: parameters and buffers under PyTorch's
 //                               names ("0.weight", "1.running_mean"), readable by
 //                               safetensors.torch.load_file; __metadata__ also holds the
-//                               trainer's JSON (so the weights alone can rebuild the model)
+//                               trainer's JSON and the model card, so the file alone is a
+//                               model (nabla/load_model.h)
 //   DIR/optimizer.safetensors   the optimizer's state ("state.0.exp_avg", "state.0.step");
 //                               __metadata__ names the optimizer and holds its hyperparameters
 //   DIR/trainer_state.json      epoch, step, each random generator's state, the trainer's JSON

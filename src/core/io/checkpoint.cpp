@@ -13,6 +13,7 @@
 #include "io/json_depth.h"
 #include "nabla/autograd.h"
 #include "nabla/io/atomic_file.h"
+#include "nabla/load_model.h"
 
 namespace nabla::io {
 
@@ -281,12 +282,20 @@ void save_checkpoint(const std::string& dir, const nn::Module& model,
   const fs::path parent = fs::path(dir).lexically_normal().parent_path();
   if (!parent.empty()) fs::create_directories(parent);
 
+  Metadata metadata = {{"format", "pt"},
+                       {"nabla.epoch", std::to_string(state.epoch)},
+                       {"nabla.step", std::to_string(state.step)},
+                       {"nabla.config", config.dump()}};
+  // A trainer's config that describes the model makes model.safetensors a model file on its own
+  // (nabla/load_model.h): the card's entries are written beside the config.
+  const bool describes = config.is_object() && config.contains("model") &&
+                         config.contains("sample_shape") && config.contains("class_names") &&
+                         config.contains("normalization");
+  if (describes)
+    if (const auto card = read_model_card({{"nabla.config", config.dump()}}, dir))
+      metadata.merge(model_card_metadata(*card));
   AtomicDirectory out(dir);
-  save_safetensors(out.file(kModelFile), state_dict(model),
-                   {{"format", "pt"},
-                    {"nabla.epoch", std::to_string(state.epoch)},
-                    {"nabla.step", std::to_string(state.step)},
-                    {"nabla.config", config.dump()}});
+  save_safetensors(out.file(kModelFile), state_dict(model), metadata);
   if (optimizer) {
     Json hyper = Json::object();
     for (const auto& [key, value] : optimizer->hyperparameters()) hyper[key] = value;

@@ -113,7 +113,17 @@ class Run {
       const auto pretrained = checkpoint_normalization(resuming_ ? o_.out_dir : o_.init_from);
       if (pretrained && pretrained->mean.size() == data_.normalization.mean.size())
         data_.normalization = *pretrained;
+      // Weights without a card (a PyTorch state dict) say nothing: --normalize does.
+      if (!o_.normalize.empty()) {
+        NABLA_CHECK(resuming_ || !pretrained, "--normalize: ", o_.init_from,
+                    " carries the normalisation it was trained with; drop --normalize");
+        data_.normalization =
+            for_channels(parse_normalize(o_.normalize), data_.train.sample_shape()[0]);
+      }
     }
+    NABLA_CHECK(o_.normalize.empty() || !o_.init_from.empty(),
+                "--normalize gives the normalisation of pretrained weights (--init-from); without "
+                "them a run normalises by its training set's statistics");
     const TrainableParameters trainable = trainable_parameters(*model_, o_.freeze, o_.lr_mult);
     out_ << trainable.summary();
     optimizer_ = make_optimizer(o_, trainable.params);

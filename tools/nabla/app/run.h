@@ -87,7 +87,8 @@ struct RunOptions {
   bool sync_batchnorm = false;
   // Transfer learning (app/transfer.h, docs/training.md "Transfer learning"):
   std::string classes;       // "": all; "0-4", "5,6,7": only those classes, relabelled 0..k-1
-  std::string init_from;     // "": fresh weights; else a checkpoint or run dir to start from
+  std::string init_from;     // "": fresh weights; else a model file, checkpoint or run dir
+  std::string normalize;     // "MEAN,STD" an --init-from file without its own was trained with
   std::string freeze;        // layer selectors whose parameters stay fixed ("features", "0,3")
   std::string lr_mult;       // per-layer learning-rate factors ("head=10,features=0.1")
   bool interactive = false;  // progress goes to a terminal (progress.h)
@@ -140,19 +141,27 @@ std::string timestamped_run_dir(const std::string& name);
 // Continues the run in `dir` (an OUT directory) from OUT/last up to the total number of epochs.
 RunResult resume_training(const std::string& dir, const ResumeOptions& options, std::ostream& out);
 
-// A trained model with what is needed to feed it: rebuilt from a checkpoint.
+// A trained model with what is needed to feed it: rebuilt from a model file (nabla::load_model).
 struct TrainedModel {
   std::shared_ptr<nn::Sequential> model;  // in eval mode
-  std::string checkpoint;                 // the directory loaded
-  int64_t epoch = 0;                      // epochs it was trained for
-  RunOptions options;                     // of the run that made it
+  std::string checkpoint;                 // the checkpoint directory, or the model file, loaded
+  int64_t epoch = 0;                      // epochs it was trained for (0: not known)
+  RunOptions options;                     // of the run that made it; dataset "" when not known
   std::vector<int64_t> sample_shape;      // (C, H, W) or (F)
   std::vector<std::string> class_names;
   data::Normalization normalization;
 };
-// `path` is a checkpoint directory or a run's OUT directory (then OUT/best, else OUT/final,
-// else OUT/last is used).
-TrainedModel load_trained_model(const std::string& path);
+// For weights without a description (a PyTorch state dict) or to override it: eval's and
+// predict's --model and --normalize, and what a data set tells about the input.
+struct ModelFileOptions {
+  std::string model;                 // a preset or a JSON description's path; "": the file's own
+  std::string normalize;             // "MEAN,STD" (every channel) or C means then C stds; "": none
+  std::vector<int64_t> input_shape;  // of the data, for a preset; empty: the preset's
+  std::vector<std::string> class_names;  // of the data, when the file has none
+};
+// `path` is a model file (model.safetensors, or a copy of it anywhere), a checkpoint directory
+// or a run's OUT directory (then OUT/best, else OUT/final, else OUT/last is used).
+TrainedModel load_trained_model(const std::string& path, const ModelFileOptions& file = {});
 
 // The data set a run trains or tests on, as run_training loads it (subsets applied);
 // `data_dir` "" means options.data_dir.

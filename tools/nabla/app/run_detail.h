@@ -63,6 +63,9 @@ data::Dataset load_file_dataset(const RunOptions& o, data::Split split);
 data::AugmentOptions augment_options(const RunOptions& o, const data::Dataset& train);
 
 std::string read_text_file(const std::string& path);
+
+// --normalize MEAN,STD (one pair for every channel) or M1,...,MC,S1,...,SC.
+Normalization parse_normalize(const std::string& text);
 std::vector<int64_t> described_input(const std::string& description);
 std::unique_ptr<optim::Optimizer> make_optimizer(const RunOptions& o, std::vector<Tensor> params);
 // With a memory limit, checks before the first step that the gradients and the optimizer's state

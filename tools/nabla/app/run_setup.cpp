@@ -101,6 +101,7 @@ json options_to_json(const RunOptions& o) {
           {"early_stopping_min_delta", o.early_stopping_min_delta},
           {"classes", o.classes},
           {"init_from", o.init_from},
+          {"normalize", o.normalize},
           {"freeze", o.freeze},
           {"lr_mult", o.lr_mult},
           {"sync_batchnorm", o.sync_batchnorm},
@@ -171,6 +172,7 @@ RunOptions options_from_json(const json& j) {
   o.early_stopping_min_delta = j.value("early_stopping_min_delta", o.early_stopping_min_delta);
   o.classes = j.value("classes", o.classes);
   o.init_from = j.value("init_from", o.init_from);
+  o.normalize = j.value("normalize", o.normalize);
   o.freeze = j.value("freeze", o.freeze);
   o.lr_mult = j.value("lr_mult", o.lr_mult);
   o.sync_batchnorm = j.value("sync_batchnorm", o.sync_batchnorm);
@@ -460,6 +462,30 @@ std::string percent(double fraction) {
   std::ostringstream s;
   s << std::fixed << std::setprecision(2) << 100 * fraction << "%";
   return s.str();
+}
+
+// --normalize MEAN,STD (one pair for every channel) or M1,...,MC,S1,...,SC.
+Normalization parse_normalize(const std::string& text) {
+  std::vector<float> values;
+  std::istringstream parts(text);
+  for (std::string part; std::getline(parts, part, ',');) {
+    size_t used = 0;
+    float v = 0;
+    try {
+      v = std::stof(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    NABLA_CHECK(!part.empty() && used == part.size(), "--normalize '", text, "': '", part,
+                "' is not a number; expected MEAN,STD or the means of every channel, then the "
+                "stds");
+    values.push_back(v);
+  }
+  NABLA_CHECK(values.size() % 2 == 0, "--normalize '", text, "': ", values.size(),
+              " numbers; expected MEAN,STD or the means of every channel, then the stds");
+  const auto half = static_cast<std::ptrdiff_t>(values.size() / 2);
+  return Normalization{{values.begin(), values.begin() + half},
+                       {values.begin() + half, values.end()}};
 }
 
 json checkpoint_config(const io::TrainingState& state, const std::string& dir) {

@@ -1,10 +1,12 @@
-// A trained run read back for evaluation and prediction (include: app/run.h).
+// A trained model read back for evaluation and prediction (include: app/run.h), through
+// nabla::load_model: the model file alone is enough; a run's config adds its options.
 #include <filesystem>
 
 #include "app/run_detail.h"
 #include "nabla/autograd.h"
 #include "nabla/error.h"
 #include "nabla/io/checkpoint.h"
+#include "nabla/load_model.h"
 #include "nabla/models.h"
 #include "nabla/ops.h"
 
@@ -13,32 +15,68 @@ namespace nabla::app {
 namespace fs = std::filesystem;
 using namespace run_detail;
 
-TrainedModel load_trained_model(const std::string& path) {
-  std::string dir = path;
-  if (fs::is_directory(fs::path(path) / "last") || fs::is_directory(fs::path(path) / "final")) {
-    for (const char* sub : {"best", "final", "last"})
-      if (fs::is_directory(fs::path(path) / sub)) {
-        dir = (fs::path(path) / sub).string();
-        break;
-      }
-  }
+namespace {
+
+// The run config in the file's metadata, or in trainer_state.json beside it; null when neither.
+json run_config(const LoadedModel& loaded) {
+  if (const auto it = loaded.metadata().find("nabla.config"); it != loaded.metadata().end())
+    return json::parse(it->second);
+  const fs::path dir = fs::path(loaded.path()).parent_path();
+  if (!fs::is_regular_file(dir / "trainer_state.json")) return nullptr;
+  return checkpoint_config(io::read_training_state(dir.string()), dir.string());
+}
+
+LoadModelOptions load_options(const ModelFileOptions& file) {
+  LoadModelOptions options;
+  options.model(file.model.empty() || is_preset(file.model) ? file.model
+                                                            : read_text_file(file.model));
+  options.input_shape(file.input_shape).class_names(file.class_names);
+  if (!file.normalize.empty()) options.normalization(parse_normalize(file.normalize));
+  return options;
+}
+
+}  // namespace
+
+TrainedModel load_trained_model(const std::string& path, const ModelFileOptions& file) {
   NABLA_CHECK(fs::exists(path), "no checkpoint at '", path,
-              "' --- pass a run directory (nabla train --out) or one of its best/, final/, "
-              "last/");
-  const io::TrainingState state = io::read_training_state(dir);
-  const json config = checkpoint_config(state, dir);
+              "' --- pass a model file (.safetensors), a run directory (nabla train --out) or one "
+              "of its best/, final/, last/");
+  NABLA_CHECK(file.model.empty() || is_preset(file.model) || fs::is_regular_file(file.model),
+              "--model '", file.model, "': not a preset (", join(preset_names()),
+              ") nor a JSON description's file");
+  const LoadedModel loaded = [&] {
+    try {
+      return load_model(path, load_options(file));
+    } catch (const NoModelDescription&) {
+      detail::throw_error(model_file(path),
+                          " holds weights but no model description (a PyTorch state dict?): "
+                          "pass --model PRESET or --model FILE.json, and --normalize MEAN,STD "
+                          "if it was trained on normalised inputs");
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (!file.normalize.empty() && what.find("normalisation") != std::string::npos)
+        detail::throw_error("--normalize: ", what);
+      throw;
+    }
+  }();
   TrainedModel t;
-  t.checkpoint = dir;
-  t.epoch = state.epoch;
-  t.options = options_from_json(config.at("options"));
-  const std::string description = config.at("model").dump();
-  t.model = model_from_json(description, t.options.seed, dir);
-  io::load_checkpoint(dir, *t.model, nullptr);
-  t.model->eval();
-  t.sample_shape = config.at("sample_shape").get<std::vector<int64_t>>();
-  t.class_names = config.at("class_names").get<std::vector<std::string>>();
-  t.normalization.mean = config.at("normalization").at("mean").get<std::vector<float>>();
-  t.normalization.std = config.at("normalization").at("std").get<std::vector<float>>();
+  t.checkpoint = fs::is_directory(path) ? checkpoint_in(path) : loaded.path();
+  t.model = loaded.shared_module();
+  t.sample_shape = loaded.input_shape();
+  t.class_names = loaded.class_names();
+  t.normalization = loaded.normalization();
+  const json config = run_config(loaded);
+  if (config.is_object() && config.contains("options")) {
+    t.options = options_from_json(config.at("options"));
+    const auto epoch = loaded.metadata().find("nabla.epoch");
+    t.epoch = epoch != loaded.metadata().end()
+                  ? std::stoll(epoch->second)
+                  : io::read_training_state(fs::path(loaded.path()).parent_path().string()).epoch;
+  } else {
+    t.options.dataset = "";
+    t.options.data_dir = "";
+  }
+  if (!file.model.empty()) t.options.model = file.model;
   return t;
 }
 

@@ -16,6 +16,7 @@
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/io/safetensors.h"
+#include "nabla/load_model.h"
 #include "nabla/suggest.h"
 #ifdef NABLA_HAVE_ONNX
 #include "nabla/onnx.h"
@@ -142,14 +143,22 @@ std::vector<std::string> select_one(const nn::Module& model, const Layers& l,
                       ", or a layer range A-B in ", valid_range);
 }
 
-// A run's --out directory resolves to the checkpoint eval would load.
+// A run's --out directory resolves to the checkpoint eval would load; a model file is itself.
 std::string checkpoint_dir(const std::string& path) {
   NABLA_CHECK(fs::exists(path), "--init-from: no checkpoint at '", path,
-              "' --- pass a run directory (nabla train --out) or one of its best/, final/, last/");
-  if (fs::is_directory(fs::path(path) / "last") || fs::is_directory(fs::path(path) / "final"))
-    for (const char* sub : {"best", "final", "last"})
-      if (fs::is_directory(fs::path(path) / sub)) return (fs::path(path) / sub).string();
-  return path;
+              "' --- pass a model file (.safetensors), a run directory (nabla train --out) or one "
+              "of its best/, final/, last/");
+  return checkpoint_in(path);
+}
+
+// The weights --init-from reads: a model file, or a checkpoint directory's model.safetensors.
+std::string weights_file(const std::string& path, const std::string& checkpoint) {
+  if (fs::is_regular_file(checkpoint)) return checkpoint;
+  const std::string file =
+      (fs::path(io::resolve_atomic_directory(checkpoint)) / "model.safetensors").string();
+  NABLA_CHECK(fs::is_regular_file(file), "--init-from ", path, ": ", file,
+              " does not exist; pass a checkpoint directory or a run's --out directory");
+  return file;
 }
 
 std::string layer_text(const Shape& weight) {
@@ -159,21 +168,23 @@ std::string layer_text(const Shape& weight) {
   return s.str();
 }
 
-// A checkpoint's run config (trainer_state.json) when it has `key`; nothing for weights saved
-// otherwise.
-std::optional<nlohmann::json> saved_config(const std::string& dir, const char* key) {
-  if (!fs::is_regular_file(fs::path(io::resolve_atomic_directory(dir)) / "trainer_state.json"))
-    return std::nullopt;
-  nlohmann::json config = nlohmann::json::parse(io::read_training_state(dir).config);
-  if (!config.is_object() || !config.contains(key)) return std::nullopt;
-  return config;
-}
-
-// The class names in a checkpoint, or none.
-std::vector<std::string> checkpoint_classes(const std::string& dir) {
-  const auto config = saved_config(dir, "class_names");
-  return config ? config->at("class_names").get<std::vector<std::string>>()
-                : std::vector<std::string>{};
+// What a checkpoint or model file says about its model (nabla/load_model.h), or none for weights
+// saved without a description.
+std::optional<ModelCard> saved_card(const std::string& checkpoint) {
+  const std::string file = weights_file(checkpoint, checkpoint);
+  std::optional<ModelCard> card = read_model_card(io::load_safetensors(file).metadata, file);
+  const fs::path state = fs::path(io::resolve_atomic_directory(checkpoint)) / "trainer_state.json";
+  if (card || fs::is_regular_file(checkpoint) || !fs::is_regular_file(state)) return card;
+  // A checkpoint from before the weights carried the run's config.
+  const nlohmann::json config = nlohmann::json::parse(io::read_training_state(checkpoint).config);
+  if (!config.is_object() || !config.contains("class_names")) return std::nullopt;
+  card = ModelCard{};
+  card->class_names = config.at("class_names").get<std::vector<std::string>>();
+  if (config.contains("normalization")) {
+    card->normalization.mean = config.at("normalization").at("mean").get<std::vector<float>>();
+    card->normalization.std = config.at("normalization").at("std").get<std::vector<float>>();
+  }
+  return card;
 }
 
 }  // namespace
@@ -195,19 +206,15 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 #else
   const bool onnx = false;
 #endif
-  const std::string file =
-      onnx ? path
-           : (fs::path(io::resolve_atomic_directory(report.checkpoint)) / "model.safetensors")
-                 .string();
-  NABLA_CHECK(fs::is_regular_file(file), "--init-from ", path, ": ", file,
-              " does not exist; pass a checkpoint directory or a run's --out directory");
+  const std::string file = onnx ? path : weights_file(path, report.checkpoint);
   io::SafetensorsFile saved;
 #ifdef NABLA_HAVE_ONNX
   if (onnx) saved.tensors = io::state_dict(*onnx::import_model(path).model);
 #endif
   if (!onnx) saved = io::load_safetensors(file);
+  const std::optional<ModelCard> card = onnx ? std::nullopt : saved_card(report.checkpoint);
   const std::vector<std::string> saved_classes =
-      onnx ? std::vector<std::string>{} : checkpoint_classes(report.checkpoint);
+      card ? card->class_names : std::vector<std::string>{};
   const bool new_task =
       !class_names.empty() && !saved_classes.empty() && saved_classes != class_names;
 
@@ -269,12 +276,9 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 }
 
 std::optional<data::Normalization> checkpoint_normalization(const std::string& path) {
-  const auto config = saved_config(checkpoint_dir(path), "normalization");
-  if (!config) return std::nullopt;
-  data::Normalization n;
-  n.mean = config->at("normalization").at("mean").get<std::vector<float>>();
-  n.std = config->at("normalization").at("std").get<std::vector<float>>();
-  return n;
+  const std::optional<ModelCard> card = saved_card(checkpoint_dir(path));
+  if (!card || card->normalization.empty()) return std::nullopt;
+  return card->normalization;
 }
 
 std::vector<std::string> select_parameters(const nn::Module& model, const std::string& selectors,
