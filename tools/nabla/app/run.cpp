@@ -56,23 +56,6 @@ using namespace run_detail;
 
 namespace {
 
-// The generator of every layer with random state (dropout) and the layer's dotted path, depth
-// first.
-void find_dropouts(nn::Module& m, const std::string& prefix,
-                   std::vector<std::pair<std::string, Generator*>>& out) {
-  if (Generator* g = m.random_generator()) out.emplace_back(prefix, g);
-  for (const auto& [name, child] : m.named_children())
-    find_dropouts(*child, prefix.empty() ? name : prefix + "." + name, out);
-}
-
-// The filters of the first layer that has some to draw (a convolution's weight); undefined if none.
-Tensor first_filters(const nn::Module& m) {
-  if (Tensor w = m.filters(); w.defined()) return w;
-  for (const auto& [name, child] : m.named_children())
-    if (Tensor w = first_filters(*child); w.defined()) return w;
-  return Tensor();
-}
-
 // ---- the run ----
 
 // Everything a run holds while it trains; built fresh or from a checkpoint.

@@ -87,4 +87,11 @@ std::string take_drop_last_for_batch_norm(RunOptions& o, int64_t train_size, int
                                           const nn::Module& model);
 std::string percent(double fraction);  // "12.50%"
 
+// The generator of every layer with random state (dropout) and the layer's dotted path, depth
+// first.
+void find_dropouts(nn::Module& m, const std::string& prefix,
+                   std::vector<std::pair<std::string, Generator*>>& out);
+// The filters of the first layer that has some to draw (a convolution's weight); undefined if none.
+Tensor first_filters(const nn::Module& m);
+
 }  // namespace nabla::app::run_detail

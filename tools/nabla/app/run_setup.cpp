@@ -501,6 +501,23 @@ json checkpoint_config(const io::TrainingState& state, const std::string& dir) {
   return config;
 }
 
+// The generator of every layer with random state (dropout) and the layer's dotted path, depth
+// first.
+void find_dropouts(nn::Module& m, const std::string& prefix,
+                   std::vector<std::pair<std::string, Generator*>>& out) {
+  if (Generator* g = m.random_generator()) out.emplace_back(prefix, g);
+  for (const auto& [name, child] : m.named_children())
+    find_dropouts(*child, prefix.empty() ? name : prefix + "." + name, out);
+}
+
+// The filters of the first layer that has some to draw (a convolution's weight); undefined if none.
+Tensor first_filters(const nn::Module& m) {
+  if (Tensor w = m.filters(); w.defined()) return w;
+  for (const auto& [name, child] : m.named_children())
+    if (Tensor w = first_filters(*child); w.defined()) return w;
+  return Tensor();
+}
+
 }  // namespace run_detail
 
 data::Dataset load_run_dataset(const RunOptions& o, data::Split split,
