@@ -152,8 +152,9 @@ double Trainer::forward_backward(const data::Batch& batch, int64_t epoch, int64_
     const int64_t begin = rows * s / slices, end = rows * (s + 1) / slices;
     loss_value += slice.loss * static_cast<double>(end - begin) / static_cast<double>(rows);
     correct += slice.correct;
+    // slice.logits stays until the next step's slice replaces it, on a pool thread: freeing it
+    // here would move its buffer into this thread's storage cache at every step.
     logits_.slice(0, begin, end).copy_(slice.logits);
-    slice.logits = Tensor();
   }
   logits = logits_;
   return loss_value;
