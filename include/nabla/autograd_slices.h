@@ -35,16 +35,15 @@ namespace nabla::autograd {
 
 // The leaf gradients of the backward passes run on one thread while it is installed (collect()),
 // kept here instead of in each leaf's .grad: what lets several threads run backward at once
-// through graphs that share their leaves (the parameters). Each leaf's gradient is copied into a
-// buffer kept from step to step, so that a gradient is freed by the thread that made it (the
-// storage cache is per thread: buffers freed elsewhere would pile up there) and the steady state
-// allocates nothing here.
+// through graphs that share their leaves (the parameters). BatchSlices clears a slice's
+// collection on the thread about to run the slice, so a gradient's buffer mostly goes back to
+// the storage cache of the thread that made it (the cache is per thread).
 class LeafGradients {
  public:
   struct Entry {
     Tensor leaf;
-    Tensor grad;          // the buffer; its value counts only when `filled`
-    bool filled = false;  // a backward reached the leaf since clear_grads()
+    Tensor grad;          // undefined until a backward reaches the leaf
+    bool filled = false;  // grad holds a gradient not yet added into the leaf's .grad
   };
   // Installs this collection on the calling thread until the returned guard ends.
   class Installed {
@@ -60,7 +59,8 @@ class LeafGradients {
   Installed collect() { return Installed(*this); }
 
   const std::vector<Entry>& entries() const { return entries_; }
-  // Forgets the gradients (keeps the leaves and buffers for the next step).
+  std::vector<Entry>& entries() { return entries_; }
+  // Drops the gradients (keeps the leaves, so the next step finds its slots without allocating).
   void clear_grads();
   // Adds `g` to the gradient of `leaf` (the backward engine's call; grad mode must be off).
   void add(const Tensor& leaf, const Tensor& g);

@@ -85,24 +85,7 @@ LeafGradients* LeafGradients::current() {
 }
 
 void LeafGradients::clear_grads() {
-  for (Entry& e : entries_) e.filled = false;
-}
-
-void LeafGradients::add(const Tensor& leaf, const Tensor& g) {
-  // A linear search: a network has tens of parameters, and the entries stay put from one step
-  // to the next, so this allocates only in the first step.
-  Entry* e = nullptr;
-  for (Entry& candidate : entries_)
-    if (candidate.leaf.impl_ptr() == leaf.impl_ptr()) e = &candidate;
-  if (!e) e = &entries_.emplace_back(Entry{leaf, Tensor(), false});
-  if (e->filled) {
-    e->grad.copy_(nabla::add(e->grad, g));
-    return;
-  }
-  if (!e->grad.defined() || e->grad.dtype() != g.dtype() || !(e->grad.shape() == g.shape()))
-    e->grad = Tensor::empty(g.shape(), g.dtype());
-  e->grad.copy_(g);
-  e->filled = true;
+  for (Entry& e : entries_) e.grad = Tensor(), e.filled = false;
 }
 
 namespace {
@@ -171,6 +154,20 @@ void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g, bool own) {
   }
 }
 }  // namespace
+
+void LeafGradients::add(const Tensor& leaf, const Tensor& g) {
+  // A linear search: a network has tens of parameters, and the entries stay put from one step
+  // to the next, so this allocates only in the first step.
+  Entry* e = nullptr;
+  for (Entry& candidate : entries_)
+    if (candidate.leaf.impl_ptr() == leaf.impl_ptr()) e = &candidate;
+  if (!e) e = &entries_.emplace_back(Entry{leaf, Tensor(), false});
+  std::shared_ptr<TensorImpl> slot = e->grad.impl_ptr();
+  e->grad = Tensor();                 // so that slot holds the gradient alone
+  accumulate(slot, g, /*own=*/true);  // as a leaf's .grad: taken if private, else copied
+  e->grad = Tensor(std::move(slot));
+  e->filled = true;
+}
 
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   NABLA_CHECK(root.requires_grad(),
@@ -245,10 +242,11 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
   NABLA_CHECK(slices >= 1 && slices <= batch, "BatchSlices: cannot cut a batch of ", batch,
               " into ", slices, " slices; need 1 <= slices <= batch");
   if (grads_.size() < static_cast<size_t>(slices)) grads_.resize(static_cast<size_t>(slices));
-  for (LeafGradients& g : grads_) g.clear_grads();
   parallel::parallel_tasks(slices, [&](int64_t s) {
     const int64_t begin = batch * s / slices, end = batch * (s + 1) / slices;
-    LeafGradients::Installed collecting = grads_[static_cast<size_t>(s)].collect();
+    LeafGradients& grads = grads_[static_cast<size_t>(s)];
+    grads.clear_grads();  // the previous step's, freed on a thread that makes them too
+    LeafGradients::Installed collecting = grads.collect();
     const Tensor loss = fn(ctx, s, begin, end);
     NABLA_CHECK(loss.defined() && loss.numel() == 1, "BatchSlices: slice ", s,
                 " returned a loss of shape ", loss.defined() ? loss.shape() : Shape{},
@@ -256,14 +254,25 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
     const double weight = static_cast<double>(end - begin) / static_cast<double>(batch);
     run_backward(loss, Tensor::full(loss.shape(), weight, loss.dtype()), false);
   });
-  // In slice order, whichever thread ran which slice: the sum is the same for any thread count.
+  // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
+  // sum is the same for any thread count. One add per further slice, and no copy: .grad never
+  // is a slice's tensor itself (a slice's collection is the next step's).
   NoGradGuard no_grad;
   for (int64_t s = 0; s < slices; ++s)
-    for (const LeafGradients::Entry& e : grads_[static_cast<size_t>(s)].entries()) {
-      if (!e.filled) continue;
-      // The buffer is the next step's: .grad gets a copy (or a new sum), never the buffer.
-      std::shared_ptr<TensorImpl>& grad = e.leaf.impl().grad;
-      grad = grad ? add(Tensor(grad), e.grad).impl_ptr() : e.grad.clone().impl_ptr();
+    for (size_t i = 0; i < grads_[static_cast<size_t>(s)].entries().size(); ++i) {
+      LeafGradients::Entry& first = grads_[static_cast<size_t>(s)].entries()[i];
+      if (!first.filled) continue;
+      std::shared_ptr<TensorImpl>& grad = first.leaf.impl().grad;
+      Tensor sum = grad ? Tensor(grad) : Tensor();
+      bool own = sum.defined();  // sum is not a slice's tensor
+      for (int64_t t = s; t < slices; ++t)
+        for (LeafGradients::Entry& e : grads_[static_cast<size_t>(t)].entries())
+          if (e.filled && e.leaf.impl_ptr() == first.leaf.impl_ptr()) {
+            e.filled = false;
+            sum = sum.defined() ? add(sum, e.grad) : e.grad;
+            own = own || t > s;
+          }
+      grad = own ? sum.impl_ptr() : sum.clone().impl_ptr();
     }
 }
 
