@@ -8,6 +8,7 @@
 #include "nabla/autograd.h"
 #include "nabla/error.h"
 #include "nabla/nn/sequential.h"
+#include "nabla/nn/summary.h"
 #include "nabla/ops.h"
 
 namespace nabla::train {
@@ -42,6 +43,18 @@ bool runs_sliced(nn::Module& m) {
   for (const auto& child : m.named_children())
     if (!runs_sliced(*child.second)) return false;
   return true;
+}
+
+// Whether a slice of `rows` samples does enough work for its own thread (trainer.h, "Threads"):
+// at least 64 multiply-adds per trainable parameter. A model the summary cannot describe runs
+// whole.
+bool slice_is_worth_a_thread(const nn::Module& m, const Shape& sample, int64_t rows) {
+  try {
+    const nn::ModelSummary s = nn::summary(m, std::vector<int64_t>(sample.begin(), sample.end()));
+    return s.multiply_adds * rows >= 64 * s.trainable_parameters;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 void check_finite_loss(double loss, int64_t epoch, int64_t batch) {
@@ -204,7 +217,9 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
-    sliceable_ = runs_sliced(model_);
+    sliceable_ = options.slice_rows() > 0 && runs_sliced(model_) &&
+                 slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
+                                         options.slice_rows());
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {

@@ -31,7 +31,11 @@
 // step by float rounding only. A model runs sliced only when none of its modules has buffers
 // (batch norm's running statistics, whose batch statistics would become per-slice), a random
 // generator (dropout: the masks would depend on which slice draws first) or a forward hook (it
-// would see slices, concurrently); such a model, or slice_rows(0), runs each batch whole.
+// would see slices, concurrently), and when a slice's work is worth a second thread: at least 64
+// multiply-adds per trainable parameter (nn::summary of one sample × slice_rows()), since the
+// slices' gradients cost about a pass over the parameters each (LeNet-5: 216, sliced; the MLP:
+// 32, whose 1-thread epoch slicing made 45% slower). Other models, and slice_rows(0), run each
+// batch whole.
 //
 // Not here: files, checkpoints, plots (the application's app/run.h does those), mixed precision,
 // gradient accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end
