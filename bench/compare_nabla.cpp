@@ -3,6 +3,7 @@
 //
 //   compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES] [--steps N]
 //                          [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]
+//                          [--slice-rows N]
 //
 // Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
 // cross-entropy), infer (LeNet-5 and convnet inference: throughput at batch 256, latency at
@@ -19,7 +20,8 @@
 // Kernel items: one untimed call, then calls until --min-time seconds have passed and at least
 // three were made; the median is reported (compare_torch.py follows the same rule). Training
 // items: one epoch, timed by train::Trainer (data loading from the IDX files is outside the
-// timed region, as in compare_torch.py).
+// timed region, as in compare_torch.py). --slice-rows sets TrainerOptions::slice_rows (0: no batch
+// slices), for A/B runs of the sliced step; by default the Trainer's own.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -58,12 +60,14 @@ struct Args {
   std::vector<int64_t> sizes{256, 512, 1024, 2048};
   std::string data = data::kFashionMnistDir;
   int64_t convnet_limit = 6400;  // the convnet epoch's images (it is ~20x LeNet's work per image)
+  int64_t slice_rows = -1;       // -1: the Trainer's default
 };
 
 [[noreturn]] void usage(const std::string& why) {
   std::cerr << "compare_nabla: " << why
             << "\nusage: compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES]"
-               " [--steps N] [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]\n"
+               " [--steps N] [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]"
+               " [--slice-rows N]\n"
                "groups: peak sgemm conv layers infer lenet mlp convnet xor ort\n";
   std::exit(2);
 }
@@ -99,6 +103,8 @@ Args parse(int argc, char** argv) {
       a.data = value();
     else if (arg == "--convnet-limit")
       a.convnet_limit = std::stoll(value());
+    else if (arg == "--slice-rows")
+      a.slice_rows = std::stoll(value());
     else if (std::find(known.begin(), known.end(), arg) != known.end())
       a.groups.push_back(arg);
     else
@@ -263,7 +269,9 @@ void run_training(const std::string& preset, const std::string& item, const Args
   config.seed = 1;
   auto model = make_model(preset, config);
   optim::SGD sgd(model->parameters(), optim::SGDOptions(0.01).momentum(0.9));
-  train::Trainer trainer(*model, sgd, loader, train::TrainerOptions().epochs(1));
+  train::TrainerOptions options = train::TrainerOptions().epochs(1);
+  if (a.slice_rows >= 0) options.slice_rows(a.slice_rows);
+  train::Trainer trainer(*model, sgd, loader, options);
   const train::EpochMetrics m = trainer.run_epoch(0);
   result(item, m.seconds,
          kv("img", double(train.size())) + " " + kv("loss", m.train_loss) + " " +

@@ -4,7 +4,9 @@
 #include <atomic>
 
 #include "kernels/cpu/elementwise.h"
+#include "nabla/autograd_slices.h"
 #include "nabla/memory.h"
+#include "parallel.h"
 #include "pool.h"
 
 namespace nabla {
@@ -69,14 +71,35 @@ void attach(Op op, Tensor& out, NodeInputs inputs, BackwardFn backward) {
 }
 
 namespace {
+// The leaf-gradient collection installed on this thread (autograd_slices.h), or null.
+thread_local LeafGradients* installed_leaf_gradients = nullptr;
+}  // namespace
+
+LeafGradients::Installed::Installed(LeafGradients& g)
+    : previous_(std::exchange(installed_leaf_gradients, &g)) {}
+LeafGradients::Installed::~Installed() {
+  installed_leaf_gradients = previous_;
+}
+LeafGradients* LeafGradients::current() {
+  return installed_leaf_gradients;
+}
+
+void LeafGradients::clear_grads() {
+  for (Entry& e : entries_) e.grad = Tensor(), e.filled = false;
+}
+
+namespace {
 using Stack = std::vector<std::pair<Tensor, size_t>>;  // tensor, next input to visit
 
 // Fills `order` (cleared first) with the graph of `root`, inputs before outputs.
 void topological_order_into(const Tensor& root, std::vector<Tensor>& order, Stack& stack) {
   // Iterative depth-first search (a deep network would overflow a recursive one).
   // Each traversal takes a fresh mark; a tensor carrying it has been seen in this one.
+  // With leaf gradients collected (autograd_slices.h), leaves are not visited: other threads
+  // may be walking graphs that share them, so nothing is written into them.
   static std::atomic<uint64_t> last_mark{0};
   const uint64_t mark = ++last_mark;
+  const bool skip_leaves = LeafGradients::current() != nullptr;
   order.clear();
   stack.clear();
   stack.emplace_back(root, 0);
@@ -86,7 +109,8 @@ void topological_order_into(const Tensor& root, std::vector<Tensor>& order, Stac
     const auto& node = t.impl().grad_fn;
     if (node && next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
-      if (in.defined() && in.requires_grad() && in.impl().backward_scratch.visit_mark != mark) {
+      if (in.defined() && in.requires_grad() && !(skip_leaves && !in.impl().grad_fn) &&
+          in.impl().backward_scratch.visit_mark != mark) {
         in.impl().backward_scratch.visit_mark = mark;
         stack.emplace_back(in, 0);
       }
@@ -149,6 +173,20 @@ void accumulate(std::shared_ptr<TensorImpl>& slot, const Tensor& g, bool own) {
 }
 }  // namespace
 
+void LeafGradients::add(const Tensor& leaf, const Tensor& g) {
+  // A linear search: a network has tens of parameters, and the entries stay put from one step
+  // to the next, so this allocates only in the first step.
+  Entry* e = nullptr;
+  for (Entry& candidate : entries_)
+    if (candidate.leaf.impl_ptr() == leaf.impl_ptr()) e = &candidate;
+  if (!e) e = &entries_.emplace_back(Entry{leaf, Tensor(), false});
+  std::shared_ptr<TensorImpl> slot = e->grad.impl_ptr();
+  e->grad = Tensor();                 // so that slot holds the gradient alone
+  accumulate(slot, g, /*own=*/true);  // as a leaf's .grad: taken if private, else copied
+  e->grad = Tensor(std::move(slot));
+  e->filled = true;
+}
+
 void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   NABLA_CHECK(root.requires_grad(),
               "backward: this tensor does not require grad and has no grad_fn; call "
@@ -173,6 +211,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
     }
   } release{buffers};
   std::vector<Tensor>& order = buffers.order;
+  LeafGradients* const leaf_grads = LeafGradients::current();
   topological_order_into(root, order, buffers.stack);
   // Running gradients live in each tensor's backward_scratch.pending_grad slot (cleared again as it
   // is used).
@@ -183,7 +222,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
     if (!t.impl().backward_scratch.pending_grad) continue;  // no path carries a gradient here
     Tensor g(std::move(t.impl().backward_scratch.pending_grad));
     auto& node = t.impl().grad_fn;
-    if (!node || t.impl().retains_grad) accumulate(t.impl().grad, g, /*own=*/true);
+    if (leaf_grads && !node)
+      leaf_grads->add(t, g);
+    else if (!node || t.impl().retains_grad)
+      accumulate(t.impl().grad, g, /*own=*/true);
     if (!node) continue;
     NABLA_CHECK(!node->released, "backward: part of this graph (op '", op_name(node->op),
                 "') was already released by an earlier backward(); run the forward pass again");
@@ -200,7 +242,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       NABLA_CHECK(gi.shape() == in.shape(), "backward of ", op_name(node->op),
                   ": gradient for input ", i, " has shape ", gi.shape(),
                   " but the input has shape ", in.shape());
-      accumulate(in.impl().backward_scratch.pending_grad, gi, /*own=*/false);
+      if (leaf_grads && !in.impl().grad_fn)
+        leaf_grads->add(in, gi);  // a leaf: summed where collected
+      else
+        accumulate(in.impl().backward_scratch.pending_grad, gi, /*own=*/false);
     }
     if (!retain_graph) {
       node->backward = nullptr;
@@ -208,6 +253,45 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
       node->released = true;
     }
   }
+}
+
+void BatchSlices::run_erased(int64_t batch, int64_t slices,
+                             Tensor (*fn)(void*, int64_t, int64_t, int64_t), void* ctx) {
+  NABLA_CHECK(slices >= 1 && slices <= batch, "BatchSlices: cannot cut a batch of ", batch,
+              " into ", slices, " slices; need 1 <= slices <= batch");
+  if (grads_.size() < static_cast<size_t>(slices)) grads_.resize(static_cast<size_t>(slices));
+  parallel::parallel_tasks(slices, [&](int64_t s) {
+    const int64_t begin = batch * s / slices, end = batch * (s + 1) / slices;
+    LeafGradients& grads = grads_[static_cast<size_t>(s)];
+    grads.clear_grads();  // the previous step's, freed on a thread that makes them too
+    LeafGradients::Installed collecting = grads.collect();
+    const Tensor loss = fn(ctx, s, begin, end);
+    NABLA_CHECK(loss.defined() && loss.numel() == 1, "BatchSlices: slice ", s,
+                " returned a loss of shape ", loss.defined() ? loss.shape() : Shape{},
+                "; expected a scalar");
+    const double weight = static_cast<double>(end - begin) / static_cast<double>(batch);
+    run_backward(loss, Tensor::full(loss.shape(), weight, loss.dtype()), false);
+  });
+  // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
+  // sum is the same for any thread count. One add per further slice, and no copy: .grad never
+  // is a slice's tensor itself (a slice's collection is the next step's).
+  NoGradGuard no_grad;
+  for (int64_t s = 0; s < slices; ++s)
+    for (size_t i = 0; i < grads_[static_cast<size_t>(s)].entries().size(); ++i) {
+      LeafGradients::Entry& first = grads_[static_cast<size_t>(s)].entries()[i];
+      if (!first.filled) continue;
+      std::shared_ptr<TensorImpl>& grad = first.leaf.impl().grad;
+      Tensor sum = grad ? Tensor(grad) : Tensor();
+      bool own = sum.defined();  // sum is not a slice's tensor
+      for (int64_t t = s; t < slices; ++t)
+        for (LeafGradients::Entry& e : grads_[static_cast<size_t>(t)].entries())
+          if (e.filled && e.leaf.impl_ptr() == first.leaf.impl_ptr()) {
+            e.filled = false;
+            sum = sum.defined() ? sum_gradients(sum, e.grad) : e.grad;
+            own = own || t > s;
+          }
+      grad = own ? sum.impl_ptr() : sum.clone().impl_ptr();
+    }
 }
 
 }  // namespace autograd

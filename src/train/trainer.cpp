@@ -7,6 +7,8 @@
 
 #include "nabla/autograd.h"
 #include "nabla/error.h"
+#include "nabla/nn/sequential.h"
+#include "nabla/nn/summary.h"
 #include "nabla/ops.h"
 
 namespace nabla::train {
@@ -31,6 +33,35 @@ class ModeGuard {
   nn::Module& model_;
   bool previous_;
 };
+
+// Whether `m` can run batch slices at the same time (trainer.h, "Threads"): no module in it has
+// state that a forward changes or that sees the slices.
+bool runs_sliced(nn::Module& m) {
+  if (!m.buffers(false).empty() || m.random_generator()) return false;
+  if (const auto* seq = dynamic_cast<const nn::Sequential*>(&m); seq && seq->num_forward_hooks())
+    return false;
+  for (const auto& child : m.named_children())
+    if (!runs_sliced(*child.second)) return false;
+  return true;
+}
+
+// Whether a slice of `rows` samples does enough work for its own thread (trainer.h, "Threads"):
+// at least 64 multiply-adds per trainable parameter. A model the summary cannot describe runs
+// whole.
+bool slice_is_worth_a_thread(const nn::Module& m, const Shape& sample, int64_t rows) {
+  try {
+    const nn::ModelSummary s = nn::summary(m, std::vector<int64_t>(sample.begin(), sample.end()));
+    return s.multiply_adds * rows >= 64 * s.trainable_parameters;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+void check_finite_loss(double loss, int64_t epoch, int64_t batch) {
+  NABLA_CHECK(std::isfinite(loss), "train: the loss became ", loss, " in epoch ", epoch + 1,
+              ", batch ", batch + 1,
+              " --- the learning rate is probably too high; try a smaller --lr");
+}
 
 }  // namespace
 
@@ -91,6 +122,57 @@ Trainer::Trainer(nn::Module& model, optim::Optimizer& optimizer,
               train_loader.dataset().name(), "' is empty");
 }
 
+int64_t Trainer::slices_for(int64_t rows) const {
+  const int64_t per_slice = options.slice_rows();
+  if (!sliceable_ || per_slice <= 0 || rows <= per_slice) return 1;
+  return (rows + per_slice - 1) / per_slice;
+}
+
+double Trainer::forward_backward(const data::Batch& batch, int64_t epoch, int64_t index,
+                                 int64_t& correct, Tensor& logits) {
+  const auto rows = static_cast<int64_t>(batch.labels.size());
+  const int64_t slices = slices_for(rows);
+  if (slices == 1) {
+    logits = model_.forward(batch.images);
+    Tensor loss = cross_entropy(logits, batch.labels);
+    const double loss_value = loss.item();
+    check_finite_loss(loss_value, epoch, index);
+    loss.backward();
+    correct = count_correct(logits, batch.labels);
+    return loss_value;
+  }
+  if (slices_.size() < static_cast<size_t>(slices)) slices_.resize(static_cast<size_t>(slices));
+  batch_slices_.run(rows, slices, [&](int64_t s, int64_t begin, int64_t end) {
+    Slice& slice = slices_[static_cast<size_t>(s)];
+    slice.labels.assign(batch.labels.begin() + begin, batch.labels.begin() + end);
+    Tensor out = model_.forward(batch.images.slice(0, begin, end));
+    Tensor loss = cross_entropy(out, slice.labels);
+    slice.loss = loss.item();
+    check_finite_loss(slice.loss, epoch, index);
+    slice.correct = count_correct(out, slice.labels);
+    slice.logits = out.detach();
+    return loss;
+  });
+  // The batch's numbers from the slices', in slice order; its logits gathered for the hooks.
+  const Tensor& first = slices_[0].logits;
+  const Shape shape{rows, first.size(1)};
+  if (!logits_.defined() || logits_.dtype() != first.dtype() || !(logits_.shape() == shape))
+    logits_ = Tensor::empty(shape, first.dtype());
+  double loss_value = 0;
+  correct = 0;
+  for (int64_t s = 0; s < slices; ++s) {
+    Slice& slice = slices_[static_cast<size_t>(s)];
+    const int64_t begin = rows * s / slices, end = rows * (s + 1) / slices;
+    loss_value += slice.loss * static_cast<double>(end - begin) / static_cast<double>(rows);
+    correct += slice.correct;
+    // slice.logits stays until the next step's slice replaces it, on a pool thread: freeing it
+    // here would move its buffer into this thread's storage cache at every step.
+    logits_.slice(0, begin, end).copy_(slice.logits);
+  }
+  logits = logits_;
+  return loss_value;
+}
+
 Trainer& Trainer::validation(const data::DataLoader* loader) {
   val_loader_ = loader;
   return *this;
@@ -135,19 +217,17 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
+    sliceable_ = options.slice_rows() > 0 && runs_sliced(model_) &&
+                 slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
+                                         options.slice_rows());
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {
       batches.batch_into(i, batch);
       optimizer_.zero_grad();
-      Tensor logits = model_.forward(batch.images);
-      Tensor loss = cross_entropy(logits, batch.labels);
-      const double loss_value = loss.item();
-      NABLA_CHECK(std::isfinite(loss_value), "train: the loss became ", loss_value, " in epoch ",
-                  epoch + 1, ", batch ", i + 1,
-                  " --- the learning rate is probably too high; try a smaller --lr");
-      loss.backward();
-      const int64_t correct = count_correct(logits, batch.labels);
+      Tensor logits;
+      int64_t correct = 0;
+      const double loss_value = forward_backward(batch, epoch, i, correct, logits);
       StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, correct, &batch, &logits};
       for (const StepHook& hook : after_backward) hook(info);
       optimizer_.step();

@@ -23,6 +23,20 @@
 //   trainer.fit();
 //   if (trainer.stopped()) save_checkpoint(..., trainer.progress());  // later: fit_from(it)
 //
+// Threads: a batch of more than slice_rows() rows is cut into ceil(rows / slice_rows()) slices of
+// (nearly) equal size, fixed by the batch size alone, and each slice runs its own forward,
+// cross-entropy and backward on a thread of its own (autograd/BatchSlices, as `mpirun -np 2`
+// runs half-batches); the parameters' .grad then holds the slices' gradients added in slice
+// order. So results are the same bit for bit for any thread count, and differ from an unsliced
+// step by float rounding only. A model runs sliced only when none of its modules has buffers
+// (batch norm's running statistics, whose batch statistics would become per-slice), a random
+// generator (dropout: the masks would depend on which slice draws first) or a forward hook (it
+// would see slices, concurrently), and when a slice's work is worth a second thread: at least 64
+// multiply-adds per trainable parameter (nn::summary of one sample × slice_rows()), since the
+// slices' gradients cost about a pass over the parameters each (LeNet-5: 216, sliced; the MLP:
+// 32, whose 1-thread epoch slicing made 45% slower). Other models, and slice_rows(0), run each
+// batch whole.
+//
 // Not here: files, checkpoints, plots (the application's app/run.h does those), mixed precision,
 // gradient accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end
 // can then call request_stop()).
@@ -34,6 +48,7 @@
 #include <vector>
 
 #include "nabla/arg.h"
+#include "nabla/autograd_slices.h"
 #include "nabla/data/dataloader.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/lr_scheduler.h"
@@ -87,6 +102,9 @@ struct TrainerOptions {
   NABLA_ARG(int64_t, epochs) = 1;                // fit() runs epochs [first_epoch, epochs)
   NABLA_ARG(std::ostream*, progress) = nullptr;  // progress display; null: none
   NABLA_ARG(bool, interactive) = false;          // progress goes to a terminal (see progress.h)
+  // Rows per batch slice (see "Threads" above); 0: never slice. 32 cuts the usual batch of 64
+  // into the 2 slices that keep 2 cores busy (docs/performance.md measures it).
+  NABLA_ARG(int64_t, slice_rows) = 32;
 };
 
 class Trainer {
@@ -148,6 +166,24 @@ class Trainer {
 
   EpochMetrics run_epoch_from(const EpochProgress& start);
   bool should_stop();
+  // One step's forward, loss and backward: returns the batch's mean loss and sets `correct` and
+  // `logits` (the batch's, for the step hooks).
+  double forward_backward(const data::Batch& batch, int64_t epoch, int64_t index, int64_t& correct,
+                          Tensor& logits);
+  // How many slices a batch of `rows` runs as: 1 unless sliceable_ (see "Threads" above).
+  int64_t slices_for(int64_t rows) const;
+
+  // The sliced step's state, kept between steps so that a step allocates nothing new.
+  bool sliceable_ = false;  // decided at the start of each epoch
+  autograd::BatchSlices batch_slices_;
+  struct Slice {
+    std::vector<int64_t> labels;
+    Tensor logits;  // detached
+    double loss = 0;
+    int64_t correct = 0;
+  };
+  std::vector<Slice> slices_;
+  Tensor logits_;  // the batch's logits, gathered from the slices'
   EpochProgress progress_;
   bool stop_pending_ = false, stopped_ = false;
 };

@@ -182,18 +182,22 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, R
     cpu::softmax_cross_entropy_forward(losses.data<T>(), stats.data<T>(), stats.data<T>() + N,
                                        xc.data<T>(), labels.data(), N, C);
   });
-  return autograd::record(
-      Op::cross_entropy, reduce(losses, r), {logits}, [xc, stats, labels, r](const Tensor& dy) {
-        const int64_t n = xc.shape()[0], c = xc.shape()[1];
-        Tensor g = spread(dy, {n}, r);
-        Tensor dx = Tensor::empty(xc.shape(), xc.dtype());
-        dispatch(dx.dtype(), [&]<class T>() {
-          cpu::softmax_cross_entropy_backward(dx.data<T>(), g.data<T>(), xc.data<T>(),
-                                              stats.data<T>(), stats.data<T>() + n, labels.data(),
-                                              n, c);
-        });
-        return std::vector<Tensor>{dx};
-      });
+  // The backward's copy of the labels lives in a tensor: its buffer comes from the storage
+  // cache, where a std::vector would be one malloc per step (steady_state_test).
+  Tensor kept_labels = Tensor::empty({N}, kInt64);
+  std::copy(labels.begin(), labels.end(), kept_labels.data<int64_t>());
+  return autograd::record(Op::cross_entropy, reduce(losses, r), {logits},
+                          [xc, stats, labels = kept_labels, r](const Tensor& dy) {
+                            const int64_t n = xc.shape()[0], c = xc.shape()[1];
+                            Tensor g = spread(dy, {n}, r);
+                            Tensor dx = Tensor::empty(xc.shape(), xc.dtype());
+                            dispatch(dx.dtype(), [&]<class T>() {
+                              cpu::softmax_cross_entropy_backward(
+                                  dx.data<T>(), g.data<T>(), xc.data<T>(), stats.data<T>(),
+                                  stats.data<T>() + n, labels.data<int64_t>(), n, c);
+                            });
+                            return std::vector<Tensor>{dx};
+                          });
 }
 
 // multi_margin_loss (multiclass SVM): l[n] = Σ_{j != y} max(0, margin - s[n, y] + s[n, j]) / C,

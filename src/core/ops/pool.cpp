@@ -3,6 +3,7 @@
 // (kernel KH×KW, stride, padding; exact fit unless floor_mode). Loops in kernels/cpu/pool.cpp.
 #include "kernels/cpu/pool.h"
 
+#include <cstdio>
 #include <limits>
 
 #include "nabla/detail/conv_params.h"
@@ -32,11 +33,13 @@ cpu::Pool2dShape pool_shape(const Tensor& x, const Pool2dParams& p, const char* 
   s.stride_h = p.stride_h ? p.stride_h : p.kernel_h;
   s.stride_w = p.stride_w ? p.stride_w : p.kernel_w;
   s.pad_h = p.pad_h, s.pad_w = p.pad_w;
-  const std::string what = std::string(op) + ": input";
-  s.OH =
-      conv_output_size(s.H, s.KH, s.pad_h, s.stride_h, 1, p.floor_mode, (what + " height").c_str());
-  s.OW =
-      conv_output_size(s.W, s.KW, s.pad_w, s.stride_w, 1, p.floor_mode, (what + " width").c_str());
+  // Names for conv_output_size's errors, in fixed buffers: std::strings here were three mallocs
+  // per pooling call (steady_state_test).
+  char height[64], width[64];
+  std::snprintf(height, sizeof height, "%s: input height", op);
+  std::snprintf(width, sizeof width, "%s: input width", op);
+  s.OH = conv_output_size(s.H, s.KH, s.pad_h, s.stride_h, 1, p.floor_mode, height);
+  s.OW = conv_output_size(s.W, s.KW, s.pad_w, s.stride_w, 1, p.floor_mode, width);
   NABLA_CHECK(s.H * s.W <= std::numeric_limits<int32_t>::max(), op, ": input ", x.shape(),
               " has planes too large for 32-bit argmax indices");
   return s;
@@ -51,19 +54,21 @@ Tensor detail::max_pool2d(const Tensor& x, const Pool2dParams& params) {
   const cpu::Pool2dShape s = pool_shape(x, params, "max_pool2d");
   Tensor xc = contiguous_data(x);
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());
-  std::vector<int32_t> argmax(static_cast<size_t>(out.numel()));
-  dispatch(x.dtype(), [&]<class T>() {
-    cpu::max_pool2d_forward(out.data<T>(), argmax.data(), xc.data<T>(), s);
-  });
-  return autograd::record(Op::max_pool2d, out, {x},
-                          [argmax = std::move(argmax), s, in = x.shape()](const Tensor& dout) {
-                            Tensor dx = Tensor::zeros(in, dout.dtype());
-                            Tensor g = contiguous_data(dout);
-                            dispatch(dout.dtype(), [&]<class T>() {
-                              cpu::max_pool2d_backward(dx.data<T>(), g.data<T>(), argmax.data(), s);
-                            });
-                            return std::vector<Tensor>{dx};
-                          });
+  // The int32 argmax indices live in an int64 tensor's buffer (two per element; nabla has no
+  // int32 dtype), which comes from the storage cache: a std::vector was a malloc per call.
+  Tensor argmax = Tensor::empty({(out.numel() + 1) / 2}, kInt64);
+  auto* indices = reinterpret_cast<int32_t*>(argmax.data<int64_t>());
+  dispatch(x.dtype(),
+           [&]<class T>() { cpu::max_pool2d_forward(out.data<T>(), indices, xc.data<T>(), s); });
+  return autograd::record(
+      Op::max_pool2d, out, {x}, [argmax, s, in = x.shape()](const Tensor& dout) {
+        Tensor dx = Tensor::zeros(in, dout.dtype());
+        Tensor g = contiguous_data(dout);
+        const auto* saved = reinterpret_cast<const int32_t*>(argmax.data<int64_t>());
+        dispatch(dout.dtype(),
+                 [&]<class T>() { cpu::max_pool2d_backward(dx.data<T>(), g.data<T>(), saved, s); });
+        return std::vector<Tensor>{dx};
+      });
 }
 
 // avg_pool2d: out = Σ window / (KH·KW) (padding counts as zeros).

@@ -1,0 +1,221 @@
+// The Trainer's sliced step (trainer.h, "Threads"; autograd_slices.h): a batch cut into slices
+// that run forward and backward on threads of their own gives the same bits on any thread count,
+// the gradient of the unsliced step up to float rounding, and the gradient that central
+// differences measure; models that cannot run sliced run whole.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "nabla/autograd_slices.h"
+#include "nabla/nn/activation.h"
+#include "nabla/nn/linear.h"
+#include "nabla/ops.h"
+#include "nabla/optim/sgd.h"
+#include "nabla/threads.h"
+#include "nabla/train/trainer.h"
+#include "train/train_test_util.h"
+
+namespace nabla::train {
+namespace {
+
+// Restores the thread count a test changed.
+struct ThreadsGuard {
+  int previous = num_threads();
+  ~ThreadsGuard() { set_num_threads(previous); }
+};
+
+std::vector<std::vector<float>> weights_of(const nn::Module& model) {
+  std::vector<std::vector<float>> out;
+  for (const Tensor& p : model.parameters()) {
+    const float* data = p.data<float>();
+    out.emplace_back(data, data + p.numel());
+  }
+  return out;
+}
+
+// LeNet-5 after 8 steps of batch 64 with SGD momentum, slices of `slice_rows`, on `threads`.
+std::vector<std::vector<float>> lenet_after_8_steps(int threads, int64_t slice_rows) {
+  set_num_threads(threads);
+  const data::Dataset images = testing::random_images(64 * 8, 5);
+  const data::DataLoader loader = testing::shuffled_loader(images, 64);
+  auto model = testing::preset("lenet5", 4);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+  Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows));
+  trainer.fit();
+  return weights_of(*model);
+}
+
+size_t differing_values(const std::vector<std::vector<float>>& a,
+                        const std::vector<std::vector<float>>& b) {
+  size_t differing = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t k = 0; k < a[i].size(); ++k)
+      differing += std::memcmp(&a[i][k], &b[i][k], sizeof(float)) != 0;
+  return differing;
+}
+
+// 4 slices of 16 on 1, 2 and 3 threads (3 threads share 4 slices unevenly): the same bits.
+TEST(TrainerSlices, SameWeightsBitwiseOnOneTwoAndThreeThreads) {
+  ThreadsGuard restore;
+  const auto one = lenet_after_8_steps(1, 16);
+  const auto two = lenet_after_8_steps(2, 16);
+  const auto three = lenet_after_8_steps(3, 16);
+  ASSERT_EQ(one.size(), two.size());
+  ASSERT_EQ(one.size(), three.size());
+  EXPECT_EQ(differing_values(one, two), 0u);
+  EXPECT_EQ(differing_values(one, three), 0u);
+  // And slicing did something: the unsliced run differs (by rounding) somewhere.
+  EXPECT_GT(differing_values(one, lenet_after_8_steps(2, 0)), 0u);
+}
+
+// The first step's gradients, sliced in 4 and whole, through the after_backward hook.
+std::vector<std::vector<float>> first_gradients(int64_t slice_rows) {
+  const data::Dataset images = testing::random_images(64, 6);
+  const data::DataLoader loader = testing::shuffled_loader(images, 64);
+  auto model = testing::preset("lenet5", 7);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+  Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows));
+  std::vector<std::vector<float>> grads;
+  trainer.after_backward.push_back([&](const StepInfo& info) {
+    EXPECT_EQ(info.logits->size(0), 64);  // the hooks see the whole batch's logits
+    for (const Tensor& p : model->parameters()) {
+      const Tensor g = p.grad().contiguous();
+      grads.emplace_back(g.data<float>(), g.data<float>() + g.numel());
+    }
+  });
+  trainer.fit();
+  return grads;
+}
+
+// Float rounding only: the slices' gradients are summed after each slice's backward instead of
+// inside each op's. Tolerance: 1e-5 of the parameter's largest gradient, plus 1e-7.
+TEST(TrainerSlices, GradientsMatchTheUnslicedStepToFloatRounding) {
+  const auto sliced = first_gradients(16);
+  const auto whole = first_gradients(0);
+  ASSERT_EQ(sliced.size(), whole.size());
+  for (size_t i = 0; i < whole.size(); ++i) {
+    ASSERT_EQ(sliced[i].size(), whole[i].size());
+    float largest = 0;
+    for (float g : whole[i]) largest = std::max(largest, std::fabs(g));
+    ASSERT_GT(largest, 0.f) << "parameter " << i << " got no gradient";
+    for (size_t k = 0; k < whole[i].size(); ++k)
+      ASSERT_NEAR(sliced[i][k], whole[i][k], 1e-5f * largest + 1e-7f)
+          << "parameter " << i << ", value " << k;
+  }
+}
+
+// Gradcheck-style, in float64: BatchSlices' summed gradient of a small MLP's batch-mean loss
+// against central differences of that loss; slices of 3, 3 and 4 rows (10 = 3 + 3 + 4).
+TEST(TrainerSlices, SlicedGradientMatchesCentralDifferences) {
+  ThreadsGuard restore;
+  set_num_threads(2);
+  Generator gen(9);
+  nn::Sequential model(nn::Linear(nn::LinearOptions(4, 5).dtype(kFloat64)), nn::Tanh(),
+                       nn::Linear(nn::LinearOptions(5, 3).dtype(kFloat64)));
+  const Tensor x = Tensor::randn({10, 4}, gen, kFloat64);
+  const std::vector<int64_t> labels = {0, 1, 2, 0, 1, 2, 2, 1, 0, 1};
+  auto batch_loss = [&] {
+    NoGradGuard no_grad;
+    return cross_entropy(model.forward(x), labels).item();
+  };
+  std::vector<std::vector<int64_t>> slice_labels(3);
+  autograd::BatchSlices slices;
+  slices.run(10, 3, [&](int64_t s, int64_t begin, int64_t end) {
+    slice_labels[static_cast<size_t>(s)].assign(labels.begin() + begin, labels.begin() + end);
+    return cross_entropy(model.forward(x.slice(0, begin, end)),
+                         slice_labels[static_cast<size_t>(s)]);
+  });
+  const double h = 1e-6;
+  for (Tensor p : model.parameters()) {
+    const Tensor grad = p.grad();
+    ASSERT_TRUE(grad.defined());
+    double* w = p.data<double>();
+    for (int64_t k = 0; k < p.numel(); ++k) {
+      const double saved = w[k];
+      w[k] = saved + h;
+      const double up = batch_loss();
+      w[k] = saved - h;
+      const double down = batch_loss();
+      w[k] = saved;
+      EXPECT_NEAR(grad.data<double>()[k], (up - down) / (2 * h), 1e-8) << "value " << k;
+    }
+  }
+}
+
+// A second run adds to what .grad holds, as a second backward would; a slice that throws leaves
+// every .grad as it was; slice counts outside [1, batch] are refused.
+TEST(TrainerSlices, BatchSlicesAccumulatesRethrowsAndChecksItsCount) {
+  ThreadsGuard restore;
+  set_num_threads(2);
+  Tensor w = Tensor::from_vector({1.0, 2.0}).requires_grad_();
+  const Tensor x = Tensor::from_vector({1.0, 2.0, 3.0, 4.0}, {2, 2});
+  autograd::BatchSlices slices;
+  auto mean_of_rows = [&](int64_t, int64_t begin, int64_t end) {
+    return mul(x.slice(0, begin, end), w).sum() * (1.0 / static_cast<double>(end - begin));
+  };
+  slices.run(2, 2, mean_of_rows);
+  // d/dw of the batch mean of x·w: the column means of x, (2, 3).
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{2.0, 3.0}));
+  slices.run(2, 2, mean_of_rows);
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{4.0, 6.0}));
+  EXPECT_THROW(slices.run(2, 2,
+                          [&](int64_t s, int64_t begin, int64_t end) -> Tensor {
+                            if (s == 1) detail::throw_error("slice 1 fails");
+                            return mean_of_rows(s, begin, end);
+                          }),
+               Error);
+  EXPECT_EQ(w.grad().to_vector(), (std::vector<double>{4.0, 6.0}));
+  EXPECT_THROW(slices.run(2, 3, mean_of_rows), Error);
+  EXPECT_THROW(slices.run(2, 0, mean_of_rows), Error);
+}
+
+// Models that cannot run sliced run each batch whole: a forward hook sees all 64 rows at once;
+// batch norm (convnet), dropout (LeNet-5 with a dropout layer) and too little work per
+// parameter (the MLP: 32 multiply-adds per parameter in a slice of 32) give bit for bit the
+// weights of slicing off.
+TEST(TrainerSlices, ModelsWithHooksBuffersDropoutOrLittleWorkRunWhole) {
+  const data::Dataset images = testing::random_images(64 * 2, 8);
+  const data::DataLoader loader = testing::shuffled_loader(images, 64);
+  {
+    auto model = testing::preset("lenet5", 1);
+    optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+    std::vector<int64_t> rows;
+    model->add_forward_hook([&](const std::string&, const nn::Module&, const Tensor& out) {
+      rows.push_back(out.size(0));
+    });
+    Trainer(*model, opt, loader, TrainerOptions().epochs(1)).fit();
+    ASSERT_FALSE(rows.empty());
+    for (int64_t r : rows) EXPECT_EQ(r, 64);
+  }
+  std::string lenet_dropout = preset_json("lenet5");
+  const size_t flatten = lenet_dropout.find("\"flatten\"");
+  ASSERT_NE(flatten, std::string::npos);
+  lenet_dropout.insert(lenet_dropout.rfind('{', flatten), "{\"type\": \"dropout\", \"p\": 0.5}, ");
+  const std::vector<std::pair<std::string, std::string>> models = {
+      {"convnet", preset_json("convnet")},
+      {"lenet5 + dropout", lenet_dropout},
+      {"mlp", preset_json("mlp")}};
+  for (const auto& [name, json] : models) {
+    std::vector<std::vector<float>> runs[2];
+    for (int64_t slice_rows : {int64_t{32}, int64_t{0}}) {
+      auto model = model_from_json(json, 1);
+      optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+      Trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows)).fit();
+      runs[slice_rows == 0] = weights_of(*model);
+    }
+    EXPECT_EQ(differing_values(runs[0], runs[1]), 0u) << name;
+  }
+  // And the same LeNet-5 without dropout is sliced (its weights differ by rounding).
+  std::vector<std::vector<float>> runs[2];
+  for (int64_t slice_rows : {int64_t{32}, int64_t{0}}) {
+    auto model = model_from_json(preset_json("lenet5"), 1);
+    optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+    Trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows)).fit();
+    runs[slice_rows == 0] = weights_of(*model);
+  }
+  EXPECT_GT(differing_values(runs[0], runs[1]), 0u);
+}
+
+}  // namespace
+}  // namespace nabla::train
