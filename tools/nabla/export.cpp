@@ -4,6 +4,7 @@
 #include <memory>
 #include <string>
 
+#include "app/transfer.h"
 #include "commands.h"
 #ifdef NABLA_HAVE_ONNX
 #include "nabla/onnx.h"
@@ -83,13 +84,7 @@ app::TrainedModel load_onnx_model(const std::string& path) {
     t.class_names.clear();
     for (int64_t c = 0; c < out[0]; ++c) t.class_names.push_back(std::to_string(c));
   }
-  // Leading Sub/Div nodes are in the input's units (pixels 0..255 for images); the data loader
-  // normalises values already divided by 255. Without them the model gets pixels / 255.
-  const float scale = t.sample_shape.size() == 3 ? 255.0f : 1.0f;
-  for (size_t c = 0; c < imported.input_mean.size(); ++c) {
-    t.normalization.mean.push_back(imported.input_mean[c] / scale);
-    t.normalization.std.push_back(imported.input_std[c] / scale);
-  }
+  t.normalization = app::onnx_normalization(imported);
   return t;
 #else
   detail::throw_error(path, ": this nabla was built without ONNX support (NABLA_ONNX)");

@@ -169,6 +169,11 @@ void run_predict(PredictArgs args) {
       throw UsageError(
           "predict: --normalize does not apply to an ONNX model, whose first nodes "
           "normalise its input (docs/onnx.md)");
+  } else if (args.file.model.ends_with(".safetensors")) {
+    throw UsageError(
+        "predict: --model takes an ONNX file (.onnx), a preset or a JSON "
+        "description; a model file (.safetensors) is the first positional: nabla "
+        "predict MODEL IMAGE");
   } else if (args.checkpoint.empty()) {
     throw UsageError(
         "predict: checkpoint is required (a model file or a run directory), or --model "

@@ -41,8 +41,8 @@ std::optional<BorderStats> border_stats(const data::Dataset& images) {
 namespace {
 
 std::optional<BorderStats> saved_border(const TrainedModel& trained) {
-  const nlohmann::json config =
-      nlohmann::json::parse(io::read_training_state(trained.checkpoint).config);
+  if (trained.config.empty()) return std::nullopt;  // not known: never invert
+  const nlohmann::json config = nlohmann::json::parse(trained.config);
   const auto it = config.find("border");
   if (it == config.end() || !it->is_object()) return std::nullopt;
   return BorderStats{it->at("mean").get<double>(), it->at("std").get<double>()};

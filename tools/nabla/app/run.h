@@ -150,6 +150,7 @@ struct TrainedModel {
   std::vector<int64_t> sample_shape;      // (C, H, W) or (F)
   std::vector<std::string> class_names;
   data::Normalization normalization;
+  std::string config;  // the run's config as JSON ("" when not known: bare weights, ONNX)
 };
 // For weights without a description (a PyTorch state dict) or to override it: eval's and
 // predict's --model and --normalize, and what a data set tells about the input.

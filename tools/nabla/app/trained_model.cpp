@@ -66,6 +66,7 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   t.class_names = loaded.class_names();
   t.normalization = loaded.normalization();
   const json config = run_config(loaded);
+  if (config.is_object()) t.config = config.dump();
   if (config.is_object() && config.contains("options")) {
     t.options = options_from_json(config.at("options"));
     const auto epoch = loaded.metadata().find("nabla.epoch");

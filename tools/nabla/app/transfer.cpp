@@ -275,7 +275,28 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
   return report;
 }
 
+#ifdef NABLA_HAVE_ONNX
+data::Normalization onnx_normalization(const onnx::ImportedModel& imported) {
+  // Leading Sub/Div nodes are in the input's units (pixels 0..255 for images); the data loader
+  // normalises values already divided by 255. Without them the model gets pixels / 255.
+  const float scale = imported.sample_shape.size() == 3 ? 255.0f : 1.0f;
+  data::Normalization n;
+  for (size_t c = 0; c < imported.input_mean.size(); ++c) {
+    n.mean.push_back(imported.input_mean[c] / scale);
+    n.std.push_back(imported.input_std[c] / scale);
+  }
+  return n;
+}
+#endif
+
 std::optional<data::Normalization> checkpoint_normalization(const std::string& path) {
+#ifdef NABLA_HAVE_ONNX
+  if (path.ends_with(".onnx") && fs::is_regular_file(path)) {
+    const data::Normalization n = onnx_normalization(onnx::import_model(path));
+    if (n.mean.empty()) return std::nullopt;
+    return n;
+  }
+#endif
   const std::optional<ModelCard> card = saved_card(checkpoint_dir(path));
   if (!card || card->normalization.empty()) return std::nullopt;
   return card->normalization;

@@ -30,6 +30,9 @@
 #include "nabla/data/dataset.h"
 #include "nabla/nn/module.h"
 #include "nabla/tensor.h"
+#ifdef NABLA_HAVE_ONNX
+#include "nabla/onnx.h"
+#endif
 
 namespace nabla::app {
 
@@ -55,6 +58,11 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 // trained with, or none when its trainer_state.json does not say. A run started --init-from uses
 // it for its own data, so that pretrained layers see inputs scaled as they were trained on.
 std::optional<data::Normalization> checkpoint_normalization(const std::string& path);
+#ifdef NABLA_HAVE_ONNX
+// The normalisation an imported ONNX model's leading Sub and Div nodes apply, in the data
+// loader's units (pixels / 255 for images); empty when it has none.
+data::Normalization onnx_normalization(const onnx::ImportedModel& imported);
+#endif
 
 // The names of the parameters that `selectors` (comma-separated, see above) pick, in the model's
 // order. `option` ("--freeze") heads error messages.
