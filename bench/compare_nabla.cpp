@@ -278,16 +278,23 @@ void run_training(const std::string& preset, const std::string& item, const Args
              kv("acc", m.train_acc));
 }
 
+// The presets the inference groups time (preset, item name), each built with seed 1 in eval mode.
+const std::vector<std::pair<std::string, std::string>> kInferenceModels = {{"lenet5", "lenet"},
+                                                                           {"convnet", "convnet"}};
+std::shared_ptr<nn::Sequential> inference_model(const std::string& preset) {
+  ModelConfig config;
+  config.seed = 1;
+  auto model = make_model(preset, config);
+  model->eval();
+  return model;
+}
+
 // Inference in evaluation mode without a graph (dropout off, batch norm on its running
 // statistics), on normal random 28×28 images: a batch of 256 (throughput) and a single image
 // (latency), for LeNet-5 and the convnet preset.
 void run_inference(const Args& a) {
-  for (const auto& [preset, item] : std::vector<std::pair<std::string, std::string>>{
-           {"lenet5", "lenet"}, {"convnet", "convnet"}}) {
-    ModelConfig config;
-    config.seed = 1;
-    auto model = make_model(preset, config);
-    model->eval();
+  for (const auto& [preset, item] : kInferenceModels) {
+    auto model = inference_model(preset);
     NoGradGuard no_grad;
     for (int64_t batch : {256, 1}) {
       Generator gen(2);
@@ -307,12 +314,8 @@ void run_ort(const Args& a) {
   const std::filesystem::path dir =
       std::filesystem::temp_directory_path() / ("nabla_compare_ort_" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  for (const auto& [preset, item] : std::vector<std::pair<std::string, std::string>>{
-           {"lenet5", "lenet"}, {"convnet", "convnet"}}) {
-    ModelConfig config;
-    config.seed = 1;
-    auto model = make_model(preset, config);
-    model->eval();
+  for (const auto& [preset, item] : kInferenceModels) {
+    auto model = inference_model(preset);
     NoGradGuard no_grad;
     Generator gen(2);
     const Tensor x = Tensor::randn({256, 1, 28, 28}, gen);
