@@ -20,21 +20,13 @@ struct ExportArgs {
   bool logits = false;
 };
 
-#ifdef NABLA_HAVE_ONNX
-// Image samples are uint8 pixels, which the data loader divides by 255 before normalising; the
-// exported graph takes the pixels themselves (docs/onnx.md, the input contract).
-float input_scale(const std::vector<int64_t>& sample_shape) {
-  return sample_shape.size() == 3 ? 255.0f : 1.0f;
-}
-#endif
-
 void run_export(const ExportArgs& args) {
 #ifdef NABLA_HAVE_ONNX
   const app::TrainedModel trained = app::load_trained_model(args.checkpoint);
   onnx::ExportOptions options{.sample_shape = trained.sample_shape,
                               .mean = trained.normalization.mean,
                               .std = trained.normalization.std,
-                              .input_scale = input_scale(trained.sample_shape),
+                              .input_scale = app::onnx_input_scale(trained.sample_shape),
                               .probabilities = !args.logits,
                               .class_names = trained.class_names};
   onnx::export_model(*trained.model, args.onnx, options);

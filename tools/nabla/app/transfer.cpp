@@ -276,10 +276,14 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 }
 
 #ifdef NABLA_HAVE_ONNX
+float onnx_input_scale(const std::vector<int64_t>& sample_shape) {
+  return sample_shape.size() == 3 ? 255.0f : 1.0f;
+}
+
 data::Normalization onnx_normalization(const onnx::ImportedModel& imported) {
   // Leading Sub/Div nodes are in the input's units (pixels 0..255 for images); the data loader
   // normalises values already divided by 255. Without them the model gets pixels / 255.
-  const float scale = imported.sample_shape.size() == 3 ? 255.0f : 1.0f;
+  const float scale = onnx_input_scale(imported.sample_shape);
   data::Normalization n;
   for (size_t c = 0; c < imported.input_mean.size(); ++c) {
     n.mean.push_back(imported.input_mean[c] / scale);

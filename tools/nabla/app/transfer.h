@@ -59,6 +59,10 @@ InitReport init_from_checkpoint(nn::Module& model, const std::string& path,
 // it for its own data, so that pretrained layers see inputs scaled as they were trained on.
 std::optional<data::Normalization> checkpoint_normalization(const std::string& path);
 #ifdef NABLA_HAVE_ONNX
+// Image samples are uint8 pixels, which the data loader divides by 255 before normalising; an
+// ONNX graph takes the pixels themselves (docs/onnx.md, the input contract): 255 for images,
+// 1 for flat samples.
+float onnx_input_scale(const std::vector<int64_t>& sample_shape);
 // The normalisation an imported ONNX model's leading Sub and Div nodes apply, in the data
 // loader's units (pixels / 255 for images); empty when it has none.
 data::Normalization onnx_normalization(const onnx::ImportedModel& imported);
