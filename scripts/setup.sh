@@ -34,6 +34,12 @@ nabla_install_packages() {
     wanted=("${NABLA_APT_PACKAGES[@]}")
   fi
   for pkg in "${wanted[@]}"; do
+    # Node.js from elsewhere (NodeSource's nodejs bundles npm and conflicts with Debian's npm
+    # package) already gives what the packages are for: skip them when their command runs.
+    case $pkg in
+      nodejs) command -v node >/dev/null && continue ;;
+      npm) command -v npm >/dev/null && continue ;;
+    esac
     # dpkg -s alone also succeeds for a removed package whose config files remain.
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
       missing+=("$pkg")

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds nabla and its whole test suite with AddressSanitizer + UndefinedBehaviorSanitizer (the
-# "asan" preset in CMakePresets.json: g++, the library at -O1, the tests, app and CLI at -O0,
+# "asan" preset in CMakePresets.json: clang++, the library at -O1, the tests, app and CLI at -O0,
 # line tables only, in build-asan/) and runs every ctest test
 # under them. Any report fails the run: ASan errors and leaks end the process, and UBSan is
 # built with -fno-sanitize-recover so its first report does too. Extra arguments go to ctest,

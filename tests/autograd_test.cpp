@@ -11,6 +11,7 @@
 
 #include "nabla/ops.h"
 #include "nabla/tensor.h"
+#include "sanitizers.h"
 #include "test_util.h"
 
 namespace nabla {
@@ -203,11 +204,7 @@ TEST(AutogradMemory, TrainingLoopReleasesItsGraphAndStaysFlat) {
   EXPECT_LT(last_loss, first_loss);  // it trained
   // Under AddressSanitizer freed memory sits in a quarantine instead of being reused, so RSS
   // grows anyway; there the expired() checks above are the test.
-#ifdef __SANITIZE_ADDRESS__
-  constexpr bool rss_is_meaningful = false;
-#else
-  constexpr bool rss_is_meaningful = true;
-#endif
+  constexpr bool rss_is_meaningful = !NABLA_UNDER_ASAN;
   if (rss_is_meaningful) {
     EXPECT_LT(rss_at_2000 - rss_at_200, int64_t{1} << 20)
         << "RSS grew from " << rss_at_200 << " to " << rss_at_2000 << " bytes";

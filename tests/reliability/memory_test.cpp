@@ -14,6 +14,7 @@
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/train/trainer.h"
+#include "sanitizers.h"
 #include "test_util.h"
 #include "train/train_test_util.h"
 
@@ -179,7 +180,7 @@ TEST(TrainingMemory, LeNetLoopHoldsTheSameTensorBytesEveryStepAndItsPeakRssStops
   EXPECT_GT(peak_at_20, after_first);  // a step's activations were counted
   EXPECT_LE(memory_peak(), peak_at_20 + (size_t{1} << 20));
   model.reset();
-#ifdef __SANITIZE_ADDRESS__
+#if NABLA_UNDER_ASAN
   GTEST_SKIP() << "ASan's quarantine keeps freed memory resident; RSS says nothing here";
 #endif
   if (!peak_reset) GTEST_SKIP() << "/proc/self/clear_refs cannot reset VmHWM here";

@@ -39,20 +39,12 @@
 #include "nabla/optim/sgd.h"
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
+#include "sanitizers.h"
 #include "train/train_test_util.h"
 
 // AddressSanitizer owns malloc: interposing it as well crashes the binary before main, and the
 // counts are about glibc's allocator anyway. A sanitizer build (scripts/test-asan.sh) skips them.
-#if defined(__SANITIZE_ADDRESS__)
-#define NABLA_INTERPOSE_MALLOC 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NABLA_INTERPOSE_MALLOC 0
-#endif
-#endif
-#ifndef NABLA_INTERPOSE_MALLOC
-#define NABLA_INTERPOSE_MALLOC 1
-#endif
+#define NABLA_INTERPOSE_MALLOC (!NABLA_UNDER_ASAN)
 
 extern "C" {
 void* __libc_malloc(size_t);

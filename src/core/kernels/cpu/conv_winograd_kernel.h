@@ -20,15 +20,26 @@ namespace {
 
 #define NABLA_WT NABLA_WINOGRAD_TARGET
 
+// "This loop carries no dependence through memory": the vectoriser may ignore the possible
+// aliasing of its pointers. GCC's ivdep, or clang's spelling of it (the asan preset builds with
+// clang, which would warn about GCC's pragma and ignore it).
+#ifndef NABLA_IVDEP
+#if defined(__clang__)
+#define NABLA_IVDEP _Pragma("clang loop vectorize(assume_safety)")
+#else
+#define NABLA_IVDEP _Pragma("GCC ivdep")
+#endif
+#endif
+
 // dst[k] = src[2k + off] for k in [0, count), 0 where 2k + off falls outside [0, n).
 template <class T>
 NABLA_WT void split_row(T* dst, const T* src, int64_t off, int64_t n, int64_t count) {
   int64_t lo = off >= 0 ? 0 : (1 - off) / 2;
   int64_t hi = n - off <= 0 ? 0 : (n - off + 1) / 2;
   lo = std::min(lo, count), hi = std::clamp(hi, lo, count);
-  _Pragma("GCC ivdep") for (int64_t k = 0; k < lo; ++k) dst[k] = T(0);
-  _Pragma("GCC ivdep") for (int64_t k = lo; k < hi; ++k) dst[k] = src[2 * k + off];
-  _Pragma("GCC ivdep") for (int64_t k = hi; k < count; ++k) dst[k] = T(0);
+  NABLA_IVDEP for (int64_t k = 0; k < lo; ++k) dst[k] = T(0);
+  NABLA_IVDEP for (int64_t k = lo; k < hi; ++k) dst[k] = src[2 * k + off];
+  NABLA_IVDEP for (int64_t k = hi; k < count; ++k) dst[k] = T(0);
 }
 
 // V (ξ, ·, tile) = Bᵀ d B for the tiles of tile rows [th0, th1) of one input plane (H, W). dst
@@ -45,12 +56,12 @@ NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape&
     T* h = hall + rr * 4 * TW;
     const int64_t r = 2 * th0 + rr - s.pad_h;
     if (r < 0 || r >= s.H) {
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < 4 * TW; ++k) h[k] = T(0);
+      NABLA_IVDEP for (int64_t k = 0; k < 4 * TW; ++k) h[k] = T(0);
       continue;
     }
     split_row(E, plane + r * s.W, -s.pad_w, s.W, TW + 1);
     split_row(O, plane + r * s.W, 1 - s.pad_w, s.W, TW + 1);
-    _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+    NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
       h[k] = E[k] - E[k + 1];
       h[TW + k] = O[k] + E[k + 1];
       h[2 * TW + k] = E[k + 1] - O[k];
@@ -63,7 +74,7 @@ NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape&
     for (int64_t j = 0; j < 4; ++j) {
       const T *h0 = h + j * TW, *h1 = h0 + 4 * TW, *h2 = h1 + 4 * TW, *h3 = h2 + 4 * TW;
       T *d0 = d + j * xs, *d1 = d0 + 4 * xs, *d2 = d1 + 4 * xs, *d3 = d2 + 4 * xs;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         d0[k] = h0[k] - h2[k];
         d1[k] = h1[k] + h2[k];
         d2[k] = h2[k] - h1[k];
@@ -87,12 +98,12 @@ NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2d
       T* hr = h + r * 4 * TW;
       const int64_t oh = 2 * th + r;
       if (oh >= s.OH) {
-        _Pragma("GCC ivdep") for (int64_t k = 0; k < 4 * TW; ++k) hr[k] = T(0);
+        NABLA_IVDEP for (int64_t k = 0; k < 4 * TW; ++k) hr[k] = T(0);
         continue;
       }
       split_row(E, plane + oh * s.OW, 0, s.OW, TW);
       split_row(O, plane + oh * s.OW, 1, s.OW, TW);
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         hr[k] = E[k];
         hr[TW + k] = E[k] + O[k];
         hr[2 * TW + k] = E[k] - O[k];
@@ -103,7 +114,7 @@ NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2d
     for (int64_t j = 0; j < 4; ++j) {
       const T *h0 = h + j * TW, *h1 = h0 + 4 * TW;
       T *d0 = d + j * xs, *d1 = d0 + 4 * xs, *d2 = d1 + 4 * xs, *d3 = d2 + 4 * xs;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         d0[k] = h0[k];
         d1[k] = h0[k] + h1[k];
         d2[k] = h0[k] - h1[k];
@@ -128,23 +139,22 @@ NABLA_WT void output_tiles(T* plane, const T* src, int64_t xs, const Conv2dShape
     for (int64_t j = 0; j < 4; ++j) {
       const T *m0 = m + j * xs, *m1 = m0 + 4 * xs, *m2 = m1 + 4 * xs, *m3 = m2 + 4 * xs;
       T *s0 = h + j * TW, *s1 = s0 + 4 * TW;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         s0[k] = m0[k] + m1[k] + m2[k];
         s1[k] = m1[k] - m2[k] - m3[k];
       }
     }
     for (int64_t r = 0; r < 2 && 2 * th + r < s.OH; ++r) {
       const T *q0 = h + r * 4 * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         y0[k] = q0[k] + q1[k] + q2[k] + bias;
         y1[k] = q1[k] - q2[k] - q3[k] + bias;
       }
       if (relu)
-        _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) y0[k] = std::max(y0[k], T(0)),
-                                                              y1[k] = std::max(y1[k], T(0));
+        NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) y0[k] = std::max(y0[k], T(0)),
+                                                     y1[k] = std::max(y1[k], T(0));
       T* o = plane + (2 * th + r) * s.OW;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < pairs; ++k) o[2 * k] = y0[k],
-                                                                     o[2 * k + 1] = y1[k];
+      NABLA_IVDEP for (int64_t k = 0; k < pairs; ++k) o[2 * k] = y0[k], o[2 * k + 1] = y1[k];
       if (s.OW % 2) o[s.OW - 1] = y0[pairs];
     }
   }
@@ -162,13 +172,13 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
   T* h = work;  // 4 rows × 4 × TW
   T* AE = h + 16 * TW;
   T* AO = AE + rows * L;
-  _Pragma("GCC ivdep") for (int64_t k = 0; k < 2 * rows * L; ++k) AE[k] = T(0);
+  NABLA_IVDEP for (int64_t k = 0; k < 2 * rows * L; ++k) AE[k] = T(0);
   for (int64_t th = 0; th < th1 - th0; ++th) {
     const T* x = src + th * TW;
     for (int64_t j = 0; j < 4; ++j) {
       const T *x0 = x + j * xs, *x1 = x0 + 4 * xs, *x2 = x1 + 4 * xs, *x3 = x2 + 4 * xs;
       T *h0 = h + j * TW, *h1 = h0 + 4 * TW, *h2 = h1 + 4 * TW, *h3 = h2 + 4 * TW;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) {
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         h0[k] = x0[k];
         h1[k] = x1[k] - x2[k] + x3[k];
         h2[k] = x1[k] + x2[k] - x0[k];
@@ -179,9 +189,8 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
       const T *q0 = h + a * 4 * TW, *q1 = q0 + TW, *q2 = q1 + TW, *q3 = q2 + TW;
       T* e = AE + (2 * th + a) * L;
       T* o = AO + (2 * th + a) * L;
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) e[k] += q0[k],
-          o[k] += q1[k] - q2[k] + q3[k];
-      _Pragma("GCC ivdep") for (int64_t k = 0; k < TW; ++k) e[k + 1] += q1[k] + q2[k] - q0[k],
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) e[k] += q0[k], o[k] += q1[k] - q2[k] + q3[k];
+      NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) e[k + 1] += q1[k] + q2[k] - q0[k],
           o[k + 1] -= q3[k];
     }
   }
@@ -196,7 +205,7 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
     int64_t m = s.pad_w;
     if (m % 2) d[m] += o[m / 2], ++m;
     const int64_t end = s.pad_w + s.W, pairs = (end - m) / 2, k0 = m / 2;
-    _Pragma("GCC ivdep") for (int64_t k = k0; k < k0 + pairs; ++k) {
+    NABLA_IVDEP for (int64_t k = k0; k < k0 + pairs; ++k) {
       d[2 * k] += e[k];
       d[2 * k + 1] += o[k];
     }
