@@ -20,8 +20,9 @@
 // Kernel items: one untimed call, then calls until --min-time seconds have passed and at least
 // three were made; the median is reported (compare_torch.py follows the same rule). Training
 // items: one epoch, timed by train::Trainer (data loading from the IDX files is outside the
-// timed region, as in compare_torch.py). --slice-rows sets TrainerOptions::slice_rows (0: no batch
-// slices), for A/B runs of the sliced step; by default the Trainer's own.
+// timed region, as in compare_torch.py). --slice-rows sets TrainerOptions::slice_rows and the
+// inference groups' nn::infer slices (0: no batch slices), for A/B runs of the sliced step; by
+// default the Trainer's own and nn::kInferSliceRows.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -289,18 +290,28 @@ std::shared_ptr<nn::Sequential> inference_model(const std::string& preset) {
   return model;
 }
 
+// model's logits for x as the inference groups time them: nn::infer with --slice-rows (-1, the
+// default: nn::kInferSliceRows), or one whole forward without a graph for --slice-rows 0.
+Tensor infer(const Args& a, nn::Module& model, const Tensor& x) {
+  if (a.slice_rows == 0) {
+    NoGradGuard no_grad;
+    return model.forward(x);
+  }
+  return nn::infer(model, x, a.slice_rows > 0 ? a.slice_rows : nn::kInferSliceRows);
+}
+
 // Inference in evaluation mode without a graph (dropout off, batch norm on its running
 // statistics), on normal random 28×28 images: a batch of 256 (throughput) and a single image
-// (latency), for LeNet-5 and the convnet preset.
+// (latency), for LeNet-5 and the convnet preset, through nn::infer (the batch in slices of
+// nn::kInferSliceRows rows, one thread each, where the model allows; --slice-rows 0: whole).
 void run_inference(const Args& a) {
   for (const auto& [preset, item] : kInferenceModels) {
     auto model = inference_model(preset);
-    NoGradGuard no_grad;
     for (int64_t batch : {256, 1}) {
       Generator gen(2);
       Tensor x = Tensor::randn({batch, 1, 28, 28}, gen);
       result("infer/" + item + "_b" + std::to_string(batch),
-             time_median([&] { model->forward(x); }, a.min_time), kv("img", double(batch)));
+             time_median([&] { infer(a, *model, x); }, a.min_time), kv("img", double(batch)));
     }
   }
 }
@@ -329,7 +340,7 @@ void run_ort(const Args& a) {
       throw std::runtime_error("cannot write " + input_path);
     std::fclose(f);
     std::printf("# onnx %s %s %s\n", item.c_str(), onnx_path.c_str(), input_path.c_str());
-    result("ort/" + item + "_nabla", time_median([&] { model->forward(x); }, a.min_time),
+    result("ort/" + item + "_nabla", time_median([&] { infer(a, *model, x); }, a.min_time),
            kv("img", 256.0));
   }
 #else

@@ -14,6 +14,7 @@
 #include "nabla/nn/conv.h"
 #include "nabla/nn/dropout.h"
 #include "nabla/nn/flatten.h"
+#include "nabla/nn/inference.h"
 #include "nabla/nn/init.h"
 #include "nabla/nn/linear.h"
 #include "nabla/nn/module.h"

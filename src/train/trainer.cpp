@@ -7,8 +7,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/error.h"
-#include "nabla/nn/sequential.h"
-#include "nabla/nn/summary.h"
+#include "nabla/nn/inference.h"
 #include "nabla/ops.h"
 
 namespace nabla::train {
@@ -33,29 +32,6 @@ class ModeGuard {
   nn::Module& model_;
   bool previous_;
 };
-
-// Whether `m` can run batch slices at the same time (trainer.h, "Threads"): no module in it has
-// state that a forward changes or that sees the slices.
-bool runs_sliced(nn::Module& m) {
-  if (!m.buffers(false).empty() || m.random_generator()) return false;
-  if (const auto* seq = dynamic_cast<const nn::Sequential*>(&m); seq && seq->num_forward_hooks())
-    return false;
-  for (const auto& child : m.named_children())
-    if (!runs_sliced(*child.second)) return false;
-  return true;
-}
-
-// Whether a slice of `rows` samples does enough work for its own thread (trainer.h, "Threads"):
-// at least 64 multiply-adds per trainable parameter. A model the summary cannot describe runs
-// whole.
-bool slice_is_worth_a_thread(const nn::Module& m, const Shape& sample, int64_t rows) {
-  try {
-    const nn::ModelSummary s = nn::summary(m, std::vector<int64_t>(sample.begin(), sample.end()));
-    return s.multiply_adds * rows >= 64 * s.trainable_parameters;
-  } catch (const Error&) {
-    return false;
-  }
-}
 
 void check_finite_loss(double loss, int64_t epoch, int64_t batch) {
   NABLA_CHECK(std::isfinite(loss), "train: the loss became ", loss, " in epoch ", epoch + 1,
@@ -98,7 +74,7 @@ EvalResult evaluate(nn::Module& model, const data::DataLoader& loader) {
   data::Batch batch;
   for (int64_t i = 0; i < batches.size(); ++i) {
     batches.batch_into(i, batch);
-    Tensor logits = model.forward(batch.images);
+    Tensor logits = nn::infer(model, batch.images);
     NABLA_CHECK(logits.dim() == 2 && logits.size(1) == loader.dataset().num_classes(),
                 "evaluate: the model returned ", logits.shape(), " but the data set '",
                 loader.dataset().name(), "' has ", loader.dataset().num_classes(), " classes");
@@ -217,9 +193,9 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
-    sliceable_ = options.slice_rows() > 0 && runs_sliced(model_) &&
-                 slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
-                                         options.slice_rows());
+    sliceable_ = options.slice_rows() > 0 && nn::runs_sliced(model_) &&
+                 nn::slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
+                                             options.slice_rows());
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {

@@ -35,7 +35,8 @@
 // multiply-adds per trainable parameter (nn::summary of one sample × slice_rows()), since the
 // slices' gradients cost about a pass over the parameters each (LeNet-5: 216, sliced; the MLP:
 // 32, whose 1-thread epoch slicing made 45% slower). Other models, and slice_rows(0), run each
-// batch whole.
+// batch whole. Both rules are nn::runs_sliced and nn::slice_is_worth_a_thread
+// (nabla/nn/inference.h), which evaluate() shares: it runs each batch through nn::infer.
 //
 // Not here: files, checkpoints, plots (the application's app/run.h does those), mixed precision,
 // gradient accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end
@@ -66,7 +67,8 @@ struct EvalResult {
 };
 
 // Mean cross-entropy, accuracy and confusion matrix of `model` over every batch of `loader`,
-// under NoGradGuard and in eval mode; the model's training flag is restored afterwards.
+// under NoGradGuard and in eval mode, each batch through nn::infer (in row slices, one thread
+// each, where the model allows); the model's training flag is restored afterwards.
 // requires: the model maps a batch's images to logits (B, num_classes of the loader's data set).
 EvalResult evaluate(nn::Module& model, const data::DataLoader& loader);
 

@@ -14,6 +14,7 @@
 #include "nabla/io/atomic_file.h"
 #include "nabla/io/checkpoint.h"
 #include "nabla/models.h"
+#include "nabla/nn/inference.h"
 #include "nabla/ops.h"
 
 namespace nabla {
@@ -328,7 +329,7 @@ Tensor LoadedModel::prepare(const float* values, const std::vector<int64_t>& sha
 
 Tensor LoadedModel::probabilities(const Tensor& prepared) const {
   NoGradGuard no_grad;
-  return softmax(module_->forward(prepared), -1);
+  return softmax(nn::infer(*module_, prepared), -1);
 }
 
 std::vector<double> LoadedModel::predict(const std::vector<uint8_t>& pixels,

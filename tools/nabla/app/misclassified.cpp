@@ -6,6 +6,7 @@
 
 #include "nabla/autograd.h"
 #include "nabla/io/image.h"
+#include "nabla/nn/inference.h"
 #include "nabla/ops.h"
 
 namespace nabla::app {
@@ -20,7 +21,8 @@ std::vector<Misclassified> find_misclassified(nn::Module& model, const data::Dat
   int64_t first = 0;  // the data set index of the batch's first sample (no shuffling)
   for (int64_t b = 0; b < epoch.size() && wrong.size() < max; ++b) {
     const data::Batch batch = epoch.batch(b);
-    const Tensor probabilities = softmax(model.forward(batch.images), -1);
+    // nn::infer, as train::evaluate: the same numbers as its confusion matrix.
+    const Tensor probabilities = softmax(nn::infer(model, batch.images), -1);
     const int64_t rows = probabilities.size(0), classes = probabilities.size(1);
     const std::vector<double> p = probabilities.to_vector();
     for (int64_t r = 0; r < rows && wrong.size() < max; ++r) {
