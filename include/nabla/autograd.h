@@ -60,20 +60,61 @@ const std::vector<Op>& all_ops();
 
 namespace autograd {
 
+// Up to kInline tensors held in place, more in a vector: a node's inputs and the gradients its
+// backward returns (one per input), so that recording an op and running its backward allocate
+// nothing for either (every op but a concat of many has at most 4 inputs).
+class TensorList {
+ public:
+  static constexpr size_t kInline = 4;
+
+  TensorList() = default;
+  TensorList(std::initializer_list<Tensor> tensors) { assign(tensors.begin(), tensors.size()); }
+  // Implicit, so a backward closure may build its gradients in a std::vector (concat's many).
+  TensorList(const std::vector<Tensor>& tensors) { assign(tensors.data(), tensors.size()); }
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  const Tensor& operator[](size_t i) const { return data()[i]; }
+  Tensor& operator[](size_t i) { return data()[i]; }
+  const Tensor* begin() const { return data(); }
+  const Tensor* end() const { return data() + size_; }
+  // Drops every reference (a node keeps no input alive once released).
+  void clear() {
+    for (Tensor& t : inline_) t = Tensor();
+    heap_.clear();
+    size_ = 0;
+  }
+
+ private:
+  void assign(const Tensor* first, size_t n) {
+    if (n <= kInline)
+      std::copy(first, first + n, inline_.begin());
+    else
+      heap_.assign(first, first + n);
+    size_ = n;
+  }
+  const Tensor* data() const { return size_ <= kInline ? inline_.data() : heap_.data(); }
+  Tensor* data() { return size_ <= kInline ? inline_.data() : heap_.data(); }
+
+  std::array<Tensor, kInline> inline_;
+  std::vector<Tensor> heap_;
+  size_t size_ = 0;
+};
+
 // Maps the gradient of a node's output to the gradients of its inputs (same order, same shapes;
 // an undefined Tensor for an input that gets none). Like a move-only std::function, but a closure
-// of up to kInline bytes (every op's closure today) is stored inside the node, so recording an op
-// allocates nothing for it (std::function keeps only 16 bytes inline).
+// of up to kInline bytes (every op's closure today; the largest, conv2d's, holds three tensors
+// and its 128-byte shape) is stored inside the node, so recording an op allocates nothing for it
+// (std::function keeps only 16 bytes inline). The node stays a pooled block (src/core/pool.h).
 class BackwardFn {
  public:
-  static constexpr size_t kInline = 112;
+  static constexpr size_t kInline = 192;
 
   BackwardFn() noexcept = default;
   BackwardFn(std::nullptr_t) noexcept {}
   template <class F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, BackwardFn> &&
-           std::is_invocable_r_v<std::vector<Tensor>, std::decay_t<F>&, const Tensor&>)
-      BackwardFn(F&& f) {
+           std::is_invocable_r_v<TensorList, std::decay_t<F>&, const Tensor&>) BackwardFn(F&& f) {
     using D = std::decay_t<F>;
     if constexpr (fits_inline<D>()) {
       ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
@@ -95,11 +136,11 @@ class BackwardFn {
   ~BackwardFn() { reset(); }
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
-  std::vector<Tensor> operator()(const Tensor& dout) { return ops_->call(buf_, dout); }
+  TensorList operator()(const Tensor& dout) { return ops_->call(buf_, dout); }
 
  private:
   struct Ops {
-    std::vector<Tensor> (*call)(void* self, const Tensor& dout);
+    TensorList (*call)(void* self, const Tensor& dout);
     void (*move)(void* from, void* to) noexcept;  // leaves `from` destroyed
     void (*destroy)(void* self) noexcept;
   };
@@ -118,7 +159,7 @@ class BackwardFn {
   }
   template <class D, bool Inline>
   static constexpr Ops kOps = {
-      [](void* p, const Tensor& dout) -> std::vector<Tensor> { return get<D, Inline>(p)(dout); },
+      [](void* p, const Tensor& dout) -> TensorList { return get<D, Inline>(p)(dout); },
       [](void* from, void* to) noexcept {
         if constexpr (Inline) {
           ::new (to) D(std::move(get<D, true>(from)));
@@ -147,46 +188,9 @@ class BackwardFn {
   const Ops* ops_ = nullptr;
 };
 
-// A node's inputs: up to kInline held in the node itself (every op but a concat of many), more
-// in a vector, so recording an op allocates nothing for them.
-class NodeInputs {
- public:
-  static constexpr size_t kInline = 4;
-
-  NodeInputs() = default;
-  NodeInputs(std::initializer_list<Tensor> inputs) { assign(inputs.begin(), inputs.size()); }
-  explicit NodeInputs(const std::vector<Tensor>& inputs) { assign(inputs.data(), inputs.size()); }
-
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  const Tensor& operator[](size_t i) const { return data()[i]; }
-  const Tensor* begin() const { return data(); }
-  const Tensor* end() const { return data() + size_; }
-  // Drops every reference (the node keeps no input alive once released).
-  void clear() {
-    for (Tensor& t : inline_) t = Tensor();
-    heap_.clear();
-    size_ = 0;
-  }
-
- private:
-  void assign(const Tensor* first, size_t n) {
-    if (n <= kInline)
-      std::copy(first, first + n, inline_.begin());
-    else
-      heap_.assign(first, first + n);
-    size_ = n;
-  }
-  const Tensor* data() const { return size_ <= kInline ? inline_.data() : heap_.data(); }
-
-  std::array<Tensor, kInline> inline_;
-  std::vector<Tensor> heap_;
-  size_t size_ = 0;
-};
-
 struct Node {
   Op op;
-  NodeInputs inputs;
+  TensorList inputs;
   BackwardFn backward;
   bool released = false;
 };
@@ -212,17 +216,17 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Attaches a Node to `out` if needed; returns `out`. `backward` is only turned into a
 // BackwardFn when a node is made, so inference pays nothing for it.
-void attach(Op op, Tensor& out, NodeInputs inputs, BackwardFn backward);
+void attach(Op op, Tensor& out, TensorList inputs, BackwardFn backward);
 template <class F>
 Tensor record(Op op, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
   if (needs_grad(inputs))
-    attach(op, out, NodeInputs(inputs), BackwardFn(std::forward<F>(backward)));
+    attach(op, out, TensorList(inputs), BackwardFn(std::forward<F>(backward)));
   return out;
 }
 template <class F>
 Tensor record(Op op, Tensor out, const std::vector<Tensor>& inputs, F&& backward) {
   if (needs_grad(inputs))
-    attach(op, out, NodeInputs(inputs), BackwardFn(std::forward<F>(backward)));
+    attach(op, out, TensorList(inputs), BackwardFn(std::forward<F>(backward)));
   return out;
 }
 

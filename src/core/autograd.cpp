@@ -60,7 +60,7 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-void attach(Op op, Tensor& out, NodeInputs inputs, BackwardFn backward) {
+void attach(Op op, Tensor& out, TensorList inputs, BackwardFn backward) {
   auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
   node->op = op;
   node->inputs = std::move(inputs);
@@ -233,7 +233,7 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
     MemoryContext context(node.get(), [](const void* n) {
       return "backward of " + std::string(op_name(static_cast<const Node*>(n)->op));
     });
-    std::vector<Tensor> input_grads = node->backward(g);
+    const TensorList input_grads = node->backward(g);
     NABLA_ASSERT(input_grads.size() == node->inputs.size());
     for (size_t i = 0; i < input_grads.size(); ++i) {
       const Tensor& in = node->inputs[i];

@@ -6,16 +6,15 @@
 //
 // What still reaches malloc, per step, and why (the bounds below are these counts exactly, so
 // anything new that allocates per step fails the test):
-//   - per recorded op: the std::vector<Tensor> its backward closure returns (removing it needs a
-//     small-vector return type in every op file), and the closure itself when it is larger than
-//     autograd::BackwardFn's 112-byte inline buffer (the node's inputs and every closure up to
-//     that size are stored in the node, which comes from the pool).
-//   - plan_reduce's std::vector<bool> (src/core/ops/reduce.cpp).
-//   Cross-entropy's copy of the labels and max_pool2d's argmax indices now live in tensors (from
+//   - max_pool2d's backward returns its gradients in a std::vector (every other op returns an
+//     autograd::TensorList, which holds up to 4 in place): 2 per LeNet-5 step.
+//   Each node keeps its inputs and its closure (up to autograd::BackwardFn's 192 bytes: conv2d's
+//   is the largest) in itself, and nodes come from the pool; reductions plan in fixed arrays;
+//   cross-entropy's copy of the labels and max_pool2d's argmax indices live in tensors (from
 //   the Storage cache), and pool_shape's error-context names in fixed char buffers.
-//   LeNet-5: 11 recorded ops -> 16 allocations per step; MLP: 7 recorded ops -> 7. (31 and
-//   10 before those; 48 and 21 before BackwardFn and NodeInputs, with std::function and a
-//   std::vector of inputs.)
+//   LeNet-5: 11 recorded ops -> 2 allocations per step; MLP: 7 recorded ops -> 0. (16 and 7
+//   before TensorList, 31 and 10 before that, 48 and 21 with std::function and a std::vector of
+//   inputs.)
 // The Trainer's batch slices are not pinned here (batch 32 is one slice): which pool thread runs
 // which slice varies from step to step, and with it which thread's cache a buffer returns to.
 // Each costs a glibc tcache hit (tens of ns): under 0.05% of a step's time (callgrind: malloc and
@@ -151,9 +150,9 @@ TEST(SteadyState, BackwardFnStoresSmallClosuresInPlace) {
     char pad[autograd::BackwardFn::kInline + 8] = {};
   };
   auto small = [alive, a = Tensor(), b = Tensor()](const Tensor& g) {
-    return std::vector<Tensor>{g};
+    return autograd::TensorList{g};
   };
-  auto big = [alive, pad = Big()](const Tensor& g) { return std::vector<Tensor>{g, g}; };
+  auto big = [alive, pad = Big()](const Tensor& g) { return autograd::TensorList{g, g}; };
   static_assert(sizeof(small) <= autograd::BackwardFn::kInline);
   static_assert(sizeof(big) > autograd::BackwardFn::kInline);
   allocations = 0;
@@ -180,8 +179,8 @@ TEST(SteadyState, BackwardFnStoresSmallClosuresInPlace) {
 }
 
 // The documented per-step allocations above, over the 10 counted steps.
-constexpr int64_t kLeNetPerStep = 16;
-constexpr int64_t kMlpPerStep = 7;
+constexpr int64_t kLeNetPerStep = 2;
+constexpr int64_t kMlpPerStep = 0;
 
 TEST(SteadyState, LeNetTrainingStepsAllocateOnlyTheDocumentedConstant) {
   if (!NABLA_INTERPOSE_MALLOC) GTEST_SKIP() << "malloc is the sanitizer's";

@@ -56,10 +56,9 @@ Tensor sigmoid(const Tensor& x) {
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::sigmoid_forward(yp, xp, n); });
   return autograd::record(Op::sigmoid, y, {x}, [y = y.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{
-        backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
-          cpu::sigmoid_backward(dx, g, yp, n);
-        })};
+    return Grads{backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
+      cpu::sigmoid_backward(dx, g, yp, n);
+    })};
   });
 }
 
@@ -70,10 +69,9 @@ Tensor tanh(const Tensor& x) {
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::tanh_forward(yp, xp, n); });
   return autograd::record(Op::tanh, y, {x}, [y = y.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{
-        backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
-          cpu::tanh_backward(dx, g, yp, n);
-        })};
+    return Grads{backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
+      cpu::tanh_backward(dx, g, yp, n);
+    })};
   });
 }
 
@@ -84,10 +82,9 @@ Tensor relu(const Tensor& x) {
   Tensor y =
       forward_into(x, [](auto* yp, const auto* xp, int64_t n) { cpu::relu_forward(yp, xp, n); });
   return autograd::record(Op::relu, y, {x}, [y = y.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{
-        backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
-          cpu::relu_backward(dx, g, yp, n);
-        })};
+    return Grads{backward_into(dy, y, [](auto* dx, const auto* g, const auto* yp, int64_t n) {
+      cpu::relu_backward(dx, g, yp, n);
+    })};
   });
 }
 
@@ -101,7 +98,7 @@ Tensor leaky_relu(const Tensor& x, double negative_slope) {
     cpu::leaky_relu_forward(yp, xp, n, static_cast<T>(negative_slope));
   });
   return autograd::record(Op::leaky_relu, y, {x}, [xc, negative_slope](const Tensor& dy) {
-    return std::vector<Tensor>{
+    return Grads{
         backward_into(dy, xc, [negative_slope](auto* dx, const auto* g, const auto* xp, int64_t n) {
           using T = std::remove_cvref_t<decltype(*xp)>;
           cpu::leaky_relu_backward(dx, g, xp, n, static_cast<T>(negative_slope));
@@ -119,7 +116,7 @@ Tensor elu(const Tensor& x, double alpha) {
     cpu::elu_forward(yp, xp, n, static_cast<T>(alpha));
   });
   return autograd::record(Op::elu, y, {x}, [xc, y = y.detach(), alpha](const Tensor& dy) {
-    return std::vector<Tensor>{
+    return Grads{
         backward_into(dy, xc, [&y, alpha](auto* dx, const auto* g, const auto* xp, int64_t n) {
           using T = std::remove_cvref_t<decltype(*xp)>;
           cpu::elu_backward(dx, g, xp, y.data<T>(), n, static_cast<T>(alpha));
@@ -136,10 +133,9 @@ Tensor softmax(const Tensor& x, int64_t dim) {
     cpu::softmax_forward(yp, xp, a.outer, a.n, a.inner);
   });
   return autograd::record(Op::softmax, y, {x}, [y = y.detach(), a](const Tensor& dy) {
-    return std::vector<Tensor>{
-        backward_into(dy, y, [a](auto* dx, const auto* g, const auto* yp, int64_t) {
-          cpu::softmax_backward(dx, g, yp, a.outer, a.n, a.inner);
-        })};
+    return Grads{backward_into(dy, y, [a](auto* dx, const auto* g, const auto* yp, int64_t) {
+      cpu::softmax_backward(dx, g, yp, a.outer, a.n, a.inner);
+    })};
   });
 }
 
@@ -153,10 +149,9 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
     cpu::log_softmax_forward(yp, xp, a.outer, a.n, a.inner);
   });
   return autograd::record(Op::log_softmax, y, {x}, [y = y.detach(), a](const Tensor& dy) {
-    return std::vector<Tensor>{
-        backward_into(dy, y, [a](auto* dx, const auto* g, const auto* yp, int64_t) {
-          cpu::log_softmax_backward(dx, g, yp, a.outer, a.n, a.inner);
-        })};
+    return Grads{backward_into(dy, y, [a](auto* dx, const auto* g, const auto* yp, int64_t) {
+      cpu::log_softmax_backward(dx, g, yp, a.outer, a.n, a.inner);
+    })};
   });
 }
 
@@ -186,7 +181,7 @@ Tensor maxout(const Tensor& x, int64_t pieces, int64_t dim) {
       cpu::maxout_backward(dx.data<T>(), g.data<T>(), xc.data<T>(), a.outer, features, pieces,
                            a.inner);
     });
-    return std::vector<Tensor>{dx};
+    return Grads{dx};
   });
 }
 

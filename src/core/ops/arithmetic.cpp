@@ -31,7 +31,7 @@ Tensor binary(Op op, cpu::BinaryOp kernel, const Tensor& a, const Tensor& b) {
 Tensor add(const Tensor& a, const Tensor& b) {
   return autograd::record(Op::add, binary(Op::add, cpu::BinaryOp::Add, a, b), {a, b},
                           [sa = a.shape(), sb = b.shape()](const Tensor& dy) {
-                            return std::vector<Tensor>{sum_to(dy, sa), sum_to(dy, sb)};
+                            return Grads{sum_to(dy, sa), sum_to(dy, sb)};
                           });
 }
 
@@ -39,7 +39,7 @@ Tensor add(const Tensor& a, const Tensor& b) {
 Tensor sub(const Tensor& a, const Tensor& b) {
   return autograd::record(Op::sub, binary(Op::sub, cpu::BinaryOp::Sub, a, b), {a, b},
                           [sa = a.shape(), sb = b.shape()](const Tensor& dy) {
-                            return std::vector<Tensor>{sum_to(dy, sa), sum_to(neg(dy), sb)};
+                            return Grads{sum_to(dy, sa), sum_to(neg(dy), sb)};
                           });
 }
 
@@ -48,9 +48,8 @@ Tensor mul(const Tensor& a, const Tensor& b) {
   return autograd::record(Op::mul, binary(Op::mul, cpu::BinaryOp::Mul, a, b), {a, b},
                           [a = a.detach(), b = b.detach(), ra = a.requires_grad(),
                            rb = b.requires_grad()](const Tensor& dy) {
-                            return std::vector<Tensor>{
-                                ra ? sum_to(mul(dy, b), a.shape()) : Tensor(),
-                                rb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
+                            return Grads{ra ? sum_to(mul(dy, b), a.shape()) : Tensor(),
+                                         rb ? sum_to(mul(dy, a), b.shape()) : Tensor()};
                           });
 }
 
@@ -62,7 +61,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
                             Tensor da = ra ? sum_to(div(dy, b), a.shape()) : Tensor();
                             Tensor db =
                                 rb ? sum_to(neg(div(mul(dy, a), mul(b, b))), b.shape()) : Tensor();
-                            return std::vector<Tensor>{da, db};
+                            return Grads{da, db};
                           });
 }
 
@@ -70,8 +69,7 @@ Tensor div(const Tensor& a, const Tensor& b) {
 Tensor neg(const Tensor& x) {
   check_floating("neg", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return -v; });
-  return autograd::record(Op::neg, y, {x},
-                          [](const Tensor& dy) { return std::vector<Tensor>{neg(dy)}; });
+  return autograd::record(Op::neg, y, {x}, [](const Tensor& dy) { return Grads{neg(dy)}; });
 }
 
 // pow: out = x^p; dx = dout·p·x^(p-1). Saves x.
@@ -81,7 +79,7 @@ Tensor pow(const Tensor& x, double p) {
   return autograd::record(Op::pow, y, {x}, [x = x.detach(), p](const Tensor& dy) {
     Tensor local =
         unary_map(x, [p](auto v) { return static_cast<decltype(v)>(p * std::pow(v, p - 1)); });
-    return std::vector<Tensor>{mul(dy, local)};
+    return Grads{mul(dy, local)};
   });
 }
 
@@ -89,27 +87,24 @@ Tensor pow(const Tensor& x, double p) {
 Tensor exp(const Tensor& x) {
   check_floating("exp", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::exp(v); });
-  return autograd::record(Op::exp, y, {x}, [y = y.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{mul(dy, y)};
-  });
+  return autograd::record(Op::exp, y, {x},
+                          [y = y.detach()](const Tensor& dy) { return Grads{mul(dy, y)}; });
 }
 
 // log: out = ln x; dx = dout / x. Saves x.
 Tensor log(const Tensor& x) {
   check_floating("log", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::log(v); });
-  return autograd::record(Op::log, y, {x}, [x = x.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{div(dy, x)};
-  });
+  return autograd::record(Op::log, y, {x},
+                          [x = x.detach()](const Tensor& dy) { return Grads{div(dy, x)}; });
 }
 
 // sqrt: out = √x; dx = dout / (2·out). Saves out.
 Tensor sqrt(const Tensor& x) {
   check_floating("sqrt", x.dtype());
   Tensor y = unary_map(x, [](auto v) { return std::sqrt(v); });
-  return autograd::record(Op::sqrt, y, {x}, [y = y.detach()](const Tensor& dy) {
-    return std::vector<Tensor>{div(dy, y * 2.0)};
-  });
+  return autograd::record(Op::sqrt, y, {x},
+                          [y = y.detach()](const Tensor& dy) { return Grads{div(dy, y * 2.0)}; });
 }
 
 // abs: out = |x|; dx = dout·sign(x) (0 at x = 0, as PyTorch). Saves x.
@@ -118,7 +113,7 @@ Tensor abs(const Tensor& x) {
   Tensor y = unary_map(x, [](auto v) { return std::abs(v); });
   return autograd::record(Op::abs, y, {x}, [x = x.detach()](const Tensor& dy) {
     Tensor sign = unary_map(x, [](auto v) { return static_cast<decltype(v)>((v > 0) - (v < 0)); });
-    return std::vector<Tensor>{mul(dy, sign)};
+    return Grads{mul(dy, sign)};
   });
 }
 
@@ -133,7 +128,7 @@ Tensor clamp(const Tensor& x, double lo, double hi) {
   return autograd::record(Op::clamp, y, {x}, [x = x.detach(), lo, hi](const Tensor& dy) {
     Tensor inside =
         unary_map(x, [lo, hi](auto v) { return static_cast<decltype(v)>(v >= lo && v <= hi); });
-    return std::vector<Tensor>{mul(dy, inside)};
+    return Grads{mul(dy, inside)};
   });
 }
 

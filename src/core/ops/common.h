@@ -2,9 +2,14 @@
 #pragma once
 
 #include "kernels/cpu/elementwise.h"
+#include "nabla/autograd.h"
 #include "nabla/tensor.h"
 
 namespace nabla {
+
+// What a backward closure returns: one gradient per input, held in place for up to 4 inputs, so
+// running a node's backward allocates nothing for the list (autograd::TensorList).
+using Grads = autograd::TensorList;
 
 inline void check_same_dtype(const char* op, const Tensor& a, const Tensor& b) {
   NABLA_CHECK(a.dtype() == b.dtype(), op, ": dtypes differ: ", dtype_name(a.dtype()), " ",

@@ -176,7 +176,7 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
                                           ws.data<T>());
           }
         });
-        return std::vector<Tensor>{dx, need_dw ? dw : Tensor(), db};
+        return Grads{dx, need_dw ? dw : Tensor(), db};
       });
 }
 

@@ -21,8 +21,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   });
   Tensor y = binary_map(x, mask, [](auto a, auto b) { return a * b; });
   return autograd::record(Op::dropout, y, {x}, [mask](const Tensor& dy) {
-    return std::vector<Tensor>{
-        binary_map(contiguous_data(dy), mask, [](auto a, auto b) { return a * b; })};
+    return Grads{binary_map(contiguous_data(dy), mask, [](auto a, auto b) { return a * b; })};
   });
 }
 

@@ -55,8 +55,8 @@ Tensor spread(const Tensor& dy, const Shape& shape, Reduction r) {
 // Gradients of an element-wise loss: dinput = g · local(x, t), dtarget = g · local_t(x, t),
 // each only when that input wants one.
 template <class Fx, class Ft>
-std::vector<Tensor> elementwise_grads(const Tensor& g, const Tensor& x, const Tensor& t, bool rx,
-                                      bool rt, Fx local_x, Ft local_t) {
+Grads elementwise_grads(const Tensor& g, const Tensor& x, const Tensor& t, bool rx, bool rt,
+                        Fx local_x, Ft local_t) {
   return {rx ? mul(g, binary_map(x, t, local_x)) : Tensor(),
           rt ? mul(g, binary_map(x, t, local_t)) : Tensor()};
 }
@@ -126,12 +126,12 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
                                      return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
                                    }))
                : Tensor();
-        if (!rt) return std::vector<Tensor>{dp, Tensor()};
+        if (!rt) return Grads{dp, Tensor()};
         Tensor local = Tensor::empty(x.shape(), x.dtype());
         dispatch(x.dtype(), [&]<class T>() {
           cpu::binary_cross_entropy_target_grad(local.data<T>(), x.data<T>(), x.numel());
         });
-        return std::vector<Tensor>{dp, mul(g, local)};
+        return Grads{dp, mul(g, local)};
       });
 }
 
@@ -162,7 +162,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& logits, const Tensor& targ
                               });
                               dz = mul(g, local);
                             }
-                            return std::vector<Tensor>{dz, rt ? mul(g, neg(z)) : Tensor()};
+                            return Grads{dz, rt ? mul(g, neg(z)) : Tensor()};
                           });
 }
 
@@ -196,7 +196,7 @@ Tensor cross_entropy(const Tensor& logits, const std::vector<int64_t>& labels, R
                                   dx.data<T>(), g.data<T>(), xc.data<T>(), stats.data<T>(),
                                   stats.data<T>() + n, labels.data<int64_t>(), n, c);
                             });
-                            return std::vector<Tensor>{dx};
+                            return Grads{dx};
                           });
 }
 
@@ -226,7 +226,7 @@ Tensor multi_margin_loss(const Tensor& scores, const std::vector<int64_t>& label
                                   dx.data<T>(), g.data<T>(), sc.data<T>(), labels.data(), n, c,
                                   static_cast<T>(margin), static_cast<T>(divisor));
                             });
-                            return std::vector<Tensor>{dx};
+                            return Grads{dx};
                           });
 }
 

@@ -79,7 +79,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
        rb = b.requires_grad()](const Tensor& dy) {
         Tensor da = ra ? sum_to(matmul_forward(dy, b.transpose(-1, -2)), a.shape()) : Tensor();
         Tensor db = rb ? sum_to(matmul_forward(a.transpose(-1, -2), dy), b.shape()) : Tensor();
-        return std::vector<Tensor>{da, db};
+        return Grads{da, db};
       });
 }
 
@@ -143,7 +143,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
               for (int64_t j = 0; j < n_out; ++j) d[j] += gp[r * n_out + j];
           }
         });
-        return std::vector<Tensor>{dx, dw, has_bias ? db : Tensor()};
+        return Grads{dx, dw, has_bias ? db : Tensor()};
       });
 }
 

@@ -1,5 +1,7 @@
 // Reductions over any set of dims: sum, mean, max (values), argmax; and sum_to for backward.
 // Shapes: x (any) -> out with the reduced dims removed (or kept as 1 with keepdim).
+#include <algorithm>
+#include <array>
 #include <limits>
 
 #include "kernels/cpu/strided.h"
@@ -11,16 +13,17 @@ namespace nabla {
 namespace {
 
 struct ReducePlan {
-  std::vector<bool> reduced;  // per input dim
-  Shape keep_shape;           // reduced dims as 1
-  Shape out_shape;            // reduced dims removed unless keepdim
-  int64_t count = 1;          // elements folded into each output
+  // Per input dim (in place: a std::vector<bool> was an allocation per reduction).
+  std::array<bool, Shape::kMaxDims> reduced{};
+  Shape keep_shape;   // reduced dims as 1
+  Shape out_shape;    // reduced dims removed unless keepdim
+  int64_t count = 1;  // elements folded into each output
 };
 
 ReducePlan plan_reduce(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim,
                        const char* op) {
   ReducePlan p;
-  p.reduced.assign(x.dim(), dims.empty());
+  std::fill_n(p.reduced.begin(), x.dim(), dims.empty());
   for (int64_t d : dims) {
     const int64_t nd = std::max(x.dim(), 1);
     NABLA_CHECK(d >= -nd && d < nd, op, ": dim ", d, " is out of range for shape ", x.shape());
@@ -103,7 +106,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Tensor out = sum_kernel(x, plan).view(plan.out_shape);
   return autograd::record(Op::sum, out, {x},
                           [keep = plan.keep_shape, in = x.shape()](const Tensor& dy) {
-                            return std::vector<Tensor>{expand_grad(dy, keep, in)};
+                            return Grads{expand_grad(dy, keep, in)};
                           });
 }
 
@@ -120,7 +123,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   });
   return autograd::record(Op::mean, out.view(plan.out_shape), {x},
                           [keep = plan.keep_shape, in = x.shape(), scale](const Tensor& dy) {
-                            return std::vector<Tensor>{expand_grad(dy * scale, keep, in)};
+                            return Grads{expand_grad(dy * scale, keep, in)};
                           });
 }
 
@@ -156,7 +159,7 @@ Tensor max(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
                             std::vector<int64_t> inverse(perm.size());
                             for (size_t i = 0; i < perm.size(); ++i)
                               inverse[perm[i]] = static_cast<int64_t>(i);
-                            return std::vector<Tensor>{dperm.permute(inverse).contiguous()};
+                            return Grads{dperm.permute(inverse).contiguous()};
                           });
 }
 

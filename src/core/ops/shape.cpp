@@ -40,7 +40,7 @@ Shape infer_shape(const Shape& from, const Shape& to, const char* op) {
 // Records a metadata-only op whose gradient is the upstream gradient reshaped back.
 Tensor record_reshape(const Tensor& x, Tensor y) {
   return autograd::record(Op::reshape, std::move(y), {x}, [in_shape = x.shape()](const Tensor& dy) {
-    return std::vector<Tensor>{dy.reshape(in_shape)};
+    return Grads{dy.reshape(in_shape)};
   });
 }
 }  // namespace
@@ -78,9 +78,8 @@ Tensor Tensor::transpose(int64_t dim0, int64_t dim1) const {
   Shape s = shape(), st = strides();
   std::swap(s[a], s[b]);
   std::swap(st[a], st[b]);
-  return autograd::record(
-      Op::transpose, make_view(*this, s, st, offset()), {*this},
-      [a, b](const Tensor& dy) { return std::vector<Tensor>{dy.transpose(a, b)}; });
+  return autograd::record(Op::transpose, make_view(*this, s, st, offset()), {*this},
+                          [a, b](const Tensor& dy) { return Grads{dy.transpose(a, b)}; });
 }
 
 Tensor Tensor::t() const {
@@ -100,9 +99,8 @@ Tensor Tensor::permute(const std::vector<int64_t>& dims) const {
     s.push_back(shape()[d]);
     st.push_back(strides()[d]);
   }
-  return autograd::record(
-      Op::permute, make_view(*this, s, st, offset()), {*this},
-      [inverse](const Tensor& dy) { return std::vector<Tensor>{dy.permute(inverse)}; });
+  return autograd::record(Op::permute, make_view(*this, s, st, offset()), {*this},
+                          [inverse](const Tensor& dy) { return Grads{dy.permute(inverse)}; });
 }
 
 Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) const {
@@ -123,7 +121,7 @@ Tensor Tensor::slice(int64_t dim_, int64_t start, int64_t end, int64_t step) con
       [in_shape = shape(), dtype = dtype(), d, start, end, step](const Tensor& dy) {
         Tensor dx = Tensor::zeros(in_shape, dtype);
         dx.slice(d, start, end, step).copy_(dy);
-        return std::vector<Tensor>{dx};
+        return Grads{dx};
       });
 }
 
@@ -168,7 +166,7 @@ Tensor Tensor::expand(const Shape& target) const {
   NABLA_CHECK(full == target, "expand: shape ", shape(), " cannot be expanded to ", target);
   Tensor y = make_view(*this, target, broadcast_strides(shape(), strides(), target), offset());
   return autograd::record(Op::expand, y, {*this}, [in_shape = shape()](const Tensor& dy) {
-    return std::vector<Tensor>{sum_to(dy, in_shape)};
+    return Grads{sum_to(dy, in_shape)};
   });
 }
 
@@ -180,8 +178,7 @@ Tensor Tensor::contiguous() const {
 Tensor Tensor::clone() const {
   Tensor y = empty(shape(), dtype());
   y.copy_(*this);
-  return autograd::record(Op::contiguous, y, {*this},
-                          [](const Tensor& dy) { return std::vector<Tensor>{dy}; });
+  return autograd::record(Op::contiguous, y, {*this}, [](const Tensor& dy) { return Grads{dy}; });
 }
 
 Tensor Tensor::to(DType target) const {
@@ -198,9 +195,8 @@ Tensor Tensor::to(DType target) const {
           });
     });
   });
-  return autograd::record(Op::to_dtype, y, {*this}, [from = dtype()](const Tensor& dy) {
-    return std::vector<Tensor>{dy.to(from)};
-  });
+  return autograd::record(Op::to_dtype, y, {*this},
+                          [from = dtype()](const Tensor& dy) { return Grads{dy.to(from)}; });
 }
 
 // concat: tensors with equal shapes except along dim -> out with the extents of dim added up.
@@ -260,7 +256,7 @@ Tensor index_select(const Tensor& x, int64_t dim, const std::vector<int64_t>& in
                               Tensor row = dx.select(d, indices[j]);
                               row.copy_(add(row, dy.select(d, static_cast<int64_t>(j))));
                             }
-                            return std::vector<Tensor>{dx};
+                            return Grads{dx};
                           });
 }
 
