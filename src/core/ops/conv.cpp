@@ -10,6 +10,7 @@
 #include <span>
 #include <sstream>
 
+#include "kernels/cpu/activation.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
@@ -146,10 +147,7 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
           // Through the ReLU: the gradient passes where the output is positive.
           Tensor masked = Tensor::empty(y.shape(), dtype);
           dispatch(dtype, [&]<class T>() {
-            const T* gp = g.data<T>();
-            const T* yp = y.data<T>();
-            T* mp = masked.data<T>();
-            for (int64_t i = 0, n = y.numel(); i < n; ++i) mp[i] = yp[i] > T(0) ? gp[i] : T(0);
+            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
           });
           g = masked;
         }

@@ -192,9 +192,23 @@ void relu_forward(T* y, const T* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : T(0);
 }
 
+// dy is read whatever y is: a load only on one side of the ?: kept GCC from turning the loop into
+// vector selects, and the branch it compiled instead mispredicted on half the elements (the
+// masks of conv2d_relu's backward took 10% of a LeNet-5 epoch that way).
 template <class T>
 void relu_backward(T* dx, const T* dy, const T* y, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) dx[i] += y[i] > 0 ? dy[i] : T(0);
+  for (int64_t i = 0; i < n; ++i) {
+    const T g = dy[i];
+    dx[i] += y[i] > 0 ? g : T(0);
+  }
+}
+
+template <class T>
+void relu_mask(T* out, const T* dy, const T* y, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    const T g = dy[i];
+    out[i] = y[i] > 0 ? g : T(0);
+  }
 }
 
 template <class T>
@@ -254,6 +268,7 @@ void maxout_backward(T* dx, const T* dy, const T* x, int64_t outer, int64_t feat
   template void tanh_backward<T>(T*, const T*, const T*, int64_t);                          \
   template void relu_forward<T>(T*, const T*, int64_t);                                     \
   template void relu_backward<T>(T*, const T*, const T*, int64_t);                          \
+  template void relu_mask<T>(T*, const T*, const T*, int64_t);                              \
   template void leaky_relu_forward<T>(T*, const T*, int64_t, T);                            \
   template void leaky_relu_backward<T>(T*, const T*, const T*, int64_t, T);                 \
   template void elu_forward<T>(T*, const T*, int64_t, T);                                   \

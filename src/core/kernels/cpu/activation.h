@@ -29,6 +29,9 @@ void relu_forward(T* y, const T* x, int64_t n);
 // dx += dy where y > 0 (the subgradient at 0 is 0, as in PyTorch)
 template <class T>
 void relu_backward(T* dx, const T* dy, const T* y, int64_t n);
+// out = dy where y > 0, else 0 (written, not added: the gradient through a fused ReLU)
+template <class T>
+void relu_mask(T* out, const T* dy, const T* y, int64_t n);
 
 // y = x for x > 0, slope · x otherwise
 template <class T>
