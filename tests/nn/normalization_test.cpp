@@ -6,16 +6,16 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "bit_patterns.h"
 #include "nabla/nabla.h"
 #include "test_util.h"
 
 using namespace nabla;
+using nabla::testing::bit_patterns;
 using nabla::testing::error_message;
 using nabla::testing::names_of;
 
@@ -187,17 +187,6 @@ std::shared_ptr<Norm> trained_norm(int64_t C, DType dtype, Generator& gen) {
   return bn;
 }
 
-// Bit patterns, so -0 and +0 differ (both dtypes widen to double exactly).
-std::vector<uint64_t> bits(const Tensor& t) {
-  std::vector<uint64_t> out;
-  for (double v : t.to_vector()) {
-    uint64_t b;
-    std::memcpy(&b, &v, sizeof b);
-    out.push_back(b);
-  }
-  return out;
-}
-
 template <class Norm>
 void expect_fused_equals_bn_then_relu(const Shape& shape, DType dtype) {
   Generator gen(7);
@@ -207,13 +196,13 @@ void expect_fused_equals_bn_then_relu(const Shape& shape, DType dtype) {
   Tensor fused = bn->forward_relu(x);
   ASSERT_TRUE(fused.defined());
   Tensor composed = relu(bn->forward(x));
-  EXPECT_EQ(bits(fused), bits(composed));
+  EXPECT_EQ(bit_patterns(fused), bit_patterns(composed));
   const std::vector<double> y = fused.to_vector();
   EXPECT_GT(std::count(y.begin(), y.end(), 0.0), 0);  // the ReLU clamped something
   EXPECT_GT(std::count_if(y.begin(), y.end(), [](double v) { return v > 0; }), 0);
   // Rows are split over the pool, each computed alone: any thread count gives the same bits.
   nabla::testing::ThreadCount one(1);
-  EXPECT_EQ(bits(bn->forward_relu(x)), bits(fused));
+  EXPECT_EQ(bit_patterns(bn->forward_relu(x)), bit_patterns(fused));
 }
 
 }  // namespace
@@ -253,7 +242,7 @@ TEST(BatchNormReluInference, TakenOnlyWhereNoGradientIsNeeded) {
     Tensor fused = model.forward(x);
     EXPECT_EQ(fused.grad_fn_name(), "");
     EXPECT_EQ(hooked, (std::vector<std::string>{"1"}));
-    EXPECT_EQ(bits(fused), bits(recorded));
+    EXPECT_EQ(bit_patterns(fused), bit_patterns(recorded));
   }
   // Nothing requires grad (frozen parameters, plain input): taken with grad mode on too.
   for (Tensor& p : bn->parameters()) p.requires_grad_(false);

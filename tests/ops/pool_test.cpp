@@ -10,11 +10,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
+#include "bit_patterns.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/gradcheck.h"
 #include "nabla/nn/activation.h"
@@ -26,6 +26,7 @@
 namespace nabla {
 namespace {
 
+using nabla::testing::bit_patterns;
 using nabla::testing::error_message;
 
 // 0 1 2 3 / 4 5 6 7 / 8 9 10 11 / 12 13 14 15 as (1, 1, 4, 4).
@@ -155,18 +156,6 @@ TEST(PoolTest, StridedInputGivesTheSameResult) {
 using detail::max_pool2d_relu;
 using detail::Pool2dParams;
 
-// The bit patterns of t's values (as doubles, which keep a float's sign of zero): equal vectors
-// mean bitwise equal tensors, -0 and +0 told apart.
-std::vector<uint64_t> bits(const Tensor& t) {
-  std::vector<uint64_t> out;
-  for (double v : t.to_vector()) {
-    uint64_t b;
-    std::memcpy(&b, &v, sizeof b);
-    out.push_back(b);
-  }
-  return out;
-}
-
 struct PoolCase {
   const char* what;
   Shape input;
@@ -201,8 +190,8 @@ TEST(MaxPoolReluTest, EqualsReluThenMaxPoolBitwise) {
       x.zero_grad();
       Tensor composed = detail::max_pool2d(relu(x), c.params);
       composed.backward(dy);
-      EXPECT_EQ(bits(fused), bits(composed));
-      EXPECT_EQ(bits(fused_dx), bits(x.grad()));
+      EXPECT_EQ(bit_patterns(fused), bit_patterns(composed));
+      EXPECT_EQ(bit_patterns(fused_dx), bit_patterns(x.grad()));
       // The clamp did something: some windows are 0.
       const std::vector<double> y = fused.to_vector();
       EXPECT_GT(std::count(y.begin(), y.end(), 0.0), 0);
@@ -220,7 +209,8 @@ TEST(MaxPoolReluTest, NanCountsAsZeroAsReluMapsIt) {
       Tensor::from_vector(std::vector<double>{nan, 2, -1, nan, nan, -3, -2, -4}, {1, 1, 2, 4});
   Tensor fused = max_pool2d_relu(x, Pool2dParams().kernel(2));
   EXPECT_EQ(fused.to_vector(), (std::vector<double>{2, 0}));
-  EXPECT_EQ(bits(fused), bits(detail::max_pool2d(relu(x), Pool2dParams().kernel(2))));
+  EXPECT_EQ(bit_patterns(fused),
+            bit_patterns(detail::max_pool2d(relu(x), Pool2dParams().kernel(2))));
   for (double v : detail::max_pool2d(x, Pool2dParams().kernel(2)).to_vector())
     EXPECT_TRUE(std::isnan(v));
 }
@@ -248,7 +238,7 @@ TEST(MaxPoolReluTest, FastKernelMatchesTheReference) {
     cpu::max_pool2d_forward_naive(ref.data(), ref_at.data(), x.data<float>(), s, true);
     EXPECT_EQ(fast, ref);
     EXPECT_EQ(fast_at, ref_at);
-    EXPECT_EQ(bits(Tensor::from_vector(fast, out.shape())), bits(out));
+    EXPECT_EQ(bit_patterns(Tensor::from_vector(fast, out.shape())), bit_patterns(out));
     for (size_t i = 0; i < n; ++i) EXPECT_EQ(ref[i] > 0, ref_at[i] >= 0) << i;
   }
 }
@@ -273,8 +263,8 @@ TEST(MaxPoolReluTest, SequentialFusesReluFollowedByMaxPool) {
   Tensor layered = model.at<nn::MaxPool2d>(1).forward(model.at<nn::ReLU>(0).forward(x));
   EXPECT_EQ(layered.grad_fn_name(), "max_pool2d");
   layered.backward(dy);
-  EXPECT_EQ(bits(y), bits(layered));
-  EXPECT_EQ(bits(fused_dx), bits(x.grad()));
+  EXPECT_EQ(bit_patterns(y), bit_patterns(layered));
+  EXPECT_EQ(bit_patterns(fused_dx), bit_patterns(x.grad()));
 }
 
 }  // namespace
