@@ -1,16 +1,21 @@
 // BatchNorm1d and BatchNorm2d layers: registered parameters and buffers (so checkpoints save the
 // running statistics), the running-statistic update against the formula, train/eval behaviour,
-// options, printing and errors. The op's own numerics are tested in tests/ops/norm_test.cpp.
+// options, printing and errors; the inference fusion with a ReLU (forward_relu) bit for bit and
+// where it is not taken. The op's own numerics are tested in tests/ops/norm_test.cpp.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "bit_patterns.h"
 #include "nabla/nabla.h"
 #include "test_util.h"
 
 using namespace nabla;
+using nabla::testing::bit_patterns;
 using nabla::testing::error_message;
 using nabla::testing::names_of;
 
@@ -163,4 +168,105 @@ TEST(BatchNormLayer, ErrorsNameTheLayerAndShapes) {
             std::string::npos);
   EXPECT_THROW(nn::BatchNorm1d(0), Error);
   EXPECT_THROW(nn::BatchNorm1d(nn::BatchNormOptions(3).momentum(1.5)), Error);
+}
+
+// ---- batch norm + ReLU in inference (BatchNormBase::forward_relu) ----
+
+namespace {
+
+// A layer in evaluation with running statistics, weight and bias away from their defaults.
+template <class Norm>
+std::shared_ptr<Norm> trained_norm(int64_t C, DType dtype, Generator& gen) {
+  auto bn = std::make_shared<Norm>(nn::BatchNormOptions(C).dtype(dtype));
+  NoGradGuard no_grad;
+  bn->running_mean.copy_(Tensor::randn({C}, gen, dtype));
+  bn->running_var.copy_(Tensor::uniform({C}, 0.2, 3.0, gen, dtype));
+  bn->weight.copy_(Tensor::uniform({C}, -1.5, 1.5, gen, dtype));
+  bn->bias.copy_(Tensor::randn({C}, gen, dtype));
+  bn->eval();
+  return bn;
+}
+
+template <class Norm>
+void expect_fused_equals_bn_then_relu(const Shape& shape, DType dtype) {
+  Generator gen(7);
+  auto bn = trained_norm<Norm>(shape[1], dtype, gen);
+  Tensor x = Tensor::randn(shape, gen, dtype);
+  NoGradGuard no_grad;
+  Tensor fused = bn->forward_relu(x);
+  ASSERT_TRUE(fused.defined());
+  Tensor composed = relu(bn->forward(x));
+  EXPECT_EQ(bit_patterns(fused), bit_patterns(composed));
+  const std::vector<double> y = fused.to_vector();
+  EXPECT_GT(std::count(y.begin(), y.end(), 0.0), 0);  // the ReLU clamped something
+  EXPECT_GT(std::count_if(y.begin(), y.end(), [](double v) { return v > 0; }), 0);
+  // Rows are split over the pool, each computed alone: any thread count gives the same bits.
+  nabla::testing::ThreadCount one(1);
+  EXPECT_EQ(bit_patterns(bn->forward_relu(x)), bit_patterns(fused));
+}
+
+}  // namespace
+
+TEST(BatchNormReluInference, EqualsBatchNormThenReluBitwise) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    SCOPED_TRACE(dtype_name(dtype));
+    expect_fused_equals_bn_then_relu<nn::BatchNorm2d>({3, 5, 7, 9}, dtype);
+    expect_fused_equals_bn_then_relu<nn::BatchNorm2d>({2, 4, 64, 64}, dtype);  // several tasks
+    expect_fused_equals_bn_then_relu<nn::BatchNorm1d>({6, 11}, dtype);
+  }
+}
+
+// The fusion is forward-only: in training, with batch statistics, or with a gradient to record,
+// forward_relu declines and Sequential runs batch_norm then relu (its grad_fn shows which).
+TEST(BatchNormReluInference, TakenOnlyWhereNoGradientIsNeeded) {
+  Generator gen(8);
+  auto bn = trained_norm<nn::BatchNorm2d>(3, kFloat32, gen);
+  nn::Sequential model;
+  model.push_back(bn);
+  model.push_back(std::make_shared<nn::ReLU>());
+  std::vector<std::string> hooked;
+  model.add_forward_hook(
+      [&](const std::string& name, const nn::Module&, const Tensor&) { hooked.push_back(name); });
+  Tensor x = Tensor::randn({2, 3, 4, 5}, gen);
+
+  // Evaluation, parameters requiring grad, grad mode on: not taken, a graph is recorded.
+  EXPECT_FALSE(bn->forward_relu(x).defined());
+  Tensor recorded = model.forward(x);
+  EXPECT_EQ(recorded.grad_fn_name(), "relu");
+  EXPECT_EQ(hooked, (std::vector<std::string>{"0", "1"}));
+
+  // No-grad mode: taken; one fused output, seen by the hook as the ReLU's.
+  hooked.clear();
+  {
+    NoGradGuard no_grad;
+    Tensor fused = model.forward(x);
+    EXPECT_EQ(fused.grad_fn_name(), "");
+    EXPECT_EQ(hooked, (std::vector<std::string>{"1"}));
+    EXPECT_EQ(bit_patterns(fused), bit_patterns(recorded));
+  }
+  // Nothing requires grad (frozen parameters, plain input): taken with grad mode on too.
+  for (Tensor& p : bn->parameters()) p.requires_grad_(false);
+  EXPECT_TRUE(bn->forward_relu(x).defined());
+  EXPECT_FALSE(bn->forward_relu(Tensor::randn({2, 3, 4, 5}, gen).requires_grad_()).defined());
+
+  // Training: never (batch statistics, running-statistic update, a graph).
+  model.train();
+  EXPECT_FALSE(bn->forward_relu(x).defined());
+  EXPECT_EQ(model.forward(x.clone().requires_grad_()).grad_fn_name(), "relu");
+
+  // Evaluation without running statistics normalises by the batch: not taken.
+  nn::BatchNorm2d batch_stats(nn::BatchNormOptions(3).track_running_stats(false));
+  batch_stats.eval();
+  NoGradGuard no_grad;
+  EXPECT_FALSE(batch_stats.forward_relu(x).defined());
+}
+
+TEST(BatchNormReluInference, ErrorsNameTheLayerAsForwardDoes) {
+  nn::BatchNorm2d bn(3);
+  bn.eval();
+  NoGradGuard no_grad;
+  EXPECT_EQ(error_message([&] {
+              bn.forward_relu(Tensor::ones({4, 5, 2, 2}));
+            }),
+            "BatchNorm2d(3): input [4, 5, 2, 2] has 5 channels but the layer expects 3");
 }

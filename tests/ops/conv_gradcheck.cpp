@@ -1,10 +1,13 @@
-// Gradcheck cases for the CNN ops: conv2d conv2d_relu max_pool2d avg_pool2d batch_norm dropout.
+// Gradcheck cases for the CNN ops: conv2d conv2d_relu max_pool2d max_pool2d_relu avg_pool2d
+// batch_norm dropout.
 //
 // conv2d runs awkward configurations on both kernels (im2col + GEMM and naive): batch 1 and 3,
 // non-square images, unequal stride and padding per dim, dilation 2, C_in != C_out, groups 2,
 // bias on and off, and a floor_mode case whose last row and column are dropped. Convolution is
 // linear in each input, so it has no kinks. max_pool2d avoids ties by construction: all values are
 // distinct and 0.1 apart, so no ±eps perturbation changes which element of a window wins.
+// max_pool2d_relu uses them too, an even count of them: none is 0 (the nearest are ±0.05), so no
+// window's maximum lies within a step of ReLU's kink.
 // batch_norm runs in training (batch statistics, the fused backward) and evaluation (running
 // statistics), for (N, C) and (N, C, H, W), with and without the affine transform. Running
 // statistics are buffers, not inputs: each call of fn builds its own, so fn stays deterministic.
@@ -28,6 +31,7 @@ using detail::conv2d;
 using detail::conv2d_relu;
 using detail::Conv2dParams;
 using detail::max_pool2d;
+using detail::max_pool2d_relu;
 using detail::Pool2dParams;
 
 struct ConvCase {
@@ -123,6 +127,22 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
          return Inputs{distinct({2, 1, 5, 5}, 0.1, g)};
        },
        [](const Inputs& x) { return max_pool2d(x[0], Pool2dParams().kernel(3).stride(1)); }});
+  cases.push_back(
+      {Op::max_pool2d_relu, "[3, 2, 4, 6], kernel 2, distinct values around 0",
+       [](Generator& g) {
+         return Inputs{distinct({3, 2, 4, 6}, 0.1, g)};
+       },
+       [](const Inputs& x) { return max_pool2d_relu(x[0], Pool2dParams().kernel(2)); }});
+  cases.push_back(
+      {Op::max_pool2d_relu, "[1, 2, 5, 6], kernel 3×2, stride 2×1, pad 1×1",
+       [](Generator& g) {
+         return Inputs{distinct({1, 2, 5, 6}, 0.1, g)};
+       },
+       [](const Inputs& x) {
+         return max_pool2d_relu(
+             x[0],
+             {.kernel_h = 3, .kernel_w = 2, .stride_h = 2, .stride_w = 1, .pad_h = 1, .pad_w = 1});
+       }});
   cases.push_back({Op::avg_pool2d, "[3, 2, 4, 6], kernel 2",
                    [](Generator& g) {
                      return Inputs{normal({3, 2, 4, 6}, g)};

@@ -37,6 +37,7 @@ using detail::conv2d;
 using detail::conv2d_relu;
 using detail::Conv2dParams;
 using detail::max_pool2d;
+using detail::max_pool2d_relu;
 using detail::Pool2dParams;
 
 using OpCall = std::function<Tensor(const std::vector<Tensor>& in, const FixtureCase& c)>;
@@ -212,6 +213,8 @@ const std::map<std::string, OpEntry>& op_table() {
           return dropout(x[0], c.number("p"), c.flag("training"), gen);
         }}},
       {"max_pool2d", {"pool", [](In x, C c) { return max_pool2d(x[0], pool_params(c)); }}},
+      {"max_pool2d_relu",
+       {"pool", [](In x, C c) { return max_pool2d_relu(x[0], pool_params(c)); }}},
       {"avg_pool2d", {"pool", [](In x, C c) { return avg_pool2d(x[0], pool_params(c)); }}},
       {"batch_norm", {"norm", [](In x, C c) { return batch_norm_case(x, c); }}},
       // One training step, then the running statistic it updated in place.

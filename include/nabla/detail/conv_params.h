@@ -2,7 +2,8 @@
 // ops that take them. Users write the options of nabla/ops/conv.h (F::conv2d with
 // F::Conv2dFuncOptions, F::max_pool2d, ...) or of the layers (nn::Conv2dOptions, ...); both turn
 // into these structs here, so there is one public dialect and one place that reads it.
-// Tests of the ops themselves and nn::Sequential's fused conv2d_relu call these directly.
+// Tests of the ops themselves and nn::Sequential's fused conv2d_relu and max_pool2d_relu call
+// these directly.
 #pragma once
 
 #include <cstdint>
@@ -69,6 +70,18 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}
 Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = {},
                    const Conv2dParams& params = {});
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
+// max_pool2d(relu(x), params) as one op: each window's max clamped at 0, no ReLU output and no
+// ReLU backward pass. The same values and gradients as the two ops bit for bit; it equals
+// relu(max_pool2d(x)) too except where a window holds a NaN (ReLU maps it to 0). nn::Sequential
+// uses it for a ReLU then a MaxPool2d (Module::forward_after_relu).
+Tensor max_pool2d_relu(const Tensor& x, const Pool2dParams& params);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
+
+// relu(batch_norm(x, ..., training = false, ...)) in one pass, for inference only
+// (src/core/ops/norm.cpp): an undefined Tensor where a gradient could be needed or there are no
+// running statistics. nn::Sequential uses it for a BatchNorm1d/2d then a ReLU in evaluation.
+Tensor batch_norm_relu_inference(const Tensor& x, const Tensor& running_mean,
+                                 const Tensor& running_var, const Tensor& weight,
+                                 const Tensor& bias, double eps);
 
 }  // namespace nabla::detail

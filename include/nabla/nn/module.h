@@ -70,8 +70,12 @@ class Module {
   // The weight a run draws as image filters (a first convolution's); undefined if none.
   virtual Tensor filters() const { return Tensor(); }
   // relu(forward(input)) as one fused op, or an undefined Tensor when the layer has no fused
-  // form; Sequential asks it of a layer a ReLU follows.
+  // form (or none now: batch norm fuses only in inference); Sequential asks it of a layer a ReLU
+  // follows.
   virtual Tensor forward_relu(const Tensor& /*input*/) { return Tensor(); }
+  // forward(relu(input)) as one fused op, or an undefined Tensor when the layer has no such form;
+  // Sequential asks it of a layer that follows a ReLU (MaxPool2d: max_pool2d_relu).
+  virtual Tensor forward_after_relu(const Tensor& /*input*/) { return Tensor(); }
 
   // ---- registration: names are unique within a module and contain no '.' ----
   // Stores `tensor` under `name` (marking it requires_grad) and returns it, to keep as a member.

@@ -40,6 +40,10 @@ struct BatchNormOptions {
 class BatchNormBase : public Module {
  public:
   Tensor forward(const Tensor& input) override;
+  // In evaluation with running statistics and no gradient needed (NoGradGuard, or nothing
+  // requires grad): relu(forward(input)) in one pass over the input. Otherwise (training, batch
+  // statistics, or a gradient to record) an undefined Tensor, and Sequential runs the two layers.
+  Tensor forward_relu(const Tensor& input) override;
   // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;
   LayerConfig config() const override;
@@ -66,6 +70,10 @@ class BatchNormBase : public Module {
   BatchNormBase(const BatchNormOptions& options, int input_dims);
 
  private:
+  // The layer's shape checks, then `op` with its errors prefixed by the layer ("BatchNorm2d(32)").
+  template <class F>
+  Tensor run(const Tensor& input, F op);
+
   int input_dims_;  // 2 for BatchNorm1d, 4 for BatchNorm2d
 };
 

@@ -36,6 +36,8 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(const Pool2dOptions& options) : options(options) {}
   MaxPool2d(int64_t kernel_size) : MaxPool2d(Pool2dOptions(kernel_size)) {}
   Tensor forward(const Tensor& input) override;
+  // forward(relu(input)) as one op (max_pool2d_relu); Sequential calls it for ReLU, MaxPool2d.
+  Tensor forward_after_relu(const Tensor& input) override;
   std::string name() const override { return "MaxPool2d"; }
   static const LayerType& description();
   const LayerType* layer_type() const override { return &description(); }

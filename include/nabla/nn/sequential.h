@@ -12,8 +12,9 @@
 //   int id = model.add_forward_hook([](const std::string& name, const nn::Module& child,
 //                                      const Tensor& output) { ... });
 //   model.remove_forward_hook(id);
-// A Conv2d followed by a ReLU runs fused and its pre-activation is never materialised: the pair
-// reports once, the fused output under the ReLU's name. Without hooks, forward pays one empty()
+// A fused pair reports once, the fused output under its second layer's name: a Conv2d then a
+// ReLU (the pre-activation is never materialised) and, in inference, a BatchNorm then a ReLU, as
+// the ReLU; a ReLU then a MaxPool2d as the MaxPool2d. Without hooks, forward pays one empty()
 // test per child.
 #pragma once
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nabla/autograd.h"
+#include "nabla/detail/conv_params.h"
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
 #include "nn/layer_checks.h"
@@ -46,23 +47,38 @@ void BatchNormBase::reset_parameters() {
   if (bias.defined()) init::zeros_(bias);
 }
 
-Tensor BatchNormBase::forward(const Tensor& input) {
+template <class F>
+Tensor BatchNormBase::run(const Tensor& input, F op) {
   NABLA_CHECK(input.dim() == input_dims_, name(), "(", options.num_features(), "): input ",
               input.shape(), " must be ", input_dims_ == 2 ? "2-d (N, C)" : "4-d (N, C, H, W)",
               input_dims_ == 2 ? "; use BatchNorm2d for images" : "; use BatchNorm1d for features");
   NABLA_CHECK(input.size(1) == options.num_features(), name(), "(", options.num_features(),
               "): input ", input.shape(), " has ", input.size(1),
               " channels but the layer expects ", options.num_features());
-  if (is_training() && num_batches_tracked.defined()) {
-    NoGradGuard no_grad;
-    *num_batches_tracked.data<int64_t>() += 1;
-  }
   try {
-    return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
-                      options.momentum(), options.eps(), sum_across_ranks);
+    return op();
   } catch (const Error& e) {
     throw Error(name() + "(" + std::to_string(options.num_features()) + "): " + e.what());
   }
+}
+
+Tensor BatchNormBase::forward(const Tensor& input) {
+  return run(input, [&] {
+    if (is_training() && num_batches_tracked.defined()) {
+      NoGradGuard no_grad;
+      *num_batches_tracked.data<int64_t>() += 1;
+    }
+    return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
+                      options.momentum(), options.eps(), sum_across_ranks);
+  });
+}
+
+Tensor BatchNormBase::forward_relu(const Tensor& input) {
+  if (is_training()) return Tensor();
+  return run(input, [&] {
+    return detail::batch_norm_relu_inference(input, running_mean, running_var, weight, bias,
+                                             options.eps());
+  });
 }
 
 std::string BatchNormBase::extra_repr() const {

@@ -56,6 +56,10 @@ Tensor MaxPool2d::forward(const Tensor& input) {
   return run_pool(*this, input,
                   [&] { return detail::max_pool2d(input, detail::pool2d_params(options)); });
 }
+Tensor MaxPool2d::forward_after_relu(const Tensor& input) {
+  return run_pool(*this, input,
+                  [&] { return detail::max_pool2d_relu(input, detail::pool2d_params(options)); });
+}
 std::string MaxPool2d::extra_repr() const {
   return pool_repr(options);
 }

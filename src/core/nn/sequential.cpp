@@ -34,12 +34,15 @@ void Sequential::remove_forward_hook(int id) {
                       forward_hooks_.size(), " installed)");
 }
 
-// A layer with a fused ReLU form (Conv2d: conv2d_relu) directly followed by a ReLU runs as one
-// op: the same values and gradients, one pass over the activation instead of three
-// (docs/performance.md). Forward hooks then see the fused output once, as the ReLU's.
+// A ReLU and its neighbour run as one op where the neighbour has a fused form: a layer then a
+// ReLU (Conv2d: conv2d_relu; BatchNorm in inference: one pass), or a ReLU then a layer (MaxPool2d:
+// max_pool2d_relu). The same values and gradients, without the full-size ReLU output and its
+// backward pass (docs/performance.md, Fusions). The pair's forward hooks then run once, with the
+// fused output under the second layer's name (the ReLU's, or the MaxPool2d's).
 Tensor Sequential::forward(const Tensor& input) {
   Tensor x = input;
   const auto& children = named_children();
+  const LayerType* relu = &ReLU::description();
   for (size_t i = 0; i < children.size(); ++i) {
     Module* child = children[i].second.get();
     // Names the layer in a memory-limit error (memory.h); allocates nothing unless one happens.
@@ -47,9 +50,12 @@ Tensor Sequential::forward(const Tensor& input) {
       const auto& [name, module] = *static_cast<const NamedChild*>(c);
       return "layer '" + name + "' (" + module->name() + ")";
     });
-    const bool relu_next =
-        i + 1 < children.size() && children[i + 1].second->layer_type() == &ReLU::description();
-    Tensor fused = relu_next ? child->forward_relu(x) : Tensor();
+    Module* next = i + 1 < children.size() ? children[i + 1].second.get() : nullptr;
+    Tensor fused;
+    if (next && next->layer_type() == relu)
+      fused = child->forward_relu(x);
+    else if (next && child->layer_type() == relu)
+      fused = next->forward_after_relu(x);
     if (fused.defined()) {
       x = std::move(fused);
       ++i;

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
 
@@ -22,6 +23,33 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
               "]");
 }
 
+// The checks shared by batch_norm and its inference fusion with relu.
+void check_batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                      const Tensor& weight, const Tensor& bias, double eps) {
+  check_floating("batch_norm", x.dtype());
+  NABLA_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: input ", x.shape(),
+              " must be (N, C) or (N, C, H, W)");
+  NABLA_CHECK(running_mean.defined() == running_var.defined(),
+              "batch_norm: running_mean and running_var must both be given or both be undefined");
+  check_channel_vector(running_mean, "running_mean", x);
+  check_channel_vector(running_var, "running_var", x);
+  check_channel_vector(weight, "weight", x);
+  check_channel_vector(bias, "bias", x);
+  NABLA_CHECK(eps >= 0, "batch_norm: eps ", eps, " must not be negative");
+}
+
+// Evaluation mode's per-channel constants: mean = running_mean, rstd = 1 / sqrt(running_var + eps).
+template <class T>
+void running_statistics(T* mean, T* rstd, const Tensor& running_mean, const Tensor& running_var,
+                        double eps) {
+  Tensor rm = contiguous_data(running_mean), rv = contiguous_data(running_var);
+  const T* rvp = rv.data<T>();
+  for (int64_t c = 0, C = rm.numel(); c < C; ++c) {
+    mean[c] = rm.data<T>()[c];
+    rstd[c] = static_cast<T>(1 / std::sqrt(rvp[c] + eps));
+  }
+}
+
 }  // namespace
 
 // batch_norm: y = (x - mean) · rstd · weight + bias, rstd = 1 / sqrt(var + eps).
@@ -33,16 +61,7 @@ void check_channel_vector(const Tensor& t, const char* name, const Tensor& x) {
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps, const SumAcrossRanks& sum_across_ranks) {
-  check_floating("batch_norm", x.dtype());
-  NABLA_CHECK(x.dim() == 2 || x.dim() == 4, "batch_norm: input ", x.shape(),
-              " must be (N, C) or (N, C, H, W)");
-  NABLA_CHECK(running_mean.defined() == running_var.defined(),
-              "batch_norm: running_mean and running_var must both be given or both be undefined");
-  check_channel_vector(running_mean, "running_mean", x);
-  check_channel_vector(running_var, "running_var", x);
-  check_channel_vector(weight, "weight", x);
-  check_channel_vector(bias, "bias", x);
-  NABLA_CHECK(eps >= 0, "batch_norm: eps ", eps, " must not be negative");
+  check_batch_norm(x, running_mean, running_var, weight, bias, eps);
   const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
   const bool batch_stats = training || !running_mean.defined();
   const bool sync = batch_stats && static_cast<bool>(sum_across_ranks);
@@ -103,12 +122,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
         rv.copy_(running_var * (1 - m) + var * (m * unbias));
       }
     } else {
-      Tensor rm = contiguous_data(running_mean), rv = contiguous_data(running_var);
-      const T* rvp = rv.data<T>();
-      for (int64_t c = 0; c < C; ++c) {
-        mp[c] = rm.data<T>()[c];
-        rp[c] = static_cast<T>(1 / std::sqrt(rvp[c] + eps));
-      }
+      running_statistics(mp, rp, running_mean, running_var, eps);
     }
     cpu::batch_norm_forward(y.data<T>(), xc.data<T>(), mp, rp,
                             gamma.defined() ? gamma.data<T>() : nullptr,
@@ -155,6 +169,32 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
           });
         return std::vector<Tensor>{dx, dw, db};
       });
+}
+
+// relu(batch_norm(x) in evaluation mode) in one pass over x: y = max(0, x · scale + shift), with
+// batch_norm's per-channel scale and shift from the running statistics, so the bits are those of
+// the two ops. A forward-only fast path, not an Op: it is taken only where autograd would record
+// nothing (grad mode off, or none of x, weight, bias requires grad), so there is no node and no
+// backward to write. Elsewhere, and without running statistics (batch statistics in evaluation),
+// it returns an undefined Tensor and the caller runs batch_norm then relu.
+Tensor detail::batch_norm_relu_inference(const Tensor& x, const Tensor& running_mean,
+                                         const Tensor& running_var, const Tensor& weight,
+                                         const Tensor& bias, double eps) {
+  check_batch_norm(x, running_mean, running_var, weight, bias, eps);
+  if (!running_mean.defined() || autograd::needs_grad({x, weight, bias})) return Tensor();
+  const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
+  Tensor xc = contiguous_data(x);
+  Tensor mean = Tensor::empty({C}, x.dtype()), rstd = Tensor::empty({C}, x.dtype());
+  Tensor gamma = weight.defined() ? contiguous_data(weight) : Tensor();
+  Tensor beta = bias.defined() ? contiguous_data(bias) : Tensor();
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    running_statistics(mean.data<T>(), rstd.data<T>(), running_mean, running_var, eps);
+    cpu::batch_norm_forward(y.data<T>(), xc.data<T>(), mean.data<T>(), rstd.data<T>(),
+                            gamma.defined() ? gamma.data<T>() : nullptr,
+                            beta.defined() ? beta.data<T>() : nullptr, N, C, S, true);
+  });
+  return y;
 }
 
 }  // namespace nabla

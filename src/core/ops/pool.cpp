@@ -49,19 +49,29 @@ cpu::Pool2dShape pool_shape(const Tensor& x, const Pool2dParams& p, const char* 
 
 // max_pool2d: out = max over each window (padding is -inf).
 // Saves the argmax of each window (an index into its plane): dx[argmax] += dout.
-Tensor detail::max_pool2d(const Tensor& x, const Pool2dParams& params) {
-  check_floating("max_pool2d", x.dtype());
-  const cpu::Pool2dShape s = pool_shape(x, params, "max_pool2d");
+//
+// With `relu` (max_pool2d_relu) it is max_pool2d(relu(x)) in one pass: each window's max clamped
+// at 0, which is relu(max_pool2d(x)) too (max is monotone, so the first maximum of a window is the
+// same element) except that ReLU maps a NaN to 0. The argmax of a window whose output is 0 is -1,
+// so backward adds dout only where the output is > 0, as relu's backward would after the pool's.
+namespace {
+
+Tensor max_pool2d_maybe_relu(const Tensor& x, const Pool2dParams& params, bool relu) {
+  const char* op = relu ? "max_pool2d_relu" : "max_pool2d";
+  check_floating(op, x.dtype());
+  const cpu::Pool2dShape s = pool_shape(x, params, op);
   Tensor xc = contiguous_data(x);
   Tensor out = Tensor::empty({x.size(0), x.size(1), s.OH, s.OW}, x.dtype());
   // The int32 argmax indices live in an int64 tensor's buffer (two per element; nabla has no
   // int32 dtype), which comes from the storage cache: a std::vector was a malloc per call.
   Tensor argmax = Tensor::empty({(out.numel() + 1) / 2}, kInt64);
   auto* indices = reinterpret_cast<int32_t*>(argmax.data<int64_t>());
-  dispatch(x.dtype(),
-           [&]<class T>() { cpu::max_pool2d_forward(out.data<T>(), indices, xc.data<T>(), s); });
+  dispatch(x.dtype(), [&]<class T>() {
+    cpu::max_pool2d_forward(out.data<T>(), indices, xc.data<T>(), s, relu);
+  });
   return autograd::record(
-      Op::max_pool2d, out, {x}, [argmax, s, in = x.shape()](const Tensor& dout) {
+      relu ? Op::max_pool2d_relu : Op::max_pool2d, out, {x},
+      [argmax, s, in = x.shape()](const Tensor& dout) {
         Tensor dx = Tensor::zeros(in, dout.dtype());
         Tensor g = contiguous_data(dout);
         const auto* saved = reinterpret_cast<const int32_t*>(argmax.data<int64_t>());
@@ -69,6 +79,16 @@ Tensor detail::max_pool2d(const Tensor& x, const Pool2dParams& params) {
                  [&]<class T>() { cpu::max_pool2d_backward(dx.data<T>(), g.data<T>(), saved, s); });
         return std::vector<Tensor>{dx};
       });
+}
+
+}  // namespace
+
+Tensor detail::max_pool2d(const Tensor& x, const Pool2dParams& params) {
+  return max_pool2d_maybe_relu(x, params, false);
+}
+
+Tensor detail::max_pool2d_relu(const Tensor& x, const Pool2dParams& params) {
+  return max_pool2d_maybe_relu(x, params, true);
 }
 
 // avg_pool2d: out = Σ window / (KH·KW) (padding counts as zeros).

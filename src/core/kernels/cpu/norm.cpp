@@ -110,7 +110,7 @@ void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t
 
 template <class T>
 void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T* gamma,
-                        const T* beta, int64_t N, int64_t C, int64_t S) {
+                        const T* beta, int64_t N, int64_t C, int64_t S, bool relu) {
   // Rows (n, c) are independent: each is written by one thread.
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(S, 1));
   parallel::parallel_for(N * C, grain, [&](int64_t r0, int64_t r1) {
@@ -121,7 +121,14 @@ void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T*
       const T shift = (beta ? beta[c] : T(0)) - mean[c] * scale;
       const T* xr = x + r * S;
       T* yr = y + r * S;
-      for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * scale + shift;
+      // Two plain loops, each vectorised; the clamp is relu's own (x > 0 ? x : 0).
+      if (relu)
+        for (int64_t i = 0; i < S; ++i) {
+          const T v = xr[i] * scale + shift;
+          yr[i] = v > 0 ? v : T(0);
+        }
+      else
+        for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * scale + shift;
     }
   });
 }
@@ -184,7 +191,7 @@ void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, con
 #define NABLA_INSTANTIATE(T)                                                                      \
   template void batch_norm_stats<T>(T*, T*, const T*, int64_t, int64_t, int64_t);                 \
   template void batch_norm_forward<T>(T*, const T*, const T*, const T*, const T*, const T*,       \
-                                      int64_t, int64_t, int64_t);                                 \
+                                      int64_t, int64_t, int64_t, bool);                           \
   template void batch_norm_backward<T>(T*, T*, T*, const T*, const T*, const T*, const T*,        \
                                        const T*, int64_t, int64_t, int64_t, bool);                \
   template void batch_norm_moments<T>(double*, double*, const T*, int64_t, int64_t, int64_t);     \

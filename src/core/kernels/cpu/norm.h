@@ -16,9 +16,10 @@ template <class T>
 void batch_norm_stats(T* mean, T* var, const T* x, int64_t N, int64_t C, int64_t S);
 
 // y = (x - mean[c]) · rstd[c] · gamma[c] + beta[c]; gamma null means 1, beta null means 0.
+// With `relu`, y = max(0, that) in the same pass, bitwise relu of the result without it.
 template <class T>
 void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T* gamma,
-                        const T* beta, int64_t N, int64_t C, int64_t S);
+                        const T* beta, int64_t N, int64_t C, int64_t S, bool relu = false);
 
 // With xhat = (x - mean) · rstd and dxhat = dy · gamma:
 //   dbeta[c] += Σ dy,  dgamma[c] += Σ dy · xhat

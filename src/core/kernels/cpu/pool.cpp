@@ -24,7 +24,9 @@ Window window_at(const Pool2dShape& s, int64_t oh, int64_t ow) {
 // ---- one plane, any window: the definition ----
 
 // Planes are independent, so every kernel below is "this loop over planes [p0, p1)".
-template <class T>
+// Relu: the running maximum starts at 0 instead of -inf with no position (-1), so only an element
+// > 0 is ever taken (a NaN never is): the max of the window after relu, and its first position.
+template <bool Relu, class T>
 void max_pool_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, int64_t p0,
                      int64_t p1) {
   for (int64_t p = p0; p < p1; ++p) {
@@ -32,12 +34,12 @@ void max_pool_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t ow = 0; ow < s.OW; ++ow) {
         const Window w = window_at(s, oh, ow);
-        T best = -std::numeric_limits<T>::infinity();
-        int64_t where = w.h0 * s.W + w.w0;
+        T best = Relu ? T(0) : -std::numeric_limits<T>::infinity();
+        int64_t where = Relu ? -1 : w.h0 * s.W + w.w0;
         for (int64_t ih = w.h0; ih < w.h1; ++ih)
           for (int64_t iw = w.w0; iw < w.w1; ++iw) {
             const T v = plane[ih * s.W + iw];
-            if (v > best || (v != v && best == best)) best = v, where = ih * s.W + iw;
+            if (v > best || (!Relu && v != v && best == best)) best = v, where = ih * s.W + iw;
           }
         const int64_t o = (p * s.OH + oh) * s.OW + ow;
         out[o] = best;
@@ -52,7 +54,8 @@ void max_pool_backward_planes(T* dinp, const T* dout, const int32_t* argmax, con
   const int64_t outs = s.OH * s.OW;
   for (int64_t p = p0; p < p1; ++p) {
     T* plane = dinp + p * s.H * s.W;
-    for (int64_t o = p * outs; o < (p + 1) * outs; ++o) plane[argmax[o]] += dout[o];
+    for (int64_t o = p * outs; o < (p + 1) * outs; ++o)
+      if (argmax[o] >= 0) plane[argmax[o]] += dout[o];
   }
 }
 
@@ -92,7 +95,7 @@ void avg_pool_backward_planes(T* dinp, const T* dout, const Pool2dShape& s, int6
 
 // The same comparisons as max_pool_planes in the same order (a, b on the top row, then c, d),
 // unrolled, without the window arithmetic.
-template <class T>
+template <bool Relu, class T>
 void max_pool_2x2_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, int64_t p0,
                          int64_t p1) {
   for (int64_t p = p0; p < p1; ++p) {
@@ -117,13 +120,14 @@ void max_pool_2x2_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShap
         }
         for (int64_t i = 0; i < n; ++i) {
           const int32_t at = base + static_cast<int32_t>(2 * (ow0 + i));
-          T best = a[i];
-          int32_t where = at;
+          T best = Relu ? T(0) : a[i];
+          int32_t where = Relu ? -1 : at;
           auto visit = [&](T v, int32_t v_at) {
-            const bool take = v > best || (v != v && best == best);
+            const bool take = v > best || (!Relu && v != v && best == best);
             best = take ? v : best;
             where = take ? v_at : where;
           };
+          if constexpr (Relu) visit(a[i], at);
           visit(b[i], at + 1);
           visit(c[i], at + W);
           visit(d[i], at + W + 1);
@@ -150,12 +154,13 @@ int64_t plane_grain(const Pool2dShape& s) {
 // ---- entry points: planes split over the pool (each plane computed by one thread) ----
 
 template <class T>
-void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s) {
+void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, bool relu) {
   parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
     if (is_2x2_stride_2(s))
-      max_pool_2x2_planes(out, argmax, inp, s, p0, p1);
+      (relu ? max_pool_2x2_planes<true, T> : max_pool_2x2_planes<false, T>)(out, argmax, inp, s, p0,
+                                                                            p1);
     else
-      max_pool_planes(out, argmax, inp, s, p0, p1);
+      (relu ? max_pool_planes<true, T> : max_pool_planes<false, T>)(out, argmax, inp, s, p0, p1);
   });
 }
 
@@ -180,8 +185,9 @@ void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s) {
 }
 
 template <class T>
-void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s) {
-  max_pool_planes(out, argmax, inp, s, 0, s.planes);
+void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s,
+                              bool relu) {
+  (relu ? max_pool_planes<true, T> : max_pool_planes<false, T>)(out, argmax, inp, s, 0, s.planes);
 }
 
 template <class T>
@@ -189,12 +195,12 @@ void avg_pool2d_forward_naive(T* out, const T* inp, const Pool2dShape& s) {
   avg_pool_planes(out, inp, s, 0, s.planes);
 }
 
-#define NABLA_INSTANTIATE(T)                                                              \
-  template void max_pool2d_forward<T>(T*, int32_t*, const T*, const Pool2dShape&);        \
-  template void max_pool2d_backward<T>(T*, const T*, const int32_t*, const Pool2dShape&); \
-  template void avg_pool2d_forward<T>(T*, const T*, const Pool2dShape&);                  \
-  template void avg_pool2d_backward<T>(T*, const T*, const Pool2dShape&);                 \
-  template void max_pool2d_forward_naive<T>(T*, int32_t*, const T*, const Pool2dShape&);  \
+#define NABLA_INSTANTIATE(T)                                                                   \
+  template void max_pool2d_forward<T>(T*, int32_t*, const T*, const Pool2dShape&, bool);       \
+  template void max_pool2d_backward<T>(T*, const T*, const int32_t*, const Pool2dShape&);      \
+  template void avg_pool2d_forward<T>(T*, const T*, const Pool2dShape&);                       \
+  template void avg_pool2d_backward<T>(T*, const T*, const Pool2dShape&);                      \
+  template void max_pool2d_forward_naive<T>(T*, int32_t*, const T*, const Pool2dShape&, bool); \
   template void avg_pool2d_forward_naive<T>(T*, const T*, const Pool2dShape&);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)

@@ -22,9 +22,13 @@ struct Pool2dShape {
 
 // out = the largest element of each window; argmax = its index within the plane (ih·W + iw), the
 // first one in row-major order on ties, so backward needs no second scan. A NaN wins.
+// With `relu`, out = max_pool(relu(x)) in one pass: the largest element clamped at 0, a NaN
+// counting as 0 (as relu maps it), and argmax = -1 where out is 0: ReLU then pool gives such a
+// window's elements no gradient, so backward skips it.
 template <class T>
-void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s);
-// dinp[argmax] += dout
+void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s,
+                        bool relu = false);
+// dinp[argmax] += dout, where argmax >= 0
 template <class T>
 void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s);
 
@@ -39,7 +43,8 @@ void avg_pool2d_backward(T* dinp, const T* dout, const Pool2dShape& s);
 // (threaded over planes, with a 2×2 stride-2 fast path) are tested against. The backward
 // kernels run the same per-plane loops as these, only split over the pool.
 template <class T>
-void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s);
+void max_pool2d_forward_naive(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s,
+                              bool relu = false);
 template <class T>
 void avg_pool2d_forward_naive(T* out, const T* inp, const Pool2dShape& s);
 
