@@ -1,18 +1,17 @@
-// The steady state of a training loop allocates (almost) nothing: over 10 batches of a LeNet-5
+// The steady state of a training loop allocates nothing: over 10 batches of a LeNet-5
 // and an MLP epoch (data loading, zero_grad, forward, loss, backward, optimizer step, metrics),
 // tensor buffers come from the Storage cache (src/storage.cpp), tensor headers, graph nodes and
 // control blocks from the small-object pool (src/pool.h), and the loop's own vectors (batch,
 // labels, the backward pass's traversal) are reused.
 //
-// What still reaches malloc, per step, and why (the bounds below are these counts exactly, so
-// anything new that allocates per step fails the test):
-//   - max_pool2d's backward returns its gradients in a std::vector (every other op returns an
-//     autograd::TensorList, which holds up to 4 in place): 2 per LeNet-5 step.
-//   Each node keeps its inputs and its closure (up to autograd::BackwardFn's 192 bytes: conv2d's
+// Nothing reaches malloc per step (the bounds below are 0, so anything new that allocates per
+// step fails the test): every op returns its gradients in an autograd::TensorList (up to 4 in
+// place), each node keeps its inputs and its closure (up to autograd::BackwardFn's 192 bytes:
+// conv2d's
 //   is the largest) in itself, and nodes come from the pool; reductions plan in fixed arrays;
 //   cross-entropy's copy of the labels and max_pool2d's argmax indices live in tensors (from
 //   the Storage cache), and pool_shape's error-context names in fixed char buffers.
-//   LeNet-5: 11 recorded ops -> 2 allocations per step; MLP: 7 recorded ops -> 0. (16 and 7
+//   LeNet-5: 11 recorded ops -> 0 allocations per step; MLP: 7 recorded ops -> 0. (16 and 7
 //   before TensorList, 31 and 10 before that, 48 and 21 with std::function and a std::vector of
 //   inputs.)
 // The Trainer's batch slices are not pinned here (batch 32 is one slice): which pool thread runs
@@ -179,7 +178,7 @@ TEST(SteadyState, BackwardFnStoresSmallClosuresInPlace) {
 }
 
 // The documented per-step allocations above, over the 10 counted steps.
-constexpr int64_t kLeNetPerStep = 2;
+constexpr int64_t kLeNetPerStep = 0;
 constexpr int64_t kMlpPerStep = 0;
 
 TEST(SteadyState, LeNetTrainingStepsAllocateOnlyTheDocumentedConstant) {

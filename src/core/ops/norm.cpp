@@ -167,7 +167,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                 need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
                 rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats);
           });
-        return std::vector<Tensor>{dx, dw, db};
+        return Grads{dx, dw, db};
       });
 }
 

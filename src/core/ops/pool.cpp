@@ -77,7 +77,7 @@ Tensor max_pool2d_maybe_relu(const Tensor& x, const Pool2dParams& params, bool r
         const auto* saved = reinterpret_cast<const int32_t*>(argmax.data<int64_t>());
         dispatch(dout.dtype(),
                  [&]<class T>() { cpu::max_pool2d_backward(dx.data<T>(), g.data<T>(), saved, s); });
-        return std::vector<Tensor>{dx};
+        return Grads{dx};
       });
 }
 
@@ -104,7 +104,7 @@ Tensor detail::avg_pool2d(const Tensor& x, const Pool2dParams& params) {
     Tensor g = contiguous_data(dout);
     dispatch(dout.dtype(),
              [&]<class T>() { cpu::avg_pool2d_backward(dx.data<T>(), g.data<T>(), s); });
-    return std::vector<Tensor>{dx};
+    return Grads{dx};
   });
 }
 
