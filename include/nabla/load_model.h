@@ -44,6 +44,10 @@ struct ModelCard {
 // array of strings) and "nabla.input" ({"shape", "channels", "pixel_scale", "mean", "std"}).
 io::Metadata model_card_metadata(const ModelCard& card);
 
+// The __metadata__ entry in which a checkpoint's model.safetensors holds the trainer's config
+// (io::save_checkpoint writes it; read_model_card and the application read it).
+inline constexpr const char* kConfigMetadataKey = "nabla.config";
+
 // The card in a file's metadata: its "nabla.model" entries, else the trainer's "nabla.config"
 // (files written before the card); nullopt when the file has neither. Throws, naming `source` and
 // the entry, when an entry is malformed.

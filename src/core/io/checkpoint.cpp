@@ -285,14 +285,14 @@ void save_checkpoint(const std::string& dir, const nn::Module& model,
   Metadata metadata = {{"format", "pt"},
                        {"nabla.epoch", std::to_string(state.epoch)},
                        {"nabla.step", std::to_string(state.step)},
-                       {"nabla.config", config.dump()}};
+                       {kConfigMetadataKey, config.dump()}};
   // A trainer's config that describes the model makes model.safetensors a model file on its own
   // (nabla/load_model.h): the card's entries are written beside the config.
   const bool describes = config.is_object() && config.contains("model") &&
                          config.contains("sample_shape") && config.contains("class_names") &&
                          config.contains("normalization");
   if (describes)
-    if (const auto card = read_model_card({{"nabla.config", config.dump()}}, dir))
+    if (const auto card = read_model_card({{kConfigMetadataKey, config.dump()}}, dir))
       metadata.merge(model_card_metadata(*card));
   AtomicDirectory out(dir);
   save_safetensors(out.file(kModelFile), state_dict(model), metadata);

@@ -27,7 +27,6 @@ namespace {
 constexpr const char* kModelKey = "nabla.model";
 constexpr const char* kClassesKey = "nabla.classes";
 constexpr const char* kInputKey = "nabla.input";
-constexpr const char* kConfigKey = "nabla.config";  // the trainer's, before the card existed
 
 Json parse_entry(const std::string& text, const std::string& source, const std::string& key) {
   NABLA_CHECK(io_detail::json_too_deep(text) == std::string::npos, "load_model: ", source,
@@ -221,8 +220,9 @@ std::optional<ModelCard> read_model_card(const io::Metadata& metadata, const std
     }
     return card;
   }
-  if (const auto it = metadata.find(kConfigKey); it != metadata.end())
-    return card_from_config(parse_entry(it->second, source, kConfigKey), source, kConfigKey);
+  if (const auto it = metadata.find(kConfigMetadataKey); it != metadata.end())
+    return card_from_config(parse_entry(it->second, source, kConfigMetadataKey), source,
+                            kConfigMetadataKey);
   return std::nullopt;
 }
 

@@ -19,7 +19,7 @@ namespace {
 
 // The run config in the file's metadata, or in trainer_state.json beside it; null when neither.
 json run_config(const LoadedModel& loaded) {
-  if (const auto it = loaded.metadata().find("nabla.config"); it != loaded.metadata().end())
+  if (const auto it = loaded.metadata().find(kConfigMetadataKey); it != loaded.metadata().end())
     return json::parse(it->second);
   const fs::path dir = fs::path(loaded.path()).parent_path();
   if (!fs::is_regular_file(dir / "trainer_state.json")) return nullptr;
