@@ -74,6 +74,10 @@ struct TrainingState {
   std::string config = "{}";
 };
 
+// The __metadata__ entry in which model.safetensors records the epochs done (TrainingState::epoch),
+// so that the weights file alone says how far its run got.
+inline constexpr const char* kEpochMetadataKey = "nabla.epoch";
+
 // Writes `model` and, unless null, `optimizer` and `state` to the directory `dir`, replacing
 // what was there atomically; creates `dir`'s parent directories as needed.
 void save_checkpoint(const std::string& dir, const nn::Module& model,

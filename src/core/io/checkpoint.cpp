@@ -283,7 +283,7 @@ void save_checkpoint(const std::string& dir, const nn::Module& model,
   if (!parent.empty()) fs::create_directories(parent);
 
   Metadata metadata = {{"format", "pt"},
-                       {"nabla.epoch", std::to_string(state.epoch)},
+                       {kEpochMetadataKey, std::to_string(state.epoch)},
                        {"nabla.step", std::to_string(state.step)},
                        {kConfigMetadataKey, config.dump()}};
   // A trainer's config that describes the model makes model.safetensors a model file on its own

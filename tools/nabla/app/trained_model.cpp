@@ -69,7 +69,7 @@ TrainedModel load_trained_model(const std::string& path, const ModelFileOptions&
   if (config.is_object()) t.config = config.dump();
   if (config.is_object() && config.contains("options")) {
     t.options = options_from_json(config.at("options"));
-    const auto epoch = loaded.metadata().find("nabla.epoch");
+    const auto epoch = loaded.metadata().find(io::kEpochMetadataKey);
     t.epoch = epoch != loaded.metadata().end()
                   ? std::stoll(epoch->second)
                   : io::read_training_state(fs::path(loaded.path()).parent_path().string()).epoch;
