@@ -17,14 +17,17 @@
 // slice order. They differ from one unsliced backward by float rounding only (the sum of the
 // slices' gradients against the sum inside each op's backward).
 //
-// The rule for what may run sliced: forward must not change state that other slices read (batch
-// norm's running statistics, a dropout generator's position, a hook's record), since the slices
-// run at the same time; train::Trainer slices only models without buffers, random generators or
-// forward hooks (include/nabla/train/trainer.h).
+// Slices run apart or together. Apart (the default), each slice is one pool task and must not
+// change state that other slices read: LeNet-5's layers. Together, each slice runs on a thread of
+// its own (at most num_threads() of them computing at once) and the slices may meet inside the
+// forward and backward: batch norm sums its statistics over the whole batch, dropout draws the
+// masks it would draw for the whole batch (nn::slicing says which models need that). A layer
+// finds its slice with current_slice().
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -71,8 +74,37 @@ class LeafGradients {
   std::vector<Entry> entries_;
 };
 
+class SliceRunner;
+
+// The slice this thread is running, inside BatchSlices::run.
+struct Slice {
+  int64_t index = 0;  // of count, in batch order
+  int64_t count = 1;
+  int64_t begin = 0;  // its rows [begin, end) of the batch's `rows`
+  int64_t end = 0;
+  int64_t rows = 0;
+  SliceRunner* together = nullptr;  // set when the slices run together (and may meet)
+};
+
+// The slice the calling thread runs now, or null outside BatchSlices::run.
+const Slice* current_slice();
+
+// For slices that run together (slice.together set; an Error otherwise). Every slice of the
+// batch must make the same calls in the same order, since each waits for all the others:
+// sum_over_slices returns once every slice has called it, with `values` holding the sum of all
+// the slices' values (the same length on each), added in slice order, so the same bits whichever
+// thread ran which slice; meet only waits. If another slice failed (threw, or ended without
+// making the call), they throw instead of waiting forever.
+void sum_over_slices(const Slice& slice, std::span<double> values);
+void meet(const Slice& slice);
+
 class BatchSlices {
  public:
+  BatchSlices();
+  ~BatchSlices();
+  BatchSlices(BatchSlices&&) noexcept;
+  BatchSlices& operator=(BatchSlices&&) noexcept;
+
   // Runs loss = forward(s, begin, end) for every slice s in [0, slices) over the rows
   // [batch·s/slices, batch·(s+1)/slices), and its backward seeded with (end - begin) / batch, so
   // that with forward returning the slice's mean loss the gradients sum to the batch mean's.
@@ -80,11 +112,12 @@ class BatchSlices {
   // gradients added in slice order (to what it holds, as a backward would). forward must return
   // a scalar that requires grad, and may keep per-slice results of its own (logits, loss values)
   // indexed by s. An exception from a slice is rethrown once all have ended, and no .grad is
-  // changed then. requires: 1 <= slices <= batch.
+  // changed then. requires: 1 <= slices <= batch. `together`: the slices run together (see
+  // above), for a model whose forward meets across the slices.
   template <class F>
   requires std::is_invocable_r_v<Tensor, F&, int64_t, int64_t, int64_t>
-  void run(int64_t batch, int64_t slices, F&& forward) {
-    run_erased(batch, slices, &call<std::remove_reference_t<F>>, &forward);
+  void run(int64_t batch, int64_t slices, F&& forward, bool together = false) {
+    run_erased(batch, slices, &call<std::remove_reference_t<F>>, &forward, together);
   }
 
  private:
@@ -93,9 +126,11 @@ class BatchSlices {
     return (*static_cast<F*>(f))(s, begin, end);
   }
   void run_erased(int64_t batch, int64_t slices, Tensor (*fn)(void*, int64_t, int64_t, int64_t),
-                  void* ctx);
+                  void* ctx, bool together);
 
-  std::vector<LeafGradients> grads_;  // one per slice, kept between steps
+  std::vector<LeafGradients> grads_;     // one per slice, kept between steps
+  std::vector<Slice> slices_;            // what current_slice() points to, while a slice runs
+  std::unique_ptr<SliceRunner> runner_;  // the threads of slices that run together
 };
 
 }  // namespace nabla::autograd

@@ -18,6 +18,8 @@ class Generator {
   void seed(uint64_t s) { engine_.seed(s); }
 
   uint64_t next_u64() { return engine_(); }
+  // Skips n draws of next_u64() (and so of uniform(), which takes one each), as if made.
+  void discard(uint64_t n) { engine_.discard(n); }
   // Uniform in [0, 1) with 53 random bits.
   double uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }

@@ -1,13 +1,16 @@
 // The backward engine: topological order, gradient accumulation, graph release.
 #include "nabla/autograd.h"
 
+#include <algorithm>
 #include <atomic>
+#include <utility>
 
 #include "kernels/cpu/elementwise.h"
 #include "nabla/autograd_slices.h"
 #include "nabla/memory.h"
 #include "parallel.h"
 #include "pool.h"
+#include "slice_runner.h"
 
 namespace nabla {
 
@@ -255,23 +258,70 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph) {
   }
 }
 
+namespace {
+thread_local const Slice* t_slice = nullptr;
+}
+
+const Slice* current_slice() {
+  return t_slice;
+}
+
+void sum_over_slices(const Slice& slice, std::span<double> values) {
+  NABLA_CHECK(slice.together, "BatchSlices: slice ", slice.index, " of ", slice.count,
+              " runs apart from the others and cannot meet them; run the slices together");
+  slice.together->sum(slice.index, values);
+}
+
+void meet(const Slice& slice) {
+  sum_over_slices(slice, {});
+}
+
+BatchSlices::BatchSlices() = default;
+BatchSlices::~BatchSlices() = default;
+BatchSlices::BatchSlices(BatchSlices&&) noexcept = default;
+BatchSlices& BatchSlices::operator=(BatchSlices&&) noexcept = default;
+
 void BatchSlices::run_erased(int64_t batch, int64_t slices,
-                             Tensor (*fn)(void*, int64_t, int64_t, int64_t), void* ctx) {
+                             Tensor (*fn)(void*, int64_t, int64_t, int64_t), void* ctx,
+                             bool together) {
   NABLA_CHECK(slices >= 1 && slices <= batch, "BatchSlices: cannot cut a batch of ", batch,
               " into ", slices, " slices; need 1 <= slices <= batch");
   if (grads_.size() < static_cast<size_t>(slices)) grads_.resize(static_cast<size_t>(slices));
-  parallel::parallel_tasks(slices, [&](int64_t s) {
-    const int64_t begin = batch * s / slices, end = batch * (s + 1) / slices;
+  together = together && slices > 1;
+  if (together && !runner_) runner_ = std::make_unique<SliceRunner>();
+  slices_.resize(static_cast<size_t>(slices));
+  for (int64_t s = 0; s < slices; ++s)
+    slices_[static_cast<size_t>(s)] = Slice{s,
+                                            slices,
+                                            batch * s / slices,
+                                            batch * (s + 1) / slices,
+                                            batch,
+                                            together ? runner_.get() : nullptr};
+  auto one_slice = [&](int64_t s) {
+    const Slice& slice = slices_[static_cast<size_t>(s)];
     LeafGradients& grads = grads_[static_cast<size_t>(s)];
     grads.clear_grads();  // the previous step's, freed on a thread that makes them too
     LeafGradients::Installed collecting = grads.collect();
-    const Tensor loss = fn(ctx, s, begin, end);
+    struct SliceScope {
+      explicit SliceScope(const Slice* s) : previous(std::exchange(t_slice, s)) {}
+      ~SliceScope() { t_slice = previous; }
+      const Slice* previous;
+    } in_slice(&slice);
+    const Tensor loss = fn(ctx, s, slice.begin, slice.end);
     NABLA_CHECK(loss.defined() && loss.numel() == 1, "BatchSlices: slice ", s,
                 " returned a loss of shape ", loss.defined() ? loss.shape() : Shape{},
                 "; expected a scalar");
-    const double weight = static_cast<double>(end - begin) / static_cast<double>(batch);
+    const double weight = static_cast<double>(slice.end - slice.begin) / static_cast<double>(batch);
     run_backward(loss, Tensor::full(loss.shape(), weight, loss.dtype()), false);
-  });
+  };
+  if (together) {
+    using Fn = decltype(one_slice);
+    runner_->run(
+        slices, static_cast<int>(std::min<int64_t>(num_threads(), slices)),
+        [](void* f, int64_t s) { (*static_cast<Fn*>(f))(s); }, &one_slice);
+  } else {
+    parallel::parallel_tasks(slices, one_slice);
+  }
   // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
   // sum is the same for any thread count. One add per further slice, and no copy: .grad never
   // is a slice's tensor itself (a slice's collection is the next step's).

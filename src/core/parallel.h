@@ -25,6 +25,19 @@ void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx);
 // True on a pool worker, or on the caller while it runs its share of a parallel loop.
 bool in_parallel_region();
 
+// While it lives, parallel loops on this thread run serially, as inside a pool task: for a
+// thread that is itself one of several running side by side (autograd::BatchSlices' slices).
+class SerialRegion {
+ public:
+  SerialRegion();
+  ~SerialRegion();
+  SerialRegion(const SerialRegion&) = delete;
+  SerialRegion& operator=(const SerialRegion&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // fn(task) for task in [0, tasks). Tasks are taken dynamically by whichever thread is free, so
 // a task must compute the same thing whichever thread runs it.
 template <class F>

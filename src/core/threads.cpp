@@ -235,6 +235,11 @@ bool in_parallel_region() {
   return t_in_region;
 }
 
+SerialRegion::SerialRegion() : previous_(std::exchange(t_in_region, true)) {}
+SerialRegion::~SerialRegion() {
+  t_in_region = previous_;
+}
+
 void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
   auto& st = pool_state();
   if (num_threads() == 1) {

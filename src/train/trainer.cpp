@@ -118,17 +118,20 @@ double Trainer::forward_backward(const data::Batch& batch, int64_t epoch, int64_
     return loss_value;
   }
   if (slices_.size() < static_cast<size_t>(slices)) slices_.resize(static_cast<size_t>(slices));
-  batch_slices_.run(rows, slices, [&](int64_t s, int64_t begin, int64_t end) {
-    Slice& slice = slices_[static_cast<size_t>(s)];
-    slice.labels.assign(batch.labels.begin() + begin, batch.labels.begin() + end);
-    Tensor out = model_.forward(batch.images.slice(0, begin, end));
-    Tensor loss = cross_entropy(out, slice.labels);
-    slice.loss = loss.item();
-    check_finite_loss(slice.loss, epoch, index);
-    slice.correct = count_correct(out, slice.labels);
-    slice.logits = out.detach();
-    return loss;
-  });
+  batch_slices_.run(
+      rows, slices,
+      [&](int64_t s, int64_t begin, int64_t end) {
+        Slice& slice = slices_[static_cast<size_t>(s)];
+        slice.labels.assign(batch.labels.begin() + begin, batch.labels.begin() + end);
+        Tensor out = model_.forward(batch.images.slice(0, begin, end));
+        Tensor loss = cross_entropy(out, slice.labels);
+        slice.loss = loss.item();
+        check_finite_loss(slice.loss, epoch, index);
+        slice.correct = count_correct(out, slice.labels);
+        slice.logits = out.detach();
+        return loss;
+      },
+      slices_together_);
   // The batch's numbers from the slices', in slice order; its logits gathered for the hooks.
   const Tensor& first = slices_[0].logits;
   const Shape shape{rows, first.size(1)};
@@ -193,9 +196,11 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
-    sliceable_ = options.slice_rows() > 0 && nn::runs_sliced(model_) &&
+    const nn::Slicing slicing = nn::slicing(model_);
+    sliceable_ = options.slice_rows() > 0 && slicing != nn::Slicing::whole &&
                  nn::slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
                                              options.slice_rows());
+    slices_together_ = slicing == nn::Slicing::together;
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {

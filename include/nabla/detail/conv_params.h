@@ -77,6 +77,17 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& params);
 Tensor max_pool2d_relu(const Tensor& x, const Pool2dParams& params);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
 
+// batch_norm in training on one slice of a batch whose slices run together
+// (autograd::BatchSlices; nn::BatchNorm1d/2d call it there): mean and variance of the whole
+// batch, through `sum_over_slices` (sums a buffer in place over the slices, as SumAcrossRanks
+// does over ranks; every slice calls it alike). Unlike a rank's, each slice's dy is already that
+// of the whole batch's mean loss, so backward adds the slices' sums unweighted and dx is the
+// slice's rows of whole-batch batch norm's. Give the running statistics to one slice only: it
+// updates them with the whole batch's statistics.
+Tensor batch_norm_slice(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                        const Tensor& weight, const Tensor& bias, double momentum, double eps,
+                        const SumAcrossRanks& sum_over_slices);
+
 // relu(batch_norm(x, ..., training = false, ...)) in one pass, for inference only
 // (src/core/ops/norm.cpp): an undefined Tensor where a gradient could be needed or there are no
 // running statistics. nn::Sequential uses it for a BatchNorm1d/2d then a ReLU in evaluation.

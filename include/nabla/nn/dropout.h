@@ -40,6 +40,8 @@ class Dropout : public Module {
   void reseed(uint64_t seed) { generator_.seed(seed); }
   Generator& generator() { return generator_; }
   Generator* random_generator() override { return &generator_; }
+  // In batch slices that run together each slice draws its rows of the whole batch's mask.
+  bool slices_together() const override { return true; }
   const Generator& generator() const { return generator_; }
 
   DropoutOptions options;

@@ -27,20 +27,24 @@ class Module;
 inline constexpr int64_t kInferSliceRows = 32;
 
 // model.forward(input) without autograd (under NoGradGuard), with the batch (dim 0) cut into
-// ceil(rows / slice_rows) slices run in parallel when runs_sliced(model) and a slice is worth a
-// thread (slice_is_worth_a_thread); whole otherwise, and whenever rows <= slice_rows. The
-// model must be in evaluation mode: in training mode batch norm would use each slice's own
-// statistics and dropout would draw its masks in whichever order the slices ran, so that is an
-// error. Every slice must give an output of the same shape past dim 0 (rows first).
+// ceil(rows / slice_rows) slices run in parallel (apart) unless slicing(model) is whole or a
+// slice is not worth a thread (slice_is_worth_a_thread); whole then, and whenever
+// rows <= slice_rows. The model must be in evaluation mode (training mode is the Trainer's,
+// whose sliced step records the graph and lets batch norm's and dropout's slices meet). Every slice
+// must give an output of the same shape past dim 0 (rows first).
 Tensor infer(Module& model, const Tensor& input, int64_t slice_rows = kInferSliceRows);
 
 // How many slices infer(model, input, slice_rows) cuts `input` into: 1 when it runs whole.
 int64_t inference_slices(Module& model, const Tensor& input, int64_t slice_rows = kInferSliceRows);
 
-// Whether slices of a batch may run through `model` at the same time: none of its modules has a
-// forward hook (it would see slices, concurrently); in training mode also no buffers (batch
-// norm's running statistics) and no random generator (dropout's masks).
-bool runs_sliced(Module& model);
+// How slices of a batch may run through `model` in its present mode:
+//   whole:    not sliced: a module has a forward hook (it would see slices, concurrently), or in
+//             training has buffers or a random generator and no Module::slices_together();
+//   together: in training, with such modules, all of which have slices_together() (batch norm,
+//             dropout): the slices run together and meet (autograd::BatchSlices);
+//   apart:    otherwise, and in evaluation (where no layer changes state).
+enum class Slicing { whole, apart, together };
+Slicing slicing(Module& model);
 
 // Whether a slice of `rows` samples of shape `sample` is worth a thread of its own: at least 64
 // multiply-adds per trainable parameter (nn::summary), since a slice reads all the weights (and

@@ -67,6 +67,11 @@ class Module {
   virtual bool sync_statistics(const SumAcrossRanks& /*sum*/) { return false; }
   // Whether it normalises by batch statistics (so a batch of one row breaks it in training).
   virtual bool has_batch_statistics() const { return false; }
+  // Whether its training forward runs right on slices of a batch that run together
+  // (autograd::BatchSlices): batch norm (statistics of the whole batch) and dropout (the whole
+  // batch's masks) do. A layer with buffers or a random generator that does not makes
+  // nn::slicing run a model in training whole.
+  virtual bool slices_together() const { return false; }
   // The weight a run draws as image filters (a first convolution's); undefined if none.
   virtual Tensor filters() const { return Tensor(); }
   // relu(forward(input)) as one fused op, or an undefined Tensor when the layer has no fused

@@ -50,6 +50,9 @@ class BatchNormBase : public Module {
   // Sets sum_across_ranks.
   bool sync_statistics(const SumAcrossRanks& sum) override;
   bool has_batch_statistics() const override { return true; }
+  // In batch slices that run together its statistics are the whole batch's (not with
+  // sum_across_ranks set: slices of a rank's batch are not summed over ranks as well).
+  bool slices_together() const override { return !sum_across_ranks; }
   // running_mean = 0, running_var = 1, num_batches_tracked = 0.
   void reset_running_stats();
   // reset_running_stats(), and weight = 1, bias = 0.

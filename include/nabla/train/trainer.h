@@ -28,15 +28,17 @@
 // cross-entropy and backward on a thread of its own (autograd/BatchSlices, as `mpirun -np 2`
 // runs half-batches); the parameters' .grad then holds the slices' gradients added in slice
 // order. So results are the same bit for bit for any thread count, and differ from an unsliced
-// step by float rounding only. A model runs sliced only when none of its modules has buffers
-// (batch norm's running statistics, whose batch statistics would become per-slice), a random
-// generator (dropout: the masks would depend on which slice draws first) or a forward hook (it
-// would see slices, concurrently), and when a slice's work is worth a second thread: at least 64
-// multiply-adds per trainable parameter (nn::summary of one sample × slice_rows()), since the
-// slices' gradients cost about a pass over the parameters each (LeNet-5: 216, sliced; the MLP:
-// 32, whose 1-thread epoch slicing made 45% slower). Other models, and slice_rows(0), run each
-// batch whole. Both rules are nn::runs_sliced and nn::slice_is_worth_a_thread
-// (nabla/nn/inference.h), which evaluate() shares: it runs each batch through nn::infer.
+// step by float rounding only. Batch norm and dropout take part (the slices then run together,
+// on threads of their own, and meet): batch norm normalises by the whole batch's statistics and
+// updates its running statistics once, dropout draws the whole batch's masks, so the step is
+// the unsliced one up to rounding there too. A model runs whole when a module has a forward hook
+// (it would see slices, concurrently) or other state (buffers, a random generator) that cannot
+// be shared out (Module::slices_together), and when a slice's work is not worth a second thread:
+// under 64 multiply-adds per trainable parameter (nn::summary of one sample × slice_rows()),
+// since the slices' gradients cost about a pass over the parameters each (LeNet-5: 216, sliced;
+// the MLP: 32, whose 1-thread epoch slicing made 45% slower). slice_rows(0) runs each batch
+// whole too. Both rules are nn::slicing and nn::slice_is_worth_a_thread (nabla/nn/inference.h),
+// which evaluate() shares: it runs each batch through nn::infer.
 //
 // Not here: files, checkpoints, plots (the application's app/run.h does those), mixed precision,
 // gradient accumulation, deciding when to stop early (train/early_stopping.h decides; on_epoch_end
@@ -176,7 +178,8 @@ class Trainer {
   int64_t slices_for(int64_t rows) const;
 
   // The sliced step's state, kept between steps so that a step allocates nothing new.
-  bool sliceable_ = false;  // decided at the start of each epoch
+  bool sliceable_ = false;        // decided at the start of each epoch
+  bool slices_together_ = false;  // ... and whether the slices must meet (nn::Slicing)
   autograd::BatchSlices batch_slices_;
   struct Slice {
     std::vector<int64_t> labels;

@@ -3,6 +3,7 @@
 
 #include <sstream>
 
+#include "nabla/autograd_slices.h"
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
 #include "nn/layer_checks.h"
@@ -17,7 +18,22 @@ Dropout::Dropout(const DropoutOptions& options)
 }
 
 Tensor Dropout::forward(const Tensor& input) {
-  return dropout(input, options.p(), is_training(), generator_);
+  const autograd::Slice* slice = autograd::current_slice();
+  if (!slice || !is_training() || options.p() == 0)
+    return dropout(input, options.p(), is_training(), generator_);
+  // One slice of a batch whose slices run together: its rows of the mask the whole batch would
+  // get. The mask takes one draw per element in row-major order, so this slice's part starts
+  // begin · (values per row) draws into the stream. Every slice copies the stream before the
+  // last one, whose part ends where the whole mask does, moves it on.
+  NABLA_CHECK(input.dim() >= 1 && input.size(0) == slice->end - slice->begin, "Dropout: input ",
+              input.shape(), " in batch slice ", slice->index, " does not have the slice's ",
+              slice->end - slice->begin, " rows first");
+  Generator stream = generator_;
+  autograd::meet(*slice);
+  stream.discard(static_cast<uint64_t>(slice->begin * (input.numel() / input.size(0))));
+  Tensor y = dropout(input, options.p(), true, stream);
+  if (slice->end == slice->rows) generator_ = stream;
+  return y;
 }
 
 std::string Dropout::extra_repr() const {

@@ -13,14 +13,20 @@
 
 namespace nabla::nn {
 
-bool runs_sliced(Module& model) {
-  if (model.is_training() && (!model.buffers(false).empty() || model.random_generator()))
-    return false;
+Slicing slicing(Module& model) {
   if (const auto* seq = dynamic_cast<const Sequential*>(&model); seq && seq->num_forward_hooks())
-    return false;
-  for (const auto& child : model.named_children())
-    if (!runs_sliced(*child.second)) return false;
-  return true;
+    return Slicing::whole;
+  Slicing result = Slicing::apart;
+  if (model.is_training() && (!model.buffers(false).empty() || model.random_generator())) {
+    if (!model.slices_together()) return Slicing::whole;
+    result = Slicing::together;
+  }
+  for (const auto& child : model.named_children()) {
+    const Slicing s = slicing(*child.second);
+    if (s == Slicing::whole) return Slicing::whole;
+    if (s == Slicing::together) result = Slicing::together;
+  }
+  return result;
 }
 
 bool slice_is_worth_a_thread(const Module& model, const Shape& sample, int64_t rows) {
@@ -37,7 +43,7 @@ int64_t inference_slices(Module& model, const Tensor& input, int64_t slice_rows)
   NABLA_CHECK(input.dim() >= 1, "infer: the input ", input.shape(),
               " needs a batch dimension first");
   const int64_t rows = input.size(0);
-  if (rows <= slice_rows || !runs_sliced(model)) return 1;
+  if (rows <= slice_rows || slicing(model) == Slicing::whole) return 1;
   Shape sample;
   for (int d = 1; d < input.dim(); ++d) sample.push_back(input.size(d));
   if (!slice_is_worth_a_thread(model, sample, slice_rows)) return 1;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "nabla/autograd.h"
+#include "nabla/autograd_slices.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/nn/init.h"
 #include "nabla/ops.h"
@@ -64,6 +65,20 @@ Tensor BatchNormBase::run(const Tensor& input, F op) {
 
 Tensor BatchNormBase::forward(const Tensor& input) {
   return run(input, [&] {
+    if (const autograd::Slice* slice = autograd::current_slice(); slice && is_training()) {
+      // One slice of a batch whose slices run together: the whole batch's statistics, and the
+      // running statistics and batch count updated once, by the first slice.
+      NABLA_CHECK(!sum_across_ranks, "synchronised batch norm cannot run in batch slices");
+      const bool first = slice->index == 0;
+      if (first && num_batches_tracked.defined()) {
+        NoGradGuard no_grad;
+        *num_batches_tracked.data<int64_t>() += 1;
+      }
+      return detail::batch_norm_slice(
+          input, first ? running_mean : Tensor(), first ? running_var : Tensor(), weight, bias,
+          options.momentum(), options.eps(),
+          [slice](std::span<double> values) { autograd::sum_over_slices(*slice, values); });
+    }
     if (is_training() && num_batches_tracked.defined()) {
       NoGradGuard no_grad;
       *num_batches_tracked.data<int64_t>() += 1;

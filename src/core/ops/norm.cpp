@@ -58,9 +58,14 @@ void running_statistics(T* mean, T* rstd, const Tensor& running_mean, const Tens
 //   dx = weight · rstd · (dy - mean(dy) - xhat · mean(dy · xhat));
 // with running statistics they are constants: dx = weight · rstd · dy.
 // dweight = Σ dy · xhat, dbias = Σ dy in both modes.
-Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
-                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                  double eps, const SumAcrossRanks& sum_across_ranks) {
+namespace {
+
+// batch_norm and detail::batch_norm_slice. weight_by_rows: backward's sums are each rank's dy
+// (that of its own mean loss) weighted by its rows, as SumAcrossRanks documents; slices of one
+// batch already have the whole batch's dy, so theirs are added as they are.
+Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                       double eps, const SumAcrossRanks& sum_across_ranks, bool weight_by_rows) {
   check_batch_norm(x, running_mean, running_var, weight, bias, eps);
   const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
   const bool batch_stats = training || !running_mean.defined();
@@ -134,7 +139,7 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   return autograd::record(
       Op::batch_norm, y, {x, weight, bias},
       [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S, sync, global_count,
-       sum_across_ranks](const Tensor& dy) {
+       sum_across_ranks, weight_by_rows](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
         Tensor dx = need_dx ? Tensor::empty(xc.shape(), xc.dtype()) : Tensor();  // written whole
         Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
@@ -151,9 +156,11 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
           // Forward's sums already told whether other ranks took part; every rank agrees, so
           // either all call the collective or none does.
           if (global_count != static_cast<double>(N * S)) {
-            for (double& v : sums) v *= static_cast<double>(N);
+            if (weight_by_rows)
+              for (double& v : sums) v *= static_cast<double>(N);
             sum_across_ranks(sums);
-            for (double& v : sums) v /= static_cast<double>(N);
+            if (weight_by_rows)
+              for (double& v : sums) v /= static_cast<double>(N);
           }
           if (need_dx)
             cpu::batch_norm_grad_input(dx.data<T>(), sums.data(), global_count, g.data<T>(),
@@ -169,6 +176,25 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
           });
         return Grads{dx, dw, db};
       });
+}
+
+}  // namespace
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight, const Tensor& bias, bool training, double momentum,
+                  double eps, const SumAcrossRanks& sum_across_ranks) {
+  return batch_norm_impl(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                         sum_across_ranks, /*weight_by_rows=*/true);
+}
+
+Tensor detail::batch_norm_slice(const Tensor& x, const Tensor& running_mean,
+                                const Tensor& running_var, const Tensor& weight, const Tensor& bias,
+                                double momentum, double eps,
+                                const SumAcrossRanks& sum_over_slices) {
+  NABLA_CHECK(static_cast<bool>(sum_over_slices),
+              "batch_norm_slice: needs the function that sums over the slices");
+  return batch_norm_impl(x, running_mean, running_var, weight, bias, /*training=*/true, momentum,
+                         eps, sum_over_slices, /*weight_by_rows=*/false);
 }
 
 // relu(batch_norm(x) in evaluation mode) in one pass over x: y = max(0, x · scale + shift), with
