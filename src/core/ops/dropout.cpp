@@ -1,5 +1,7 @@
 // dropout: inverted dropout (Srivastava et al. 2014, as CS231n teaches it), forward and backward.
 // x: any shape, y: same shape. Not a kernel file of its own: it is one multiply by a mask.
+#include <cmath>
+
 #include "nabla/ops.h"
 #include "ops/common.h"
 
@@ -12,14 +14,24 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   NABLA_CHECK(p >= 0 && p <= 1, "dropout: probability p = ", p, " must lie in [0, 1]");
   if (!training || p == 0) return x;
   Tensor mask = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  const Tensor xc = contiguous_data(x);
   // p = 1 drops everything; the scale is never used then, and 1 / 0 must not be formed.
   const double keep_scale = p < 1 ? 1 / (1 - p) : 0;
+  // gen.uniform() < p without forming the double: uniform() is k · 2^-53 for the draw's top 53
+  // bits k, and k · 2^-53 < p exactly when k < ceil(p · 2^53) (p · 2^53 is exact), so the masks
+  // are bit for bit those of comparing uniform() with p.
+  const auto threshold = static_cast<uint64_t>(std::ceil(std::ldexp(p, 53)));
   dispatch(x.dtype(), [&]<class T>() {
     T* m = mask.data<T>();
-    for (int64_t i = 0, n = mask.numel(); i < n; ++i)
-      m[i] = gen.uniform() < p ? T(0) : static_cast<T>(keep_scale);
+    T* out = y.data<T>();
+    const T* in = xc.data<T>();
+    const T scale = static_cast<T>(keep_scale);
+    for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
+      m[i] = (gen.next_u64() >> 11) < threshold ? T(0) : scale;
+      out[i] = in[i] * m[i];
+    }
   });
-  Tensor y = binary_map(x, mask, [](auto a, auto b) { return a * b; });
   return autograd::record(Op::dropout, y, {x}, [mask](const Tensor& dy) {
     return Grads{binary_map(contiguous_data(dy), mask, [](auto a, auto b) { return a * b; })};
   });
