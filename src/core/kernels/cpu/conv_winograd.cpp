@@ -122,10 +122,17 @@ int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
 
 template <class T>
 void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
+  // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair k, stored as 16 planes of
+  // OC·C. Pairs go in blocks whose 16 values are gathered first and then written as 16
+  // contiguous runs: writing each pair's 16 values straight into the 16 planes (OC·C apart, a
+  // multiple of 4 KiB on 64 × 64 layers) made this a fifth of a batch-1 convnet inference.
   const int64_t plane = s.OC * s.C;
-  for (int64_t oc = 0; oc < s.OC; ++oc)
-    for (int64_t c = 0; c < s.C; ++c) {
-      const T* g = weight + (oc * s.C + c) * 9;
+  constexpr int64_t kBlock = 64;
+  T block[kXi][kBlock];
+  for (int64_t k0 = 0; k0 < plane; k0 += kBlock) {
+    const int64_t n = std::min(kBlock, plane - k0);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* g = weight + (k0 + j) * 9;
       T t[4][3];  // G g
       for (int64_t k = 0; k < 3; ++k) {
         t[0][k] = g[k];
@@ -133,14 +140,15 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
         t[2][k] = T(0.5) * (g[k] - g[3 + k] + g[6 + k]);
         t[3][k] = g[6 + k];
       }
-      T* u = U + oc * s.C + c;
       for (int64_t i = 0; i < 4; ++i) {  // (G g) Gᵀ
-        u[(4 * i) * plane] = t[i][0];
-        u[(4 * i + 1) * plane] = T(0.5) * (t[i][0] + t[i][1] + t[i][2]);
-        u[(4 * i + 2) * plane] = T(0.5) * (t[i][0] - t[i][1] + t[i][2]);
-        u[(4 * i + 3) * plane] = t[i][2];
+        block[4 * i][j] = t[i][0];
+        block[4 * i + 1][j] = T(0.5) * (t[i][0] + t[i][1] + t[i][2]);
+        block[4 * i + 2][j] = T(0.5) * (t[i][0] - t[i][1] + t[i][2]);
+        block[4 * i + 3][j] = t[i][2];
       }
     }
+    for (int64_t xi = 0; xi < kXi; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
+  }
 }
 
 // Where a step's tiles go: image i's tile row th, tile k is column (i·(th1 - th0) + th - th0)·TW
