@@ -4,11 +4,12 @@
 // linkage, so the copies compiled for different instruction sets can never be merged by the
 // linker (an AVX-512 copy standing in for the baseline one would crash older CPUs).
 //
-// Structure (GotoBLAS / BLIS): for each NC-wide column block of C, for each KC-deep slice of K,
-// pack op(B)'s slice into NR-column panels; for each MC-tall row block, pack op(A)'s slice into
-// MR-row panels; then one register-blocked micro-kernel computes each MR×NR tile of C from a
-// pair of panels. Packing absorbs the transposes and zero-pads ragged edges, so one micro-kernel
-// serves every case; its accumulators (MR × NR/lanes vectors) stay in registers over the slice.
+// Structure (GotoBLAS / BLIS): C is computed in MC × NC blocks over KC-deep slices of K; op(A)'s
+// slice of a block is packed into MR-row panels and op(B)'s into NR-column panels, and one
+// register-blocked micro-kernel computes each MR×NR tile of C from a pair of panels. Packing
+// absorbs the transposes and zero-pads ragged edges, so one micro-kernel serves every case; its
+// accumulators (MR × NR/lanes vectors) stay in registers over the slice. Which packed block
+// stays in which cache is the configuration's (Config::a_stationary, block()).
 #pragma once
 
 #include <cstdint>
@@ -23,17 +24,31 @@
 namespace nabla::cpu::gemm_detail {
 namespace {
 
-// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements), the
-// same for every instruction set (BLIS's values for Zen).
-template <class T, int VB, int MR_, int NV_, int KC_ = 256, int MC_ = 144, int NC_ = 4096>
+// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements).
+// Loop order (block()): with AStat false, B's panel stays in L1 while A's panels stream past it
+// (BLIS's order for the 6×16 tile: KC 256, MC 144, NC 4096, its values for Zen); with AStat
+// true, A's panel stays in L1 while B's packed block (KC × NC, sized for L2) streams past it,
+// prefetched PF rows of B ahead (0: none).
+template <class T, int VB, int MR_, int NV_, int KC_ = 256, int MC_ = 144, int NC_ = 4096,
+          bool AStat_ = false, int PF_ = 0>
 struct Config {
   using Scalar = T;
   static constexpr int vector_bytes = VB;
   static constexpr int lanes = VB / int(sizeof(T));
   static constexpr int MR = MR_, NV = NV_, NR = NV_ * lanes;
   static constexpr int64_t KC = KC_, MC = MC_, NC = NC_;
+  static constexpr bool a_stationary = AStat_;
+  static constexpr int prefetch_b = PF_;
   static_assert(MC_ % MR_ == 0 && NC_ % (NV_ * (VB / int(sizeof(T)))) == 0);
 };
+
+// The AVX-512 configuration (gemm_avx512.cpp; gemm_avx2.cpp compiles it for AVX2 too, for the
+// tests): a 12×32 float tile (12×16 double), 24 zmm accumulators. Its blocks, measured on Zen 5
+// (48 KiB L1D, 1 MiB L2; docs/performance.md): A's 12 × 384 float panel (18 KiB) stays in L1,
+// B's 384 × 384 block (576 KiB) in L2, A's block of up to 1536 rows in L3; the same bytes for
+// double. Deeper slices than the AVX2 kernel's also mean fewer passes over C.
+template <class T>
+using Avx512Config = Config<T, 64, 12, 2, 1536 / sizeof(T), 1536, 384, true, 16>;
 
 constexpr int64_t min_of(int64_t a, int64_t b) {
   return a < b ? a : b;
@@ -60,6 +75,9 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, co
     __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + Cfg::NR - 1, 1);
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
+    if constexpr (Cfg::prefetch_b > 0)  // each 64-byte line of B's row prefetch_b rows ahead
+      for (int j = 0; j < NV * int(sizeof(V)); j += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(b + Cfg::prefetch_b * b_step) + j);
     V bv[NV];
     for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + j * L, sizeof(V));
     for (int i = 0; i < MR; ++i) {
@@ -95,35 +113,6 @@ NABLA_GEMM_TARGET void edge_tile(int64_t kc, const T* a, const T* b, int64_t b_s
   for (int i = 0; i < m; ++i) std::memcpy(c + i * ldc, buf + i * NR, sizeof(T) * n);
 }
 
-// op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
-template <class Cfg, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
-                              int64_t kc) {
-  constexpr int MR = Cfg::MR;
-  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
-    const int m = int(min_of(MR, mc - s));
-    if (!p.trans_a) {
-      for (int i = 0; i < m; ++i) {
-        const T* src = p.A + (i0 + s + i) * p.lda + k0;
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
-      }
-      for (int i = m; i < MR; ++i)
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* src = p.A + (k0 + k) * p.lda + i0 + s;
-        T* d = dst + k * MR;
-        if (m == MR) {
-          std::memcpy(d, src, sizeof(T) * MR);
-        } else {
-          for (int i = 0; i < m; ++i) d[i] = src[i];
-          for (int i = m; i < MR; ++i) d[i] = T(0);
-        }
-      }
-    }
-  }
-}
-
 // dst[t·ld_dst + r] = src[r·ld_src + t] for r, t < 8: eight loads, three rounds of shuffles,
 // eight stores, instead of 64 scalar moves. (__builtin_shufflevector: GCC 12 and clang both have
 // it; GCC's own __builtin_shuffle is unknown to clang, which builds the fuzz targets.)
@@ -151,39 +140,82 @@ NABLA_GEMM_TARGET inline void transpose_8x8(float* dst, int64_t ld_dst, const fl
   }
 }
 
+// op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
+                              int64_t kc) {
+  constexpr int MR = Cfg::MR;
+  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
+    const int m = int(min_of(MR, mc - s));
+    if (!p.trans_a) {
+      const T* src = p.A + (i0 + s) * p.lda + k0;
+      int64_t k8 = 0;
+      if constexpr (sizeof(T) == 4 && MR >= 8) {
+        // 8×8 register transposes over rows 0-7, 8-15, ..., the last block ending at row MR
+        // (overlapping the one before it when MR is not a multiple of 8: same values twice).
+        if (m == MR)
+          for (k8 = 0; k8 + 8 <= kc; k8 += 8)
+            for (int r = 0; r < MR; r += 8) {
+              const int r0 = r + 8 <= MR ? r : MR - 8;
+              transpose_8x8(dst + k8 * MR + r0, MR, src + r0 * p.lda + k8, p.lda);
+            }
+      }
+      for (int i = 0; i < m; ++i)
+        for (int64_t k = k8; k < kc; ++k) dst[k * MR + i] = src[i * p.lda + k];
+      for (int i = m; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.A + (k0 + k) * p.lda + i0 + s;
+        T* d = dst + k * MR;
+        if (m == MR) {
+          std::memcpy(d, src, sizeof(T) * MR);
+        } else {
+          for (int i = 0; i < m; ++i) d[i] = src[i];
+          for (int i = m; i < MR; ++i) d[i] = T(0);
+        }
+      }
+    }
+  }
+}
+
 // op(B)[k0 : k0 + kc, j0 : j0 + nc] into NR-column panels (kc × NR each), columns past nc zeroed.
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t kc, int64_t j0,
                               int64_t nc) {
   constexpr int NR = Cfg::NR;
+  if (!p.trans_b) {
+    // Row by row of B, so that its rows are read front to back (the hardware prefetcher follows
+    // them; a panel at a time would jump a whole row of B between 128-byte reads).
+    const int64_t full = nc / NR * NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* src = p.B + (k0 + k) * p.ldb + j0;
+      T* d = dst + k * NR;
+      for (int64_t s = 0; s < full; s += NR) std::memcpy(d + s * kc, src + s, sizeof(T) * NR);
+      if (full < nc) {
+        T* e = d + full * kc;
+        const int n = int(nc - full);
+        for (int j = 0; j < n; ++j) e[j] = src[full + j];
+        for (int j = n; j < NR; ++j) e[j] = T(0);
+      }
+    }
+    return;
+  }
+  // A transpose: 8×8 blocks through registers for float, then what is left one by one.
   for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
     const int n = int(min_of(NR, nc - s));
-    if (!p.trans_b) {
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* src = p.B + (k0 + k) * p.ldb + j0 + s;
-        T* d = dst + k * NR;
-        if (n == NR) {
-          std::memcpy(d, src, sizeof(T) * NR);
-        } else {
-          for (int j = 0; j < n; ++j) d[j] = src[j];
-          for (int j = n; j < NR; ++j) d[j] = T(0);
-        }
-      }
-    } else {
-      // A transpose: 8×8 blocks through registers for float, then what is left one by one.
-      const T* src = p.B + (j0 + s) * p.ldb + k0;
-      int j8 = 0;
-      if constexpr (sizeof(T) == 4) {
-        for (; j8 + 8 <= n; j8 += 8)
-          for (int64_t k = 0; k + 8 <= kc; k += 8)
-            transpose_8x8(dst + k * NR + j8, NR, src + j8 * p.ldb + k, p.ldb);
-      }
-      const int64_t k8 = sizeof(T) == 4 ? kc / 8 * 8 : 0;
-      for (int64_t k = 0; k < kc; ++k)
-        for (int j = k < k8 ? j8 : 0; j < n; ++j) dst[k * NR + j] = src[j * p.ldb + k];
-      for (int j = n; j < NR; ++j)
-        for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
+    const T* src = p.B + (j0 + s) * p.ldb + k0;
+    int j8 = 0;
+    if constexpr (sizeof(T) == 4) {
+      for (; j8 + 8 <= n; j8 += 8)
+        for (int64_t k = 0; k + 8 <= kc; k += 8)
+          transpose_8x8(dst + k * NR + j8, NR, src + j8 * p.ldb + k, p.ldb);
     }
+    const int64_t k8 = sizeof(T) == 4 ? kc / 8 * 8 : 0;
+    for (int64_t k = 0; k < kc; ++k)
+      for (int j = k < k8 ? j8 : 0; j < n; ++j) dst[k * NR + j] = src[j * p.ldb + k];
+    for (int j = n; j < NR; ++j)
+      for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
   }
 }
 
@@ -202,36 +234,69 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
   // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
   // saves: full panels of an untransposed B are then read in place (same values, same order).
   const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
-  for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
-    const int64_t nc = min_of(Cfg::NC, n1 - jc);
-    for (int64_t pc = 0; pc < p.K; pc += kstep) {
-      const int64_t kc = min_of(kstep, p.K - pc);
-      const bool first = pc == 0;
-      const T beta = first ? p.beta : T(1);
-      const bool beta_zero = first && p.beta == T(0);
-      if (!b_in_place) {
-        pack_b<Cfg>(b_pack, p, pc, kc, jc, nc);
-      } else if (nc % NR != 0) {  // the ragged last panel still needs its zero padding
-        pack_b<Cfg>(b_pack + (nc - nc % NR) * kc, p, pc, kc, jc + nc - nc % NR, nc % NR);
-      }
-      for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
-        const int64_t mc = min_of(Cfg::MC, m1 - ic);
+  // Packs op(B)'s slice [pc, pc + kc) × [jc, jc + nc) (only its ragged last panel when B is read
+  // in place: that one still needs its zero padding).
+  auto pack_b_block = [&](int64_t pc, int64_t kc, int64_t jc, int64_t nc) NABLA_GEMM_TARGET {
+    if (!b_in_place) {
+      pack_b<Cfg>(b_pack, p, pc, kc, jc, nc);
+    } else if (nc % NR != 0) {
+      pack_b<Cfg>(b_pack + (nc - nc % NR) * kc, p, pc, kc, jc + nc - nc % NR, nc % NR);
+    }
+  };
+  // The tiles of C's rows [ic, ic + mc) and columns [jc, jc + nc) over K's slice [pc, pc + kc),
+  // from the packed blocks.
+  auto macro = [&](int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
+                   NABLA_GEMM_TARGET {
+                     const bool first = pc == 0;
+                     const T beta = first ? p.beta : T(1);
+                     const bool beta_zero = first && p.beta == T(0);
+                     auto one = [&](int64_t ir, int64_t jr) NABLA_GEMM_TARGET {
+                       const int n = int(min_of(NR, nc - jr));
+                       const bool direct = b_in_place && n == NR;
+                       const T* b = direct ? p.B + pc * p.ldb + jc + jr : b_pack + jr * kc;
+                       const int64_t b_step = direct ? p.ldb : NR;
+                       const int m = int(min_of(MR, mc - ir));
+                       const T* a = a_pack + ir * kc;
+                       T* c = p.C + (ic + ir) * p.ldc + jc + jr;
+                       if (m == MR && n == NR) {
+                         tile<Cfg>(kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+                       } else {
+                         edge_tile<Cfg>(kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
+                       }
+                     };
+                     // B read in place (few rows of C) is not in L2: each of its panels then serves
+                     // all its tiles at once, whatever the configuration's order.
+                     if (Cfg::a_stationary && !b_in_place) {
+                       for (int64_t ir = 0; ir < mc; ir += MR)
+                         for (int64_t jr = 0; jr < nc; jr += NR) one(ir, jr);
+                     } else {
+                       for (int64_t jr = 0; jr < nc; jr += NR)
+                         for (int64_t ir = 0; ir < mc; ir += MR) one(ir, jr);
+                     }
+                   };
+  if constexpr (Cfg::a_stationary) {
+    for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
+      const int64_t mc = min_of(Cfg::MC, m1 - ic);
+      for (int64_t pc = 0; pc < p.K; pc += kstep) {
+        const int64_t kc = min_of(kstep, p.K - pc);
         pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int n = int(min_of(NR, nc - jr));
-          const bool direct = b_in_place && n == NR;
-          const T* b = direct ? p.B + pc * p.ldb + jc + jr : b_pack + jr * kc;
-          const int64_t b_step = direct ? p.ldb : NR;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int m = int(min_of(MR, mc - ir));
-            const T* a = a_pack + ir * kc;
-            T* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            if (m == MR && n == NR) {
-              tile<Cfg>(kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
-            } else {
-              edge_tile<Cfg>(kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
-            }
-          }
+        for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
+          const int64_t nc = min_of(Cfg::NC, n1 - jc);
+          pack_b_block(pc, kc, jc, nc);
+          macro(ic, mc, jc, nc, pc, kc);
+        }
+      }
+    }
+  } else {
+    for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
+      const int64_t nc = min_of(Cfg::NC, n1 - jc);
+      for (int64_t pc = 0; pc < p.K; pc += kstep) {
+        const int64_t kc = min_of(kstep, p.K - pc);
+        pack_b_block(pc, kc, jc, nc);
+        for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
+          const int64_t mc = min_of(Cfg::MC, m1 - ic);
+          pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
+          macro(ic, mc, jc, nc, pc, kc);
         }
       }
     }
