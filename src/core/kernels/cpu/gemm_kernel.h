@@ -59,8 +59,10 @@ constexpr int64_t round_up(int64_t x, int64_t to) {
 
 // acc = Σ_k a[k]·b[k] over one slice, then C = alpha·acc + beta·C (C not read when beta_zero,
 // so NaN in an uninitialised C does not leak through). a: kc × MR, packed; b: kc rows of NR,
-// b_step apart (NR when packed, ldb when read in place).
-template <class Cfg, class T = typename Cfg::Scalar>
+// b_step apart (NR when packed, ldb when read in place). Prefetch: fetch B's rows
+// Cfg::prefetch_b ahead (packed B only: they run on into the next panel, which the next tile
+// reads when A's panel is the stationary one).
+template <class Cfg, bool Prefetch = false, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, const T* a,
                                                                   const T* b, int64_t b_step, T* c,
                                                                   int64_t ldc, T alpha, T beta,
@@ -75,7 +77,7 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, co
     __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + Cfg::NR - 1, 1);
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
-    if constexpr (Cfg::prefetch_b > 0)  // each 64-byte line of B's row prefetch_b rows ahead
+    if constexpr (Prefetch && Cfg::prefetch_b > 0)  // each 64-byte line of that row of B
       for (int j = 0; j < NV * int(sizeof(V)); j += 64)
         __builtin_prefetch(reinterpret_cast<const char*>(b + Cfg::prefetch_b * b_step) + j);
     V bv[NV];
@@ -184,119 +186,134 @@ template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t kc, int64_t j0,
                               int64_t nc) {
   constexpr int NR = Cfg::NR;
-  if (!p.trans_b) {
-    // Row by row of B, so that its rows are read front to back (the hardware prefetcher follows
-    // them; a panel at a time would jump a whole row of B between 128-byte reads).
-    const int64_t full = nc / NR * NR;
-    for (int64_t k = 0; k < kc; ++k) {
-      const T* src = p.B + (k0 + k) * p.ldb + j0;
-      T* d = dst + k * NR;
-      for (int64_t s = 0; s < full; s += NR) std::memcpy(d + s * kc, src + s, sizeof(T) * NR);
-      if (full < nc) {
-        T* e = d + full * kc;
-        const int n = int(nc - full);
-        for (int j = 0; j < n; ++j) e[j] = src[full + j];
-        for (int j = n; j < NR; ++j) e[j] = T(0);
-      }
-    }
-    return;
-  }
-  // A transpose: 8×8 blocks through registers for float, then what is left one by one.
   for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
     const int n = int(min_of(NR, nc - s));
-    const T* src = p.B + (j0 + s) * p.ldb + k0;
-    int j8 = 0;
-    if constexpr (sizeof(T) == 4) {
-      for (; j8 + 8 <= n; j8 += 8)
-        for (int64_t k = 0; k + 8 <= kc; k += 8)
-          transpose_8x8(dst + k * NR + j8, NR, src + j8 * p.ldb + k, p.ldb);
+    if (!p.trans_b) {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.B + (k0 + k) * p.ldb + j0 + s;
+        T* d = dst + k * NR;
+        if (n == NR) {
+          std::memcpy(d, src, sizeof(T) * NR);
+        } else {
+          for (int j = 0; j < n; ++j) d[j] = src[j];
+          for (int j = n; j < NR; ++j) d[j] = T(0);
+        }
+      }
+    } else {
+      // A transpose: 8×8 blocks through registers for float, then what is left one by one.
+      const T* src = p.B + (j0 + s) * p.ldb + k0;
+      int j8 = 0;
+      if constexpr (sizeof(T) == 4) {
+        for (; j8 + 8 <= n; j8 += 8)
+          for (int64_t k = 0; k + 8 <= kc; k += 8)
+            transpose_8x8(dst + k * NR + j8, NR, src + j8 * p.ldb + k, p.ldb);
+      }
+      const int64_t k8 = sizeof(T) == 4 ? kc / 8 * 8 : 0;
+      for (int64_t k = 0; k < kc; ++k)
+        for (int j = k < k8 ? j8 : 0; j < n; ++j) dst[k * NR + j] = src[j * p.ldb + k];
+      for (int j = n; j < NR; ++j)
+        for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
     }
-    const int64_t k8 = sizeof(T) == 4 ? kc / 8 * 8 : 0;
-    for (int64_t k = 0; k < kc; ++k)
-      for (int j = k < k8 ? j8 : 0; j < n; ++j) dst[k * NR + j] = src[j * p.ldb + k];
-    for (int j = n; j < NR; ++j)
-      for (int64_t k = 0; k < kc; ++k) dst[k * NR + j] = T(0);
   }
+}
+
+// The packed blocks of one step of block(): A's rows [ic, ic + mc) (a_pack) and B's columns
+// [jc, jc + nc) (b_pack, or B itself when b_in_place) over K's slice [pc, pc + kc).
+template <class T>
+struct Blocks {
+  const T* a_pack;
+  T* b_pack;
+  bool b_in_place;
+  int64_t ic, mc, jc, nc, pc, kc;
+};
+
+// Packs op(B)'s slice of the block (only its ragged last panel when B is read in place: that one
+// still needs its zero padding).
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_b_block(const Problem<T>& p, const Blocks<T>& k) {
+  constexpr int NR = Cfg::NR;
+  if (!k.b_in_place) {
+    pack_b<Cfg>(k.b_pack, p, k.pc, k.kc, k.jc, k.nc);
+  } else if (k.nc % NR != 0) {  // at the buffer's start
+    const int64_t full = k.nc - k.nc % NR;
+    pack_b<Cfg>(k.b_pack, p, k.pc, k.kc, k.jc + full, k.nc % NR);
+  }
+}
+
+// Every tile of the block: row by row of tiles when rows_outer (A's panel stays in L1 while B's
+// panels pass), else column by column (B's panel stays).
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void tiles(const Problem<T>& p, const Blocks<T>& k, bool rows_outer) {
+  constexpr int MR = Cfg::MR, NR = Cfg::NR;
+  const bool first = k.pc == 0;
+  const T beta = first ? p.beta : T(1);
+  const bool beta_zero = first && p.beta == T(0);
+  const int64_t rows = (k.mc + MR - 1) / MR, cols = (k.nc + NR - 1) / NR;
+  const int64_t outer = rows_outer ? rows : cols, inner = rows_outer ? cols : rows;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t q = 0; q < inner; ++q) {
+      const int64_t ir = (rows_outer ? o : q) * MR, jr = (rows_outer ? q : o) * NR;
+      const int m = int(min_of(MR, k.mc - ir)), n = int(min_of(NR, k.nc - jr));
+      const bool direct = k.b_in_place && n == NR;
+      const T* b =
+          direct ? p.B + k.pc * p.ldb + k.jc + jr : k.b_pack + (k.b_in_place ? 0 : jr * k.kc);
+      const int64_t b_step = direct ? p.ldb : NR;
+      const T* a = k.a_pack + ir * k.kc;
+      T* c = p.C + (k.ic + ir) * p.ldc + k.jc + jr;
+      if (m == MR && n == NR) {
+        if (direct) {
+          tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+        } else {
+          tile<Cfg, true>(k.kc, a, b, NR, c, p.ldc, p.alpha, beta, beta_zero);
+        }
+      } else {
+        edge_tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
+      }
+    }
 }
 
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = Cfg::MR, NR = Cfg::NR;
   // K's slices depend on K alone (equal slices of at most KC), so every element of C sums its
-  // products in the same order whatever block of C it is computed in.
+  // products in the same order whatever block of C it is computed in, and whatever the order
+  // of the loops below.
   const int64_t slices = (p.K + Cfg::KC - 1) / Cfg::KC;
   const int64_t kstep = (p.K + slices - 1) / slices;
   const int64_t mc_max = min_of(Cfg::MC, round_up(m1 - m0, MR));
-  const int64_t nc_max = min_of(Cfg::NC, round_up(n1 - n0, NR));
+  // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
+  // saves: full panels of an untransposed B are then read in place (same values, same order),
+  // each serving all its tiles at once, all of B's columns one block.
+  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
+  const bool rows_outer = Cfg::a_stationary && !b_in_place;
+  const int64_t nc_step = b_in_place ? n1 - n0 : Cfg::NC;
+  const int64_t nc_max = b_in_place ? NR : min_of(Cfg::NC, round_up(n1 - n0, NR));
   const int64_t a_elems = round_up(mc_max * kstep, 64);
   T* a_pack = static_cast<T*>(packing_buffer(sizeof(T) * (a_elems + nc_max * kstep)));
-  T* b_pack = a_pack + a_elems;
-  // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
-  // saves: full panels of an untransposed B are then read in place (same values, same order).
-  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
-  // Packs op(B)'s slice [pc, pc + kc) × [jc, jc + nc) (only its ragged last panel when B is read
-  // in place: that one still needs its zero padding).
-  auto pack_b_block = [&](int64_t pc, int64_t kc, int64_t jc, int64_t nc) NABLA_GEMM_TARGET {
-    if (!b_in_place) {
-      pack_b<Cfg>(b_pack, p, pc, kc, jc, nc);
-    } else if (nc % NR != 0) {
-      pack_b<Cfg>(b_pack + (nc - nc % NR) * kc, p, pc, kc, jc + nc - nc % NR, nc % NR);
-    }
-  };
-  // The tiles of C's rows [ic, ic + mc) and columns [jc, jc + nc) over K's slice [pc, pc + kc),
-  // from the packed blocks.
-  auto macro = [&](int64_t ic, int64_t mc, int64_t jc, int64_t nc, int64_t pc, int64_t kc)
-                   NABLA_GEMM_TARGET {
-                     const bool first = pc == 0;
-                     const T beta = first ? p.beta : T(1);
-                     const bool beta_zero = first && p.beta == T(0);
-                     auto one = [&](int64_t ir, int64_t jr) NABLA_GEMM_TARGET {
-                       const int n = int(min_of(NR, nc - jr));
-                       const bool direct = b_in_place && n == NR;
-                       const T* b = direct ? p.B + pc * p.ldb + jc + jr : b_pack + jr * kc;
-                       const int64_t b_step = direct ? p.ldb : NR;
-                       const int m = int(min_of(MR, mc - ir));
-                       const T* a = a_pack + ir * kc;
-                       T* c = p.C + (ic + ir) * p.ldc + jc + jr;
-                       if (m == MR && n == NR) {
-                         tile<Cfg>(kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
-                       } else {
-                         edge_tile<Cfg>(kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
-                       }
-                     };
-                     // B read in place (few rows of C) is not in L2: each of its panels then serves
-                     // all its tiles at once, whatever the configuration's order.
-                     if (Cfg::a_stationary && !b_in_place) {
-                       for (int64_t ir = 0; ir < mc; ir += MR)
-                         for (int64_t jr = 0; jr < nc; jr += NR) one(ir, jr);
-                     } else {
-                       for (int64_t jr = 0; jr < nc; jr += NR)
-                         for (int64_t ir = 0; ir < mc; ir += MR) one(ir, jr);
-                     }
-                   };
+  Blocks<T> k{a_pack, a_pack + a_elems, b_in_place, 0, 0, 0, 0, 0, 0};
   if constexpr (Cfg::a_stationary) {
-    for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
-      const int64_t mc = min_of(Cfg::MC, m1 - ic);
-      for (int64_t pc = 0; pc < p.K; pc += kstep) {
-        const int64_t kc = min_of(kstep, p.K - pc);
-        pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
-        for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
-          const int64_t nc = min_of(Cfg::NC, n1 - jc);
-          pack_b_block(pc, kc, jc, nc);
-          macro(ic, mc, jc, nc, pc, kc);
+    for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
+      k.mc = min_of(Cfg::MC, m1 - k.ic);
+      for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
+        k.kc = min_of(kstep, p.K - k.pc);
+        pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+        for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
+          k.nc = min_of(nc_step, n1 - k.jc);
+          pack_b_block<Cfg>(p, k);
+          tiles<Cfg>(p, k, rows_outer);
         }
       }
     }
   } else {
-    for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
-      const int64_t nc = min_of(Cfg::NC, n1 - jc);
-      for (int64_t pc = 0; pc < p.K; pc += kstep) {
-        const int64_t kc = min_of(kstep, p.K - pc);
-        pack_b_block(pc, kc, jc, nc);
-        for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
-          const int64_t mc = min_of(Cfg::MC, m1 - ic);
-          pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
-          macro(ic, mc, jc, nc, pc, kc);
+    for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
+      k.nc = min_of(nc_step, n1 - k.jc);
+      for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
+        k.kc = min_of(kstep, p.K - k.pc);
+        pack_b_block<Cfg>(p, k);
+        for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
+          k.mc = min_of(Cfg::MC, m1 - k.ic);
+          pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+          tiles<Cfg>(p, k, rows_outer);
         }
       }
     }
