@@ -44,9 +44,10 @@ struct Config {
 
 // The AVX-512 configuration (gemm_avx512.cpp; gemm_avx2.cpp compiles it for AVX2 too, for the
 // tests): a 12×32 float tile (12×16 double), 24 zmm accumulators. Its blocks, measured on Zen 5
-// (48 KiB L1D, 1 MiB L2; docs/performance.md): A's 12 × 384 float panel (18 KiB) stays in L1,
-// B's 384 × 384 block (576 KiB) in L2, A's block of up to 1536 rows in L3; the same bytes for
-// double. Deeper slices than the AVX2 kernel's also mean fewer passes over C.
+// (48 KiB L1D, 1 MiB L2; docs/performance.md): A's 12 × 384 float panel (18 KiB) is reused tile
+// after tile from L1, B's 384 × 384 block (576 KiB) stays in L2 and streams through L1 (with
+// software prefetch), A's block of up to 1536 rows comes from L3; the same bytes for double.
+// Deeper slices than the AVX2 kernel's also mean fewer passes over C.
 template <class T>
 using Avx512Config = Config<T, 64, 12, 2, 1536 / sizeof(T), 1536, 384, true, 16>;
 
