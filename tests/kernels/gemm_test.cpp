@@ -100,13 +100,15 @@ void check_case(const Case& c, Fast fast) {
 }
 
 // Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32) and
-// the cache blocks (KC 256, MC 144, NC 4096), and the K-split path (small C, K ≥ 4096).
+// the cache blocks (AVX2 and SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192
+// doubles, MC 1536, NC 384, with B packed only past 48 rows), and the K-split path (small C,
+// K ≥ 4096).
 std::vector<Case> shapes() {
   std::vector<Case> cases;
-  const int64_t dims[][3] = {{1, 1, 1},       {1, 37, 5},   {29, 1, 17},   {5, 7, 1},
-                             {6, 16, 8},      {12, 32, 9},  {13, 33, 257}, {67, 45, 129},
-                             {150, 131, 300}, {7, 4100, 3}, {97, 61, 601}, {5, 7, 5000},
-                             {33, 31, 4100},  {2, 300, 40}, {300, 2, 40}};
+  const int64_t dims[][3] = {
+      {1, 1, 1},      {1, 37, 5},    {29, 1, 17},     {5, 7, 1},      {6, 16, 8},    {12, 32, 9},
+      {13, 33, 257},  {67, 45, 129}, {150, 131, 300}, {7, 4100, 3},   {97, 61, 601}, {5, 7, 5000},
+      {33, 31, 4100}, {2, 300, 40},  {300, 2, 40},    {49, 389, 386}, {1540, 40, 20}};
   const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
   int pick = 0;
   for (auto& d : dims)
@@ -183,12 +185,13 @@ void check_thread_counts(GemmKernel kernel, const Case& c) {
 
 TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
   const Case cases[] = {
-      {false, false, 300, 260, 530, 1, 0},   // square-ish: split over rows and columns
-      {false, false, 6, 5000, 25, 1, 0},     // conv1 forward: one row strip, split over columns
-      {true, false, 25, 3001, 6, 1, 0.5},    // conv1 input gradient
-      {false, true, 6, 25, 9000, 1, 1},      // conv1 weight gradient: K split
-      {false, true, 64, 120, 400, 1, 1},     // a linear layer
-      {true, false, 120, 400, 64, -1, 0.25}  // its weight gradient
+      {false, false, 300, 260, 530, 1, 0},    // square-ish: split over rows and columns
+      {false, false, 100, 400, 390, 1, 0.5},  // past AVX-512's NC and KC: blocks of B and K
+      {false, false, 6, 5000, 25, 1, 0},      // conv1 forward: one row strip, split over columns
+      {true, false, 25, 3001, 6, 1, 0.5},     // conv1 input gradient
+      {false, true, 6, 25, 9000, 1, 1},       // conv1 weight gradient: K split
+      {false, true, 64, 120, 400, 1, 1},      // a linear layer
+      {true, false, 120, 400, 64, -1, 0.25}   // its weight gradient
   };
   for (GemmKernel kernel : runnable_kernels()) {
     SCOPED_TRACE(cpu::gemm_kernel_name(kernel));

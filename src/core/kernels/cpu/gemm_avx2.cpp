@@ -14,7 +14,7 @@ Kernel<T> avx2_kernel() {
 // The AVX-512 configuration (see gemm_avx512.cpp) with 64-byte vectors lowered to ymm pairs.
 template <class T>
 Kernel<T> avx512_logic_on_avx2_kernel() {
-  return make_kernel<Config<T, 64, 12, 2>>();
+  return make_kernel<Avx512Config<T>>();
 }
 
 template Kernel<float> avx2_kernel<float>();

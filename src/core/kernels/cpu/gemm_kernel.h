@@ -4,11 +4,12 @@
 // linkage, so the copies compiled for different instruction sets can never be merged by the
 // linker (an AVX-512 copy standing in for the baseline one would crash older CPUs).
 //
-// Structure (GotoBLAS / BLIS): for each NC-wide column block of C, for each KC-deep slice of K,
-// pack op(B)'s slice into NR-column panels; for each MC-tall row block, pack op(A)'s slice into
-// MR-row panels; then one register-blocked micro-kernel computes each MR×NR tile of C from a
-// pair of panels. Packing absorbs the transposes and zero-pads ragged edges, so one micro-kernel
-// serves every case; its accumulators (MR × NR/lanes vectors) stay in registers over the slice.
+// Structure (GotoBLAS / BLIS): C is computed in MC × NC blocks over KC-deep slices of K; op(A)'s
+// slice of a block is packed into MR-row panels and op(B)'s into NR-column panels, and one
+// register-blocked micro-kernel computes each MR×NR tile of C from a pair of panels. Packing
+// absorbs the transposes and zero-pads ragged edges, so one micro-kernel serves every case; its
+// accumulators (MR × NR/lanes vectors) stay in registers over the slice. Which packed block
+// stays in which cache is the configuration's (Config::a_stationary, block()).
 #pragma once
 
 #include <cstdint>
@@ -23,17 +24,32 @@
 namespace nabla::cpu::gemm_detail {
 namespace {
 
-// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements), the
-// same for every instruction set (BLIS's values for Zen).
-template <class T, int VB, int MR_, int NV_, int KC_ = 256, int MC_ = 144, int NC_ = 4096>
+// VB: vector bytes; MR rows × NV vectors per tile; KC, MC, NC: cache blocking (elements).
+// Loop order (block()): with AStat false, B's panel stays in L1 while A's panels stream past it
+// (BLIS's order for the 6×16 tile: KC 256, MC 144, NC 4096, its values for Zen); with AStat
+// true, A's panel stays in L1 while B's packed block (KC × NC, sized for L2) streams past it,
+// prefetched PF rows of B ahead (0: none).
+template <class T, int VB, int MR_, int NV_, int KC_ = 256, int MC_ = 144, int NC_ = 4096,
+          bool AStat_ = false, int PF_ = 0>
 struct Config {
   using Scalar = T;
   static constexpr int vector_bytes = VB;
   static constexpr int lanes = VB / int(sizeof(T));
   static constexpr int MR = MR_, NV = NV_, NR = NV_ * lanes;
   static constexpr int64_t KC = KC_, MC = MC_, NC = NC_;
+  static constexpr bool a_stationary = AStat_;
+  static constexpr int prefetch_b = PF_;
   static_assert(MC_ % MR_ == 0 && NC_ % (NV_ * (VB / int(sizeof(T)))) == 0);
 };
+
+// The AVX-512 configuration (gemm_avx512.cpp; gemm_avx2.cpp compiles it for AVX2 too, for the
+// tests): a 12×32 float tile (12×16 double), 24 zmm accumulators. Its blocks, measured on Zen 5
+// (48 KiB L1D, 1 MiB L2; docs/performance.md): A's 12 × 384 float panel (18 KiB) is reused tile
+// after tile from L1, B's 384 × 384 block (576 KiB) stays in L2 and streams through L1 (with
+// software prefetch), A's block of up to 1536 rows comes from L3; the same bytes for double.
+// Deeper slices than the AVX2 kernel's also mean fewer passes over C.
+template <class T>
+using Avx512Config = Config<T, 64, 12, 2, 1536 / sizeof(T), 1536, 384, true, 16>;
 
 constexpr int64_t min_of(int64_t a, int64_t b) {
   return a < b ? a : b;
@@ -44,8 +60,10 @@ constexpr int64_t round_up(int64_t x, int64_t to) {
 
 // acc = Σ_k a[k]·b[k] over one slice, then C = alpha·acc + beta·C (C not read when beta_zero,
 // so NaN in an uninitialised C does not leak through). a: kc × MR, packed; b: kc rows of NR,
-// b_step apart (NR when packed, ldb when read in place).
-template <class Cfg, class T = typename Cfg::Scalar>
+// b_step apart (NR when packed, ldb when read in place). Prefetch: fetch B's rows
+// Cfg::prefetch_b ahead (packed B only: they run on into the next panel, which the next tile
+// reads when A's panel is the stationary one).
+template <class Cfg, bool Prefetch = false, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, const T* a,
                                                                   const T* b, int64_t b_step, T* c,
                                                                   int64_t ldc, T alpha, T beta,
@@ -60,6 +78,9 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, co
     __builtin_prefetch(c + i * ldc, 1), __builtin_prefetch(c + i * ldc + Cfg::NR - 1, 1);
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
+    if constexpr (Prefetch && Cfg::prefetch_b > 0)  // each 64-byte line of that row of B
+      for (int j = 0; j < NV * int(sizeof(V)); j += 64)
+        __builtin_prefetch(reinterpret_cast<const char*>(b + Cfg::prefetch_b * b_step) + j);
     V bv[NV];
     for (int j = 0; j < NV; ++j) std::memcpy(&bv[j], b + j * L, sizeof(V));
     for (int i = 0; i < MR; ++i) {
@@ -95,35 +116,6 @@ NABLA_GEMM_TARGET void edge_tile(int64_t kc, const T* a, const T* b, int64_t b_s
   for (int i = 0; i < m; ++i) std::memcpy(c + i * ldc, buf + i * NR, sizeof(T) * n);
 }
 
-// op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
-template <class Cfg, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
-                              int64_t kc) {
-  constexpr int MR = Cfg::MR;
-  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
-    const int m = int(min_of(MR, mc - s));
-    if (!p.trans_a) {
-      for (int i = 0; i < m; ++i) {
-        const T* src = p.A + (i0 + s + i) * p.lda + k0;
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = src[k];
-      }
-      for (int i = m; i < MR; ++i)
-        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const T* src = p.A + (k0 + k) * p.lda + i0 + s;
-        T* d = dst + k * MR;
-        if (m == MR) {
-          std::memcpy(d, src, sizeof(T) * MR);
-        } else {
-          for (int i = 0; i < m; ++i) d[i] = src[i];
-          for (int i = m; i < MR; ++i) d[i] = T(0);
-        }
-      }
-    }
-  }
-}
-
 // dst[t·ld_dst + r] = src[r·ld_src + t] for r, t < 8: eight loads, three rounds of shuffles,
 // eight stores, instead of 64 scalar moves. (__builtin_shufflevector: GCC 12 and clang both have
 // it; GCC's own __builtin_shuffle is unknown to clang, which builds the fuzz targets.)
@@ -148,6 +140,45 @@ NABLA_GEMM_TARGET inline void transpose_8x8(float* dst, int64_t ld_dst, const fl
     const V hi = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     std::memcpy(dst + i * ld_dst, &lo, sizeof(V));
     std::memcpy(dst + (i + 4) * ld_dst, &hi, sizeof(V));
+  }
+}
+
+// op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
+                              int64_t kc) {
+  constexpr int MR = Cfg::MR;
+  for (int64_t s = 0; s < mc; s += MR, dst += MR * kc) {
+    const int m = int(min_of(MR, mc - s));
+    if (!p.trans_a) {
+      const T* src = p.A + (i0 + s) * p.lda + k0;
+      int64_t k8 = 0;
+      if constexpr (sizeof(T) == 4 && MR >= 8) {
+        // 8×8 register transposes over rows 0-7, 8-15, ..., the last block ending at row MR
+        // (overlapping the one before it when MR is not a multiple of 8: same values twice).
+        if (m == MR)
+          for (k8 = 0; k8 + 8 <= kc; k8 += 8)
+            for (int r = 0; r < MR; r += 8) {
+              const int r0 = r + 8 <= MR ? r : MR - 8;
+              transpose_8x8(dst + k8 * MR + r0, MR, src + r0 * p.lda + k8, p.lda);
+            }
+      }
+      for (int i = 0; i < m; ++i)
+        for (int64_t k = k8; k < kc; ++k) dst[k * MR + i] = src[i * p.lda + k];
+      for (int i = m; i < MR; ++i)
+        for (int64_t k = 0; k < kc; ++k) dst[k * MR + i] = T(0);
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.A + (k0 + k) * p.lda + i0 + s;
+        T* d = dst + k * MR;
+        if (m == MR) {
+          std::memcpy(d, src, sizeof(T) * MR);
+        } else {
+          for (int i = 0; i < m; ++i) d[i] = src[i];
+          for (int i = m; i < MR; ++i) d[i] = T(0);
+        }
+      }
+    }
   }
 }
 
@@ -187,51 +218,117 @@ NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t k
   }
 }
 
+// The packed blocks of one step of block(): A's rows [ic, ic + mc) (a_pack) and B's columns
+// [jc, jc + nc) (b_pack, or B itself when b_in_place) over K's slice [pc, pc + kc).
+template <class T>
+struct Blocks {
+  const T* a_pack;
+  T* b_pack;
+  bool b_in_place;
+  int64_t ic, mc, jc, nc, pc, kc;
+};
+
+// Packs op(B)'s slice of the block (only its ragged last panel when B is read in place: that one
+// still needs its zero padding).
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_b_block(const Problem<T>& p, const Blocks<T>& k) {
+  constexpr int NR = Cfg::NR;
+  if (!k.b_in_place) {
+    pack_b<Cfg>(k.b_pack, p, k.pc, k.kc, k.jc, k.nc);
+  } else if (k.nc % NR != 0) {  // at the buffer's start
+    const int64_t full = k.nc - k.nc % NR;
+    pack_b<Cfg>(k.b_pack, p, k.pc, k.kc, k.jc + full, k.nc % NR);
+  }
+}
+
+// Every tile of the block: row by row of tiles when rows_outer (A's panel stays in L1 while B's
+// panels pass), else column by column (B's panel stays). Inlined into block(), as one loop nest
+// with it: short slices (LeNet's K of 6 to 25) make a tile a few dozen cycles, and a call per
+// block with the blocks in memory cost the AVX2 kernel up to 10% there.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tiles(const Problem<T>& p,
+                                                                   const Blocks<T>& k,
+                                                                   bool rows_outer) {
+  constexpr int MR = Cfg::MR, NR = Cfg::NR;
+  const bool first = k.pc == 0;
+  const T beta = first ? p.beta : T(1);
+  const bool beta_zero = first && p.beta == T(0);
+  const auto one = [&](int64_t ir, int64_t jr) __attribute__((always_inline)) NABLA_GEMM_TARGET {
+    const int m = int(min_of(MR, k.mc - ir)), n = int(min_of(NR, k.nc - jr));
+    const bool direct = k.b_in_place && n == NR;
+    const T* b =
+        direct ? p.B + k.pc * p.ldb + k.jc + jr : k.b_pack + (k.b_in_place ? 0 : jr * k.kc);
+    const int64_t b_step = direct ? p.ldb : NR;
+    const T* a = k.a_pack + ir * k.kc;
+    T* c = p.C + (k.ic + ir) * p.ldc + k.jc + jr;
+    if (m != MR || n != NR) {
+      edge_tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
+    } else if (Cfg::prefetch_b == 0 || direct) {
+      tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+    } else {
+      tile<Cfg, true>(k.kc, a, b, NR, c, p.ldc, p.alpha, beta, beta_zero);
+    }
+  };
+  if (Cfg::a_stationary && rows_outer) {
+    for (int64_t ir = 0; ir < k.mc; ir += MR)
+      for (int64_t jr = 0; jr < k.nc; jr += NR) one(ir, jr);
+  } else {
+    for (int64_t jr = 0; jr < k.nc; jr += NR)
+      for (int64_t ir = 0; ir < k.mc; ir += MR) one(ir, jr);
+  }
+}
+
+// tiles() as a function of its own: measured faster for the AVX-512 configuration's order (its
+// small-M products, 6 × 50176 × 25, by 7%), where the inlined loop nest was not.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((noinline)) void tiles_outlined(const Problem<T>& p,
+                                                                const Blocks<T>& k,
+                                                                bool rows_outer) {
+  tiles<Cfg>(p, k, rows_outer);
+}
+
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = Cfg::MR, NR = Cfg::NR;
   // K's slices depend on K alone (equal slices of at most KC), so every element of C sums its
-  // products in the same order whatever block of C it is computed in.
+  // products in the same order whatever block of C it is computed in, and whatever the order
+  // of the loops below.
   const int64_t slices = (p.K + Cfg::KC - 1) / Cfg::KC;
   const int64_t kstep = (p.K + slices - 1) / slices;
   const int64_t mc_max = min_of(Cfg::MC, round_up(m1 - m0, MR));
-  const int64_t nc_max = min_of(Cfg::NC, round_up(n1 - n0, NR));
+  // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
+  // saves: full panels of an untransposed B are then read in place (same values, same order),
+  // each serving all its tiles at once, all of B's columns one block.
+  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
+  const bool rows_outer = Cfg::a_stationary && !b_in_place;
+  const int64_t nc_step = b_in_place ? n1 - n0 : Cfg::NC;
+  const int64_t nc_max = b_in_place ? NR : min_of(Cfg::NC, round_up(n1 - n0, NR));
   const int64_t a_elems = round_up(mc_max * kstep, 64);
   T* a_pack = static_cast<T*>(packing_buffer(sizeof(T) * (a_elems + nc_max * kstep)));
-  T* b_pack = a_pack + a_elems;
-  // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
-  // saves: full panels of an untransposed B are then read in place (same values, same order).
-  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
-  for (int64_t jc = n0; jc < n1; jc += Cfg::NC) {
-    const int64_t nc = min_of(Cfg::NC, n1 - jc);
-    for (int64_t pc = 0; pc < p.K; pc += kstep) {
-      const int64_t kc = min_of(kstep, p.K - pc);
-      const bool first = pc == 0;
-      const T beta = first ? p.beta : T(1);
-      const bool beta_zero = first && p.beta == T(0);
-      if (!b_in_place) {
-        pack_b<Cfg>(b_pack, p, pc, kc, jc, nc);
-      } else if (nc % NR != 0) {  // the ragged last panel still needs its zero padding
-        pack_b<Cfg>(b_pack + (nc - nc % NR) * kc, p, pc, kc, jc + nc - nc % NR, nc % NR);
+  Blocks<T> k{a_pack, a_pack + a_elems, b_in_place, 0, 0, 0, 0, 0, 0};
+  if constexpr (Cfg::a_stationary) {
+    for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
+      k.mc = min_of(Cfg::MC, m1 - k.ic);
+      for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
+        k.kc = min_of(kstep, p.K - k.pc);
+        pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+        for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
+          k.nc = min_of(nc_step, n1 - k.jc);
+          pack_b_block<Cfg>(p, k);
+          tiles_outlined<Cfg>(p, k, rows_outer);
+        }
       }
-      for (int64_t ic = m0; ic < m1; ic += Cfg::MC) {
-        const int64_t mc = min_of(Cfg::MC, m1 - ic);
-        pack_a<Cfg>(a_pack, p, ic, mc, pc, kc);
-        for (int64_t jr = 0; jr < nc; jr += NR) {
-          const int n = int(min_of(NR, nc - jr));
-          const bool direct = b_in_place && n == NR;
-          const T* b = direct ? p.B + pc * p.ldb + jc + jr : b_pack + jr * kc;
-          const int64_t b_step = direct ? p.ldb : NR;
-          for (int64_t ir = 0; ir < mc; ir += MR) {
-            const int m = int(min_of(MR, mc - ir));
-            const T* a = a_pack + ir * kc;
-            T* c = p.C + (ic + ir) * p.ldc + jc + jr;
-            if (m == MR && n == NR) {
-              tile<Cfg>(kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
-            } else {
-              edge_tile<Cfg>(kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
-            }
-          }
+    }
+  } else {
+    for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
+      k.nc = min_of(nc_step, n1 - k.jc);
+      for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
+        k.kc = min_of(kstep, p.K - k.pc);
+        pack_b_block<Cfg>(p, k);
+        for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
+          k.mc = min_of(Cfg::MC, m1 - k.ic);
+          pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+          tiles<Cfg>(p, k, rows_outer);
         }
       }
     }
