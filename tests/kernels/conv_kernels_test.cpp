@@ -147,9 +147,9 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
 }
 
 // The direct weight gradient (stride 1, 3- or 5-wide kernels, rows of at least 16 outputs, few
-// taps; AVX2 or wider) against the naive loops, and against the im2col + GEMM path it replaces,
-// which the generic ISA still takes. Padding 0 to 2, so the zero borders and the lanes past the
-// row's end are exercised; float and double.
+// taps; AVX2 or wider) against the naive loops, and against what the generic ISA takes instead
+// (the channel-blocked direct kernel, conv_direct_block.h). Padding 0 to 2, so the zero borders
+// and the lanes past the row's end are exercised; float and double.
 TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveAndTheGemmPath) {
   if (!cpu::isa_supported(cpu::Isa::avx2)) GTEST_SKIP() << "the direct path needs AVX2";
   Generator gen(99);
@@ -185,7 +185,7 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveAndTheGemmPath) {
     cpu::conv2d_backward_weight_naive(naive.data(), naive_bias.data(), dy.data(), x.data(), s);
     const int64_t positions = s.N * s.OH * s.OW;
     expect_close(direct, naive, positions, "dweight, direct");
-    expect_close(gemm, naive, positions, "dweight, im2col + GEMM");
+    expect_close(gemm, naive, positions, "dweight, generic ISA");
     expect_close(direct_bias, naive_bias, positions, "dbias");
     EXPECT_EQ(direct_bias, gemm_bias);
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/conv_direct_block.h"
 #include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
@@ -278,6 +279,21 @@ bool use_winograd(const Conv2dShape& s) {
   return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
 }
 
+// Direct convolution with output channels in vector lanes (conv_direct_block.h), per kernel,
+// where bench/conv_bench measured it faster than im2col + GEMM (docs/performance.md): the forward
+// where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with
+// AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2); the weight gradient
+// wherever the first-layer sweep above does not take it. The input gradient stays on im2col +
+// GEMM: summing its lanes made it no faster on LeNet's layers and slower on 3×3 ones.
+struct DirectBlock {
+  bool forward, weight;
+};
+DirectBlock use_direct_block(const Conv2dShape& s) {
+  if (!direct_block::fits(s) || use_winograd(s)) return {false, false};
+  const bool forward = s.C * s.KH * s.KW >= 16 && (s.C >= 2 || active_isa() == Isa::avx512);
+  return {forward, !use_direct_weight_grad(s)};
+}
+
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
 // thread count, so every output element (and every partial sum) is computed in the same order
 // whatever the pool size; only `slots` (workspace copies, one per task running at once) follows
@@ -308,6 +324,7 @@ int64_t images_per_chunk(int64_t N, int64_t per_image, int64_t budget = kColBudg
 
 Plan plan_of(const Conv2dShape& s) {
   Plan p;
+  p.weight_size = 0;
   const int64_t P = s.OH * s.OW;
   const bool wino = use_winograd(s);
   p.chunk = pointwise(s) ? 1
@@ -317,8 +334,13 @@ Plan plan_of(const Conv2dShape& s) {
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
   if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
+  // Sized by the shape alone: which kernels take the direct path also depends on the ISA.
+  if (direct_block::fits(s) && !wino) {
+    p.col_size = std::max(p.col_size, direct_block::scratch_size(s));
+    p.weight_size = direct_block::weight_size(s);
+  }
   p.tmp_size = s.OC * p.chunk * P;
-  p.weight_size = 0, p.rows = 1, p.blocks = 1;
+  p.rows = 1, p.blocks = 1;
   if (wino) {
     p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
     p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
@@ -371,6 +393,16 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
       const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0,
                                 std::min(th0 + plan.rows, TH)};
       winograd::forward_step(out, inp, U, bias, s, plan.chunk, plan.rows, step, scratch, relu);
+    });
+    return;
+  }
+  if (use_direct_block(s).forward) {
+    T* packed = workspace + plan.total() - plan.weight_size;
+    direct_block::pack_weight(packed, weight, s);
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk;
+      direct_block::forward_images(out, inp, packed, bias, s, n0, std::min(plan.chunk, s.N - n0),
+                                   scratch, relu);
     });
     return;
   }
@@ -439,15 +471,18 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   const Plan plan = plan_of(s);
   const int64_t WK = s.OC * K;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
-  const bool direct = use_direct_weight_grad(s), wino = use_winograd(s);
+  const bool block = use_direct_block(s).weight, wino = use_winograd(s);
+  const bool direct = !block && use_direct_weight_grad(s);
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
     T* db = dw + WK;
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
-    if (direct || wino) {
+    if (direct || wino || block) {
       if (wino)
         winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
+      else if (block)
+        direct_block::weight_grad_run(dw, dout, inp, s, first, last, col);
       else
         weight_grad_direct(dw, dout, inp, s, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
