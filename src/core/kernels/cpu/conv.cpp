@@ -279,19 +279,21 @@ bool use_winograd(const Conv2dShape& s) {
   return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
 }
 
-// Direct convolution with output channels in vector lanes (conv_direct_block.h), per kernel,
-// where bench/conv_bench measured it faster than im2col + GEMM (docs/performance.md): the forward
-// where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with
-// AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2); the weight gradient
-// wherever the first-layer sweep above does not take it. The input gradient stays on im2col +
-// GEMM: summing its lanes made it no faster on LeNet's layers and slower on 3×3 ones.
+// Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench
+// measured it faster than im2col + GEMM (docs/performance.md): the forward where each output sums
+// at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with AVX-512, over at least
+// 2 input channels (LeNet's conv1 lost with AVX2); the input gradient with AVX-512 on at least 2
+// channels (with AVX2 it lost on the convnet's 32-channel layer, and a first layer's input needs
+// no gradient in training); the weight gradient wherever the first-layer sweep above does not
+// take it.
 struct DirectBlock {
-  bool forward, weight;
+  bool forward, input, weight;
 };
 DirectBlock use_direct_block(const Conv2dShape& s) {
-  if (!direct_block::fits(s) || use_winograd(s)) return {false, false};
-  const bool forward = s.C * s.KH * s.KW >= 16 && (s.C >= 2 || active_isa() == Isa::avx512);
-  return {forward, !use_direct_weight_grad(s)};
+  if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
+  const bool avx512 = active_isa() == Isa::avx512;
+  return {s.C * s.KH * s.KW >= 16 && (s.C >= 2 || avx512), s.C >= 2 && avx512,
+          !use_direct_weight_grad(s)};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
@@ -444,6 +446,14 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
       winograd::backward_input_chunk(dinp, dout, U, s, plan.chunk, plan.rows, n0, nb, scratch);
+    });
+    return;
+  }
+  if (use_direct_block(s).input) {
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk;
+      direct_block::input_grad_images(dinp, dout, weight, s, n0, std::min(plan.chunk, s.N - n0),
+                                      scratch);
     });
     return;
   }

@@ -34,13 +34,14 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 
 // Buffers of one task, for lanes L and tiles of at most rmax:
 //   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
-//   G  (OCB, GH, GW, L)      input gradient: the output gradient transposed, a zero border of
-//                            KH − 1 rows and KW − 1 columns around it, room for the tiles' reads
+//   G  (OC, GH, GW)          input gradient: the output gradient with a zero border of KH − 1
+//                            rows and KW − 1 columns, room for the last vector's reads
+//   wq (OC, KH, KW, C)       input gradient: the weight, input channels last
 //   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
 //   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images
 struct Geometry {
   int64_t L, OCB, K, HP, WP, GH, GW;
-  Tiles fw, iw;
+  Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
   int64_t image, grad_in, grad_w, sums;
   Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax)
       : L(lanes_),
@@ -48,12 +49,12 @@ struct Geometry {
         K(s.C * s.KH * s.KW),
         HP(s.H + 2 * s.pad_h),
         fw(tiles_of(s.OW, rmax)),
-        iw(tiles_of(s.W, rmax)) {
+        ic(tiles_of(s.C, rmax)) {
     WP = std::max(fw.r * fw.blocks + s.KW - 1, s.W + 2 * s.pad_w);
     GH = s.OH + 2 * (s.KH - 1);
-    GW = std::max(iw.r * iw.blocks + s.pad_w + s.KW - 1, s.OW + 2 * (s.KW - 1));
+    GW = std::max((s.W + L - 1) / L * L + s.pad_w + s.KW - 1, s.OW + 2 * (s.KW - 1));
     image = s.C * HP * WP;
-    grad_in = OCB * GH * GW * L;
+    grad_in = s.OC * GH * GW + s.OC * K;
     grad_w = OCB * s.OH * s.OW * L;
     sums = OCB * K * L;
   }
@@ -143,16 +144,16 @@ void pad_image(T* xp, const T* inp, const Conv2dShape& s, const Geometry& g) {
                   sizeof(T) * s.W);
 }
 
-// dst[b][oh + top][ow + left][l] = dout[b·L + l][oh][ow] (one image), rows of `cols` vectors and
-// blocks of `rows` rows; the lanes past OC and the border stay as the caller zeroed them.
+// dst[b][oh][ow][l] = dout[b·L + l][oh][ow] (one image); the lanes past OC stay as the caller
+// zeroed them.
 template <class T>
-void transpose_grad(T* dst, const T* dout, const Conv2dShape& s, int64_t L, int64_t rows,
-                    int64_t cols, int64_t top, int64_t left) {
+void transpose_grad(T* dst, const T* dout, const Conv2dShape& s, int64_t L) {
+  const int64_t rows = s.OH, cols = s.OW;
   for (int64_t oc = 0; oc < s.OC; ++oc) {
     T* block = dst + (oc / L) * rows * cols * L + oc % L;
     for (int64_t oh = 0; oh < s.OH; ++oh) {
       const T* src = dout + (oc * s.OH + oh) * s.OW;
-      T* d = block + ((oh + top) * cols + left) * L;
+      T* d = block + oh * cols * L;
       for (int64_t ow = 0; ow < s.OW; ++ow) d[ow * L] = src[ow];
     }
   }
@@ -201,14 +202,23 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 }
 
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* wp, const Conv2dShape& s, int64_t n0,
+void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch) {
   const Setup<T> setup(s, active_isa());
   const Geometry& g = setup.g;
-  std::fill(scratch, scratch + g.grad_in, T(0));
+  T* G = scratch;
+  T* wq = G + s.OC * g.GH * g.GW;
+  for (int64_t oc = 0; oc < s.OC; ++oc)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t k = 0; k < s.KH * s.KW; ++k)
+        wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
+  std::fill(G, wq, T(0));  // the copies below never touch the border
   for (int64_t n = n0; n < n0 + nb; ++n) {
-    transpose_grad(scratch, dout + n * s.OC * s.OH * s.OW, s, g.L, g.GH, g.GW, s.KH - 1, s.KW - 1);
-    setup.k.input(dinp + n * s.C * s.H * s.W, scratch, wp, s, g);
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < s.OH; ++oh)
+        std::memcpy(G + (oc * g.GH + oh + s.KH - 1) * g.GW + s.KW - 1,
+                    dout + ((n * s.OC + oc) * s.OH + oh) * s.OW, sizeof(T) * s.OW);
+    setup.k.input(dinp + n * s.C * s.H * s.W, G, wq, s, g);
   }
 }
 
@@ -224,7 +234,7 @@ void weight_grad_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, i
   std::fill(scratch, sums + g.sums, T(0));
   for (int64_t n = first; n < last; ++n) {
     pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
-    transpose_grad(Gt, dout + n * s.OC * s.OH * s.OW, s, g.L, s.OH, s.OW, 0, 0);
+    transpose_grad(Gt, dout + n * s.OC * s.OH * s.OW, s, g.L);
     setup.k.weight(sums, Gt, xp, s, g);
   }
   for (int64_t oc = 0; oc < s.OC; ++oc)

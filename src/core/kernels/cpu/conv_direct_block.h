@@ -37,9 +37,9 @@ void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, weight).
+// Images [n0, n0 + nb): dinp += convᵀ(dout, weight) (the weight as given, not packed).
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* wp, const Conv2dShape& s, int64_t n0,
+void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch);
 // dw (OC, C, KH, KW) = Σ over images [first, last) of dout ⋆ input (overwritten).
 template <class T>

@@ -76,60 +76,54 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   }
 }
 
-// res[j·L + l] = Σ over (block b, kh, kw) of
-//   grad[b·gb + (KH − 1 − kh)·GWL + (j + KW − 1 − kw)·L + l] · w[b·wb + (kh·KW + kw)·L + l]:
-// R input positions of one channel, each still spread over the L lanes of output channels.
+// acc[r][l] = Σ over oc < OC, kh in [kh0, kh1), kw < KW of
+//   grad[oc·gp + (KH − 1 − kh)·GW + KW − 1 − kw + l] · w[((oc·KH + kh)·KW + kw)·C + r]
+// for r < R: one vector of L input positions of one row, for R input channels. The output
+// gradient's rows are read as vectors (its planes zero-bordered), the weights broadcast.
 template <class T, int R>
-NABLA_DT void input_tile(T* res, const T* grad, const T* w, int64_t OCB, int64_t kh0, int64_t kh1,
-                         int64_t KH, int64_t KW, int64_t gb, int64_t wb, int64_t GWL) {
-  constexpr int64_t L = lanes<T>;
+NABLA_DT void input_tile(T* res, const T* grad, const T* w, int64_t OC, int64_t C, int64_t kh0,
+                         int64_t kh1, int64_t KH, int64_t KW, int64_t gp, int64_t GW) {
   Vec<T> acc[R];
 #pragma GCC unroll 16
-  for (int j = 0; j < R; ++j) acc[j] = Vec<T>{};
-  for (int64_t b = 0; b < OCB; ++b)
+  for (int r = 0; r < R; ++r) acc[r] = Vec<T>{};
+  for (int64_t oc = 0; oc < OC; ++oc)
     for (int64_t kh = kh0; kh < kh1; ++kh) {
-      const T* gr = grad + b * gb + (KH - 1 - kh) * GWL + (KW - 1) * L;
-      const T* wr = w + b * wb + kh * KW * L;
+      const T* gr = grad + oc * gp + (KH - 1 - kh) * GW + KW - 1;
+      const T* wr = w + (oc * KH + kh) * KW * C;
       for (int64_t kw = 0; kw < KW; ++kw) {
-        Vec<T> wv;
-        std::memcpy(&wv, wr + kw * L, sizeof wv);
-        const T* gc = gr - kw * L;
+        Vec<T> gv;
+        std::memcpy(&gv, gr - kw, sizeof gv);
 #pragma GCC unroll 16
-        for (int j = 0; j < R; ++j) {
-          Vec<T> gv;
-          std::memcpy(&gv, gc + j * L, sizeof gv);
-          acc[j] += gv * wv;
-        }
+        for (int r = 0; r < R; ++r) acc[r] += wr[kw * C + r] * gv;
       }
     }
   std::memcpy(res, acc, sizeof acc);
 }
 
-// One image: dinp (C, H, W) += the lanes of input_tile summed, from the transposed gradient G
-// (OCB, GH, GW, L) whose data starts at row KH − 1, column KW − 1.
+// One image: dinp (C, H, W) += convᵀ(dout, weight), from the output gradient with a zero border
+// G (OC, GH, GW; data from row KH − 1, column KW − 1) and the weight wq (OC, KH, KW, C).
 template <class T, int R>
-NABLA_DT void input_image(T* dinp, const T* G, const T* wp, const Conv2dShape& s,
+NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
   constexpr int64_t L = lanes<T>;
   T res[R * L];
-  for (int64_t c = 0; c < s.C; ++c)
+  for (int64_t t = 0; t < g.ic.blocks; ++t) {
+    const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
     for (int64_t ih = 0; ih < s.H; ++ih) {
-      T* d = dinp + (c * s.H + ih) * s.W;
       // Kernel rows outside [kh0, kh1) would read only the zero border (output rows < 0 or ≥ OH).
       const int64_t kh0 = std::max<int64_t>(0, ih + s.pad_h - s.OH + 1);
       const int64_t kh1 = std::min(s.KH, ih + s.pad_h + 1);
-      for (int64_t t = 0; t < g.iw.blocks; ++t) {
-        const int64_t iw0 = t * R, n = std::min<int64_t>(R, s.W - iw0);
-        input_tile<T, R>(res, G + ((ih + s.pad_h) * g.GW + iw0 + s.pad_w) * L,
-                         wp + c * s.KH * s.KW * L, g.OCB, kh0, kh1, s.KH, s.KW, g.GH * g.GW * L,
-                         g.K * L, g.GW * L);
-        // The lanes summed as a tree (halves, then quarters, ...): a fixed order.
-        for (int64_t h = L / 2; h >= 1; h /= 2)
-          for (int j = 0; j < R; ++j)
-            for (int64_t l = 0; l < h; ++l) res[j * L + l] += res[j * L + l + h];
-        for (int64_t j = 0; j < n; ++j) d[iw0 + j] += res[j * L];
+      for (int64_t iw0 = 0; iw0 < s.W; iw0 += L) {
+        input_tile<T, R>(res, G + (ih + s.pad_h) * g.GW + iw0 + s.pad_w, wq + c0, s.OC, s.C, kh0,
+                         kh1, s.KH, s.KW, g.GH * g.GW, g.GW);
+        const int64_t n = std::min(L, s.W - iw0);
+        for (int64_t r = 0; r < nc; ++r) {
+          T* d = dinp + ((c0 + r) * s.H + ih) * s.W + iw0;
+          for (int64_t j = 0; j < n; ++j) d[j] += res[r * L + j];
+        }
       }
     }
+  }
 }
 
 // sums[(r·KW + kw)·L + l] += Σ over oh < OH, ow < OW of grad[(oh·OW + ow)·L + l] ·
@@ -180,7 +174,7 @@ Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, int64_t KW
       &weight_image<T, 1>, &weight_image<T, 2>, &weight_image<T, 3>, &weight_image<T, 4>,
       &weight_image<T, 5>, &weight_image<T, 6>, &weight_image<T, 7>};
   static_assert(sizeof weight / sizeof weight[0] == kMaxKernel);
-  return {forward[g.fw.r - 1], input[g.iw.r - 1], weight[KW - 1]};
+  return {forward[g.fw.r - 1], input[g.ic.r - 1], weight[KW - 1]};
 }
 
 // The kernels for a geometry built with rmax = kRmax, and kernel width KW.
