@@ -1,18 +1,20 @@
-// Direct convolution with the output channels in vector lanes, for small stride-1 layers (LeNet-5's
-// conv2: 6 → 16 channels, 5×5, 14×14 → 10×10), where im2col's copies of short rows cost more
-// than the arithmetic. No `col` matrix: every kernel reads a zero-padded copy of one image and a
-// weight packed as [OC block][C][KH][KW][lanes], so one vector holds one tap's weights for a block
-// of output channels (16 floats or 8 doubles: one zmm, two ymm or four xmm registers).
-//   forward        a row of R outputs × a block of channels in R vector accumulators; each
-//                  tap broadcasts R inputs against one weight vector (no transposes inside).
-//   input grad     the output gradient, transposed per image to [block][oh][ow][lanes] with a
-//                  zero border of KH−1 rows and KW−1 columns, times the packed weight: R input
-//                  positions in accumulators, lanes summed at the end in a fixed tree order.
-//   weight grad    Σ over positions of that transposed gradient times a broadcast input, KW
-//                  taps of one kernel row in accumulators per sweep, summed per run of images.
-// The micro-kernels (conv_direct_block_kernel.h) are written once over GCC vectors and compiled
-// for the baseline, AVX2 + FMA and AVX-512; active_isa() picks a copy. Every sum's order depends
-// on the shape and the ISA only, never on the thread count.
+// Direct convolution for small stride-1 layers (LeNet-5's conv2: 6 → 16 channels, 5×5, 14×14 →
+// 10×10), where im2col's copies of short rows cost more than the arithmetic. No `col` matrix:
+// the kernels read a zero-padded copy of one image (or of its output gradient) at a time.
+//   forward        output channels in vector lanes: the weight packed as
+//                  [OC block][C][KH][KW][lanes], a row of R outputs × one block of channels in R
+//                  accumulators, each tap one weight vector times R broadcast inputs; the bias
+//                  and ReLU on the way out.
+//   input grad     input positions in lanes: one vector of a row for R input channels, each
+//                  (oc, kh, kw) one unaligned load of the zero-bordered output gradient's row times
+//                  R broadcast weights; kernel rows that would read only the border are skipped.
+//   weight grad    output channels in lanes: the output gradient transposed per image to
+//                  [block][oh][ow][lanes], times broadcast inputs, the taps of two kernel rows in
+//                  accumulators per sweep, summed over a run of images.
+// A block is one vector register of the active instruction set (16, 8 or 4 floats). The
+// micro-kernels (conv_direct_block_kernel.h) are written once over GCC vectors and compiled for
+// the baseline, AVX2 + FMA and AVX-512; active_isa() picks a copy. Every sum's order depends on
+// the shape and the ISA only, never on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -24,12 +26,12 @@ namespace nabla::cpu::direct_block {
 // Stride 1, no dilation, one group, kernels up to 7 wide: the shapes these kernels compute.
 bool fits(const Conv2dShape& s);
 
-// Elements of the packed weight (any T), and of one task's scratch (forward, input gradient and
-// weight gradient alike).
+// Elements of the packed weight, and of one task's scratch (forward, input gradient and weight
+// gradient alike): for any T and any instruction set.
 int64_t weight_size(const Conv2dShape& s);
 int64_t scratch_size(const Conv2dShape& s);
 
-// wp = weight packed as [OC block][C][KH][KW][lanes], zero in the lanes past OC.
+// wp = weight packed as [OC block][C][KH][KW][lanes] for the active ISA, zero past OC.
 template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 

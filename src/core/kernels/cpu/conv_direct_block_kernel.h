@@ -1,8 +1,8 @@
-// The micro-kernels of conv_direct_block.h, written once over 64-byte GCC vectors and compiled
-// once per instruction set: conv_direct_block.cpp includes this file three times, each inside its
-// own namespace with NABLA_DIRECT_TARGET set to a target attribute (or nothing for the baseline)
-// and NABLA_DIRECT_RMAX to the most accumulators of a tile that fit that set's registers. All of
-// it has internal linkage, so the copies are never merged.
+// The micro-kernels of conv_direct_block.h, written once over GCC vectors and compiled once per
+// instruction set: conv_direct_block.cpp includes this file three times, each inside its own
+// namespace with NABLA_DIRECT_TARGET set to a target attribute (or nothing for the baseline),
+// NABLA_DIRECT_BYTES to its register width and NABLA_DIRECT_RMAX to the most accumulators of a
+// tile that fit its registers. All of it has internal linkage, so the copies are never merged.
 // (The matching #pragma once is deliberately absent: the file is included once per target.)
 
 #ifndef NABLA_DIRECT_TARGET
