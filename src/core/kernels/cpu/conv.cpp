@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/cpu/conv_direct.h"
 #include "kernels/cpu/conv_direct_block.h"
 #include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/gemm.h"
@@ -188,83 +187,6 @@ bool pointwise(const Conv2dShape& s) {
          s.pad_w == 0;
 }
 
-// ---- direct weight gradient ----
-//
-// For a first layer on few channels at stride 1 (LeNet-5's conv1: 1 → 6 channels, 5×5, 28×28),
-// dweight = Σ dout · patchᵀ is a long, thin product: 6 × 25 outputs, each a sum over 50,176
-// columns, which im2col + GEMM spends writing and packing `col` (8.8 GFLOP/s). The direct path
-// reads zero-padded copies of each image in place instead: 2.4× faster on conv1 with AVX2 (the
-// sweep is in conv_direct_avx2.cpp; docs/performance.md). It does not pay where rows are short
-// or the filter bank is large (LeNet's conv2: 10 columns, 150 taps), nor on the SSE2 baseline,
-// so those stay on im2col + GEMM.
-using conv_detail::kLanes;
-
-// The shapes it takes, whatever the ISA (the workspace is sized from the shape alone).
-bool direct_shape(const Conv2dShape& s) {
-  return s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
-         s.dilation_w == 1 && (s.KW == 3 || s.KW == 5) && s.OW >= 2 * kLanes &&
-         s.C * s.KH * s.KW <= 32 && s.OC <= 64;
-}
-
-bool use_direct_weight_grad(const Conv2dShape& s) {
-#if defined(__x86_64__) || defined(__i386__)
-  return direct_shape(s) && active_isa() != Isa::generic;
-#else
-  return false;
-#endif
-}
-
-// Its buffers: the image with its zero padding (C × HP × WP), the output gradient with rows
-// rounded up to whole lanes (OC × OH × OWL, zeros past OW), and the lane sums (OC × taps × kLanes).
-struct DirectLayout {
-  int64_t OWL, HP, WP, image, grad, sums;
-  explicit DirectLayout(const Conv2dShape& s)
-      : OWL((s.OW + kLanes - 1) / kLanes * kLanes),
-        HP(s.OH + s.KH - 1),  // = H + 2·pad_h at stride 1
-        WP(OWL + s.KW - 1),   // ≥ W + 2·pad_w
-        image(s.C * HP * WP),
-        grad(s.OC * s.OH * OWL),
-        sums(s.OC * s.C * s.KH * s.KW * kLanes) {}
-  int64_t size() const { return image + grad + sums; }
-};
-
-// dw (OC, C·KH·KW) = Σ over images [first, last) of dout · patchᵀ, each (oc, tap) as kLanes
-// partial sums added up at the end: the order of every sum depends on the shape only. Lanes past
-// OW multiply a zero gradient.
-template <class T>
-void weight_grad_direct(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
-                        int64_t last, T* buffer) {
-  const DirectLayout L(s);
-  const int64_t K = s.C * s.KH * s.KW;
-  T* image = buffer;
-  T* grad = image + L.image;
-  T* sums = grad + L.grad;
-  std::fill(buffer, buffer + L.size(), T(0));  // the copies below never touch the borders
-  for (int64_t n = first; n < last; ++n) {
-    for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t h = 0; h < s.H; ++h)
-        std::memcpy(image + (c * L.HP + h + s.pad_h) * L.WP + s.pad_w,
-                    inp + ((n * s.C + c) * s.H + h) * s.W, sizeof(T) * s.W);
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      for (int64_t oh = 0; oh < s.OH; ++oh)
-        std::memcpy(grad + (oc * s.OH + oh) * L.OWL, dout + ((n * s.OC + oc) * s.OH + oh) * s.OW,
-                    sizeof(T) * s.OW);
-#if defined(__x86_64__) || defined(__i386__)  // elsewhere use_direct_weight_grad is false
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      for (int64_t c = 0; c < s.C; ++c)
-        for (int64_t kh = 0; kh < s.KH; ++kh)
-          conv_detail::weight_sweep_avx2(sums + (oc * K + (c * s.KH + kh) * s.KW) * kLanes,
-                                         grad + oc * s.OH * L.OWL, image + (c * L.HP + kh) * L.WP,
-                                         s.KW, s.OH, L.OWL, L.WP);
-#endif
-  }
-  for (int64_t i = 0; i < s.OC * K; ++i) {
-    T total = 0;
-    for (int64_t l = 0; l < kLanes; ++l) total += sums[i * kLanes + l];
-    dw[i] = total;
-  }
-}
-
 // Winograd F(2×2, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough channels on both
 // sides: its 16 products per tile are GEMMs whose inner dimension is C (forward), OC (input
 // gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
@@ -284,16 +206,15 @@ bool use_winograd(const Conv2dShape& s) {
 // at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with AVX-512, over at least
 // 2 input channels (LeNet's conv1 lost with AVX2); the input gradient with AVX-512 on at least 2
 // channels (with AVX2 it lost on the convnet's 32-channel layer, and a first layer's input needs
-// no gradient in training); the weight gradient wherever the first-layer sweep above does not
-// take it.
+// no gradient in training); the weight gradient on every shape it fits (on first layers it also
+// beat session 4's sweep with 8 lanes along the row, which it replaced).
 struct DirectBlock {
   bool forward, input, weight;
 };
 DirectBlock use_direct_block(const Conv2dShape& s) {
   if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
   const bool avx512 = active_isa() == Isa::avx512;
-  return {s.C * s.KH * s.KW >= 16 && (s.C >= 2 || avx512), s.C >= 2 && avx512,
-          !use_direct_weight_grad(s)};
+  return {s.C * s.KH * s.KW >= 16 && (s.C >= 2 || avx512), s.C >= 2 && avx512, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
@@ -335,7 +256,6 @@ Plan plan_of(const Conv2dShape& s) {
   p.units = (s.N + p.chunk - 1) / p.chunk;
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
-  if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
   // Sized by the shape alone: which kernels take the direct path also depends on the ISA.
   if (direct_block::fits(s) && !wino) {
     p.col_size = std::max(p.col_size, direct_block::scratch_size(s));
@@ -482,19 +402,16 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   const int64_t WK = s.OC * K;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
   const bool block = use_direct_block(s).weight, wino = use_winograd(s);
-  const bool direct = !block && use_direct_weight_grad(s);
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
     T* db = dw + WK;
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
-    if (direct || wino || block) {
+    if (wino || block) {
       if (wino)
         winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
-      else if (block)
-        direct_block::weight_grad_run(dw, dout, inp, s, first, last, col);
       else
-        weight_grad_direct(dw, dout, inp, s, first, last, col);
+        direct_block::weight_grad_run(dw, dout, inp, s, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;
         for (int64_t n = first; n < last; ++n) {
