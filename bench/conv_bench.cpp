@@ -147,7 +147,7 @@ void BM_conv2d_direct_block(benchmark::State& state) {
     } else if (kernel == Kernel::backward_input) {
       db::input_grad_images(dx.data(), y.data(), w.data(), s, 0, s.N, scratch.data());
     } else {
-      db::weight_grad_run(dw.data(), y.data(), x.data(), s, 0, s.N, scratch.data());
+      db::weight_grad_run(dw.data(), b.data(), y.data(), x.data(), s, 0, s.N, scratch.data());
     }
     benchmark::ClobberMemory();
   }

@@ -54,7 +54,7 @@ std::string describe(const cpu::Conv2dShape& s) {
 
 template <class T>
 struct Result {
-  std::vector<T> out, out_relu, dinp, dweight, dweight_halves;
+  std::vector<T> out, out_relu, dinp, dweight, dweight_halves, dbias, dbias_halves;
 };
 
 // Forward (with and without ReLU), the input gradient added onto `start`, the weight gradient
@@ -75,13 +75,17 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
                      scratch.data(), true);
   r.dinp = start;
   db::input_grad_images(r.dinp.data(), dy.data(), w.data(), s, 0, s.N, scratch.data());
-  r.dweight.assign(w.size(), T(0));
-  db::weight_grad_run(r.dweight.data(), dy.data(), x.data(), s, 0, s.N, scratch.data());
-  std::vector<T> second(w.size());
-  r.dweight_halves.assign(w.size(), T(0));
-  db::weight_grad_run(r.dweight_halves.data(), dy.data(), x.data(), s, 0, s.N / 2, scratch.data());
-  db::weight_grad_run(second.data(), dy.data(), x.data(), s, s.N / 2, s.N, scratch.data());
+  r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
+  db::weight_grad_run(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, 0, s.N,
+                      scratch.data());
+  std::vector<T> second(w.size()), second_bias(b.size());
+  r.dweight_halves.assign(w.size(), T(0)), r.dbias_halves.assign(b.size(), T(0));
+  db::weight_grad_run(r.dweight_halves.data(), r.dbias_halves.data(), dy.data(), x.data(), s, 0,
+                      s.N / 2, scratch.data());
+  db::weight_grad_run(second.data(), second_bias.data(), dy.data(), x.data(), s, s.N / 2, s.N,
+                      scratch.data());
   for (size_t i = 0; i < second.size(); ++i) r.dweight_halves[i] += second[i];
+  for (size_t i = 0; i < second_bias.size(); ++i) r.dbias_halves[i] += second_bias[i];
   return r;
 }
 
@@ -96,10 +100,9 @@ Result<T> run_naive(const cpu::Conv2dShape& s, const std::vector<T>& x, const st
   for (T& v : r.out_relu) v = std::max(v, T(0));
   r.dinp = start;
   cpu::conv2d_backward_input_naive(r.dinp.data(), dy.data(), w.data(), s);
-  r.dweight.assign(w.size(), T(0));
-  std::vector<T> db(b.size(), T(0));
-  cpu::conv2d_backward_weight_naive(r.dweight.data(), db.data(), dy.data(), x.data(), s);
-  r.dweight_halves = r.dweight;
+  r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
+  cpu::conv2d_backward_weight_naive(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s);
+  r.dweight_halves = r.dweight, r.dbias_halves = r.dbias;
   return r;
 }
 
@@ -163,11 +166,14 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
       expect_close(got.dweight, want.dweight, float_tol(positions), "dweight");
       expect_close(got.dweight_halves, want.dweight, float_tol(positions), "dweight in two runs");
+      expect_close(got.dbias, want.dbias, float_tol(positions), "dbias");
+      expect_close(got.dbias_halves, want.dbias, float_tol(positions), "dbias in two runs");
       const Result<double> got_d = run_direct(s, xd, wd, bd, dyd, startd);
       expect_close(got_d.out, want_d.out, 1e-12, "float64 output");
       expect_close(got_d.out_relu, want_d.out_relu, 1e-12, "float64 output with ReLU");
       expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
       expect_close(got_d.dweight, want_d.dweight, 1e-12, "float64 dweight");
+      expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
     }
   }
 }

@@ -407,11 +407,12 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
     T* db = dw + WK;
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
-    if (wino || block) {
-      if (wino)
-        winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
-      else
-        direct_block::weight_grad_run(dw, dout, inp, s, first, last, col);
+    if (block) {
+      direct_block::weight_grad_run(dw, db, dout, inp, s, first, last, col);
+      return;
+    }
+    if (wino) {
+      winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;
         for (int64_t n = first; n < last; ++n) {

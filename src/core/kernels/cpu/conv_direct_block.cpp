@@ -38,7 +38,8 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 //                            rows and KW − 1 columns, room for the last vector's reads
 //   wq (OC, KH, KW, C)       input gradient: the weight, input channels last
 //   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
-//   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images
+//   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
+//                            (OCB, L) the bias gradient's
 struct Geometry {
   int64_t L, OCB, K, HP, WP, GH, GW;
   Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
@@ -58,7 +59,7 @@ struct Geometry {
     grad_w = OCB * s.OH * s.OW * L;
     sums = OCB * K * L;
   }
-  int64_t size() const { return image + std::max(grad_in, grad_w + sums); }
+  int64_t size() const { return image + std::max(grad_in, grad_w + sums + OCB * L); }
 };
 
 // One instruction set's kernels for one geometry and kernel width.
@@ -67,7 +68,7 @@ struct Kernels {
   using Forward = void (*)(T*, const T*, const T*, const T*, const Conv2dShape&, const Geometry&,
                            bool);
   using Input = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
-  using Weight = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
+  using Weight = void (*)(T*, T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   Forward forward;
   Input input;
   Weight weight;
@@ -223,22 +224,25 @@ void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShap
 }
 
 template <class T>
-void weight_grad_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
+void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
                      int64_t last, T* scratch) {
   const Setup<T> setup(s, active_isa());
   const Geometry& g = setup.g;
-  const int64_t L = g.L;
+  const int64_t L = g.L, P = s.OH * s.OW;
   T* xp = scratch;
   T* Gt = xp + g.image;
   T* sums = Gt + g.grad_w;
-  std::fill(scratch, sums + g.sums, T(0));
+  T* bias = sums + g.sums;
+  std::fill(scratch, bias + g.OCB * L, T(0));
   for (int64_t n = first; n < last; ++n) {
     pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
-    transpose_grad(Gt, dout + n * s.OC * s.OH * s.OW, s, g.L);
-    setup.k.weight(sums, Gt, xp, s, g);
+    transpose_grad(Gt, dout + n * s.OC * P, s, g.L);
+    setup.k.weight(sums, bias, Gt, xp, s, g);
   }
-  for (int64_t oc = 0; oc < s.OC; ++oc)
+  for (int64_t oc = 0; oc < s.OC; ++oc) {
     for (int64_t k = 0; k < g.K; ++k) dw[oc * g.K + k] = sums[((oc / L) * g.K + k) * L + oc % L];
+    db[oc] = bias[oc];
+  }
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
@@ -247,8 +251,8 @@ void weight_grad_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, i
                                   int64_t, T*, bool);                                              \
   template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
                                      T*);                                                          \
-  template void weight_grad_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t,   \
-                                   T*);
+  template void weight_grad_run<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,        \
+                                   int64_t, T*);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

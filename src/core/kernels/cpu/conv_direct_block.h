@@ -43,9 +43,10 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 template <class T>
 void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch);
-// dw (OC, C, KH, KW) = Σ over images [first, last) of dout ⋆ input (overwritten).
+// dw (OC, C, KH, KW) = Σ over images [first, last) of dout ⋆ input, db (OC) = Σ dout, each sum
+// over the images and then the positions in order (both overwritten).
 template <class T>
-void weight_grad_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
+void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
                      int64_t last, T* scratch);
 
 }  // namespace nabla::cpu::direct_block

@@ -148,15 +148,25 @@ NABLA_DT void weight_rows(T* sums, const T* grad, const T* x, int64_t OH, int64_
 }
 
 // One image: sums (OCB, C, KH, KW, L) += its gradient Gt (OCB, OH, OW, L) ⋆ its padded copy xp,
-// kWeightRows kernel rows per sweep (more independent accumulators where registers allow).
+// kWeightRows kernel rows per sweep (more independent accumulators where registers allow), and
+// bias (OCB, L) += Gt summed over the positions in order.
 template <class T, int KW>
-NABLA_DT void weight_image(T* sums, const T* Gt, const T* xp, const Conv2dShape& s,
+NABLA_DT void weight_image(T* sums, T* bias, const T* Gt, const T* xp, const Conv2dShape& s,
                            const Geometry& g) {
   constexpr int64_t L = lanes<T>;
-  for (int64_t b = 0; b < g.OCB; ++b)
+  const int64_t P = s.OH * s.OW;
+  for (int64_t b = 0; b < g.OCB; ++b) {
+    const T* grad = Gt + b * P * L;
+    Vec<T> acc;
+    std::memcpy(&acc, bias + b * L, sizeof acc);
+    for (int64_t p = 0; p < P; ++p) {
+      Vec<T> gv;
+      std::memcpy(&gv, grad + p * L, sizeof gv);
+      acc += gv;
+    }
+    std::memcpy(bias + b * L, &acc, sizeof acc);
     for (int64_t c = 0; c < s.C; ++c) {
       T* sc = sums + (b * s.C + c) * s.KH * KW * L;
-      const T* grad = Gt + b * s.OH * s.OW * L;
       const T* x = xp + c * g.HP * g.WP;
       int64_t kh = 0;
       for (; kh + kWeightRows <= s.KH; kh += kWeightRows)
@@ -164,6 +174,7 @@ NABLA_DT void weight_image(T* sums, const T* Gt, const T* xp, const Conv2dShape&
       for (; kh < s.KH; ++kh)
         weight_rows<T, KW, 1>(sc + kh * KW * L, grad, x + kh * g.WP, s.OH, s.OW, g.WP);
     }
+  }
 }
 
 template <class T, int... Rs>
