@@ -1,7 +1,8 @@
 // conv2d forward + backward (input, weight and bias gradients) through the op, on the five
 // configurations the PyTorch comparison uses, and the naive loops against im2col + GEMM on one
 // small configuration, and each of the three kernels alone (BM_conv2d_kernel, with a FLOPS
-// column). Items are images; wall time, since the work runs on nabla's thread pool.
+// column; BM_conv2d_direct_block: the direct kernels without im2col, whatever the rule picks).
+// Items are images; wall time, since the work runs on nabla's thread pool.
 //   NABLA_NUM_THREADS=2 build/bench/conv_bench --benchmark_min_time=0.5
 // Configurations (N, C, H×W, OC, kernel, padding, stride):
 //   lenet_c1   64    1  28×28    6  5  2  1      lenet_c2   64    6  14×14   16  5  0  1
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv_direct_block.h"
 #include "kernels/cpu/gemm.h"
 #include "nabla/ops.h"
 
@@ -80,20 +82,27 @@ void BM_conv2d_fwd(benchmark::State& state) {
 // which of them a configuration's time goes to.
 enum class Kernel { forward, backward_input, backward_weight };
 
-template <const Config& cfg, Kernel kernel>
-void BM_conv2d_kernel(benchmark::State& state) {
+nabla::cpu::Conv2dShape shape_of(const Config& cfg) {
   nabla::cpu::Conv2dShape s;
   s.N = cfg.N, s.C = cfg.C, s.H = s.W = cfg.H, s.OC = cfg.OC, s.KH = s.KW = cfg.K;
   s.stride_h = s.stride_w = cfg.stride, s.pad_h = s.pad_w = cfg.pad;
   s.OH = s.OW = (cfg.H + 2 * cfg.pad - cfg.K) / cfg.stride + 1;
+  return s;
+}
+
+std::vector<float> random_floats(int64_t n, nabla::Generator& gen) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (float& x : v) x = static_cast<float>(gen.uniform(-1, 1));
+  return v;
+}
+
+template <const Config& cfg, Kernel kernel>
+void BM_conv2d_kernel(benchmark::State& state) {
+  const nabla::cpu::Conv2dShape s = shape_of(cfg);
   nabla::Generator gen(1);
-  auto random = [&](int64_t n) {
-    std::vector<float> v(static_cast<size_t>(n));
-    for (float& x : v) x = static_cast<float>(gen.uniform(-1, 1));
-    return v;
-  };
-  std::vector<float> x = random(s.N * s.C * s.H * s.W), w = random(s.OC * s.C * s.KH * s.KW);
-  std::vector<float> b = random(s.OC), y = random(s.N * s.OC * s.OH * s.OW);
+  std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+  std::vector<float> w = random_floats(s.OC * s.C * s.KH * s.KW, gen);
+  std::vector<float> b = random_floats(s.OC, gen), y = random_floats(s.N * s.OC * s.OH * s.OW, gen);
   std::vector<float> dx(x.size()), dw(w.size()), db(b.size());
   std::vector<float> ws(static_cast<size_t>(nabla::cpu::conv2d_workspace_size(s)));
   for (auto _ : state) {
@@ -113,6 +122,38 @@ void BM_conv2d_kernel(benchmark::State& state) {
                                                benchmark::Counter::kIsRate);
 }
 
+// The direct kernels without im2col (kernels/cpu/conv_direct_block.h) called directly, whatever
+// conv.cpp's rule picks for the shape: beside BM_conv2d_kernel on a shape the rule leaves to
+// im2col + GEMM (or under NABLA_ISA=avx2|generic), this is the other side of the rule's A/B.
+template <const Config& cfg, Kernel kernel>
+void BM_conv2d_direct_block(benchmark::State& state) {
+  namespace db = nabla::cpu::direct_block;
+  const nabla::cpu::Conv2dShape s = shape_of(cfg);
+  if (!db::fits(s)) {
+    state.SkipWithError("the direct kernels do not fit this shape");
+    return;
+  }
+  nabla::Generator gen(1);
+  std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
+  std::vector<float> w = random_floats(s.OC * s.C * s.KH * s.KW, gen);
+  std::vector<float> b = random_floats(s.OC, gen), y = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+  std::vector<float> dx(x.size()), dw(w.size()), packed(static_cast<size_t>(db::weight_size(s)));
+  std::vector<float> scratch(static_cast<size_t>(db::scratch_size(s)));
+  for (auto _ : state) {
+    if (kernel == Kernel::forward) {
+      db::pack_weight(packed.data(), w.data(), s);
+      db::forward_images(y.data(), x.data(), packed.data(), b.data(), s, 0, s.N, scratch.data(),
+                         false);
+    } else if (kernel == Kernel::backward_input) {
+      db::input_grad_images(dx.data(), y.data(), w.data(), s, 0, s.N, scratch.data());
+    } else {
+      db::weight_grad_run(dw.data(), b.data(), y.data(), x.data(), s, 0, s.N, scratch.data());
+    }
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * cfg.N);
+}
+
 #define NABLA_CONV_BENCH(cfg)                                                                      \
   BENCHMARK(BM_conv2d_fwd_bwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond);                 \
   BENCHMARK(BM_conv2d_fwd<cfg>)->UseRealTime()->Unit(benchmark::kMillisecond);                     \
@@ -125,6 +166,23 @@ void BM_conv2d_kernel(benchmark::State& state) {
       ->Unit(benchmark::kMillisecond);
 NABLA_CONV_BENCH(kLenetC1)
 NABLA_CONV_BENCH(kLenetC2)
+#define NABLA_DIRECT_BENCH(cfg)                                   \
+  BENCHMARK(BM_conv2d_direct_block<cfg, Kernel::forward>)         \
+      ->UseRealTime()                                             \
+      ->Unit(benchmark::kMillisecond);                            \
+  BENCHMARK(BM_conv2d_direct_block<cfg, Kernel::backward_input>)  \
+      ->UseRealTime()                                             \
+      ->Unit(benchmark::kMillisecond);                            \
+  BENCHMARK(BM_conv2d_direct_block<cfg, Kernel::backward_weight>) \
+      ->UseRealTime()                                             \
+      ->Unit(benchmark::kMillisecond);
+NABLA_DIRECT_BENCH(kLenetC1)
+NABLA_DIRECT_BENCH(kLenetC2)
+NABLA_DIRECT_BENCH(kConvnetC1)
+NABLA_DIRECT_BENCH(kConvnetC2)
+NABLA_DIRECT_BENCH(kNarrow8)
+NABLA_DIRECT_BENCH(kNarrow16)
+#undef NABLA_DIRECT_BENCH
 NABLA_CONV_BENCH(kConvnetC1)
 NABLA_CONV_BENCH(kVgg64)
 NABLA_CONV_BENCH(kVgg128)

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "kernels/cpu/conv_direct.h"
+#include "kernels/cpu/conv_direct_block.h"
 #include "kernels/cpu/conv_winograd.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
@@ -187,83 +187,6 @@ bool pointwise(const Conv2dShape& s) {
          s.pad_w == 0;
 }
 
-// ---- direct weight gradient ----
-//
-// For a first layer on few channels at stride 1 (LeNet-5's conv1: 1 → 6 channels, 5×5, 28×28),
-// dweight = Σ dout · patchᵀ is a long, thin product: 6 × 25 outputs, each a sum over 50,176
-// columns, which im2col + GEMM spends writing and packing `col` (8.8 GFLOP/s). The direct path
-// reads zero-padded copies of each image in place instead: 2.4× faster on conv1 with AVX2 (the
-// sweep is in conv_direct_avx2.cpp; docs/performance.md). It does not pay where rows are short
-// or the filter bank is large (LeNet's conv2: 10 columns, 150 taps), nor on the SSE2 baseline,
-// so those stay on im2col + GEMM.
-using conv_detail::kLanes;
-
-// The shapes it takes, whatever the ISA (the workspace is sized from the shape alone).
-bool direct_shape(const Conv2dShape& s) {
-  return s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
-         s.dilation_w == 1 && (s.KW == 3 || s.KW == 5) && s.OW >= 2 * kLanes &&
-         s.C * s.KH * s.KW <= 32 && s.OC <= 64;
-}
-
-bool use_direct_weight_grad(const Conv2dShape& s) {
-#if defined(__x86_64__) || defined(__i386__)
-  return direct_shape(s) && active_isa() != Isa::generic;
-#else
-  return false;
-#endif
-}
-
-// Its buffers: the image with its zero padding (C × HP × WP), the output gradient with rows
-// rounded up to whole lanes (OC × OH × OWL, zeros past OW), and the lane sums (OC × taps × kLanes).
-struct DirectLayout {
-  int64_t OWL, HP, WP, image, grad, sums;
-  explicit DirectLayout(const Conv2dShape& s)
-      : OWL((s.OW + kLanes - 1) / kLanes * kLanes),
-        HP(s.OH + s.KH - 1),  // = H + 2·pad_h at stride 1
-        WP(OWL + s.KW - 1),   // ≥ W + 2·pad_w
-        image(s.C * HP * WP),
-        grad(s.OC * s.OH * OWL),
-        sums(s.OC * s.C * s.KH * s.KW * kLanes) {}
-  int64_t size() const { return image + grad + sums; }
-};
-
-// dw (OC, C·KH·KW) = Σ over images [first, last) of dout · patchᵀ, each (oc, tap) as kLanes
-// partial sums added up at the end: the order of every sum depends on the shape only. Lanes past
-// OW multiply a zero gradient.
-template <class T>
-void weight_grad_direct(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
-                        int64_t last, T* buffer) {
-  const DirectLayout L(s);
-  const int64_t K = s.C * s.KH * s.KW;
-  T* image = buffer;
-  T* grad = image + L.image;
-  T* sums = grad + L.grad;
-  std::fill(buffer, buffer + L.size(), T(0));  // the copies below never touch the borders
-  for (int64_t n = first; n < last; ++n) {
-    for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t h = 0; h < s.H; ++h)
-        std::memcpy(image + (c * L.HP + h + s.pad_h) * L.WP + s.pad_w,
-                    inp + ((n * s.C + c) * s.H + h) * s.W, sizeof(T) * s.W);
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      for (int64_t oh = 0; oh < s.OH; ++oh)
-        std::memcpy(grad + (oc * s.OH + oh) * L.OWL, dout + ((n * s.OC + oc) * s.OH + oh) * s.OW,
-                    sizeof(T) * s.OW);
-#if defined(__x86_64__) || defined(__i386__)  // elsewhere use_direct_weight_grad is false
-    for (int64_t oc = 0; oc < s.OC; ++oc)
-      for (int64_t c = 0; c < s.C; ++c)
-        for (int64_t kh = 0; kh < s.KH; ++kh)
-          conv_detail::weight_sweep_avx2(sums + (oc * K + (c * s.KH + kh) * s.KW) * kLanes,
-                                         grad + oc * s.OH * L.OWL, image + (c * L.HP + kh) * L.WP,
-                                         s.KW, s.OH, L.OWL, L.WP);
-#endif
-  }
-  for (int64_t i = 0; i < s.OC * K; ++i) {
-    T total = 0;
-    for (int64_t l = 0; l < kLanes; ++l) total += sums[i * kLanes + l];
-    dw[i] = total;
-  }
-}
-
 // Winograd F(2×2, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough channels on both
 // sides: its 16 products per tile are GEMMs whose inner dimension is C (forward), OC (input
 // gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
@@ -276,6 +199,22 @@ constexpr int64_t kWinogradBudget = int64_t{1} << 19;
 
 bool use_winograd(const Conv2dShape& s) {
   return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
+}
+
+// Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench
+// measured it faster than im2col + GEMM (docs/performance.md): the forward where each output sums
+// at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with AVX-512, over at least
+// 2 input channels (LeNet's conv1 lost with AVX2); the input gradient with AVX-512 on at least 2
+// channels (with AVX2 it lost on the convnet's 32-channel layer, and a first layer's input needs
+// no gradient in training); the weight gradient on every shape it fits (on first layers it also
+// beat session 4's sweep with 8 lanes along the row, which it replaced).
+struct DirectBlock {
+  bool forward, input, weight;
+};
+DirectBlock use_direct_block(const Conv2dShape& s) {
+  if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
+  const bool avx512 = active_isa() == Isa::avx512;
+  return {s.C * s.KH * s.KW >= 16 && (s.C >= 2 || avx512), s.C >= 2 && avx512, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
@@ -308,6 +247,7 @@ int64_t images_per_chunk(int64_t N, int64_t per_image, int64_t budget = kColBudg
 
 Plan plan_of(const Conv2dShape& s) {
   Plan p;
+  p.weight_size = 0;
   const int64_t P = s.OH * s.OW;
   const bool wino = use_winograd(s);
   p.chunk = pointwise(s) ? 1
@@ -316,9 +256,13 @@ Plan plan_of(const Conv2dShape& s) {
   p.units = (s.N + p.chunk - 1) / p.chunk;
   p.pieces = std::min<int64_t>(s.N, kWeightPieces);
   p.col_size = pointwise(s) ? 0 : s.C * s.KH * s.KW * p.chunk * P;
-  if (direct_shape(s)) p.col_size = std::max(p.col_size, DirectLayout(s).size());
+  // Sized by the shape alone: which kernels take the direct path also depends on the ISA.
+  if (direct_block::fits(s) && !wino) {
+    p.col_size = std::max(p.col_size, direct_block::scratch_size(s));
+    p.weight_size = direct_block::weight_size(s);
+  }
   p.tmp_size = s.OC * p.chunk * P;
-  p.weight_size = 0, p.rows = 1, p.blocks = 1;
+  p.rows = 1, p.blocks = 1;
   if (wino) {
     p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
     p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
@@ -374,6 +318,16 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
     });
     return;
   }
+  if (use_direct_block(s).forward) {
+    T* packed = workspace + plan.total() - plan.weight_size;
+    direct_block::pack_weight(packed, weight, s);
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk;
+      direct_block::forward_images(out, inp, packed, bias, s, n0, std::min(plan.chunk, s.N - n0),
+                                   scratch, relu);
+    });
+    return;
+  }
   for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
     const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* c = col;
@@ -415,6 +369,14 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     });
     return;
   }
+  if (use_direct_block(s).input) {
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk;
+      direct_block::input_grad_images(dinp, dout, weight, s, n0, std::min(plan.chunk, s.N - n0),
+                                      scratch);
+    });
+    return;
+  }
   for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
     const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* d = dout_chunk(tmp, dout, s, n0, nb);
@@ -439,17 +401,18 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   const Plan plan = plan_of(s);
   const int64_t WK = s.OC * K;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
-  const bool direct = use_direct_weight_grad(s), wino = use_winograd(s);
+  const bool block = use_direct_block(s).weight, wino = use_winograd(s);
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
     T* db = dw + WK;
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
-    if (direct || wino) {
-      if (wino)
-        winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
-      else
-        weight_grad_direct(dw, dout, inp, s, first, last, col);
+    if (block) {
+      direct_block::weight_grad_run(dw, db, dout, inp, s, first, last, col);
+      return;
+    }
+    if (wino) {
+      winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;
         for (int64_t n = first; n < last; ++n) {

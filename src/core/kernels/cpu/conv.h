@@ -5,8 +5,10 @@
 //            `col` with one row per (channel, kh, kw) and one column per (image, oh, ow), so the
 //            convolution of a whole chunk becomes one large GEMM per group (cpu::gemm). Stride-1
 //            3×3 layers on 64 or more channels take Winograd F(2×2, 3×3) instead
-//            (conv_winograd.h), 1×1 layers read the image in place, and thin first layers get a
-//            direct weight gradient (conv_direct.h).
+//            (conv_winograd.h), 1×1 layers read the image in place, and other stride-1 layers
+//            (LeNet's, the first layers) a direct convolution without im2col
+//            (conv_direct_block.h), kernel by kernel as conv.cpp's use_direct_block measured it
+//            faster.
 //
 // N = batch, C = input channels, H×W = input size, OC = output channels, KH×KW = kernel size,
 // OH×OW = output size, G = groups (C/G input channels feed each of G blocks of OC/G outputs),

@@ -1,0 +1,260 @@
+// Direct convolution with output channels in vector lanes (see conv_direct_block.h): the image
+// copies, transposes and weight packing here, the micro-kernels in conv_direct_block_kernel.h,
+// compiled once per instruction set.
+#include "kernels/cpu/conv_direct_block.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "kernels/cpu/isa.h"
+
+namespace nabla::cpu::direct_block {
+
+namespace {
+
+// The most lanes of a vector (16 floats in a zmm register): what the workspace is sized for.
+constexpr int64_t kMaxLanes = 16;
+constexpr int kMaxKernel = 7;
+
+// Outputs per tile at most (each an accumulator register): what fits beside the weight vector and
+// a broadcast, 32 zmm registers with AVX-512 and 16 ymm or xmm otherwise. A block of output
+// channels is one register: 16, 8 or 4 floats (8, 4 or 2 doubles).
+constexpr int kRmaxGeneric = 12, kRmaxAvx2 = 12, kRmaxAvx512 = 14;
+
+// A row of n outputs cut into `blocks` tiles of r (the last one partly past the row's end), r
+// at most rmax and as even as the count allows: 10 → one 10 (AVX-512) or two 5 (AVX2).
+struct Tiles {
+  int64_t r, blocks;
+};
+Tiles tiles_of(int64_t n, int64_t rmax) {
+  const int64_t blocks = (n + rmax - 1) / rmax;
+  return {(n + blocks - 1) / blocks, blocks};
+}
+
+// Buffers of one task, for lanes L and tiles of at most rmax:
+//   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
+//   G  (OC, GH, GW)          input gradient: the output gradient with a zero border of KH − 1
+//                            rows and KW − 1 columns, room for the last vector's reads
+//   wq (OC, KH, KW, C)       input gradient: the weight, input channels last
+//   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
+//   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
+//                            (OCB, L) the bias gradient's
+struct Geometry {
+  int64_t L, OCB, K, HP, WP, GH, GW;
+  Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
+  int64_t image, grad_in, grad_w, sums;
+  Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax)
+      : L(lanes_),
+        OCB((s.OC + lanes_ - 1) / lanes_),
+        K(s.C * s.KH * s.KW),
+        HP(s.H + 2 * s.pad_h),
+        fw(tiles_of(s.OW, rmax)),
+        ic(tiles_of(s.C, rmax)) {
+    WP = std::max(fw.r * fw.blocks + s.KW - 1, s.W + 2 * s.pad_w);
+    GH = s.OH + 2 * (s.KH - 1);
+    GW = std::max((s.W + L - 1) / L * L + s.pad_w + s.KW - 1, s.OW + 2 * (s.KW - 1));
+    image = s.C * HP * WP;
+    grad_in = s.OC * GH * GW + s.OC * K;
+    grad_w = OCB * s.OH * s.OW * L;
+    sums = OCB * K * L;
+  }
+  int64_t size() const { return image + std::max(grad_in, grad_w + sums + OCB * L); }
+};
+
+// One instruction set's kernels for one geometry and kernel width.
+template <class T>
+struct Kernels {
+  using Forward = void (*)(T*, const T*, const T*, const T*, const Conv2dShape&, const Geometry&,
+                           bool);
+  using Input = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
+  using Weight = void (*)(T*, T*, const T*, const T*, const Conv2dShape&, const Geometry&);
+  Forward forward;
+  Input input;
+  Weight weight;
+};
+
+}  // namespace
+
+namespace generic {
+#define NABLA_DIRECT_TARGET
+#define NABLA_DIRECT_BYTES 16
+#define NABLA_DIRECT_RMAX kRmaxGeneric
+#include "kernels/cpu/conv_direct_block_kernel.h"
+#undef NABLA_DIRECT_BYTES
+#undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_TARGET
+}  // namespace generic
+
+#if defined(__x86_64__) || defined(__i386__)
+namespace avx2 {
+#define NABLA_DIRECT_TARGET __attribute__((target("avx2,fma")))
+#define NABLA_DIRECT_BYTES 32
+#define NABLA_DIRECT_RMAX kRmaxAvx2
+#include "kernels/cpu/conv_direct_block_kernel.h"
+#undef NABLA_DIRECT_BYTES
+#undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_TARGET
+}  // namespace avx2
+
+namespace avx512 {
+#define NABLA_DIRECT_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
+#define NABLA_DIRECT_BYTES 64
+#define NABLA_DIRECT_RMAX kRmaxAvx512
+#include "kernels/cpu/conv_direct_block_kernel.h"
+#undef NABLA_DIRECT_BYTES
+#undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_TARGET
+}  // namespace avx512
+#endif
+
+namespace {
+
+int rmax_of(Isa isa) {
+  return isa == Isa::avx512 ? kRmaxAvx512 : isa == Isa::avx2 ? kRmaxAvx2 : kRmaxGeneric;
+}
+template <class T>
+int64_t lanes_of(Isa isa) {
+  return (isa == Isa::avx512 ? 64 : isa == Isa::avx2 ? 32 : 16) / int64_t(sizeof(T));
+}
+
+// The active instruction set's geometry and kernels.
+template <class T>
+struct Setup {
+  Geometry g;
+  Kernels<T> k;
+  Setup(const Conv2dShape& s, Isa isa)
+      : g(s, lanes_of<T>(isa), rmax_of(isa)), k(pick_kernels(s, isa)) {}
+
+ private:
+  Kernels<T> pick_kernels(const Conv2dShape& s, Isa isa) const {
+#if defined(__x86_64__) || defined(__i386__)
+    if (isa == Isa::avx512) return avx512::kernels<T>(g, s.KW);
+    if (isa == Isa::avx2) return avx2::kernels<T>(g, s.KW);
+#endif
+    return generic::kernels<T>(g, s.KW);
+  }
+};
+
+// xp's interior = image n (C, H, W); its border stays as the caller zeroed it.
+template <class T>
+void pad_image(T* xp, const T* inp, const Conv2dShape& s, const Geometry& g) {
+  for (int64_t c = 0; c < s.C; ++c)
+    for (int64_t h = 0; h < s.H; ++h)
+      std::memcpy(xp + (c * g.HP + h + s.pad_h) * g.WP + s.pad_w, inp + (c * s.H + h) * s.W,
+                  sizeof(T) * s.W);
+}
+
+// dst[b][oh][ow][l] = dout[b·L + l][oh][ow] (one image); the lanes past OC stay as the caller
+// zeroed them.
+template <class T>
+void transpose_grad(T* dst, const T* dout, const Conv2dShape& s, int64_t L) {
+  const int64_t rows = s.OH, cols = s.OW;
+  for (int64_t oc = 0; oc < s.OC; ++oc) {
+    T* block = dst + (oc / L) * rows * cols * L + oc % L;
+    for (int64_t oh = 0; oh < s.OH; ++oh) {
+      const T* src = dout + (oc * s.OH + oh) * s.OW;
+      T* d = block + oh * cols * L;
+      for (int64_t ow = 0; ow < s.OW; ++ow) d[ow * L] = src[ow];
+    }
+  }
+}
+
+}  // namespace
+
+bool fits(const Conv2dShape& s) {
+  return s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
+         s.dilation_w == 1 && s.KW <= kMaxKernel && s.pad_h < s.KH && s.pad_w < s.KW &&
+         s.OH == s.H + 2 * s.pad_h - s.KH + 1 && s.OW == s.W + 2 * s.pad_w - s.KW + 1;
+}
+
+int64_t weight_size(const Conv2dShape& s) {
+  return Geometry(s, kMaxLanes, 1).sums;
+}
+
+int64_t scratch_size(const Conv2dShape& s) {
+  // Fewer lanes per block never take more elements than 16; the tiles' padding depends on the
+  // instruction set, so take the largest.
+  int64_t size = 0;
+  for (int64_t rmax : {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512})
+    size = std::max(size, Geometry(s, kMaxLanes, rmax).size());
+  return size;
+}
+
+template <class T>
+void pack_weight(T* wp, const T* weight, const Conv2dShape& s) {
+  const int64_t L = lanes_of<T>(active_isa());
+  const Geometry g(s, L, 1);
+  std::fill(wp, wp + g.sums, T(0));
+  for (int64_t oc = 0; oc < s.OC; ++oc)
+    for (int64_t k = 0; k < g.K; ++k) wp[((oc / L) * g.K + k) * L + oc % L] = weight[oc * g.K + k];
+}
+
+template <class T>
+void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
+                    int64_t n0, int64_t nb, T* scratch, bool relu) {
+  const Setup<T> setup(s, active_isa());
+  const Geometry& g = setup.g;
+  std::fill(scratch, scratch + g.image, T(0));
+  for (int64_t n = n0; n < n0 + nb; ++n) {
+    pad_image(scratch, inp + n * s.C * s.H * s.W, s, g);
+    setup.k.forward(out + n * s.OC * s.OH * s.OW, scratch, wp, bias, s, g, relu);
+  }
+}
+
+template <class T>
+void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
+                       int64_t nb, T* scratch) {
+  const Setup<T> setup(s, active_isa());
+  const Geometry& g = setup.g;
+  T* G = scratch;
+  T* wq = G + s.OC * g.GH * g.GW;
+  for (int64_t oc = 0; oc < s.OC; ++oc)
+    for (int64_t c = 0; c < s.C; ++c)
+      for (int64_t k = 0; k < s.KH * s.KW; ++k)
+        wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
+  std::fill(G, wq, T(0));  // the copies below never touch the border
+  for (int64_t n = n0; n < n0 + nb; ++n) {
+    for (int64_t oc = 0; oc < s.OC; ++oc)
+      for (int64_t oh = 0; oh < s.OH; ++oh)
+        std::memcpy(G + (oc * g.GH + oh + s.KH - 1) * g.GW + s.KW - 1,
+                    dout + ((n * s.OC + oc) * s.OH + oh) * s.OW, sizeof(T) * s.OW);
+    setup.k.input(dinp + n * s.C * s.H * s.W, G, wq, s, g);
+  }
+}
+
+template <class T>
+void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
+                     int64_t last, T* scratch) {
+  const Setup<T> setup(s, active_isa());
+  const Geometry& g = setup.g;
+  const int64_t L = g.L, P = s.OH * s.OW;
+  T* xp = scratch;
+  T* Gt = xp + g.image;
+  T* sums = Gt + g.grad_w;
+  T* bias = sums + g.sums;
+  std::fill(scratch, bias + g.OCB * L, T(0));
+  for (int64_t n = first; n < last; ++n) {
+    pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
+    transpose_grad(Gt, dout + n * s.OC * P, s, g.L);
+    setup.k.weight(sums, bias, Gt, xp, s, g);
+  }
+  for (int64_t oc = 0; oc < s.OC; ++oc) {
+    for (int64_t k = 0; k < g.K; ++k) dw[oc * g.K + k] = sums[((oc / L) * g.K + k) * L + oc % L];
+    db[oc] = bias[oc];
+  }
+}
+
+#define NABLA_INSTANTIATE(T)                                                                       \
+  template void pack_weight<T>(T*, const T*, const Conv2dShape&);                                  \
+  template void forward_images<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,   \
+                                  int64_t, T*, bool);                                              \
+  template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
+                                     T*);                                                          \
+  template void weight_grad_run<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,        \
+                                   int64_t, T*);
+NABLA_INSTANTIATE(float)
+NABLA_INSTANTIATE(double)
+#undef NABLA_INSTANTIATE
+
+}  // namespace nabla::cpu::direct_block

@@ -1,0 +1,182 @@
+// The direct convolution with output channels in vector lanes (kernels/cpu/conv_direct_block.h),
+// called directly with every instruction set this CPU has: against the naive loops on random
+// stride-1 shapes (kernels 1 to 7 wide, padding below the kernel size, output channel counts on
+// both sides of a lane block, rows shorter and longer than a tile), in float to the usual
+// tolerance and in float64 to 1e-12.
+#include "kernels/cpu/conv_direct_block.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "kernels/cpu/conv.h"
+#include "kernels/cpu/isa.h"
+#include "nabla/random.h"
+
+namespace nabla {
+namespace {
+
+int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
+  return std::min(hi,
+                  lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
+}
+
+template <class T>
+std::vector<T> random_values(int64_t n, Generator& gen) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (T& x : v) x = static_cast<T>(gen.uniform(-1, 1));
+  return v;
+}
+
+cpu::Conv2dShape random_shape(Generator& gen) {
+  cpu::Conv2dShape s;
+  s.N = pick(gen, 1, 5);
+  s.C = pick(gen, 1, 7);
+  s.OC = pick(gen, 1, 40);
+  s.KH = pick(gen, 1, 7), s.KW = pick(gen, 1, 7);
+  s.pad_h = pick(gen, 0, s.KH - 1), s.pad_w = pick(gen, 0, s.KW - 1);
+  s.H = std::max<int64_t>(s.KH - 2 * s.pad_h, 1) + pick(gen, 0, 20);
+  s.W = std::max<int64_t>(s.KW - 2 * s.pad_w, 1) + pick(gen, 0, 30);
+  s.OH = s.H + 2 * s.pad_h - s.KH + 1, s.OW = s.W + 2 * s.pad_w - s.KW + 1;
+  return s;
+}
+
+std::string describe(const cpu::Conv2dShape& s) {
+  std::ostringstream os;
+  os << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " OC" << s.OC << " k" << s.KH
+     << "x" << s.KW << " p" << s.pad_h << "x" << s.pad_w;
+  return os.str();
+}
+
+template <class T>
+struct Result {
+  std::vector<T> out, out_relu, dinp, dweight, dweight_halves, dbias, dbias_halves;
+};
+
+// Forward (with and without ReLU), the input gradient added onto `start`, the weight gradient
+// over the whole batch and as two runs of images added up.
+template <class T>
+Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
+                     const std::vector<T>& b, const std::vector<T>& dy,
+                     const std::vector<T>& start) {
+  namespace db = cpu::direct_block;
+  std::vector<T> packed(static_cast<size_t>(db::weight_size(s)));
+  std::vector<T> scratch(static_cast<size_t>(db::scratch_size(s)));
+  db::pack_weight(packed.data(), w.data(), s);
+  Result<T> r;
+  r.out.assign(dy.size(), T(0)), r.out_relu.assign(dy.size(), T(0));
+  db::forward_images(r.out.data(), x.data(), packed.data(), b.data(), s, 0, s.N, scratch.data(),
+                     false);
+  db::forward_images(r.out_relu.data(), x.data(), packed.data(), b.data(), s, 0, s.N,
+                     scratch.data(), true);
+  r.dinp = start;
+  db::input_grad_images(r.dinp.data(), dy.data(), w.data(), s, 0, s.N, scratch.data());
+  r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
+  db::weight_grad_run(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, 0, s.N,
+                      scratch.data());
+  std::vector<T> second(w.size()), second_bias(b.size());
+  r.dweight_halves.assign(w.size(), T(0)), r.dbias_halves.assign(b.size(), T(0));
+  db::weight_grad_run(r.dweight_halves.data(), r.dbias_halves.data(), dy.data(), x.data(), s, 0,
+                      s.N / 2, scratch.data());
+  db::weight_grad_run(second.data(), second_bias.data(), dy.data(), x.data(), s, s.N / 2, s.N,
+                      scratch.data());
+  for (size_t i = 0; i < second.size(); ++i) r.dweight_halves[i] += second[i];
+  for (size_t i = 0; i < second_bias.size(); ++i) r.dbias_halves[i] += second_bias[i];
+  return r;
+}
+
+template <class T>
+Result<T> run_naive(const cpu::Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
+                    const std::vector<T>& b, const std::vector<T>& dy,
+                    const std::vector<T>& start) {
+  Result<T> r;
+  r.out.assign(dy.size(), T(0));
+  cpu::conv2d_forward_naive(r.out.data(), x.data(), w.data(), b.data(), s);
+  r.out_relu = r.out;
+  for (T& v : r.out_relu) v = std::max(v, T(0));
+  r.dinp = start;
+  cpu::conv2d_backward_input_naive(r.dinp.data(), dy.data(), w.data(), s);
+  r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
+  cpu::conv2d_backward_weight_naive(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s);
+  r.dweight_halves = r.dweight, r.dbias_halves = r.dbias;
+  return r;
+}
+
+// Largest difference relative to max(1, |want|), against the tolerance for sums of `terms`.
+template <class T>
+void expect_close(const std::vector<T>& got, const std::vector<T>& want, double tol,
+                  const char* what) {
+  ASSERT_EQ(got.size(), want.size()) << what;
+  double worst = 0;
+  for (size_t i = 0; i < got.size(); ++i)
+    worst = std::max(worst,
+                     std::abs(double(got[i]) - want[i]) / std::max(1.0, std::abs(double(want[i]))));
+  EXPECT_LE(worst, tol) << what;
+}
+
+double float_tol(int64_t terms) {
+  return 50 * 1.2e-7 * std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
+}
+
+TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
+  std::vector<cpu::Isa> isas{cpu::Isa::generic};
+  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
+    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  Generator gen(513);
+  std::vector<cpu::Conv2dShape> shapes;
+  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen));
+  // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
+  shapes.push_back(
+      {.N = 3, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
+  shapes.push_back({.N = 2,
+                    .C = 1,
+                    .H = 28,
+                    .W = 28,
+                    .OC = 6,
+                    .KH = 5,
+                    .KW = 5,
+                    .OH = 28,
+                    .OW = 28,
+                    .pad_h = 2,
+                    .pad_w = 2});
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    ASSERT_TRUE(cpu::direct_block::fits(s));
+    const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
+    const std::vector<float> b = random_values<float>(s.OC, gen);
+    const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+    const std::vector<float> start = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    const Result<float> want = run_naive(s, x, w, b, dy, start);
+    const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
+    const std::vector<double> bd(b.begin(), b.end()), dyd(dy.begin(), dy.end());
+    const std::vector<double> startd(start.begin(), start.end());
+    const Result<double> want_d = run_naive(s, xd, wd, bd, dyd, startd);
+    const int64_t taps = s.C * s.KH * s.KW, positions = s.N * s.OH * s.OW;
+    for (cpu::Isa isa : isas) {
+      SCOPED_TRACE(cpu::isa_name(isa));
+      cpu::ScopedIsa scoped(isa);
+      const Result<float> got = run_direct(s, x, w, b, dy, start);
+      expect_close(got.out, want.out, float_tol(taps), "output");
+      expect_close(got.out_relu, want.out_relu, float_tol(taps), "output with ReLU");
+      expect_close(got.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
+      expect_close(got.dweight, want.dweight, float_tol(positions), "dweight");
+      expect_close(got.dweight_halves, want.dweight, float_tol(positions), "dweight in two runs");
+      expect_close(got.dbias, want.dbias, float_tol(positions), "dbias");
+      expect_close(got.dbias_halves, want.dbias, float_tol(positions), "dbias in two runs");
+      const Result<double> got_d = run_direct(s, xd, wd, bd, dyd, startd);
+      expect_close(got_d.out, want_d.out, 1e-12, "float64 output");
+      expect_close(got_d.out_relu, want_d.out_relu, 1e-12, "float64 output with ReLU");
+      expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
+      expect_close(got_d.dweight, want_d.dweight, 1e-12, "float64 dweight");
+      expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace nabla
