@@ -144,7 +144,8 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
   });
   return autograd::record(
       Op::binary_cross_entropy, reduce(losses, r), {prob, target},
-      [x = pc.detach(), t = target.detach(), r, rx = prob.requires_grad(),
+      // Inputs saved as they are (no cycle, no header made): see linear().
+      [x = pc, t = target, r, rx = prob.requires_grad(),
        rt = target.requires_grad()](const Tensor& dy) {
         Tensor dp =
             rx ? spread_times(dy, r, x, t,
