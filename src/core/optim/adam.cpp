@@ -19,6 +19,7 @@ void check_adam_options(const char* name, const Options& o) {
               ": invalid beta parameter at index 1: ", o.betas().second);
   NABLA_CHECK(o.weight_decay() >= 0, name, ": invalid weight_decay value: ", o.weight_decay());
 }
+
 // The per-step constants of one parameter's update.
 struct AdamScalars {
   double beta1, beta2, step_size, bias_correction2_sqrt, eps, l2_decay, shrink;
