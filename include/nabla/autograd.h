@@ -71,6 +71,7 @@ class TensorList {
   TensorList(std::initializer_list<Tensor> tensors) { assign(tensors.begin(), tensors.size()); }
   // Implicit, so a backward closure may build its gradients in a std::vector (concat's many).
   TensorList(const std::vector<Tensor>& tensors) { assign(tensors.data(), tensors.size()); }
+  TensorList(const Tensor* first, size_t n) { assign(first, n); }
 
   size_t size() const { return size_; }
   bool empty() const { return size_ == 0; }
@@ -115,14 +116,14 @@ class BackwardFn {
   template <class F>
   requires(!std::is_same_v<std::remove_cvref_t<F>, BackwardFn> &&
            std::is_invocable_r_v<TensorList, std::decay_t<F>&, const Tensor&>) BackwardFn(F&& f) {
-    using D = std::decay_t<F>;
-    if constexpr (fits_inline<D>()) {
-      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
-      ops_ = &kOps<D, true>;
-    } else {
-      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));
-      ops_ = &kOps<D, false>;
-    }
+    construct(std::forward<F>(f));
+  }
+  // Replaces the closure with `f`, built in place (no move through a temporary BackwardFn).
+  template <class F>
+  requires(!std::is_same_v<std::remove_cvref_t<F>, BackwardFn> &&
+           std::is_invocable_r_v<TensorList, std::decay_t<F>&, const Tensor&>) void emplace(F&& f) {
+    reset();
+    construct(std::forward<F>(f));
   }
   BackwardFn(BackwardFn&& other) noexcept { take(other); }
   BackwardFn& operator=(BackwardFn&& other) noexcept {
@@ -175,6 +176,17 @@ class BackwardFn {
           delete &get<D, false>(p);
       }};
 
+  template <class F>
+  void construct(F&& f) {
+    using D = std::decay_t<F>;
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = &kOps<D, true>;
+    } else {
+      ::new (static_cast<void*>(buf_)) D*(new D(std::forward<F>(f)));
+      ops_ = &kOps<D, false>;
+    }
+  }
   void take(BackwardFn& other) noexcept {
     if (!other.ops_) return;
     other.ops_->move(other.buf_, buf_);
@@ -189,7 +201,12 @@ class BackwardFn {
 };
 
 struct Node {
-  Op op;
+  // User-provided, as TensorImpl's: value-initialisation would zero-fill the whole node (its
+  // 192-byte closure buffer included) before constructing it.
+  Node() noexcept {}
+  Node(const Tensor* first, size_t n) : inputs(first, n) {}
+
+  Op op = Op::add;
   TensorList inputs;
   BackwardFn backward;
   bool released = false;
@@ -214,19 +231,23 @@ class NoGradGuard {
 bool needs_grad(std::initializer_list<Tensor> inputs);
 bool needs_grad(const std::vector<Tensor>& inputs);
 
+// Gives `out` a new Node for `op` with inputs [first, first + n), and returns the node for its
+// closure. Copies the input handles straight into the node: the per-op cost of a tiny network
+// (the XOR benchmark) is mostly such bookkeeping.
+Node& attach(Op op, Tensor& out, const Tensor* first, size_t n);
+
 // Attaches a Node to `out` if needed; returns `out`. `backward` is only turned into a
-// BackwardFn when a node is made, so inference pays nothing for it.
-void attach(Op op, Tensor& out, TensorList inputs, BackwardFn backward);
+// BackwardFn when a node is made (built in place there), so inference pays nothing for it.
 template <class F>
 Tensor record(Op op, Tensor out, std::initializer_list<Tensor> inputs, F&& backward) {
   if (needs_grad(inputs))
-    attach(op, out, TensorList(inputs), BackwardFn(std::forward<F>(backward)));
+    attach(op, out, inputs.begin(), inputs.size()).backward.emplace(std::forward<F>(backward));
   return out;
 }
 template <class F>
 Tensor record(Op op, Tensor out, const std::vector<Tensor>& inputs, F&& backward) {
   if (needs_grad(inputs))
-    attach(op, out, TensorList(inputs), BackwardFn(std::forward<F>(backward)));
+    attach(op, out, inputs.data(), inputs.size()).backward.emplace(std::forward<F>(backward));
   return out;
 }
 

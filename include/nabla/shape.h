@@ -59,8 +59,12 @@ class Shape {
   std::vector<int64_t> vec() const { return {begin(), end()}; }
   std::string str() const;  // "[2, 3]"
 
+  // A plain loop: std::equal became a memcmp call, dearer than comparing a few extents.
   friend bool operator==(const Shape& a, const Shape& b) {
-    return a.n_ == b.n_ && std::equal(a.begin(), a.end(), b.begin());
+    if (a.n_ != b.n_) return false;
+    for (int i = 0; i < a.n_; ++i)
+      if (a.d_[i] != b.d_[i]) return false;
+    return true;
   }
 
  private:
@@ -75,7 +79,19 @@ class Shape {
 std::ostream& operator<<(std::ostream& os, const Shape& s);
 
 // Row-major (C-contiguous) strides for `shape`, in elements.
-Shape contiguous_strides(const Shape& shape);
+inline void contiguous_strides_into(const Shape& shape, Shape& strides) {
+  strides = shape;
+  int64_t running = 1;
+  for (int i = shape.size() - 1; i >= 0; --i) {
+    strides[i] = running;
+    running *= shape[i];
+  }
+}
+inline Shape contiguous_strides(const Shape& shape) {
+  Shape strides;
+  contiguous_strides_into(shape, strides);
+  return strides;
+}
 
 // NumPy broadcasting: align trailing dims; each pair must be equal or one of them 1.
 // `op` names the operation in the error message.

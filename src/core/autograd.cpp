@@ -63,14 +63,14 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-void attach(Op op, Tensor& out, TensorList inputs, BackwardFn backward) {
-  auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>());
+Node& attach(Op op, Tensor& out, const Tensor* first, size_t n) {
+  auto node = std::allocate_shared<Node>(detail::PoolAllocator<Node>(), first, n);
   node->op = op;
-  node->inputs = std::move(inputs);
-  node->backward = std::move(backward);
+  Node& made = *node;
   // The output is a fresh tensor or a fresh view: it gets the node and requires grad.
   out.impl().grad_fn = std::move(node);
   out.impl().requires_grad = true;
+  return made;
 }
 
 namespace {
@@ -119,7 +119,7 @@ void topological_order_into(const Tensor& root, std::vector<Tensor>& order, Stac
       }
       continue;
     }
-    order.push_back(t);
+    order.push_back(std::move(t));  // its stack entry goes next: no reference-count traffic
     stack.pop_back();
   }
 }

@@ -38,16 +38,6 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) {
   return os << ']';
 }
 
-Shape contiguous_strides(const Shape& shape) {
-  Shape strides = shape;
-  int64_t running = 1;
-  for (int i = shape.size() - 1; i >= 0; --i) {
-    strides[i] = running;
-    running *= shape[i];
-  }
-  return strides;
-}
-
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   if (a == b) return a;
   int n = std::max(a.size(), b.size());

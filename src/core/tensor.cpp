@@ -24,7 +24,9 @@ Tensor Tensor::empty(const Shape& shape, DType dtype) {
   impl->storage = std::allocate_shared<Storage>(detail::PoolAllocator<Storage>(),
                                                 shape.numel() * dtype_size(dtype), shape, dtype);
   impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
+  // Written in place: a Shape returned through the stack, its element-wise stores read back as
+  // 16-byte blocks, stalled store forwarding on every tensor made.
+  contiguous_strides_into(shape, impl->strides);
   impl->dtype = dtype;
   return Tensor(std::move(impl));
 }
@@ -164,6 +166,10 @@ std::vector<double> Tensor::to_vector() const {
 Tensor& Tensor::fill_(double value) {
   dispatch_all(dtype(), [&]<class T>() {
     const T v = static_cast<T>(value);
+    if (is_contiguous()) {  // most fills (zeros, ones, full): no row walk
+      std::fill_n(data<T>(), numel(), v);
+      return;
+    }
     cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
                             [&](std::array<T*, 1> p, std::array<int64_t, 1> s, int64_t n) {
                               for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = v;

@@ -61,6 +61,30 @@ TEST(LossTest, MseAndL1MatchFormulas) {
   EXPECT_DOUBLE_EQ(mse_loss(x, t).item(), mse_loss(x, t, Reduction::Mean).item());
 }
 
+// Sum and Mean fold the element losses in one pass, and their backward multiplies the spread
+// gradient in as it goes: the same bits as the ops they replaced (sum, then / count; a filled
+// gradient tensor times the local derivative), in float32 where rounding shows.
+TEST(LossTest, ReductionsAndTheirGradientsKeepTheBitsOfTheOps) {
+  Generator gen(7);
+  const Tensor x = Tensor::uniform({5, 7}, 0.05, 0.95, gen);
+  const Tensor t = Tensor::uniform({5, 7}, 0.0, 1.0, gen);
+  const double n = 35;
+  for (LossFn loss : {LossFn(mse_loss), LossFn(l1_loss), LossFn(binary_cross_entropy)}) {
+    const Tensor none = loss(x, t, Reduction::None);
+    EXPECT_EQ(loss(x, t, Reduction::Sum).item(), sum(none).item());
+    EXPECT_EQ(loss(x, t, Reduction::Mean).item(), (sum(none) / n).item());
+  }
+  for (Reduction r : {Reduction::Sum, Reduction::Mean}) {
+    const Tensor g = Tensor::full({5, 7}, r == Reduction::Mean ? 1.0 / n : 1.0);
+    Tensor xg = x.detach().requires_grad_();
+    mse_loss(xg, t, r).backward();
+    EXPECT_TRUE(equal(xg.grad(), g * ((x - t) * 2.0)));
+    xg = x.detach().requires_grad_();
+    binary_cross_entropy(xg, t, r).backward();
+    EXPECT_TRUE(equal(xg.grad(), g * ((x - t) / (x * (1.0 - x)))));
+  }
+}
+
 TEST(LossTest, BinaryCrossEntropyMatchesFormulaAndClampsLog) {
   Tensor p = t23({0.1, 0.5, 0.9, 0.25, 0.7, 0.999});
   Tensor t = t23({0.0, 1.0, 1.0, 0.3, 0.0, 1.0});

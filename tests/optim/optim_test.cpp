@@ -289,6 +289,36 @@ TEST(Optim, SkipsParametersWithoutGradient) {
   }
 }
 
+// Adam works out its bias corrections once per step count (they depend on nothing else); a
+// parameter whose count lags (it had no gradient for a while) must still get its own. The same
+// updates as two optimizers with one parameter each, bit for bit.
+TEST(Optim, AdamBiasCorrectionFollowsEachParametersStepCount) {
+  for (DType dtype : {kFloat32, kFloat64}) {
+    Tensor a = Tensor::full({3}, 1.0, dtype).requires_grad_();
+    Tensor b = Tensor::full({2}, 1.0, dtype).requires_grad_();
+    Tensor a_alone = Tensor::full({3}, 1.0, dtype).requires_grad_();
+    Tensor b_alone = Tensor::full({2}, 1.0, dtype).requires_grad_();
+    optim::Adam both({a, b}, optim::AdamOptions(0.1));
+    optim::Adam only_a({a_alone}, optim::AdamOptions(0.1));
+    optim::Adam only_b({b_alone}, optim::AdamOptions(0.1));
+    for (int k = 0; k < 5; ++k) {
+      const bool b_steps = k >= 3;  // b's count starts two steps behind a's
+      both.zero_grad();
+      only_a.zero_grad();
+      only_b.zero_grad();
+      ((a * a).sum() + (b_steps ? (b * b * b).sum() : Tensor::scalar(0, dtype))).backward();
+      (a_alone * a_alone).sum().backward();
+      if (b_steps) (b_alone * b_alone * b_alone).sum().backward();
+      both.step();
+      only_a.step();
+      only_b.step();
+      EXPECT_EQ(a.to_vector(), a_alone.to_vector()) << "step " << k;
+      EXPECT_EQ(b.to_vector(), b_alone.to_vector()) << "step " << k;
+    }
+    EXPECT_NE(b.to_vector(), std::vector<double>({1.0, 1.0}));
+  }
+}
+
 TEST(Optim, ZeroGradDropsGradients) {
   Tensor p = Tensor::ones({2}).requires_grad_();
   optim::SGD opt({p}, optim::SGDOptions(0.5));

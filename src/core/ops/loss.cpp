@@ -36,12 +36,23 @@ void check_scores_labels(const char* op, const Tensor& scores, const std::vector
                 " is out of range [0, ", C, ") for scores ", scores.shape());
 }
 
-// Folds per-element losses into the reduction (no autograd).
+// Folds per-element losses (a fresh contiguous tensor) into the reduction (no autograd). The
+// bits of sum(losses), then of that / count for Mean: one running total in element order added
+// to a zeroed output, divided in T by the count as a T scalar. Written out, since the two ops
+// cost a tiny network's loss more than its arithmetic (three tensors and their dispatch).
 Tensor reduce(const Tensor& losses, Reduction r) {
   if (r == Reduction::None) return losses;
-  NoGradGuard no_grad;
-  Tensor total = sum(losses);
-  return r == Reduction::Mean ? total / static_cast<double>(losses.numel()) : total;
+  NABLA_ASSERT(losses.is_contiguous());
+  Tensor out = Tensor::empty({}, losses.dtype());
+  dispatch(losses.dtype(), [&]<class T>() {
+    const T* p = losses.data<T>();
+    const int64_t n = losses.numel();
+    T acc = 0;
+    for (int64_t i = 0; i < n; ++i) acc += p[i];
+    const T total = T(0) + acc;
+    *out.data<T>() = r == Reduction::Mean ? total / static_cast<T>(static_cast<double>(n)) : total;
+  });
+  return out;
 }
 
 // The gradient that reaches each per-element loss of `shape` from dout: dout itself for None,
@@ -52,13 +63,31 @@ Tensor spread(const Tensor& dy, const Shape& shape, Reduction r) {
   return Tensor::full(shape, dy.item() * scale, dy.dtype());
 }
 
+// g · local(x, t) element-wise, g = spread(dy, x.shape(), r): the bits of
+// mul(spread(...), binary_map(x, t, local)), but for Sum and Mean in one pass into one tensor,
+// g being one value there.
+template <class F>
+Tensor spread_times(const Tensor& dy, Reduction r, const Tensor& x, const Tensor& t, F local) {
+  if (r == Reduction::None) return mul(contiguous_data(dy), binary_map(x, t, local));
+  const double scale = r == Reduction::Mean ? 1.0 / static_cast<double>(x.numel()) : 1.0;
+  const double g = dy.item() * scale;
+  Tensor xc = contiguous_data(x), tc = contiguous_data(t);
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch(x.dtype(), [&]<class T>() {
+    cpu::map2(
+        out.data<T>(), xc.data<T>(), tc.data<T>(), x.numel(),
+        [gt = static_cast<T>(g), &local](T a, T b) { return gt * static_cast<T>(local(a, b)); });
+  });
+  return out;
+}
+
 // Gradients of an element-wise loss: dinput = g · local(x, t), dtarget = g · local_t(x, t),
-// each only when that input wants one.
+// g = spread(dy, x.shape(), r), each only when that input wants one.
 template <class Fx, class Ft>
-Grads elementwise_grads(const Tensor& g, const Tensor& x, const Tensor& t, bool rx, bool rt,
-                        Fx local_x, Ft local_t) {
-  return {rx ? mul(g, binary_map(x, t, local_x)) : Tensor(),
-          rt ? mul(g, binary_map(x, t, local_t)) : Tensor()};
+Grads elementwise_grads(const Tensor& dy, Reduction r, const Tensor& x, const Tensor& t, bool rx,
+                        bool rt, Fx local_x, Ft local_t) {
+  return {rx ? spread_times(dy, r, x, t, local_x) : Tensor(),
+          rt ? spread_times(dy, r, x, t, local_t) : Tensor()};
 }
 
 }  // namespace
@@ -73,8 +102,7 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction r) {
                           [x = input.detach(), t = target.detach(), r, rx = input.requires_grad(),
                            rt = target.requires_grad()](const Tensor& dy) {
                             return elementwise_grads(
-                                spread(dy, x.shape(), r), x, t, rx, rt,
-                                [](auto a, auto b) { return 2 * (a - b); },
+                                dy, r, x, t, rx, rt, [](auto a, auto b) { return 2 * (a - b); },
                                 [](auto a, auto b) { return 2 * (b - a); });
                           });
 }
@@ -91,7 +119,7 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction r) {
                             auto sign = [](auto a, auto b) {
                               return static_cast<decltype(a)>((a > b) - (a < b));
                             };
-                            return elementwise_grads(spread(dy, x.shape(), r), x, t, rx, rt, sign,
+                            return elementwise_grads(dy, r, x, t, rx, rt, sign,
                                                      [sign](auto a, auto b) { return sign(b, a); });
                           });
 }
@@ -116,17 +144,18 @@ Tensor binary_cross_entropy(const Tensor& prob, const Tensor& target, Reduction 
   });
   return autograd::record(
       Op::binary_cross_entropy, reduce(losses, r), {prob, target},
-      [x = pc.detach(), t = target.detach(), r, rx = prob.requires_grad(),
+      // Inputs saved as they are (no cycle, no header made): see linear().
+      [x = pc, t = target, r, rx = prob.requires_grad(),
        rt = target.requires_grad()](const Tensor& dy) {
-        Tensor g = spread(dy, x.shape(), r);
         Tensor dp =
-            rx ? mul(g, binary_map(x, t,
-                                   [](auto v, auto tv) {
-                                     using T = decltype(v);
-                                     return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
-                                   }))
+            rx ? spread_times(dy, r, x, t,
+                              [](auto v, auto tv) {
+                                using T = decltype(v);
+                                return (v - tv) / std::max(v * (1 - v), static_cast<T>(1e-12));
+                              })
                : Tensor();
         if (!rt) return Grads{dp, Tensor()};
+        Tensor g = spread(dy, x.shape(), r);
         Tensor local = Tensor::empty(x.shape(), x.dtype());
         dispatch(x.dtype(), [&]<class T>() {
           cpu::binary_cross_entropy_target_grad(local.data<T>(), x.data<T>(), x.numel());

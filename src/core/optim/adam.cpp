@@ -19,6 +19,43 @@ void check_adam_options(const char* name, const Options& o) {
               ": invalid beta parameter at index 1: ", o.betas().second);
   NABLA_CHECK(o.weight_decay() >= 0, name, ": invalid weight_decay value: ", o.weight_decay());
 }
+
+// The per-step constants of one parameter's update.
+struct AdamScalars {
+  double beta1, beta2, step_size, bias_correction2_sqrt, eps, l2_decay, shrink;
+};
+
+// One parameter's update, torch.optim.Adam's loop. The two options are template arguments and
+// the pointers restrict, so that the loop has no branch and vectorises: element-wise IEEE
+// arithmetic, the same bits at any vector width.
+template <class T, bool Decoupled, bool Amsgrad>
+void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                 T* __restrict vmax, int64_t n, const AdamScalars& s) {
+  const T beta1 = T(s.beta1), one_minus_beta1 = T(1 - s.beta1);
+  const T beta2 = T(s.beta2), one_minus_beta2 = T(1 - s.beta2);
+  const T l2 = T(s.l2_decay), shrink = T(s.shrink), step_size = T(s.step_size);
+  const T bias_correction2_sqrt = T(s.bias_correction2_sqrt), eps = T(s.eps);
+  for (int64_t k = 0; k < n; ++k) {
+    if constexpr (Decoupled) p[k] *= shrink;
+    const T gk = g[k] + l2 * p[k];
+    m[k] = beta1 * m[k] + one_minus_beta1 * gk;
+    v[k] = beta2 * v[k] + one_minus_beta2 * gk * gk;
+    T vk = v[k];
+    if constexpr (Amsgrad) vk = vmax[k] = std::max(vmax[k], v[k]);
+    p[k] -= step_size * m[k] / (std::sqrt(vk) / bias_correction2_sqrt + eps);
+  }
+}
+
+template <class T>
+void adam_update(bool decoupled, bool amsgrad, T* p, const T* g, T* m, T* v, T* vmax, int64_t n,
+                 const AdamScalars& s) {
+  if (decoupled)
+    amsgrad ? adam_update<T, true, true>(p, g, m, v, vmax, n, s)
+            : adam_update<T, true, false>(p, g, m, v, vmax, n, s);
+  else
+    amsgrad ? adam_update<T, false, true>(p, g, m, v, vmax, n, s)
+            : adam_update<T, false, false>(p, g, m, v, vmax, n, s);
+}
 }  // namespace
 
 AdamBase::AdamBase(std::vector<Tensor> params, const char* name)
@@ -33,6 +70,9 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
   NoGradGuard no_grad;
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below.
   const double beta1 = betas.first, beta2 = betas.second;
+  // The bias corrections depend on the step count alone, which the parameters usually share:
+  // two std::pow per step rather than two per parameter.
+  double corrections_t = -1, bias_correction1 = 0, bias_correction2_sqrt = 0;
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor grad = grad_of(i);
     if (!grad.defined()) continue;
@@ -43,26 +83,19 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
     // Apart, since amsgrad may have been switched on after a checkpoint without it was loaded.
     if (amsgrad && !max_exp_avg_sqs_[i].defined()) max_exp_avg_sqs_[i] = state_like(i);
     const double t = static_cast<double>(++steps_[i]);
+    if (t != corrections_t) {
+      corrections_t = t;
+      bias_correction1 = 1 - std::pow(beta1, t);
+      bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
+    }
     const double lr_i = lr * lr_multiplier(i);
-    const double step_size = lr_i / (1 - std::pow(beta1, t));
-    const double bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
-    const double shrink = 1 - lr_i * decoupled_decay;
+    const AdamScalars scalars{beta1, beta2,    lr_i / bias_correction1,   bias_correction2_sqrt,
+                              eps,   l2_decay, 1 - lr_i * decoupled_decay};
     dispatch(params_[i].dtype(), [&]<class T>() {
-      T* p = params_[i].data<T>();
-      const T* g = grad.data<T>();
-      T* m = exp_avgs_[i].data<T>();
-      T* v = exp_avg_sqs_[i].data<T>();
-      T* vmax = amsgrad ? max_exp_avg_sqs_[i].data<T>() : nullptr;
-      const int64_t n = params_[i].numel();
-      for (int64_t k = 0; k < n; ++k) {
-        if (decoupled_decay != 0) p[k] *= T(shrink);
-        T gk = g[k] + T(l2_decay) * p[k];
-        m[k] = T(beta1) * m[k] + T(1 - beta1) * gk;
-        v[k] = T(beta2) * v[k] + T(1 - beta2) * gk * gk;
-        T vk = v[k];
-        if (vmax) vk = vmax[k] = std::max(vmax[k], v[k]);
-        p[k] -= T(step_size) * m[k] / (std::sqrt(vk) / T(bias_correction2_sqrt) + T(eps));
-      }
+      adam_update<T>(decoupled_decay != 0, amsgrad, params_[i].data<T>(), grad.data<T>(),
+                     exp_avgs_[i].data<T>(), exp_avg_sqs_[i].data<T>(),
+                     amsgrad ? max_exp_avg_sqs_[i].data<T>() : nullptr, params_[i].numel(),
+                     scalars);
     });
   }
 }
