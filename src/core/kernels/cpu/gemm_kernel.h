@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels/cpu/gemm_internal.h"
+#include "nabla/error.h"
 
 #ifndef NABLA_GEMM_TARGET
 #error "define NABLA_GEMM_TARGET before including gemm_kernel.h"
@@ -304,7 +305,13 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
   const int64_t nc_step = b_in_place ? n1 - n0 : Cfg::NC;
   const int64_t nc_max = b_in_place ? NR : min_of(Cfg::NC, round_up(n1 - n0, NR));
   const int64_t a_elems = round_up(mc_max * kstep, 64);
-  T* a_pack = static_cast<T*>(packing_buffer(sizeof(T) * (a_elems + nc_max * kstep)));
+  // The buffer is per thread and only grows; asking for the largest this configuration can use
+  // (not this block's need) makes a thread allocate once, at its first product, rather than
+  // again whenever it happens to claim a larger block than before. Pages it never touches cost
+  // no memory.
+  constexpr int64_t kMostElems = round_up(Cfg::MC * Cfg::KC, 64) + Cfg::NC * Cfg::KC;
+  NABLA_ASSERT(a_elems + nc_max * kstep <= kMostElems);
+  T* a_pack = static_cast<T*>(packing_buffer(sizeof(T) * kMostElems));
   Blocks<T> k{a_pack, a_pack + a_elems, b_in_place, 0, 0, 0, 0, 0, 0};
   if constexpr (Cfg::a_stationary) {
     for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
