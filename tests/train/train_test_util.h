@@ -3,6 +3,8 @@
 // builds them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -46,6 +48,29 @@ inline std::shared_ptr<nn::Sequential> preset(const std::string& name, uint64_t 
   ModelConfig config;
   config.seed = seed;
   return make_model(name, config);
+}
+
+// Every float64 parameter's .grad against central differences (h = 1e-6) of batch_loss(), a
+// function of the parameters' current values; to within `tolerance`.
+template <class F>
+void expect_grads_match_central_differences(nn::Module& model, F&& batch_loss, double tolerance,
+                                            const std::string& what = "") {
+  const double h = 1e-6;
+  for (Tensor p : model.parameters()) {
+    const Tensor grad = p.grad();
+    ASSERT_TRUE(grad.defined()) << what;
+    double* w = p.data<double>();
+    for (int64_t k = 0; k < p.numel(); ++k) {
+      const double saved = w[k];
+      w[k] = saved + h;
+      const double up = batch_loss();
+      w[k] = saved - h;
+      const double down = batch_loss();
+      w[k] = saved;
+      EXPECT_NEAR(grad.data<double>()[k], (up - down) / (2 * h), tolerance)
+          << what << " value " << k;
+    }
+  }
 }
 
 }  // namespace nabla::testing

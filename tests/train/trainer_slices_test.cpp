@@ -127,21 +127,7 @@ TEST(TrainerSlices, SlicedGradientMatchesCentralDifferences) {
     return cross_entropy(model.forward(x.slice(0, begin, end)),
                          slice_labels[static_cast<size_t>(s)]);
   });
-  const double h = 1e-6;
-  for (Tensor p : model.parameters()) {
-    const Tensor grad = p.grad();
-    ASSERT_TRUE(grad.defined());
-    double* w = p.data<double>();
-    for (int64_t k = 0; k < p.numel(); ++k) {
-      const double saved = w[k];
-      w[k] = saved + h;
-      const double up = batch_loss();
-      w[k] = saved - h;
-      const double down = batch_loss();
-      w[k] = saved;
-      EXPECT_NEAR(grad.data<double>()[k], (up - down) / (2 * h), 1e-8) << "value " << k;
-    }
-  }
+  testing::expect_grads_match_central_differences(model, batch_loss, 1e-8);
 }
 
 // A second run adds to what .grad holds, as a second backward would; a slice that throws leaves
