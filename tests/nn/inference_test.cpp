@@ -10,14 +10,12 @@
 #include <vector>
 
 #include "nabla/nabla.h"
+#include "threads_guard.h"
 
 namespace nabla::nn {
 namespace {
 
-struct ThreadsGuard {
-  int previous = num_threads();
-  ~ThreadsGuard() { set_num_threads(previous); }
-};
+using testing::ThreadsGuard;
 
 std::shared_ptr<Sequential> eval_preset(const std::string& name) {
   ModelConfig config;

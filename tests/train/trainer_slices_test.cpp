@@ -15,16 +15,13 @@
 #include "nabla/optim/sgd.h"
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
+#include "threads_guard.h"
 #include "train/train_test_util.h"
 
 namespace nabla::train {
 namespace {
 
-// Restores the thread count a test changed.
-struct ThreadsGuard {
-  int previous = num_threads();
-  ~ThreadsGuard() { set_num_threads(previous); }
-};
+using testing::ThreadsGuard;
 
 std::vector<std::vector<float>> weights_of(const nn::Module& model) {
   std::vector<std::vector<float>> out;

@@ -18,15 +18,13 @@
 #include "nabla/optim/sgd.h"
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
+#include "threads_guard.h"
 #include "train/train_test_util.h"
 
 namespace nabla::train {
 namespace {
 
-struct ThreadsGuard {
-  int previous = num_threads();
-  ~ThreadsGuard() { set_num_threads(previous); }
-};
+using testing::ThreadsGuard;
 
 // Every parameter's and buffer's values, as bits.
 std::vector<std::vector<uint64_t>> state_bits(const nn::Module& model) {
