@@ -17,6 +17,10 @@ class SliceStopped : public Error {
   using Error::Error;
 };
 
+// Why the others stop when a slice ends while they wait for it at a meeting.
+constexpr const char* kMissedMeeting =
+    " ended without taking part in a meeting of the others (slices must meet in the same order)";
+
 [[noreturn]] void throw_stopped(int64_t slice, const std::string& reason) {
   throw SliceStopped("BatchSlices: slice " + std::to_string(slice) + " stopped: " + reason);
 }
@@ -107,8 +111,7 @@ void SliceRunner::run_slice(int64_t slice) {
       abort("slice " + std::to_string(slice) + " failed");
     } else if (arrived_ > 0 && arrived_ + ended_ == slices_) {
       // The others wait at a meeting this slice will never come to.
-      abort("slice " + std::to_string(slice) + " ended without taking part in a meeting of " +
-            "the others (slices must meet in the same order)");
+      abort("slice " + std::to_string(slice) + kMissedMeeting);
     }
   }
   changed_.notify_all();
@@ -142,9 +145,7 @@ void SliceRunner::sum(int64_t slice, std::span<double> values) {
     if (meeting_ == meeting) throw_stopped(slice, abort_reason_);
     take_turn(lock);
   } else if (arrived_ < slices_) {
-    abort(
-        "a slice ended without taking part in a meeting of the others (slices must meet in "
-        "the same order)");
+    abort(std::string("a slice") + kMissedMeeting);
     changed_.notify_all();
     throw_stopped(slice, abort_reason_);
   } else {

@@ -100,7 +100,7 @@ Trainer::Trainer(nn::Module& model, optim::Optimizer& optimizer,
 
 int64_t Trainer::slices_for(int64_t rows) const {
   const int64_t per_slice = options.slice_rows();
-  if (!sliceable_ || per_slice <= 0 || rows <= per_slice) return 1;
+  if (slicing_ == nn::Slicing::whole || per_slice <= 0 || rows <= per_slice) return 1;
   return (rows + per_slice - 1) / per_slice;
 }
 
@@ -131,7 +131,7 @@ double Trainer::forward_backward(const data::Batch& batch, int64_t epoch, int64_
         slice.logits = out.detach();
         return loss;
       },
-      slices_together_);
+      slicing_ == nn::Slicing::together);
   // The batch's numbers from the slices', in slice order; its logits gathered for the hooks.
   const Tensor& first = slices_[0].logits;
   const Shape shape{rows, first.size(1)};
@@ -196,11 +196,11 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
-    const nn::Slicing slicing = nn::slicing(model_);
-    sliceable_ = options.slice_rows() > 0 && slicing != nn::Slicing::whole &&
-                 nn::slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
-                                             options.slice_rows());
-    slices_together_ = slicing == nn::Slicing::together;
+    slicing_ = options.slice_rows() > 0 ? nn::slicing(model_) : nn::Slicing::whole;
+    if (slicing_ != nn::Slicing::whole &&
+        !nn::slice_is_worth_a_thread(model_, train_loader_.dataset().sample_shape(),
+                                     options.slice_rows()))
+      slicing_ = nn::Slicing::whole;
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {

@@ -53,6 +53,7 @@
 #include "nabla/arg.h"
 #include "nabla/autograd_slices.h"
 #include "nabla/data/dataloader.h"
+#include "nabla/nn/inference.h"
 #include "nabla/nn/module.h"
 #include "nabla/optim/lr_scheduler.h"
 #include "nabla/optim/optimizer.h"
@@ -174,12 +175,13 @@ class Trainer {
   // `logits` (the batch's, for the step hooks).
   double forward_backward(const data::Batch& batch, int64_t epoch, int64_t index, int64_t& correct,
                           Tensor& logits);
-  // How many slices a batch of `rows` runs as: 1 unless sliceable_ (see "Threads" above).
+  // How many slices a batch of `rows` runs as: 1 when slicing_ is whole (see "Threads" above).
   int64_t slices_for(int64_t rows) const;
 
   // The sliced step's state, kept between steps so that a step allocates nothing new.
-  bool sliceable_ = false;        // decided at the start of each epoch
-  bool slices_together_ = false;  // ... and whether the slices must meet (nn::Slicing)
+  // Decided at the start of each epoch: nn::slicing(model), or whole when a slice is not worth
+  // a thread or slice_rows() is 0.
+  nn::Slicing slicing_ = nn::Slicing::whole;
   autograd::BatchSlices batch_slices_;
   struct Slice {
     std::vector<int64_t> labels;

@@ -65,23 +65,21 @@ Tensor BatchNormBase::run(const Tensor& input, F op) {
 
 Tensor BatchNormBase::forward(const Tensor& input) {
   return run(input, [&] {
-    if (const autograd::Slice* slice = autograd::current_slice(); slice && is_training()) {
-      // One slice of a batch whose slices run together: the whole batch's statistics, and the
-      // running statistics and batch count updated once, by the first slice.
+    // In training on one slice of a batch whose slices run together (autograd::BatchSlices): the
+    // whole batch's statistics, and the running statistics and batch count updated once, by the
+    // first slice.
+    const autograd::Slice* slice = is_training() ? autograd::current_slice() : nullptr;
+    const bool first = !slice || slice->index == 0;
+    if (is_training() && first && num_batches_tracked.defined()) {
+      NoGradGuard no_grad;
+      *num_batches_tracked.data<int64_t>() += 1;
+    }
+    if (slice) {
       NABLA_CHECK(!sum_across_ranks, "synchronised batch norm cannot run in batch slices");
-      const bool first = slice->index == 0;
-      if (first && num_batches_tracked.defined()) {
-        NoGradGuard no_grad;
-        *num_batches_tracked.data<int64_t>() += 1;
-      }
       return detail::batch_norm_slice(
           input, first ? running_mean : Tensor(), first ? running_var : Tensor(), weight, bias,
           options.momentum(), options.eps(),
           [slice](std::span<double> values) { autograd::sum_over_slices(*slice, values); });
-    }
-    if (is_training() && num_batches_tracked.defined()) {
-      NoGradGuard no_grad;
-      *num_batches_tracked.data<int64_t>() += 1;
     }
     return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
                       options.momentum(), options.eps(), sum_across_ranks);

@@ -50,18 +50,14 @@ void running_statistics(T* mean, T* rstd, const Tensor& running_mean, const Tens
   }
 }
 
-}  // namespace
-
 // batch_norm: y = (x - mean) · rstd · weight + bias, rstd = 1 / sqrt(var + eps).
 // Saves x, mean and rstd (C values each) and weight. With batch statistics, mean and rstd depend
 // on x, which gives the fused formula (kernels/cpu/norm.h)
 //   dx = weight · rstd · (dy - mean(dy) - xhat · mean(dy · xhat));
 // with running statistics they are constants: dx = weight · rstd · dy.
 // dweight = Σ dy · xhat, dbias = Σ dy in both modes.
-namespace {
-
-// batch_norm and detail::batch_norm_slice. weight_by_rows: backward's sums are each rank's dy
-// (that of its own mean loss) weighted by its rows, as SumAcrossRanks documents; slices of one
+// Serves batch_norm and detail::batch_norm_slice. weight_by_rows: backward's sums are each rank's
+// dy (that of its own mean loss) weighted by its rows, as SumAcrossRanks documents; slices of one
 // batch already have the whole batch's dy, so theirs are added as they are.
 Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                        const Tensor& weight, const Tensor& bias, bool training, double momentum,
