@@ -228,5 +228,53 @@ TEST(VecMath, TailsAndReductions) {
   }
 }
 
+// Batch norm's sums and row maps, in every compiled copy, against plain double loops, on row
+// lengths around each vector width (whole steps, tails, rows shorter than a vector) and strided
+// rows; the maps give an element the same value wherever it sits in the row.
+TEST(VecMath, BatchNormSumsAndRowMaps) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> normal(3, 2);
+  for (Variant v : cpu::vec::supported_variants()) {
+    cpu::vec::ScopedVariant scoped(v);
+    for (int64_t n : {1, 5, 8, 16, 31, 32, 33, 64, 100}) {
+      const int64_t rows = 3, stride = n + 7;
+      std::vector<float> x(size_t(rows * stride)), dy(x.size());
+      for (float& e : x) e = normal(rng);
+      for (float& e : dy) e = normal(rng);
+      const double m = 2.5;
+      double want[2][2] = {}, got[2][2];
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t i = r * stride; i < r * stride + n; ++i) {
+          const double d = double(x[i]) - m;
+          want[0][0] += d, want[0][1] += d * d;
+          want[1][0] += dy[i], want[1][1] += double(dy[i]) * d;
+        }
+      cpu::vec::centered_sums<float>(got[0], nullptr, x.data(), m, rows, n, stride);
+      cpu::vec::centered_sums(got[1], dy.data(), x.data(), m, rows, n, stride);
+      for (int k = 0; k < 2; ++k)
+        for (int j = 0; j < 2; ++j)
+          EXPECT_NEAR(got[k][j], want[k][j], 1e-12 * (1 + std::abs(want[k][j])))
+              << cpu::vec::variant_name(v) << " n " << n << " sum " << k << "," << j;
+
+      std::vector<float> y(static_cast<size_t>(n)), z(static_cast<size_t>(n)), one(1);
+      const float a = 0.75f, b = -1.5f, mf = 2.5f, d = 0.25f;
+      cpu::vec::scale_shift(y.data(), x.data(), n, a, b, /*relu=*/false);
+      cpu::vec::scale_shift(z.data(), x.data(), n, a, b, /*relu=*/true);
+      for (int64_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(y[i], x[i] * a + b, 1e-6f) << cpu::vec::variant_name(v);
+        EXPECT_EQ(z[i], y[i] > 0 ? y[i] : 0.f) << cpu::vec::variant_name(v);
+        cpu::vec::scale_shift(one.data(), x.data() + i, 1, a, b, false);
+        EXPECT_EQ(one[0], y[i]) << cpu::vec::variant_name(v) << " n " << n << " i " << i;
+      }
+      cpu::vec::centered_combination(y.data(), dy.data(), x.data(), n, a, b, mf, d);
+      for (int64_t i = 0; i < n; ++i) {
+        EXPECT_NEAR(y[i], a * dy[i] + b * (x[i] - mf) + d, 1e-5f) << cpu::vec::variant_name(v);
+        cpu::vec::centered_combination(one.data(), dy.data() + i, x.data() + i, 1, a, b, mf, d);
+        EXPECT_EQ(one[0], y[i]) << cpu::vec::variant_name(v) << " n " << n << " i " << i;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace nabla

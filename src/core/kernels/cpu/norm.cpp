@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/vecmath.h"
 #include "parallel.h"
 
 namespace nabla::cpu {
@@ -16,35 +17,19 @@ int64_t channel_grain(int64_t N, int64_t S) {
   return std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(N * S, 1));
 }
 
-// The per-channel loops, written once: the single-process kernels and the synchronised ones
+// The per-channel sums, written once: the single-process kernels and the synchronised ones
 // (whose sums are added over the ranks in between) call the same code, which is why one rank of
-// synchronised batch norm is bitwise plain batch norm. Channel c of x (N, C, S) is N rows of S.
-//
-// Each sum runs in kLanes partial sums (element i of a row goes to lane i mod kLanes), added in
-// lane order at the end: a fixed order that depends on the shape only, and independent chains
-// the compiler can keep in vector registers instead of one long chain of dependent adds.
-constexpr int kLanes = 8;
+// synchronised batch norm is bitwise plain batch norm. Channel c of x (N, C, S) is N rows of S,
+// C·S apart; vec::centered_sums adds them in double, vectorised for the instruction set, in an
+// order fixed by the shape.
 
-template <class F>
-void for_each_lane_element(int64_t N, int64_t C, int64_t S, int64_t c, F f) {
-  for (int64_t n = 0; n < N; ++n) {
-    const int64_t base = (n * C + c) * S;
-    int64_t i = 0;
-    for (; i + kLanes <= S; i += kLanes)
-      for (int l = 0; l < kLanes; ++l) f(l, base + i + l);
-    for (int l = 0; i < S; ++i, ++l) f(l, base + i);
-  }
-}
+// Rows shorter than this (S = 1 for (N, C) features) are mapped by plain loops here: a
+// vectorised call per handful of values costs more than it saves.
+constexpr int64_t kShortRow = 16;
 
-double lane_total(const double (&acc)[kLanes]) {
-  double total = 0;
-  for (double a : acc) total += a;
-  return total;
-}
-
-// One pass over channel c: Σ x and Σ (x - mean)², the latter from sums shifted by the channel's
-// first value K (Σ (x-K)² - (Σ (x-K))² / M), which keeps the cancellation small when the mean is
-// far from zero: K is within a few standard deviations of the mean.
+// Σ x and Σ (x - mean)² of channel c, the latter from sums shifted by the channel's first value
+// K (Σ (x-K)² - (Σ (x-K))² / M), which keeps the cancellation small when the mean is far from
+// zero: K is within a few standard deviations of the mean.
 struct Moments {
   double sum = 0, m2 = 0;
 };
@@ -52,14 +37,9 @@ struct Moments {
 template <class T>
 Moments channel_moments(const T* x, int64_t N, int64_t C, int64_t S, int64_t c) {
   const double K = x[c * S], M = static_cast<double>(N * S);
-  double s1[kLanes] = {}, s2[kLanes] = {};
-  for_each_lane_element(N, C, S, c, [&](int l, int64_t at) {
-    const double d = double(x[at]) - K;
-    s1[l] += d;
-    s2[l] += d * d;
-  });
-  const double t1 = lane_total(s1), t2 = lane_total(s2);
-  return {K * M + t1, std::max(0.0, t2 - t1 * t1 / M)};
+  double t[2];
+  vec::centered_sums<T>(t, nullptr, x + c * S, K, N, S, C * S);
+  return {K * M + t[0], std::max(0.0, t[1] - t[0] * t[0] / M)};
 }
 
 struct GradSums {
@@ -69,12 +49,9 @@ struct GradSums {
 template <class T>
 GradSums channel_grad_sums(const T* dy, const T* x, double mu, double r, int64_t N, int64_t C,
                            int64_t S, int64_t c) {
-  double a[kLanes] = {}, b[kLanes] = {};
-  for_each_lane_element(N, C, S, c, [&](int l, int64_t at) {
-    a[l] += dy[at];
-    b[l] += dy[at] * (x[at] - mu);
-  });
-  return {lane_total(a), lane_total(b) * r};
+  double t[2];
+  vec::centered_sums(t, dy + c * S, x + c * S, mu, N, S, C * S);
+  return {t[0], t[1] * r};
 }
 
 // dx = k · (dy − mean_dy − xhat · mean_dy_xhat), k = gamma · rstd (written, not added).
@@ -87,10 +64,24 @@ void channel_grad_input(T* dx, const T* dy, const T* x, double mu, double r, dou
   const T a = static_cast<T>(k), b = static_cast<T>(-k * r * mean_dy_xhat),
           d = static_cast<T>(-k * mean_dy), m = static_cast<T>(mu);
   for (int64_t n = 0; n < N; ++n) {
-    const T* xr = x + (n * C + c) * S;
-    const T* dr = dy + (n * C + c) * S;
-    T* dxr = dx + (n * C + c) * S;
-    for (int64_t i = 0; i < S; ++i) dxr[i] = a * dr[i] + b * (xr[i] - m) + d;
+    const int64_t at = (n * C + c) * S;
+    if (S >= kShortRow)
+      vec::centered_combination(dx + at, dy + at, x + at, S, a, b, m, d);
+    else
+      for (int64_t i = at; i < at + S; ++i) dx[i] = a * dy[i] + b * (x[i] - m) + d;
+  }
+}
+
+// Row (n, c) of y from row (n, c) of x: y = x · scale + shift, folded per channel.
+template <class T>
+void normalize_row(T* y, const T* x, int64_t S, int64_t c, const T* mean, const T* rstd,
+                   const T* gamma, const T* beta, bool relu) {
+  const T scale = rstd[c] * (gamma ? gamma[c] : T(1));
+  const T shift = (beta ? beta[c] : T(0)) - mean[c] * scale;
+  if (S >= kShortRow) return vec::scale_shift(y, x, S, scale, shift, relu);
+  for (int64_t i = 0; i < S; ++i) {
+    const T v = x[i] * scale + shift;
+    y[i] = relu && !(v > 0) ? T(0) : v;
   }
 }
 
@@ -114,22 +105,8 @@ void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T*
   // Rows (n, c) are independent: each is written by one thread.
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 14) / std::max<int64_t>(S, 1));
   parallel::parallel_for(N * C, grain, [&](int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const int64_t c = r % C;
-      // y = x · scale + shift, folded per channel
-      const T scale = rstd[c] * (gamma ? gamma[c] : T(1));
-      const T shift = (beta ? beta[c] : T(0)) - mean[c] * scale;
-      const T* xr = x + r * S;
-      T* yr = y + r * S;
-      // Two plain loops, each vectorised; the clamp is relu's own (x > 0 ? x : 0).
-      if (relu)
-        for (int64_t i = 0; i < S; ++i) {
-          const T v = xr[i] * scale + shift;
-          yr[i] = v > 0 ? v : T(0);
-        }
-      else
-        for (int64_t i = 0; i < S; ++i) yr[i] = xr[i] * scale + shift;
-    }
+    for (int64_t r = r0; r < r1; ++r)
+      normalize_row(y + r * S, x + r * S, S, r % C, mean, rstd, gamma, beta, relu);
   });
 }
 

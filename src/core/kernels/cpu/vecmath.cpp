@@ -86,6 +86,19 @@ template <class T>
 T max(const T* x, int64_t n) {
   return table<T>().max(x, n);
 }
+template <class T>
+void centered_sums(double* out, const T* dy, const T* x, double m, int64_t rows, int64_t n,
+                   int64_t stride) {
+  table<T>().centered_sums(out, dy, x, m, rows, n, stride);
+}
+template <class T>
+void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu) {
+  table<T>().scale_shift(y, x, n, a, b, relu);
+}
+template <class T>
+void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d) {
+  table<T>().centered_combination(y, dy, x, n, a, b, m, d);
+}
 
 const char* variant_name(Variant v) {
   switch (v) {
@@ -132,15 +145,18 @@ ScopedVariant::~ScopedVariant() {
   g_variant.store(previous_);
 }
 
-#define NABLA_VECMATH_INSTANTIATE(T)               \
-  template void exp<T>(T*, const T*, int64_t);     \
-  template void expm1<T>(T*, const T*, int64_t);   \
-  template void log<T>(T*, const T*, int64_t);     \
-  template void log1p<T>(T*, const T*, int64_t);   \
-  template void tanh<T>(T*, const T*, int64_t);    \
-  template void sigmoid<T>(T*, const T*, int64_t); \
-  template T exp_sum<T>(T*, const T*, T, int64_t); \
-  template T max<T>(const T*, int64_t);
+#define NABLA_VECMATH_INSTANTIATE(T)                                                              \
+  template void exp<T>(T*, const T*, int64_t);                                                    \
+  template void expm1<T>(T*, const T*, int64_t);                                                  \
+  template void log<T>(T*, const T*, int64_t);                                                    \
+  template void log1p<T>(T*, const T*, int64_t);                                                  \
+  template void tanh<T>(T*, const T*, int64_t);                                                   \
+  template void sigmoid<T>(T*, const T*, int64_t);                                                \
+  template T exp_sum<T>(T*, const T*, T, int64_t);                                                \
+  template T max<T>(const T*, int64_t);                                                           \
+  template void centered_sums<T>(double*, const T*, const T*, double, int64_t, int64_t, int64_t); \
+  template void scale_shift<T>(T*, const T*, int64_t, T, T, bool);                                \
+  template void centered_combination<T>(T*, const T*, const T*, int64_t, T, T, T, T);
 
 NABLA_VECMATH_INSTANTIATE(float)
 NABLA_VECMATH_INSTANTIATE(double)

@@ -32,6 +32,18 @@ T exp_sum(T* y, const T* x, T shift, int64_t n);
 // The largest of x[0..n), n >= 1 (if x holds a NaN, the result may or may not be NaN).
 template <class T>
 T max(const T* x, int64_t n);
+// Batch norm's sums over `rows` rows of n values (row r of x at x + r·stride, of dy likewise),
+// in double: out[0] = Σ u and out[1] = Σ u·(x − m), where u = dy, or u = x − m if dy is null
+// (the moments about m). Summed in an order fixed by the shape and the instruction set.
+template <class T>
+void centered_sums(double* out, const T* dy, const T* x, double m, int64_t rows, int64_t n,
+                   int64_t stride);
+// Batch norm's row maps: y = x·a + b (with relu, max(0, that) as relu computes it), and
+// y = a·dy + b·(x − m) + d. y may equal x.
+template <class T>
+void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu);
+template <class T>
+void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
 
 // One compiled copy by name, for tests and benchmarks (the functions above pick by
 // active_isa()). avx512_logic_on_avx2 is the AVX-512 vector width compiled for AVX2, so that a

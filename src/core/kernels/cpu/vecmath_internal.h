@@ -7,8 +7,8 @@ namespace nabla::cpu::vecmath_detail {
 
 enum class Fn { exp, expm1, log, log1p, tanh, sigmoid };
 
-// One compiled set of array functions: y[i] = f(x[i]) for i < n (y may equal x), and the two
-// row reductions softmax needs.
+// One compiled set of array functions: y[i] = f(x[i]) for i < n (y may equal x), the two row
+// reductions softmax needs and batch norm's channel sums and row maps.
 template <class T>
 struct Table {
   void (*exp)(T* y, const T* x, int64_t n);
@@ -19,6 +19,10 @@ struct Table {
   void (*sigmoid)(T* y, const T* x, int64_t n);
   T (*exp_sum)(T* y, const T* x, T shift, int64_t n);
   T (*max)(const T* x, int64_t n);
+  void (*centered_sums)(double* out, const T* dy, const T* x, double m, int64_t rows, int64_t n,
+                        int64_t stride);
+  void (*scale_shift)(T* y, const T* x, int64_t n, T a, T b, bool relu);
+  void (*centered_combination)(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
 };
 
 // Per instruction set (each defined in its own file, compiled for that set): 16-byte vectors
