@@ -71,6 +71,7 @@ cpu::Conv2dShape large_winograd_shape() {
 
 struct ConvResult {
   std::vector<float> out, out_relu, dinp, dweight, dbias;
+  std::vector<float> fused_dinp, fused_dweight, fused_dbias;  // from one conv2d_backward call
 };
 
 ConvResult run_fast(const cpu::Conv2dShape& s, const std::vector<float>& x,
@@ -84,6 +85,10 @@ ConvResult run_fast(const cpu::Conv2dShape& s, const std::vector<float>& x,
   cpu::conv2d_forward(r.out_relu.data(), x.data(), w.data(), b.data(), s, ws.data(), true);
   cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());
   cpu::conv2d_backward_weight(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, ws.data());
+  r.fused_dinp.assign(x.size(), 0), r.fused_dweight.assign(w.size(), 0);
+  r.fused_dbias.assign(b.size(), 0);
+  cpu::conv2d_backward(r.fused_dinp.data(), r.fused_dweight.data(), r.fused_dbias.data(), dy.data(),
+                       x.data(), w.data(), s, ws.data());
   return r;
 }
 
@@ -143,6 +148,10 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
     expect_close(fast.dinp, dinp, s.OC / s.groups * s.KH * s.KW, "dinput");
     expect_close(fast.dweight, dweight, positions, "dweight");
     expect_close(fast.dbias, dbias, positions, "dbias");
+    // Off the Winograd path (these shapes have too few channels) it is the two calls.
+    EXPECT_EQ(fast.fused_dinp, fast.dinp);
+    EXPECT_EQ(fast.fused_dweight, fast.dweight);
+    EXPECT_EQ(fast.fused_dbias, fast.dbias);
   }
 }
 
@@ -226,6 +235,18 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
     shapes.push_back(s);
   }
   shapes.push_back(large_winograd_shape());
+  // More images than weight-gradient pieces, so that a piece runs several chunks.
+  shapes.push_back({.N = 11,
+                    .C = 64,
+                    .H = 6,
+                    .W = 7,
+                    .OC = 65,
+                    .KH = 3,
+                    .KW = 3,
+                    .OH = 6,
+                    .OW = 7,
+                    .pad_h = 1,
+                    .pad_w = 1});
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
@@ -253,18 +274,31 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
       expect_close(fast.dinp, dinp, s.OC * 9, "dinput");
       expect_close(fast.dweight, dweight, s.N * s.OH * s.OW, "dweight");
       expect_close(fast.dbias, dbias, s.N * s.OH * s.OW, "dbias");
+      // The fused backward: its own input gradient, the same weight gradient sums.
+      expect_close(fast.fused_dinp, dinp, s.OC * 9, "fused dinput");
+      EXPECT_EQ(fast.fused_dweight, fast.dweight);
+      EXPECT_EQ(fast.fused_dbias, fast.dbias);
 
       std::vector<double> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
       std::vector<double> got(dy.size()), got_dx(x.size(), 0), got_dw(w.size(), 0);
-      std::vector<double> db(b.size(), 0);
+      std::vector<double> db(b.size(), 0), fused_dx(x.size(), 0), fused_dw(w.size(), 0);
+      std::vector<double> fused_db(b.size(), 0);
       cpu::conv2d_forward(got.data(), xd.data(), wd.data(), bd.data(), s, ws.data());
       cpu::conv2d_backward_input(got_dx.data(), dyd.data(), wd.data(), s, ws.data());
       cpu::conv2d_backward_weight(got_dw.data(), db.data(), dyd.data(), xd.data(), s, ws.data());
+      cpu::conv2d_backward(fused_dx.data(), fused_dw.data(), fused_db.data(), dyd.data(), xd.data(),
+                           wd.data(), s, ws.data());
       for (size_t k = 0; k < got.size(); ++k) ASSERT_NEAR(got[k], want[k], 1e-12) << "out " << k;
-      for (size_t k = 0; k < got_dx.size(); ++k)
+      for (size_t k = 0; k < got_dx.size(); ++k) {
         ASSERT_NEAR(got_dx[k], want_dx[k], 1e-12) << "dinput " << k;
-      for (size_t k = 0; k < got_dw.size(); ++k)
+        ASSERT_NEAR(fused_dx[k], want_dx[k], 1e-12) << "fused dinput " << k;
+      }
+      for (size_t k = 0; k < got_dw.size(); ++k) {
         ASSERT_NEAR(got_dw[k], want_dw[k], 1e-11) << "dweight " << k;
+        ASSERT_NEAR(fused_dw[k], want_dw[k], 1e-11) << "fused dweight " << k;
+      }
+      for (size_t k = 0; k < fused_db.size(); ++k)
+        ASSERT_NEAR(fused_db[k], want_db[k], 1e-11) << "fused dbias " << k;
     }
   }
 }
@@ -319,6 +353,9 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
       EXPECT_EQ(many.dinp, one.dinp) << n << " threads";
       EXPECT_EQ(many.dweight, one.dweight) << n << " threads";
       EXPECT_EQ(many.dbias, one.dbias) << n << " threads";
+      EXPECT_EQ(many.fused_dinp, one.fused_dinp) << n << " threads";
+      EXPECT_EQ(many.fused_dweight, one.fused_dweight) << n << " threads";
+      EXPECT_EQ(many.fused_dbias, one.fused_dbias) << n << " threads";
     }
   }
 }

@@ -54,6 +54,13 @@ template <class T>
 void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
                             T* workspace);
 
+// Both of the above in one call: the same sums, except that the Winograd path transforms each
+// output gradient once for the two (then the input gradient is cut into the weight gradient's
+// runs of images, so it may round differently from conv2d_backward_input's).
+template <class T>
+void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                     const Conv2dShape& s, T* workspace);
+
 template <class T>
 void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,
                           const Conv2dShape& s);

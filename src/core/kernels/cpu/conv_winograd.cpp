@@ -175,32 +175,8 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
 }
 
 template <class T>
-void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t rows, int64_t n0, int64_t nb, T* scratch) {
-  const Geometry t(s);
-  const Transforms<T> f = transforms_for<T>(active_isa());
-  const Layout L(s, chunk, rows);
-  T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
-  const int64_t P = s.OH * s.OW;
-  for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
-    const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t oc = 0; oc < s.OC; ++oc)
-        f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t, th0,
-                      th1, work);
-    for (int64_t xi = 0; xi < kXi; ++xi)
-      gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * s.OC * s.C, s.C, M + xi * L.xm,
-              L.ld, T(0), V + xi * L.xv, L.ld);
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t c = 0; c < s.C; ++c)
-        f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s, t,
-                     th0, th1, work);
-  }
-}
-
-template <class T>
-void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t rows, int64_t first, int64_t last, T* scratch) {
+void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch) {
   const Geometry t(s);
   const Transforms<T> f = transforms_for<T>(active_isa());
   const Layout L(s, chunk, rows);
@@ -208,22 +184,35 @@ void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& 
   const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
   for (int64_t n0 = first; n0 < last; n0 += chunk) {
     const int64_t nb = std::min(chunk, last - n0);
-    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {
+    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
       const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
       for (int64_t i = 0; i < nb; ++i) {
-        for (int64_t c = 0; c < s.C; ++c)
-          f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t, th0,
-                  th1, work);
         for (int64_t oc = 0; oc < s.OC; ++oc)
           f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
                         th0, th1, work);
+        if (dw)
+          for (int64_t c = 0; c < s.C; ++c)
+            f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t,
+                    th0, th1, work);
       }
-      const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
+      if (dw) {
+        const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
+        for (int64_t xi = 0; xi < kXi; ++xi)
+          gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv,
+                  L.ld, beta, Wg + xi * plane, s.C);
+      }
+      if (!dinp) continue;
+      // The weight gradient has read V: it now takes the transformed input gradient.
       for (int64_t xi = 0; xi < kXi; ++xi)
-        gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv, L.ld,
-                beta, Wg + xi * plane, s.C);
+        gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * plane, s.C, M + xi * L.xm, L.ld,
+                T(0), V + xi * L.xv, L.ld);
+      for (int64_t i = 0; i < nb; ++i)
+        for (int64_t c = 0; c < s.C; ++c)
+          f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s,
+                       t, th0, th1, work);
     }
   }
+  if (!dw) return;
   // dw = Gᵀ W G for every (output channel, input channel).
   for (int64_t k = 0; k < plane; ++k) {
     T m[4][4], r[4][3];
@@ -242,14 +231,12 @@ void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& 
   }
 }
 
-#define NABLA_INSTANTIATE(T)                                                                   \
-  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                         \
-  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
-                                int64_t, Step, T*, bool);                                      \
-  template void backward_input_chunk<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,   \
-                                        int64_t, int64_t, int64_t, T*);                        \
-  template void backward_weight_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,    \
-                                       int64_t, int64_t, int64_t, T*);
+#define NABLA_INSTANTIATE(T)                                                                       \
+  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                             \
+  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,     \
+                                int64_t, Step, T*, bool);                                          \
+  template void backward_run<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
+                                int64_t, int64_t, int64_t, T*);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

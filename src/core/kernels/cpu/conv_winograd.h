@@ -55,14 +55,13 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s);
 template <class T>
 void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, Step step, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, g), `rows` tile rows at a time, in order.
+// Images [first, last), in steps of `chunk` images × `rows` tile rows (in order: neighbouring
+// blocks share input rows), each step's output gradient transformed once for both gradients:
+//   dinp += convᵀ(dout, g) from U, unless dinp is null;
+//   dw (OC, C, 3, 3) = Σ dout ⋆ input, summed in the transform domain in a fixed order and then
+//   transformed back, unless dw is null (then inp is not read).
 template <class T>
-void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t rows, int64_t n0, int64_t nb, T* scratch);
-// dw (OC, C, 3, 3) = Σ over images [first, last) of dout ⋆ input, in steps of `chunk` images ×
-// `rows` tile rows, summed in the transform domain in a fixed order, then transformed back.
-template <class T>
-void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t rows, int64_t first, int64_t last, T* scratch);
+void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch);
 
 }  // namespace nabla::cpu::winograd
