@@ -260,16 +260,23 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
     }
   }
   if (!dw) return;
-  // dw = Gᵀ W G for every (output channel, input channel).
+  // dw = Gᵀ W G for every (output channel, input channel), the pairs' values gathered in blocks
+  // of contiguous runs, for the same reason as in transform_weight.
   const int64_t a = t.m + 2;
-  for (int64_t k = 0; k < plane; ++k) {
-    T m[36], r[6][3];
-    for (int64_t xi = 0; xi < t.xi; ++xi) m[xi] = Wg[xi * plane + k];
-    for (int64_t i = 0; i < a; ++i) gt_rows(t.m, m + a * i, 1, r[i]);
-    for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
-      T col[3];
-      gt_rows(t.m, &r[0][l], 3, col);
-      for (int64_t i = 0; i < 3; ++i) dw[k * 9 + 3 * i + l] = col[i];
+  constexpr int64_t kBlock = 64;
+  T block[36][kBlock];
+  for (int64_t k0 = 0; k0 < plane; k0 += kBlock) {
+    const int64_t n = std::min(kBlock, plane - k0);
+    for (int64_t xi = 0; xi < t.xi; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
+    for (int64_t j = 0; j < n; ++j) {
+      T m[36], r[6][3];
+      for (int64_t xi = 0; xi < t.xi; ++xi) m[xi] = block[xi][j];
+      for (int64_t i = 0; i < a; ++i) gt_rows(t.m, m + a * i, 1, r[i]);
+      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
+        T col[3];
+        gt_rows(t.m, &r[0][l], 3, col);
+        for (int64_t i = 0; i < 3; ++i) dw[(k0 + j) * 9 + 3 * i + l] = col[i];
+      }
     }
   }
 }
