@@ -8,6 +8,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
+#include "parallel.h"
 
 namespace nabla::cpu::winograd {
 
@@ -175,27 +176,31 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
   // OC·C. Pairs go in blocks whose values are gathered first and then written as contiguous
   // runs: writing each pair's values straight into the planes (OC·C apart, a multiple of 4 KiB on
   // 64 × 64 layers) made this a fifth of a batch-1 convnet inference.
+  // It runs before a call's steps, with the pool otherwise idle: the blocks are split over the
+  // threads (each block's values are the same whichever thread computes them).
   const Geometry t(s);
   const int64_t plane = s.OC * s.C, a = t.m + 2;
   constexpr int64_t kBlock = 64;
-  T block[36][kBlock];
-  for (int64_t k0 = 0; k0 < plane; k0 += kBlock) {
-    const int64_t n = std::min(kBlock, plane - k0);
-    for (int64_t j = 0; j < n; ++j) {
-      const T* g = weight + (k0 + j) * 9;
-      T col[6][3], row[6];  // col = G g, then each of its rows times Gᵀ
-      for (int64_t k = 0; k < 3; ++k) {
-        T o[6] = {};
-        g_rows(t.m, g + k, 3, o);
-        for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
+  parallel::parallel_for((plane + kBlock - 1) / kBlock, 8, [&](int64_t b0, int64_t b1) {
+    T block[36][kBlock];
+    for (int64_t k0 = b0 * kBlock; k0 < std::min(b1 * kBlock, plane); k0 += kBlock) {
+      const int64_t n = std::min(kBlock, plane - k0);
+      for (int64_t j = 0; j < n; ++j) {
+        const T* g = weight + (k0 + j) * 9;
+        T col[6][3], row[6];  // col = G g, then each of its rows times Gᵀ
+        for (int64_t k = 0; k < 3; ++k) {
+          T o[6] = {};
+          g_rows(t.m, g + k, 3, o);
+          for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
+        }
+        for (int64_t i = 0; i < a; ++i) {
+          g_rows(t.m, col[i], 1, row);
+          for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
+        }
       }
-      for (int64_t i = 0; i < a; ++i) {
-        g_rows(t.m, col[i], 1, row);
-        for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
-      }
+      for (int64_t xi = 0; xi < t.xi; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
     }
-    for (int64_t xi = 0; xi < t.xi; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
-  }
+  });
 }
 
 // Where a step's tiles go: image i's tile row th, tile k is column (i·(th1 - th0) + th - th0)·TW
