@@ -71,6 +71,21 @@ cpu::Conv2dShape large_winograd_shape(bool wide = true) {
           .pad_w = 1};
 }
 
+// Enough wide images (F(4×4, 3×3)) for steps of 2 images and weight-gradient pieces of 1 or 2.
+cpu::Conv2dShape wide_batch_shape() {
+  return {.N = 9,
+          .C = 64,
+          .H = 3,
+          .W = 30,
+          .OC = 64,
+          .KH = 3,
+          .KW = 3,
+          .OH = 3,
+          .OW = 30,
+          .pad_h = 1,
+          .pad_w = 1};
+}
+
 struct ConvResult {
   std::vector<float> out, out_relu, dinp, dweight, dbias;
   std::vector<float> fused_dinp, fused_dweight, fused_dbias;  // from one conv2d_backward call
@@ -243,6 +258,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
   }
   shapes.push_back(large_winograd_shape());
   shapes.push_back(large_winograd_shape(false));
+  shapes.push_back(wide_batch_shape());
   // More images than weight-gradient pieces, so that a piece runs several chunks.
   shapes.push_back({.N = 11,
                     .C = 64,
@@ -344,6 +360,7 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
                     .pad_w = 1});
   shapes.push_back(large_winograd_shape());
   shapes.push_back(large_winograd_shape(false));
+  shapes.push_back(wide_batch_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
