@@ -13,8 +13,8 @@
 // and no 9× unrolled `col` matrix: the transformed input is 4× (m = 2) or 2.25× (m = 4) the
 // input. F(2×2)'s coefficients are 0, ±1 and ±½ (exact in binary), so its only extra rounding is
 // that of the few additions in each transform; F(4×4)'s reach 8 in A and 5 in B and its G has
-// sixths, which costs about 1.5 bits more in float (docs/performance.md gives the measured
-// errors against float64).
+// sixths, which costs 2 to 3 bits more than F(2×2) in float (docs/performance.md gives the
+// measured errors against float64).
 //
 // Tiles run along each image's rows; a tile past the output's edge reads zero padding and writes
 // only its outputs that exist. Layout of the transformed buffers: [ξ][channel][tile], tiles of a
