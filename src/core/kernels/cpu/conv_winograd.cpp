@@ -138,68 +138,103 @@ int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
 
 namespace {
 
-// o = G x along one axis of a 3×3 kernel (3 → m + 2 values).
-template <class T>
-void g_rows(int64_t m, const T* x, int64_t stride, T* o) {
+// o = G x along one axis of a 3×3 kernel (3 → M + 2 values).
+template <int M, class T>
+void g_rows(const T* x, int64_t stride, T* o) {
   const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride];
-  if (m == 2) {
+  if constexpr (M == 2) {
     o[0] = x0, o[1] = T(0.5) * (x0 + x1 + x2), o[2] = T(0.5) * (x0 - x1 + x2), o[3] = x2;
-    return;
+  } else {
+    const T sixth = T(1) / T(6);
+    const T p = x0 + x2, r = (T(0.25) * x0 + x2) * sixth, q = x1 * (T(0.5) * sixth);
+    o[0] = T(0.25) * x0, o[1] = -(p + x1) * sixth, o[2] = -(p - x1) * sixth;
+    o[3] = r + q, o[4] = r - q, o[5] = x2;
   }
-  const T sixth = T(1) / T(6);
-  const T p = x0 + x2, r = (T(0.25) * x0 + x2) * sixth, q = x1 * (T(0.5) * sixth);
-  o[0] = T(0.25) * x0, o[1] = -(p + x1) * sixth, o[2] = -(p - x1) * sixth;
-  o[3] = r + q, o[4] = r - q, o[5] = x2;
 }
 
-// o = Gᵀ x along one axis (m + 2 → 3 values), the adjoint of g_rows.
-template <class T>
-void gt_rows(int64_t m, const T* x, int64_t stride, T* o) {
-  if (m == 2) {
+// o = Gᵀ x along one axis (M + 2 → 3 values), the adjoint of g_rows.
+template <int M, class T>
+void gt_rows(const T* x, int64_t stride, T* o) {
+  if constexpr (M == 2) {
     const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride], x3 = x[3 * stride];
     o[0] = x0 + T(0.5) * (x1 + x2), o[1] = T(0.5) * (x1 - x2), o[2] = T(0.5) * (x1 + x2) + x3;
-    return;
+  } else {
+    const T p = x[stride] + x[2 * stride], u = x[stride] - x[2 * stride];
+    const T q = x[3 * stride] + x[4 * stride], v = x[3 * stride] - x[4 * stride];
+    const T sixth = T(1) / T(6);
+    o[0] = T(0.25) * (x[0] + q * sixth) - p * sixth;
+    o[1] = (T(0.5) * v - u) * sixth;
+    o[2] = (q - p) * sixth + x[5 * stride];
   }
-  const T p = x[stride] + x[2 * stride], u = x[stride] - x[2 * stride];
-  const T q = x[3 * stride] + x[4 * stride], v = x[3 * stride] - x[4 * stride];
-  const T sixth = T(1) / T(6);
-  o[0] = T(0.25) * (x[0] + q * sixth) - p * sixth;
-  o[1] = (T(0.5) * v - u) * sixth;
-  o[2] = (q - p) * sixth + x[5 * stride];
+}
+
+// Pairs are handled in blocks whose transform-domain values are gathered in a small buffer and
+// then written to (or read from) the ξ planes as contiguous runs: one pair's values straight
+// into the planes (OC·C apart, a multiple of 4 KiB on 64 × 64 layers) share one cache set, which
+// made the weight transform a fifth of a batch-1 convnet inference.
+constexpr int64_t kPairBlock = 64;
+
+// U planes (ξ, plane) = G g Gᵀ for the pairs of blocks [b0, b1).
+template <int M, class T>
+void weight_blocks(T* U, const T* weight, int64_t plane, int64_t b0, int64_t b1) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock];
+  for (int64_t k0 = b0 * kPairBlock; k0 < std::min(b1 * kPairBlock, plane); k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* g = weight + (k0 + j) * 9;
+      T col[a][3], row[a];  // col = G g, then each of its rows times Gᵀ
+      for (int64_t k = 0; k < 3; ++k) {
+        T o[a];
+        g_rows<M>(g + k, 3, o);
+        for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
+      }
+      for (int64_t i = 0; i < a; ++i) {
+        g_rows<M>(col[i], 1, row);
+        for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
+      }
+    }
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
+  }
+}
+
+// dw (plane, 3, 3) = Gᵀ W G for every pair, from the ξ planes of Wg. The loop over a block's
+// pairs reads and writes the block buffers with unit stride, so it vectorises.
+template <int M, class T>
+void weight_grad_back(T* dw, const T* Wg, int64_t plane) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock], out[9][kPairBlock];
+  for (int64_t k0 = 0; k0 < plane; k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
+    for (int64_t j = 0; j < n; ++j) {
+      T r[a][3];
+      for (int64_t i = 0; i < a; ++i) gt_rows<M>(&block[a * i][j], kPairBlock, r[i]);
+      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
+        T col[3];
+        gt_rows<M>(&r[0][l], 3, col);
+        for (int64_t i = 0; i < 3; ++i) out[3 * i + l][j] = col[i];
+      }
+    }
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t q = 0; q < 9; ++q) dw[(k0 + j) * 9 + q] = out[q][j];
+  }
 }
 
 }  // namespace
 
 template <class T>
 void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
-  // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair k, stored as planes of
-  // OC·C. Pairs go in blocks whose values are gathered first and then written as contiguous
-  // runs: writing each pair's values straight into the planes (OC·C apart, a multiple of 4 KiB on
-  // 64 × 64 layers) made this a fifth of a batch-1 convnet inference.
+  // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair, stored as planes of OC·C.
   // It runs before a call's steps, with the pool otherwise idle: the blocks are split over the
   // threads (each block's values are the same whichever thread computes them).
   const Geometry t(s);
-  const int64_t plane = s.OC * s.C, a = t.m + 2;
-  constexpr int64_t kBlock = 64;
-  parallel::parallel_for((plane + kBlock - 1) / kBlock, 8, [&](int64_t b0, int64_t b1) {
-    T block[36][kBlock];
-    for (int64_t k0 = b0 * kBlock; k0 < std::min(b1 * kBlock, plane); k0 += kBlock) {
-      const int64_t n = std::min(kBlock, plane - k0);
-      for (int64_t j = 0; j < n; ++j) {
-        const T* g = weight + (k0 + j) * 9;
-        T col[6][3], row[6];  // col = G g, then each of its rows times Gᵀ
-        for (int64_t k = 0; k < 3; ++k) {
-          T o[6] = {};
-          g_rows(t.m, g + k, 3, o);
-          for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
-        }
-        for (int64_t i = 0; i < a; ++i) {
-          g_rows(t.m, col[i], 1, row);
-          for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
-        }
-      }
-      for (int64_t xi = 0; xi < t.xi; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
-    }
+  const int64_t plane = s.OC * s.C;
+  parallel::parallel_for((plane + kPairBlock - 1) / kPairBlock, 8, [&](int64_t b0, int64_t b1) {
+    if (t.m == 4)
+      weight_blocks<4>(U, weight, plane, b0, b1);
+    else
+      weight_blocks<2>(U, weight, plane, b0, b1);
   });
 }
 
@@ -265,25 +300,10 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
     }
   }
   if (!dw) return;
-  // dw = Gᵀ W G for every (output channel, input channel), the pairs' values gathered in blocks
-  // of contiguous runs, for the same reason as in transform_weight.
-  const int64_t a = t.m + 2;
-  constexpr int64_t kBlock = 64;
-  T block[36][kBlock];
-  for (int64_t k0 = 0; k0 < plane; k0 += kBlock) {
-    const int64_t n = std::min(kBlock, plane - k0);
-    for (int64_t xi = 0; xi < t.xi; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
-    for (int64_t j = 0; j < n; ++j) {
-      T m[36], r[6][3];
-      for (int64_t xi = 0; xi < t.xi; ++xi) m[xi] = block[xi][j];
-      for (int64_t i = 0; i < a; ++i) gt_rows(t.m, m + a * i, 1, r[i]);
-      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
-        T col[3];
-        gt_rows(t.m, &r[0][l], 3, col);
-        for (int64_t i = 0; i < 3; ++i) dw[(k0 + j) * 9 + 3 * i + l] = col[i];
-      }
-    }
-  }
+  if (t.m == 4)
+    weight_grad_back<4>(dw, Wg, plane);
+  else
+    weight_grad_back<2>(dw, Wg, plane);
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
