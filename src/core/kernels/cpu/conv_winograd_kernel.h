@@ -1,7 +1,8 @@
-// Winograd F(2×2, 3×3)'s four tile transforms, written once and compiled once per instruction
-// set: conv_winograd.cpp includes this file three times, each inside its own namespace and with
-// NABLA_WINOGRAD_TARGET set to a target attribute (or nothing for the baseline), and picks a copy
-// by active_isa(). Everything is in an anonymous namespace, so the copies are never merged.
+// Winograd F(2×2, 3×3)'s four tile transforms (and, through conv_winograd4_kernel.h at the end,
+// F(4×4, 3×3)'s), written once and compiled once per instruction set: conv_winograd.cpp includes
+// this file three times, each inside its own namespace and with NABLA_WINOGRAD_TARGET set to a
+// target attribute (or nothing for the baseline), and picks a copy by active_isa(). Everything is
+// in an anonymous namespace, so the copies are never merged.
 //
 // Every loop runs over a row of tiles (k, the tile column) with unit stride, so the compiler
 // vectorises it at the target's width. The 2-column step between tiles is taken care of by
