@@ -159,6 +159,12 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
         Tensor ws = workspace_for(s, algo, dtype);
         dispatch(dtype, [&]<class T>() {
           const bool naive = algo == ConvAlgorithm::Naive;
+          if (!naive && need_dx && (need_dw || need_db)) {
+            // In one call: Winograd transforms the output gradient once for both gradients.
+            cpu::conv2d_backward(dx.data<T>(), dw.data<T>(), need_db ? db.data<T>() : nullptr,
+                                 g.data<T>(), x.data<T>(), w.data<T>(), s, ws.data<T>());
+            return;
+          }
           if (need_dx) {
             if (naive)
               cpu::conv2d_backward_input_naive(dx.data<T>(), g.data<T>(), w.data<T>(), s);

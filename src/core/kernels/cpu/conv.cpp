@@ -187,11 +187,11 @@ bool pointwise(const Conv2dShape& s) {
          s.pad_w == 0;
 }
 
-// Winograd F(2×2, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough channels on both
-// sides: its 16 products per tile are GEMMs whose inner dimension is C (forward), OC (input
-// gradient) or the tiles (weight gradient), and on few channels those are too thin to beat
-// im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the convnet's
-// C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
+// Winograd F(2×2, 3×3) or F(4×4, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough
+// channels on both sides: its (m + 2)² products per tile are GEMMs whose inner dimension is C
+// (forward), OC (input gradient) or the tiles (weight gradient), and on few channels those are too
+// thin to beat im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the
+// convnet's C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
 constexpr int64_t kWinogradMinChannels = 64;
 // Transformed input and output elements per step (2 MiB of float): chunks of small images, or
 // blocks of a large image's tile rows. 2^18 and 2^20 measured the same or slower on the VGG layers.
@@ -364,8 +364,9 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     T* U = workspace + plan.total() - plan.weight_size;
     winograd::transform_weight(U, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
-      const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
-      winograd::backward_input_chunk(dinp, dout, U, s, plan.chunk, plan.rows, n0, nb, scratch);
+      const int64_t n0 = u * plan.chunk, n1 = std::min(n0 + plan.chunk, s.N);
+      winograd::backward_run(dinp, static_cast<T*>(nullptr), dout, static_cast<const T*>(nullptr),
+                             U, s, plan.chunk, plan.rows, n0, n1, scratch);
     });
     return;
   }
@@ -390,18 +391,41 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
   });
 }
 
+namespace {
+
+// Σ v[0 .. n), as 16 interleaved running sums added up in a fixed order: the compiler vectorises
+// it, which it may not do to one running sum, and the rounding depends on n alone.
+template <class T>
+T sum_of(const T* v, int64_t n) {
+  constexpr int64_t kLanes = 16;
+  T acc[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int64_t j = 0; j < kLanes; ++j) acc[j] += v[i + j];
+  for (; i < n; ++i) acc[i % kLanes] += v[i];
+  T total = 0;
+  for (T a : acc) total += a;
+  return total;
+}
+
 // dweight += Σ over images of dout_g · col_gᵀ; dbias += Σ dout. The sum over images is cut
 // into plan.pieces fixed runs of images; each piece accumulates its own partial sums (in
 // parallel with the others), and the pieces are then added in piece order, so the rounding is
-// the same for any thread count.
+// the same for any thread count. With Winograd and a non-null dinp, the pieces also add the input
+// gradient of their images (conv2d_backward), from the output gradient they transform anyway.
 template <class T>
-void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
-                            T* workspace) {
+void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
+                            T* workspace, T* dinp, const T* weight) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
   const Plan plan = plan_of(s);
   const int64_t WK = s.OC * K;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
   const bool block = use_direct_block(s).weight, wino = use_winograd(s);
+  T* U = nullptr;
+  if (wino && dinp) {
+    U = workspace + plan.total() - plan.weight_size;
+    winograd::transform_weight(U, weight, s);
+  }
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
     T* db = dw + WK;
@@ -412,13 +436,10 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
       return;
     }
     if (wino) {
-      winograd::backward_weight_run(dw, dout, inp, s, plan.chunk, plan.rows, first, last, col);
+      winograd::backward_run(dinp, dw, dout, inp, U, s, plan.chunk, plan.rows, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;
-        for (int64_t n = first; n < last; ++n) {
-          const T* row = dout + (n * s.OC + oc) * P;
-          for (int64_t p = 0; p < P; ++p) acc += row[p];
-        }
+        for (int64_t n = first; n < last; ++n) acc += sum_of(dout + (n * s.OC + oc) * P, P);
         db[oc] = acc;
       }
       return;
@@ -456,10 +477,32 @@ void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, c
   });
 }
 
+}  // namespace
+
+template <class T>
+void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
+                            T* workspace) {
+  backward_weight_pieces(dweight, dbias, dout, inp, s, workspace, static_cast<T*>(nullptr),
+                         static_cast<const T*>(nullptr));
+}
+
+template <class T>
+void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                     const Conv2dShape& s, T* workspace) {
+  if (use_winograd(s)) {
+    backward_weight_pieces(dweight, dbias, dout, inp, s, workspace, dinp, weight);
+    return;
+  }
+  conv2d_backward_input(dinp, dout, weight, s, workspace);
+  conv2d_backward_weight(dweight, dbias, dout, inp, s, workspace);
+}
+
 #define NABLA_INSTANTIATE(T)                                                                       \
   template void conv2d_forward<T>(T*, const T*, const T*, const T*, const Conv2dShape&, T*, bool); \
   template void conv2d_backward_input<T>(T*, const T*, const T*, const Conv2dShape&, T*);          \
   template void conv2d_backward_weight<T>(T*, T*, const T*, const T*, const Conv2dShape&, T*);     \
+  template void conv2d_backward<T>(T*, T*, T*, const T*, const T*, const T*, const Conv2dShape&,   \
+                                   T*);                                                            \
   template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&);     \
   template void conv2d_backward_input_naive<T>(T*, const T*, const T*, const Conv2dShape&);        \
   template void conv2d_backward_weight_naive<T>(T*, T*, const T*, const T*, const Conv2dShape&);

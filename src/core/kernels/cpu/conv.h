@@ -4,7 +4,7 @@
 //   the rest: im2col + GEMM. The input patches of a chunk of images are unrolled into a matrix
 //            `col` with one row per (channel, kh, kw) and one column per (image, oh, ow), so the
 //            convolution of a whole chunk becomes one large GEMM per group (cpu::gemm). Stride-1
-//            3×3 layers on 64 or more channels take Winograd F(2×2, 3×3) instead
+//            3×3 layers on 64 or more channels take Winograd F(2×2 or 4×4, 3×3) instead
 //            (conv_winograd.h), 1×1 layers read the image in place, and other stride-1 layers
 //            (LeNet's, the first layers) a direct convolution without im2col
 //            (conv_direct_block.h), kernel by kernel as conv.cpp's use_direct_block measured it
@@ -53,6 +53,13 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
 template <class T>
 void conv2d_backward_weight(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
                             T* workspace);
+
+// Both of the above in one call: the same sums, except that the Winograd path transforms each
+// output gradient once for the two (then the input gradient is cut into the weight gradient's
+// runs of images, so it may round differently from conv2d_backward_input's).
+template <class T>
+void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp, const T* weight,
+                     const Conv2dShape& s, T* workspace);
 
 template <class T>
 void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,

@@ -1,25 +1,40 @@
-// Winograd F(2×2, 3×3): the steps (see conv_winograd.h for the algebra). The tile
-// transforms are in conv_winograd_kernel.h, compiled here once per instruction set; the products
-// are cpu::gemm's. The weight transforms (G g Gᵀ, Gᵀ W G) run once per call and stay scalar.
+// Winograd F(2×2, 3×3) and F(4×4, 3×3): the steps (see conv_winograd.h for the algebra). The
+// tile transforms are in conv_winograd_kernel.h (F(4×4)'s in conv_winograd4_kernel.h), compiled
+// here once per instruction set; the products are cpu::gemm's. The weight transforms (G g Gᵀ,
+// Gᵀ W G) run once per call and stay scalar.
 #include "kernels/cpu/conv_winograd.h"
 
 #include <algorithm>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
+#include "parallel.h"
 
 namespace nabla::cpu::winograd {
 
 namespace {
 
-constexpr int64_t kXi = 16;  // transform-domain positions per tile (4 × 4)
+// Outputs per tile side: F(4×4, 3×3) where a row of its tiles is at least 8 long (outputs at
+// least 29 wide), else F(2×2, 3×3). The transforms run along rows of tiles: on shorter rows F(4×4)
+// leaves most of each vector empty, and bench/conv_bench measured it slower (docs/performance.md).
+int64_t outputs_per_tile(const Conv2dShape& s) {
+  return (s.OW + 3) / 4 >= 8 ? 4 : 2;
+}
 
 struct Geometry {
+  int64_t m, xi;              // outputs per tile side, transform-domain positions (m + 2)²
   int64_t TH, TW, per_image;  // tile rows, tile columns, tiles
   explicit Geometry(const Conv2dShape& s)
-      : TH((s.OH + 1) / 2), TW((s.OW + 1) / 2), per_image(TH * TW) {}
-  // The transforms' row buffers (conv_winograd_kernel.h; input_grad_tiles needs the most).
-  int64_t work() const { return 18 * TW + 2 + (2 * TH + 2) * (6 * TW + 2); }
+      : m(outputs_per_tile(s)),
+        xi((m + 2) * (m + 2)),
+        TH((s.OH + m - 1) / m),
+        TW((s.OW + m - 1) / m),
+        per_image(TH * TW) {}
+  // The transforms' row buffers (conv_winograd*_kernel.h; input_grad_tiles needs the most).
+  int64_t work() const {
+    if (m == 4) return 40 * TW + 8 + (4 * TH + 2) * (10 * TW + 4);
+    return 18 * TW + 2 + (2 * TH + 2) * (6 * TW + 2);
+  }
 };
 
 // The four tile transforms, one copy per instruction set (conv_winograd_kernel.h).
@@ -59,20 +74,20 @@ namespace avx512 {
 namespace {
 
 template <class T>
-Transforms<T> transforms_for(Isa isa) {
+Transforms<T> transforms_for(Isa isa, int64_t m) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (isa == Isa::avx512) return avx512::transforms<T>();
-  if (isa == Isa::avx2) return avx2::transforms<T>();
+  if (isa == Isa::avx512) return avx512::transforms<T>(m);
+  if (isa == Isa::avx2) return avx2::transforms<T>(m);
 #endif
   (void)isa;
-  return generic::transforms<T>();
+  return generic::transforms<T>(m);
 }
 
 // Where one task's buffers lie in its scratch: the chunk's transformed input (or input
-// gradient) V (16, C, ld) and output (or output gradient) M (16, OC, ld), the transformed weight
-// gradient Wg (16, OC, C), and the transforms' rows. Rows of V and M hold a step's tiles,
+// gradient) V (ξ, C, ld) and output (or output gradient) M (ξ, OC, ld), the transformed weight
+// gradient Wg (ξ, OC, C), and the transforms' rows. Rows of V and M hold a step's tiles,
 // rounded up to whole cache lines; one ξ block is a line longer than its rows, because the plain
-// stride is a multiple of 4 KiB on VGG-like layers, which put the 16 rows a transform writes at
+// stride is a multiple of 4 KiB on VGG-like layers, which put the rows a transform writes at
 // once in one cache set.
 constexpr int64_t kLine = 16;
 
@@ -83,7 +98,7 @@ struct Layout {
     const Geometry t(s);
     ld = (chunk * rows * t.TW + kLine - 1) / kLine * kLine;
     xv = s.C * ld + kLine, xm = s.OC * ld + kLine;
-    V = 0, M = kXi * xv, Wg = M + kXi * xm, work = Wg + kXi * s.OC * s.C;
+    V = 0, M = t.xi * xv, Wg = M + t.xi * xm, work = Wg + t.xi * s.OC * s.C;
     size = work + t.work();
   }
 };
@@ -96,11 +111,12 @@ bool fits(const Conv2dShape& s) {
 }
 
 int64_t weight_size(const Conv2dShape& s) {
-  return kXi * s.OC * s.C;
+  return Geometry(s).xi * s.OC * s.C;
 }
 
 int64_t elements_per_image(const Conv2dShape& s) {
-  return kXi * (s.C + s.OC) * Geometry(s).per_image;
+  const Geometry t(s);
+  return t.xi * (s.C + s.OC) * t.per_image;
 }
 
 int64_t tile_rows(const Conv2dShape& s) {
@@ -111,7 +127,7 @@ int64_t rows_per_step(const Conv2dShape& s, int64_t chunk, int64_t budget) {
   const Geometry t(s);
   if (chunk > 1) return t.TH;
   // As few steps as keep each under budget, with their rows spread evenly.
-  const int64_t per_row = kXi * (s.C + s.OC) * t.TW;
+  const int64_t per_row = t.xi * (s.C + s.OC) * t.TW;
   const int64_t steps = std::clamp<int64_t>((t.TH * per_row + budget - 1) / budget, 1, t.TH);
   return (t.TH + steps - 1) / steps;
 }
@@ -120,35 +136,106 @@ int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
   return Layout(s, chunk, rows).size;
 }
 
-template <class T>
-void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
-  // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair k, stored as 16 planes of
-  // OC·C. Pairs go in blocks whose 16 values are gathered first and then written as 16
-  // contiguous runs: writing each pair's 16 values straight into the 16 planes (OC·C apart, a
-  // multiple of 4 KiB on 64 × 64 layers) made this a fifth of a batch-1 convnet inference.
-  const int64_t plane = s.OC * s.C;
-  constexpr int64_t kBlock = 64;
-  T block[kXi][kBlock];
-  for (int64_t k0 = 0; k0 < plane; k0 += kBlock) {
-    const int64_t n = std::min(kBlock, plane - k0);
+namespace {
+
+// o = G x along one axis of a 3×3 kernel (3 → M + 2 values).
+template <int M, class T>
+void g_rows(const T* x, int64_t stride, T* o) {
+  const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride];
+  if constexpr (M == 2) {
+    o[0] = x0, o[1] = T(0.5) * (x0 + x1 + x2), o[2] = T(0.5) * (x0 - x1 + x2), o[3] = x2;
+  } else {
+    const T sixth = T(1) / T(6);
+    const T p = x0 + x2, r = (T(0.25) * x0 + x2) * sixth, q = x1 * (T(0.5) * sixth);
+    o[0] = T(0.25) * x0, o[1] = -(p + x1) * sixth, o[2] = -(p - x1) * sixth;
+    o[3] = r + q, o[4] = r - q, o[5] = x2;
+  }
+}
+
+// o = Gᵀ x along one axis (M + 2 → 3 values), the adjoint of g_rows.
+template <int M, class T>
+void gt_rows(const T* x, int64_t stride, T* o) {
+  if constexpr (M == 2) {
+    const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride], x3 = x[3 * stride];
+    o[0] = x0 + T(0.5) * (x1 + x2), o[1] = T(0.5) * (x1 - x2), o[2] = T(0.5) * (x1 + x2) + x3;
+  } else {
+    const T p = x[stride] + x[2 * stride], u = x[stride] - x[2 * stride];
+    const T q = x[3 * stride] + x[4 * stride], v = x[3 * stride] - x[4 * stride];
+    const T sixth = T(1) / T(6);
+    o[0] = T(0.25) * (x[0] + q * sixth) - p * sixth;
+    o[1] = (T(0.5) * v - u) * sixth;
+    o[2] = (q - p) * sixth + x[5 * stride];
+  }
+}
+
+// Pairs are handled in blocks whose transform-domain values are gathered in a small buffer and
+// then written to (or read from) the ξ planes as contiguous runs: one pair's values straight
+// into the planes (OC·C apart, a multiple of 4 KiB on 64 × 64 layers) share one cache set, which
+// made the weight transform a fifth of a batch-1 convnet inference.
+constexpr int64_t kPairBlock = 64;
+
+// U planes (ξ, plane) = G g Gᵀ for the pairs of blocks [b0, b1).
+template <int M, class T>
+void weight_blocks(T* U, const T* weight, int64_t plane, int64_t b0, int64_t b1) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock];
+  for (int64_t k0 = b0 * kPairBlock; k0 < std::min(b1 * kPairBlock, plane); k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
     for (int64_t j = 0; j < n; ++j) {
       const T* g = weight + (k0 + j) * 9;
-      T t[4][3];  // G g
+      T col[a][3], row[a];  // col = G g, then each of its rows times Gᵀ
       for (int64_t k = 0; k < 3; ++k) {
-        t[0][k] = g[k];
-        t[1][k] = T(0.5) * (g[k] + g[3 + k] + g[6 + k]);
-        t[2][k] = T(0.5) * (g[k] - g[3 + k] + g[6 + k]);
-        t[3][k] = g[6 + k];
+        T o[a];
+        g_rows<M>(g + k, 3, o);
+        for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
       }
-      for (int64_t i = 0; i < 4; ++i) {  // (G g) Gᵀ
-        block[4 * i][j] = t[i][0];
-        block[4 * i + 1][j] = T(0.5) * (t[i][0] + t[i][1] + t[i][2]);
-        block[4 * i + 2][j] = T(0.5) * (t[i][0] - t[i][1] + t[i][2]);
-        block[4 * i + 3][j] = t[i][2];
+      for (int64_t i = 0; i < a; ++i) {
+        g_rows<M>(col[i], 1, row);
+        for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
       }
     }
-    for (int64_t xi = 0; xi < kXi; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
   }
+}
+
+// dw (plane, 3, 3) = Gᵀ W G for every pair, from the ξ planes of Wg. The loop over a block's
+// pairs reads and writes the block buffers with unit stride, so it vectorises.
+template <int M, class T>
+void weight_grad_back(T* dw, const T* Wg, int64_t plane) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock], out[9][kPairBlock];
+  for (int64_t k0 = 0; k0 < plane; k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
+    for (int64_t j = 0; j < n; ++j) {
+      T r[a][3];
+      for (int64_t i = 0; i < a; ++i) gt_rows<M>(&block[a * i][j], kPairBlock, r[i]);
+      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
+        T col[3];
+        gt_rows<M>(&r[0][l], 3, col);
+        for (int64_t i = 0; i < 3; ++i) out[3 * i + l][j] = col[i];
+      }
+    }
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t q = 0; q < 9; ++q) dw[(k0 + j) * 9 + q] = out[q][j];
+  }
+}
+
+}  // namespace
+
+template <class T>
+void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
+  // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair, stored as planes of OC·C.
+  // It runs before a call's steps, with the pool otherwise idle: the blocks are split over the
+  // threads (each block's values are the same whichever thread computes them).
+  const Geometry t(s);
+  const int64_t plane = s.OC * s.C;
+  parallel::parallel_for((plane + kPairBlock - 1) / kPairBlock, 8, [&](int64_t b0, int64_t b1) {
+    if (t.m == 4)
+      weight_blocks<4>(U, weight, plane, b0, b1);
+    else
+      weight_blocks<2>(U, weight, plane, b0, b1);
+  });
 }
 
 // Where a step's tiles go: image i's tile row th, tile k is column (i·(th1 - th0) + th - th0)·TW
@@ -157,7 +244,7 @@ template <class T>
 void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, Step st, T* scratch, bool relu) {
   const Geometry t(s);
-  const Transforms<T> f = transforms_for<T>(active_isa());
+  const Transforms<T> f = transforms_for<T>(active_isa(), t.m);
   const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW, block = (st.th1 - st.th0) * t.TW;
@@ -165,7 +252,7 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
     for (int64_t c = 0; c < s.C; ++c)
       f.input(V + c * L.ld + i * block, L.xv, inp + ((st.n0 + i) * s.C + c) * s.H * s.W, s, t,
               st.th0, st.th1, work);
-  for (int64_t xi = 0; xi < kXi; ++xi)
+  for (int64_t xi = 0; xi < t.xi; ++xi)
     gemm<T>(false, false, s.OC, st.nb * block, s.C, T(1), U + xi * s.OC * s.C, s.C, V + xi * L.xv,
             L.ld, T(0), M + xi * L.xm, L.ld);
   for (int64_t i = 0; i < st.nb; ++i)
@@ -175,81 +262,56 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
 }
 
 template <class T>
-void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t rows, int64_t n0, int64_t nb, T* scratch) {
+void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch) {
   const Geometry t(s);
-  const Transforms<T> f = transforms_for<T>(active_isa());
-  const Layout L(s, chunk, rows);
-  T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
-  const int64_t P = s.OH * s.OW;
-  for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
-    const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t oc = 0; oc < s.OC; ++oc)
-        f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t, th0,
-                      th1, work);
-    for (int64_t xi = 0; xi < kXi; ++xi)
-      gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * s.OC * s.C, s.C, M + xi * L.xm,
-              L.ld, T(0), V + xi * L.xv, L.ld);
-    for (int64_t i = 0; i < nb; ++i)
-      for (int64_t c = 0; c < s.C; ++c)
-        f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s, t,
-                     th0, th1, work);
-  }
-}
-
-template <class T>
-void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t rows, int64_t first, int64_t last, T* scratch) {
-  const Geometry t(s);
-  const Transforms<T> f = transforms_for<T>(active_isa());
+  const Transforms<T> f = transforms_for<T>(active_isa(), t.m);
   const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *Wg = scratch + L.Wg, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
   for (int64_t n0 = first; n0 < last; n0 += chunk) {
     const int64_t nb = std::min(chunk, last - n0);
-    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {
+    for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
       const int64_t th1 = std::min(th0 + rows, t.TH), block = (th1 - th0) * t.TW;
       for (int64_t i = 0; i < nb; ++i) {
-        for (int64_t c = 0; c < s.C; ++c)
-          f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t, th0,
-                  th1, work);
         for (int64_t oc = 0; oc < s.OC; ++oc)
           f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
                         th0, th1, work);
+        if (dw)
+          for (int64_t c = 0; c < s.C; ++c)
+            f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t,
+                    th0, th1, work);
       }
-      const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
-      for (int64_t xi = 0; xi < kXi; ++xi)
-        gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv, L.ld,
-                beta, Wg + xi * plane, s.C);
+      if (dw) {
+        const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
+        for (int64_t xi = 0; xi < t.xi; ++xi)
+          gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv,
+                  L.ld, beta, Wg + xi * plane, s.C);
+      }
+      if (!dinp) continue;
+      // The weight gradient has read V: it now takes the transformed input gradient.
+      for (int64_t xi = 0; xi < t.xi; ++xi)
+        gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * plane, s.C, M + xi * L.xm, L.ld,
+                T(0), V + xi * L.xv, L.ld);
+      for (int64_t i = 0; i < nb; ++i)
+        for (int64_t c = 0; c < s.C; ++c)
+          f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s,
+                       t, th0, th1, work);
     }
   }
-  // dw = Gᵀ W G for every (output channel, input channel).
-  for (int64_t k = 0; k < plane; ++k) {
-    T m[4][4], r[4][3];
-    for (int64_t xi = 0; xi < kXi; ++xi) m[xi / 4][xi % 4] = Wg[xi * plane + k];
-    for (int64_t i = 0; i < 4; ++i) {
-      r[i][0] = m[i][0] + T(0.5) * (m[i][1] + m[i][2]);
-      r[i][1] = T(0.5) * (m[i][1] - m[i][2]);
-      r[i][2] = T(0.5) * (m[i][1] + m[i][2]) + m[i][3];
-    }
-    T* g = dw + k * 9;
-    for (int64_t l = 0; l < 3; ++l) {
-      g[l] = r[0][l] + T(0.5) * (r[1][l] + r[2][l]);
-      g[3 + l] = T(0.5) * (r[1][l] - r[2][l]);
-      g[6 + l] = T(0.5) * (r[1][l] + r[2][l]) + r[3][l];
-    }
-  }
+  if (!dw) return;
+  if (t.m == 4)
+    weight_grad_back<4>(dw, Wg, plane);
+  else
+    weight_grad_back<2>(dw, Wg, plane);
 }
 
-#define NABLA_INSTANTIATE(T)                                                                   \
-  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                         \
-  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
-                                int64_t, Step, T*, bool);                                      \
-  template void backward_input_chunk<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,   \
-                                        int64_t, int64_t, int64_t, T*);                        \
-  template void backward_weight_run<T>(T*, const T*, const T*, const Conv2dShape&, int64_t,    \
-                                       int64_t, int64_t, int64_t, T*);
+#define NABLA_INSTANTIATE(T)                                                                       \
+  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                             \
+  template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,     \
+                                int64_t, Step, T*, bool);                                          \
+  template void backward_run<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \
+                                int64_t, int64_t, int64_t, T*);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

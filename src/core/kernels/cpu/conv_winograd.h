@@ -1,17 +1,20 @@
-// Winograd F(2×2, 3×3) for conv2d's stride-1 3×3 layers (Lavin and Gray, 2015): every 2×2 block
-// of outputs (a tile) is computed from the 4×4 input patch under it with 16 multiplications per
-// (input channel, output channel) instead of 36. In matrix form, per tile,
+// Winograd convolution for conv2d's stride-1 3×3 layers (Lavin and Gray, 2015): every m×m block
+// of outputs (a tile) is computed from the (m + 2)² input patch under it with (m + 2)²
+// multiplications per (input channel, output channel) instead of 9m². F(2×2, 3×3) (m = 2, 16
+// positions, 2.25× fewer than direct) or F(4×4, 3×3) (m = 4, 36 positions, 4×), chosen by the
+// output's width (conv_winograd.cpp's outputs_per_tile). In matrix form, per tile,
 //   forward        y  = Aᵀ [ Σ_c U_c ⊙ V_c ] A         U = G g Gᵀ   V = Bᵀ d B
 //   input grad     dd = B [ Σ_oc U ⊙ Y ] Bᵀ            Y = A dy Aᵀ  (the adjoint of the above)
 //   weight grad    dg = Gᵀ [ Σ_tiles Y ⊙ V ] G
-// so each of the three becomes 16 GEMMs, one per transform-domain position ξ, with the channel
-// (or tile) sum as their inner dimension:
+// so each of the three becomes (m + 2)² GEMMs, one per transform-domain position ξ, with the
+// channel (or tile) sum as their inner dimension:
 //   M_ξ (OC, tiles) = U_ξ (OC, C) · V_ξ (C, tiles)     X_ξ (C, tiles) = U_ξᵀ · Y_ξ (OC, tiles)
 //   W_ξ (OC, C) = Σ Y_ξ · V_ξᵀ
-// 2.25× fewer multiply-adds than im2col + GEMM, and no 9× unrolled `col` matrix: the transformed
-// input is 4× the input. The transforms' coefficients are 0, ±1 and ±½ (exact in binary), so the
-// only extra rounding is that of the few additions in each transform (docs/performance.md gives
-// the measured error against the im2col path).
+// and no 9× unrolled `col` matrix: the transformed input is 4× (m = 2) or 2.25× (m = 4) the
+// input. F(2×2)'s coefficients are 0, ±1 and ±½ (exact in binary), so its only extra rounding is
+// that of the few additions in each transform; F(4×4)'s reach 8 in A and 5 in B and its G has
+// sixths, which costs 2 to 3 bits more than F(2×2) in float (docs/performance.md gives the
+// measured errors against float64).
 //
 // Tiles run along each image's rows; a tile past the output's edge reads zero padding and writes
 // only its outputs that exist. Layout of the transformed buffers: [ξ][channel][tile], tiles of a
@@ -24,14 +27,14 @@
 
 namespace nabla::cpu::winograd {
 
-// Stride 1, 3×3, no dilation, one group: the shapes F(2×2, 3×3) computes (any padding, any size).
+// Stride 1, 3×3, no dilation, one group: the shapes Winograd computes (any padding, any size).
 bool fits(const Conv2dShape& s);
 
-// Elements of the transformed weight U (16 · OC · C).
+// Elements of the transformed weight U ((m + 2)² · OC · C).
 int64_t weight_size(const Conv2dShape& s);
 // Elements of the transformed input and output of one image (what a chunk's size is budgeted by).
 int64_t elements_per_image(const Conv2dShape& s);
-// Tile rows of an output plane (ceil(OH / 2)).
+// Tile rows of an output plane (ceil(OH / m)).
 int64_t tile_rows(const Conv2dShape& s);
 // Tile rows per step for chunks of `chunk` images: all of them, unless one image's transformed
 // input and output exceed `budget` elements; then as many as fit (at least 1), so that a step's
@@ -47,7 +50,7 @@ struct Step {
   int64_t n0, nb, th0, th1;
 };
 
-// U (16, OC, C) = G g Gᵀ for every (output channel, input channel).
+// U ((m + 2)², OC, C) = G g Gᵀ for every (output channel, input channel).
 template <class T>
 void transform_weight(T* U, const T* weight, const Conv2dShape& s);
 
@@ -55,14 +58,13 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s);
 template <class T>
 void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, Step step, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, g), `rows` tile rows at a time, in order.
+// Images [first, last), in steps of `chunk` images × `rows` tile rows (in order: neighbouring
+// blocks share input rows), each step's output gradient transformed once for both gradients:
+//   dinp += convᵀ(dout, g) from U, unless dinp is null;
+//   dw (OC, C, 3, 3) = Σ dout ⋆ input, summed in the transform domain in a fixed order and then
+//   transformed back, unless dw is null (then inp is not read).
 template <class T>
-void backward_input_chunk(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t chunk,
-                          int64_t rows, int64_t n0, int64_t nb, T* scratch);
-// dw (OC, C, 3, 3) = Σ over images [first, last) of dout ⋆ input, in steps of `chunk` images ×
-// `rows` tile rows, summed in the transform domain in a fixed order, then transformed back.
-template <class T>
-void backward_weight_run(T* dw, const T* dout, const T* inp, const Conv2dShape& s, int64_t chunk,
-                         int64_t rows, int64_t first, int64_t last, T* scratch);
+void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+                  int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch);
 
 }  // namespace nabla::cpu::winograd

@@ -1,7 +1,8 @@
-// Winograd F(2×2, 3×3)'s four tile transforms, written once and compiled once per instruction
-// set: conv_winograd.cpp includes this file three times, each inside its own namespace and with
-// NABLA_WINOGRAD_TARGET set to a target attribute (or nothing for the baseline), and picks a copy
-// by active_isa(). Everything is in an anonymous namespace, so the copies are never merged.
+// Winograd F(2×2, 3×3)'s four tile transforms (and, through conv_winograd4_kernel.h at the end,
+// F(4×4, 3×3)'s), written once and compiled once per instruction set: conv_winograd.cpp includes
+// this file three times, each inside its own namespace and with NABLA_WINOGRAD_TARGET set to a
+// target attribute (or nothing for the baseline), and picks a copy by active_isa(). Everything is
+// in an anonymous namespace, so the copies are never merged.
 //
 // Every loop runs over a row of tiles (k, the tile column) with unit stride, so the compiler
 // vectorises it at the target's width. The 2-column step between tiles is taken care of by
@@ -31,15 +32,26 @@ namespace {
 #endif
 #endif
 
-// dst[k] = src[2k + off] for k in [0, count), 0 where 2k + off falls outside [0, n).
-template <class T>
-NABLA_WT void split_row(T* dst, const T* src, int64_t off, int64_t n, int64_t count) {
-  int64_t lo = off >= 0 ? 0 : (1 - off) / 2;
-  int64_t hi = n - off <= 0 ? 0 : (n - off + 1) / 2;
+// Row src (n long) read from column off on, as its Step phases: phase ph, k = src[Step·k + ph +
+// off], each `count` long and L apart, 0 outside [0, n). One pass over the row, reading Step
+// adjacent columns at a time: a strided read per phase is what the vectoriser does worst.
+template <int Step, class T>
+NABLA_WT void split_phases(T* dst, int64_t L, const T* src, int64_t off, int64_t n, int64_t count) {
+  // Tiles k in [lo, hi) read only columns inside the row.
+  int64_t lo = off >= 0 ? 0 : (Step - 1 - off) / Step;
+  int64_t hi = n - Step - off < 0 ? 0 : (n - Step - off) / Step + 1;
   lo = std::min(lo, count), hi = std::clamp(hi, lo, count);
-  NABLA_IVDEP for (int64_t k = 0; k < lo; ++k) dst[k] = T(0);
-  NABLA_IVDEP for (int64_t k = lo; k < hi; ++k) dst[k] = src[2 * k + off];
-  NABLA_IVDEP for (int64_t k = hi; k < count; ++k) dst[k] = T(0);
+  for (int64_t k = 0; k < count; ++k) {
+    if (k == lo) k = hi;  // the inside is below
+    if (k == count) break;
+    for (int64_t ph = 0; ph < Step; ++ph) {
+      const int64_t c = Step * k + ph + off;
+      dst[ph * L + k] = c >= 0 && c < n ? src[c] : T(0);
+    }
+  }
+  const T* row = src + off;
+  NABLA_IVDEP for (int64_t k = lo; k < hi; ++k) for (int64_t ph = 0; ph < Step; ++ph)
+      dst[ph * L + k] = row[Step * k + ph];
 }
 
 // V (ξ, ·, tile) = Bᵀ d B for the tiles of tile rows [th0, th1) of one input plane (H, W). dst
@@ -59,8 +71,7 @@ NABLA_WT void input_tiles(T* dst, int64_t xs, const T* plane, const Conv2dShape&
       NABLA_IVDEP for (int64_t k = 0; k < 4 * TW; ++k) h[k] = T(0);
       continue;
     }
-    split_row(E, plane + r * s.W, -s.pad_w, s.W, TW + 1);
-    split_row(O, plane + r * s.W, 1 - s.pad_w, s.W, TW + 1);
+    split_phases<2>(E, TW + 1, plane + r * s.W, -s.pad_w, s.W, TW + 1);
     NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
       h[k] = E[k] - E[k + 1];
       h[TW + k] = O[k] + E[k + 1];
@@ -101,8 +112,7 @@ NABLA_WT void output_grad_tiles(T* dst, int64_t xs, const T* plane, const Conv2d
         NABLA_IVDEP for (int64_t k = 0; k < 4 * TW; ++k) hr[k] = T(0);
         continue;
       }
-      split_row(E, plane + oh * s.OW, 0, s.OW, TW);
-      split_row(O, plane + oh * s.OW, 1, s.OW, TW);
+      split_phases<2>(E, TW, plane + oh * s.OW, 0, s.OW, TW);
       NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
         hr[k] = E[k];
         hr[TW + k] = E[k] + O[k];
@@ -213,8 +223,12 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
   }
 }
 
+#include "kernels/cpu/conv_winograd4_kernel.h"
+
 template <class T>
-Transforms<T> transforms() {
+Transforms<T> transforms(int64_t m) {
+  if (m == 4)
+    return {input_tiles4<T>, output_grad_tiles4<T>, output_tiles4<T>, input_grad_tiles4<T>};
   return {input_tiles<T>, output_grad_tiles<T>, output_tiles<T>, input_grad_tiles<T>};
 }
 
