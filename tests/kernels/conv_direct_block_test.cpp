@@ -1,8 +1,8 @@
 // The direct convolution with output channels in vector lanes (kernels/cpu/conv_direct_block.h),
 // called directly with every instruction set this CPU has: against the naive loops on random
-// stride-1 shapes (kernels 1 to 7 wide, padding below the kernel size, output channel counts on
-// both sides of a lane block, rows shorter and longer than a tile), in float to the usual
-// tolerance and in float64 to 1e-12.
+// stride-1 and stride-2 shapes (kernels 1 to 7 wide, padding below the kernel size, output
+// channel counts on both sides of a lane block, rows shorter and longer than a tile, odd and even
+// sizes), in float to the usual tolerance and in float64 to 1e-12.
 #include "kernels/cpu/conv_direct_block.h"
 
 #include <gtest/gtest.h>
@@ -32,8 +32,9 @@ std::vector<T> random_values(int64_t n, Generator& gen) {
   return v;
 }
 
-cpu::Conv2dShape random_shape(Generator& gen) {
+cpu::Conv2dShape random_shape(Generator& gen, int64_t stride) {
   cpu::Conv2dShape s;
+  s.stride_h = s.stride_w = stride;
   s.N = pick(gen, 1, 5);
   s.C = pick(gen, 1, 7);
   s.OC = pick(gen, 1, 40);
@@ -41,14 +42,14 @@ cpu::Conv2dShape random_shape(Generator& gen) {
   s.pad_h = pick(gen, 0, s.KH - 1), s.pad_w = pick(gen, 0, s.KW - 1);
   s.H = std::max<int64_t>(s.KH - 2 * s.pad_h, 1) + pick(gen, 0, 20);
   s.W = std::max<int64_t>(s.KW - 2 * s.pad_w, 1) + pick(gen, 0, 30);
-  s.OH = s.H + 2 * s.pad_h - s.KH + 1, s.OW = s.W + 2 * s.pad_w - s.KW + 1;
+  s.OH = (s.H + 2 * s.pad_h - s.KH) / stride + 1, s.OW = (s.W + 2 * s.pad_w - s.KW) / stride + 1;
   return s;
 }
 
 std::string describe(const cpu::Conv2dShape& s) {
   std::ostringstream os;
   os << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " OC" << s.OC << " k" << s.KH
-     << "x" << s.KW << " p" << s.pad_h << "x" << s.pad_w;
+     << "x" << s.KW << " p" << s.pad_h << "x" << s.pad_w << " s" << s.stride_h;
   return os.str();
 }
 
@@ -128,7 +129,23 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
     if (cpu::isa_supported(isa)) isas.push_back(isa);
   Generator gen(513);
   std::vector<cpu::Conv2dShape> shapes;
-  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen));
+  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 1));
+  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 2));
+  // The VGG-style downsampling layer (3×3, padding 1, stride 2) on one image, fewer output
+  // channels.
+  shapes.push_back({.N = 1,
+                    .C = 64,
+                    .H = 32,
+                    .W = 32,
+                    .OC = 40,
+                    .KH = 3,
+                    .KW = 3,
+                    .OH = 16,
+                    .OW = 16,
+                    .stride_h = 2,
+                    .stride_w = 2,
+                    .pad_h = 1,
+                    .pad_w = 1});
   // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
   shapes.push_back(
       {.N = 3, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
