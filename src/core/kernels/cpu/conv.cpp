@@ -208,18 +208,18 @@ bool use_winograd(const Conv2dShape& s) {
 // channels (with AVX2 it lost on the convnet's 32-channel layer, and a first layer's input needs
 // no gradient in training); the weight gradient on every shape it fits (on first layers it also
 // beat session 4's sweep with 8 lanes along the row, which it replaced). Stride 2 (the VGG
-// down_s2 layer): the forward and the weight gradient with AVX-512 only, where two blocks of
-// output channels per tile beat im2col's strided copies (with AVX2's one block they lost); the
-// input gradient stays with GEMM + col2im, which beat the direct kernel's phase-split rows.
+// down_s2 layer): all three with AVX-512 only, where two blocks of output channels (forward,
+// weight gradient) or two input rows (input gradient) per tile beat im2col's strided copies and
+// col2im; with AVX2's one block they lost.
 struct DirectBlock {
   bool forward, input, weight;
 };
 DirectBlock use_direct_block(const Conv2dShape& s) {
   if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
   const bool avx512 = active_isa() == Isa::avx512;
-  const bool taps = s.C * s.KH * s.KW >= 16;
-  if (s.stride_h != 1) return {taps && avx512, false, avx512};
-  return {taps && (s.C >= 2 || avx512), s.C >= 2 && avx512, true};
+  const bool taps = s.C * s.KH * s.KW >= 16, input = s.C >= 2 && avx512;
+  if (s.stride_h != 1) return {taps && avx512, input, avx512};
+  return {taps && (s.C >= 2 || avx512), input, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the

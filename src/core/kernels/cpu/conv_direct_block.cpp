@@ -21,6 +21,9 @@ constexpr int kMaxKernel = 7;
 // a broadcast, 32 zmm registers with AVX-512 and 16 ymm or xmm otherwise. A block of output
 // channels is one register: 16, 8 or 4 floats (8, 4 or 2 doubles).
 constexpr int kRmaxGeneric = 12, kRmaxAvx2 = 12, kRmaxAvx512 = 14;
+// Input channels per input-gradient tile with AVX-512, whose tiles take two rows at once: 2·12
+// accumulators (conv_direct_block_kernel.h, kTileBlocks).
+constexpr int kRmaxInputAvx512 = 12;
 
 // A row of n outputs cut into `blocks` tiles of r (the last one partly past the row's end), r
 // at most rmax and as even as the count allows: 10 → one 10 (AVX-512) or two 5 (AVX2).
@@ -44,13 +47,13 @@ struct Geometry {
   int64_t L, OCB, K, HP, WP, GW;
   Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
   int64_t image, grad_in, grad_w, sums;
-  Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax)
+  Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax, int64_t rmax_input)
       : L(lanes_),
         OCB((s.OC + lanes_ - 1) / lanes_),
         K(s.C * s.KH * s.KW),
         HP(s.H + 2 * s.pad_h),
         fw(tiles_of(s.OW, rmax)),
-        ic(tiles_of(s.C, rmax)) {
+        ic(tiles_of(s.C, rmax_input)) {
     const int64_t S = s.stride_w;
     WP = std::max((fw.r * fw.blocks - 1) * S + s.KW, s.W + 2 * s.pad_w);
     // The input gradient reads vectors of output columns q + (φ + pw − kw) / S for the input
@@ -133,7 +136,8 @@ struct Setup {
   Geometry g;
   Kernels<T> k;
   Setup(const Conv2dShape& s, Isa isa)
-      : g(s, lanes_of<T>(isa), rmax_of(isa)), k(pick_kernels(s, isa)) {}
+      : g(s, lanes_of<T>(isa), rmax_of(isa), isa == Isa::avx512 ? kRmaxInputAvx512 : rmax_of(isa)),
+        k(pick_kernels(s, isa)) {}
 
  private:
   Kernels<T> pick_kernels(const Conv2dShape& s, Isa isa) const {
@@ -180,7 +184,7 @@ bool fits(const Conv2dShape& s) {
 }
 
 int64_t weight_size(const Conv2dShape& s) {
-  return Geometry(s, kMaxLanes, 1).sums;
+  return Geometry(s, kMaxLanes, 1, 1).sums;
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
@@ -188,14 +192,14 @@ int64_t scratch_size(const Conv2dShape& s) {
   // instruction set, so take the largest.
   int64_t size = 0;
   for (int64_t rmax : {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512})
-    size = std::max(size, Geometry(s, kMaxLanes, rmax).size());
+    size = std::max(size, Geometry(s, kMaxLanes, rmax, rmax).size());
   return size;
 }
 
 template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s) {
   const int64_t L = lanes_of<T>(active_isa());
-  const Geometry g(s, L, 1);
+  const Geometry g(s, L, 1, 1);
   std::fill(wp, wp + g.sums, T(0));
   for (int64_t oc = 0; oc < s.OC; ++oc)
     for (int64_t k = 0; k < g.K; ++k) wp[((oc / L) * g.K + k) * L + oc % L] = weight[oc * g.K + k];

@@ -18,6 +18,10 @@ constexpr int kRmax = NABLA_DIRECT_RMAX;
 // Blocks of output channels per forward tile and weight-gradient sweep: 2 where the registers
 // hold 2·kRmax accumulators (AVX-512's 32), halving the broadcasts per multiply-add.
 constexpr int kBlocks = NABLA_DIRECT_BLOCKS;
+// Blocks per tile of R outputs or input channels: pairs only up to 24 accumulators (with 28,
+// the convnet's 28-wide rows, GCC spilled and the forward lost to one block).
+template <int R>
+constexpr int kTileBlocks = kBlocks == 2 && 2 * R <= 24 ? 2 : 1;
 // Kernel rows per weight-gradient sweep: 2·KW accumulators, at most 14.
 constexpr int kWeightRows = 2;
 constexpr int kVectorBytes = NABLA_DIRECT_BYTES;
@@ -61,21 +65,22 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
 }
 
 // One image: out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP), then bias and ReLU;
-// kBlocks blocks of output channels per tile where that many remain.
+// kTileBlocks blocks of output channels per tile where that many remain.
 template <class T, int R, int S>
 NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, const Conv2dShape& s,
                             const Geometry& g, bool relu) {
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, wb = g.K * L;
-  T res[kBlocks * R * L];
-  for (int64_t b = 0; b < g.OCB; b += kBlocks) {
-    const int64_t nb = std::min<int64_t>(kBlocks, g.OCB - b);
+  constexpr int B = kTileBlocks<R>;
+  T res[B * R * L];
+  for (int64_t b = 0; b < g.OCB; b += B) {
+    const int64_t nb = std::min<int64_t>(B, g.OCB - b);
     const int64_t used = std::min(nb * L, s.OC - b * L);
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t t = 0; t < g.fw.blocks; ++t) {
         const int64_t ow0 = t * R, n = std::min<int64_t>(R, s.OW - ow0);
         const T* x = xp + (oh * g.WP + ow0) * S;
-        if constexpr (kBlocks == 2)
+        if constexpr (B == 2)
           if (nb == 2) {
             forward_tile<T, R, S, 2>(res, x, wp + b * wb, wb, s.C, s.KH, s.KW, g.HP * g.WP, g.WP);
           }
@@ -95,70 +100,111 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   }
 }
 
-// res[r·L + l] = Σ over oc < OC, the nt taps i of
-//   grad[oc·gp + off[i] + l] · w[(oc·KH·KW + tap[i])·C + r]
-// for r < R: one vector of L input positions of one row (one phase of the stride), for R input
-// channels. The output gradient's rows are read as vectors (its planes zero-bordered), the
-// weights broadcast; the taps are those whose window covers the row, in (kh, kw) order.
-template <class T, int R>
-NABLA_DT void input_tile(T* res, const T* grad, const T* w, int64_t OC, int64_t C, int64_t KK,
-                         int nt, const int64_t* tap, const int64_t* off, int64_t gp) {
-  Vec<T> acc[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) acc[r] = Vec<T>{};
+// res[(b·R + r)·L + l] = Σ over oc < OC, the nt taps i of
+//   grad[oc·gp + off[i] + b·GW + l] · w[(oc·KH·KW + tap[i])·C + r]
+// for b < B, r < R: one vector of L input positions (one phase of the stride) of B rows S apart
+// (one output row apart, with the same taps), for R input channels. The output gradient's rows
+// are read as vectors (its planes zero-bordered), the weights broadcast; the taps are those whose
+// window covers the row, in (kh, kw) order.
+template <class T, int R, int B>
+NABLA_DT void input_tile(T* res, const T* grad, int64_t GW, const T* w, int64_t OC, int64_t C,
+                         int64_t KK, int nt, const int64_t* tap, const int64_t* off, int64_t gp) {
+  Vec<T> acc[B * R];
+#pragma GCC unroll 32
+  for (int r = 0; r < B * R; ++r) acc[r] = Vec<T>{};
   for (int64_t oc = 0; oc < OC; ++oc) {
     const T* go = grad + oc * gp;
     const T* wo = w + oc * KK * C;
     for (int i = 0; i < nt; ++i) {
-      Vec<T> gv;
-      std::memcpy(&gv, go + off[i], sizeof gv);
+      Vec<T> gv[B];
+#pragma GCC unroll 2
+      for (int b = 0; b < B; ++b) std::memcpy(&gv[b], go + off[i] + b * GW, sizeof gv[b]);
       const T* wr = wo + tap[i] * C;
 #pragma GCC unroll 16
-      for (int r = 0; r < R; ++r) acc[r] += wr[r] * gv;
+      for (int r = 0; r < R; ++r) {
+        const T wv = wr[r];
+#pragma GCC unroll 2
+        for (int b = 0; b < B; ++b) acc[b * R + r] += wv * gv[b];
+      }
     }
   }
   std::memcpy(res, acc, sizeof acc);
+}
+
+// The taps (kh·KW + kw) that input row ih's columns of phase φ take, with their offsets into
+// the bordered output gradient G (see input_image): those whose output row lies in [0, OH) and
+// whose column has this phase, in (kh, kw) order. Returns their count.
+inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, const Conv2dShape& s,
+                      int64_t GW) {
+  const int64_t S = s.stride_w;
+  int nt = 0;
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const int64_t dh = ih + s.pad_h - kh;
+    if (dh < 0 || dh % S != 0 || dh / S >= s.OH) continue;
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const int64_t dw = phase + s.pad_w - kw;  // ≥ −(KW − 1): the border's width
+      if (dw % S != 0) continue;
+      tap[nt] = kh * s.KW + kw;
+      off[nt++] = dh / S * GW + s.KW - 1 + dw / S;
+    }
+  }
+  return nt;
 }
 
 // One image: dinp (C, H, W) += convᵀ(dout, weight), from the output gradient with a zero border
 // G (OC, OH, GW; data from column KW − 1) and the weight wq (OC, KH, KW, C). Input column
 // iw = q·S + φ takes, from kernel column kw with (φ + pw − kw) divisible by S, output column
 // q + (φ + pw − kw) / S: for each phase φ a vector of consecutive q reads consecutive outputs.
+// Rows ih and ih + S take the same taps one output row apart (except at the image's edges): with
+// kTileBlocks = 2 they share each broadcast weight.
 template <class T, int R>
 NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
   constexpr int64_t L = lanes<T>;
-  const int64_t S = s.stride_w;
-  T res[R * L];
-  int64_t tap[kMaxKernel * kMaxKernel], off[kMaxKernel * kMaxKernel];
+  constexpr int kTaps = kMaxKernel * kMaxKernel;
+  const int64_t S = s.stride_w, gp = s.OH * g.GW, KK = s.KH * s.KW;
+  constexpr int B = kTileBlocks<R>;
+  T res[B * R * L];
+  int64_t tap[kTaps], off[kTaps], tap2[kTaps], off2[kTaps];
+  // res's rows [0, nr) (S input rows apart from ih) for the columns of `phase` from q0.
+  const auto add = [&](int64_t c0, int64_t nc, int64_t ih, int64_t phase, int64_t q0, int64_t n,
+                       int64_t nr) {
+    for (int64_t b = 0; b < nr; ++b)
+      for (int64_t r = 0; r < nc; ++r) {
+        T* d = dinp + ((c0 + r) * s.H + ih + b * S) * s.W + q0 * S + phase;
+        const T* v = res + (b * R + r) * L;
+        for (int64_t j = 0; j < n; ++j) d[j * S] += v[j];
+      }
+  };
   for (int64_t t = 0; t < g.ic.blocks; ++t) {
     const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
-    for (int64_t ih = 0; ih < s.H; ++ih)
-      for (int64_t phase = 0; phase < S; ++phase) {
-        // The taps whose output row lies in [0, OH) and whose column has this phase.
-        int nt = 0;
-        for (int64_t kh = 0; kh < s.KH; ++kh) {
-          const int64_t dh = ih + s.pad_h - kh;
-          if (dh < 0 || dh % S != 0 || dh / S >= s.OH) continue;
-          for (int64_t kw = 0; kw < s.KW; ++kw) {
-            const int64_t dw = phase + s.pad_w - kw;  // ≥ −(KW − 1): the border's width
-            if (dw % S != 0) continue;
-            tap[nt] = kh * s.KW + kw;
-            off[nt++] = dh / S * g.GW + s.KW - 1 + dw / S;
+    for (int64_t base = 0; base < s.H; base += B * S)
+      for (int64_t ih = base; ih < std::min(base + S, s.H); ++ih)
+        for (int64_t phase = 0; phase < S; ++phase) {
+          const int nt = input_taps(tap, off, ih, phase, s, g.GW);
+          // The row S below, when there is one in this block: paired if it takes the same taps.
+          const bool second = B == 2 && ih + S < s.H;
+          const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, g.GW) : 0;
+          const bool paired = second && nt2 == nt && nt > 0 && std::equal(tap, tap + nt, tap2);
+          const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
+          for (int64_t q0 = 0; q0 < count; q0 += L) {
+            const int64_t n = std::min(L, count - q0);
+            if constexpr (B == 2)
+              if (paired) {
+                input_tile<T, R, 2>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+                add(c0, nc, ih, phase, q0, n, 2);
+                continue;
+              }
+            if (nt > 0) {
+              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+              add(c0, nc, ih, phase, q0, n, 1);
+            }
+            if (nt2 > 0) {
+              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt2, tap2, off2, gp);
+              add(c0, nc, ih + S, phase, q0, n, 1);
+            }
           }
         }
-        const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
-        for (int64_t q0 = 0; q0 < count; q0 += L) {
-          if (nt > 0)
-            input_tile<T, R>(res, G + q0, wq + c0, s.OC, s.C, s.KH * s.KW, nt, tap, off,
-                             s.OH * g.GW);
-          const int64_t n = std::min(L, count - q0);
-          for (int64_t r = 0; r < nc && nt > 0; ++r) {
-            T* d = dinp + ((c0 + r) * s.H + ih) * s.W + q0 * S + phase;
-            for (int64_t j = 0; j < n; ++j) d[j * S] += res[r * L + j];
-          }
-        }
-      }
   }
 }
 
@@ -193,15 +239,16 @@ NABLA_DT void weight_rows(T* sums, int64_t sb, const T* grad, int64_t gb, const 
   for (int i = 0; i < B; ++i) std::memcpy(sums + i * sb, &acc[i * N], sizeof(Vec<T>) * N);
 }
 
-// The kernel rows of one channel for B blocks of output channels, kWeightRows rows per sweep
-// (more independent accumulators where registers allow).
+// The kernel rows of one channel for B blocks of output channels, KB rows per sweep: as many
+// independent accumulators as the registers hold (with B = 2, AVX-512's 32 take 3 rows of a 3×3
+// kernel, whose last row alone would leave too few sums to hide the multiply-add latency).
 template <class T, int KW, int S, int B>
 NABLA_DT void weight_channel(T* sc, int64_t sb, const T* grad, int64_t gb, const T* x,
                              const Conv2dShape& s, const Geometry& g) {
+  constexpr int KB = B == 2 ? std::max(kWeightRows, std::min(3, 28 / (2 * KW))) : kWeightRows;
   int64_t kh = 0;
-  for (; kh + kWeightRows <= s.KH; kh += kWeightRows)
-    weight_rows<T, KW, kWeightRows, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH,
-                                          s.OW, g.WP);
+  for (; kh + KB <= s.KH; kh += KB)
+    weight_rows<T, KW, KB, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
   for (; kh < s.KH; ++kh)
     weight_rows<T, KW, 1, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
 }
