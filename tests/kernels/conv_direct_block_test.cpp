@@ -75,7 +75,8 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
   db::forward_images(r.out_relu.data(), x.data(), packed.data(), b.data(), s, 0, s.N,
                      scratch.data(), true);
   r.dinp = start;
-  db::input_grad_images(r.dinp.data(), dy.data(), w.data(), s, 0, s.N, scratch.data());
+  db::pack_input_weight(packed.data(), w.data(), s);
+  db::input_grad_images(r.dinp.data(), dy.data(), packed.data(), s, 0, s.N, scratch.data());
   r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
   db::weight_grad_run(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, 0, s.N,
                       scratch.data());

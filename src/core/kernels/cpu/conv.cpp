@@ -375,9 +375,11 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     return;
   }
   if (use_direct_block(s).input) {
+    T* wq = workspace + plan.total() - plan.weight_size;
+    direct_block::pack_input_weight(wq, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk;
-      direct_block::input_grad_images(dinp, dout, weight, s, n0, std::min(plan.chunk, s.N - n0),
+      direct_block::input_grad_images(dinp, dout, wq, s, n0, std::min(plan.chunk, s.N - n0),
                                       scratch);
     });
     return;

@@ -39,7 +39,6 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 //   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
 //   G  (OC, OH, GW)          input gradient: the output gradient with a zero border of KW − 1
 //                            columns on the left, room for the last vector's reads on the right
-//   wq (OC, KH, KW, C)       input gradient: the weight, input channels last
 //   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
 //   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
 //                            (OCB, L) the bias gradient's
@@ -61,7 +60,7 @@ struct Geometry {
     const int64_t q_end = ((s.W + S - 1) / S + L - 1) / L * L;
     GW = s.KW - 1 + std::max(q_end + (S - 1 + s.pad_w) / S, s.OW);
     image = s.C * HP * WP;
-    grad_in = s.OC * s.OH * GW + s.OC * K;
+    grad_in = s.OC * s.OH * GW;
     grad_w = OCB * s.OH * s.OW * L;
     sums = OCB * K * L;
   }
@@ -218,17 +217,20 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 }
 
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
-                       int64_t nb, T* scratch) {
-  const Setup<T> setup(s, active_isa());
-  const Geometry& g = setup.g;
-  T* G = scratch;
-  T* wq = G + s.OC * s.OH * g.GW;
+void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s) {
   for (int64_t oc = 0; oc < s.OC; ++oc)
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t k = 0; k < s.KH * s.KW; ++k)
         wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
-  std::fill(G, wq, T(0));  // the copies below never touch the border
+}
+
+template <class T>
+void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s, int64_t n0,
+                       int64_t nb, T* scratch) {
+  const Setup<T> setup(s, active_isa());
+  const Geometry& g = setup.g;
+  T* G = scratch;
+  std::fill(G, G + g.grad_in, T(0));  // the copies below never touch the border
   for (int64_t n = n0; n < n0 + nb; ++n) {
     for (int64_t oc = 0; oc < s.OC; ++oc)
       for (int64_t oh = 0; oh < s.OH; ++oh)
@@ -264,6 +266,7 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
   template void pack_weight<T>(T*, const T*, const Conv2dShape&);                                  \
   template void forward_images<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,   \
                                   int64_t, T*, bool);                                              \
+  template void pack_input_weight<T>(T*, const T*, const Conv2dShape&);                            \
   template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
                                      T*);                                                          \
   template void weight_grad_run<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,        \

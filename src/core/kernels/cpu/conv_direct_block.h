@@ -43,9 +43,13 @@ void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, weight) (the weight as given, not packed).
+// wq = weight as (OC, KH, KW, C), input channels last, for the input gradient: OC·C·KH·KW
+// elements, within weight_size(s). Packed once per call, shared by the tasks.
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
+void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s);
+// Images [n0, n0 + nb): dinp += convᵀ(dout, weight), wq the weight from pack_input_weight.
+template <class T>
+void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch);
 // dw (OC, C, KH, KW) = Σ over images [first, last) of dout ⋆ input, db (OC) = Σ dout, each sum
 // over the images and then the positions in order (both overwritten).
