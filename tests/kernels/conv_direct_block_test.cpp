@@ -16,6 +16,7 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/random.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -192,6 +193,63 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
       expect_close(got_d.dweight, want_d.dweight, 1e-12, "float64 dweight");
       expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
+    }
+  }
+}
+
+// The whole fast path (conv.cpp's rule and Plan) on a stride-2 layer, which takes the direct
+// kernels with AVX-512 and im2col + GEMM otherwise: the batch spans several chunks and weight
+// pieces, and every instruction set's results are bitwise the same at 1, 2 and 3 threads.
+TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
+  const cpu::Conv2dShape s{.N = 13,
+                           .C = 16,
+                           .H = 15,
+                           .W = 15,
+                           .OC = 40,
+                           .KH = 3,
+                           .KW = 3,
+                           .OH = 8,
+                           .OW = 8,
+                           .stride_h = 2,
+                           .stride_w = 2,
+                           .pad_h = 1,
+                           .pad_w = 1};
+  Generator gen(29);
+  const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+  const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
+  const std::vector<float> b = random_values<float>(s.OC, gen);
+  const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+  const auto run = [&] {
+    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+    Result<float> r;
+    r.out.assign(dy.size(), 0), r.dinp.assign(x.size(), 0);
+    r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);
+    cpu::conv2d_forward(r.out.data(), x.data(), w.data(), b.data(), s, ws.data());
+    cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());
+    cpu::conv2d_backward_weight(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s,
+                                ws.data());
+    return r;
+  };
+  const Result<float> want = run_naive(s, x, w, b, dy, std::vector<float>(x.size(), 0.0f));
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    cpu::ScopedIsa scoped(isa);
+    Result<float> one;
+    {
+      testing::ThreadCount threads(1);
+      one = run();
+    }
+    expect_close(one.out, want.out, float_tol(s.C * s.KH * s.KW), "output");
+    expect_close(one.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
+    expect_close(one.dweight, want.dweight, float_tol(s.N * s.OH * s.OW), "dweight");
+    for (int n : {2, 3}) {
+      testing::ThreadCount threads(n);
+      const Result<float> many = run();
+      EXPECT_EQ(many.out, one.out) << n << " threads";
+      EXPECT_EQ(many.dinp, one.dinp) << n << " threads";
+      EXPECT_EQ(many.dweight, one.dweight) << n << " threads";
+      EXPECT_EQ(many.dbias, one.dbias) << n << " threads";
     }
   }
 }
