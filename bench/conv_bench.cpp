@@ -145,7 +145,8 @@ void BM_conv2d_direct_block(benchmark::State& state) {
       db::forward_images(y.data(), x.data(), packed.data(), b.data(), s, 0, s.N, scratch.data(),
                          false);
     } else if (kernel == Kernel::backward_input) {
-      db::input_grad_images(dx.data(), y.data(), w.data(), s, 0, s.N, scratch.data());
+      db::pack_input_weight(packed.data(), w.data(), s);
+      db::input_grad_images(dx.data(), y.data(), packed.data(), s, 0, s.N, scratch.data());
     } else {
       db::weight_grad_run(dw.data(), b.data(), y.data(), x.data(), s, 0, s.N, scratch.data());
     }
@@ -182,6 +183,7 @@ NABLA_DIRECT_BENCH(kConvnetC1)
 NABLA_DIRECT_BENCH(kConvnetC2)
 NABLA_DIRECT_BENCH(kNarrow8)
 NABLA_DIRECT_BENCH(kNarrow16)
+NABLA_DIRECT_BENCH(kDownS2)
 #undef NABLA_DIRECT_BENCH
 NABLA_CONV_BENCH(kConvnetC1)
 NABLA_CONV_BENCH(kVgg64)

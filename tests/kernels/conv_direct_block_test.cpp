@@ -1,8 +1,8 @@
 // The direct convolution with output channels in vector lanes (kernels/cpu/conv_direct_block.h),
 // called directly with every instruction set this CPU has: against the naive loops on random
-// stride-1 shapes (kernels 1 to 7 wide, padding below the kernel size, output channel counts on
-// both sides of a lane block, rows shorter and longer than a tile), in float to the usual
-// tolerance and in float64 to 1e-12.
+// stride-1 and stride-2 shapes (kernels 1 to 7 wide, padding below the kernel size, output
+// channel counts on both sides of a lane block, rows shorter and longer than a tile, odd and even
+// sizes), in float to the usual tolerance and in float64 to 1e-12.
 #include "kernels/cpu/conv_direct_block.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,7 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/random.h"
+#include "test_util.h"
 
 namespace nabla {
 namespace {
@@ -32,8 +33,9 @@ std::vector<T> random_values(int64_t n, Generator& gen) {
   return v;
 }
 
-cpu::Conv2dShape random_shape(Generator& gen) {
+cpu::Conv2dShape random_shape(Generator& gen, int64_t stride) {
   cpu::Conv2dShape s;
+  s.stride_h = s.stride_w = stride;
   s.N = pick(gen, 1, 5);
   s.C = pick(gen, 1, 7);
   s.OC = pick(gen, 1, 40);
@@ -41,14 +43,14 @@ cpu::Conv2dShape random_shape(Generator& gen) {
   s.pad_h = pick(gen, 0, s.KH - 1), s.pad_w = pick(gen, 0, s.KW - 1);
   s.H = std::max<int64_t>(s.KH - 2 * s.pad_h, 1) + pick(gen, 0, 20);
   s.W = std::max<int64_t>(s.KW - 2 * s.pad_w, 1) + pick(gen, 0, 30);
-  s.OH = s.H + 2 * s.pad_h - s.KH + 1, s.OW = s.W + 2 * s.pad_w - s.KW + 1;
+  s.OH = (s.H + 2 * s.pad_h - s.KH) / stride + 1, s.OW = (s.W + 2 * s.pad_w - s.KW) / stride + 1;
   return s;
 }
 
 std::string describe(const cpu::Conv2dShape& s) {
   std::ostringstream os;
   os << "N" << s.N << " C" << s.C << " " << s.H << "x" << s.W << " OC" << s.OC << " k" << s.KH
-     << "x" << s.KW << " p" << s.pad_h << "x" << s.pad_w;
+     << "x" << s.KW << " p" << s.pad_h << "x" << s.pad_w << " s" << s.stride_h;
   return os.str();
 }
 
@@ -74,7 +76,8 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
   db::forward_images(r.out_relu.data(), x.data(), packed.data(), b.data(), s, 0, s.N,
                      scratch.data(), true);
   r.dinp = start;
-  db::input_grad_images(r.dinp.data(), dy.data(), w.data(), s, 0, s.N, scratch.data());
+  db::pack_input_weight(packed.data(), w.data(), s);
+  db::input_grad_images(r.dinp.data(), dy.data(), packed.data(), s, 0, s.N, scratch.data());
   r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
   db::weight_grad_run(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, 0, s.N,
                       scratch.data());
@@ -128,7 +131,23 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
     if (cpu::isa_supported(isa)) isas.push_back(isa);
   Generator gen(513);
   std::vector<cpu::Conv2dShape> shapes;
-  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen));
+  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 1));
+  for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 2));
+  // The VGG-style downsampling layer (3×3, padding 1, stride 2) on one image, fewer output
+  // channels.
+  shapes.push_back({.N = 1,
+                    .C = 64,
+                    .H = 32,
+                    .W = 32,
+                    .OC = 40,
+                    .KH = 3,
+                    .KW = 3,
+                    .OH = 16,
+                    .OW = 16,
+                    .stride_h = 2,
+                    .stride_w = 2,
+                    .pad_h = 1,
+                    .pad_w = 1});
   // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
   shapes.push_back(
       {.N = 3, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
@@ -174,6 +193,63 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
       expect_close(got_d.dweight, want_d.dweight, 1e-12, "float64 dweight");
       expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
+    }
+  }
+}
+
+// The whole fast path (conv.cpp's rule and Plan) on a stride-2 layer, which takes the direct
+// kernels with AVX-512 and im2col + GEMM otherwise: the batch spans several chunks and weight
+// pieces, and every instruction set's results are bitwise the same at 1, 2 and 3 threads.
+TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
+  const cpu::Conv2dShape s{.N = 13,
+                           .C = 16,
+                           .H = 15,
+                           .W = 15,
+                           .OC = 40,
+                           .KH = 3,
+                           .KW = 3,
+                           .OH = 8,
+                           .OW = 8,
+                           .stride_h = 2,
+                           .stride_w = 2,
+                           .pad_h = 1,
+                           .pad_w = 1};
+  Generator gen(29);
+  const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+  const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
+  const std::vector<float> b = random_values<float>(s.OC, gen);
+  const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+  const auto run = [&] {
+    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+    Result<float> r;
+    r.out.assign(dy.size(), 0), r.dinp.assign(x.size(), 0);
+    r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);
+    cpu::conv2d_forward(r.out.data(), x.data(), w.data(), b.data(), s, ws.data());
+    cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());
+    cpu::conv2d_backward_weight(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s,
+                                ws.data());
+    return r;
+  };
+  const Result<float> want = run_naive(s, x, w, b, dy, std::vector<float>(x.size(), 0.0f));
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    SCOPED_TRACE(cpu::isa_name(isa));
+    cpu::ScopedIsa scoped(isa);
+    Result<float> one;
+    {
+      testing::ThreadCount threads(1);
+      one = run();
+    }
+    expect_close(one.out, want.out, float_tol(s.C * s.KH * s.KW), "output");
+    expect_close(one.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
+    expect_close(one.dweight, want.dweight, float_tol(s.N * s.OH * s.OW), "dweight");
+    for (int n : {2, 3}) {
+      testing::ThreadCount threads(n);
+      const Result<float> many = run();
+      EXPECT_EQ(many.out, one.out) << n << " threads";
+      EXPECT_EQ(many.dinp, one.dinp) << n << " threads";
+      EXPECT_EQ(many.dweight, one.dweight) << n << " threads";
+      EXPECT_EQ(many.dbias, one.dbias) << n << " threads";
     }
   }
 }

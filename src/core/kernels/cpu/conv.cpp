@@ -207,14 +207,19 @@ bool use_winograd(const Conv2dShape& s) {
 // 2 input channels (LeNet's conv1 lost with AVX2); the input gradient with AVX-512 on at least 2
 // channels (with AVX2 it lost on the convnet's 32-channel layer, and a first layer's input needs
 // no gradient in training); the weight gradient on every shape it fits (on first layers it also
-// beat session 4's sweep with 8 lanes along the row, which it replaced).
+// beat session 4's sweep with 8 lanes along the row, which it replaced). Stride 2 (the VGG
+// down_s2 layer): all three with AVX-512 only, where two blocks of output channels (forward,
+// weight gradient) or two input rows (input gradient) per tile beat im2col's strided copies and
+// col2im; with AVX2's one block they lost.
 struct DirectBlock {
   bool forward, input, weight;
 };
 DirectBlock use_direct_block(const Conv2dShape& s) {
   if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
   const bool avx512 = active_isa() == Isa::avx512;
-  return {s.C * s.KH * s.KW >= 16 && (s.C >= 2 || avx512), s.C >= 2 && avx512, true};
+  const bool taps = s.C * s.KH * s.KW >= 16, input = s.C >= 2 && avx512;
+  if (s.stride_h != 1) return {taps && avx512, input, avx512};
+  return {taps && (s.C >= 2 || avx512), input, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the
@@ -371,9 +376,11 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     return;
   }
   if (use_direct_block(s).input) {
+    T* wq = workspace + plan.total() - plan.weight_size;
+    direct_block::pack_input_weight(wq, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk;
-      direct_block::input_grad_images(dinp, dout, weight, s, n0, std::min(plan.chunk, s.N - n0),
+      direct_block::input_grad_images(dinp, dout, wq, s, n0, std::min(plan.chunk, s.N - n0),
                                       scratch);
     });
     return;

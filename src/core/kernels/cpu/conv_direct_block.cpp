@@ -21,6 +21,9 @@ constexpr int kMaxKernel = 7;
 // a broadcast, 32 zmm registers with AVX-512 and 16 ymm or xmm otherwise. A block of output
 // channels is one register: 16, 8 or 4 floats (8, 4 or 2 doubles).
 constexpr int kRmaxGeneric = 12, kRmaxAvx2 = 12, kRmaxAvx512 = 14;
+// Input channels per input-gradient tile with AVX-512, whose tiles take two rows at once: 2·12
+// accumulators (conv_direct_block_kernel.h, kTileBlocks).
+constexpr int kRmaxInputAvx512 = 12;
 
 // A row of n outputs cut into `blocks` tiles of r (the last one partly past the row's end), r
 // at most rmax and as even as the count allows: 10 → one 10 (AVX-512) or two 5 (AVX2).
@@ -34,28 +37,30 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 
 // Buffers of one task, for lanes L and tiles of at most rmax:
 //   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
-//   G  (OC, GH, GW)          input gradient: the output gradient with a zero border of KH − 1
-//                            rows and KW − 1 columns, room for the last vector's reads
-//   wq (OC, KH, KW, C)       input gradient: the weight, input channels last
+//   G  (OC, OH, GW)          input gradient: the output gradient with a zero border of KW − 1
+//                            columns on the left, room for the last vector's reads on the right
 //   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
 //   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
 //                            (OCB, L) the bias gradient's
 struct Geometry {
-  int64_t L, OCB, K, HP, WP, GH, GW;
+  int64_t L, OCB, K, HP, WP, GW;
   Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
   int64_t image, grad_in, grad_w, sums;
-  Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax)
+  Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax, int64_t rmax_input)
       : L(lanes_),
         OCB((s.OC + lanes_ - 1) / lanes_),
         K(s.C * s.KH * s.KW),
         HP(s.H + 2 * s.pad_h),
         fw(tiles_of(s.OW, rmax)),
-        ic(tiles_of(s.C, rmax)) {
-    WP = std::max(fw.r * fw.blocks + s.KW - 1, s.W + 2 * s.pad_w);
-    GH = s.OH + 2 * (s.KH - 1);
-    GW = std::max((s.W + L - 1) / L * L + s.pad_w + s.KW - 1, s.OW + 2 * (s.KW - 1));
+        ic(tiles_of(s.C, rmax_input)) {
+    const int64_t S = s.stride_w;
+    WP = std::max((fw.r * fw.blocks - 1) * S + s.KW, s.W + 2 * s.pad_w);
+    // The input gradient reads vectors of output columns q + (φ + pw − kw) / S for the input
+    // columns q·S + φ of a row: q below W / S rounded up to whole vectors.
+    const int64_t q_end = ((s.W + S - 1) / S + L - 1) / L * L;
+    GW = s.KW - 1 + std::max(q_end + (S - 1 + s.pad_w) / S, s.OW);
     image = s.C * HP * WP;
-    grad_in = s.OC * GH * GW + s.OC * K;
+    grad_in = s.OC * s.OH * GW;
     grad_w = OCB * s.OH * s.OW * L;
     sums = OCB * K * L;
   }
@@ -80,9 +85,11 @@ namespace generic {
 #define NABLA_DIRECT_TARGET
 #define NABLA_DIRECT_BYTES 16
 #define NABLA_DIRECT_RMAX kRmaxGeneric
+#define NABLA_DIRECT_BLOCKS 1
 #include "kernels/cpu/conv_direct_block_kernel.h"
 #undef NABLA_DIRECT_BYTES
 #undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_BLOCKS
 #undef NABLA_DIRECT_TARGET
 }  // namespace generic
 
@@ -91,9 +98,11 @@ namespace avx2 {
 #define NABLA_DIRECT_TARGET __attribute__((target("avx2,fma")))
 #define NABLA_DIRECT_BYTES 32
 #define NABLA_DIRECT_RMAX kRmaxAvx2
+#define NABLA_DIRECT_BLOCKS 1
 #include "kernels/cpu/conv_direct_block_kernel.h"
 #undef NABLA_DIRECT_BYTES
 #undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_BLOCKS
 #undef NABLA_DIRECT_TARGET
 }  // namespace avx2
 
@@ -101,9 +110,11 @@ namespace avx512 {
 #define NABLA_DIRECT_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,fma")))
 #define NABLA_DIRECT_BYTES 64
 #define NABLA_DIRECT_RMAX kRmaxAvx512
+#define NABLA_DIRECT_BLOCKS 2
 #include "kernels/cpu/conv_direct_block_kernel.h"
 #undef NABLA_DIRECT_BYTES
 #undef NABLA_DIRECT_RMAX
+#undef NABLA_DIRECT_BLOCKS
 #undef NABLA_DIRECT_TARGET
 }  // namespace avx512
 #endif
@@ -124,15 +135,16 @@ struct Setup {
   Geometry g;
   Kernels<T> k;
   Setup(const Conv2dShape& s, Isa isa)
-      : g(s, lanes_of<T>(isa), rmax_of(isa)), k(pick_kernels(s, isa)) {}
+      : g(s, lanes_of<T>(isa), rmax_of(isa), isa == Isa::avx512 ? kRmaxInputAvx512 : rmax_of(isa)),
+        k(pick_kernels(s, isa)) {}
 
  private:
   Kernels<T> pick_kernels(const Conv2dShape& s, Isa isa) const {
 #if defined(__x86_64__) || defined(__i386__)
-    if (isa == Isa::avx512) return avx512::kernels<T>(g, s.KW);
-    if (isa == Isa::avx2) return avx2::kernels<T>(g, s.KW);
+    if (isa == Isa::avx512) return avx512::kernels<T>(g, s.KW, s.stride_w);
+    if (isa == Isa::avx2) return avx2::kernels<T>(g, s.KW, s.stride_w);
 #endif
-    return generic::kernels<T>(g, s.KW);
+    return generic::kernels<T>(g, s.KW, s.stride_w);
   }
 };
 
@@ -163,13 +175,15 @@ void transpose_grad(T* dst, const T* dout, const Conv2dShape& s, int64_t L) {
 }  // namespace
 
 bool fits(const Conv2dShape& s) {
-  return s.groups == 1 && s.stride_h == 1 && s.stride_w == 1 && s.dilation_h == 1 &&
-         s.dilation_w == 1 && s.KW <= kMaxKernel && s.pad_h < s.KH && s.pad_w < s.KW &&
-         s.OH == s.H + 2 * s.pad_h - s.KH + 1 && s.OW == s.W + 2 * s.pad_w - s.KW + 1;
+  const int64_t S = s.stride_h;
+  return s.groups == 1 && (S == 1 || S == 2) && s.stride_w == S && s.dilation_h == 1 &&
+         s.dilation_w == 1 && s.KH <= kMaxKernel && s.KW <= kMaxKernel && s.pad_h < s.KH &&
+         s.pad_w < s.KW && s.H + 2 * s.pad_h >= s.KH && s.W + 2 * s.pad_w >= s.KW &&
+         s.OH == (s.H + 2 * s.pad_h - s.KH) / S + 1 && s.OW == (s.W + 2 * s.pad_w - s.KW) / S + 1;
 }
 
 int64_t weight_size(const Conv2dShape& s) {
-  return Geometry(s, kMaxLanes, 1).sums;
+  return Geometry(s, kMaxLanes, 1, 1).sums;
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
@@ -177,14 +191,14 @@ int64_t scratch_size(const Conv2dShape& s) {
   // instruction set, so take the largest.
   int64_t size = 0;
   for (int64_t rmax : {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512})
-    size = std::max(size, Geometry(s, kMaxLanes, rmax).size());
+    size = std::max(size, Geometry(s, kMaxLanes, rmax, rmax).size());
   return size;
 }
 
 template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s) {
   const int64_t L = lanes_of<T>(active_isa());
-  const Geometry g(s, L, 1);
+  const Geometry g(s, L, 1, 1);
   std::fill(wp, wp + g.sums, T(0));
   for (int64_t oc = 0; oc < s.OC; ++oc)
     for (int64_t k = 0; k < g.K; ++k) wp[((oc / L) * g.K + k) * L + oc % L] = weight[oc * g.K + k];
@@ -203,21 +217,24 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 }
 
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
-                       int64_t nb, T* scratch) {
-  const Setup<T> setup(s, active_isa());
-  const Geometry& g = setup.g;
-  T* G = scratch;
-  T* wq = G + s.OC * g.GH * g.GW;
+void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s) {
   for (int64_t oc = 0; oc < s.OC; ++oc)
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t k = 0; k < s.KH * s.KW; ++k)
         wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
-  std::fill(G, wq, T(0));  // the copies below never touch the border
+}
+
+template <class T>
+void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s, int64_t n0,
+                       int64_t nb, T* scratch) {
+  const Setup<T> setup(s, active_isa());
+  const Geometry& g = setup.g;
+  T* G = scratch;
+  std::fill(G, G + g.grad_in, T(0));  // the copies below never touch the border
   for (int64_t n = n0; n < n0 + nb; ++n) {
     for (int64_t oc = 0; oc < s.OC; ++oc)
       for (int64_t oh = 0; oh < s.OH; ++oh)
-        std::memcpy(G + (oc * g.GH + oh + s.KH - 1) * g.GW + s.KW - 1,
+        std::memcpy(G + (oc * s.OH + oh) * g.GW + s.KW - 1,
                     dout + ((n * s.OC + oc) * s.OH + oh) * s.OW, sizeof(T) * s.OW);
     setup.k.input(dinp + n * s.C * s.H * s.W, G, wq, s, g);
   }
@@ -249,6 +266,7 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
   template void pack_weight<T>(T*, const T*, const Conv2dShape&);                                  \
   template void forward_images<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,   \
                                   int64_t, T*, bool);                                              \
+  template void pack_input_weight<T>(T*, const T*, const Conv2dShape&);                            \
   template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
                                      T*);                                                          \
   template void weight_grad_run<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,        \

@@ -1,20 +1,23 @@
 // Direct convolution for small stride-1 layers (LeNet-5's conv2: 6 → 16 channels, 5×5, 14×14 →
-// 10×10), where im2col's copies of short rows cost more than the arithmetic. No `col` matrix:
-// the kernels read a zero-padded copy of one image (or of its output gradient) at a time.
+// 10×10) and stride-2 ones (VGG's down_s2: 64 → 128 channels, 3×3, 32×32 → 16×16), where
+// im2col's copies of short or strided rows cost more than the arithmetic. No `col` matrix: the
+// kernels read a zero-padded copy of one image (or of its output gradient) at a time.
 //   forward        output channels in vector lanes: the weight packed as
-//                  [OC block][C][KH][KW][lanes], a row of R outputs × one block of channels in R
-//                  accumulators, each tap one weight vector times R broadcast inputs; the bias
-//                  and ReLU on the way out.
+//                  [OC block][C][KH][KW][lanes], a row of R outputs (every S-th input) × B
+//                  blocks of channels in B·R accumulators, each tap B weight vectors times R
+//                  broadcast inputs; the bias and ReLU on the way out.
 //   input grad     input positions in lanes: one vector of a row for R input channels, each
 //                  (oc, kh, kw) one unaligned load of the zero-bordered output gradient's row times
-//                  R broadcast weights; kernel rows that would read only the border are skipped.
+//                  R broadcast weights; only the taps whose window covers the row count. With
+//                  stride S a row splits into S phases (columns q·S + φ), each read from
+//                  consecutive output columns.
 //   weight grad    output channels in lanes: the output gradient transposed per image to
-//                  [block][oh][ow][lanes], times broadcast inputs, the taps of two kernel rows in
-//                  accumulators per sweep, summed over a run of images.
-// A block is one vector register of the active instruction set (16, 8 or 4 floats). The
-// micro-kernels (conv_direct_block_kernel.h) are written once over GCC vectors and compiled for
-// the baseline, AVX2 + FMA and AVX-512; active_isa() picks a copy. Every sum's order depends on
-// the shape and the ISA only, never on the thread count.
+//                  [block][oh][ow][lanes], times broadcast inputs, the taps of two kernel rows of
+//                  B blocks in accumulators per sweep, summed over a run of images.
+// A block is one vector register of the active instruction set (16, 8 or 4 floats); B is 2 with
+// AVX-512 (32 registers), 1 otherwise. The micro-kernels (conv_direct_block_kernel.h) are written
+// once over GCC vectors and compiled for the baseline, AVX2 + FMA and AVX-512; active_isa() picks
+// a copy. Every sum's order depends on the shape and the ISA only, never on the thread count.
 #pragma once
 
 #include <cstdint>
@@ -23,7 +26,8 @@
 
 namespace nabla::cpu::direct_block {
 
-// Stride 1, no dilation, one group, kernels up to 7 wide: the shapes these kernels compute.
+// Stride 1 or 2 (the same along both axes), no dilation, one group, kernels up to 7×7: the
+// shapes these kernels compute.
 bool fits(const Conv2dShape& s);
 
 // Elements of the packed weight, and of one task's scratch (forward, input gradient and weight
@@ -39,9 +43,13 @@ void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, weight) (the weight as given, not packed).
+// wq = weight as (OC, KH, KW, C), input channels last, for the input gradient: OC·C·KH·KW
+// elements, within weight_size(s). Packed once per call, shared by the tasks.
 template <class T>
-void input_grad_images(T* dinp, const T* dout, const T* weight, const Conv2dShape& s, int64_t n0,
+void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s);
+// Images [n0, n0 + nb): dinp += convᵀ(dout, weight), wq the weight from pack_input_weight.
+template <class T>
+void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch);
 // dw (OC, C, KH, KW) = Σ over images [first, last) of dout ⋆ input, db (OC) = Σ dout, each sum
 // over the images and then the positions in order (both overwritten).

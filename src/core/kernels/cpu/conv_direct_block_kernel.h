@@ -1,9 +1,10 @@
 // The micro-kernels of conv_direct_block.h, written once over GCC vectors and compiled once per
 // instruction set: conv_direct_block.cpp includes this file three times, each inside its own
 // namespace with NABLA_DIRECT_TARGET set to a target attribute (or nothing for the baseline),
-// NABLA_DIRECT_BYTES to its register width and NABLA_DIRECT_RMAX to the most accumulators of a
-// tile that fit its registers. All of it has internal linkage, so the copies are never merged.
-// (The matching #pragma once is deliberately absent: the file is included once per target.)
+// NABLA_DIRECT_BYTES to its register width, NABLA_DIRECT_RMAX to the most accumulators of a
+// tile that fit its registers and NABLA_DIRECT_BLOCKS to the output-channel blocks per tile. All of
+// it has internal linkage, so the copies are never merged. (The matching #pragma once is
+// deliberately absent: the file is included once per target.)
 
 #ifndef NABLA_DIRECT_TARGET
 #error "define NABLA_DIRECT_TARGET before including conv_direct_block_kernel.h"
@@ -14,6 +15,13 @@ namespace {
 #define NABLA_DT NABLA_DIRECT_TARGET
 
 constexpr int kRmax = NABLA_DIRECT_RMAX;
+// Blocks of output channels per forward tile and weight-gradient sweep: 2 where the registers
+// hold 2·kRmax accumulators (AVX-512's 32), halving the broadcasts per multiply-add.
+constexpr int kBlocks = NABLA_DIRECT_BLOCKS;
+// Blocks per tile of R outputs or input channels: pairs only up to 24 accumulators (with 28,
+// the convnet's 28-wide rows, GCC spilled and the forward lost to one block).
+template <int R>
+constexpr int kTileBlocks = kBlocks == 2 && 2 * R <= 24 ? 2 : 1;
 // Kernel rows per weight-gradient sweep: 2·KW accumulators, at most 14.
 constexpr int kWeightRows = 2;
 constexpr int kVectorBytes = NABLA_DIRECT_BYTES;
@@ -27,134 +35,232 @@ struct VecOf {
 template <class T>
 using Vec = typename VecOf<T>::type;
 
-// res[j·L + l] = Σ over (c, kh, kw) of x[c·plane + kh·WP + j + kw] · w[((c·KH + kh)·KW + kw)·L + l]
-// for j < R: R outputs of one row for one block of output channels. Each tap's weight vector is
-// loaded once and multiplied by R broadcast inputs.
-template <class T, int R>
-NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t C, int64_t KH, int64_t KW,
-                           int64_t plane, int64_t WP) {
+// res[(i·R + j)·L + l] = Σ over (c, kh, kw) of x[c·plane + kh·WP + j·S + kw] ·
+// w[i·wb + ((c·KH + kh)·KW + kw)·L + l] for i < B, j < R: R outputs of one row (stride S) for B
+// blocks of output channels (wb elements apart). Each tap's B weight vectors are loaded once and
+// each multiplied by the R broadcast inputs.
+template <class T, int R, int S, int B>
+NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C, int64_t KH,
+                           int64_t KW, int64_t plane, int64_t WP) {
   constexpr int64_t L = lanes<T>;
-  Vec<T> acc[R];
-#pragma GCC unroll 16
-  for (int j = 0; j < R; ++j) acc[j] = Vec<T>{};
+  Vec<T> acc[B * R];
+#pragma GCC unroll 32
+  for (int j = 0; j < B * R; ++j) acc[j] = Vec<T>{};
   for (int64_t c = 0; c < C; ++c)
     for (int64_t kh = 0; kh < KH; ++kh) {
       const T* xr = x + c * plane + kh * WP;
       for (int64_t kw = 0; kw < KW; ++kw, w += L) {
-        Vec<T> wv;
-        std::memcpy(&wv, w, sizeof wv);
+        Vec<T> wv[B];
+#pragma GCC unroll 2
+        for (int i = 0; i < B; ++i) std::memcpy(&wv[i], w + i * wb, sizeof wv[i]);
 #pragma GCC unroll 16
-        for (int j = 0; j < R; ++j) acc[j] += xr[j + kw] * wv;
+        for (int j = 0; j < R; ++j) {
+          const T xv = xr[j * S + kw];
+#pragma GCC unroll 2
+          for (int i = 0; i < B; ++i) acc[i * R + j] += xv * wv[i];
+        }
       }
     }
   std::memcpy(res, acc, sizeof acc);
 }
 
-// One image: out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP), then bias and ReLU.
-template <class T, int R>
+// One image: out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP), then bias and ReLU;
+// kTileBlocks blocks of output channels per tile where that many remain.
+template <class T, int R, int S>
 NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, const Conv2dShape& s,
                             const Geometry& g, bool relu) {
   constexpr int64_t L = lanes<T>;
-  const int64_t P = s.OH * s.OW;
-  T res[R * L];
-  for (int64_t b = 0; b < g.OCB; ++b) {
-    const int64_t used = std::min(L, s.OC - b * L);
+  const int64_t P = s.OH * s.OW, wb = g.K * L;
+  constexpr int B = kTileBlocks<R>;
+  T res[B * R * L];
+  for (int64_t b = 0; b < g.OCB; b += B) {
+    const int64_t nb = std::min<int64_t>(B, g.OCB - b);
+    const int64_t used = std::min(nb * L, s.OC - b * L);
     for (int64_t oh = 0; oh < s.OH; ++oh)
       for (int64_t t = 0; t < g.fw.blocks; ++t) {
         const int64_t ow0 = t * R, n = std::min<int64_t>(R, s.OW - ow0);
-        forward_tile<T, R>(res, xp + oh * g.WP + ow0, wp + b * g.K * L, s.C, s.KH, s.KW,
-                           g.HP * g.WP, g.WP);
-        for (int64_t l = 0; l < used; ++l) {
-          const T add = bias ? bias[b * L + l] : T(0);
-          T* o = out + (b * L + l) * P + oh * s.OW + ow0;
+        const T* x = xp + (oh * g.WP + ow0) * S;
+        if constexpr (B == 2)
+          if (nb == 2) {
+            forward_tile<T, R, S, 2>(res, x, wp + b * wb, wb, s.C, s.KH, s.KW, g.HP * g.WP, g.WP);
+          }
+        if (nb == 1)
+          forward_tile<T, R, S, 1>(res, x, wp + b * wb, wb, s.C, s.KH, s.KW, g.HP * g.WP, g.WP);
+        for (int64_t u = 0; u < used; ++u) {
+          const int64_t i = u / L, l = u % L;
+          const T add = bias ? bias[b * L + u] : T(0);
+          const T* r = res + i * R * L + l;
+          T* o = out + (b * L + u) * P + oh * s.OW + ow0;
           if (relu)
-            for (int64_t j = 0; j < n; ++j) o[j] = std::max(res[j * L + l] + add, T(0));
+            for (int64_t j = 0; j < n; ++j) o[j] = std::max(r[j * L] + add, T(0));
           else
-            for (int64_t j = 0; j < n; ++j) o[j] = res[j * L + l] + add;
+            for (int64_t j = 0; j < n; ++j) o[j] = r[j * L] + add;
         }
       }
   }
 }
 
-// acc[r][l] = Σ over oc < OC, kh in [kh0, kh1), kw < KW of
-//   grad[oc·gp + (KH − 1 − kh)·GW + KW − 1 − kw + l] · w[((oc·KH + kh)·KW + kw)·C + r]
-// for r < R: one vector of L input positions of one row, for R input channels. The output
-// gradient's rows are read as vectors (its planes zero-bordered), the weights broadcast.
-template <class T, int R>
-NABLA_DT void input_tile(T* res, const T* grad, const T* w, int64_t OC, int64_t C, int64_t kh0,
-                         int64_t kh1, int64_t KH, int64_t KW, int64_t gp, int64_t GW) {
-  Vec<T> acc[R];
+// res[(b·R + r)·L + l] = Σ over oc < OC, the nt taps i of
+//   grad[oc·gp + off[i] + b·GW + l] · w[(oc·KH·KW + tap[i])·C + r]
+// for b < B, r < R: one vector of L input positions (one phase of the stride) of B rows S apart
+// (one output row apart, with the same taps), for R input channels. The output gradient's rows
+// are read as vectors (its planes zero-bordered), the weights broadcast; the taps are those whose
+// window covers the row, in (kh, kw) order.
+template <class T, int R, int B>
+NABLA_DT void input_tile(T* res, const T* grad, int64_t GW, const T* w, int64_t OC, int64_t C,
+                         int64_t KK, int nt, const int64_t* tap, const int64_t* off, int64_t gp) {
+  Vec<T> acc[B * R];
+#pragma GCC unroll 32
+  for (int r = 0; r < B * R; ++r) acc[r] = Vec<T>{};
+  for (int64_t oc = 0; oc < OC; ++oc) {
+    const T* go = grad + oc * gp;
+    const T* wo = w + oc * KK * C;
+    for (int i = 0; i < nt; ++i) {
+      Vec<T> gv[B];
+#pragma GCC unroll 2
+      for (int b = 0; b < B; ++b) std::memcpy(&gv[b], go + off[i] + b * GW, sizeof gv[b]);
+      const T* wr = wo + tap[i] * C;
 #pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) acc[r] = Vec<T>{};
-  for (int64_t oc = 0; oc < OC; ++oc)
-    for (int64_t kh = kh0; kh < kh1; ++kh) {
-      const T* gr = grad + oc * gp + (KH - 1 - kh) * GW + KW - 1;
-      const T* wr = w + (oc * KH + kh) * KW * C;
-      for (int64_t kw = 0; kw < KW; ++kw) {
-        Vec<T> gv;
-        std::memcpy(&gv, gr - kw, sizeof gv);
-#pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) acc[r] += wr[kw * C + r] * gv;
+      for (int r = 0; r < R; ++r) {
+        const T wv = wr[r];
+#pragma GCC unroll 2
+        for (int b = 0; b < B; ++b) acc[b * R + r] += wv * gv[b];
       }
     }
+  }
   std::memcpy(res, acc, sizeof acc);
 }
 
+// The taps (kh·KW + kw) that input row ih's columns of phase φ take, with their offsets into
+// the bordered output gradient G (see input_image): those whose output row lies in [0, OH) and
+// whose column has this phase, in (kh, kw) order. Returns their count.
+inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, const Conv2dShape& s,
+                      int64_t GW) {
+  const int64_t S = s.stride_w;
+  int nt = 0;
+  for (int64_t kh = 0; kh < s.KH; ++kh) {
+    const int64_t dh = ih + s.pad_h - kh;
+    if (dh < 0 || dh % S != 0 || dh / S >= s.OH) continue;
+    for (int64_t kw = 0; kw < s.KW; ++kw) {
+      const int64_t dw = phase + s.pad_w - kw;  // ≥ −(KW − 1): the border's width
+      if (dw % S != 0) continue;
+      tap[nt] = kh * s.KW + kw;
+      off[nt++] = dh / S * GW + s.KW - 1 + dw / S;
+    }
+  }
+  return nt;
+}
+
 // One image: dinp (C, H, W) += convᵀ(dout, weight), from the output gradient with a zero border
-// G (OC, GH, GW; data from row KH − 1, column KW − 1) and the weight wq (OC, KH, KW, C).
+// G (OC, OH, GW; data from column KW − 1) and the weight wq (OC, KH, KW, C). Input column
+// iw = q·S + φ takes, from kernel column kw with (φ + pw − kw) divisible by S, output column
+// q + (φ + pw − kw) / S: for each phase φ a vector of consecutive q reads consecutive outputs.
+// Rows ih and ih + S take the same taps one output row apart (except at the image's edges): with
+// kTileBlocks = 2 they share each broadcast weight.
 template <class T, int R>
 NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
   constexpr int64_t L = lanes<T>;
-  T res[R * L];
+  constexpr int kTaps = kMaxKernel * kMaxKernel;
+  const int64_t S = s.stride_w, gp = s.OH * g.GW, KK = s.KH * s.KW;
+  constexpr int B = kTileBlocks<R>;
+  T res[B * R * L];
+  int64_t tap[kTaps], off[kTaps], tap2[kTaps], off2[kTaps];
+  // res's rows [0, nr) (S input rows apart from ih) for the columns of `phase` from q0.
+  const auto add = [&](int64_t c0, int64_t nc, int64_t ih, int64_t phase, int64_t q0, int64_t n,
+                       int64_t nr) {
+    for (int64_t b = 0; b < nr; ++b)
+      for (int64_t r = 0; r < nc; ++r) {
+        T* d = dinp + ((c0 + r) * s.H + ih + b * S) * s.W + q0 * S + phase;
+        const T* v = res + (b * R + r) * L;
+        for (int64_t j = 0; j < n; ++j) d[j * S] += v[j];
+      }
+  };
   for (int64_t t = 0; t < g.ic.blocks; ++t) {
     const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
-    for (int64_t ih = 0; ih < s.H; ++ih) {
-      // Kernel rows outside [kh0, kh1) would read only the zero border (output rows < 0 or ≥ OH).
-      const int64_t kh0 = std::max<int64_t>(0, ih + s.pad_h - s.OH + 1);
-      const int64_t kh1 = std::min(s.KH, ih + s.pad_h + 1);
-      for (int64_t iw0 = 0; iw0 < s.W; iw0 += L) {
-        input_tile<T, R>(res, G + (ih + s.pad_h) * g.GW + iw0 + s.pad_w, wq + c0, s.OC, s.C, kh0,
-                         kh1, s.KH, s.KW, g.GH * g.GW, g.GW);
-        const int64_t n = std::min(L, s.W - iw0);
-        for (int64_t r = 0; r < nc; ++r) {
-          T* d = dinp + ((c0 + r) * s.H + ih) * s.W + iw0;
-          for (int64_t j = 0; j < n; ++j) d[j] += res[r * L + j];
+    for (int64_t base = 0; base < s.H; base += B * S)
+      for (int64_t ih = base; ih < std::min(base + S, s.H); ++ih)
+        for (int64_t phase = 0; phase < S; ++phase) {
+          const int nt = input_taps(tap, off, ih, phase, s, g.GW);
+          // The row S below, when there is one in this block: paired if it takes the same taps.
+          const bool second = B == 2 && ih + S < s.H;
+          const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, g.GW) : 0;
+          const bool paired = second && nt2 == nt && nt > 0 && std::equal(tap, tap + nt, tap2);
+          const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
+          for (int64_t q0 = 0; q0 < count; q0 += L) {
+            const int64_t n = std::min(L, count - q0);
+            if constexpr (B == 2)
+              if (paired) {
+                input_tile<T, R, 2>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+                add(c0, nc, ih, phase, q0, n, 2);
+                continue;
+              }
+            if (nt > 0) {
+              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+              add(c0, nc, ih, phase, q0, n, 1);
+            }
+            if (nt2 > 0) {
+              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt2, tap2, off2, gp);
+              add(c0, nc, ih + S, phase, q0, n, 1);
+            }
+          }
         }
+  }
+}
+
+// sums[i·sb + (r·KW + kw)·L + l] += Σ over oh < OH, ow < OW of grad[i·gb + (oh·OW + ow)·L + l] ·
+// x[(oh·S + r)·WP + ow·S + kw] for i < B, r < KB: the KW taps of KB kernel rows of one channel,
+// for B blocks of output channels (sums sb and grad gb elements apart), over one image. Each
+// tap's sum runs over the positions in order.
+template <class T, int KW, int KB, int S, int B>
+NABLA_DT void weight_rows(T* sums, int64_t sb, const T* grad, int64_t gb, const T* x, int64_t OH,
+                          int64_t OW, int64_t WP) {
+  constexpr int64_t L = lanes<T>;
+  constexpr int N = KB * KW;
+  Vec<T> acc[B * N];
+#pragma GCC unroll 2
+  for (int i = 0; i < B; ++i) std::memcpy(&acc[i * N], sums + i * sb, sizeof(Vec<T>) * N);
+  for (int64_t oh = 0; oh < OH; ++oh) {
+    const T* xr = x + oh * S * WP;
+    const T* gr = grad + oh * OW * L;
+    for (int64_t ow = 0; ow < OW; ++ow) {
+      Vec<T> gv[B];
+#pragma GCC unroll 2
+      for (int i = 0; i < B; ++i) std::memcpy(&gv[i], gr + i * gb + ow * L, sizeof gv[i]);
+#pragma GCC unroll 16
+      for (int t = 0; t < N; ++t) {
+        const T xv = xr[t / KW * WP + ow * S + t % KW];
+#pragma GCC unroll 2
+        for (int i = 0; i < B; ++i) acc[i * N + t] += xv * gv[i];
       }
     }
   }
+#pragma GCC unroll 2
+  for (int i = 0; i < B; ++i) std::memcpy(sums + i * sb, &acc[i * N], sizeof(Vec<T>) * N);
 }
 
-// sums[(r·KW + kw)·L + l] += Σ over oh < OH, ow < OW of grad[(oh·OW + ow)·L + l] ·
-// x[(oh + r)·WP + ow + kw] for r < KB: the KW taps of KB kernel rows of one channel, for one
-// block of output channels, over one image. Each tap's sum runs over the positions in order.
-template <class T, int KW, int KB>
-NABLA_DT void weight_rows(T* sums, const T* grad, const T* x, int64_t OH, int64_t OW, int64_t WP) {
-  constexpr int64_t L = lanes<T>;
-  Vec<T> acc[KB * KW];
-  std::memcpy(acc, sums, sizeof acc);
-  for (int64_t oh = 0; oh < OH; ++oh) {
-    const T* xr = x + oh * WP;
-    const T* gr = grad + oh * OW * L;
-    for (int64_t ow = 0; ow < OW; ++ow) {
-      Vec<T> gv;
-      std::memcpy(&gv, gr + ow * L, sizeof gv);
-#pragma GCC unroll 16
-      for (int t = 0; t < KB * KW; ++t) acc[t] += xr[t / KW * WP + ow + t % KW] * gv;
-    }
-  }
-  std::memcpy(sums, acc, sizeof acc);
+// The kernel rows of one channel for B blocks of output channels, KB rows per sweep: as many
+// independent accumulators as the registers hold (with B = 2, AVX-512's 32 take 3 rows of a 3×3
+// kernel, whose last row alone would leave too few sums to hide the multiply-add latency).
+template <class T, int KW, int S, int B>
+NABLA_DT void weight_channel(T* sc, int64_t sb, const T* grad, int64_t gb, const T* x,
+                             const Conv2dShape& s, const Geometry& g) {
+  constexpr int KB = B == 2 ? std::max(kWeightRows, std::min(3, 28 / (2 * KW))) : kWeightRows;
+  int64_t kh = 0;
+  for (; kh + KB <= s.KH; kh += KB)
+    weight_rows<T, KW, KB, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
+  for (; kh < s.KH; ++kh)
+    weight_rows<T, KW, 1, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
 }
 
 // One image: sums (OCB, C, KH, KW, L) += its gradient Gt (OCB, OH, OW, L) ⋆ its padded copy xp,
-// kWeightRows kernel rows per sweep (more independent accumulators where registers allow), and
-// bias (OCB, L) += Gt summed over the positions in order.
-template <class T, int KW>
+// kBlocks blocks of output channels per sweep where that many remain, and bias (OCB, L) += Gt
+// summed over the positions in order.
+template <class T, int KW, int S>
 NABLA_DT void weight_image(T* sums, T* bias, const T* Gt, const T* xp, const Conv2dShape& s,
                            const Geometry& g) {
   constexpr int64_t L = lanes<T>;
-  const int64_t P = s.OH * s.OW;
+  const int64_t P = s.OH * s.OW, sb = s.C * s.KH * KW * L;
   for (int64_t b = 0; b < g.OCB; ++b) {
     const T* grad = Gt + b * P * L;
     Vec<T> acc;
@@ -165,33 +271,37 @@ NABLA_DT void weight_image(T* sums, T* bias, const T* Gt, const T* xp, const Con
       acc += gv;
     }
     std::memcpy(bias + b * L, &acc, sizeof acc);
+  }
+  for (int64_t b = 0; b < g.OCB; b += kBlocks) {
+    const int64_t nb = std::min<int64_t>(kBlocks, g.OCB - b);
+    const T* grad = Gt + b * P * L;
     for (int64_t c = 0; c < s.C; ++c) {
-      T* sc = sums + (b * s.C + c) * s.KH * KW * L;
+      T* sc = sums + b * sb + c * s.KH * KW * L;
       const T* x = xp + c * g.HP * g.WP;
-      int64_t kh = 0;
-      for (; kh + kWeightRows <= s.KH; kh += kWeightRows)
-        weight_rows<T, KW, kWeightRows>(sc + kh * KW * L, grad, x + kh * g.WP, s.OH, s.OW, g.WP);
-      for (; kh < s.KH; ++kh)
-        weight_rows<T, KW, 1>(sc + kh * KW * L, grad, x + kh * g.WP, s.OH, s.OW, g.WP);
+      if constexpr (kBlocks == 2)
+        if (nb == 2) weight_channel<T, KW, S, 2>(sc, sb, grad, P * L, x, s, g);
+      if (nb == 1) weight_channel<T, KW, S, 1>(sc, sb, grad, P * L, x, s, g);
     }
   }
 }
 
-template <class T, int... Rs>
+template <class T, int S, int... Rs>
 Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, int64_t KW) {
-  constexpr typename Kernels<T>::Forward forward[] = {&forward_image<T, Rs + 1>...};
+  constexpr typename Kernels<T>::Forward forward[] = {&forward_image<T, Rs + 1, S>...};
   constexpr typename Kernels<T>::Input input[] = {&input_image<T, Rs + 1>...};
-  constexpr typename Kernels<T>::Weight weight[] = {
-      &weight_image<T, 1>, &weight_image<T, 2>, &weight_image<T, 3>, &weight_image<T, 4>,
-      &weight_image<T, 5>, &weight_image<T, 6>, &weight_image<T, 7>};
+  constexpr typename Kernels<T>::Weight weight[] = {&weight_image<T, 1, S>, &weight_image<T, 2, S>,
+                                                    &weight_image<T, 3, S>, &weight_image<T, 4, S>,
+                                                    &weight_image<T, 5, S>, &weight_image<T, 6, S>,
+                                                    &weight_image<T, 7, S>};
   static_assert(sizeof weight / sizeof weight[0] == kMaxKernel);
   return {forward[g.fw.r - 1], input[g.ic.r - 1], weight[KW - 1]};
 }
 
-// The kernels for a geometry built with rmax = kRmax, and kernel width KW.
+// The kernels for a geometry built with rmax = kRmax, kernel width KW and stride 1 or 2.
 template <class T>
-Kernels<T> kernels(const Geometry& g, int64_t KW) {
-  return pick<T>(std::make_integer_sequence<int, kRmax>{}, g, KW);
+Kernels<T> kernels(const Geometry& g, int64_t KW, int64_t stride) {
+  if (stride == 2) return pick<T, 2>(std::make_integer_sequence<int, kRmax>{}, g, KW);
+  return pick<T, 1>(std::make_integer_sequence<int, kRmax>{}, g, KW);
 }
 
 #undef NABLA_DT
