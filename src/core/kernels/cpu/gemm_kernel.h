@@ -144,9 +144,6 @@ NABLA_GEMM_TARGET inline void transpose_8x8(float* dst, int64_t ld_dst, const fl
   }
 }
 
-// How many rows ahead pack_b prefetches the strided rows of an untransposed B.
-constexpr int64_t kPackAhead = 16;
-
 // op(A)[i0 : i0 + mc, k0 : k0 + kc] into MR-row panels (kc × MR each), rows past mc zeroed.
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t mc, int64_t k0,
@@ -186,21 +183,39 @@ NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t m
   }
 }
 
+// pack_b's row order: from this slice depth, across at most this many panels at once.
+constexpr int64_t kRowPackMinK = 256, kRowPackPanels = 64;
+
 // op(B)[k0 : k0 + kc, j0 : j0 + nc] into NR-column panels (kc × NR each), columns past nc zeroed.
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t kc, int64_t j0,
                               int64_t nc) {
   constexpr int NR = Cfg::NR;
-  for (int64_t s = 0; s < nc; s += NR, dst += NR * kc) {
+  int64_t s0 = 0;  // the panels from s0 on are packed one by one below
+  if (!p.trans_b && kc >= kRowPackMinK) {
+    // Deep slices of an untransposed B: row by row across up to kRowPackPanels full panels, so
+    // each row of B is read once and in order, rather than one NR-wide piece of it per panel
+    // (on a large B, a page apart from the next row's, where the hardware prefetchers stop).
+    // On Zen 5, 0.45-0.55 cycles an element against 0.7-1.7 panel by panel (n = 1024, 2048).
+    // Short slices keep the panel order: LeNet's K of 6 to 25 lost up to 25% this way.
+    const int64_t full = nc / NR * NR;
+    for (int64_t r0 = 0; r0 < full; r0 += kRowPackPanels * NR) {
+      const int64_t r1 = min_of(full, r0 + kRowPackPanels * NR);
+      for (int64_t k = 0; k < kc; ++k) {
+        const T* src = p.B + (k0 + k) * p.ldb + j0;
+        for (int64_t s = r0; s < r1; s += NR)
+          std::memcpy(dst + s * kc + k * NR, src + s, sizeof(T) * NR);
+      }
+    }
+    s0 = full;
+  }
+  dst += s0 * kc;
+  for (int64_t s = s0; s < nc; s += NR, dst += NR * kc) {
     const int n = int(min_of(NR, nc - s));
     if (!p.trans_b) {
       for (int64_t k = 0; k < kc; ++k) {
         const T* src = p.B + (k0 + k) * p.ldb + j0 + s;
         T* d = dst + k * NR;
-        // A large B's rows are a page or more apart, where the hardware prefetchers stop: fetch
-        // the row kPackAhead rows down now (past the slice's end it is a harmless hint).
-        __builtin_prefetch(src + kPackAhead * p.ldb);
-        __builtin_prefetch(src + kPackAhead * p.ldb + NR - 1);
         if (n == NR) {
           std::memcpy(d, src, sizeof(T) * NR);
         } else {
