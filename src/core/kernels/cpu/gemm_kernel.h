@@ -183,7 +183,8 @@ NABLA_GEMM_TARGET void pack_a(T* dst, const Problem<T>& p, int64_t i0, int64_t m
   }
 }
 
-// pack_b's row order: from this slice depth, across at most this many panels at once.
+// pack_b's row order (A-stationary configurations): from this slice depth, across at most this
+// many panels at once.
 constexpr int64_t kRowPackMinK = 256, kRowPackPanels = 64;
 
 // op(B)[k0 : k0 + kc, j0 : j0 + nc] into NR-column panels (kc × NR each), columns past nc zeroed.
@@ -192,12 +193,13 @@ NABLA_GEMM_TARGET void pack_b(T* dst, const Problem<T>& p, int64_t k0, int64_t k
                               int64_t nc) {
   constexpr int NR = Cfg::NR;
   int64_t s0 = 0;  // the panels from s0 on are packed one by one below
-  if (!p.trans_b && kc >= kRowPackMinK) {
+  if (Cfg::a_stationary && !p.trans_b && kc >= kRowPackMinK) {
     // Deep slices of an untransposed B: row by row across up to kRowPackPanels full panels, so
     // each row of B is read once and in order, rather than one NR-wide piece of it per panel
     // (on a large B, a page apart from the next row's, where the hardware prefetchers stop).
     // On Zen 5, 0.45-0.55 cycles an element against 0.7-1.7 panel by panel (n = 1024, 2048).
-    // Short slices keep the panel order: LeNet's K of 6 to 25 lost up to 25% this way.
+    // Short slices keep the panel order: LeNet's K of 6 to 25 lost up to 25% this way. So does
+    // the AVX2 configuration (its B panel the one kept in L1): 64 × 784 × 256 lost 10-20%.
     const int64_t full = nc / NR * NR;
     for (int64_t r0 = 0; r0 < full; r0 += kRowPackPanels * NR) {
       const int64_t r1 = min_of(full, r0 + kRowPackPanels * NR);
