@@ -217,6 +217,17 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
   }
 }
 
+TEST(Gemm, SharedBInChunksOfColumnsIsBitwiseTheSame) {
+  // A B too wide for one packed slice (past 4 MiB: 2688 columns of 384-deep float slices) is
+  // shared in chunks of columns on 2 threads; 1 thread computes it in block().
+  const Case c{false, false, 192, 2700, 384, 1, 0.5};
+  for (GemmKernel kernel : {GemmKernel::avx512, GemmKernel::avx512_logic_on_avx2}) {
+    if (!cpu::gemm_kernel_supported(kernel)) continue;
+    SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+    check_thread_counts<float>(kernel, c);
+  }
+}
+
 TEST(Gemm, FollowsTheActiveInstructionSet) {
   // gemm runs the kernel of active_isa(): under each ScopedIsa it matches that kernel bit for bit.
   const Case c{false, true, 70, 90, 300, 1, 0};

@@ -34,17 +34,17 @@ struct Problem {
 // Null for the other configurations.
 template <class T>
 struct Kernel {
-  int mr, nr;      // register tile: blocks should start at multiples of these
-  int64_t kc, mc;  // deepest slice of K (slice_depth), most rows of A packed at once
+  int mr, nr;          // register tile: blocks should start at multiples of these
+  int64_t kc, mc, nc;  // deepest slice of K (slice_depth), most rows of A, columns of B per block
   void (*block)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
-  // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at b_slice + n0·kc (n0 a multiple of nr;
-  // the panel holding column N - 1 zero-padded), the layout rows_on_packed_b reads.
-  void (*pack_b_slice)(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0, int64_t n1,
-                       T* b_slice);
-  // Rows [m0, m1) of C (m0 a multiple of mr), all its columns, summed over K's slice
-  // [pc, pc + kc) from b_slice: the slice's share of what block() computes, in the same order.
-  void (*rows_on_packed_b)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t pc, int64_t kc,
-                           const T* b_slice);
+  // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at dst (n0 a multiple of nr; the panel
+  // holding column N - 1 zero-padded), the layout rows_on_packed_b reads.
+  void (*pack_b_slice)(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0, int64_t n1, T* dst);
+  // Rows [m0, m1) and columns [n0, n1) of C (m0, n0 multiples of mr, nr), summed over K's slice
+  // [pc, pc + kc) from b_slice (those columns' panels): the slice's share of what block()
+  // computes, in the same order.
+  void (*rows_on_packed_b)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                           int64_t pc, int64_t kc, const T* b_slice);
 };
 
 // The depth of each of K's slices: equal slices of at most kc_max. It depends on K alone, so

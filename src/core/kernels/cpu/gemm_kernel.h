@@ -375,23 +375,23 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
 
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_b_slice(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0,
-                                    int64_t n1, T* b_slice) {
-  pack_b<Cfg>(b_slice + n0 * kc, p, pc, kc, n0, n1 - n0);
+                                    int64_t n1, T* dst) {
+  pack_b<Cfg>(dst, p, pc, kc, n0, n1 - n0);
 }
 
 // Kernel::rows_on_packed_b: block()'s A-stationary loops over one slice of K, with every block
-// of B's columns already packed (at b_slice + jc·kc).
+// of B's columns already packed (column jc's panel at b_slice + (jc - n0)·kc).
 template <class Cfg, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t m1, int64_t pc,
-                                        int64_t kc, const T* b_slice) {
+NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0,
+                                        int64_t n1, int64_t pc, int64_t kc, const T* b_slice) {
   T* a_pack = thread_packing_buffer<Cfg>();
   Blocks<T> k{a_pack, b_slice, false, 0, 0, 0, 0, pc, kc};
   for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
     k.mc = min_of(Cfg::MC, m1 - k.ic);
     pack_a<Cfg>(a_pack, p, k.ic, k.mc, pc, kc);
-    for (k.jc = 0; k.jc < p.N; k.jc += Cfg::NC) {
-      k.nc = min_of(Cfg::NC, p.N - k.jc);
-      k.b_pack = b_slice + k.jc * kc;
+    for (k.jc = n0; k.jc < n1; k.jc += Cfg::NC) {
+      k.nc = min_of(Cfg::NC, n1 - k.jc);
+      k.b_pack = b_slice + (k.jc - n0) * kc;
       tiles_outlined<Cfg>(p, k, true);
     }
   }
@@ -404,11 +404,12 @@ Kernel<typename Cfg::Scalar> make_kernel() {
             Cfg::NR,
             Cfg::KC,
             Cfg::MC,
+            Cfg::NC,
             &block<Cfg>,
             &pack_b_slice<Cfg>,
             &rows_on_packed_b<Cfg>};
   else
-    return {Cfg::MR, Cfg::NR, Cfg::KC, Cfg::MC, &block<Cfg>, nullptr, nullptr};
+    return {Cfg::MR, Cfg::NR, Cfg::KC, Cfg::MC, Cfg::NC, &block<Cfg>, nullptr, nullptr};
 }
 
 }  // namespace
