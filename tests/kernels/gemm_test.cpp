@@ -145,6 +145,20 @@ TEST(Gemm, PublicEntryMatchesNaive) {
   }
 }
 
+TEST(Gemm, SharedBPathMatchesNaive) {
+  // Products large enough for AVX-512's shared B (cpu::gemm's run_shared_b), on 1 thread (more
+  // rows than one block of A) and 2, every transpose, ragged tiles.
+  for (int threads : {1, 2}) {
+    ThreadCount tc(threads);
+    for (GemmKernel kernel : runnable_kernels()) {
+      SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+      for (const Case& c :
+           {Case{false, false, 1550, 40, 560, 1, 0}, Case{true, true, 1543, 45, 500, -0.5, 0.75}})
+        check_case<float>(c, [&](auto... args) { cpu::gemm_with<float>(kernel, args...); });
+    }
+  }
+}
+
 TEST(Gemm, DoubleIsAccurateEnoughForGradcheck) {
   // gradcheck compares float64 finite differences with backward, so the product must be good to
   // about 1e-14 relative, as a straightforward sum is.
@@ -186,6 +200,7 @@ void check_thread_counts(GemmKernel kernel, const Case& c) {
 TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
   const Case cases[] = {
       {false, false, 300, 260, 530, 1, 0},    // square-ish: split over rows and columns
+      {true, true, 300, 290, 400, 1, 0.5},    // AVX-512's shared B on 2 and 3 threads, transposed
       {false, false, 100, 400, 390, 1, 0.5},  // past AVX-512's NC and KC: blocks of B and K
       {false, false, 6, 5000, 25, 1, 0},      // conv1 forward: one row strip, split over columns
       {true, false, 25, 3001, 6, 1, 0.5},     // conv1 input gradient
@@ -199,6 +214,17 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
       check_thread_counts<float>(kernel, c);
       check_thread_counts<double>(kernel, c);
     }
+  }
+}
+
+TEST(Gemm, SharedBInChunksOfColumnsIsBitwiseTheSame) {
+  // A B too wide for one packed slice (past 4 MiB: 2688 columns of 384-deep float slices) is
+  // shared in chunks of columns on 2 threads; 1 thread computes it in block().
+  const Case c{false, false, 192, 2700, 384, 1, 0.5};
+  for (GemmKernel kernel : {GemmKernel::avx512, GemmKernel::avx512_logic_on_avx2}) {
+    if (!cpu::gemm_kernel_supported(kernel)) continue;
+    SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+    check_thread_counts<float>(kernel, c);
   }
 }
 

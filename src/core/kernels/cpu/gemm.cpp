@@ -31,6 +31,13 @@ constexpr int64_t kSplitKMaxC = 1024;
 constexpr int64_t kSplitKMinK = 4096;
 constexpr int64_t kSplitKPieceK = 2048;
 constexpr int64_t kSplitKMaxPieces = 8;
+// From this many multiply-adds, with at least kSharedBMinRowTiles rows of tiles per thread, the
+// kernels that offer it take the shared-B path (run_shared_b); on one thread only once C has
+// more rows than one block of A, where block() would pack each slice of B once per block.
+constexpr int64_t kSharedBGemm = 32 * 1024 * 1024;
+constexpr int64_t kSharedBMinRowTiles = 8;
+// The most bytes of packed B the shared-B path keeps (n = 2048 fits in one chunk of columns).
+constexpr int64_t kSharedBBytes = 4 * 1024 * 1024;
 
 struct AlignedFree {
   void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
@@ -51,6 +58,7 @@ struct Scratch {
 
 thread_local Scratch t_packing;
 thread_local Scratch t_split_k;
+thread_local Scratch t_shared_b;
 
 template <class T>
 Kernel<T> kernel_for(GemmKernel kernel) {
@@ -103,6 +111,39 @@ void choose_grid(int64_t M, int64_t N, int64_t mr, int64_t nr, int threads, int6
     }
 }
 
+// The shared-B path (Kernel::rows_on_packed_b): for each slice of K, the threads pack op(B)'s
+// slice together, NR-column runs each, then each computes a run of C's rows against all of it.
+// Two rounds of tasks per slice: the end of the first is the barrier the second needs, and a
+// task never waits for another, so any number of pool threads (fewer than tasks included) runs
+// it. Rows are split between the threads, so each packs only its own rows of A, and the packed
+// slice is one copy in L3 that every core reads into its own L2. A wide B is taken in chunks of
+// columns (whole blocks of kernel.nc) that keep the packed slice within kSharedBBytes.
+template <class T>
+void run_shared_b(const Kernel<T>& kernel, const Problem<T>& p, int threads) {
+  const int64_t kstep = gemm_detail::slice_depth(p.K, kernel.kc);
+  const int64_t most_cols =
+      std::max<int64_t>(1, kSharedBBytes / int64_t(sizeof(T)) / kstep / kernel.nc) * kernel.nc;
+  const int64_t chunks = (p.N + most_cols - 1) / most_cols;
+  T* b_slice = static_cast<T*>(t_shared_b.get(sizeof(T) * size_t(most_cols * kstep)));
+  for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int64_t n0 = part_start(p.N, kernel.nc, chunks, chunk);
+    const int64_t n1 = part_start(p.N, kernel.nc, chunks, chunk + 1);
+    for (int64_t pc = 0; pc < p.K; pc += kstep) {
+      const int64_t kc = std::min(kstep, p.K - pc);
+      parallel::parallel_tasks(threads, [&](int64_t r) {
+        const int64_t j0 = n0 + part_start(n1 - n0, kernel.nr, threads, r);
+        const int64_t j1 = n0 + part_start(n1 - n0, kernel.nr, threads, r + 1);
+        if (j0 < j1) kernel.pack_b_slice(p, pc, kc, j0, j1, b_slice + (j0 - n0) * kc);
+      });
+      parallel::parallel_tasks(threads, [&](int64_t r) {
+        kernel.rows_on_packed_b(p, part_start(p.M, kernel.mr, threads, r),
+                                part_start(p.M, kernel.mr, threads, r + 1), n0, n1, pc, kc,
+                                b_slice);
+      });
+    }
+  }
+}
+
 template <class T>
 void run(const Kernel<T>& kernel, const Problem<T>& p) {
   const int threads = parallel::in_parallel_region() ? 1 : num_threads();
@@ -131,6 +172,11 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
         c[j] = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * c[j];
       }
     }
+    return;
+  }
+  if (kernel.rows_on_packed_b && macs >= kSharedBGemm &&
+      p.M >= kSharedBMinRowTiles * kernel.mr * threads && (threads > 1 || p.M > kernel.mc)) {
+    run_shared_b(kernel, p, threads);
     return;
   }
   if (threads == 1 || macs < kParallelGemm) {

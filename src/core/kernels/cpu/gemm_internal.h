@@ -26,11 +26,34 @@ struct Problem {
 // the calling thread. Each element of C gets the same arithmetic in the same order wherever the
 // block bounds fall (provided m0 and n0 are multiples of mr and nr), which is what makes any
 // split over threads give bitwise the same result.
+//
+// Configurations whose A panel is the one kept in L1 (a_stationary) can also run a product as
+// one op(B) shared by every thread: for each of K's slices, all threads pack disjoint runs of
+// B's panels into one buffer (pack_b_slice), then each computes its own rows of C against the
+// whole packed slice (rows_on_packed_b). B is then packed once per slice, not once per thread.
+// Null for the other configurations.
 template <class T>
 struct Kernel {
-  int mr, nr;  // register tile: blocks should start at multiples of these
+  int mr, nr;          // register tile: blocks should start at multiples of these
+  int64_t kc, mc, nc;  // deepest slice of K (slice_depth), most rows of A, columns of B per block
   void (*block)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+  // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at dst (n0 a multiple of nr; the panel
+  // holding column N - 1 zero-padded), the layout rows_on_packed_b reads.
+  void (*pack_b_slice)(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0, int64_t n1, T* dst);
+  // Rows [m0, m1) and columns [n0, n1) of C (m0, n0 multiples of mr, nr), summed over K's slice
+  // [pc, pc + kc) from b_slice (those columns' panels): the slice's share of what block()
+  // computes, in the same order.
+  void (*rows_on_packed_b)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                           int64_t pc, int64_t kc, const T* b_slice);
 };
+
+// The depth of each of K's slices: equal slices of at most kc_max. It depends on K alone, so
+// every element of C sums its products in the same order whatever block of C, and whichever
+// thread, computes it.
+inline int64_t slice_depth(int64_t K, int64_t kc_max) {
+  const int64_t slices = (K + kc_max - 1) / kc_max;
+  return (K + slices - 1) / slices;
+}
 
 // Per instruction set (each defined in its own file, compiled for that set).
 template <class T>
