@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "nabla/threads.h"
 
@@ -66,5 +67,44 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
   }
   parallel_tasks(ranges, [&](int64_t r) { fn(n * r / ranges, n * (r + 1) / ranges); });
 }
+
+// Element-wise work over several arrays (a model's parameters, their gradients) cut into pieces
+// of at most `piece` elements and run as one job of the pool: one hand-off for all the arrays,
+// and balanced however their sizes differ (LeNet-5's largest weight holds 78% of its values).
+// For element-wise work only, where any cut gives the same bits. The list keeps its capacity,
+// so a training step that refills it allocates nothing.
+class Pieces {
+ public:
+  void clear() {
+    pieces_.clear();
+    total_ = 0;
+  }
+  // Adds the elements [0, n) of array `item`.
+  void add(int64_t item, int64_t n, int64_t piece) {
+    for (int64_t begin = 0; begin < n; begin += piece)
+      pieces_.push_back({item, begin, std::min(n, begin + piece)});
+    total_ += n;
+  }
+  // fn(item, begin, end) for every piece; on the calling thread alone when there are fewer than
+  // `grain` elements in all (waking the pool would cost more than the loop).
+  template <class F>
+  void run(int64_t grain, F&& fn) const {
+    if (total_ < grain) {
+      for (const Piece& p : pieces_) fn(p.item, p.begin, p.end);
+      return;
+    }
+    parallel_tasks(static_cast<int64_t>(pieces_.size()), [&](int64_t t) {
+      const Piece& p = pieces_[static_cast<size_t>(t)];
+      fn(p.item, p.begin, p.end);
+    });
+  }
+
+ private:
+  struct Piece {
+    int64_t item, begin, end;
+  };
+  std::vector<Piece> pieces_;
+  int64_t total_ = 0;
+};
 
 }  // namespace nabla::parallel
