@@ -285,13 +285,12 @@ struct BatchSlices::GradientSums {
   };
   std::vector<Leaf> leaves;
   std::vector<Tensor> addends;
-  parallel::Pieces pieces;
+  parallel::Arrays arrays;
 };
 
 namespace {
-// Pieces of the gradient sum, and the fewest values worth a hand-off to the pool: LeNet-5's
-// 61,706 gradients go in 16 pieces, a tiny model's stay on the calling thread.
-constexpr int64_t kSumPiece = 8192;
+// The fewest values of the gradient sum worth a thread: LeNet-5's 61,706 take two, a tiny
+// model's stay on the calling thread.
 constexpr int64_t kSumGrain = 1 << 14;
 }  // namespace
 
@@ -347,8 +346,8 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
 void BatchSlices::sum_leaf_gradients(int64_t slices) {
   // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
   // sum is the same for any thread count. .grad never is a slice's tensor itself (a slice's
-  // collection is the next step's): one new tensor per leaf, computed element by element over
-  // pieces of the pool (the same bits as adding whole tensors one after the other).
+  // collection is the next step's): one new tensor per leaf, computed element by element by the
+  // pool, all the leaves as one job (the same bits as adding whole tensors one after the other).
   NoGradGuard no_grad;
   if (!sums_) sums_ = std::make_unique<GradientSums>();
   GradientSums& sums = *sums_;
@@ -357,7 +356,7 @@ void BatchSlices::sum_leaf_gradients(int64_t slices) {
     ~Clear() {
       s.leaves.clear();
       s.addends.clear();
-      s.pieces.clear();
+      s.arrays.clear();
     }
   } clear{sums};
   for (int64_t s = 0; s < slices; ++s)
@@ -388,10 +387,10 @@ void BatchSlices::sum_leaf_gradients(int64_t slices) {
         continue;
       }
       leaf.sum = Tensor::empty(a.shape(), a.dtype());
-      sums.pieces.add(static_cast<int64_t>(sums.leaves.size()), a.numel(), kSumPiece);
+      sums.arrays.add(static_cast<int64_t>(sums.leaves.size()), a.numel());
       sums.leaves.push_back(std::move(leaf));
     }
-  sums.pieces.run(kSumGrain, [&](int64_t l, int64_t begin, int64_t end) {
+  sums.arrays.run(kSumGrain, [&](int64_t l, int64_t begin, int64_t end) {
     GradientSums::Leaf& leaf = sums.leaves[static_cast<size_t>(l)];
     dispatch(leaf.sum.dtype(), [&]<class T>() {
       T* out = leaf.sum.data<T>() + begin;

@@ -68,42 +68,40 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
   parallel_tasks(ranges, [&](int64_t r) { fn(n * r / ranges, n * (r + 1) / ranges); });
 }
 
-// Element-wise work over several arrays (a model's parameters, their gradients) cut into pieces
-// of at most `piece` elements and run as one job of the pool: one hand-off for all the arrays,
-// and balanced however their sizes differ (LeNet-5's largest weight holds 78% of its values).
-// For element-wise work only, where any cut gives the same bits. The list keeps its capacity,
-// so a training step that refills it allocates nothing.
-class Pieces {
+// Element-wise work over several arrays (a model's parameters, their gradients) laid end to end
+// and cut, like parallel_for, into at most num_threads() contiguous ranges of at least `grain`
+// elements: one hand-off for all the arrays, balanced however their sizes differ (LeNet-5's
+// largest weight holds 78% of its values), and with two threads the same half of the values on
+// the same thread from one step to the next (the caller mostly claims the first range), so they
+// stay in its cache. For element-wise work only, where any cut gives the same bits. The list keeps
+// its capacity, so a training step that refills it allocates nothing.
+class Arrays {
  public:
   void clear() {
-    pieces_.clear();
+    arrays_.clear();
     total_ = 0;
   }
-  // Adds the elements [0, n) of array `item`.
-  void add(int64_t item, int64_t n, int64_t piece) {
-    for (int64_t begin = 0; begin < n; begin += piece)
-      pieces_.push_back({item, begin, std::min(n, begin + piece)});
+  // Appends array `item`, of n elements.
+  void add(int64_t item, int64_t n) {
+    arrays_.push_back({item, total_, n});
     total_ += n;
   }
-  // fn(item, begin, end) for every piece; on the calling thread alone when there are fewer than
-  // `grain` elements in all (waking the pool would cost more than the loop).
+  // fn(item, begin, end) for the parts of the arrays' elements [begin, end) in each range.
   template <class F>
   void run(int64_t grain, F&& fn) const {
-    if (total_ < grain) {
-      for (const Piece& p : pieces_) fn(p.item, p.begin, p.end);
-      return;
-    }
-    parallel_tasks(static_cast<int64_t>(pieces_.size()), [&](int64_t t) {
-      const Piece& p = pieces_[static_cast<size_t>(t)];
-      fn(p.item, p.begin, p.end);
+    parallel_for(total_, grain, [&](int64_t lo, int64_t hi) {
+      for (const Array& a : arrays_) {
+        const int64_t begin = std::max(lo, a.offset), end = std::min(hi, a.offset + a.n);
+        if (begin < end) fn(a.item, begin - a.offset, end - a.offset);
+      }
     });
   }
 
  private:
-  struct Piece {
-    int64_t item, begin, end;
+  struct Array {
+    int64_t item, offset, n;
   };
-  std::vector<Piece> pieces_;
+  std::vector<Array> arrays_;
   int64_t total_ = 0;
 };
 

@@ -1,4 +1,4 @@
-// SGD: torch.optim.SGD's rule (1.13), one fused loop per piece of a parameter.
+// SGD: torch.optim.SGD's rule (1.13), one fused loop over each thread's part of the parameters.
 #include "nabla/optim/sgd.h"
 
 #include "nabla/autograd.h"
@@ -20,15 +20,13 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
     : WithOptions(std::move(params), "SGD", options), momentum_buffers_(params_.size()) {}
 
 namespace {
-// A step runs as one job of the pool over pieces of the parameters (one hand-off for all of
-// them, balanced although LeNet-5's largest weight holds 78% of its values); below
-// kParallelGrain values in all it stays on the calling thread, where waking the pool would cost
-// more than the loop.
-constexpr int64_t kPiece = 8192;
+// A step runs as one job of the pool over all the parameters (parallel::Arrays), at least
+// kParallelGrain values per thread: a small model's stays on the calling thread, where waking
+// the pool would cost more than the loop.
 constexpr int64_t kParallelGrain = 1 << 14;
 
 // One pass over p, g (and the momentum buffer): the rule specialised at compile time, so each
-// inner loop is a straight vectorisable expression. Element-wise, so any cut into pieces gives
+// inner loop is a straight vectorisable expression. Element-wise, so any cut into ranges gives
 // the same bits.
 template <class T, bool kMomentum, bool kFirst, bool kNesterov, bool kDecay>
 void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T wd) {
@@ -44,11 +42,11 @@ void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T
   }
 }
 
-// A step's gradients (contiguous) and pieces, kept per thread so that a step allocates nothing.
+// A step's gradients (contiguous) and arrays, kept per thread so that a step allocates nothing.
 struct StepScratch {
   std::vector<Tensor> grads;  // undefined: the parameter has no gradient and is skipped
   std::vector<char> first;    // its momentum buffer starts at this step
-  parallel::Pieces pieces;
+  parallel::Arrays arrays;
 };
 }  // namespace
 
@@ -58,14 +56,14 @@ void SGD::step() {
   const double damp = 1 - options().dampening();
   const bool nesterov = options().nesterov();
   thread_local StepScratch this_threads;
-  // A reference, captured by the pieces' lambda: a thread_local named inside it would be the
+  // A reference, captured by the arrays' lambda: a thread_local named inside it would be the
   // pool worker's own.
   StepScratch& scratch = this_threads;
   struct Clear {  // drops the gradients' references however the step ends
     StepScratch& s;
     ~Clear() {
       for (Tensor& g : s.grads) g = Tensor();
-      s.pieces.clear();
+      s.arrays.clear();
     }
   } clear{scratch};
   scratch.grads.resize(params_.size());
@@ -76,9 +74,9 @@ void SGD::step() {
     // The first step seeds the buffer with the gradient itself, not (1 - dampening)·g.
     scratch.first[i] = momentum != 0 && !momentum_buffers_[i].defined();
     if (scratch.first[i]) momentum_buffers_[i] = state_like(i);
-    scratch.pieces.add(static_cast<int64_t>(i), params_[i].numel(), kPiece);
+    scratch.arrays.add(static_cast<int64_t>(i), params_[i].numel());
   }
-  scratch.pieces.run(kParallelGrain, [&](int64_t param, int64_t begin, int64_t end) {
+  scratch.arrays.run(kParallelGrain, [&](int64_t param, int64_t begin, int64_t end) {
     const auto i = static_cast<size_t>(param);
     const bool first = scratch.first[i];
     dispatch(params_[i].dtype(), [&]<class T>() {
