@@ -35,6 +35,35 @@ TEST(Parallel, ForVisitsEveryIndexOnceForAnyThreadCount) {
   }
 }
 
+// Arrays: each element of each array once, whether the arrays run on the pool (enough elements)
+// or on the caller; and parallel_ranges, the pool's public entry.
+TEST(Parallel, ArraysAndRangesVisitEveryElementOnce) {
+  for (int threads : {1, 2, 3}) {
+    ThreadCount count(threads);
+    const std::vector<int64_t> sizes = {5, 0, 8192, 20000, 1};
+    for (int64_t grain : {int64_t{1}, int64_t{1} << 20}) {
+      std::vector<std::vector<std::atomic<int>>> visits;
+      for (int64_t n : sizes) visits.emplace_back(static_cast<size_t>(n));
+      parallel::Arrays arrays;
+      for (size_t i = 0; i < sizes.size(); ++i) arrays.add(int64_t(i), sizes[i]);
+      arrays.run(grain, [&](int64_t item, int64_t begin, int64_t end) {
+        ASSERT_LE(0, begin);
+        ASSERT_LT(begin, end);
+        ASSERT_LE(end, sizes[size_t(item)]);
+        for (int64_t k = begin; k < end; ++k) visits[size_t(item)][size_t(k)]++;
+      });
+      for (size_t i = 0; i < sizes.size(); ++i)
+        for (int64_t k = 0; k < sizes[i]; ++k)
+          ASSERT_EQ(visits[i][size_t(k)].load(), 1) << "array " << i << " element " << k;
+    }
+    std::vector<std::atomic<int>> visits(1000);
+    parallel_ranges(1000, 8, [&](int64_t begin, int64_t end) {
+      for (int64_t k = begin; k < end; ++k) visits[size_t(k)]++;
+    });
+    for (const std::atomic<int>& v : visits) ASSERT_EQ(v.load(), 1);
+  }
+}
+
 TEST(Parallel, ManyShortJobsInARowAllComplete) {
   ThreadCount count(2);
   std::atomic<int64_t> sum{0};

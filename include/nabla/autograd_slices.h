@@ -127,10 +127,15 @@ class BatchSlices {
   }
   void run_erased(int64_t batch, int64_t slices, Tensor (*fn)(void*, int64_t, int64_t, int64_t),
                   void* ctx, bool together);
+  // Adds the slices' leaf gradients into each leaf's .grad (after the slices have run).
+  void sum_leaf_gradients(int64_t slices);
+
+  struct GradientSums;
 
   std::vector<LeafGradients> grads_;     // one per slice, kept between steps
   std::vector<Slice> slices_;            // what current_slice() points to, while a slice runs
   std::unique_ptr<SliceRunner> runner_;  // the threads of slices that run together
+  std::unique_ptr<GradientSums> sums_;   // kept between steps, so a step allocates nothing
 };
 
 }  // namespace nabla::autograd

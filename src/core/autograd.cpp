@@ -276,6 +276,24 @@ void meet(const Slice& slice) {
   sum_over_slices(slice, {});
 }
 
+// The slices' gradients of each leaf, in slice order, and where their sum goes.
+struct BatchSlices::GradientSums {
+  struct Leaf {
+    std::shared_ptr<TensorImpl>* grad;  // the leaf's .grad
+    Tensor sum;
+    size_t first = 0, count = 0;  // its addends: addends[first, first + count)
+  };
+  std::vector<Leaf> leaves;
+  std::vector<Tensor> addends;
+  parallel::Arrays arrays;
+};
+
+namespace {
+// The fewest values of the gradient sum worth a thread: LeNet-5's 61,706 take two, a tiny
+// model's stay on the calling thread.
+constexpr int64_t kSumGrain = 1 << 14;
+}  // namespace
+
 BatchSlices::BatchSlices() = default;
 BatchSlices::~BatchSlices() = default;
 BatchSlices::BatchSlices(BatchSlices&&) noexcept = default;
@@ -322,26 +340,69 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
   } else {
     parallel::parallel_tasks(slices, one_slice);
   }
+  sum_leaf_gradients(slices);
+}
+
+void BatchSlices::sum_leaf_gradients(int64_t slices) {
   // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
-  // sum is the same for any thread count. One add per further slice, and no copy: .grad never
-  // is a slice's tensor itself (a slice's collection is the next step's).
+  // sum is the same for any thread count. .grad never is a slice's tensor itself (a slice's
+  // collection is the next step's): one new tensor per leaf, computed element by element by the
+  // pool, all the leaves as one job (the same bits as adding whole tensors one after the other).
   NoGradGuard no_grad;
+  if (!sums_) sums_ = std::make_unique<GradientSums>();
+  GradientSums& sums = *sums_;
+  struct Clear {  // drops the references, keeping the capacity, however this ends
+    GradientSums& s;
+    ~Clear() {
+      s.leaves.clear();
+      s.addends.clear();
+      s.arrays.clear();
+    }
+  } clear{sums};
   for (int64_t s = 0; s < slices; ++s)
-    for (size_t i = 0; i < grads_[static_cast<size_t>(s)].entries().size(); ++i) {
-      LeafGradients::Entry& first = grads_[static_cast<size_t>(s)].entries()[i];
+    for (LeafGradients::Entry& first : grads_[static_cast<size_t>(s)].entries()) {
       if (!first.filled) continue;
-      std::shared_ptr<TensorImpl>& grad = first.leaf.impl().grad;
-      Tensor sum = grad ? Tensor(grad) : Tensor();
-      bool own = sum.defined();  // sum is not a slice's tensor
+      GradientSums::Leaf leaf{&first.leaf.impl().grad, Tensor(), sums.addends.size(), 0};
+      if (*leaf.grad) sums.addends.emplace_back(*leaf.grad);
       for (int64_t t = s; t < slices; ++t)
         for (LeafGradients::Entry& e : grads_[static_cast<size_t>(t)].entries())
           if (e.filled && e.leaf.impl_ptr() == first.leaf.impl_ptr()) {
             e.filled = false;
-            sum = sum.defined() ? sum_gradients(sum, e.grad) : e.grad;
-            own = own || t > s;
+            sums.addends.push_back(e.grad);
           }
-      grad = own ? sum.impl_ptr() : sum.clone().impl_ptr();
+      leaf.count = sums.addends.size() - leaf.first;
+      const Tensor& a = sums.addends[leaf.first];
+      bool contiguous = true;
+      for (size_t j = leaf.first; j < leaf.first + leaf.count; ++j) {
+        const Tensor& b = sums.addends[j];
+        NABLA_CHECK(a.dtype() == b.dtype(), "add: dtypes differ: ", dtype_name(a.dtype()), " ",
+                    a.shape(), " and ", dtype_name(b.dtype()), " ", b.shape());
+        contiguous = contiguous && b.is_contiguous();
+      }
+      if (!contiguous) {  // a .grad set by hand, say: the add kernel follows its strides
+        Tensor sum = a;
+        for (size_t j = leaf.first + 1; j < leaf.first + leaf.count; ++j)
+          sum = sum_gradients(sum, sums.addends[j]);
+        *leaf.grad = leaf.count > 1 ? sum.impl_ptr() : sum.clone().impl_ptr();
+        continue;
+      }
+      leaf.sum = Tensor::empty(a.shape(), a.dtype());
+      sums.arrays.add(static_cast<int64_t>(sums.leaves.size()), a.numel());
+      sums.leaves.push_back(std::move(leaf));
     }
+  sums.arrays.run(kSumGrain, [&](int64_t l, int64_t begin, int64_t end) {
+    GradientSums::Leaf& leaf = sums.leaves[static_cast<size_t>(l)];
+    dispatch(leaf.sum.dtype(), [&]<class T>() {
+      T* out = leaf.sum.data<T>() + begin;
+      const T* a = sums.addends[leaf.first].data<T>() + begin;
+      std::copy(a, a + (end - begin), out);
+      for (size_t j = leaf.first + 1; j < leaf.first + leaf.count; ++j) {
+        const T* b = sums.addends[j].data<T>() + begin;
+        for (int64_t k = 0; k < end - begin; ++k) out[k] += b[k];
+      }
+    });
+  });
+  for (GradientSums::Leaf& leaf : sums.leaves) *leaf.grad = leaf.sum.impl_ptr();
 }
 
 }  // namespace autograd

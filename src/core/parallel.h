@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
+#include <vector>
 
 #include "nabla/threads.h"
 
@@ -66,5 +67,42 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
   }
   parallel_tasks(ranges, [&](int64_t r) { fn(n * r / ranges, n * (r + 1) / ranges); });
 }
+
+// Element-wise work over several arrays (a model's parameters, their gradients) laid end to end
+// and cut, like parallel_for, into at most num_threads() contiguous ranges of at least `grain`
+// elements: one hand-off for all the arrays, balanced however their sizes differ (LeNet-5's
+// largest weight holds 78% of its values), and with two threads the same half of the values on
+// the same thread from one step to the next (the caller mostly claims the first range), so they
+// stay in its cache. For element-wise work only, where any cut gives the same bits. The list keeps
+// its capacity, so a training step that refills it allocates nothing.
+class Arrays {
+ public:
+  void clear() {
+    arrays_.clear();
+    total_ = 0;
+  }
+  // Appends array `item`, of n elements.
+  void add(int64_t item, int64_t n) {
+    arrays_.push_back({item, total_, n});
+    total_ += n;
+  }
+  // fn(item, begin, end) for the parts of the arrays' elements [begin, end) in each range.
+  template <class F>
+  void run(int64_t grain, F&& fn) const {
+    parallel_for(total_, grain, [&](int64_t lo, int64_t hi) {
+      for (const Array& a : arrays_) {
+        const int64_t begin = std::max(lo, a.offset), end = std::min(hi, a.offset + a.n);
+        if (begin < end) fn(a.item, begin - a.offset, end - a.offset);
+      }
+    });
+  }
+
+ private:
+  struct Array {
+    int64_t item, offset, n;
+  };
+  std::vector<Array> arrays_;
+  int64_t total_ = 0;
+};
 
 }  // namespace nabla::parallel

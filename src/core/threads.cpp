@@ -229,6 +229,11 @@ int num_threads() {
   return st.threads;
 }
 
+void parallel_ranges_erased(int64_t n, int64_t grain, void (*fn)(void*, int64_t, int64_t),
+                            void* ctx) {
+  parallel::parallel_for(n, grain, [&](int64_t begin, int64_t end) { fn(ctx, begin, end); });
+}
+
 namespace parallel {
 
 bool in_parallel_region() {

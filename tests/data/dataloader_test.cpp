@@ -7,10 +7,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <set>
 
 #include "nabla/error.h"
+#include "threads_guard.h"
 
 namespace nabla::data {
 namespace {
@@ -261,6 +263,37 @@ TEST(Augment, RandomCropIsAZeroFilledShiftOfTheSameShape) {
     EXPECT_TRUE(found) << "sample " << i << " is not a shifted crop of the original";
   }
   EXPECT_GT(shifted, 20);  // 24 of 25 offsets move the image
+}
+
+// Without augmentation the threads assemble a batch's samples side by side; with it, one thread
+// takes the draws in order. Either way every thread count gives the same batch, to the bit.
+TEST(DataLoader, BatchesAreTheSameForAnyThreadCount) {
+  testing::ThreadsGuard threads;
+  Dataset d = images(70, 3, 6, 7);
+  for (bool augment : {false, true}) {
+    DataLoaderOptions options = DataLoaderOptions(64).shuffle(true).seed(3).normalize(
+        Normalization{{0.2f, 0.5f, 0.4f}, {0.3f, 0.25f, 0.2f}});
+    if (augment) options.augment(AugmentOptions().hflip(true).crop_padding(2));
+    DataLoader loader(d, options);
+    std::vector<std::vector<float>> first;
+    std::vector<std::vector<int64_t>> first_labels;
+    for (int n : {1, 2, 3}) {
+      set_num_threads(n);
+      for (int64_t i = 0; i < 2; ++i) {
+        Batch b = loader.epoch(1).batch(i);
+        if (n == 1) {
+          first.push_back(values(b.images));
+          first_labels.push_back(b.labels);
+          continue;
+        }
+        EXPECT_EQ(b.labels, first_labels[i]) << n << " threads, batch " << i;
+        const std::vector<float> v = values(b.images);
+        ASSERT_EQ(v.size(), first[i].size());
+        EXPECT_EQ(std::memcmp(v.data(), first[i].data(), v.size() * sizeof(float)), 0)
+            << n << " threads, batch " << i << ", augment " << augment;
+      }
+    }
+  }
 }
 
 TEST(DataLoader, RejectsBadOptions) {

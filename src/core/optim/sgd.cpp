@@ -1,4 +1,4 @@
-// SGD: torch.optim.SGD's rule (1.13), one fused loop per parameter.
+// SGD: torch.optim.SGD's rule (1.13), one fused loop over each thread's part of the parameters.
 #include "nabla/optim/sgd.h"
 
 #include "nabla/autograd.h"
@@ -20,28 +20,34 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
     : WithOptions(std::move(params), "SGD", options), momentum_buffers_(params_.size()) {}
 
 namespace {
-// Below this many elements a parameter is updated on the calling thread: waking the pool costs
-// more than the loop (LeNet's biases and small layers).
-constexpr int64_t kParallelGrain = 1 << 15;
+// A step runs as one job of the pool over all the parameters (parallel::Arrays), at least
+// kParallelGrain values per thread: a small model's stays on the calling thread, where waking
+// the pool would cost more than the loop.
+constexpr int64_t kParallelGrain = 1 << 14;
 
 // One pass over p, g (and the momentum buffer): the rule specialised at compile time, so each
-// inner loop is a straight vectorisable expression. Element-wise, so any split over threads
-// gives the same bits.
+// inner loop is a straight vectorisable expression. Element-wise, so any cut into ranges gives
+// the same bits.
 template <class T, bool kMomentum, bool kFirst, bool kNesterov, bool kDecay>
 void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T wd) {
-  parallel::parallel_for(n, kParallelGrain, [=](int64_t begin, int64_t end) {
-    for (int64_t k = begin; k < end; ++k) {
-      T d = g[k];
-      if constexpr (kDecay) d += wd * p[k];
-      if constexpr (kMomentum) {
-        const T b = kFirst ? d : momentum * buf[k] + damp * d;
-        buf[k] = b;
-        d = kNesterov ? d + momentum * b : b;
-      }
-      p[k] -= lr * d;
+  for (int64_t k = 0; k < n; ++k) {
+    T d = g[k];
+    if constexpr (kDecay) d += wd * p[k];
+    if constexpr (kMomentum) {
+      const T b = kFirst ? d : momentum * buf[k] + damp * d;
+      buf[k] = b;
+      d = kNesterov ? d + momentum * b : b;
     }
-  });
+    p[k] -= lr * d;
+  }
 }
+
+// A step's gradients (contiguous) and arrays, kept per thread so that a step allocates nothing.
+struct StepScratch {
+  std::vector<Tensor> grads;  // undefined: the parameter has no gradient and is skipped
+  std::vector<char> first;    // its momentum buffer starts at this step
+  parallel::Arrays arrays;
+};
 }  // namespace
 
 void SGD::step() {
@@ -49,23 +55,41 @@ void SGD::step() {
   const double lr = options().lr(), momentum = options().momentum(), wd = options().weight_decay();
   const double damp = 1 - options().dampening();
   const bool nesterov = options().nesterov();
+  thread_local StepScratch this_threads;
+  // A reference, captured by the arrays' lambda: a thread_local named inside it would be the
+  // pool worker's own.
+  StepScratch& scratch = this_threads;
+  struct Clear {  // drops the gradients' references however the step ends
+    StepScratch& s;
+    ~Clear() {
+      for (Tensor& g : s.grads) g = Tensor();
+      s.arrays.clear();
+    }
+  } clear{scratch};
+  scratch.grads.resize(params_.size());
+  scratch.first.resize(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor grad = grad_of(i);
-    if (!grad.defined()) continue;
+    scratch.grads[i] = grad_of(i);
+    if (!scratch.grads[i].defined()) continue;
     // The first step seeds the buffer with the gradient itself, not (1 - dampening)·g.
-    bool first = momentum != 0 && !momentum_buffers_[i].defined();
-    if (first) momentum_buffers_[i] = state_like(i);
+    scratch.first[i] = momentum != 0 && !momentum_buffers_[i].defined();
+    if (scratch.first[i]) momentum_buffers_[i] = state_like(i);
+    scratch.arrays.add(static_cast<int64_t>(i), params_[i].numel());
+  }
+  scratch.arrays.run(kParallelGrain, [&](int64_t param, int64_t begin, int64_t end) {
+    const auto i = static_cast<size_t>(param);
+    const bool first = scratch.first[i];
     dispatch(params_[i].dtype(), [&]<class T>() {
-      T* p = params_[i].data<T>();
-      const T* g = grad.data<T>();
-      const int64_t n = params_[i].numel();
+      T* p = params_[i].data<T>() + begin;
+      const T* g = scratch.grads[i].data<T>() + begin;
+      const int64_t n = end - begin;
       const T a = T(lr * lr_multiplier(i)), m = T(momentum), dp = T(damp), w = T(wd);
       if (momentum == 0) {
         if (wd == 0)
           return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);
         return sgd_update<T, false, false, false, true>(p, g, nullptr, n, a, m, dp, w);
       }
-      T* buf = momentum_buffers_[i].data<T>();
+      T* buf = momentum_buffers_[i].data<T>() + begin;
       if (first || nesterov || wd != 0) {  // the general momentum rule
         auto general = [&]<bool kFirst, bool kNesterov>() {
           sgd_update<T, true, kFirst, kNesterov, true>(p, g, buf, n, a, m, dp, w);
@@ -78,7 +102,7 @@ void SGD::step() {
       }
       sgd_update<T, true, false, false, false>(p, g, buf, n, a, m, dp, w);  // the common case
     });
-  }
+  });
 }
 
 // ---------------------------------------------------------------- state for checkpoints
