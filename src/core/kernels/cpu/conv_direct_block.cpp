@@ -182,8 +182,16 @@ bool fits(const Conv2dShape& s) {
          s.OH == (s.H + 2 * s.pad_h - s.KH) / S + 1 && s.OW == (s.W + 2 * s.pad_w - s.KW) / S + 1;
 }
 
+// The input gradient's weight is read a block of input channels at a time, so its last block
+// reads up to this many values past the end (unused: only nc < R channels are added).
+constexpr int64_t kInputWeightTail = std::max({kRmaxGeneric, kRmaxAvx2, kRmaxAvx512});
+
+int64_t input_weight_size(const Conv2dShape& s) {
+  return s.OC * s.KH * s.KW * s.C;
+}
+
 int64_t weight_size(const Conv2dShape& s) {
-  return Geometry(s, kMaxLanes, 1, 1).sums;
+  return std::max(Geometry(s, kMaxLanes, 1, 1).sums, input_weight_size(s) + kInputWeightTail);
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
@@ -222,6 +230,7 @@ void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s) {
     for (int64_t c = 0; c < s.C; ++c)
       for (int64_t k = 0; k < s.KH * s.KW; ++k)
         wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
+  std::fill_n(wq + input_weight_size(s), kInputWeightTail, T(0));
 }
 
 template <class T>

@@ -44,7 +44,8 @@ template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu);
 // wq = weight as (OC, KH, KW, C), input channels last, for the input gradient: OC·C·KH·KW
-// elements, within weight_size(s). Packed once per call, shared by the tasks.
+// elements and a zeroed tail the last channel block reads past them, within weight_size(s).
+// Packed once per call, shared by the tasks.
 template <class T>
 void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s);
 // Images [n0, n0 + nb): dinp += convᵀ(dout, weight), wq the weight from pack_input_weight.
