@@ -142,14 +142,19 @@ std::vector<Tensor> topological_order(const Tensor& root) {
 }
 
 namespace {
-// a + b for two gradients of one tensor, with the add op's kernel (so the same bits) but no graph
-// node: the engine sits below the ops and does not call them. Both have the tensor's shape (the
-// engine checks each gradient's, set_grad the one a user sets); the dtypes can differ only
-// through set_grad, which the add op refused with this message.
-Tensor sum_gradients(const Tensor& a, const Tensor& b) {
+// Two gradients of one tensor, about to be added. Both have the tensor's shape (the engine checks
+// each gradient's, set_grad the one a user sets); the dtypes can differ only through set_grad,
+// which the add op refused with this message.
+void check_addable_gradients(const Tensor& a, const Tensor& b) {
   NABLA_ASSERT(a.shape() == b.shape());
   NABLA_CHECK(a.dtype() == b.dtype(), "add: dtypes differ: ", dtype_name(a.dtype()), " ", a.shape(),
               " and ", dtype_name(b.dtype()), " ", b.shape());
+}
+
+// a + b for two gradients of one tensor, with the add op's kernel (so the same bits) but no graph
+// node: the engine sits below the ops and does not call them.
+Tensor sum_gradients(const Tensor& a, const Tensor& b) {
+  check_addable_gradients(a, b);
   const Shape& shape = a.shape();
   Tensor out = Tensor::empty(shape, a.dtype());
   dispatch(a.dtype(), [&]<class T>() {
@@ -375,8 +380,7 @@ void BatchSlices::sum_leaf_gradients(int64_t slices) {
       bool contiguous = true;
       for (size_t j = leaf.first; j < leaf.first + leaf.count; ++j) {
         const Tensor& b = sums.addends[j];
-        NABLA_CHECK(a.dtype() == b.dtype(), "add: dtypes differ: ", dtype_name(a.dtype()), " ",
-                    a.shape(), " and ", dtype_name(b.dtype()), " ", b.shape());
+        check_addable_gradients(a, b);
         contiguous = contiguous && b.is_contiguous();
       }
       if (!contiguous) {  // a .grad set by hand, say: the add kernel follows its strides

@@ -183,8 +183,8 @@ bool fits(const Conv2dShape& s) {
 }
 
 // The input gradient's weight is read a block of input channels at a time, so its last block
-// reads up to this many values past the end (unused: only nc < R channels are added).
-constexpr int64_t kInputWeightTail = std::max({kRmaxGeneric, kRmaxAvx2, kRmaxAvx512});
+// reads fewer than this many values past the end (unused: only nc < R channels are added).
+constexpr int64_t kInputWeightTail = std::max({kRmaxGeneric, kRmaxAvx2, kRmaxInputAvx512});
 
 int64_t input_weight_size(const Conv2dShape& s) {
   return s.OC * s.KH * s.KW * s.C;
