@@ -10,10 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "nabla/autograd_slices.h"
 #include "nabla/data/dataloader.h"
 #include "nabla/models.h"
 #include "nabla/nn/sequential.h"
+#include "nabla/ops.h"
+#include "nabla/optim/sgd.h"
 #include "nabla/random.h"
+#include "nabla/threads.h"
+#include "nabla/train/trainer.h"
 
 namespace nabla::testing {
 
@@ -50,6 +55,22 @@ inline std::shared_ptr<nn::Sequential> preset(const std::string& name, uint64_t 
   return make_model(name, config);
 }
 
+// Preset `name` (weights from `model_seed`) after one epoch of `steps` batches of 64 random
+// images (`data_seed`), SGD lr 0.05 momentum 0.9, sliced into `slice_rows` rows (0: whole), on
+// `threads` threads.
+inline std::shared_ptr<nn::Sequential> trained_preset(const std::string& name, uint64_t model_seed,
+                                                      int64_t steps, uint64_t data_seed,
+                                                      int threads, int64_t slice_rows) {
+  set_num_threads(threads);
+  const data::Dataset images = random_images(64 * steps, data_seed);
+  const data::DataLoader loader = shuffled_loader(images, 64);
+  auto model = preset(name, model_seed);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
+  train::Trainer(*model, opt, loader, train::TrainerOptions().epochs(1).slice_rows(slice_rows))
+      .fit();
+  return model;
+}
+
 // Every float64 parameter's .grad against central differences (h = 1e-6) of batch_loss(), a
 // function of the parameters' current values; to within `tolerance`.
 template <class F>
@@ -71,6 +92,32 @@ void expect_grads_match_central_differences(nn::Module& model, F&& batch_loss, d
           << what << " value " << k;
     }
   }
+}
+
+// The gradient BatchSlices sums for `model`'s batch-mean cross-entropy on 10 random rows of 4
+// inputs (3 classes; `seed`), in slices of 3, 3 and 4 rows run `together` or apart, against
+// central differences of the whole batch's loss (to 1e-8: `model` is float64).
+inline void expect_sliced_gradient_matches_central_differences(nn::Sequential& model, uint64_t seed,
+                                                               bool together,
+                                                               const std::string& what = "") {
+  Generator gen(seed);
+  const Tensor x = Tensor::randn({10, 4}, gen, kFloat64);
+  const std::vector<int64_t> labels = {0, 1, 2, 0, 1, 2, 2, 1, 0, 1};
+  auto batch_loss = [&] {
+    NoGradGuard no_grad;
+    return cross_entropy(model.forward(x), labels).item();
+  };
+  std::vector<std::vector<int64_t>> slice_labels(3);
+  autograd::BatchSlices slices;
+  slices.run(
+      10, 3,
+      [&](int64_t s, int64_t begin, int64_t end) {
+        slice_labels[static_cast<size_t>(s)].assign(labels.begin() + begin, labels.begin() + end);
+        return cross_entropy(model.forward(x.slice(0, begin, end)),
+                             slice_labels[static_cast<size_t>(s)]);
+      },
+      together);
+  expect_grads_match_central_differences(model, batch_loss, 1e-8, what);
 }
 
 }  // namespace nabla::testing

@@ -34,14 +34,7 @@ std::vector<std::vector<float>> weights_of(const nn::Module& model) {
 
 // LeNet-5 after 8 steps of batch 64 with SGD momentum, slices of `slice_rows`, on `threads`.
 std::vector<std::vector<float>> lenet_after_8_steps(int threads, int64_t slice_rows) {
-  set_num_threads(threads);
-  const data::Dataset images = testing::random_images(64 * 8, 5);
-  const data::DataLoader loader = testing::shuffled_loader(images, 64);
-  auto model = testing::preset("lenet5", 4);
-  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
-  Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows));
-  trainer.fit();
-  return weights_of(*model);
+  return weights_of(*testing::trained_preset("lenet5", 4, 8, 5, threads, slice_rows));
 }
 
 size_t differing_values(const std::vector<std::vector<float>>& a,
@@ -108,23 +101,9 @@ TEST(TrainerSlices, GradientsMatchTheUnslicedStepToFloatRounding) {
 TEST(TrainerSlices, SlicedGradientMatchesCentralDifferences) {
   ThreadsGuard restore;
   set_num_threads(2);
-  Generator gen(9);
   nn::Sequential model(nn::Linear(nn::LinearOptions(4, 5).dtype(kFloat64)), nn::Tanh(),
                        nn::Linear(nn::LinearOptions(5, 3).dtype(kFloat64)));
-  const Tensor x = Tensor::randn({10, 4}, gen, kFloat64);
-  const std::vector<int64_t> labels = {0, 1, 2, 0, 1, 2, 2, 1, 0, 1};
-  auto batch_loss = [&] {
-    NoGradGuard no_grad;
-    return cross_entropy(model.forward(x), labels).item();
-  };
-  std::vector<std::vector<int64_t>> slice_labels(3);
-  autograd::BatchSlices slices;
-  slices.run(10, 3, [&](int64_t s, int64_t begin, int64_t end) {
-    slice_labels[static_cast<size_t>(s)].assign(labels.begin() + begin, labels.begin() + end);
-    return cross_entropy(model.forward(x.slice(0, begin, end)),
-                         slice_labels[static_cast<size_t>(s)]);
-  });
-  testing::expect_grads_match_central_differences(model, batch_loss, 1e-8);
+  testing::expect_sliced_gradient_matches_central_differences(model, 9, /*together=*/false);
 }
 
 // A second run adds to what .grad holds, as a second backward would; a slice that throws leaves

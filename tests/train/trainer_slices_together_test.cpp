@@ -48,13 +48,7 @@ std::vector<std::vector<uint64_t>> state_bits(const nn::Module& model) {
 
 // The convnet preset (batch norm and dropout) after 2 steps of batch 64, slices of `slice_rows`.
 std::vector<std::vector<uint64_t>> convnet_after_2_steps(int threads, int64_t slice_rows) {
-  set_num_threads(threads);
-  const data::Dataset images = testing::random_images(64 * 2, 3);
-  const data::DataLoader loader = testing::shuffled_loader(images, 64);
-  auto model = testing::preset("convnet", 5);
-  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
-  Trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows)).fit();
-  return state_bits(*model);
+  return state_bits(*testing::trained_preset("convnet", 5, 2, 3, threads, slice_rows));
 }
 
 // 4 slices of 16 on 1, 2 and 3 threads: the same weights and running statistics, bit for bit.
@@ -130,28 +124,11 @@ TEST(SlicesTogether, SlicedBatchNormGradientMatchesCentralDifferences) {
   ThreadsGuard restore;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    Generator gen(11);
     nn::Sequential model(nn::Linear(nn::LinearOptions(4, 5).dtype(kFloat64)),
                          nn::BatchNorm1d(nn::BatchNormOptions(5).dtype(kFloat64)), nn::Tanh(),
                          nn::Linear(nn::LinearOptions(5, 3).dtype(kFloat64)));
-    const Tensor x = Tensor::randn({10, 4}, gen, kFloat64);
-    const std::vector<int64_t> labels = {0, 1, 2, 0, 1, 2, 2, 1, 0, 1};
-    auto batch_loss = [&] {
-      NoGradGuard no_grad;
-      return cross_entropy(model.forward(x), labels).item();
-    };
-    std::vector<std::vector<int64_t>> slice_labels(3);
-    autograd::BatchSlices slices;
-    slices.run(
-        10, 3,
-        [&](int64_t s, int64_t begin, int64_t end) {
-          slice_labels[static_cast<size_t>(s)].assign(labels.begin() + begin, labels.begin() + end);
-          return cross_entropy(model.forward(x.slice(0, begin, end)),
-                               slice_labels[static_cast<size_t>(s)]);
-        },
-        /*together=*/true);
-    testing::expect_grads_match_central_differences(model, batch_loss, 1e-8,
-                                                    std::to_string(threads) + " thread(s)");
+    testing::expect_sliced_gradient_matches_central_differences(
+        model, 11, /*together=*/true, std::to_string(threads) + " thread(s)");
   }
 }
 
