@@ -289,13 +289,8 @@ struct Vec {
     return m;
   }
 
-  // Batch norm's channel sums, in double whatever T is: out[0] = Σ u, out[1] = Σ u·(x − m) over
-  // `rows` rows of n values (row r of x at x + r·stride, of dy likewise), with u = dy, or
-  // u = x − m when dy is null (then the sums are the shifted moments Σ d, Σ d²). Each sum runs
-  // in kChains vectors of doubles (independent chains, so the adds' latency overlaps) over every
-  // whole step of a row, the rest of a row in one scalar sum; the chains' lanes are added in
-  // order at the end, then the scalar sum: an order fixed by the shape and instruction set.
-  // (double spelled through T: GCC drops a dependent vector_size on a non-dependent type)
+  // Vectors of doubles as wide as V (double spelled through T: GCC drops a dependent
+  // vector_size on a non-dependent type), and a V's values as kParts of them.
   typedef std::conditional_t<sizeof(T) != 0, double, T> Double;
   typedef Double VD __attribute__((vector_size(VB)));
   static constexpr int kDoubles = VB / int(sizeof(double));
@@ -315,6 +310,12 @@ struct Vec {
     }
   }
 
+  // Batch norm's channel sums, in double whatever T is: out[0] = Σ u, out[1] = Σ u·(x − m) over
+  // `rows` rows of n values (row r of x at x + r·stride, of dy likewise), with u = dy, or
+  // u = x − m when dy is null (then the sums are the shifted moments Σ d, Σ d²). Each sum runs
+  // in kChains vectors of doubles (independent chains, so the adds' latency overlaps) over every
+  // whole step of a row, the rest of a row in one scalar sum; the chains' lanes are added in
+  // order at the end, then the scalar sum: an order fixed by the shape and instruction set.
   template <bool kWithDy>
   static NABLA_VECMATH_TARGET void centered_sums_impl(double* out, const T* dy, const T* x,
                                                       double m, int64_t rows, int64_t n,
@@ -350,7 +351,7 @@ struct Vec {
     out[0] = a + t1, out[1] = b + t2;
   }
 
-  // y = x·a + b (kRelu: clamped at 0, as relu's own x > 0 ? x : 0), or with kCombination
+  // y = x·a + b (affine_relu: clamped at 0, as relu's own x > 0 ? x : 0), or (combination)
   // y = a·dy + b·(x − m) + d: batch norm's normalise and input gradient over one row. The tail
   // goes through a zero-padded vector, so each element gets the same arithmetic wherever it sits.
   enum class RowMap { affine, affine_relu, combination };
