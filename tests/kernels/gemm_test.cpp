@@ -159,6 +159,46 @@ TEST(Gemm, SharedBPathMatchesNaive) {
   }
 }
 
+// gemm_packed_a on A packed once by gemm_pack_a: against the naive loop on every shape, and bit
+// for bit against gemm_with wherever that does not split K (a small C with K >= 4096), on 1 and 2
+// threads (the packed path splits only C's columns).
+template <class T>
+void check_packed_a(GemmKernel kernel, const Case& c) {
+  const auto packed = [&](bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+                          int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+    std::vector<T> a(static_cast<size_t>(cpu::gemm_packed_a_size<T>(kernel, M, K)));
+    cpu::gemm_pack_a<T>(kernel, ta, M, K, A, lda, a.data());
+    cpu::gemm_packed_a<T>(kernel, M, N, K, alpha, a.data(), tb, B, ldb, beta, C, ldc);
+  };
+  check_case<T>(c, packed);
+  if (c.M * c.N <= 1024 && c.K >= 4096) return;
+  SCOPED_TRACE(describe(c));
+  Operands<T> op(c, 5);
+  std::vector<T> got = op.C0, want = op.C0;
+  packed(c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), op.A.data(), op.lda, op.B.data(), op.ldb,
+         T(c.beta), got.data(), op.ldc);
+  cpu::gemm_with<T>(kernel, c.trans_a, c.trans_b, c.M, c.N, c.K, T(c.alpha), op.A.data(), op.lda,
+                    op.B.data(), op.ldb, T(c.beta), want.data(), op.ldc);
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(T) * got.size()), 0);
+}
+
+TEST(Gemm, PackedAMatchesGemmWith) {
+  std::vector<Case> cases = shapes();
+  cases.push_back({false, false, 128, 130, 128, 1, 0});   // Winograd's per-step product
+  cases.push_back({true, false, 1600, 70, 400, 1, 0.5});  // two blocks of MC rows, two K slices
+  for (int threads : {1, 2}) {
+    ThreadCount tc(threads);
+    for (GemmKernel kernel : runnable_kernels()) {
+      SCOPED_TRACE(cpu::gemm_kernel_name(kernel) + std::string(" on ") + std::to_string(threads) +
+                   " threads");
+      for (const Case& c : cases) {
+        check_packed_a<float>(kernel, c);
+        check_packed_a<double>(kernel, c);
+      }
+    }
+  }
+}
+
 TEST(Gemm, DoubleIsAccurateEnoughForGradcheck) {
   // gradcheck compares float64 finite differences with backward, so the product must be good to
   // about 1e-14 relative, as a straightforward sum is.

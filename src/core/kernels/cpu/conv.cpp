@@ -312,7 +312,7 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
   const Plan plan = plan_of(s);
   if (use_winograd(s)) {
     T* U = workspace + plan.total() - plan.weight_size;
-    winograd::transform_weight(U, weight, s);
+    winograd::transform_weight(U, weight, s, winograd::Product::forward);
     // A unit per step: chunks of images, or blocks of one image's tile rows.
     const int64_t TH = winograd::tile_rows(s);
     for_each_unit(plan.units * plan.blocks, plan, workspace, [&](int64_t u, T* scratch, T*) {
@@ -367,7 +367,7 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
   const Plan plan = plan_of(s);
   if (use_winograd(s)) {
     T* U = workspace + plan.total() - plan.weight_size;
-    winograd::transform_weight(U, weight, s);
+    winograd::transform_weight(U, weight, s, winograd::Product::input_grad);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk, n1 = std::min(n0 + plan.chunk, s.N);
       winograd::backward_run(dinp, static_cast<T*>(nullptr), dout, static_cast<const T*>(nullptr),
@@ -431,7 +431,7 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
   T* U = nullptr;
   if (wino && dinp) {
     U = workspace + plan.total() - plan.weight_size;
-    winograd::transform_weight(U, weight, s);
+    winograd::transform_weight(U, weight, s, winograd::Product::input_grad);
   }
   for_each_unit(plan.pieces, plan, workspace, [&](int64_t r, T* col, T* tmp) {
     T* dw = partial + r * plan.piece_size;
@@ -471,15 +471,25 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
       }
     }
   });
-  // Element i of the result is summed by one thread, over the pieces in order.
+  // Element i of the result is summed by one thread, over the pieces in order. A run of elements
+  // at a time, piece after piece, so that the additions vectorise (one element at a time over
+  // the pieces, they did not: 3% of a VGG C128 layer's backward).
   parallel::parallel_for(plan.piece_size, 4096, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      T acc = 0;
-      for (int64_t r = 0; r < plan.pieces; ++r) acc += partial[r * plan.piece_size + i];
-      if (i < WK)
-        dweight[i] += acc;
-      else if (dbias)
-        dbias[i - WK] += acc;
+    constexpr int64_t kRun = 256;
+    T acc[kRun];
+    for (int64_t i0 = begin; i0 < end; i0 += kRun) {
+      const int64_t n = std::min(kRun, end - i0);
+      std::fill_n(acc, n, T(0));
+      for (int64_t r = 0; r < plan.pieces; ++r) {
+        const T* part = partial + r * plan.piece_size + i0;
+        for (int64_t j = 0; j < n; ++j) acc[j] += part[j];
+      }
+      for (int64_t j = 0; j < n; ++j) {
+        if (i0 + j < WK)
+          dweight[i0 + j] += acc[j];
+        else if (dbias)
+          dbias[i0 + j - WK] += acc[j];
+      }
     }
   });
 }

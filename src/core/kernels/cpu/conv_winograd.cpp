@@ -37,6 +37,17 @@ struct Geometry {
   }
 };
 
+// Elements of one plane of U packed for a GEMM (gemm_pack_a, in either orientation): OC · C with
+// the rows rounded up to whole tiles of any kernel (at most 16 rows); by the shape alone, as
+// conv.cpp's workspace is. The packed planes follow U's own.
+int64_t packed_plane(const Conv2dShape& s) {
+  return s.OC * s.C + 15 * std::max(s.OC, s.C);
+}
+template <class T>
+T* packed_weight(T* U, const Conv2dShape& s) {
+  return U + Geometry(s).xi * s.OC * s.C;
+}
+
 // The four tile transforms, one copy per instruction set (conv_winograd_kernel.h).
 template <class T>
 struct Transforms {
@@ -111,7 +122,8 @@ bool fits(const Conv2dShape& s) {
 }
 
 int64_t weight_size(const Conv2dShape& s) {
-  return Geometry(s).xi * s.OC * s.C;
+  const Geometry t(s);
+  return t.xi * s.OC * s.C + t.xi * packed_plane(s);
 }
 
 int64_t elements_per_image(const Conv2dShape& s) {
@@ -224,7 +236,7 @@ void weight_grad_back(T* dw, const T* Wg, int64_t plane) {
 }  // namespace
 
 template <class T>
-void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
+void transform_weight(T* U, const T* weight, const Conv2dShape& s, Product product) {
   // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair, stored as planes of OC·C.
   // It runs before a call's steps, with the pool otherwise idle: the blocks are split over the
   // threads (each block's values are the same whichever thread computes them).
@@ -235,6 +247,14 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s) {
       weight_blocks<4>(U, weight, plane, b0, b1);
     else
       weight_blocks<2>(U, weight, plane, b0, b1);
+  });
+  // Then each plane packed for the product it takes part in, once for all the steps' GEMMs.
+  const GemmKernel kernel = gemm_active_kernel();
+  const bool forward = product == Product::forward;
+  parallel::parallel_for(t.xi, 1, [&](int64_t x0, int64_t x1) {
+    for (int64_t xi = x0; xi < x1; ++xi)
+      gemm_pack_a<T>(kernel, !forward, forward ? s.OC : s.C, forward ? s.C : s.OC, U + xi * plane,
+                     s.C, packed_weight(U, s) + xi * packed_plane(s));
   });
 }
 
@@ -252,9 +272,11 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
     for (int64_t c = 0; c < s.C; ++c)
       f.input(V + c * L.ld + i * block, L.xv, inp + ((st.n0 + i) * s.C + c) * s.H * s.W, s, t,
               st.th0, st.th1, work);
+  const GemmKernel kernel = gemm_active_kernel();
+  const T* Up = packed_weight(U, s);
   for (int64_t xi = 0; xi < t.xi; ++xi)
-    gemm<T>(false, false, s.OC, st.nb * block, s.C, T(1), U + xi * s.OC * s.C, s.C, V + xi * L.xv,
-            L.ld, T(0), M + xi * L.xm, L.ld);
+    gemm_packed_a<T>(kernel, s.OC, st.nb * block, s.C, T(1), Up + xi * packed_plane(s), false,
+                     V + xi * L.xv, L.ld, T(0), M + xi * L.xm, L.ld);
   for (int64_t i = 0; i < st.nb; ++i)
     for (int64_t oc = 0; oc < s.OC; ++oc)
       f.output(out + ((st.n0 + i) * s.OC + oc) * P, M + oc * L.ld + i * block, L.xm, s, t, st.th0,
@@ -269,6 +291,8 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
   const Layout L(s, chunk, rows);
   T *V = scratch + L.V, *M = scratch + L.M, *Wg = scratch + L.Wg, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
+  const GemmKernel kernel = gemm_active_kernel();
+  const T* Up = dinp ? packed_weight(U, s) : nullptr;
   for (int64_t n0 = first; n0 < last; n0 += chunk) {
     const int64_t nb = std::min(chunk, last - n0);
     for (int64_t th0 = 0; th0 < t.TH; th0 += rows) {  // in order: blocks share input rows
@@ -291,8 +315,8 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
       if (!dinp) continue;
       // The weight gradient has read V: it now takes the transformed input gradient.
       for (int64_t xi = 0; xi < t.xi; ++xi)
-        gemm<T>(true, false, s.C, nb * block, s.OC, T(1), U + xi * plane, s.C, M + xi * L.xm, L.ld,
-                T(0), V + xi * L.xv, L.ld);
+        gemm_packed_a<T>(kernel, s.C, nb * block, s.OC, T(1), Up + xi * packed_plane(s), false,
+                         M + xi * L.xm, L.ld, T(0), V + xi * L.xv, L.ld);
       for (int64_t i = 0; i < nb; ++i)
         for (int64_t c = 0; c < s.C; ++c)
           f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, V + c * L.ld + i * block, L.xv, s,
@@ -307,7 +331,7 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
-  template void transform_weight<T>(T*, const T*, const Conv2dShape&);                             \
+  template void transform_weight<T>(T*, const T*, const Conv2dShape&, Product);                    \
   template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,     \
                                 int64_t, Step, T*, bool);                                          \
   template void backward_run<T>(T*, T*, const T*, const T*, const T*, const Conv2dShape&, int64_t, \

@@ -30,7 +30,7 @@ namespace nabla::cpu::winograd {
 // Stride 1, 3×3, no dilation, one group: the shapes Winograd computes (any padding, any size).
 bool fits(const Conv2dShape& s);
 
-// Elements of the transformed weight U ((m + 2)² · OC · C).
+// Elements of the transformed weight U ((m + 2)² · OC · C) and its packed planes.
 int64_t weight_size(const Conv2dShape& s);
 // Elements of the transformed input and output of one image (what a chunk's size is budgeted by).
 int64_t elements_per_image(const Conv2dShape& s);
@@ -50,17 +50,21 @@ struct Step {
   int64_t n0, nb, th0, th1;
 };
 
-// U ((m + 2)², OC, C) = G g Gᵀ for every (output channel, input channel).
+// U ((m + 2)², OC, C) = G g Gᵀ for every (output channel, input channel), followed by each of
+// its planes packed once for the GEMMs of every step (cpu::gemm_pack_a): U_ξ for the forward,
+// U_ξᵀ for the input gradient. U holds weight_size(s) elements.
+enum class Product { forward, input_grad };
 template <class T>
-void transform_weight(T* U, const T* weight, const Conv2dShape& s);
+void transform_weight(T* U, const T* weight, const Conv2dShape& s, Product product);
 
-// One step of out = conv(inp, g) + bias, then ReLU if `relu`. Steps write disjoint outputs.
+// One step of out = conv(inp, g) + bias, then ReLU if `relu`, with U from
+// transform_weight(Product::forward). Steps write disjoint outputs.
 template <class T>
 void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, Step step, T* scratch, bool relu);
 // Images [first, last), in steps of `chunk` images × `rows` tile rows (in order: neighbouring
 // blocks share input rows), each step's output gradient transformed once for both gradients:
-//   dinp += convᵀ(dout, g) from U, unless dinp is null;
+//   dinp += convᵀ(dout, g) from U (transform_weight(Product::input_grad)), unless dinp is null;
 //   dw (OC, C, 3, 3) = Σ dout ⋆ input, summed in the transform domain in a fixed order and then
 //   transformed back, unless dw is null (then inp is not read).
 template <class T>

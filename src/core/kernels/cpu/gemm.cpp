@@ -148,6 +148,16 @@ template <class T>
 void run(const Kernel<T>& kernel, const Problem<T>& p) {
   const int threads = parallel::in_parallel_region() ? 1 : num_threads();
   const int64_t macs = p.M * p.N * p.K;
+  if (p.a_packed) {  // its panels are laid out from row 0: the threads split the columns
+    const int64_t pn = threads == 1 || macs < kParallelGemm
+                           ? 1
+                           : std::min<int64_t>(threads, (p.N + kernel.nr - 1) / kernel.nr);
+    parallel::parallel_tasks(pn, [&](int64_t c) {
+      kernel.block(p, 0, p.M, part_start(p.N, kernel.nr, pn, c),
+                   part_start(p.N, kernel.nr, pn, c + 1));
+    });
+    return;
+  }
   if (p.M * p.N <= kSplitKMaxC && p.K >= kSplitKMinK) {
     const int64_t pieces = std::min(kSplitKMaxPieces, p.K / kSplitKPieceK);
     const int64_t mn = p.M * p.N;
@@ -277,7 +287,46 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       Problem<T>{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
+GemmKernel gemm_active_kernel() {
+  return kernel_for(active_isa());
+}
+
+template <class T>
+int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K) {
+  const int64_t mr = kernel_for<T>(kernel).mr;
+  return (std::max<int64_t>(M, 0) + mr - 1) / mr * mr * std::max<int64_t>(K, 0);
+}
+
+template <class T>
+void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T* A, int64_t lda,
+                 T* packed) {
+  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm_pack_a: this CPU cannot run the ",
+              gemm_kernel_name(kernel), " kernel");
+  if (M <= 0 || K <= 0) return;
+  Problem<T> p{trans_a, false, M, 0, K, T(1), A, lda, nullptr, 0, T(0), nullptr, 0};
+  kernel_for<T>(kernel).pack_a_all(p, packed);
+}
+
+template <class T>
+void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
+                   bool trans_b, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm_packed_a: this CPU cannot run the ",
+              gemm_kernel_name(kernel), " kernel");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // no products: C = beta·C (A is not read)
+    gemm_naive(false, trans_b, M, N, K, alpha, packed_a, K, B, ldb, beta, C, ldc);
+    return;
+  }
+  Problem<T> p{false, trans_b, M, N, K, alpha, nullptr, 0, B, ldb, beta, C, ldc};
+  p.a_packed = packed_a;
+  run(kernel_for<T>(kernel), p);
+}
+
 #define NABLA_INSTANTIATE(T)                                                                   \
+  template int64_t gemm_packed_a_size<T>(GemmKernel, int64_t, int64_t);                        \
+  template void gemm_pack_a<T>(GemmKernel, bool, int64_t, int64_t, const T*, int64_t, T*);     \
+  template void gemm_packed_a<T>(GemmKernel, int64_t, int64_t, int64_t, T, const T*, bool,     \
+                                 const T*, int64_t, T, T*, int64_t);                           \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
                         int64_t, T, T*, int64_t);                                              \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,     \

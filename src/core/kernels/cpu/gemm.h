@@ -34,4 +34,26 @@ void gemm_with(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t
                T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
                int64_t ldc);
 
+// The kernel gemm runs (by active_isa()).
+GemmKernel gemm_active_kernel();
+
+// A product's op(A) packed once for many products with the same A (Winograd's transformed weights
+// against each step's tiles): gemm packs A's panels again at every call, which costs as much as
+// a third of a product whose N is as small as its K. The panels are one kernel's (its tile height
+// and cache blocks): pack and multiply with the same kernel.
+//   std::vector<float> a(cpu::gemm_packed_a_size<float>(kernel, M, K));
+//   cpu::gemm_pack_a(kernel, trans_a, M, K, A, lda, a.data());
+//   cpu::gemm_packed_a(kernel, M, N, K, alpha, a.data(), trans_b, B, ldb, beta, C, ldc);
+// gives C = alpha·op(A)·op(B) + beta·C, each element summed in the order gemm_with(kernel, ...)
+// sums it (bit for bit the same, except where gemm_with cuts the long K of a small C into
+// pieces), and the same for any thread count.
+template <class T>
+int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K);  // elements
+template <class T>
+void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T* A, int64_t lda,
+                 T* packed);
+template <class T>
+void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
+                   bool trans_b, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+
 }  // namespace nabla::cpu

@@ -20,6 +20,9 @@ struct Problem {
   T beta;
   T* C;
   int64_t ldc;
+  // Set: op(A) as Kernel::pack_a_all laid it out (A, lda and trans_a are then not read), for
+  // products that share one A (cpu::gemm_packed_a). Blocks must then start at row 0.
+  const T* a_packed = nullptr;
 };
 
 // One compiled kernel: computes rows [m0, m1) and columns [n0, n1) of C over all of K, alone on
@@ -37,6 +40,9 @@ struct Kernel {
   int mr, nr;          // register tile: blocks should start at multiples of these
   int64_t kc, mc, nc;  // deepest slice of K (slice_depth), most rows of A, columns of B per block
   void (*block)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+  // All of op(A) as block() packs it, each block of MC rows (from row 0) and slice of K in turn:
+  // round_up(M, mr) · K elements at dst (packed_a_offset gives where each block's panels are).
+  void (*pack_a_all)(const Problem<T>& p, T* dst);
   // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at dst (n0 a multiple of nr; the panel
   // holding column N - 1 zero-padded), the layout rows_on_packed_b reads.
   void (*pack_b_slice)(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0, int64_t n1, T* dst);

@@ -325,6 +325,34 @@ T* thread_packing_buffer() {
   return static_cast<T*>(packing_buffer(sizeof(T) * most_packing_elems<Cfg>()));
 }
 
+// Where pack_a_all put the panels of A's rows [ic, ic + mc) over K's slice from pc: the blocks of
+// rows before it are round_up(MC, MR) = MC rows each, and its slices before pc are as deep as pc.
+template <class Cfg>
+constexpr int64_t packed_a_offset(int64_t K, int64_t ic, int64_t mc, int64_t pc) {
+  return ic * K + round_up(mc, Cfg::MR) * pc;
+}
+
+// The panels of A for the block and slice in k: from Problem::a_packed, or packed now into buf.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline const T* a_panels(const Problem<T>& p,
+                                                                          T* buf,
+                                                                          const Blocks<T>& k) {
+  if (p.a_packed) return p.a_packed + packed_a_offset<Cfg>(p.K, k.ic, k.mc, k.pc);
+  pack_a<Cfg>(buf, p, k.ic, k.mc, k.pc, k.kc);
+  return buf;
+}
+
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_a_all(const Problem<T>& p, T* dst) {
+  const int64_t kstep = slice_depth(p.K, Cfg::KC);
+  for (int64_t ic = 0; ic < p.M; ic += Cfg::MC) {
+    const int64_t mc = min_of(Cfg::MC, p.M - ic);
+    for (int64_t pc = 0; pc < p.K; pc += kstep)
+      pack_a<Cfg>(dst + packed_a_offset<Cfg>(p.K, ic, mc, pc), p, ic, mc, pc,
+                  min_of(kstep, p.K - pc));
+  }
+}
+
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = Cfg::MR, NR = Cfg::NR;
@@ -341,6 +369,7 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
   const int64_t nc_max = b_in_place ? NR : min_of(Cfg::NC, round_up(n1 - n0, NR));
   const int64_t a_elems = round_up(mc_max * kstep, 64);
   NABLA_ASSERT(a_elems + nc_max * kstep <= most_packing_elems<Cfg>());
+  NABLA_ASSERT(!p.a_packed || m0 == 0);
   T* a_pack = thread_packing_buffer<Cfg>();
   T* b_buf = a_pack + a_elems;
   Blocks<T> k{a_pack, b_buf, b_in_place, 0, 0, 0, 0, 0, 0};
@@ -349,7 +378,7 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
       k.mc = min_of(Cfg::MC, m1 - k.ic);
       for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
         k.kc = min_of(kstep, p.K - k.pc);
-        pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+        k.a_pack = a_panels<Cfg>(p, a_pack, k);
         for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
           k.nc = min_of(nc_step, n1 - k.jc);
           pack_b_block<Cfg>(p, k, b_buf);
@@ -365,7 +394,7 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
         pack_b_block<Cfg>(p, k, b_buf);
         for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
           k.mc = min_of(Cfg::MC, m1 - k.ic);
-          pack_a<Cfg>(a_pack, p, k.ic, k.mc, k.pc, k.kc);
+          k.a_pack = a_panels<Cfg>(p, a_pack, k);
           tiles<Cfg>(p, k, rows_outer);
         }
       }
@@ -406,10 +435,12 @@ Kernel<typename Cfg::Scalar> make_kernel() {
             Cfg::MC,
             Cfg::NC,
             &block<Cfg>,
+            &pack_a_all<Cfg>,
             &pack_b_slice<Cfg>,
             &rows_on_packed_b<Cfg>};
   else
-    return {Cfg::MR, Cfg::NR, Cfg::KC, Cfg::MC, Cfg::NC, &block<Cfg>, nullptr, nullptr};
+    return {Cfg::MR,     Cfg::NR,          Cfg::KC, Cfg::MC, Cfg::NC,
+            &block<Cfg>, &pack_a_all<Cfg>, nullptr, nullptr};
 }
 
 }  // namespace
