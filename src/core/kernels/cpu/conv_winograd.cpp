@@ -58,7 +58,17 @@ struct Transforms {
                  int64_t th0, int64_t th1, T bias, bool relu, T* work);
   void (*input_grad)(T* plane, const T* src, int64_t xs, const Conv2dShape& s, const Geometry& t,
                      int64_t th0, int64_t th1, T* work);
+  // The weight's transforms, for the pairs of blocks [b0, b1) of kPairBlock pairs: U's planes,
+  // and the weight gradient (added to dw) from its transform Wg.
+  void (*weight)(T* U, const T* weight, int64_t plane, int64_t b0, int64_t b1);
+  void (*weight_grad)(T* dw, const T* Wg, int64_t plane, int64_t b0, int64_t b1);
 };
+
+// Pairs are handled in blocks whose transform-domain values are gathered in a small buffer and
+// then written to (or read from) the ξ planes as contiguous runs: one pair's values straight
+// into the planes (OC·C apart, a multiple of 4 KiB on 64 × 64 layers) share one cache set, which
+// made the weight transform a fifth of a batch-1 convnet inference.
+constexpr int64_t kPairBlock = 64;
 
 }  // namespace
 
@@ -95,21 +105,20 @@ Transforms<T> transforms_for(Isa isa, int64_t m) {
 }
 
 // Where one task's buffers lie in its scratch: the chunk's transformed input (or input
-// gradient) V (ξ, C, ld) and output (or output gradient) M (ξ, OC, ld), the transformed weight
-// gradient Wg (ξ, OC, C), and the transforms' rows. Rows of V and M hold a step's tiles,
-// rounded up to whole cache lines; one ξ block is a line longer than its rows, because the plain
-// stride is a multiple of 4 KiB on VGG-like layers, which put the rows a transform writes at
-// once in one cache set.
+// gradient) V (ξ, C, ld) and output (or output gradient) M (ξ, OC, ld), and the transforms' rows.
+// Rows of V and M hold a step's tiles, rounded up to whole cache lines; one ξ block is a line
+// longer than its rows, because the plain stride is a multiple of 4 KiB on VGG-like layers, which
+// put the rows a transform writes at once in one cache set.
 constexpr int64_t kLine = 16;
 
 struct Layout {
-  int64_t ld, xv, xm;            // row length; ξ strides of V and M
-  int64_t V, M, Wg, work, size;  // offsets, and the total
+  int64_t ld, xv, xm;        // row length; ξ strides of V and M
+  int64_t V, M, work, size;  // offsets, and the total
   Layout(const Conv2dShape& s, int64_t chunk, int64_t rows) {
     const Geometry t(s);
     ld = (chunk * rows * t.TW + kLine - 1) / kLine * kLine;
     xv = s.C * ld + kLine, xm = s.OC * ld + kLine;
-    V = 0, M = t.xi * xv, Wg = M + t.xi * xm, work = Wg + t.xi * s.OC * s.C;
+    V = 0, M = t.xi * xv, work = M + t.xi * xm;
     size = work + t.work();
   }
 };
@@ -124,6 +133,10 @@ bool fits(const Conv2dShape& s) {
 int64_t weight_size(const Conv2dShape& s) {
   const Geometry t(s);
   return t.xi * s.OC * s.C + t.xi * packed_plane(s);
+}
+
+int64_t weight_grad_size(const Conv2dShape& s) {
+  return Geometry(s).xi * s.OC * s.C;
 }
 
 int64_t elements_per_image(const Conv2dShape& s) {
@@ -148,93 +161,6 @@ int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows) {
   return Layout(s, chunk, rows).size;
 }
 
-namespace {
-
-// o = G x along one axis of a 3×3 kernel (3 → M + 2 values).
-template <int M, class T>
-void g_rows(const T* x, int64_t stride, T* o) {
-  const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride];
-  if constexpr (M == 2) {
-    o[0] = x0, o[1] = T(0.5) * (x0 + x1 + x2), o[2] = T(0.5) * (x0 - x1 + x2), o[3] = x2;
-  } else {
-    const T sixth = T(1) / T(6);
-    const T p = x0 + x2, r = (T(0.25) * x0 + x2) * sixth, q = x1 * (T(0.5) * sixth);
-    o[0] = T(0.25) * x0, o[1] = -(p + x1) * sixth, o[2] = -(p - x1) * sixth;
-    o[3] = r + q, o[4] = r - q, o[5] = x2;
-  }
-}
-
-// o = Gᵀ x along one axis (M + 2 → 3 values), the adjoint of g_rows.
-template <int M, class T>
-void gt_rows(const T* x, int64_t stride, T* o) {
-  if constexpr (M == 2) {
-    const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride], x3 = x[3 * stride];
-    o[0] = x0 + T(0.5) * (x1 + x2), o[1] = T(0.5) * (x1 - x2), o[2] = T(0.5) * (x1 + x2) + x3;
-  } else {
-    const T p = x[stride] + x[2 * stride], u = x[stride] - x[2 * stride];
-    const T q = x[3 * stride] + x[4 * stride], v = x[3 * stride] - x[4 * stride];
-    const T sixth = T(1) / T(6);
-    o[0] = T(0.25) * (x[0] + q * sixth) - p * sixth;
-    o[1] = (T(0.5) * v - u) * sixth;
-    o[2] = (q - p) * sixth + x[5 * stride];
-  }
-}
-
-// Pairs are handled in blocks whose transform-domain values are gathered in a small buffer and
-// then written to (or read from) the ξ planes as contiguous runs: one pair's values straight
-// into the planes (OC·C apart, a multiple of 4 KiB on 64 × 64 layers) share one cache set, which
-// made the weight transform a fifth of a batch-1 convnet inference.
-constexpr int64_t kPairBlock = 64;
-
-// U planes (ξ, plane) = G g Gᵀ for the pairs of blocks [b0, b1).
-template <int M, class T>
-void weight_blocks(T* U, const T* weight, int64_t plane, int64_t b0, int64_t b1) {
-  constexpr int64_t a = M + 2;
-  T block[a * a][kPairBlock];
-  for (int64_t k0 = b0 * kPairBlock; k0 < std::min(b1 * kPairBlock, plane); k0 += kPairBlock) {
-    const int64_t n = std::min(kPairBlock, plane - k0);
-    for (int64_t j = 0; j < n; ++j) {
-      const T* g = weight + (k0 + j) * 9;
-      T col[a][3], row[a];  // col = G g, then each of its rows times Gᵀ
-      for (int64_t k = 0; k < 3; ++k) {
-        T o[a];
-        g_rows<M>(g + k, 3, o);
-        for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
-      }
-      for (int64_t i = 0; i < a; ++i) {
-        g_rows<M>(col[i], 1, row);
-        for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
-      }
-    }
-    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
-  }
-}
-
-// dw (plane, 3, 3) = Gᵀ W G for every pair, from the ξ planes of Wg. The loop over a block's
-// pairs reads and writes the block buffers with unit stride, so it vectorises.
-template <int M, class T>
-void weight_grad_back(T* dw, const T* Wg, int64_t plane) {
-  constexpr int64_t a = M + 2;
-  T block[a * a][kPairBlock], out[9][kPairBlock];
-  for (int64_t k0 = 0; k0 < plane; k0 += kPairBlock) {
-    const int64_t n = std::min(kPairBlock, plane - k0);
-    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
-    for (int64_t j = 0; j < n; ++j) {
-      T r[a][3];
-      for (int64_t i = 0; i < a; ++i) gt_rows<M>(&block[a * i][j], kPairBlock, r[i]);
-      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
-        T col[3];
-        gt_rows<M>(&r[0][l], 3, col);
-        for (int64_t i = 0; i < 3; ++i) out[3 * i + l][j] = col[i];
-      }
-    }
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t q = 0; q < 9; ++q) dw[(k0 + j) * 9 + q] = out[q][j];
-  }
-}
-
-}  // namespace
-
 template <class T>
 void transform_weight(T* U, const T* weight, const Conv2dShape& s, Product product) {
   // U_ξ = (G g Gᵀ)_ξ for every (output channel, input channel) pair, stored as planes of OC·C.
@@ -242,12 +168,9 @@ void transform_weight(T* U, const T* weight, const Conv2dShape& s, Product produ
   // threads (each block's values are the same whichever thread computes them).
   const Geometry t(s);
   const int64_t plane = s.OC * s.C;
-  parallel::parallel_for((plane + kPairBlock - 1) / kPairBlock, 8, [&](int64_t b0, int64_t b1) {
-    if (t.m == 4)
-      weight_blocks<4>(U, weight, plane, b0, b1);
-    else
-      weight_blocks<2>(U, weight, plane, b0, b1);
-  });
+  const Transforms<T> f = transforms_for<T>(active_isa(), t.m);
+  parallel::parallel_for((plane + kPairBlock - 1) / kPairBlock, 8,
+                         [&](int64_t b0, int64_t b1) { f.weight(U, weight, plane, b0, b1); });
   // Then each plane packed for the product it takes part in, once for all the steps' GEMMs.
   const GemmKernel kernel = gemm_active_kernel();
   const bool forward = product == Product::forward;
@@ -284,12 +207,12 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
 }
 
 template <class T>
-void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+void backward_run(T* dinp, T* Wg, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch) {
   const Geometry t(s);
   const Transforms<T> f = transforms_for<T>(active_isa(), t.m);
   const Layout L(s, chunk, rows);
-  T *V = scratch + L.V, *M = scratch + L.M, *Wg = scratch + L.Wg, *work = scratch + L.work;
+  T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW, plane = s.OC * s.C;
   const GemmKernel kernel = gemm_active_kernel();
   const T* Up = dinp ? packed_weight(U, s) : nullptr;
@@ -301,12 +224,12 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
         for (int64_t oc = 0; oc < s.OC; ++oc)
           f.output_grad(M + oc * L.ld + i * block, L.xm, dout + ((n0 + i) * s.OC + oc) * P, s, t,
                         th0, th1, work);
-        if (dw)
+        if (Wg)
           for (int64_t c = 0; c < s.C; ++c)
             f.input(V + c * L.ld + i * block, L.xv, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, t,
                     th0, th1, work);
       }
-      if (dw) {
+      if (Wg) {
         const T beta = n0 == first && th0 == 0 ? T(0) : T(1);
         for (int64_t xi = 0; xi < t.xi; ++xi)
           gemm<T>(false, true, s.OC, s.C, nb * block, T(1), M + xi * L.xm, L.ld, V + xi * L.xv,
@@ -323,14 +246,19 @@ void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const
                        t, th0, th1, work);
     }
   }
-  if (!dw) return;
-  if (t.m == 4)
-    weight_grad_back<4>(dw, Wg, plane);
-  else
-    weight_grad_back<2>(dw, Wg, plane);
+}
+
+template <class T>
+void transform_weight_grad(T* dw, const T* Wg, const Conv2dShape& s) {
+  const Geometry t(s);
+  const Transforms<T> f = transforms_for<T>(active_isa(), t.m);
+  const int64_t plane = s.OC * s.C;
+  parallel::parallel_for((plane + kPairBlock - 1) / kPairBlock, 8,
+                         [&](int64_t b0, int64_t b1) { f.weight_grad(dw, Wg, plane, b0, b1); });
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
+  template void transform_weight_grad<T>(T*, const T*, const Conv2dShape&);                        \
   template void transform_weight<T>(T*, const T*, const Conv2dShape&, Product);                    \
   template void forward_step<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,     \
                                 int64_t, Step, T*, bool);                                          \

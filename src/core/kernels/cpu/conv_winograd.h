@@ -41,8 +41,7 @@ int64_t tile_rows(const Conv2dShape& s);
 // transforms and GEMMs stay in L2.
 int64_t rows_per_step(const Conv2dShape& s, int64_t chunk, int64_t budget);
 // Elements of one task's scratch for steps of up to `chunk` images × `rows` tile rows: the
-// transformed input and output (gradient), the transformed weight gradient, rows for the
-// transforms.
+// transformed input and output (gradient), rows for the transforms.
 int64_t scratch_size(const Conv2dShape& s, int64_t chunk, int64_t rows);
 
 // A step: tile rows [th0, th1) of images [n0, n0 + nb).
@@ -65,10 +64,18 @@ void forward_step(T* out, const T* inp, const T* U, const T* bias, const Conv2dS
 // Images [first, last), in steps of `chunk` images × `rows` tile rows (in order: neighbouring
 // blocks share input rows), each step's output gradient transformed once for both gradients:
 //   dinp += convᵀ(dout, g) from U (transform_weight(Product::input_grad)), unless dinp is null;
-//   dw (OC, C, 3, 3) = Σ dout ⋆ input, summed in the transform domain in a fixed order and then
-//   transformed back, unless dw is null (then inp is not read).
+//   Wg (ξ, OC, C) = the weight gradient of these images in the transform domain, summed over
+//   their tiles in a fixed order, unless Wg is null (then inp is not read).
+// Wg is linear in the images, so the caller sums several runs' Wg before transforming back once
+// (transform_weight_grad), rather than transforming each run's.
 template <class T>
-void backward_run(T* dinp, T* dw, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
+void backward_run(T* dinp, T* Wg, const T* dout, const T* inp, const T* U, const Conv2dShape& s,
                   int64_t chunk, int64_t rows, int64_t first, int64_t last, T* scratch);
+
+// Elements of backward_run's Wg.
+int64_t weight_grad_size(const Conv2dShape& s);
+// dw (OC, C, 3, 3) += Gᵀ Wg G for every pair: the weight gradient from its transform.
+template <class T>
+void transform_weight_grad(T* dw, const T* Wg, const Conv2dShape& s);
 
 }  // namespace nabla::cpu::winograd

@@ -225,11 +225,93 @@ NABLA_WT void input_grad_tiles(T* plane, const T* src, int64_t xs, const Conv2dS
 
 #include "kernels/cpu/conv_winograd4_kernel.h"
 
+// ---- the weight's transforms, G g Gᵀ and its adjoint, over blocks of kPairBlock pairs (the
+// loops over a block's pairs have unit stride, so they vectorise at the target's width) ----
+
+// o = G x along one axis of a 3×3 kernel (3 → M + 2 values).
+template <int M, class T>
+NABLA_WT inline void g_rows(const T* x, int64_t stride, T* o) {
+  const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride];
+  if constexpr (M == 2) {
+    o[0] = x0, o[1] = T(0.5) * (x0 + x1 + x2), o[2] = T(0.5) * (x0 - x1 + x2), o[3] = x2;
+  } else {
+    const T sixth = T(1) / T(6);
+    const T p = x0 + x2, r = (T(0.25) * x0 + x2) * sixth, q = x1 * (T(0.5) * sixth);
+    o[0] = T(0.25) * x0, o[1] = -(p + x1) * sixth, o[2] = -(p - x1) * sixth;
+    o[3] = r + q, o[4] = r - q, o[5] = x2;
+  }
+}
+
+// o = Gᵀ x along one axis (M + 2 → 3 values), the adjoint of g_rows.
+template <int M, class T>
+NABLA_WT inline void gt_rows(const T* x, int64_t stride, T* o) {
+  if constexpr (M == 2) {
+    const T x0 = x[0], x1 = x[stride], x2 = x[2 * stride], x3 = x[3 * stride];
+    o[0] = x0 + T(0.5) * (x1 + x2), o[1] = T(0.5) * (x1 - x2), o[2] = T(0.5) * (x1 + x2) + x3;
+  } else {
+    const T p = x[stride] + x[2 * stride], u = x[stride] - x[2 * stride];
+    const T q = x[3 * stride] + x[4 * stride], v = x[3 * stride] - x[4 * stride];
+    const T sixth = T(1) / T(6);
+    o[0] = T(0.25) * (x[0] + q * sixth) - p * sixth;
+    o[1] = (T(0.5) * v - u) * sixth;
+    o[2] = (q - p) * sixth + x[5 * stride];
+  }
+}
+
+// U planes (ξ, plane) = G g Gᵀ for the pairs of blocks [b0, b1).
+template <int M, class T>
+NABLA_WT void weight_blocks(T* U, const T* weight, int64_t plane, int64_t b0, int64_t b1) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock];
+  for (int64_t k0 = b0 * kPairBlock; k0 < std::min(b1 * kPairBlock, plane); k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
+    for (int64_t j = 0; j < n; ++j) {
+      const T* g = weight + (k0 + j) * 9;
+      T col[a][3], row[a];  // col = G g, then each of its rows times Gᵀ
+      for (int64_t k = 0; k < 3; ++k) {
+        T o[a];
+        g_rows<M>(g + k, 3, o);
+        for (int64_t i = 0; i < a; ++i) col[i][k] = o[i];
+      }
+      for (int64_t i = 0; i < a; ++i) {
+        g_rows<M>(col[i], 1, row);
+        for (int64_t l = 0; l < a; ++l) block[a * i + l][j] = row[l];
+      }
+    }
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(block[xi], n, U + xi * plane + k0);
+  }
+}
+
+// dw (plane, 3, 3) += Gᵀ W G for the pairs of blocks [b0, b1), from the ξ planes of Wg. The loop
+// over a block's pairs reads and writes the block buffers with unit stride, so it vectorises.
+template <int M, class T>
+NABLA_WT void weight_grad_back(T* dw, const T* Wg, int64_t plane, int64_t b0, int64_t b1) {
+  constexpr int64_t a = M + 2;
+  T block[a * a][kPairBlock], out[9][kPairBlock];
+  for (int64_t k0 = b0 * kPairBlock; k0 < std::min(b1 * kPairBlock, plane); k0 += kPairBlock) {
+    const int64_t n = std::min(kPairBlock, plane - k0);
+    for (int64_t xi = 0; xi < a * a; ++xi) std::copy_n(Wg + xi * plane + k0, n, block[xi]);
+    for (int64_t j = 0; j < n; ++j) {
+      T r[a][3];
+      for (int64_t i = 0; i < a; ++i) gt_rows<M>(&block[a * i][j], kPairBlock, r[i]);
+      for (int64_t l = 0; l < 3; ++l) {  // column l of dw = Gᵀ r
+        T col[3];
+        gt_rows<M>(&r[0][l], 3, col);
+        for (int64_t i = 0; i < 3; ++i) out[3 * i + l][j] = col[i];
+      }
+    }
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t q = 0; q < 9; ++q) dw[(k0 + j) * 9 + q] += out[q][j];
+  }
+}
+
 template <class T>
 Transforms<T> transforms(int64_t m) {
   if (m == 4)
-    return {input_tiles4<T>, output_grad_tiles4<T>, output_tiles4<T>, input_grad_tiles4<T>};
-  return {input_tiles<T>, output_grad_tiles<T>, output_tiles<T>, input_grad_tiles<T>};
+    return {input_tiles4<T>,      output_grad_tiles4<T>, output_tiles4<T>,
+            input_grad_tiles4<T>, weight_blocks<4, T>,   weight_grad_back<4, T>};
+  return {input_tiles<T>,      output_grad_tiles<T>, output_tiles<T>,
+          input_grad_tiles<T>, weight_blocks<2, T>,  weight_grad_back<2, T>};
 }
 
 #undef NABLA_WT
