@@ -99,16 +99,17 @@ void check_case(const Case& c, Fast fast) {
       ASSERT_EQ(std::memcmp(&got[i * op.ldc + j], &op.C0[i * op.ldc + j], sizeof(T)), 0);
 }
 
-// Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32) and
-// the cache blocks (AVX2 and SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192
-// doubles, MC 1536, NC 384, with B packed only past 48 rows), and the K-split path (small C,
-// K ≥ 4096).
+// Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32), the
+// short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4), the cache blocks (AVX2 and
+// SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192 doubles, MC 1536, NC 384, with B
+// packed only past 48 rows), and the K-split path (small C, K ≥ 4096).
 std::vector<Case> shapes() {
   std::vector<Case> cases;
-  const int64_t dims[][3] = {
-      {1, 1, 1},      {1, 37, 5},    {29, 1, 17},     {5, 7, 1},      {6, 16, 8},    {12, 32, 9},
-      {13, 33, 257},  {67, 45, 129}, {150, 131, 300}, {7, 4100, 3},   {97, 61, 601}, {5, 7, 5000},
-      {33, 31, 4100}, {2, 300, 40},  {300, 2, 40},    {49, 389, 386}, {1540, 40, 20}};
+  const int64_t dims[][3] = {{1, 1, 1},       {1, 37, 5},   {29, 1, 17},   {5, 7, 1},
+                             {6, 16, 8},      {12, 32, 9},  {13, 33, 257}, {67, 45, 129},
+                             {150, 131, 300}, {7, 4100, 3}, {97, 61, 601}, {5, 7, 5000},
+                             {33, 31, 4100},  {2, 300, 40}, {300, 2, 40},  {49, 389, 386},
+                             {1540, 40, 20},  {20, 70, 33}, {10, 40, 19}};
   const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
   int pick = 0;
   for (auto& d : dims)

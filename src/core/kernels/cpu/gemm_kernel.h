@@ -64,13 +64,16 @@ constexpr int64_t round_up(int64_t x, int64_t to) {
 // b_step apart (NR when packed, ldb when read in place). Prefetch: fetch B's rows
 // Cfg::prefetch_b ahead (packed B only: they run on into the next panel, which the next tile
 // reads when A's panel is the stationary one).
-template <class Cfg, bool Prefetch = false, class T = typename Cfg::Scalar>
+// Rows < MR: only the panel's first Rows rows (a whole tile of C that has fewer rows left), with
+// the same arithmetic for each of them as a full tile's.
+template <class Cfg, bool Prefetch = false, int Rows = Cfg::MR, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, const T* a,
                                                                   const T* b, int64_t b_step, T* c,
                                                                   int64_t ldc, T alpha, T beta,
                                                                   bool beta_zero) {
   typedef T V __attribute__((vector_size(Cfg::vector_bytes)));
-  constexpr int MR = Cfg::MR, NV = Cfg::NV, L = Cfg::lanes;
+  constexpr int MR = Rows, NV = Cfg::NV, L = Cfg::lanes;
+  static_assert(Rows >= 1 && Rows <= Cfg::MR);
   V acc[MR][NV];
   for (int i = 0; i < MR; ++i)
     for (int j = 0; j < NV; ++j) acc[i][j] = V{};
@@ -88,7 +91,7 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tile(int64_t kc, co
       const V ai = a[i] - V{};  // a broadcast: s - 0 is s exactly, so this folds away
       for (int j = 0; j < NV; ++j) acc[i][j] += ai * bv[j];
     }
-    a += MR;
+    a += Cfg::MR;
     b += b_step;
   }
   for (int i = 0; i < MR; ++i)
@@ -266,6 +269,12 @@ NABLA_GEMM_TARGET void pack_b_block(const Problem<T>& p, const Blocks<T>& k, T* 
   }
 }
 
+// A tile height below MR that gets a tile() of its own, with no copy through edge_tile()'s
+// buffer: 8 rows with the AVX-512 kernel's 12, what is left of C's 128 rows in Winograd's
+// products on 128 channels (a tenth of their tiles); 4 with the other kernels' 6 (of 64 rows).
+template <class Cfg>
+constexpr int kShortRows = Cfg::MR * 2 / 3;
+
 // Every tile of the block: row by row of tiles when rows_outer (A's panel stays in L1 while B's
 // panels pass), else column by column (B's panel stays). Inlined into block(), as one loop nest
 // with it: short slices (LeNet's K of 6 to 25) make a tile a few dozen cycles, and a call per
@@ -286,7 +295,9 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tiles(const Problem
     const int64_t b_step = direct ? p.ldb : NR;
     const T* a = k.a_pack + ir * k.kc;
     T* c = p.C + (k.ic + ir) * p.ldc + k.jc + jr;
-    if (m != MR || n != NR) {
+    if (n == NR && m == kShortRows<Cfg>) {  // C's last rows, as many as the short tile has
+      tile<Cfg, false, kShortRows<Cfg>>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+    } else if (m != MR || n != NR) {
       edge_tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
     } else if (Cfg::prefetch_b == 0 || direct) {
       tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
