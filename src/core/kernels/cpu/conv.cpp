@@ -3,6 +3,7 @@
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "kernels/cpu/conv_direct_block.h"
@@ -282,15 +283,21 @@ Plan plan_of(const Conv2dShape& s) {
   return p;
 }
 
-// Runs fn(unit, col, tmp) for every unit in [0, units), `slots` tasks at once, each task striding
-// over the units with its own slice of the workspace.
+// Runs fn(unit, col, tmp) for every unit in [0, units), `slots` tasks at once, each with its own
+// slice of the workspace. The tasks claim units one at a time, so a thread on a slower core (a
+// virtual machine's core shared with other work) takes fewer of them, rather than a fixed share
+// that the other thread then waits for. A unit's result never depends on the task that
+// computes it, so the claiming order changes no bit of the result.
 template <class T, class F>
 void for_each_unit(int64_t units, const Plan& p, T* workspace, F&& fn) {
   const int64_t tasks = std::min(p.slots, units);
+  std::atomic<int64_t> next{0};
   parallel::parallel_tasks(tasks, [&](int64_t t) {
     T* col = workspace + t * (p.col_size + p.tmp_size);
     T* tmp = col + p.col_size;
-    for (int64_t u = t; u < units; u += tasks) fn(u, col, tmp);
+    for (int64_t u = next.fetch_add(1, std::memory_order_relaxed); u < units;
+         u = next.fetch_add(1, std::memory_order_relaxed))
+      fn(u, col, tmp);
   });
 }
 
