@@ -74,9 +74,11 @@ struct Kernels {
                            bool);
   using Input = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   using Weight = void (*)(T*, T*, const T*, const T*, const Conv2dShape&, const Geometry&);
+  using Transpose = void (*)(T*, const T*, int64_t, int64_t);
   Forward forward;
   Input input;
   Weight weight;
+  Transpose transpose_grad;
 };
 
 }  // namespace
@@ -155,21 +157,6 @@ void pad_image(T* xp, const T* inp, const Conv2dShape& s, const Geometry& g) {
     for (int64_t h = 0; h < s.H; ++h)
       std::memcpy(xp + (c * g.HP + h + s.pad_h) * g.WP + s.pad_w, inp + (c * s.H + h) * s.W,
                   sizeof(T) * s.W);
-}
-
-// dst[b][oh][ow][l] = dout[b·L + l][oh][ow] (one image); the lanes past OC stay as the caller
-// zeroed them.
-template <class T>
-void transpose_grad(T* dst, const T* dout, const Conv2dShape& s, int64_t L) {
-  const int64_t rows = s.OH, cols = s.OW;
-  for (int64_t oc = 0; oc < s.OC; ++oc) {
-    T* block = dst + (oc / L) * rows * cols * L + oc % L;
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      const T* src = dout + (oc * s.OH + oh) * s.OW;
-      T* d = block + oh * cols * L;
-      for (int64_t ow = 0; ow < s.OW; ++ow) d[ow * L] = src[ow];
-    }
-  }
 }
 
 }  // namespace
@@ -262,7 +249,7 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
   std::fill(scratch, bias + g.OCB * L, T(0));
   for (int64_t n = first; n < last; ++n) {
     pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
-    transpose_grad(Gt, dout + n * s.OC * P, s, g.L);
+    setup.k.transpose_grad(Gt, dout + n * s.OC * P, s.OC, P);
     setup.k.weight(sums, bias, Gt, xp, s, g);
   }
   for (int64_t oc = 0; oc < s.OC; ++oc) {
