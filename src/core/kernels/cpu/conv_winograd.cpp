@@ -1,7 +1,7 @@
 // Winograd F(2×2, 3×3) and F(4×4, 3×3): the steps (see conv_winograd.h for the algebra). The
-// tile transforms are in conv_winograd_kernel.h (F(4×4)'s in conv_winograd4_kernel.h), compiled
-// here once per instruction set; the products are cpu::gemm's. The weight transforms (G g Gᵀ,
-// Gᵀ W G) run once per call and stay scalar.
+// tile transforms and the weight transforms (G g Gᵀ, Gᵀ W G, once per call) are in
+// conv_winograd_kernel.h (F(4×4)'s tile transforms in conv_winograd4_kernel.h), compiled here
+// once per instruction set; the products are cpu::gemm's, on weight planes packed once per call.
 #include "kernels/cpu/conv_winograd.h"
 
 #include <algorithm>

@@ -1,5 +1,6 @@
 // Winograd F(2×2, 3×3)'s four tile transforms (and, through conv_winograd4_kernel.h at the end,
-// F(4×4, 3×3)'s), written once and compiled once per instruction set: conv_winograd.cpp includes
+// F(4×4, 3×3)'s) and both sizes' weight transforms, written once and compiled once per
+// instruction set: conv_winograd.cpp includes
 // this file three times, each inside its own namespace and with NABLA_WINOGRAD_TARGET set to a
 // target attribute (or nothing for the baseline), and picks a copy by active_isa(). Everything is
 // in an anonymous namespace, so the copies are never merged.
