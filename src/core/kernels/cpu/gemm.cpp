@@ -237,6 +237,15 @@ bool gemm_kernel_supported(GemmKernel kernel) {
   return false;
 }
 
+namespace {
+// The error for a kernel this CPU lacks, named by the entry point that was asked to run it.
+void check_runnable(GemmKernel kernel, const char* entry) {
+  NABLA_CHECK(gemm_kernel_supported(kernel), entry, ": this CPU cannot run the ",
+              gemm_kernel_name(kernel), " kernel (it supports up to ", isa_name(detected_isa()),
+              ")");
+}
+}  // namespace
+
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
                 int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -263,9 +272,7 @@ template <class T>
 void gemm_with(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K,
                T alpha, const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C,
                int64_t ldc) {
-  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm: this CPU cannot run the ",
-              gemm_kernel_name(kernel), " kernel (it supports up to ", isa_name(detected_isa()),
-              ")");
+  check_runnable(kernel, "gemm");
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // no products: C = beta·C
     gemm_naive(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -300,8 +307,7 @@ int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K) {
 template <class T>
 void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T* A, int64_t lda,
                  T* packed) {
-  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm_pack_a: this CPU cannot run the ",
-              gemm_kernel_name(kernel), " kernel");
+  check_runnable(kernel, "gemm_pack_a");
   if (M <= 0 || K <= 0) return;
   Problem<T> p{trans_a, false, M, 0, K, T(1), A, lda, nullptr, 0, T(0), nullptr, 0};
   kernel_for<T>(kernel).pack_a_all(p, packed);
@@ -310,8 +316,7 @@ void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T*
 template <class T>
 void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
                    bool trans_b, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  NABLA_CHECK(gemm_kernel_supported(kernel), "gemm_packed_a: this CPU cannot run the ",
-              gemm_kernel_name(kernel), " kernel");
+  check_runnable(kernel, "gemm_packed_a");
   if (M <= 0 || N <= 0) return;
   if (K <= 0) {  // no products: C = beta·C (A is not read)
     gemm_naive(false, trans_b, M, N, K, alpha, packed_a, K, B, ldb, beta, C, ldc);

@@ -439,19 +439,13 @@ NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t
 
 template <class Cfg>
 Kernel<typename Cfg::Scalar> make_kernel() {
-  if constexpr (Cfg::a_stationary)
-    return {Cfg::MR,
-            Cfg::NR,
-            Cfg::KC,
-            Cfg::MC,
-            Cfg::NC,
-            &block<Cfg>,
-            &pack_a_all<Cfg>,
-            &pack_b_slice<Cfg>,
-            &rows_on_packed_b<Cfg>};
-  else
-    return {Cfg::MR,     Cfg::NR,          Cfg::KC, Cfg::MC, Cfg::NC,
-            &block<Cfg>, &pack_a_all<Cfg>, nullptr, nullptr};
+  Kernel<typename Cfg::Scalar> k{Cfg::MR,     Cfg::NR,          Cfg::KC, Cfg::MC, Cfg::NC,
+                                 &block<Cfg>, &pack_a_all<Cfg>, nullptr, nullptr};
+  if constexpr (Cfg::a_stationary) {  // the shared-B path (gemm_internal.h)
+    k.pack_b_slice = &pack_b_slice<Cfg>;
+    k.rows_on_packed_b = &rows_on_packed_b<Cfg>;
+  }
+  return k;
 }
 
 }  // namespace
