@@ -438,9 +438,8 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
   const Plan plan = plan_of(s);
   const bool block = use_direct_block(s).weight, wino = use_winograd(s);
-  // Elements of a piece's weight gradient (then its bias gradient): the transformed one for
-  // Winograd.
-  const int64_t WK = wino ? winograd::weight_grad_size(s) : s.OC * K;
+  // Elements of a piece's weight gradient (Winograd's transformed one), before its bias's.
+  const int64_t WK = plan.piece_size - s.OC;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
   T* U = nullptr;
   if (wino && dinp) {
@@ -489,7 +488,6 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
   // at a time, piece after piece, so that the additions vectorise (one element at a time over
   // the pieces, they did not: 3% of a VGG C128 layer's backward). Winograd's sum goes to the
   // first piece, and from there through the inverse transform into dweight.
-  T* const sum = wino ? partial : dweight;
   parallel::parallel_for(plan.piece_size, 4096, [&](int64_t begin, int64_t end) {
     constexpr int64_t kRun = 256;
     T acc[kRun];
@@ -504,14 +502,14 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
         if (i0 + j >= WK) {
           if (dbias) dbias[i0 + j - WK] += acc[j];
         } else if (wino) {
-          sum[i0 + j] = acc[j];
+          partial[i0 + j] = acc[j];
         } else {
-          sum[i0 + j] += acc[j];
+          dweight[i0 + j] += acc[j];
         }
       }
     }
   });
-  if (wino) winograd::transform_weight_grad(dweight, sum, s);
+  if (wino) winograd::transform_weight_grad(dweight, partial, s);
 }
 
 }  // namespace
