@@ -246,7 +246,9 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
   T* Gt = xp + g.image;
   T* sums = Gt + g.grad_w;
   T* bias = sums + g.sums;
-  std::fill(scratch, bias + g.OCB * L, T(0));
+  // xp's border and the sums start at zero; Gt is written whole, zero lanes included, per image.
+  std::fill(xp, Gt, T(0));
+  std::fill(sums, bias + g.OCB * L, T(0));
   for (int64_t n = first; n < last; ++n) {
     pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
     setup.k.transpose_grad(Gt, dout + n * s.OC * P, s.OC, P);
