@@ -102,14 +102,15 @@ void check_case(const Case& c, Fast fast) {
 // Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32), the
 // short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4), the cache blocks (AVX2 and
 // SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192 doubles, MC 1536, NC 384, with B
-// packed only past 48 rows), and the K-split path (small C, K ≥ 4096).
+// packed only past 48 rows), the K-split path (small C, K ≥ 4096) and one row times Bᵀ (dot
+// products; K not a whole number of vectors, columns not of 8).
 std::vector<Case> shapes() {
   std::vector<Case> cases;
   const int64_t dims[][3] = {{1, 1, 1},       {1, 37, 5},   {29, 1, 17},   {5, 7, 1},
                              {6, 16, 8},      {12, 32, 9},  {13, 33, 257}, {67, 45, 129},
                              {150, 131, 300}, {7, 4100, 3}, {97, 61, 601}, {5, 7, 5000},
                              {33, 31, 4100},  {2, 300, 40}, {300, 2, 40},  {49, 389, 386},
-                             {1540, 40, 20},  {20, 70, 33}, {10, 40, 19}};
+                             {1540, 40, 20},  {20, 70, 33}, {10, 40, 19},  {1, 203, 1003}};
   const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
   int pick = 0;
   for (auto& d : dims)
@@ -172,7 +173,8 @@ void check_packed_a(GemmKernel kernel, const Case& c) {
     cpu::gemm_packed_a<T>(kernel, M, N, K, alpha, a.data(), tb, B, ldb, beta, C, ldc);
   };
   check_case<T>(c, packed);
-  if (c.M * c.N <= 1024 && c.K >= 4096) return;
+  // gemm_with's own orders for these (K cut into pieces; a one-row C with Bᵀ as dot products).
+  if ((c.M * c.N <= 1024 && c.K >= 4096) || (c.M == 1 && !c.trans_a && c.trans_b)) return;
   SCOPED_TRACE(describe(c));
   Operands<T> op(c, 5);
   std::vector<T> got = op.C0, want = op.C0;
@@ -247,7 +249,8 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
       {true, false, 25, 3001, 6, 1, 0.5},     // conv1 input gradient
       {false, true, 6, 25, 9000, 1, 1},       // conv1 weight gradient: K split
       {false, true, 64, 120, 400, 1, 1},      // a linear layer
-      {true, false, 120, 400, 64, -1, 0.25}   // its weight gradient
+      {true, false, 120, 400, 64, -1, 0.25},  // its weight gradient
+      {false, true, 1, 250, 3136, 1, 0}       // a batch-1 Linear: dot products, columns split
   };
   for (GemmKernel kernel : runnable_kernels()) {
     SCOPED_TRACE(cpu::gemm_kernel_name(kernel));

@@ -39,6 +39,10 @@ constexpr int64_t kSharedBMinRowTiles = 8;
 // The most bytes of packed B the shared-B path keeps (n = 2048 fits in one chunk of columns).
 constexpr int64_t kSharedBBytes = 4 * 1024 * 1024;
 
+// The row-times-Bᵀ path splits C's columns between threads in runs of this many (its kernel
+// takes 8 at a time).
+constexpr int64_t kRowTimesBtColumns = 8;
+
 struct AlignedFree {
   void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
 };
@@ -155,6 +159,14 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
     parallel::parallel_tasks(pn, [&](int64_t c) {
       kernel.block(p, 0, p.M, part_start(p.N, kernel.nr, pn, c),
                    part_start(p.N, kernel.nr, pn, c + 1));
+    });
+    return;
+  }
+  if (p.M == 1 && !p.trans_a && p.trans_b) {  // a row times Bᵀ (a batch-1 Linear): dot products
+    const int64_t pn = threads == 1 || macs < kParallelGemm ? 1 : threads;
+    parallel::parallel_tasks(pn, [&](int64_t c) {
+      kernel.row_times_bt(p, part_start(p.N, kRowTimesBtColumns, pn, c),
+                          part_start(p.N, kRowTimesBtColumns, pn, c + 1));
     });
     return;
   }

@@ -46,7 +46,7 @@ GemmKernel gemm_active_kernel();
 //   cpu::gemm_packed_a(kernel, M, N, K, alpha, a.data(), trans_b, B, ldb, beta, C, ldc);
 // gives C = alpha·op(A)·op(B) + beta·C, each element summed in the order gemm_with(kernel, ...)
 // sums it (bit for bit the same, except where gemm_with cuts the long K of a small C into
-// pieces), and the same for any thread count.
+// pieces or computes a one-row C times Bᵀ as dot products), and the same for any thread count.
 template <class T>
 int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K);  // elements
 template <class T>

@@ -437,10 +437,53 @@ NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t
   }
 }
 
+// Kernel::row_times_bt: columns [n0, n1) of a C with one row, when op(A) is A's row in place
+// (!trans_a) and op(B) is Bᵀ: each element is the dot product of A's row with a row of B, both
+// contiguous, so nothing is packed. block() would transpose all of B into panels for that one row
+// and run its MR-row tiles on it (a batch-1 Linear: the whole weight matrix, at every call).
+// Each element sums whole vectors of K lane-wise, then its lanes in order, then K's last
+// K mod lanes products in order: an order fixed by K alone. Columns go J at a time, so each
+// vector of A's row serves J rows of B; the last n mod J one at a time, in the same order.
+template <class Cfg, int J, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline void dots(const Problem<T>& p, int64_t j) {
+  typedef T V __attribute__((vector_size(Cfg::vector_bytes)));
+  constexpr int L = Cfg::lanes;
+  const int64_t whole = p.K - p.K % L;
+  const T* b[J];
+  for (int c = 0; c < J; ++c) b[c] = p.B + (j + c) * p.ldb;
+  V acc[J];
+  for (int c = 0; c < J; ++c) acc[c] = V{};
+  for (int64_t k = 0; k < whole; k += L) {
+    V a;
+    std::memcpy(&a, p.A + k, sizeof(V));
+    for (int c = 0; c < J; ++c) {
+      V bv;
+      std::memcpy(&bv, b[c] + k, sizeof(V));
+      acc[c] += a * bv;
+    }
+  }
+  for (int c = 0; c < J; ++c) {
+    T sum = acc[c][0];
+    for (int l = 1; l < L; ++l) sum += acc[c][l];
+    for (int64_t k = whole; k < p.K; ++k) sum += p.A[k] * b[c][k];
+    T* out = p.C + j + c;
+    *out = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * *out;
+  }
+}
+
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void row_times_bt(const Problem<T>& p, int64_t n0, int64_t n1) {
+  constexpr int J = 8;  // 8 accumulators hide the FMA latency; 9 loads each step of K
+  int64_t j = n0;
+  for (; j + J <= n1; j += J) dots<Cfg, J>(p, j);
+  for (; j < n1; ++j) dots<Cfg, 1>(p, j);
+}
+
 template <class Cfg>
 Kernel<typename Cfg::Scalar> make_kernel() {
-  Kernel<typename Cfg::Scalar> k{Cfg::MR,     Cfg::NR,          Cfg::KC, Cfg::MC, Cfg::NC,
-                                 &block<Cfg>, &pack_a_all<Cfg>, nullptr, nullptr};
+  Kernel<typename Cfg::Scalar> k{Cfg::MR, Cfg::NR,           Cfg::KC,          Cfg::MC,
+                                 Cfg::NC, &block<Cfg>,       &pack_a_all<Cfg>, nullptr,
+                                 nullptr, &row_times_bt<Cfg>};
   if constexpr (Cfg::a_stationary) {  // the shared-B path (gemm_internal.h)
     k.pack_b_slice = &pack_b_slice<Cfg>;
     k.rows_on_packed_b = &rows_on_packed_b<Cfg>;
