@@ -83,6 +83,9 @@ constexpr int64_t kColBudget = int64_t{1} << 18;
 // Backward-weight partial sums: enough pieces to keep 2 or 3 threads busy to the end
 // (8 = 4 + 4 = 3 + 3 + 2), few enough that adding them up costs little.
 constexpr int64_t kWeightPieces = 8;
+// The direct forward splits an image's output rows between threads from this many multiply-adds
+// per image (the convnet's 3×3 layers have 7 and 14 million, LeNet-5's conv2 a quarter million).
+constexpr int64_t kBandMinMacs = int64_t{1} << 21;
 
 // The outputs o in [lo, hi) whose input index o·stride + offset lies in [0, size): outside it
 // a window reads padding.
@@ -235,6 +238,7 @@ struct Plan {
   int64_t col_size, tmp_size, piece_size;
   int64_t weight_size;   // Winograd's transformed weight, shared by the tasks (0 otherwise)
   int64_t rows, blocks;  // Winograd: tile rows per step, and steps per image (1 and 1 otherwise)
+  int64_t bands;         // direct forward: bands of output rows per image, a unit each (else 1)
   int64_t total() const {
     return slots * (col_size + tmp_size) + pieces * piece_size + weight_size;
   }
@@ -268,7 +272,13 @@ Plan plan_of(const Conv2dShape& s) {
     p.weight_size = direct_block::weight_size(s);
   }
   p.tmp_size = s.OC * p.chunk * P;
-  p.rows = 1, p.blocks = 1;
+  p.rows = 1, p.blocks = 1, p.bands = 1;
+  // Fewer images than threads (batch-1 inference): the direct forward shares each image's output
+  // rows out in bands, where an image has enough work to pay for waking a thread. The result is
+  // the same for any bands: each output is computed whole by one of them.
+  if (direct_block::fits(s) && !wino && p.units < num_threads() &&
+      s.OC * s.C * s.KH * s.KW * P >= kBandMinMacs)
+    p.bands = std::min<int64_t>(s.OH, (num_threads() + p.units - 1) / p.units);
   if (wino) {
     p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
     p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
@@ -279,7 +289,7 @@ Plan plan_of(const Conv2dShape& s) {
   p.piece_size =
       (wino ? winograd::weight_grad_size(s) : s.OC * (s.C / s.groups) * s.KH * s.KW) + s.OC;
   // Winograd's forward runs a task per block of tile rows, so one large image still splits.
-  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks, p.pieces));
+  p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks * p.bands, p.pieces));
   return p;
 }
 
@@ -335,10 +345,11 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
   if (use_direct_block(s).forward) {
     T* packed = workspace + plan.total() - plan.weight_size;
     direct_block::pack_weight(packed, weight, s);
-    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
-      const int64_t n0 = u * plan.chunk;
+    for_each_unit(plan.units * plan.bands, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u / plan.bands * plan.chunk, band = u % plan.bands;
       direct_block::forward_images(out, inp, packed, bias, s, n0, std::min(plan.chunk, s.N - n0),
-                                   scratch, relu);
+                                   scratch, relu, s.OH * band / plan.bands,
+                                   s.OH * (band + 1) / plan.bands);
     });
     return;
   }

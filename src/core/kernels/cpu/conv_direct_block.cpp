@@ -71,7 +71,7 @@ struct Geometry {
 template <class T>
 struct Kernels {
   using Forward = void (*)(T*, const T*, const T*, const T*, const Conv2dShape&, const Geometry&,
-                           bool);
+                           bool, int64_t, int64_t);
   using Input = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   using Weight = void (*)(T*, T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   using Transpose = void (*)(T*, const T*, int64_t, int64_t);
@@ -150,11 +150,13 @@ struct Setup {
   }
 };
 
-// xp's interior = image n (C, H, W); its border stays as the caller zeroed it.
+// xp's interior = rows [h0, h1) of image n (C, H, W); its border stays as the caller zeroed it.
 template <class T>
-void pad_image(T* xp, const T* inp, const Conv2dShape& s, const Geometry& g) {
+void pad_image(T* xp, const T* inp, const Conv2dShape& s, const Geometry& g, int64_t h0 = 0,
+               int64_t h1 = -1) {
+  if (h1 < 0) h1 = s.H;
   for (int64_t c = 0; c < s.C; ++c)
-    for (int64_t h = 0; h < s.H; ++h)
+    for (int64_t h = h0; h < h1; ++h)
       std::memcpy(xp + (c * g.HP + h + s.pad_h) * g.WP + s.pad_w, inp + (c * s.H + h) * s.W,
                   sizeof(T) * s.W);
 }
@@ -201,13 +203,17 @@ void pack_weight(T* wp, const T* weight, const Conv2dShape& s) {
 
 template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
-                    int64_t n0, int64_t nb, T* scratch, bool relu) {
+                    int64_t n0, int64_t nb, T* scratch, bool relu, int64_t oh0, int64_t oh1) {
   const Setup<T> setup(s, active_isa());
   const Geometry& g = setup.g;
+  if (oh1 < 0) oh1 = s.OH;
+  // The input rows that output rows [oh0, oh1) read.
+  const int64_t h0 = std::max<int64_t>(0, oh0 * s.stride_h - s.pad_h);
+  const int64_t h1 = std::min<int64_t>(s.H, (oh1 - 1) * s.stride_h - s.pad_h + s.KH);
   std::fill(scratch, scratch + g.image, T(0));
   for (int64_t n = n0; n < n0 + nb; ++n) {
-    pad_image(scratch, inp + n * s.C * s.H * s.W, s, g);
-    setup.k.forward(out + n * s.OC * s.OH * s.OW, scratch, wp, bias, s, g, relu);
+    pad_image(scratch, inp + n * s.C * s.H * s.W, s, g, h0, h1);
+    setup.k.forward(out + n * s.OC * s.OH * s.OW, scratch, wp, bias, s, g, relu, oh0, oh1);
   }
 }
 
@@ -263,7 +269,7 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
 #define NABLA_INSTANTIATE(T)                                                                       \
   template void pack_weight<T>(T*, const T*, const Conv2dShape&);                                  \
   template void forward_images<T>(T*, const T*, const T*, const T*, const Conv2dShape&, int64_t,   \
-                                  int64_t, T*, bool);                                              \
+                                  int64_t, T*, bool, int64_t, int64_t);                            \
   template void pack_input_weight<T>(T*, const T*, const Conv2dShape&);                            \
   template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
                                      T*);                                                          \

@@ -39,10 +39,12 @@ int64_t scratch_size(const Conv2dShape& s);
 template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 
-// Images [n0, n0 + nb): out = conv(inp, weight) + bias, then max(·, 0) when `relu`.
+// Images [n0, n0 + nb): out = conv(inp, weight) + bias, then max(·, 0) when `relu`; only output
+// rows [oh0, oh1) of each (oh1 = -1: to the last), so that one image can be shared by tasks.
 template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
-                    int64_t n0, int64_t nb, T* scratch, bool relu);
+                    int64_t n0, int64_t nb, T* scratch, bool relu, int64_t oh0 = 0,
+                    int64_t oh1 = -1);
 // wq = weight as (OC, KH, KW, C), input channels last, for the input gradient: OC·C·KH·KW
 // elements and a zeroed tail the last channel block reads past them, within weight_size(s).
 // Packed once per call, shared by the tasks.

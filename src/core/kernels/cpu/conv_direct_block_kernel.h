@@ -112,11 +112,11 @@ NABLA_DT inline void store_tile(T* o, int64_t P, const T* res, int64_t used, con
   if constexpr (J0 + L < R) store_tile<T, R, J0 + L>(o, P, res, used, bias, relu);
 }
 
-// One image: out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP), then bias and ReLU;
-// kTileBlocks blocks of output channels per tile where that many remain.
+// One image's output rows [oh0, oh1): out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP),
+// then bias and ReLU; kTileBlocks blocks of output channels per tile where that many remain.
 template <class T, int R, int S>
 NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, const Conv2dShape& s,
-                            const Geometry& g, bool relu) {
+                            const Geometry& g, bool relu, int64_t oh0, int64_t oh1) {
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, wb = g.K * L;
   constexpr int B = kTileBlocks<R>;
@@ -124,7 +124,7 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   for (int64_t b = 0; b < g.OCB; b += B) {
     const int64_t nb = std::min<int64_t>(B, g.OCB - b);
     const int64_t used = std::min(nb * L, s.OC - b * L);
-    for (int64_t oh = 0; oh < s.OH; ++oh)
+    for (int64_t oh = oh0; oh < oh1; ++oh)
       for (int64_t t = 0; t < g.fw.blocks; ++t) {
         const int64_t ow0 = t * R, n = std::min<int64_t>(R, s.OW - ow0);
         const T* x = xp + (oh * g.WP + ow0) * S;
