@@ -15,16 +15,25 @@ namespace {
 #define NABLA_DT NABLA_DIRECT_TARGET
 
 constexpr int kRmax = NABLA_DIRECT_RMAX;
-// Blocks of output channels per forward tile and weight-gradient sweep: 2 where the registers
+// Blocks of output channels per forward tile: 2 where the registers
 // hold 2·kRmax accumulators (AVX-512's 32), halving the broadcasts per multiply-add.
 constexpr int kBlocks = NABLA_DIRECT_BLOCKS;
 // Blocks per tile of R outputs or input channels: pairs only up to 24 accumulators (with 28,
 // the convnet's 28-wide rows, GCC spilled and the forward lost to one block).
 template <int R>
 constexpr int kTileBlocks = kBlocks == 2 && 2 * R <= 24 ? 2 : 1;
-// Kernel rows per weight-gradient sweep: 2·KW accumulators, at most 14.
-constexpr int kWeightRows = 2;
 constexpr int kVectorBytes = NABLA_DIRECT_BYTES;
+// Vector registers: 32 zmm with AVX-512, 16 ymm or xmm otherwise.
+constexpr int kRegisters = kVectorBytes == 64 ? 32 : 16;
+// The weight gradient's sweep keeps KB kernel rows of KW taps for B blocks of output channels in
+// accumulators, beside B vectors of the output gradient and one broadcast input. B = 2 wherever
+// one kernel row of two blocks fits (each broadcast then serves two multiply-adds), and as many
+// rows as fit beside, up to 3: more independent sums hide the multiply-add latency, and more taps
+// share each load of the output gradient.
+template <int KW>
+constexpr int kWeightBlocks = (kRegisters - 3) / (2 * KW) >= 1 ? 2 : 1;
+template <int KW, int B>
+constexpr int kWeightRows = std::clamp((kRegisters - B - 1) / (B * KW), 1, 3);
 template <class T>
 constexpr int64_t lanes = kVectorBytes / int64_t(sizeof(T));
 
@@ -294,23 +303,31 @@ NABLA_DT void weight_rows(T* sums, int64_t sb, const T* grad, int64_t gb, const 
   for (int i = 0; i < B; ++i) std::memcpy(sums + i * sb, &acc[i * N], sizeof(Vec<T>) * N);
 }
 
-// The kernel rows of one channel for B blocks of output channels, KB rows per sweep: as many
-// independent accumulators as the registers hold (with B = 2, AVX-512's 32 take 3 rows of a 3×3
-// kernel, whose last row alone would leave too few sums to hide the multiply-add latency).
+// The kernel rows of one channel for B blocks of output channels, KB rows per sweep (kWeightRows:
+// with B = 2, AVX-512's 32 registers take 3 rows of a 3×3 kernel, AVX2's 16 take 2).
 template <class T, int KW, int S, int B>
 NABLA_DT void weight_channel(T* sc, int64_t sb, const T* grad, int64_t gb, const T* x,
                              const Conv2dShape& s, const Geometry& g) {
-  constexpr int KB = B == 2 ? std::max(kWeightRows, std::min(3, 28 / (2 * KW))) : kWeightRows;
+  constexpr int KB = kWeightRows<KW, B>;
   int64_t kh = 0;
   for (; kh + KB <= s.KH; kh += KB)
     weight_rows<T, KW, KB, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
+  // The rows left (fewer than KB) in one sweep: a 5×5 kernel in sweeps of 3 and 2 rows, not 3,
+  // 1, 1.
+  if constexpr (KB == 3)
+    if (s.KH - kh == 2) {
+      weight_rows<T, KW, 2, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW,
+                                  g.WP);
+      return;
+    }
   for (; kh < s.KH; ++kh)
     weight_rows<T, KW, 1, S, B>(sc + kh * KW * g.L, sb, grad, gb, x + kh * g.WP, s.OH, s.OW, g.WP);
 }
 
 // One image: sums (OCB, C, KH, KW, L) += its gradient Gt (OCB, OH, OW, L) ⋆ its padded copy xp,
-// kBlocks blocks of output channels per sweep where that many remain, and bias (OCB, L) += Gt
-// summed over the positions in order.
+// kWeightBlocks blocks of output channels per sweep where that many remain, and bias (OCB, L) +=
+// Gt summed over the positions in order. Each sum's order is the positions', however the sums
+// are grouped into sweeps.
 template <class T, int KW, int S>
 NABLA_DT void weight_image(T* sums, T* bias, const T* Gt, const T* xp, const Conv2dShape& s,
                            const Geometry& g) {
@@ -327,13 +344,14 @@ NABLA_DT void weight_image(T* sums, T* bias, const T* Gt, const T* xp, const Con
     }
     std::memcpy(bias + b * L, &acc, sizeof acc);
   }
-  for (int64_t b = 0; b < g.OCB; b += kBlocks) {
-    const int64_t nb = std::min<int64_t>(kBlocks, g.OCB - b);
+  constexpr int B = kWeightBlocks<KW>;
+  for (int64_t b = 0; b < g.OCB; b += B) {
+    const int64_t nb = std::min<int64_t>(B, g.OCB - b);
     const T* grad = Gt + b * P * L;
     for (int64_t c = 0; c < s.C; ++c) {
       T* sc = sums + b * sb + c * s.KH * KW * L;
       const T* x = xp + c * g.HP * g.WP;
-      if constexpr (kBlocks == 2)
+      if constexpr (B == 2)
         if (nb == 2) weight_channel<T, KW, S, 2>(sc, sb, grad, P * L, x, s, g);
       if (nb == 1) weight_channel<T, KW, S, 1>(sc, sb, grad, P * L, x, s, g);
     }
