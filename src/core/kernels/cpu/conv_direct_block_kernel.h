@@ -15,16 +15,17 @@ namespace {
 #define NABLA_DT NABLA_DIRECT_TARGET
 
 constexpr int kRmax = NABLA_DIRECT_RMAX;
-// Blocks of output channels per forward tile: 2 where the registers
-// hold 2·kRmax accumulators (AVX-512's 32), halving the broadcasts per multiply-add.
-constexpr int kBlocks = NABLA_DIRECT_BLOCKS;
-// Blocks per tile of R outputs or input channels: pairs only up to 24 accumulators (with 28,
-// the convnet's 28-wide rows, GCC spilled and the forward lost to one block).
-template <int R>
-constexpr int kTileBlocks = kBlocks == 2 && 2 * R <= 24 ? 2 : 1;
 constexpr int kVectorBytes = NABLA_DIRECT_BYTES;
 // Vector registers: 32 zmm with AVX-512, 16 ymm or xmm otherwise.
 constexpr int kRegisters = kVectorBytes == 64 ? 32 : 16;
+// Blocks of output channels per forward tile (2: AVX-512 and AVX2), halving the broadcasts per
+// multiply-add.
+constexpr int kBlocks = NABLA_DIRECT_BLOCKS;
+// Blocks per tile of R outputs or input channels: pairs only up to 24 accumulators with 32
+// registers (with 28, the convnet's 28-wide rows, GCC spilled and the forward lost to one
+// block), 12 with 16 (beside two weight vectors and a broadcast).
+template <int R>
+constexpr int kTileBlocks = kBlocks == 2 && 2 * R <= (kRegisters == 32 ? 24 : 12) ? 2 : 1;
 // The weight gradient's sweep keeps KB kernel rows of KW taps for B blocks of output channels in
 // accumulators, beside B vectors of the output gradient and one broadcast input. B = 2 wherever
 // one kernel row of two blocks fits (each broadcast then serves two multiply-adds), and as many
