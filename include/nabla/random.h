@@ -1,14 +1,16 @@
 // Generator: an explicit, seeded source of random numbers.
 //
 // Every random op takes a Generator&, so the same seed gives the same numbers on every platform
-// and thread count. The engine is std::mt19937_64 (its sequence is fixed by the C++ standard);
-// the distributions are written here because std::normal_distribution differs between standard
+// and thread count. The engine is the 64-bit Mersenne Twister: std::mt19937_64's sequence (fixed
+// by the C++ standard) bit for bit, its state regenerated as vectors (detail/mt19937_64.h). The
+// distributions are written here because std::normal_distribution differs between standard
 // libraries.
 #pragma once
 
 #include <cstdint>
-#include <random>
 #include <string>
+
+#include "nabla/detail/mt19937_64.h"
 
 namespace nabla {
 
@@ -18,6 +20,8 @@ class Generator {
   void seed(uint64_t s) { engine_.seed(s); }
 
   uint64_t next_u64() { return engine_(); }
+  // out[0 .. n) = the next n draws of next_u64(), made as a block (a dropout mask's).
+  void fill_u64(uint64_t* out, int64_t n) { engine_.fill(out, n); }
   // Skips n draws of next_u64() (and so of uniform(), which takes one each), as if made.
   void discard(uint64_t n) { engine_.discard(n); }
   // Uniform in [0, 1) with 53 random bits.
@@ -37,7 +41,7 @@ class Generator {
   void set_state(const std::string& state);
 
  private:
-  std::mt19937_64 engine_;
+  detail::Mt19937_64 engine_;
   bool has_spare_ = false;
   double spare_ = 0;
 };

@@ -32,13 +32,13 @@ std::string Generator::state() const {
 
 void Generator::set_state(const std::string& state) {
   std::istringstream in(state);
-  std::mt19937_64 engine;
+  detail::Mt19937_64 engine;
   int has_spare = -1;
   uint64_t spare_bits = 0;
   in >> engine >> has_spare >> spare_bits;
   // Anything after the three fields means the text is not what state() wrote.
   NABLA_CHECK(!in.fail() && (has_spare == 0 || has_spare == 1) && (in >> std::ws).eof(),
-              "Generator::set_state: malformed state (expected ", std::mt19937_64::state_size,
+              "Generator::set_state: malformed state (expected ", detail::Mt19937_64::kWords,
               " engine words, a 0/1 flag and the cached normal's bits, as state() writes)");
   engine_ = engine;
   has_spare_ = has_spare == 1;

@@ -1,5 +1,6 @@
 // dropout: inverted dropout (Srivastava et al. 2014, as CS231n teaches it), forward and backward.
 // x: any shape, y: same shape. Not a kernel file of its own: it is one multiply by a mask.
+#include <algorithm>
 #include <cmath>
 
 #include "nabla/ops.h"
@@ -21,15 +22,22 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   // gen.uniform() < p without forming the double: uniform() is k · 2^-53 for the draw's top 53
   // bits k, and k · 2^-53 < p exactly when k < ceil(p · 2^53) (p · 2^53 is exact), so the masks
   // are bit for bit those of comparing uniform() with p.
+  // The draws come a block at a time (Generator::fill_u64), the same numbers one by one would give.
   const auto threshold = static_cast<uint64_t>(std::ceil(std::ldexp(p, 53)));
   dispatch(x.dtype(), [&]<class T>() {
     T* m = mask.data<T>();
     T* out = y.data<T>();
     const T* in = xc.data<T>();
     const T scale = static_cast<T>(keep_scale);
-    for (int64_t i = 0, n = mask.numel(); i < n; ++i) {
-      m[i] = (gen.next_u64() >> 11) < threshold ? T(0) : scale;
-      out[i] = in[i] * m[i];
+    constexpr int64_t kBlock = 256;
+    uint64_t draws[kBlock];
+    for (int64_t i0 = 0, n = mask.numel(); i0 < n; i0 += kBlock) {
+      const int64_t k = std::min(kBlock, n - i0);
+      gen.fill_u64(draws, k);
+      for (int64_t j = 0; j < k; ++j) {
+        m[i0 + j] = (draws[j] >> 11) < threshold ? T(0) : scale;
+        out[i0 + j] = in[i0 + j] * m[i0 + j];
+      }
     }
   });
   return autograd::record(Op::dropout, y, {x}, [mask](const Tensor& dy) {
