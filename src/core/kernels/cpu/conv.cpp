@@ -240,7 +240,8 @@ struct Plan {
   int64_t col_size, tmp_size, piece_size;
   int64_t weight_size;   // Winograd's transformed weight, shared by the tasks (0 otherwise)
   int64_t rows, blocks;  // Winograd: tile rows per step, and steps per image (1 and 1 otherwise)
-  int64_t bands;         // direct forward: bands of output rows per image, a unit each (else 1)
+  int64_t bands;         // the forward's bands of output rows per image (direct) or per step's tile
+                         // rows (Winograd), a unit each, for fewer images than threads (else 1)
   int64_t total() const {
     return slots * (col_size + tmp_size) + pieces * piece_size + weight_size;
   }
@@ -275,12 +276,15 @@ Plan plan_of(const Conv2dShape& s) {
   }
   p.tmp_size = s.OC * p.chunk * P;
   p.rows = 1, p.blocks = 1, p.bands = 1;
-  // Fewer images than threads (batch-1 inference): the direct forward shares each image's output
-  // rows out in bands, where an image has enough work to pay for waking a thread. The result is
-  // the same for any bands: each output is computed whole by one of them.
-  if (direct_block::fits(s) && !wino && p.units < num_threads() &&
+  // Fewer images than threads (batch-1 inference): the direct and Winograd forwards share each
+  // image's output rows out in bands, where an image has enough work to pay for waking a thread.
+  // The result is the same for any bands: each output is computed whole by one of them (a
+  // Winograd tile's products sum over the channels only). The backward keeps its steps: its
+  // weight gradient sums over a step's tiles.
+  if ((direct_block::fits(s) || wino) && p.units < num_threads() &&
       s.OC * s.C * s.KH * s.KW * P >= kBandMinMacs)
-    p.bands = std::min<int64_t>(s.OH, (num_threads() + p.units - 1) / p.units);
+    p.bands = std::min<int64_t>(wino ? winograd::tile_rows(s) : s.OH,
+                                (num_threads() + p.units - 1) / p.units);
   if (wino) {
     p.rows = winograd::rows_per_step(s, p.chunk, kWinogradBudget);
     p.blocks = (winograd::tile_rows(s) + p.rows - 1) / p.rows;
@@ -334,12 +338,12 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
   if (use_winograd(s)) {
     T* U = workspace + plan.total() - plan.weight_size;
     winograd::transform_weight(U, weight, s, winograd::Product::forward);
-    // A unit per step: chunks of images, or blocks of one image's tile rows.
+    // A unit per step: chunks of images, or blocks of one image's tile rows, in bands.
     const int64_t TH = winograd::tile_rows(s);
-    for_each_unit(plan.units * plan.blocks, plan, workspace, [&](int64_t u, T* scratch, T*) {
-      const int64_t n0 = u / plan.blocks * plan.chunk, th0 = u % plan.blocks * plan.rows;
-      const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0,
-                                std::min(th0 + plan.rows, TH)};
+    const int64_t rows = (plan.rows + plan.bands - 1) / plan.bands, blocks = (TH + rows - 1) / rows;
+    for_each_unit(plan.units * blocks, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u / blocks * plan.chunk, th0 = u % blocks * rows;
+      const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0, std::min(th0 + rows, TH)};
       winograd::forward_step(out, inp, U, bias, s, plan.chunk, plan.rows, step, scratch, relu);
     });
     return;
