@@ -86,6 +86,22 @@ cpu::Conv2dShape wide_batch_shape() {
           .pad_w = 1};
 }
 
+// The convnet's conv4 (C64 14², 3×3, padding 1) on one image: on more threads than images its
+// Winograd forward runs in bands of tile rows.
+cpu::Conv2dShape one_image_winograd_shape() {
+  return {.N = 1,
+          .C = 64,
+          .H = 14,
+          .W = 14,
+          .OC = 64,
+          .KH = 3,
+          .KW = 3,
+          .OH = 14,
+          .OW = 14,
+          .pad_h = 1,
+          .pad_w = 1};
+}
+
 struct ConvResult {
   std::vector<float> out, out_relu, dinp, dweight, dbias;
   std::vector<float> fused_dinp, fused_dweight, fused_dbias;  // from one conv2d_backward call
@@ -256,18 +272,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
     s.OH = s.H + 2 * s.pad_h - 2, s.OW = s.W + 2 * s.pad_w - 2;
     shapes.push_back(s);
   }
-  // One image on more threads than images: its forward in bands of tile rows.
-  shapes.push_back({.N = 1,
-                    .C = 64,
-                    .H = 14,
-                    .W = 14,
-                    .OC = 64,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 14,
-                    .OW = 14,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(one_image_winograd_shape());
   shapes.push_back(large_winograd_shape());
   shapes.push_back(large_winograd_shape(false));
   shapes.push_back(wide_batch_shape());
@@ -372,17 +377,7 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
                     .OW = 16,
                     .pad_h = 1,
                     .pad_w = 1});
-  shapes.push_back({.N = 1,
-                    .C = 64,
-                    .H = 14,
-                    .W = 14,
-                    .OC = 64,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 14,
-                    .OW = 14,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(one_image_winograd_shape());
   shapes.push_back({.N = 1,
                     .C = 32,
                     .H = 28,
