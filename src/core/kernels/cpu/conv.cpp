@@ -83,8 +83,9 @@ constexpr int64_t kColBudget = int64_t{1} << 18;
 // Backward-weight partial sums: enough pieces to keep 2 or 3 threads busy to the end
 // (8 = 4 + 4 = 3 + 3 + 2), few enough that adding them up costs little.
 constexpr int64_t kWeightPieces = 8;
-// The direct forward splits an image's output rows between threads from this many multiply-adds
-// per image (the convnet's 3×3 layers have 7 and 14 million, LeNet-5's conv2 a quarter million).
+// With fewer images than threads, the direct and Winograd forwards split an image's rows between
+// threads from this many multiply-adds per image (the convnet's 3×3 layers have 7 and 14 million,
+// LeNet-5's conv2 a quarter million, whose image stays whole).
 constexpr int64_t kBandMinMacs = int64_t{1} << 21;
 
 // The outputs o in [lo, hi) whose input index o·stride + offset lies in [0, size): outside it
