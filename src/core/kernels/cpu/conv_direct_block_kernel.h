@@ -99,6 +99,19 @@ NABLA_DT inline void transpose_rounds(Vec<T>* v) {
   if constexpr (Half > 1) transpose_rounds<T, Half / 2>(v);
 }
 
+// v = the L vectors at base + j·stride for j < count (zeros for the rest), transposed in
+// registers: v[i] then holds lane i of each of them.
+template <class T>
+NABLA_DT inline void load_transposed(Vec<T>* v, const T* base, int64_t stride, int64_t count) {
+  constexpr int L = int(lanes<T>);
+  for (int j = 0; j < L; ++j)
+    if (j < count)
+      std::memcpy(&v[j], base + j * stride, sizeof v[j]);
+    else
+      v[j] = Vec<T>{};
+  transpose_rounds<T, L / 2>(v);
+}
+
 // One block of a whole forward tile into its channels' rows: res (R outputs × L channels) is
 // transposed in registers L outputs at a time, and row o + u·P (u < used) gets channel u's R
 // outputs, plus its bias, through ReLU if asked (std::max's: NaN stays NaN). One value at a time
@@ -108,12 +121,7 @@ NABLA_DT inline void store_tile(T* o, int64_t P, const T* res, int64_t used, con
                                 bool relu) {
   constexpr int L = int(lanes<T>), M = R - J0 < L ? R - J0 : L;
   Vec<T> v[L];
-  for (int j = 0; j < L; ++j)
-    if (j < M)
-      std::memcpy(&v[j], res + (J0 + j) * L, sizeof v[j]);
-    else
-      v[j] = Vec<T>{};
-  transpose_rounds<T, L / 2>(v);
+  load_transposed<T>(v, res + J0 * L, L, M);
   for (int64_t u = 0; u < used; ++u) {
     Vec<T> x = v[u] + (bias ? bias[u] : T(0));
     if (relu) x = x < 0 ? Vec<T>{} : x;
@@ -373,12 +381,7 @@ NABLA_DT void transpose_grad(T* dst, const T* dout, int64_t OC, int64_t P) {
     int64_t p = 0;
     for (; p + L <= P; p += L) {
       Vec<T> v[L];
-      for (int64_t l = 0; l < L; ++l)
-        if (l < used)
-          std::memcpy(&v[l], src + l * P + p, sizeof v[l]);
-        else
-          v[l] = Vec<T>{};
-      transpose_rounds<T, int(L) / 2>(v);
+      load_transposed<T>(v, src + p, P, used);
       for (int64_t q = 0; q < L; ++q) std::memcpy(block + (p + q) * L, &v[q], sizeof v[q]);
     }
     for (; p < P; ++p)
