@@ -22,13 +22,13 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   // gen.uniform() < p without forming the double: uniform() is k · 2^-53 for the draw's top 53
   // bits k, and k · 2^-53 < p exactly when k < ceil(p · 2^53) (p · 2^53 is exact), so the masks
   // are bit for bit those of comparing uniform() with p.
-  // The draws come a block at a time (Generator::fill_u64), the same numbers one by one would give.
   const auto threshold = static_cast<uint64_t>(std::ceil(std::ldexp(p, 53)));
   dispatch(x.dtype(), [&]<class T>() {
     T* m = mask.data<T>();
     T* out = y.data<T>();
     const T* in = xc.data<T>();
     const T scale = static_cast<T>(keep_scale);
+    // The draws come a block at a time (Generator::fill_u64): the numbers one by one would give.
     constexpr int64_t kBlock = 256;
     uint64_t draws[kBlock];
     for (int64_t i0 = 0, n = mask.numel(); i0 < n; i0 += kBlock) {
