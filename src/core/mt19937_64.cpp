@@ -25,14 +25,12 @@ void store(uint64_t* p, Words v) {
   std::memcpy(p, &v, sizeof v);
 }
 
-// x[i]'s next value from x[i], x[i + 1] and the word m places on: the recurrence, lane-wise.
-Words next(Words x, Words x1, Words xm) {
-  const Words y = (x & kUpper) | (x1 & kLower);
+// x[i]'s next value from x[i], x[i + 1] and the word m places on: the recurrence, for one word
+// or lane-wise for a vector of them (-(y & 1) is all ones where y is odd).
+template <class W>
+W next(W x, W x1, W xm) {
+  const W y = (x & kUpper) | (x1 & kLower);
   return xm ^ (y >> 1) ^ (-(y & 1) & kMatrix);
-}
-uint64_t next(uint64_t x, uint64_t x1, uint64_t xm) {
-  const uint64_t y = (x & kUpper) | (x1 & kLower);
-  return xm ^ (y >> 1) ^ ((y & 1) ? kMatrix : 0);
 }
 
 }  // namespace
@@ -65,13 +63,7 @@ void Mt19937_64::fill(uint64_t* out, int64_t n) {
     if (next_ == kWords) regenerate();
     const int k = int(std::min<int64_t>(n, kWords - next_));
     int j = 0;
-    for (; j + kLanes <= k; j += kLanes) {
-      Words y = load(words_ + next_ + j);
-      y ^= (y >> 29) & 0x5555555555555555ULL;
-      y ^= (y << 17) & 0x71D67FFFEDA60000ULL;
-      y ^= (y << 37) & 0xFFF7EEE000000000ULL;
-      store(out + j, y ^ (y >> 43));
-    }
+    for (; j + kLanes <= k; j += kLanes) store(out + j, temper(load(words_ + next_ + j)));
     for (; j < k; ++j) out[j] = temper(words_[next_ + j]);
     next_ += k, out += k, n -= k;
   }

@@ -35,7 +35,9 @@ class Mt19937_64 {
   friend bool operator==(const Mt19937_64&, const Mt19937_64&) = default;
 
  private:
-  static uint64_t temper(uint64_t y) {
+  // One word (uint64_t) or a vector of words (fill's, lane-wise).
+  template <class W>
+  static W temper(W y) {
     y ^= (y >> 29) & 0x5555555555555555ULL;
     y ^= (y << 17) & 0x71D67FFFEDA60000ULL;
     y ^= (y << 37) & 0xFFF7EEE000000000ULL;
