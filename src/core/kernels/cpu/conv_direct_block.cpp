@@ -40,8 +40,9 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 
 // Buffers of one task, for lanes L and tiles of at most rmax:
 //   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
-//   G  (OC, OH, GW)          input gradient: the output gradient with a zero border of KW − 1
-//                            columns on the left, room for the last vector's reads on the right
+//   G  (OH, OC, GW)          input gradient: the output gradient with a zero border of KW − 1
+//                            columns on the left, room for the last vector's reads on the right,
+//                            each output row's channels together (a tap reads them in a stream)
 //   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
 //   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
 //                            (OCB, L) the bias gradient's
@@ -141,15 +142,19 @@ int forward_rmax(Isa isa, const Conv2dShape& s, int64_t lanes) {
   return isa == Isa::avx2 && s.OC > lanes && s.stride_w == 1 ? kRmaxPairedAvx2 : rmax_of(isa);
 }
 
+// An instruction set's geometry for elements of type T.
+template <class T>
+Geometry geometry_of(const Conv2dShape& s, Isa isa) {
+  return Geometry(s, lanes_of<T>(isa), forward_rmax(isa, s, lanes_of<T>(isa)),
+                  isa == Isa::avx512 ? kRmaxInputAvx512 : rmax_of(isa));
+}
+
 // The active instruction set's geometry and kernels.
 template <class T>
 struct Setup {
   Geometry g;
   Kernels<T> k;
-  Setup(const Conv2dShape& s, Isa isa)
-      : g(s, lanes_of<T>(isa), forward_rmax(isa, s, lanes_of<T>(isa)),
-          isa == Isa::avx512 ? kRmaxInputAvx512 : rmax_of(isa)),
-        k(pick_kernels(s, isa)) {}
+  Setup(const Conv2dShape& s, Isa isa) : g(geometry_of<T>(s, isa)), k(pick_kernels(s, isa)) {}
 
  private:
   Kernels<T> pick_kernels(const Conv2dShape& s, Isa isa) const {
@@ -182,16 +187,14 @@ bool fits(const Conv2dShape& s) {
          s.OH == (s.H + 2 * s.pad_h - s.KH) / S + 1 && s.OW == (s.W + 2 * s.pad_w - s.KW) / S + 1;
 }
 
-// The input gradient's weight is read a block of input channels at a time, so its last block
-// reads fewer than this many values past the end (unused: only nc < R channels are added).
-constexpr int64_t kInputWeightTail = std::max({kRmaxGeneric, kRmaxAvx2, kRmaxInputAvx512});
-
+// The input gradient's weight holds whole tiles of input channels, zeros past C: fewer than
+// the largest tile's count more than C, whichever instruction set packs it.
 int64_t input_weight_size(const Conv2dShape& s) {
-  return s.OC * s.KH * s.KW * s.C;
+  return s.OC * s.KH * s.KW * (s.C + std::max({kRmaxGeneric, kRmaxAvx2, kRmaxInputAvx512}));
 }
 
 int64_t weight_size(const Conv2dShape& s) {
-  return std::max(Geometry(s, kMaxLanes, 1, 1).sums, input_weight_size(s) + kInputWeightTail);
+  return std::max(Geometry(s, kMaxLanes, 1, 1).sums, input_weight_size(s));
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
@@ -230,11 +233,15 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 
 template <class T>
 void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s) {
-  for (int64_t oc = 0; oc < s.OC; ++oc)
-    for (int64_t c = 0; c < s.C; ++c)
-      for (int64_t k = 0; k < s.KH * s.KW; ++k)
-        wq[(oc * s.KH * s.KW + k) * s.C + c] = weight[(oc * s.C + c) * s.KH * s.KW + k];
-  std::fill_n(wq + input_weight_size(s), kInputWeightTail, T(0));
+  const Geometry g = geometry_of<T>(s, active_isa());
+  const int64_t R = g.ic.r, KK = s.KH * s.KW;
+  for (int64_t t = 0; t < g.ic.blocks; ++t)
+    for (int64_t k = 0; k < KK; ++k)
+      for (int64_t oc = 0; oc < s.OC; ++oc)
+        for (int64_t r = 0; r < R; ++r) {
+          const int64_t c = t * R + r;
+          wq[((t * KK + k) * s.OC + oc) * R + r] = c < s.C ? weight[(oc * s.C + c) * KK + k] : T(0);
+        }
 }
 
 template <class T>
@@ -247,7 +254,7 @@ void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s
   for (int64_t n = n0; n < n0 + nb; ++n) {
     for (int64_t oc = 0; oc < s.OC; ++oc)
       for (int64_t oh = 0; oh < s.OH; ++oh)
-        std::memcpy(G + (oc * s.OH + oh) * g.GW + s.KW - 1,
+        std::memcpy(G + (oh * s.OC + oc) * g.GW + s.KW - 1,
                     dout + ((n * s.OC + oc) * s.OH + oh) * s.OW, sizeof(T) * s.OW);
     setup.k.input(dinp + n * s.C * s.H * s.W, G, wq, s, g);
   }

@@ -7,7 +7,7 @@
 //                  blocks of channels in B·R accumulators, each tap B weight vectors times R
 //                  broadcast inputs; the bias and ReLU on the way out.
 //   input grad     input positions in lanes: one vector of a row for R input channels, each
-//                  (oc, kh, kw) one unaligned load of the zero-bordered output gradient's row times
+//                  (kh, kw, oc) one unaligned load of the zero-bordered output gradient's row times
 //                  R broadcast weights; only the taps whose window covers the row count. With
 //                  stride S a row splits into S phases (columns q·S + φ), each read from
 //                  consecutive output columns.
@@ -45,9 +45,9 @@ template <class T>
 void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu, int64_t oh0 = 0,
                     int64_t oh1 = -1);
-// wq = weight as (OC, KH, KW, C), input channels last, for the input gradient: OC·C·KH·KW
-// elements and a zeroed tail the last channel block reads past them, within weight_size(s).
-// Packed once per call, shared by the tasks.
+// wq = weight as (C / R, KH, KW, OC, R) for the input gradient, in tiles of the R input channels
+// the active ISA's kernel takes at once (zeros past C), within weight_size(s). Packed once per
+// call, shared by the tasks.
 template <class T>
 void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s);
 // Images [n0, n0 + nb): dinp += convᵀ(dout, weight), wq the weight from pack_input_weight.

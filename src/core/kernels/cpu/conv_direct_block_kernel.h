@@ -173,29 +173,29 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   }
 }
 
-// res[(b·R + r)·L + l] = Σ over oc < OC, the nt taps i of
-//   grad[oc·gp + off[i] + b·GW + l] · w[(oc·KH·KW + tap[i])·C + r]
+// res[(b·R + r)·L + l] = Σ over the nt taps i, then oc < OC, of
+//   grad[off[i] + b·GR + oc·GW + l] · w[(tap[i]·OC + oc)·R + r]
 // for b < B, r < R: one vector of L input positions (one phase of the stride) of B rows S apart
-// (one output row apart, with the same taps), for R input channels. The output gradient's rows
-// are read as vectors (its planes zero-bordered), the weights broadcast; the taps are those whose
-// window covers the row, in (kh, kw) order.
+// (one output row, GR elements, apart, with the same taps), for R input channels. The output
+// gradient's rows are read as vectors (its planes zero-bordered), the weights broadcast; the taps
+// are those whose window covers the row, in (kh, kw) order. For each tap the output channels'
+// rows (GW apart) and weights (R apart) are consecutive, read in one stream each.
 template <class T, int R, int B>
-NABLA_DT void input_tile(T* res, const T* grad, int64_t GW, const T* w, int64_t OC, int64_t C,
-                         int64_t KK, int nt, const int64_t* tap, const int64_t* off, int64_t gp) {
+NABLA_DT void input_tile(T* res, const T* grad, int64_t GR, int64_t GW, const T* w, int64_t OC,
+                         int nt, const int64_t* tap, const int64_t* off) {
   Vec<T> acc[B * R];
 #pragma GCC unroll 32
   for (int r = 0; r < B * R; ++r) acc[r] = Vec<T>{};
-  for (int64_t oc = 0; oc < OC; ++oc) {
-    const T* go = grad + oc * gp;
-    const T* wo = w + oc * KK * C;
-    for (int i = 0; i < nt; ++i) {
+  for (int i = 0; i < nt; ++i) {
+    const T* go = grad + off[i];
+    const T* wo = w + tap[i] * OC * R;
+    for (int64_t oc = 0; oc < OC; ++oc, go += GW, wo += R) {
       Vec<T> gv[B];
 #pragma GCC unroll 2
-      for (int b = 0; b < B; ++b) std::memcpy(&gv[b], go + off[i] + b * GW, sizeof gv[b]);
-      const T* wr = wo + tap[i] * C;
+      for (int b = 0; b < B; ++b) std::memcpy(&gv[b], go + b * GR, sizeof gv[b]);
 #pragma GCC unroll 16
       for (int r = 0; r < R; ++r) {
-        const T wv = wr[r];
+        const T wv = wo[r];
 #pragma GCC unroll 2
         for (int b = 0; b < B; ++b) acc[b * R + r] += wv * gv[b];
       }
@@ -205,10 +205,10 @@ NABLA_DT void input_tile(T* res, const T* grad, int64_t GW, const T* w, int64_t 
 }
 
 // The taps (kh·KW + kw) that input row ih's columns of phase φ take, with their offsets into
-// the bordered output gradient G (see input_image): those whose output row lies in [0, OH) and
-// whose column has this phase, in (kh, kw) order. Returns their count.
+// the bordered output gradient G (see input_image; its rows GR elements apart): those whose output
+// row lies in [0, OH) and whose column has this phase, in (kh, kw) order. Returns their count.
 inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, const Conv2dShape& s,
-                      int64_t GW) {
+                      int64_t GR) {
   const int64_t S = s.stride_w;
   int nt = 0;
   for (int64_t kh = 0; kh < s.KH; ++kh) {
@@ -218,24 +218,24 @@ inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, con
       const int64_t dw = phase + s.pad_w - kw;  // ≥ −(KW − 1): the border's width
       if (dw % S != 0) continue;
       tap[nt] = kh * s.KW + kw;
-      off[nt++] = dh / S * GW + s.KW - 1 + dw / S;
+      off[nt++] = dh / S * GR + s.KW - 1 + dw / S;
     }
   }
   return nt;
 }
 
 // One image: dinp (C, H, W) += convᵀ(dout, weight), from the output gradient with a zero border
-// G (OC, OH, GW; data from column KW − 1) and the weight wq (OC, KH, KW, C). Input column
-// iw = q·S + φ takes, from kernel column kw with (φ + pw − kw) divisible by S, output column
-// q + (φ + pw − kw) / S: for each phase φ a vector of consecutive q reads consecutive outputs.
-// Rows ih and ih + S take the same taps one output row apart (except at the image's edges): with
-// kTileBlocks = 2 they share each broadcast weight.
+// G (OH, OC, GW; data from column KW − 1) and the weight wq (C / R tiles, KH·KW, OC, R). Input
+// column iw = q·S + φ takes, from kernel column kw with (φ + pw − kw) divisible by S, output
+// column q + (φ + pw − kw) / S: for each phase φ a vector of consecutive q reads consecutive
+// outputs. Rows ih and ih + S take the same taps one output row apart (except at the image's
+// edges): with kTileBlocks = 2 they share each broadcast weight.
 template <class T, int R>
 NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
   constexpr int64_t L = lanes<T>;
   constexpr int kTaps = kMaxKernel * kMaxKernel;
-  const int64_t S = s.stride_w, gp = s.OH * g.GW, KK = s.KH * s.KW;
+  const int64_t S = s.stride_w, GR = s.OC * g.GW, KK = s.KH * s.KW;
   constexpr int B = kTileBlocks<R>;
   T res[B * R * L];
   int64_t tap[kTaps], off[kTaps], tap2[kTaps], off2[kTaps];
@@ -251,29 +251,38 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
   };
   for (int64_t t = 0; t < g.ic.blocks; ++t) {
     const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
+    const T* w = wq + t * KK * s.OC * R;
     for (int64_t base = 0; base < s.H; base += B * S)
       for (int64_t ih = base; ih < std::min(base + S, s.H); ++ih)
         for (int64_t phase = 0; phase < S; ++phase) {
-          const int nt = input_taps(tap, off, ih, phase, s, g.GW);
+          const int nt = input_taps(tap, off, ih, phase, s, GR);
           // The row S below, when there is one in this block: paired if it takes the same taps.
           const bool second = B == 2 && ih + S < s.H;
-          const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, g.GW) : 0;
+          const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, GR) : 0;
           const bool paired = second && nt2 == nt && nt > 0 && std::equal(tap, tap + nt, tap2);
           const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
+          // The rows the next block of rows adds into: fetched while this one is summed.
+          if (phase == 0 && base + B * S < s.H)
+            for (int64_t r = 0; r < nc; ++r)
+              for (int64_t b = 0; b < B; ++b) {
+                const T* d = dinp + ((c0 + r) * s.H + ih + B * S + b * S) * s.W;
+                for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T)))
+                  __builtin_prefetch(d + x, 1);
+              }
           for (int64_t q0 = 0; q0 < count; q0 += L) {
             const int64_t n = std::min(L, count - q0);
             if constexpr (B == 2)
               if (paired) {
-                input_tile<T, R, 2>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+                input_tile<T, R, 2>(res, G + q0, GR, g.GW, w, s.OC, nt, tap, off);
                 add(c0, nc, ih, phase, q0, n, 2);
                 continue;
               }
             if (nt > 0) {
-              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt, tap, off, gp);
+              input_tile<T, R, 1>(res, G + q0, GR, g.GW, w, s.OC, nt, tap, off);
               add(c0, nc, ih, phase, q0, n, 1);
             }
             if (nt2 > 0) {
-              input_tile<T, R, 1>(res, G + q0, g.GW, wq + c0, s.OC, s.C, KK, nt2, tap2, off2, gp);
+              input_tile<T, R, 1>(res, G + q0, GR, g.GW, w, s.OC, nt2, tap2, off2);
               add(c0, nc, ih + S, phase, q0, n, 1);
             }
           }
