@@ -82,7 +82,7 @@ struct Kernels {
   Forward forward;
   Input input;
   Weight weight;
-  Transpose transpose_grad;
+  Transpose transpose_grad, sums_to_rows;
 };
 
 }  // namespace
@@ -278,10 +278,8 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
     setup.k.transpose_grad(Gt, dout + n * s.OC * P, s.OC, P);
     setup.k.weight(sums, bias, Gt, xp, s, g);
   }
-  for (int64_t oc = 0; oc < s.OC; ++oc) {
-    for (int64_t k = 0; k < g.K; ++k) dw[oc * g.K + k] = sums[((oc / L) * g.K + k) * L + oc % L];
-    db[oc] = bias[oc];
-  }
+  setup.k.sums_to_rows(dw, sums, s.OC, g.K);
+  std::copy_n(bias, s.OC, db);
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
