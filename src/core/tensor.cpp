@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <iomanip>
 #include <numeric>
 #include <ostream>
@@ -167,7 +168,12 @@ Tensor& Tensor::fill_(double value) {
   dispatch_all(dtype(), [&]<class T>() {
     const T v = static_cast<T>(value);
     if (is_contiguous()) {  // most fills (zeros, ones, full): no row walk
-      std::fill_n(data<T>(), numel(), v);
+      // Zeros (every gradient's start) as bytes: libc's memset takes the CPU's widest stores,
+      // where this file, compiled for the baseline, fills 16 bytes at a time.
+      if (value == 0 && !std::signbit(value))
+        std::memset(static_cast<void*>(data<T>()), 0, sizeof(T) * size_t(numel()));
+      else
+        std::fill_n(data<T>(), numel(), v);
       return;
     }
     cpu::for_each_row<T, 1>(shape(), {data<T>()}, {strides()},
