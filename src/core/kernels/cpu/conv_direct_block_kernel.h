@@ -142,9 +142,9 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, wb = g.K * L;
   constexpr int B = kTileBlocks<R>;
-  // 3×3 kernels (most of them) get their taps unrolled, where 32 registers leave room for it:
-  // with AVX2's 16, GCC then spills (the convnet's C32 forward 10.4 → 17.1 ms).
-  const bool three = kRegisters == 32 && s.KH == 3 && s.KW == 3;
+  // 3×3 kernels (most of them) get their taps unrolled, where the registers leave room for it:
+  // AVX2's 16 do for one block, but GCC spills two (the convnet's C32 forward 10.4 → 17.1 ms).
+  const bool three = s.KH == 3 && s.KW == 3;
   T res[B * R * L];
   for (int64_t b = 0; b < g.OCB; b += B) {
     const int64_t nb = std::min<int64_t>(B, g.OCB - b);
@@ -157,7 +157,7 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
         const int64_t plane = g.HP * g.WP;
         if constexpr (B == 2)
           if (nb == 2) {
-            if (three)
+            if (three && kRegisters == 32)
               forward_tile<T, R, S, 2, 3>(res, x, w, wb, s.C, 3, 3, plane, g.WP);
             else
               forward_tile<T, R, S, 2>(res, x, w, wb, s.C, s.KH, s.KW, plane, g.WP);
