@@ -207,19 +207,18 @@ bool use_winograd(const Conv2dShape& s) {
 }
 
 // Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench
-// measured it faster than im2col + GEMM (docs/performance.md): the forward where each output sums
-// at least 16 taps (a 3×3 first layer's im2col is cheap) and, except with AVX-512, over at least
-// 2 input channels (LeNet's conv1 lost with AVX2); the input gradient with AVX-512, or AVX2 at
-// stride 1, on at least 2 channels (a first layer's input needs no gradient in training; with
-// AVX2, 1 thread: convnet C32 12.7 against im2col's 14.6 ms, narrow8 1.1 against 1.9, LeNet's
-// conv2 level); the weight gradient on every shape it fits (on first layers it also
-// beat session 4's sweep with 8 lanes along the row, which it replaced). Stride 2 (the VGG
-// down_s2 layer): the forward and input gradient with AVX-512 only, where two blocks of output
-// channels (forward) or two input rows (input gradient) per tile beat im2col's strided copies
-// and col2im (with AVX2 they are level at best: 20.6 and 17.5 against 19.3 and 16.7 ms); the
-// weight gradient with AVX2 too, whose sweeps
-// take two blocks of output channels as well (15.6 against im2col's 18.7 ms; the baseline's
-// lost, 46 against 41).
+// measured it faster than im2col + GEMM (docs/performance.md, 1 thread unless said):
+// - forward: where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and,
+//   except with AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2). At stride
+//   2 (VGG's down_s2) with AVX-512 only, whose tiles take two blocks of output channels; AVX2's
+//   one block is level with im2col's strided copies (20.0 against 19.3 ms).
+// - input gradient: with AVX-512 or AVX2 on at least 2 channels (a first layer's input needs no
+//   gradient in training). AVX2: convnet C32 12.7 against im2col's 14.6 ms, narrow8 1.1 against
+//   1.9; the stride-2 layer level, 14.3 against 14.2 (7.2 against 7.5 on 2 threads).
+// - weight gradient: on every shape it fits (on first layers it also beat session 4's sweep with
+//   8 lanes along the row, which it replaced); at stride 2 with AVX2 too, whose sweeps take two
+//   blocks of output channels as well (15.6 against im2col's 18.7 ms; the baseline's lost, 46
+//   against 41).
 struct DirectBlock {
   bool forward, input, weight;
 };
@@ -227,8 +226,9 @@ DirectBlock use_direct_block(const Conv2dShape& s) {
   if (!direct_block::fits(s) || use_winograd(s)) return {false, false, false};
   const bool avx512 = active_isa() == Isa::avx512;
   const bool taps = s.C * s.KH * s.KW >= 16;
-  if (s.stride_h != 1) return {taps && avx512, s.C >= 2 && avx512, active_isa() != Isa::generic};
-  return {taps && (s.C >= 2 || avx512), s.C >= 2 && active_isa() != Isa::generic, true};
+  const bool vector = active_isa() != Isa::generic, input = s.C >= 2 && vector;
+  if (s.stride_h != 1) return {taps && avx512, input, vector};
+  return {taps && (s.C >= 2 || avx512), input, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the

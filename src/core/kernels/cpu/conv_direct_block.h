@@ -12,10 +12,12 @@
 //                  stride S a row splits into S phases (columns q·S + φ), each read from
 //                  consecutive output columns.
 //   weight grad    output channels in lanes: the output gradient transposed per image to
-//                  [block][oh][ow][lanes], times broadcast inputs, the taps of two kernel rows of
-//                  B blocks in accumulators per sweep, summed over a run of images.
-// A block is one vector register of the active instruction set (16, 8 or 4 floats); B is 2 with
-// AVX-512 (32 registers), 1 otherwise. The micro-kernels (conv_direct_block_kernel.h) are written
+//                  [block][oh][ow][lanes], times broadcast inputs, the taps of up to three
+//                  kernel rows of B blocks in accumulators per sweep, summed over a run of images.
+// A block is one vector register of the active instruction set (16, 8 or 4 floats); B (blocks of
+// output channels per forward tile or weight sweep, input rows per input-gradient tile) is 2 with
+// AVX-512 and AVX2 where the registers hold both, 1 on the baseline (conv_direct_block_kernel.h,
+// kTileBlocks and kWeightBlocks). The micro-kernels (conv_direct_block_kernel.h) are written
 // once over GCC vectors and compiled for the baseline, AVX2 + FMA and AVX-512; active_isa() picks
 // a copy. Every sum's order depends on the shape and the ISA only, never on the thread count.
 #pragma once
