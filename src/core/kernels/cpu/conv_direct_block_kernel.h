@@ -49,7 +49,8 @@ using Vec = typename VecOf<T>::type;
 // w[i·wb + ((c·KH + kh)·KW + kw)·L + l] for i < B, j < R: R outputs of one row (stride S) for B
 // blocks of output channels (wb elements apart). Each tap's B weight vectors are loaded once and
 // each multiplied by the R broadcast inputs.
-// K0: the kernel's height and width when known at compile time (3), 0 when read from KH and KW.
+// K0: the kernel's height and width when known at compile time (3 or 5), 0 when read from KH and
+// KW.
 template <class T, int R, int S, int B, int K0 = 0>
 NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C, int64_t KH_,
                            int64_t KW_, int64_t plane, int64_t WP) {
@@ -59,10 +60,10 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
 #pragma GCC unroll 32
   for (int j = 0; j < B * R; ++j) acc[j] = Vec<T>{};
   for (int64_t c = 0; c < C; ++c)
-#pragma GCC unroll 3
+#pragma GCC unroll 5
     for (int64_t kh = 0; kh < KH; ++kh) {
       const T* xr = x + c * plane + kh * WP;
-#pragma GCC unroll 3
+#pragma GCC unroll 5
       for (int64_t kw = 0; kw < KW; ++kw, w += L) {
         Vec<T> wv[B];
 #pragma GCC unroll 2
@@ -142,8 +143,9 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, wb = g.K * L;
   constexpr int B = kTileBlocks<R>;
-  // 3×3 kernels (most of them) get their taps unrolled, where the registers leave room for it:
-  // AVX2's 16 do for one block, but GCC spills two (the convnet's C32 forward 10.4 → 17.1 ms).
+  // 3×3 and 5×5 kernels (most of them) get their taps unrolled, where the registers leave room
+  // for it: AVX2's 16 do for one block, but GCC spills two (the convnet's C32 forward 10.4 → 17.1
+  // ms), so 3×3 pairs are unrolled with AVX-512 only, and 5×5 ones (LeNet-5's) not at all.
   const bool three = s.KH == 3 && s.KW == 3;
   T res[B * R * L];
   for (int64_t b = 0; b < g.OCB; b += B) {
@@ -165,6 +167,8 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
         if (nb == 1) {
           if (three)
             forward_tile<T, R, S, 1, 3>(res, x, w, wb, s.C, 3, 3, plane, g.WP);
+          else if (s.KH == 5 && s.KW == 5)
+            forward_tile<T, R, S, 1, 5>(res, x, w, wb, s.C, 5, 5, plane, g.WP);
           else
             forward_tile<T, R, S, 1>(res, x, w, wb, s.C, s.KH, s.KW, plane, g.WP);
         }
