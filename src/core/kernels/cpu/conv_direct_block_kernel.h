@@ -48,35 +48,59 @@ using Vec = typename VecOf<T>::type;
 // res[(i·R + j)·L + l] = Σ over (c, kh, kw) of x[c·plane + kh·WP + j·S + kw] ·
 // w[i·wb + ((c·KH + kh)·KW + kw)·L + l] for i < B, j < R: R outputs of one row (stride S) for B
 // blocks of output channels (wb elements apart). Each tap's B weight vectors are loaded once and
-// each multiplied by the R broadcast inputs.
-// K0: the kernel's height and width when known at compile time (3 or 5), 0 when read from KH and
-// KW.
+// each multiplied by the R broadcast inputs. K0: the kernel's height and width when known at
+// compile time (3 or 5: its taps unrolled), 0 when read from KH and KW.
 template <class T, int R, int S, int B, int K0 = 0>
-NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C, int64_t KH_,
-                           int64_t KW_, int64_t plane, int64_t WP) {
+NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C, int64_t KH,
+                           int64_t KW, int64_t plane, int64_t WP) {
   constexpr int64_t L = lanes<T>;
-  const int64_t KH = K0 ? K0 : KH_, KW = K0 ? K0 : KW_;
   Vec<T> acc[B * R];
 #pragma GCC unroll 32
   for (int j = 0; j < B * R; ++j) acc[j] = Vec<T>{};
-  for (int64_t c = 0; c < C; ++c)
-#pragma GCC unroll 5
-    for (int64_t kh = 0; kh < KH; ++kh) {
-      const T* xr = x + c * plane + kh * WP;
-#pragma GCC unroll 5
-      for (int64_t kw = 0; kw < KW; ++kw, w += L) {
-        Vec<T> wv[B];
+  const auto tap = [&](const T* xr, int64_t kw) __attribute__((always_inline)) NABLA_DT {
+    Vec<T> wv[B];
 #pragma GCC unroll 2
-        for (int i = 0; i < B; ++i) std::memcpy(&wv[i], w + i * wb, sizeof wv[i]);
+    for (int i = 0; i < B; ++i) std::memcpy(&wv[i], w + i * wb, sizeof wv[i]);
 #pragma GCC unroll 16
-        for (int j = 0; j < R; ++j) {
-          const T xv = xr[j * S + kw];
+    for (int j = 0; j < R; ++j) {
+      const T xv = xr[j * S + kw];
 #pragma GCC unroll 2
-          for (int i = 0; i < B; ++i) acc[i * R + j] += xv * wv[i];
-        }
-      }
+      for (int i = 0; i < B; ++i) acc[i * R + j] += xv * wv[i];
     }
+    w += L;
+  };
+  for (int64_t c = 0; c < C; ++c) {
+    if constexpr (K0 > 0) {
+#pragma GCC unroll 5
+      for (int kh = 0; kh < K0; ++kh)
+#pragma GCC unroll 5
+        for (int kw = 0; kw < K0; ++kw) tap(x + c * plane + kh * WP, kw);
+    } else {
+      for (int64_t kh = 0; kh < KH; ++kh)
+        for (int64_t kw = 0; kw < KW; ++kw) tap(x + c * plane + kh * WP, kw);
+    }
+  }
   std::memcpy(res, acc, sizeof acc);
+}
+
+// forward_tile for the shape's kernel: with AVX-512, 3×3 kernels unrolled, and 5×5 ones for one
+// block at stride 1 (LeNet-5's), for float. Elsewhere the unrolled copies did not pay for their
+// compile time (each is a large function, clang's ASan build of this file took 6 minutes with
+// them on every ISA, against 2 without): with AVX2's 16 registers GCC spilled the tiles of two
+// blocks (the convnet's C32 forward 10.4 → 17.1 ms), the 5×5 tiles of one block were level, and
+// the 3×3 ones are on layers use_direct_block sends to im2col on AVX2. Double's kernels serve the
+// tests and gradient checks.
+template <class T, int R, int S, int B>
+NABLA_DT inline void forward_tile_for(T* res, const T* x, const T* w, int64_t wb,
+                                      const Conv2dShape& s, int64_t plane, int64_t WP) {
+  if constexpr (sizeof(T) == 4 && kRegisters == 32) {
+    if (s.KH == 3 && s.KW == 3)
+      return forward_tile<T, R, S, B, 3>(res, x, w, wb, s.C, 3, 3, plane, WP);
+    if constexpr (B == 1 && S == 1)
+      if (s.KH == 5 && s.KW == 5)
+        return forward_tile<T, R, S, B, 5>(res, x, w, wb, s.C, 5, 5, plane, WP);
+  }
+  forward_tile<T, R, S, B>(res, x, w, wb, s.C, s.KH, s.KW, plane, WP);
 }
 
 // The L×L transpose of v (v[i][j] becomes v[j][i]) in registers, log2(L) rounds of L shuffles:
@@ -143,10 +167,6 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, wb = g.K * L;
   constexpr int B = kTileBlocks<R>;
-  // 3×3 and 5×5 kernels (most of them) get their taps unrolled, where the registers leave room
-  // for it: AVX2's 16 do for one block, but GCC spills two (the convnet's C32 forward 10.4 → 17.1
-  // ms), so 3×3 pairs are unrolled with AVX-512 only, and 5×5 ones (LeNet-5's) not at all.
-  const bool three = s.KH == 3 && s.KW == 3;
   T res[B * R * L];
   for (int64_t b = 0; b < g.OCB; b += B) {
     const int64_t nb = std::min<int64_t>(B, g.OCB - b);
@@ -158,20 +178,8 @@ NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, con
         const T* w = wp + b * wb;
         const int64_t plane = g.HP * g.WP;
         if constexpr (B == 2)
-          if (nb == 2) {
-            if (three && kRegisters == 32)
-              forward_tile<T, R, S, 2, 3>(res, x, w, wb, s.C, 3, 3, plane, g.WP);
-            else
-              forward_tile<T, R, S, 2>(res, x, w, wb, s.C, s.KH, s.KW, plane, g.WP);
-          }
-        if (nb == 1) {
-          if (three)
-            forward_tile<T, R, S, 1, 3>(res, x, w, wb, s.C, 3, 3, plane, g.WP);
-          else if (s.KH == 5 && s.KW == 5)
-            forward_tile<T, R, S, 1, 5>(res, x, w, wb, s.C, 5, 5, plane, g.WP);
-          else
-            forward_tile<T, R, S, 1>(res, x, w, wb, s.C, s.KH, s.KW, plane, g.WP);
-        }
+          if (nb == 2) forward_tile_for<T, R, S, 2>(res, x, w, wb, s, plane, g.WP);
+        if (nb == 1) forward_tile_for<T, R, S, 1>(res, x, w, wb, s, plane, g.WP);
         if (n == R) {
           for (int64_t i = 0; i < nb; ++i)
             store_tile<T, R>(out + (b + i) * L * P + oh * s.OW + ow0, P, res + i * R * L,
