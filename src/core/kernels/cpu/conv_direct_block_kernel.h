@@ -289,11 +289,12 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
           const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, GR) : 0;
           const bool paired = second && nt2 == nt && nt > 0 && std::equal(tap, tap + nt, tap2);
           const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
-          // The rows the next block of rows adds into: fetched while this one is summed.
-          if (phase == 0 && base + B * S < s.H)
-            for (int64_t r = 0; r < nc; ++r)
-              for (int64_t b = 0; b < B; ++b) {
-                const T* d = dinp + ((c0 + r) * s.H + ih + B * S + b * S) * s.W;
+          // The rows the next block of rows adds into for ih (those that exist): fetched while
+          // this one is summed.
+          if (phase == 0)
+            for (int64_t b = 0; b < B && ih + (B + b) * S < s.H; ++b)
+              for (int64_t r = 0; r < nc; ++r) {
+                const T* d = dinp + ((c0 + r) * s.H + ih + (B + b) * S) * s.W;
                 for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T)))
                   __builtin_prefetch(d + x, 1);
               }
