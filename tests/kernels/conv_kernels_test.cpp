@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +16,7 @@
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/norm.h"
 #include "kernels/cpu/pool.h"
+#include "kernels/cpu/vecmath.h"
 #include "nabla/random.h"
 #include "nabla/threads.h"
 #include "test_util.h"
@@ -480,6 +482,74 @@ TEST(PoolKernelsTest, FastMatchesNaiveAndIsThreadCountIndependent) {
       }
     }
   }
+}
+
+// The max pool's backward by its definition: a zeroed plane, then each output's gradient added
+// at its argmax.
+template <class T>
+std::vector<T> max_pool_backward_reference(const std::vector<T>& dy,
+                                           const std::vector<int32_t>& arg,
+                                           const cpu::Pool2dShape& s) {
+  std::vector<T> d(static_cast<size_t>(s.planes * s.H * s.W), T(0));
+  const int64_t outs = s.OH * s.OW;
+  for (int64_t o = 0; o < s.planes * outs; ++o)
+    if (arg[o] >= 0) d[(o / outs) * s.H * s.W + arg[o]] += dy[o];
+  return d;
+}
+
+// The 2×2 stride-2 rows (vecmath.h) on every vector width this CPU runs, float and double, with
+// and without the ReLU: rows of 1 to 35 windows (whole vectors and every tail of 16 and 8
+// lanes), odd heights and widths whose last row or column no window reads, ties, NaNs and
+// gradients of -0. Forward: the reference's outputs and argmax. Backward: the bits of the
+// reference scatter into a zeroed gradient, over a buffer that held NaN before.
+template <class T>
+void check_2x2_pool_rows() {
+  Generator gen(11);
+  for (cpu::vec::Variant v : cpu::vec::supported_variants())
+    for (int64_t W : {2, 3, 16, 17, 31, 32, 33, 70, 71})
+      for (int64_t H : {2, 5})
+        for (bool relu : {false, true}) {
+          SCOPED_TRACE(::testing::Message() << cpu::vec::variant_name(v) << " " << sizeof(T) * 8
+                                            << "-bit " << H << "x" << W << (relu ? " relu" : ""));
+          cpu::vec::ScopedVariant scoped(v);
+          const cpu::Pool2dShape s = pool_shape(3, H, W, 2, 2, 0);
+          std::vector<T> x(static_cast<size_t>(s.planes * H * W));
+          for (T& e : x) e = static_cast<T>(gen.uniform(-1, 1));
+          for (size_t i = 0; i + 1 < x.size(); i += 7) x[i + 1] = x[i];
+          for (size_t i = 3; i < x.size(); i += 29) x[i] = std::numeric_limits<T>::quiet_NaN();
+          const int64_t outs = s.planes * s.OH * s.OW;
+          std::vector<T> out(outs), ref(outs), dy(outs);
+          std::vector<int32_t> arg(outs), ref_arg(outs);
+          cpu::max_pool2d_forward(out.data(), arg.data(), x.data(), s, relu);
+          cpu::max_pool2d_forward_naive(ref.data(), ref_arg.data(), x.data(), s, relu);
+          EXPECT_EQ(arg, ref_arg);
+          EXPECT_EQ(std::memcmp(out.data(), ref.data(), sizeof(T) * outs), 0);
+          for (int64_t o = 0; o < outs; ++o)
+            dy[o] = o % 5 == 0 ? -T(0) : static_cast<T>(gen.uniform(-1, 1));
+          std::vector<T> dx(x.size(), std::numeric_limits<T>::quiet_NaN());
+          cpu::max_pool2d_backward(dx.data(), dy.data(), arg.data(), s);
+          const std::vector<T> want = max_pool_backward_reference(dy, ref_arg, s);
+          EXPECT_EQ(std::memcmp(dx.data(), want.data(), sizeof(T) * dx.size()), 0);
+        }
+}
+
+TEST(PoolKernelsTest, TwoByTwoRowsMatchTheReferenceOnEveryVectorWidth) {
+  check_2x2_pool_rows<float>();
+  check_2x2_pool_rows<double>();
+}
+
+// The general backward (overlapping windows, padding) writes all of dinp too.
+TEST(PoolKernelsTest, BackwardOverwritesItsGradient) {
+  Generator gen(12);
+  const cpu::Pool2dShape s = pool_shape(4, 9, 8, 3, 2, 1);
+  std::vector<float> x = random_floats(s.planes * s.H * s.W, gen);
+  const int64_t outs = s.planes * s.OH * s.OW;
+  std::vector<float> out(outs), dy = random_floats(outs, gen);
+  std::vector<int32_t> arg(outs);
+  cpu::max_pool2d_forward(out.data(), arg.data(), x.data(), s);
+  std::vector<float> dx(x.size(), std::nanf(""));
+  cpu::max_pool2d_backward(dx.data(), dy.data(), arg.data(), s);
+  EXPECT_EQ(dx, max_pool_backward_reference(dy, arg, s));
 }
 
 TEST(NormKernelsTest, BatchNormIsThreadCountIndependent) {

@@ -48,7 +48,7 @@ cpu::Pool2dShape pool_shape(const Tensor& x, const Pool2dParams& p, const char* 
 }  // namespace
 
 // max_pool2d: out = max over each window (padding is -inf).
-// Saves the argmax of each window (an index into its plane): dx[argmax] += dout.
+// Saves the argmax of each window (an index into its plane): dx = 0, dx[argmax] += dout.
 //
 // With `relu` (max_pool2d_relu) it is max_pool2d(relu(x)) in one pass: each window's max clamped
 // at 0, which is relu(max_pool2d(x)) too (max is monotone, so the first maximum of a window is the
@@ -72,7 +72,7 @@ Tensor max_pool2d_maybe_relu(const Tensor& x, const Pool2dParams& params, bool r
   return autograd::record(
       relu ? Op::max_pool2d_relu : Op::max_pool2d, out, {x},
       [argmax, s, in = x.shape()](const Tensor& dout) {
-        Tensor dx = Tensor::zeros(in, dout.dtype());
+        Tensor dx = Tensor::empty(in, dout.dtype());  // the kernel writes all of it
         Tensor g = contiguous_data(dout);
         const auto* saved = reinterpret_cast<const int32_t*>(argmax.data<int64_t>());
         dispatch(dout.dtype(),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/cpu/vecmath.h"
 #include "parallel.h"
 
 namespace nabla::cpu {
@@ -48,12 +49,14 @@ void max_pool_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s
   }
 }
 
+// Zeroes each plane, then adds each output's gradient at its argmax (windows may overlap).
 template <class T>
 void max_pool_backward_planes(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s,
                               int64_t p0, int64_t p1) {
   const int64_t outs = s.OH * s.OW;
   for (int64_t p = p0; p < p1; ++p) {
     T* plane = dinp + p * s.H * s.W;
+    std::fill(plane, plane + s.H * s.W, T(0));
     for (int64_t o = p * outs; o < (p + 1) * outs; ++o)
       if (argmax[o] >= 0) plane[argmax[o]] += dout[o];
   }
@@ -93,52 +96,6 @@ void avg_pool_backward_planes(T* dinp, const T* dout, const Pool2dShape& s, int6
 
 // ---- 2×2 windows, stride 2, no padding (every CNN's downsampling) ----
 
-// The same comparisons as max_pool_planes in the same order (a, b on the top row, then c, d),
-// unrolled, without the window arithmetic.
-template <bool Relu, class T>
-void max_pool_2x2_planes(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, int64_t p0,
-                         int64_t p1) {
-  for (int64_t p = p0; p < p1; ++p) {
-    const T* plane = inp + p * s.H * s.W;
-    for (int64_t oh = 0; oh < s.OH; ++oh) {
-      const T* r0 = plane + 2 * oh * s.W;
-      const T* r1 = r0 + s.W;
-      T* o = out + (p * s.OH + oh) * s.OW;
-      int32_t* am = argmax + (p * s.OH + oh) * s.OW;
-      const int32_t base = static_cast<int32_t>(2 * oh * s.W);
-      const int32_t W = static_cast<int32_t>(s.W);
-      // The four candidates of each window are first copied apart (de-interleaved), then
-      // compared with selects instead of jumps, so both loops vectorise; random data made the
-      // branches mispredict about once per window.
-      constexpr int64_t kPiece = 64;
-      for (int64_t ow0 = 0; ow0 < s.OW; ow0 += kPiece) {
-        const int64_t n = std::min(kPiece, s.OW - ow0);
-        T a[kPiece], b[kPiece], c[kPiece], d[kPiece];
-        for (int64_t i = 0; i < n; ++i) {
-          const int64_t iw = 2 * (ow0 + i);
-          a[i] = r0[iw], b[i] = r0[iw + 1], c[i] = r1[iw], d[i] = r1[iw + 1];
-        }
-        for (int64_t i = 0; i < n; ++i) {
-          const int32_t at = base + static_cast<int32_t>(2 * (ow0 + i));
-          T best = Relu ? T(0) : a[i];
-          int32_t where = Relu ? -1 : at;
-          auto visit = [&](T v, int32_t v_at) {
-            const bool take = v > best || (!Relu && v != v && best == best);
-            best = take ? v : best;
-            where = take ? v_at : where;
-          };
-          if constexpr (Relu) visit(a[i], at);
-          visit(b[i], at + 1);
-          visit(c[i], at + W);
-          visit(d[i], at + W + 1);
-          o[ow0 + i] = best;
-          am[ow0 + i] = where;
-        }
-      }
-    }
-  }
-}
-
 bool is_2x2_stride_2(const Pool2dShape& s) {
   return s.KH == 2 && s.KW == 2 && s.stride_h == 2 && s.stride_w == 2 && s.pad_h == 0 &&
          s.pad_w == 0;
@@ -156,9 +113,9 @@ int64_t plane_grain(const Pool2dShape& s) {
 template <class T>
 void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s, bool relu) {
   parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
-    if (is_2x2_stride_2(s))
-      (relu ? max_pool_2x2_planes<true, T> : max_pool_2x2_planes<false, T>)(out, argmax, inp, s, p0,
-                                                                            p1);
+    if (is_2x2_stride_2(s))  // the same windows through the vector kernels (vecmath.h)
+      vec::max_pool_2x2(out + p0 * s.OH * s.OW, argmax + p0 * s.OH * s.OW, inp + p0 * s.H * s.W,
+                        p1 - p0, s.H, s.W, s.OH, s.OW, relu);
     else
       (relu ? max_pool_planes<true, T> : max_pool_planes<false, T>)(out, argmax, inp, s, p0, p1);
   });
@@ -167,7 +124,11 @@ void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape
 template <class T>
 void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s) {
   parallel::parallel_for(s.planes, plane_grain(s), [&](int64_t p0, int64_t p1) {
-    max_pool_backward_planes(dinp, dout, argmax, s, p0, p1);
+    if (is_2x2_stride_2(s))  // each element written once (vecmath.h)
+      vec::max_pool_2x2_backward(dinp + p0 * s.H * s.W, dout + p0 * s.OH * s.OW,
+                                 argmax + p0 * s.OH * s.OW, p1 - p0, s.H, s.W, s.OH, s.OW);
+    else
+      max_pool_backward_planes(dinp, dout, argmax, s, p0, p1);
   });
 }
 

@@ -4,8 +4,9 @@
 //
 // Windows are KH×KW, step stride_h×stride_w, over the input padded by pad_h×pad_w on each side.
 // Max pooling reads the padding as -inf (it never wins); average pooling reads it as 0 and
-// always divides by KH·KW (PyTorch's count_include_pad = true). Forward kernels overwrite their
-// output; backward kernels add into dinp (the caller zeroes it). No allocation, no graph.
+// always divides by KH·KW (PyTorch's count_include_pad = true). Forward kernels and the max
+// pool's backward overwrite their output; the average pool's backward adds into dinp (the caller
+// zeroes it). No allocation, no graph.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,8 @@ struct Pool2dShape {
 template <class T>
 void max_pool2d_forward(T* out, int32_t* argmax, const T* inp, const Pool2dShape& s,
                         bool relu = false);
-// dinp[argmax] += dout, where argmax >= 0
+// dinp = 0, then dinp[argmax] += dout where argmax >= 0 (all of dinp is written). 2×2 windows
+// at stride 2 without padding write each element once instead (vecmath.h), with the same bits.
 template <class T>
 void max_pool2d_backward(T* dinp, const T* dout, const int32_t* argmax, const Pool2dShape& s);
 

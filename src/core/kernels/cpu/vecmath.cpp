@@ -100,6 +100,17 @@ void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T 
   table<T>().centered_combination(y, dy, x, n, a, b, m, d);
 }
 
+template <class T>
+void max_pool_2x2(T* out, int32_t* argmax, const T* inp, int64_t planes, int64_t H, int64_t W,
+                  int64_t OH, int64_t OW, bool relu) {
+  table<T>().max_pool_2x2(out, argmax, inp, planes, H, W, OH, OW, relu);
+}
+template <class T>
+void max_pool_2x2_backward(T* dinp, const T* dout, const int32_t* argmax, int64_t planes, int64_t H,
+                           int64_t W, int64_t OH, int64_t OW) {
+  table<T>().max_pool_2x2_backward(dinp, dout, argmax, planes, H, W, OH, OW);
+}
+
 const char* variant_name(Variant v) {
   switch (v) {
     case Variant::generic:
@@ -156,7 +167,11 @@ ScopedVariant::~ScopedVariant() {
   template T max<T>(const T*, int64_t);                                                           \
   template void centered_sums<T>(double*, const T*, const T*, double, int64_t, int64_t, int64_t); \
   template void scale_shift<T>(T*, const T*, int64_t, T, T, bool);                                \
-  template void centered_combination<T>(T*, const T*, const T*, int64_t, T, T, T, T);
+  template void centered_combination<T>(T*, const T*, const T*, int64_t, T, T, T, T);             \
+  template void max_pool_2x2<T>(T*, int32_t*, const T*, int64_t, int64_t, int64_t, int64_t,       \
+                                int64_t, bool);                                                   \
+  template void max_pool_2x2_backward<T>(T*, const T*, const int32_t*, int64_t, int64_t, int64_t, \
+                                         int64_t, int64_t);
 
 NABLA_VECMATH_INSTANTIATE(float)
 NABLA_VECMATH_INSTANTIATE(double)

@@ -4,6 +4,8 @@
 // over the vector width (vecmath_kernel.h) and compiled for the baseline, AVX2 + FMA and
 // AVX-512; each call runs the copy for active_isa() (isa.h). Results depend on the instruction
 // set (FMA or not) but never on how an array is split: element i's value depends on x[i] alone.
+// Beside them, the other loops that gain from the same per-width copies: softmax's row
+// reductions, batch norm's sums and row maps, and the 2×2 max pool.
 #pragma once
 
 #include <cstdint>
@@ -44,6 +46,17 @@ template <class T>
 void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu);
 template <class T>
 void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
+// Max pooling's 2×2 stride-2 windows without padding over `planes` planes of H×W (out and argmax:
+// OH×OW each, OH = H / 2 and OW = W / 2 rounded down): the same results as the general kernel,
+// cpu::max_pool2d_forward in pool.h (the first maximum in row-major order, a NaN wins; with
+// relu, the maximum clamped at 0 and index -1 where it is 0).
+template <class T>
+void max_pool_2x2(T* out, int32_t* argmax, const T* inp, int64_t planes, int64_t H, int64_t W,
+                  int64_t OH, int64_t OW, bool relu);
+// Its backward: writes all of dinp, dout (as 0 + dout) at each window's argmax and 0 elsewhere.
+template <class T>
+void max_pool_2x2_backward(T* dinp, const T* dout, const int32_t* argmax, int64_t planes, int64_t H,
+                           int64_t W, int64_t OH, int64_t OW);
 
 // One compiled copy by name, for tests and benchmarks (the functions above pick by
 // active_isa()). avx512_logic_on_avx2 is the AVX-512 vector width compiled for AVX2, so that a

@@ -22,6 +22,7 @@
 #include <cstring>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
 #include "kernels/cpu/vecmath_internal.h"
 
@@ -404,6 +405,175 @@ struct Vec {
     else
       centered_sums_impl<false>(out, dy, x, m, rows, n, stride);
   }
+
+  // ---- max pooling's 2×2 stride-2 windows, without padding ----
+  // Window (oh, ow) covers a, b = row 2oh, columns 2ow and 2ow + 1, and c, d below them; its
+  // index in the plane is at = 2oh·W + 2ow for a, and at + 1, at + W, at + W + 1. A vector holds
+  // `lanes` windows of a row: two loads of each input row, split into even (a, c) and odd (b, d)
+  // elements. A row's last windows are its last `lanes`, overlapping windows already done (the
+  // same arithmetic, the same values written again). Rows shorter than a vector go to the
+  // half-width copy (Narrow), down to 16-byte vectors, and below that one window at a time
+  // through a zero-padded vector.
+  typedef std::conditional_t<sizeof(T) != 0, int32_t, T> Int32;  // dependent, as Double is
+  typedef Int32 VA __attribute__((vector_size(lanes * sizeof(int32_t))));  // argmax lanes
+  using Narrow = Vec<T, (VB > 16 ? VB / 2 : VB)>;
+
+  template <size_t... L>
+  static NABLA_VECMATH_TARGET inline V evens(const V& x0, const V& x1, std::index_sequence<L...>) {
+    return __builtin_shufflevector(x0, x1, int(2 * L)...);
+  }
+  template <size_t... L>
+  static NABLA_VECMATH_TARGET inline V odds(const V& x0, const V& x1, std::index_sequence<L...>) {
+    return __builtin_shufflevector(x0, x1, int(2 * L + 1)...);
+  }
+  // Lanes [Half·lanes/2, (Half + 1)·lanes/2) of e and o, interleaved: e0 o0 e1 o1 ...
+  template <int Half, size_t... L>
+  static NABLA_VECMATH_TARGET inline V interleave(const V& e, const V& o,
+                                                  std::index_sequence<L...>) {
+    return __builtin_shufflevector(e, o, int((L % 2 ? lanes : 0) + L / 2 + Half * lanes / 2)...);
+  }
+  using Lanes = std::make_index_sequence<lanes>;
+
+  static NABLA_VECMATH_TARGET inline VI even_offsets() {  // 2·lane
+    VI v;
+    for (int l = 0; l < lanes; ++l) v[l] = I(2 * l);
+    return v;
+  }
+
+  // `count` (<= lanes) windows: x holds 2·lanes elements of each of the two input rows, a_at the
+  // plane index of each window's a. The same comparisons as pool.cpp's max_pool_planes in the
+  // same order (a, b, c, d): a value is taken when larger, or (without Relu) when it is a NaN
+  // and the best so far is not. With Relu the best starts at 0 with no position (-1), so only
+  // values > 0 are ever taken.
+  template <bool Relu>
+  static NABLA_VECMATH_TARGET inline void pool_windows(T* out, int32_t* argmax, const V (&x)[4],
+                                                       const VI& a_at, I W, int64_t count) {
+    const V cand[4] = {evens(x[0], x[1], Lanes{}), odds(x[0], x[1], Lanes{}),
+                       evens(x[2], x[3], Lanes{}), odds(x[2], x[3], Lanes{})};
+    const VI cand_at[4] = {a_at, a_at + 1, a_at + W, a_at + (W + 1)};
+    V best = Relu ? V{} : cand[0];
+    VI where = Relu ? VI{} - 1 : a_at;
+    for (int k = Relu ? 0 : 1; k < 4; ++k) {
+      const V v = cand[k];
+      VI take = v > best;
+      if constexpr (!Relu) take |= (v != v) & (best == best);
+      best = take ? v : best;
+      where = take ? cand_at[k] : where;
+    }
+    const VA where32 = __builtin_convertvector(where, VA);
+    if (count == lanes) {
+      std::memcpy(out, &best, sizeof(V));
+      std::memcpy(argmax, &where32, sizeof(VA));
+    } else {
+      for (int64_t l = 0; l < count; ++l) out[l] = best[l], argmax[l] = where32[l];
+    }
+  }
+
+  // Windows [0, n) of one row pair (r0, r1 = r0 + W), their a at plane index at + 2·window.
+  template <bool Relu>
+  static NABLA_VECMATH_TARGET void pool_row(T* out, int32_t* argmax, const T* r0, int64_t n,
+                                            int64_t at, I W) {
+    if (n < lanes && VB > 16) return Narrow::template pool_row<Relu>(out, argmax, r0, n, at, W);
+    const T* r1 = r0 + W;
+    const VI offsets = even_offsets();
+    if (n < lanes) {  // one window at a time, zero-padded
+      for (int64_t i = 0; i < n; ++i) {
+        V x[4] = {};
+        x[0][0] = r0[2 * i], x[0][1] = r0[2 * i + 1], x[2][0] = r1[2 * i], x[2][1] = r1[2 * i + 1];
+        pool_windows<Relu>(out + i, argmax + i, x, offsets + I(at + 2 * i), W, 1);
+      }
+      return;
+    }
+    for (int64_t i0 = 0; i0 < n; i0 += lanes) {
+      const int64_t i = i0 + lanes <= n ? i0 : n - lanes;
+      V x[4];
+      std::memcpy(&x[0], r0 + 2 * i, sizeof(V)), std::memcpy(&x[1], r0 + 2 * i + lanes, sizeof(V));
+      std::memcpy(&x[2], r1 + 2 * i, sizeof(V)), std::memcpy(&x[3], r1 + 2 * i + lanes, sizeof(V));
+      pool_windows<Relu>(out + i, argmax + i, x, offsets + I(at + 2 * i), W, lanes);
+    }
+  }
+
+  template <bool Relu>
+  static NABLA_VECMATH_TARGET void max_pool_2x2_impl(T* out, int32_t* argmax, const T* inp,
+                                                     int64_t planes, int64_t H, int64_t W,
+                                                     int64_t OH, int64_t OW) {
+    for (int64_t p = 0; p < planes; ++p)
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t o = (p * OH + oh) * OW;
+        pool_row<Relu>(out + o, argmax + o, inp + (p * H + 2 * oh) * W, OW, 2 * oh * W, I(W));
+      }
+  }
+
+  static NABLA_VECMATH_TARGET void max_pool_2x2(T* out, int32_t* argmax, const T* inp,
+                                                int64_t planes, int64_t H, int64_t W, int64_t OH,
+                                                int64_t OW, bool relu) {
+    if (relu)
+      max_pool_2x2_impl<true>(out, argmax, inp, planes, H, W, OH, OW);
+    else
+      max_pool_2x2_impl<false>(out, argmax, inp, planes, H, W, OH, OW);
+  }
+
+  // The backward of `count` windows whose a is at a_at: d0 and d1 (rows 2oh and 2oh + 1 from the
+  // first window's a) get each window's four elements, 0 + g where argmax names the element and
+  // 0 elsewhere (0 + g: the bits of adding g into a zeroed gradient, -0 included).
+  static NABLA_VECMATH_TARGET inline void unpool_windows(T* d0, T* d1, const V& dout, const VI& w,
+                                                         const VI& a_at, I W, int64_t count) {
+    const V g = T(0) + dout;
+    const V a = w == a_at ? g : V{}, b = w == a_at + 1 ? g : V{};
+    const V c = w == a_at + W ? g : V{}, d = w == a_at + (W + 1) ? g : V{};
+    const V rows[4] = {interleave<0>(a, b, Lanes{}), interleave<1>(a, b, Lanes{}),
+                       interleave<0>(c, d, Lanes{}), interleave<1>(c, d, Lanes{})};
+    if (count == lanes) {
+      std::memcpy(d0, &rows[0], sizeof(V)), std::memcpy(d0 + lanes, &rows[1], sizeof(V));
+      std::memcpy(d1, &rows[2], sizeof(V)), std::memcpy(d1 + lanes, &rows[3], sizeof(V));
+    } else {
+      for (int64_t l = 0; l < 2 * count; ++l)
+        d0[l] = rows[l / lanes][l % lanes], d1[l] = rows[2 + l / lanes][l % lanes];
+    }
+  }
+
+  static NABLA_VECMATH_TARGET void unpool_row(T* d0, const T* dout, const int32_t* argmax,
+                                              int64_t n, int64_t at, I W) {
+    if (n < lanes && VB > 16) return Narrow::unpool_row(d0, dout, argmax, n, at, W);
+    T* d1 = d0 + W;
+    const VI offsets = even_offsets();
+    if (n < lanes) {
+      for (int64_t i = 0; i < n; ++i) {
+        V g{};
+        VI w{};
+        g[0] = dout[i], w[0] = argmax[i];
+        unpool_windows(d0 + 2 * i, d1 + 2 * i, g, w, offsets + I(at + 2 * i), W, 1);
+      }
+      return;
+    }
+    for (int64_t i0 = 0; i0 < n; i0 += lanes) {
+      const int64_t i = i0 + lanes <= n ? i0 : n - lanes;
+      V g;
+      VA w32;
+      std::memcpy(&g, dout + i, sizeof(V));
+      std::memcpy(&w32, argmax + i, sizeof(VA));
+      unpool_windows(d0 + 2 * i, d1 + 2 * i, g, __builtin_convertvector(w32, VI),
+                     offsets + I(at + 2 * i), W, lanes);
+    }
+  }
+
+  // max_pool_2x2's backward: all of dinp written, a last row or column that no window covers
+  // (odd H or W) with zeros.
+  static NABLA_VECMATH_TARGET void max_pool_2x2_backward(T* dinp, const T* dout,
+                                                         const int32_t* argmax, int64_t planes,
+                                                         int64_t H, int64_t W, int64_t OH,
+                                                         int64_t OW) {
+    for (int64_t p = 0; p < planes; ++p) {
+      T* plane = dinp + p * H * W;
+      for (int64_t oh = 0; oh < OH; ++oh) {
+        const int64_t o = (p * OH + oh) * OW;
+        T* d0 = plane + 2 * oh * W;
+        unpool_row(d0, dout + o, argmax + o, OW, 2 * oh * W, I(W));
+        if (W > 2 * OW) d0[W - 1] = d0[2 * W - 1] = T(0);
+      }
+      for (int64_t e = 2 * OH * W; e < H * W; ++e) plane[e] = T(0);
+    }
+  }
 };
 
 template <class T, int VB>
@@ -421,6 +591,8 @@ Table<T> make_table() {
   t.centered_sums = &W::centered_sums;
   t.scale_shift = &W::scale_shift;
   t.centered_combination = &W::centered_combination;
+  t.max_pool_2x2 = &W::max_pool_2x2;
+  t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
   return t;
 }
 
