@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "nabla/error.h"
@@ -72,19 +73,60 @@ TEST(Parallel, ManyShortJobsInARowAllComplete) {
   EXPECT_EQ(sum.load(), 20000 * 6);
 }
 
-TEST(Parallel, NestedLoopRunsSeriallyInsideTheOuterTask) {
+// A loop inside a pool task covers its range once, in region, whichever threads run its parts.
+TEST(Parallel, NestedLoopCoversItsRangeOnceInsideTheOuterTask) {
   ThreadCount count(2);
-  std::atomic<int> inner_ranges{0};
-  parallel::parallel_tasks(4, [&](int64_t) {
+  std::vector<std::atomic<int>> hits(4 * 1000);
+  parallel::parallel_tasks(4, [&](int64_t outer) {
     EXPECT_TRUE(parallel::in_parallel_region());
+    parallel::parallel_for(1000, 1, [&](int64_t begin, int64_t end) {
+      EXPECT_TRUE(parallel::in_parallel_region());
+      for (int64_t i = begin; i < end; ++i) hits[outer * 1000 + i]++;
+    });
+  });
+  for (const auto& h : hits) EXPECT_EQ(h.load(), 1);
+  EXPECT_FALSE(parallel::in_parallel_region());
+}
+
+// A loop started in a task of a pool job is offered to the pool's idle threads: here the outer
+// job's other task ends at once, and the thread that ran it must take the inner loop's task 1,
+// because inner task 0 (taken first, by the offering thread) waits until task 1 has started. No
+// clock is involved: without the offer this test would hang, not fail by chance.
+TEST(Parallel, IdleThreadTakesTasksOfALoopOfferedInsideATask) {
+  ThreadCount count(2);
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<bool> second_started{false};
+    std::atomic<int> offered{0};
+    parallel::parallel_tasks(2, [&](int64_t outer) {
+      if (outer != 0) return;
+      parallel::parallel_tasks(2, [&](int64_t inner) {
+        if (inner == 1) {
+          second_started = true;
+        } else {
+          while (!second_started) std::this_thread::yield();
+        }
+        offered++;
+      });
+    });
+    EXPECT_EQ(offered.load(), 2);
+  }
+}
+
+// A thread of its own in a SerialRegion (a slice run beside others) offers nothing: its loops run
+// whole on it.
+TEST(Parallel, SerialRegionLoopsRunWhole) {
+  ThreadCount count(2);
+  std::thread t([] {
+    parallel::SerialRegion serial;
+    int ranges = 0;
     parallel::parallel_for(1000, 1, [&](int64_t begin, int64_t end) {
       EXPECT_EQ(begin, 0);
       EXPECT_EQ(end, 1000);
-      inner_ranges++;
+      ranges++;
     });
+    EXPECT_EQ(ranges, 1);
   });
-  EXPECT_EQ(inner_ranges.load(), 4);
-  EXPECT_FALSE(parallel::in_parallel_region());
+  t.join();
 }
 
 TEST(Parallel, TaskExceptionReachesTheCallerAfterAllTasksEnd) {

@@ -7,8 +7,10 @@
 // piece order afterwards. parallel_tasks with a fixed task count is the tool for that.
 //
 // The caller's thread works too, so num_threads() == 1 starts no thread at all. A parallel loop
-// started from inside another one runs serially on the calling thread (no nested pools, no
-// deadlock). An exception thrown by a task is rethrown on the caller once every task has ended.
+// started from inside another one runs on the calling thread (no nested pools, no deadlock),
+// offering its tasks to the pool's idle threads when it was started in a task of a pool job
+// (share_tasks). An exception thrown by a task is rethrown on the caller once every task has
+// ended.
 #pragma once
 
 #include <algorithm>
@@ -25,6 +27,13 @@ void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx);
 
 // True on a pool worker, or on the caller while it runs its share of a parallel loop.
 bool in_parallel_region();
+
+// Inside a task of a pool job (and only there): whether a loop may be offered to the pool's idle
+// threads, and the offer itself. share_tasks runs fn(ctx, task) for every task on this thread and
+// any idle one, returning false (running nothing) when it cannot: not in a pool task, or another
+// loop's offer holds the slot. For the loops below; a kernel calls those.
+bool may_share();
+bool share_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx);
 
 // While it lives, parallel loops on this thread run serially, as inside a pool task: for a
 // thread that is itself one of several running side by side (autograd::BatchSlices' slices).
@@ -44,14 +53,15 @@ class SerialRegion {
 template <class F>
 void parallel_tasks(int64_t tasks, F&& fn) {
   if (tasks <= 0) return;
+  using Fn = std::remove_reference_t<F>;
+  const auto call = [](void* ctx, int64_t t) { (*static_cast<Fn*>(ctx))(t); };
+  void* ctx = const_cast<void*>(static_cast<const void*>(&fn));
   if (tasks == 1 || num_threads() == 1 || in_parallel_region()) {
+    if (tasks > 1 && num_threads() > 1 && share_tasks(tasks, call, ctx)) return;
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
   }
-  using Fn = std::remove_reference_t<F>;
-  run_tasks(
-      tasks, [](void* ctx, int64_t t) { (*static_cast<Fn*>(ctx))(t); },
-      const_cast<void*>(static_cast<const void*>(&fn)));
+  run_tasks(tasks, call, ctx);
 }
 
 // fn(begin, end) over [0, n) cut into at most num_threads() contiguous ranges of at least
@@ -61,7 +71,7 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
   if (n <= 0) return;
   const int64_t max_ranges = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
   const int64_t ranges = std::min<int64_t>(num_threads(), max_ranges);
-  if (ranges <= 1 || in_parallel_region()) {
+  if (ranges <= 1 || (in_parallel_region() && !may_share())) {
     fn(int64_t{0}, n);
     return;
   }

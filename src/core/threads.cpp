@@ -6,6 +6,10 @@
 // generation and fails. The caller claims tasks too, so a job finishes even if no worker ever
 // wakes (an oversubscribed machine), and waits only for tasks that were actually claimed.
 //
+// A parallel loop inside a task of a job (a batch slice's kernels) is offered in a slot of its
+// own with the same claiming scheme, to threads that have finished their share of the job: a
+// slice that ends first then works on the other slice's loops instead of spinning until it ends.
+//
 // Workers spin for a short while after a job before sleeping on a futex, because a training step
 // runs dozens of parallel loops back to back and a futex wake costs several microseconds. The
 // futex calls are made directly: libstdc++ 12's std::atomic::wait on a 64-bit word was seen to
@@ -43,6 +47,10 @@ namespace nabla {
 namespace {
 
 thread_local bool t_in_region = false;
+// True while this thread runs a task of a pool job: a parallel loop started there may be offered
+// to the pool's idle threads (ThreadPool::offer). A SerialRegion's thread is no pool thread, and
+// a task taken from an offer offers nothing itself.
+thread_local bool t_in_pool_task = false;
 
 // state word: generation (16 bits) | tasks (24 bits) | next task (24 bits)
 constexpr int kTaskBits = 24;
@@ -111,7 +119,69 @@ class ThreadPool {
     return true;
   }
 
+  // Runs a parallel loop started inside a task of a job (a slice of a batch, whose loops would
+  // otherwise run serially) as an offer: its tasks go to whichever threads have nothing to do,
+  // the offering thread included, which claims them too, so the loop ends even if no thread
+  // ever helps. A slice that ends early then helps with the other slice's remaining kernels
+  // instead of waiting for it. Tasks compute the same whichever thread runs them (parallel.h's
+  // rule), so the results do not change. Returns false, running nothing, while another offer
+  // holds the one slot.
+  bool offer(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
+    if (tasks > kMaxTasksPerJob) return false;
+    bool free = false;
+    if (!offer_busy_.compare_exchange_strong(free, true)) return false;
+    offer_fn_.store(fn, std::memory_order_relaxed);
+    offer_ctx_.store(ctx, std::memory_order_relaxed);
+    offer_done_.store(0, std::memory_order_relaxed);
+    const uint64_t generation = generation_of(offer_state_.load(std::memory_order_relaxed)) + 1;
+    offer_state_.store(((generation & 0xffff) << (2 * kTaskBits)) | (uint64_t(tasks) << kTaskBits),
+                       std::memory_order_release);
+    // Sleeping threads: a worker wakes for any change of wake_ (and finds no new job), the
+    // caller of the job wakes on done_ without a change.
+    wake_.fetch_add(1);
+    wake_.wake_all();
+    done_.wake_all();
+    help_offer();
+    while (offer_done_.load(std::memory_order_acquire) != uint64_t(tasks)) NABLA_CPU_RELAX();
+    std::exception_ptr error;
+    {
+      std::lock_guard lock(error_mutex_);
+      error = std::exchange(offer_error_, nullptr);
+    }
+    offer_busy_.store(false, std::memory_order_release);
+    if (error) std::rethrow_exception(error);
+    return true;
+  }
+
  private:
+  // Claims and runs tasks of the current offer until none is left unclaimed; returns whether it
+  // ran any. The state word is the job's layout; a claim succeeds only while the generation it
+  // read is current, and an offer is replaced only once all its tasks have ended, so the
+  // function and context read before a successful claim are that offer's.
+  bool help_offer() {
+    uint64_t s = offer_state_.load(std::memory_order_acquire);
+    bool ran = false;
+    while (next_of(s) < tasks_of(s)) {
+      void (*fn)(void*, int64_t) = offer_fn_.load(std::memory_order_relaxed);
+      void* ctx = offer_ctx_.load(std::memory_order_relaxed);
+      if (!offer_state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
+      const bool was_in_region = std::exchange(t_in_region, true);
+      const bool was_pool_task = std::exchange(t_in_pool_task, false);
+      try {
+        fn(ctx, int64_t(next_of(s)));
+      } catch (...) {
+        std::lock_guard lock(error_mutex_);
+        if (!offer_error_) offer_error_ = std::current_exception();
+      }
+      t_in_region = was_in_region;
+      t_in_pool_task = was_pool_task;
+      offer_done_.fetch_add(1, std::memory_order_acq_rel);
+      ran = true;
+      s = offer_state_.load(std::memory_order_acquire);
+    }
+    return ran;
+  }
+
   void run_job(int64_t tasks, void (*fn)(void*, int64_t), void* ctx, int64_t offset) {
     fn_ = fn;
     ctx_ = ctx;
@@ -130,6 +200,7 @@ class ThreadPool {
     for (int i = 0;; ++i) {
       const uint32_t done = done_.load();
       if (done == uint32_t(tasks)) break;
+      if (help_offer()) continue;
       if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
         done_.wait(done);
       } else {
@@ -144,12 +215,14 @@ class ThreadPool {
     while (generation_of(s) == generation && next_of(s) < tasks_of(s)) {
       if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
       const int64_t total = int64_t(tasks_of(s));
+      const bool was_pool_task = std::exchange(t_in_pool_task, true);
       try {
         fn_(ctx_, offset_ + int64_t(next_of(s)));
       } catch (...) {
         std::lock_guard lock(error_mutex_);
         if (!error_) error_ = std::current_exception();
       }
+      t_in_pool_task = was_pool_task;
       if (done_.fetch_add(1) + 1 == uint32_t(total)) done_.wake_all();
       s = state_.load(std::memory_order_acquire);
     }
@@ -163,6 +236,7 @@ class ThreadPool {
     while (true) {
       const auto spin_until = std::chrono::steady_clock::now() + kSpin;
       for (int i = 0; wake_.load() == seen; ++i) {
+        if (help_offer()) continue;
         if ((i & 63) == 63 && std::chrono::steady_clock::now() > spin_until) {
           wake_.wait(seen);
         } else {
@@ -186,6 +260,14 @@ class ThreadPool {
   std::mutex job_mutex_;
   std::mutex error_mutex_;
   std::exception_ptr error_;
+  // The one offer (state: generation | tasks | next task, as state_), its function, context,
+  // ended tasks and first exception; busy from the offer's start until all its tasks ended.
+  std::atomic<uint64_t> offer_state_{0};
+  std::atomic<void (*)(void*, int64_t)> offer_fn_{nullptr};
+  std::atomic<void*> offer_ctx_{nullptr};
+  std::atomic<uint64_t> offer_done_{0};
+  std::atomic<bool> offer_busy_{false};
+  std::exception_ptr offer_error_;
 };
 
 int default_threads() {
@@ -243,6 +325,17 @@ bool in_parallel_region() {
 SerialRegion::SerialRegion() : previous_(std::exchange(t_in_region, true)) {}
 SerialRegion::~SerialRegion() {
   t_in_region = previous_;
+}
+
+bool may_share() {
+  return t_in_pool_task;
+}
+
+bool share_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
+  if (!t_in_pool_task) return false;
+  // A pool task runs only while the pool exists, and the pool is replaced only between jobs.
+  ThreadPool* pool = pool_state().pool.get();
+  return pool && pool->offer(tasks, fn, ctx);
 }
 
 void run_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx) {
