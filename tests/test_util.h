@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "nabla/error.h"
+#include "nabla/random.h"
 #include "nabla/tensor.h"
 #include "nabla/threads.h"
 
@@ -42,5 +44,13 @@ class ThreadCount {
  private:
   int saved_ = num_threads();
 };
+
+// n values drawn uniformly from [-1, 1): a kernel test's random inputs.
+template <class T>
+std::vector<T> random_values(int64_t n, Generator& gen) {
+  std::vector<T> v(static_cast<size_t>(n));
+  for (T& x : v) x = static_cast<T>(gen.uniform(-1, 1));
+  return v;
+}
 
 }  // namespace nabla::testing

@@ -21,16 +21,11 @@
 namespace nabla {
 namespace {
 
+using testing::random_values;
+
 int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
   return std::min(hi,
                   lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
-}
-
-template <class T>
-std::vector<T> random_values(int64_t n, Generator& gen) {
-  std::vector<T> v(static_cast<size_t>(n));
-  for (T& x : v) x = static_cast<T>(gen.uniform(-1, 1));
-  return v;
 }
 
 cpu::Conv2dShape random_shape(Generator& gen, int64_t stride) {
@@ -101,8 +96,10 @@ Result<T> run_naive(const cpu::Conv2dShape& s, const std::vector<T>& x, const st
   cpu::conv2d_forward_naive(r.out.data(), x.data(), w.data(), b.data(), s);
   r.out_relu = r.out;
   for (T& v : r.out_relu) v = std::max(v, T(0));
-  r.dinp = start;
+  // The naive kernel writes dinp; the direct one adds onto what is there (conv.cpp zeroes it).
+  r.dinp.assign(start.size(), T(0));
   cpu::conv2d_backward_input_naive(r.dinp.data(), dy.data(), w.data(), s);
+  for (size_t i = 0; i < start.size(); ++i) r.dinp[i] += start[i];
   r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
   cpu::conv2d_backward_weight_naive(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s);
   r.dweight_halves = r.dweight, r.dbias_halves = r.dbias;
@@ -222,7 +219,7 @@ TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
   const auto run = [&] {
     std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
     Result<float> r;
-    r.out.assign(dy.size(), 0), r.dinp.assign(x.size(), 0);
+    r.out.assign(dy.size(), 0), r.dinp.assign(x.size(), std::nanf(""));  // written whole
     r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);
     cpu::conv2d_forward(r.out.data(), x.data(), w.data(), b.data(), s, ws.data());
     cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());

@@ -1,4 +1,4 @@
-// The fast convolution, pooling and batch-norm kernels against their references, called directly
+// The fast convolution and batch-norm kernels against their references, called directly
 // (no graph): random shapes (strides, padding, dilation, groups, 1×1, odd sizes, batches that
 // span several chunks and partial-sum pieces), and the same inputs at 1, 2 and 3 threads giving
 // bitwise identical results, since every reduction is split by the shape, not the pool size.
@@ -15,8 +15,6 @@
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/norm.h"
-#include "kernels/cpu/pool.h"
-#include "kernels/cpu/vecmath.h"
 #include "nabla/random.h"
 #include "nabla/threads.h"
 #include "test_util.h"
@@ -24,13 +22,8 @@
 namespace nabla {
 namespace {
 
+using testing::random_values;
 using testing::ThreadCount;
-
-std::vector<float> random_floats(int64_t n, Generator& gen) {
-  std::vector<float> v(static_cast<size_t>(n));
-  for (float& x : v) x = static_cast<float>(gen.uniform(-1, 1));
-  return v;
-}
 
 int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
   return std::min(hi,
@@ -115,12 +108,14 @@ ConvResult run_fast(const cpu::Conv2dShape& s, const std::vector<float>& x,
   std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
   ConvResult r;
   r.out.assign(dy.size(), 0), r.out_relu.assign(dy.size(), 0);
-  r.dinp.assign(x.size(), 0), r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);
+  // The input-gradient kernels write all of dinp: NaN left anywhere would fail the comparisons.
+  r.dinp.assign(x.size(), std::nanf("")), r.dweight.assign(w.size(), 0),
+      r.dbias.assign(b.size(), 0);
   cpu::conv2d_forward(r.out.data(), x.data(), w.data(), b.data(), s, ws.data());
   cpu::conv2d_forward(r.out_relu.data(), x.data(), w.data(), b.data(), s, ws.data(), true);
   cpu::conv2d_backward_input(r.dinp.data(), dy.data(), w.data(), s, ws.data());
   cpu::conv2d_backward_weight(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s, ws.data());
-  r.fused_dinp.assign(x.size(), 0), r.fused_dweight.assign(w.size(), 0);
+  r.fused_dinp.assign(x.size(), std::nanf("")), r.fused_dweight.assign(w.size(), 0);
   r.fused_dbias.assign(b.size(), 0);
   cpu::conv2d_backward(r.fused_dinp.data(), r.fused_dweight.data(), r.fused_dbias.data(), dy.data(),
                        x.data(), w.data(), s, ws.data());
@@ -167,10 +162,10 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     const int64_t Cg = s.C / s.groups;
-    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_floats(s.OC * Cg * s.KH * s.KW, gen);
-    std::vector<float> b = random_floats(s.OC, gen);
-    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_values<float>(s.OC * Cg * s.KH * s.KW, gen);
+    std::vector<float> b = random_values<float>(s.OC, gen);
+    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
     const ConvResult fast = run_fast(s, x, w, b, dy);
     std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
     cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
@@ -213,8 +208,8 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveWithAvx2AndTheBaseline) {
     s.W = s.OW + s.KW - 1 - 2 * s.pad_w;
     s.OH = s.H + 2 * s.pad_h - s.KH + 1;
     SCOPED_TRACE(describe(s));
-    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
     const size_t taps = static_cast<size_t>(s.OC * s.C * s.KH * s.KW);
     std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
     std::vector<float> direct(taps, 0), direct_bias(s.OC, 0), baseline(taps, 0),
@@ -292,10 +287,10 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
                     .pad_w = 1});
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
-    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_floats(s.OC * s.C * 9, gen);
-    std::vector<float> b = random_floats(s.OC, gen);
-    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_values<float>(s.OC * s.C * 9, gen);
+    std::vector<float> b = random_values<float>(s.OC, gen);
+    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
     std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
     cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
     cpu::conv2d_backward_input_naive(dinp.data(), dy.data(), w.data(), s);
@@ -324,8 +319,9 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
       EXPECT_EQ(fast.fused_dbias, fast.dbias);
 
       std::vector<double> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
-      std::vector<double> got(dy.size()), got_dx(x.size(), 0), got_dw(w.size(), 0);
-      std::vector<double> db(b.size(), 0), fused_dx(x.size(), 0), fused_dw(w.size(), 0);
+      const double nan = std::numeric_limits<double>::quiet_NaN();  // overwritten, not added to
+      std::vector<double> got(dy.size()), got_dx(x.size(), nan), got_dw(w.size(), 0);
+      std::vector<double> db(b.size(), 0), fused_dx(x.size(), nan), fused_dw(w.size(), 0);
       std::vector<double> fused_db(b.size(), 0);
       cpu::conv2d_forward(got.data(), xd.data(), wd.data(), bd.data(), s, ws.data());
       cpu::conv2d_backward_input(got_dx.data(), dyd.data(), wd.data(), s, ws.data());
@@ -409,10 +405,10 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   shapes.push_back(wide_batch_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
-    std::vector<float> x = random_floats(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_floats(s.OC * s.C / s.groups * s.KH * s.KW, gen);
-    std::vector<float> b = random_floats(s.OC, gen);
-    std::vector<float> dy = random_floats(s.N * s.OC * s.OH * s.OW, gen);
+    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    std::vector<float> w = random_values<float>(s.OC * s.C / s.groups * s.KH * s.KW, gen);
+    std::vector<float> b = random_values<float>(s.OC, gen);
+    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
     ConvResult one;
     {
       ThreadCount threads(1);
@@ -433,130 +429,12 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   }
 }
 
-cpu::Pool2dShape pool_shape(int64_t planes, int64_t H, int64_t W, int64_t k, int64_t stride,
-                            int64_t pad) {
-  cpu::Pool2dShape s;
-  s.planes = planes, s.H = H, s.W = W, s.KH = s.KW = k, s.stride_h = s.stride_w = stride;
-  s.pad_h = s.pad_w = pad;
-  s.OH = (H + 2 * pad - k) / stride + 1, s.OW = (W + 2 * pad - k) / stride + 1;
-  return s;
-}
-
-TEST(PoolKernelsTest, FastMatchesNaiveAndIsThreadCountIndependent) {
-  Generator gen(3);
-  const cpu::Pool2dShape shapes[] = {
-      pool_shape(64 * 6, 28, 28, 2, 2, 0),  // LeNet's first pool: the 2×2 fast path
-      pool_shape(7, 9, 8, 2, 2, 0),         // odd height: the last row is never read
-      pool_shape(300, 13, 11, 3, 2, 1), pool_shape(5, 6, 6, 2, 1, 0),
-      pool_shape(2000, 4, 4, 2, 2, 1)};
-  for (const cpu::Pool2dShape& s : shapes) {
-    SCOPED_TRACE(::testing::Message() << "planes " << s.planes << " " << s.H << "x" << s.W << " k"
-                                      << s.KH << " s" << s.stride_h << " p" << s.pad_h);
-    std::vector<float> x = random_floats(s.planes * s.H * s.W, gen);
-    // Ties and NaNs exercise the "first maximum wins, NaN wins" rule on both paths.
-    for (size_t i = 0; i + 1 < x.size(); i += 17) x[i + 1] = x[i];
-    x[x.size() / 2] = std::nanf("");
-    const int64_t outs = s.planes * s.OH * s.OW;
-    std::vector<float> dy = random_floats(outs, gen);
-    std::vector<float> ref_max(outs), ref_avg(outs);
-    std::vector<int32_t> ref_arg(outs);
-    cpu::max_pool2d_forward_naive(ref_max.data(), ref_arg.data(), x.data(), s);
-    cpu::avg_pool2d_forward_naive(ref_avg.data(), x.data(), s);
-    std::vector<float> one_dmax, one_davg;
-    for (int n : {1, 2, 3}) {
-      ThreadCount threads(n);
-      std::vector<float> mx(outs), av(outs), dmax(x.size(), 0), davg(x.size(), 0);
-      std::vector<int32_t> arg(outs);
-      cpu::max_pool2d_forward(mx.data(), arg.data(), x.data(), s);
-      cpu::avg_pool2d_forward(av.data(), x.data(), s);
-      cpu::max_pool2d_backward(dmax.data(), dy.data(), arg.data(), s);
-      cpu::avg_pool2d_backward(davg.data(), dy.data(), s);
-      EXPECT_EQ(arg, ref_arg) << n << " threads";
-      EXPECT_EQ(std::memcmp(mx.data(), ref_max.data(), sizeof(float) * outs), 0) << n;
-      EXPECT_EQ(std::memcmp(av.data(), ref_avg.data(), sizeof(float) * outs), 0) << n;
-      if (n == 1) {
-        one_dmax = dmax, one_davg = davg;
-      } else {
-        EXPECT_EQ(std::memcmp(dmax.data(), one_dmax.data(), sizeof(float) * x.size()), 0) << n;
-        EXPECT_EQ(std::memcmp(davg.data(), one_davg.data(), sizeof(float) * x.size()), 0) << n;
-      }
-    }
-  }
-}
-
-// The max pool's backward by its definition: a zeroed plane, then each output's gradient added
-// at its argmax.
-template <class T>
-std::vector<T> max_pool_backward_reference(const std::vector<T>& dy,
-                                           const std::vector<int32_t>& arg,
-                                           const cpu::Pool2dShape& s) {
-  std::vector<T> d(static_cast<size_t>(s.planes * s.H * s.W), T(0));
-  const int64_t outs = s.OH * s.OW;
-  for (int64_t o = 0; o < s.planes * outs; ++o)
-    if (arg[o] >= 0) d[(o / outs) * s.H * s.W + arg[o]] += dy[o];
-  return d;
-}
-
-// The 2×2 stride-2 rows (vecmath.h) on every vector width this CPU runs, float and double, with
-// and without the ReLU: rows of 1 to 35 windows (whole vectors and every tail of 16 and 8
-// lanes), odd heights and widths whose last row or column no window reads, ties, NaNs and
-// gradients of -0. Forward: the reference's outputs and argmax. Backward: the bits of the
-// reference scatter into a zeroed gradient, over a buffer that held NaN before.
-template <class T>
-void check_2x2_pool_rows() {
-  Generator gen(11);
-  for (cpu::vec::Variant v : cpu::vec::supported_variants())
-    for (int64_t W : {2, 3, 16, 17, 31, 32, 33, 70, 71})
-      for (int64_t H : {2, 5})
-        for (bool relu : {false, true}) {
-          SCOPED_TRACE(::testing::Message() << cpu::vec::variant_name(v) << " " << sizeof(T) * 8
-                                            << "-bit " << H << "x" << W << (relu ? " relu" : ""));
-          cpu::vec::ScopedVariant scoped(v);
-          const cpu::Pool2dShape s = pool_shape(3, H, W, 2, 2, 0);
-          std::vector<T> x(static_cast<size_t>(s.planes * H * W));
-          for (T& e : x) e = static_cast<T>(gen.uniform(-1, 1));
-          for (size_t i = 0; i + 1 < x.size(); i += 7) x[i + 1] = x[i];
-          for (size_t i = 3; i < x.size(); i += 29) x[i] = std::numeric_limits<T>::quiet_NaN();
-          const int64_t outs = s.planes * s.OH * s.OW;
-          std::vector<T> out(outs), ref(outs), dy(outs);
-          std::vector<int32_t> arg(outs), ref_arg(outs);
-          cpu::max_pool2d_forward(out.data(), arg.data(), x.data(), s, relu);
-          cpu::max_pool2d_forward_naive(ref.data(), ref_arg.data(), x.data(), s, relu);
-          EXPECT_EQ(arg, ref_arg);
-          EXPECT_EQ(std::memcmp(out.data(), ref.data(), sizeof(T) * outs), 0);
-          for (int64_t o = 0; o < outs; ++o)
-            dy[o] = o % 5 == 0 ? -T(0) : static_cast<T>(gen.uniform(-1, 1));
-          std::vector<T> dx(x.size(), std::numeric_limits<T>::quiet_NaN());
-          cpu::max_pool2d_backward(dx.data(), dy.data(), arg.data(), s);
-          const std::vector<T> want = max_pool_backward_reference(dy, ref_arg, s);
-          EXPECT_EQ(std::memcmp(dx.data(), want.data(), sizeof(T) * dx.size()), 0);
-        }
-}
-
-TEST(PoolKernelsTest, TwoByTwoRowsMatchTheReferenceOnEveryVectorWidth) {
-  check_2x2_pool_rows<float>();
-  check_2x2_pool_rows<double>();
-}
-
-// The general backward (overlapping windows, padding) writes all of dinp too.
-TEST(PoolKernelsTest, BackwardOverwritesItsGradient) {
-  Generator gen(12);
-  const cpu::Pool2dShape s = pool_shape(4, 9, 8, 3, 2, 1);
-  std::vector<float> x = random_floats(s.planes * s.H * s.W, gen);
-  const int64_t outs = s.planes * s.OH * s.OW;
-  std::vector<float> out(outs), dy = random_floats(outs, gen);
-  std::vector<int32_t> arg(outs);
-  cpu::max_pool2d_forward(out.data(), arg.data(), x.data(), s);
-  std::vector<float> dx(x.size(), std::nanf(""));
-  cpu::max_pool2d_backward(dx.data(), dy.data(), arg.data(), s);
-  EXPECT_EQ(dx, max_pool_backward_reference(dy, arg, s));
-}
-
 TEST(NormKernelsTest, BatchNormIsThreadCountIndependent) {
   Generator gen(5);
   const int64_t N = 16, C = 12, S = 9 * 9;
-  std::vector<float> x = random_floats(N * C * S, gen), dy = random_floats(N * C * S, gen);
-  std::vector<float> gamma = random_floats(C, gen), beta = random_floats(C, gen);
+  std::vector<float> x = random_values<float>(N * C * S, gen),
+                     dy = random_values<float>(N * C * S, gen);
+  std::vector<float> gamma = random_values<float>(C, gen), beta = random_values<float>(C, gen);
   struct Result {
     std::vector<float> mean, var, y, dx, dgamma, dbeta;
   };

@@ -55,8 +55,18 @@ void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,
       [&](int64_t o, int64_t i, int64_t w) { out[o] += inp[i] * weight[w]; });
 }
 
+// The input gradients of images [n0, n1), zeroed by the unit about to add into them: in
+// parallel and just before use, where a zeroed tensor from the op was one thread's memset of the
+// whole gradient (2% of a stride-2 VGG layer's forward + backward on 2 threads).
+template <class T>
+void zero_images(T* dinp, const Conv2dShape& s, int64_t n0, int64_t n1) {
+  const int64_t image = s.C * s.H * s.W;
+  std::fill(dinp + n0 * image, dinp + n1 * image, T(0));
+}
+
 template <class T>
 void conv2d_backward_input_naive(T* dinp, const T* dout, const T* weight, const Conv2dShape& s) {
+  zero_images(dinp, s, 0, s.N);
   for_each_term(
       s, [](int64_t, int64_t) {},
       [&](int64_t o, int64_t i, int64_t w) { dinp[i] += dout[o] * weight[w]; });
@@ -399,6 +409,7 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     winograd::transform_weight(U, weight, s, winograd::Product::input_grad);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk, n1 = std::min(n0 + plan.chunk, s.N);
+      zero_images(dinp, s, n0, n1);
       winograd::backward_run(dinp, static_cast<T*>(nullptr), dout, static_cast<const T*>(nullptr),
                              U, s, plan.chunk, plan.rows, n0, n1, scratch);
     });
@@ -409,6 +420,7 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     direct_block::pack_input_weight(wq, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk;
+      zero_images(dinp, s, n0, std::min(n0 + plan.chunk, s.N));
       direct_block::input_grad_images(dinp, dout, wq, s, n0, std::min(plan.chunk, s.N - n0),
                                       scratch);
     });
@@ -417,12 +429,12 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
   for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* col, T* tmp) {
     const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0), cols = nb * P;
     const T* d = dout_chunk(tmp, dout, s, n0, nb);
-    // 1×1: the image's gradient is dcol itself, accumulated in place.
+    // 1×1: the image's gradient is dcol itself, written in place (a group at a time).
     T* dst = pointwise(s) ? dinp + n0 * s.C * P : col;
-    const T beta = pointwise(s) ? T(1) : T(0);
+    if (!pointwise(s)) zero_images(dinp, s, n0, n0 + nb);
     for (int64_t g = 0; g < G; ++g)
       gemm<T>(true, false, K, cols, OCg, T(1), weight + g * OCg * K, K, d + g * OCg * cols, cols,
-              beta, dst + g * K * cols, cols);
+              T(0), dst + g * K * cols, cols);
     if (!pointwise(s)) col2im(dinp, col, s, n0, nb);
   });
 }
@@ -476,6 +488,7 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
       return;
     }
     if (wino) {
+      if (dinp) zero_images(dinp, s, first, last);
       winograd::backward_run(dinp, dw, dout, inp, U, s, plan.chunk, plan.rows, first, last, col);
       for (int64_t oc = 0; oc < s.OC; ++oc) {
         T acc = 0;

@@ -17,8 +17,9 @@
 //
 // No allocation and no graph: the fast kernels take a caller-owned workspace of
 // conv2d_workspace_size() elements, which the op reuses through the tensor allocator.
-// Forward kernels overwrite `out`; backward kernels add into dinp / dweight / dbias (the caller
-// zeroes them), like every backward kernel in nabla.
+// Forward kernels overwrite `out`, and the input-gradient kernels `dinp` (each chunk of images
+// zeroes its part before adding into it); the weight-gradient kernels add into dweight / dbias
+// (the caller zeroes them).
 #pragma once
 
 #include <cstdint>
@@ -44,7 +45,7 @@ int64_t conv2d_workspace_size(const Conv2dShape& s);
 template <class T>
 void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const Conv2dShape& s,
                     T* workspace, bool relu = false);
-// dinp += convᵀ(dout, weight): each output gradient flows back to the inputs its window read.
+// dinp = convᵀ(dout, weight): each output gradient flows back to the inputs its window read.
 template <class T>
 void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2dShape& s,
                            T* workspace);
