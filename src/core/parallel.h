@@ -57,7 +57,7 @@ void parallel_tasks(int64_t tasks, F&& fn) {
   const auto call = [](void* ctx, int64_t t) { (*static_cast<Fn*>(ctx))(t); };
   void* ctx = const_cast<void*>(static_cast<const void*>(&fn));
   if (tasks == 1 || num_threads() == 1 || in_parallel_region()) {
-    if (tasks > 1 && num_threads() > 1 && share_tasks(tasks, call, ctx)) return;
+    if (tasks > 1 && share_tasks(tasks, call, ctx)) return;
     for (int64_t t = 0; t < tasks; ++t) fn(t);
     return;
   }

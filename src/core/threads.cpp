@@ -65,6 +65,10 @@ uint64_t tasks_of(uint64_t s) {
 uint64_t next_of(uint64_t s) {
   return s & kTaskMask;
 }
+// A fresh state word: `tasks` unclaimed tasks of `generation` (kept to its 16 bits).
+uint64_t state_of(uint64_t generation, int64_t tasks) {
+  return ((generation & 0xffff) << (2 * kTaskBits)) | (uint64_t(tasks) << kTaskBits);
+}
 
 constexpr auto kSpin = std::chrono::microseconds(300);
 
@@ -134,8 +138,7 @@ class ThreadPool {
     offer_ctx_.store(ctx, std::memory_order_relaxed);
     offer_done_.store(0, std::memory_order_relaxed);
     const uint64_t generation = generation_of(offer_state_.load(std::memory_order_relaxed)) + 1;
-    offer_state_.store(((generation & 0xffff) << (2 * kTaskBits)) | (uint64_t(tasks) << kTaskBits),
-                       std::memory_order_release);
+    offer_state_.store(state_of(generation, tasks), std::memory_order_release);
     // Sleeping threads: a worker wakes for any change of wake_ (and finds no new job), the
     // caller of the job wakes on done_ without a change.
     wake_.fetch_add(1);
@@ -154,6 +157,18 @@ class ThreadPool {
   }
 
  private:
+  // fn(ctx, task); an exception it throws is kept in `error` if that holds none yet (the first
+  // one is rethrown on the caller once all tasks have ended).
+  void run_keeping_error(void (*fn)(void*, int64_t), void* ctx, int64_t task,
+                         std::exception_ptr& error) {
+    try {
+      fn(ctx, task);
+    } catch (...) {
+      std::lock_guard lock(error_mutex_);
+      if (!error) error = std::current_exception();
+    }
+  }
+
   // Claims and runs tasks of the current offer until none is left unclaimed; returns whether it
   // ran any. The state word is the job's layout; a claim succeeds only while the generation it
   // read is current, and an offer is replaced only once all its tasks have ended, so the
@@ -167,12 +182,7 @@ class ThreadPool {
       if (!offer_state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
       const bool was_in_region = std::exchange(t_in_region, true);
       const bool was_pool_task = std::exchange(t_in_pool_task, false);
-      try {
-        fn(ctx, int64_t(next_of(s)));
-      } catch (...) {
-        std::lock_guard lock(error_mutex_);
-        if (!offer_error_) offer_error_ = std::current_exception();
-      }
+      run_keeping_error(fn, ctx, int64_t(next_of(s)), offer_error_);
       t_in_region = was_in_region;
       t_in_pool_task = was_pool_task;
       offer_done_.fetch_add(1, std::memory_order_acq_rel);
@@ -188,8 +198,7 @@ class ThreadPool {
     offset_ = offset;
     done_.store(0);
     const uint64_t generation = generation_of(state_.load(std::memory_order_relaxed)) + 1;
-    state_.store(((generation & 0xffff) << (2 * kTaskBits)) | (uint64_t(tasks) << kTaskBits),
-                 std::memory_order_release);
+    state_.store(state_of(generation, tasks), std::memory_order_release);
     wake_.fetch_add(1);
     wake_.wake_all();
     const bool was_in_region = std::exchange(t_in_region, true);
@@ -216,12 +225,7 @@ class ThreadPool {
       if (!state_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) continue;
       const int64_t total = int64_t(tasks_of(s));
       const bool was_pool_task = std::exchange(t_in_pool_task, true);
-      try {
-        fn_(ctx_, offset_ + int64_t(next_of(s)));
-      } catch (...) {
-        std::lock_guard lock(error_mutex_);
-        if (!error_) error_ = std::current_exception();
-      }
+      run_keeping_error(fn_, ctx_, offset_ + int64_t(next_of(s)), error_);
       t_in_pool_task = was_pool_task;
       if (done_.fetch_add(1) + 1 == uint32_t(total)) done_.wake_all();
       s = state_.load(std::memory_order_acquire);
