@@ -410,10 +410,7 @@ struct Vec {
   // Window (oh, ow) covers a, b = row 2oh, columns 2ow and 2ow + 1, and c, d below them; its
   // index in the plane is at = 2oh·W + 2ow for a, and at + 1, at + W, at + W + 1. A vector holds
   // `lanes` windows of a row: two loads of each input row, split into even (a, c) and odd (b, d)
-  // elements. A row's last windows are its last `lanes`, overlapping windows already done (the
-  // same arithmetic, the same values written again). Rows shorter than a vector go to the
-  // half-width copy (Narrow), down to 16-byte vectors, and below that one window at a time
-  // through a zero-padded vector.
+  // elements. Rows shorter than a vector go to the half-width copy (Narrow).
   typedef std::conditional_t<sizeof(T) != 0, int32_t, T> Int32;  // dependent, as Double is
   typedef Int32 VA __attribute__((vector_size(lanes * sizeof(int32_t))));  // argmax lanes
   using Narrow = Vec<T, (VB > 16 ? VB / 2 : VB)>;
@@ -469,28 +466,37 @@ struct Vec {
     }
   }
 
-  // Windows [0, n) of one row pair (r0, r1 = r0 + W), their a at plane index at + 2·window.
+  // f(i, count) over a row of n windows in groups [i, i + count): whole vectors, the last one
+  // overlapping the one before (the same values written again), or, in a row shorter than the
+  // narrowest copy's 16-byte vector, one window at a time through zero-padded vectors.
+  template <class F>
+  static NABLA_VECMATH_TARGET inline void window_groups(int64_t n, F&& f) {
+    if (n < lanes)
+      for (int64_t i = 0; i < n; ++i) f(i, int64_t{1});
+    else
+      for (int64_t i0 = 0; i0 < n; i0 += lanes) f(i0 + lanes <= n ? i0 : n - lanes, int64_t{lanes});
+  }
+
+  // Windows [0, n) of one row pair (r0 and the row below), their a at plane index at + 2·window.
   template <bool Relu>
   static NABLA_VECMATH_TARGET void pool_row(T* out, int32_t* argmax, const T* r0, int64_t n,
                                             int64_t at, I W) {
     if (n < lanes && VB > 16) return Narrow::template pool_row<Relu>(out, argmax, r0, n, at, W);
-    const T* r1 = r0 + W;
     const VI offsets = even_offsets();
-    if (n < lanes) {  // one window at a time, zero-padded
-      for (int64_t i = 0; i < n; ++i) {
-        V x[4] = {};
-        x[0][0] = r0[2 * i], x[0][1] = r0[2 * i + 1], x[2][0] = r1[2 * i], x[2][1] = r1[2 * i + 1];
-        pool_windows<Relu>(out + i, argmax + i, x, offsets + I(at + 2 * i), W, 1);
-      }
-      return;
-    }
-    for (int64_t i0 = 0; i0 < n; i0 += lanes) {
-      const int64_t i = i0 + lanes <= n ? i0 : n - lanes;
-      V x[4];
-      std::memcpy(&x[0], r0 + 2 * i, sizeof(V)), std::memcpy(&x[1], r0 + 2 * i + lanes, sizeof(V));
-      std::memcpy(&x[2], r1 + 2 * i, sizeof(V)), std::memcpy(&x[3], r1 + 2 * i + lanes, sizeof(V));
-      pool_windows<Relu>(out + i, argmax + i, x, offsets + I(at + 2 * i), W, lanes);
-    }
+    window_groups(
+        n, [&](int64_t i, int64_t count) __attribute__((always_inline)) NABLA_VECMATH_TARGET {
+          V x[4] = {};  // the two rows, two vectors each
+          for (int r = 0; r < 2; ++r) {
+            const T* row = r0 + r * W + 2 * i;
+            if (count == lanes) {
+              std::memcpy(&x[2 * r], row, sizeof(V));
+              std::memcpy(&x[2 * r + 1], row + lanes, sizeof(V));
+            } else {
+              x[2 * r][0] = row[0], x[2 * r][1] = row[1];
+            }
+          }
+          pool_windows<Relu>(out + i, argmax + i, x, offsets + I(at + 2 * i), W, count);
+        });
   }
 
   template <bool Relu>
@@ -513,9 +519,8 @@ struct Vec {
       max_pool_2x2_impl<false>(out, argmax, inp, planes, H, W, OH, OW);
   }
 
-  // The backward of `count` windows whose a is at a_at: d0 and d1 (rows 2oh and 2oh + 1 from the
-  // first window's a) get each window's four elements, 0 + g where argmax names the element and
-  // 0 elsewhere (0 + g: the bits of adding g into a zeroed gradient, -0 included).
+  // The backward of `count` windows whose a is at a_at: rows d0, d1 get each window's four
+  // elements, 0 + g (adding g into a zeroed gradient, -0 included) at the argmax, else 0.
   static NABLA_VECMATH_TARGET inline void unpool_windows(T* d0, T* d1, const V& dout, const VI& w,
                                                          const VI& a_at, I W, int64_t count) {
     const V g = T(0) + dout;
@@ -537,24 +542,19 @@ struct Vec {
     if (n < lanes && VB > 16) return Narrow::unpool_row(d0, dout, argmax, n, at, W);
     T* d1 = d0 + W;
     const VI offsets = even_offsets();
-    if (n < lanes) {
-      for (int64_t i = 0; i < n; ++i) {
-        V g{};
-        VI w{};
-        g[0] = dout[i], w[0] = argmax[i];
-        unpool_windows(d0 + 2 * i, d1 + 2 * i, g, w, offsets + I(at + 2 * i), W, 1);
-      }
-      return;
-    }
-    for (int64_t i0 = 0; i0 < n; i0 += lanes) {
-      const int64_t i = i0 + lanes <= n ? i0 : n - lanes;
-      V g;
-      VA w32;
-      std::memcpy(&g, dout + i, sizeof(V));
-      std::memcpy(&w32, argmax + i, sizeof(VA));
-      unpool_windows(d0 + 2 * i, d1 + 2 * i, g, __builtin_convertvector(w32, VI),
-                     offsets + I(at + 2 * i), W, lanes);
-    }
+    window_groups(
+        n, [&](int64_t i, int64_t count) __attribute__((always_inline)) NABLA_VECMATH_TARGET {
+          V g{};
+          VA w32{};
+          if (count == lanes) {
+            std::memcpy(&g, dout + i, sizeof(V));
+            std::memcpy(&w32, argmax + i, sizeof(VA));
+          } else {  // one window
+            g[0] = dout[i], w32[0] = argmax[i];
+          }
+          unpool_windows(d0 + 2 * i, d1 + 2 * i, g, __builtin_convertvector(w32, VI),
+                         offsets + I(at + 2 * i), W, count);
+        });
   }
 
   // max_pool_2x2's backward: all of dinp written, a last row or column that no window covers
