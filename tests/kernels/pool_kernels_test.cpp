@@ -100,8 +100,7 @@ void check_2x2_pool_rows() {
                                             << "-bit " << H << "x" << W << (relu ? " relu" : ""));
           cpu::vec::ScopedVariant scoped(v);
           const cpu::Pool2dShape s = pool_shape(3, H, W, 2, 2, 0);
-          std::vector<T> x(static_cast<size_t>(s.planes * H * W));
-          for (T& e : x) e = static_cast<T>(gen.uniform(-1, 1));
+          std::vector<T> x = random_values<T>(s.planes * H * W, gen);
           for (size_t i = 0; i + 1 < x.size(); i += 7) x[i + 1] = x[i];
           for (size_t i = 3; i < x.size(); i += 29) x[i] = std::numeric_limits<T>::quiet_NaN();
           const int64_t outs = s.planes * s.OH * s.OW;
