@@ -1,8 +1,11 @@
 // This CPU's single-precision peak, measured: independent chains of fused multiply-adds at the
-// widest vector width the CPU has (AVX-512, else AVX2 + FMA, else SSE multiply + add), on
-// `threads` threads at once. A virtual machine's reported clock is not the clock it turbos to,
-// so GEMM's GFLOP/s are given as a fraction of this number rather than of a computed one.
-//   double peak = fma_peak_gflops(2);
+// widest vector width the CPU has (AVX-512, else AVX2 + FMA, else SSE multiply + add), or at most
+// `max_vector_bits` wide (256 gives AVX2's peak on an AVX-512 CPU, to compare a GEMM run with
+// NABLA_ISA=avx2 against), on `threads` threads at once. A virtual machine's reported clock is not
+// the clock it turbos to, so GEMM's GFLOP/s are given as a fraction of this number rather than of a
+// computed one.
+//   double peak = fma_peak_gflops(2);       // the widest vectors
+//   double avx2 = fma_peak_gflops(2, 256);  // 256-bit vectors at most
 // Header-only so that every benchmark program can include it; takes about a tenth of a second.
 #pragma once
 
@@ -73,11 +76,13 @@ inline float chains_baseline(int64_t iters) {
 #undef NABLA_FMA_STEP
 #undef NABLA_FMA_SUM
 
-// FLOP per iteration of the widest loop this CPU runs, and that loop.
-inline int widest_flops_per_iter(float (**chains)(int64_t)) {
+// FLOP per iteration of the widest loop this CPU runs with vectors of at most `max_bits`, and
+// that loop.
+inline int widest_flops_per_iter(int max_bits, float (**chains)(int64_t)) {
 #if defined(__x86_64__) || defined(__i386__)
-  if (__builtin_cpu_supports("avx512f")) return *chains = chains_avx512, 2 * 16 * kChainsAvx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (max_bits >= 512 && __builtin_cpu_supports("avx512f"))
+    return *chains = chains_avx512, 2 * 16 * kChainsAvx512;
+  if (max_bits >= 256 && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     return *chains = chains_avx2, 2 * 8 * kChainsNarrow;
 #endif
   return *chains = chains_baseline, 2 * 4 * kChainsNarrow;
@@ -87,10 +92,10 @@ inline int widest_flops_per_iter(float (**chains)(int64_t)) {
 
 // GFLOP/s of `threads` threads each running the chains: the best of 15 short timed runs, so that
 // on a machine shared with other work one run that got the cores to itself is enough.
-inline double fma_peak_gflops(int threads) {
+inline double fma_peak_gflops(int threads, int max_vector_bits = 512) {
   using namespace fma_peak_detail;
   float (*chains)(int64_t) = nullptr;
-  const int flops_per_iter = widest_flops_per_iter(&chains);
+  const int flops_per_iter = widest_flops_per_iter(max_vector_bits, &chains);
   const int64_t iters = 1'000'000;  // about 4 ms at 3.5 GHz with 2 AVX-512 FMA pipes
   std::atomic<float> sink{0};
   double best = 0;

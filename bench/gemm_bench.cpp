@@ -54,11 +54,13 @@ std::vector<float> random_values(int64_t n, uint64_t seed) {
   return m;
 }
 
-// Measured once per thread count, then reused by every benchmark's of_peak counter.
+// Measured once per thread count, at the width the kernels run with (NABLA_ISA), then reused by
+// every benchmark's of_peak counter.
 double peak_gflops(int threads) {
   static std::map<int, double> cache;
   auto [it, fresh] = cache.try_emplace(threads, 0.0);
-  if (fresh) it->second = fma_peak_gflops(threads);
+  if (fresh)
+    it->second = fma_peak_gflops(threads, nabla::cpu::isa_vector_bits(nabla::cpu::active_isa()));
   return it->second;
 }
 
@@ -141,7 +143,9 @@ void BM_sgemm_naive(benchmark::State& state) {
 // The peak itself, as a benchmark row (FLOPS column) for the record.
 void BM_fma_peak(benchmark::State& state) {
   double gflops = 0;
-  for (auto _ : state) gflops = fma_peak_gflops(int(state.range(0)));
+  for (auto _ : state)
+    gflops =
+        fma_peak_gflops(int(state.range(0)), nabla::cpu::isa_vector_bits(nabla::cpu::active_isa()));
   state.counters["FLOPS"] =
       benchmark::Counter(gflops * 1e9, benchmark::Counter::kDefaults, benchmark::Counter::kIs1000);
 }

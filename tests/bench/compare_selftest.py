@@ -27,6 +27,26 @@ def load_driver():
 compare = load_driver()
 
 
+class Isa(unittest.TestCase):
+    def test_avx2_holds_each_library_to_avx2(self):
+        opts = compare.parse_args(["--isa", "avx2"])
+        _, nabla_env = compare.command_for("nabla", 1, ["conv"], opts, "nb")
+        _, torch_env = compare.command_for("torch", (2, 1), ["conv"], opts, "nb")
+        self.assertEqual(nabla_env["NABLA_ISA"], "avx2")
+        self.assertEqual(torch_env["ONEDNN_MAX_CPU_ISA"], "AVX2")
+        self.assertEqual(torch_env["ATEN_CPU_CAPABILITY"], "avx2")
+        self.assertEqual(torch_env["OPENBLAS_NUM_THREADS"], "1")
+        self.assertNotIn("NABLA_ISA", torch_env)
+        self.assertNotIn("ONEDNN_MAX_CPU_ISA", nabla_env)
+
+    def test_native_sets_no_instruction_set(self):
+        opts = compare.parse_args([])
+        for side, setting in (("nabla", 1), ("torch", (1, 1))):
+            _, env = compare.command_for(side, setting, ["conv"], opts, "nb")
+            self.assertEqual(env.get("NABLA_ISA"), os.environ.get("NABLA_ISA"))
+            self.assertEqual(env.get("ONEDNN_MAX_CPU_ISA"), os.environ.get("ONEDNN_MAX_CPU_ISA"))
+
+
 class Parsing(unittest.TestCase):
     def test_result_lines_are_parsed_and_others_ignored(self):
         text = ("# nabla threads=2\n@ sgemm/256 s=0.5 flop=3.3e7\nnoise\n"
@@ -114,6 +134,7 @@ class Report(unittest.TestCase):
     class Opts:
         steps = 5000
         convnet_limit = 6400
+        isa = "native"
 
     def test_targets_pass_and_fail(self):
         lines, targets = compare.report(made_up_measurements(), {}, self.Opts())

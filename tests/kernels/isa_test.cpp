@@ -39,6 +39,14 @@ TEST(Isa, NamesRoundTripAndUnknownNamesAreErrors) {
   }
 }
 
+TEST(Isa, VectorBitsGrowWithTheSet) {
+  // The benchmarks' peak probe runs at this width, so AVX2 kernels are measured against AVX2's
+  // peak on an AVX-512 CPU.
+  EXPECT_EQ(cpu::isa_vector_bits(Isa::generic), 128);
+  EXPECT_EQ(cpu::isa_vector_bits(Isa::avx2), 256);
+  EXPECT_EQ(cpu::isa_vector_bits(Isa::avx512), 512);
+}
+
 TEST(Isa, ScopedIsaOverridesAndRestores) {
   const Isa before = cpu::active_isa();
   {

@@ -49,6 +49,18 @@ const char* isa_name(Isa isa) {
   return "?";
 }
 
+int isa_vector_bits(Isa isa) {
+  switch (isa) {
+    case Isa::generic:
+      return 128;
+    case Isa::avx2:
+      return 256;
+    case Isa::avx512:
+      return 512;
+  }
+  return 128;
+}
+
 Isa parse_isa(std::string_view name) {
   for (Isa isa : {Isa::generic, Isa::avx2, Isa::avx512})
     if (name == isa_name(isa)) return isa;

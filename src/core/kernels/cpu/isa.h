@@ -12,6 +12,8 @@ namespace nabla::cpu {
 enum class Isa { generic, avx2, avx512 };
 
 const char* isa_name(Isa isa);
+// The width of the widest vector registers a set's kernels use: 128 (SSE2), 256, 512 bits.
+int isa_vector_bits(Isa isa);
 // Parses "generic", "avx2", "avx512"; throws nabla::Error naming the choices otherwise.
 Isa parse_isa(std::string_view name);
 
