@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,12 +55,12 @@ struct Result {
   std::vector<T> out, out_relu, dinp, dweight, dweight_halves, dbias, dbias_halves;
 };
 
-// Forward (with and without ReLU), the input gradient added onto `start`, the weight gradient
+// Forward (with and without ReLU), the input gradient written over NaNs (every element must be
+// written), the weight gradient
 // over the whole batch and as two runs of images added up.
 template <class T>
 Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
-                     const std::vector<T>& b, const std::vector<T>& dy,
-                     const std::vector<T>& start) {
+                     const std::vector<T>& b, const std::vector<T>& dy) {
   namespace db = cpu::direct_block;
   std::vector<T> packed(static_cast<size_t>(db::weight_size(s)));
   std::vector<T> scratch(static_cast<size_t>(db::scratch_size(s)));
@@ -70,7 +71,7 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
                      false);
   db::forward_images(r.out_relu.data(), x.data(), packed.data(), b.data(), s, 0, s.N,
                      scratch.data(), true);
-  r.dinp = start;
+  r.dinp.assign(x.size(), std::numeric_limits<T>::quiet_NaN());
   db::pack_input_weight(packed.data(), w.data(), s);
   db::input_grad_images(r.dinp.data(), dy.data(), packed.data(), s, 0, s.N, scratch.data());
   r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
@@ -89,17 +90,14 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
 
 template <class T>
 Result<T> run_naive(const cpu::Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
-                    const std::vector<T>& b, const std::vector<T>& dy,
-                    const std::vector<T>& start) {
+                    const std::vector<T>& b, const std::vector<T>& dy) {
   Result<T> r;
   r.out.assign(dy.size(), T(0));
   cpu::conv2d_forward_naive(r.out.data(), x.data(), w.data(), b.data(), s);
   r.out_relu = r.out;
   for (T& v : r.out_relu) v = std::max(v, T(0));
-  // The naive kernel writes dinp; the direct one adds onto what is there (conv.cpp zeroes it).
-  r.dinp.assign(start.size(), T(0));
+  r.dinp.assign(x.size(), T(0));
   cpu::conv2d_backward_input_naive(r.dinp.data(), dy.data(), w.data(), s);
-  for (size_t i = 0; i < start.size(); ++i) r.dinp[i] += start[i];
   r.dweight.assign(w.size(), T(0)), r.dbias.assign(b.size(), T(0));
   cpu::conv2d_backward_weight_naive(r.dweight.data(), r.dbias.data(), dy.data(), x.data(), s);
   r.dweight_halves = r.dweight, r.dbias_halves = r.dbias;
@@ -166,17 +164,15 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
     const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
     const std::vector<float> b = random_values<float>(s.OC, gen);
     const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
-    const std::vector<float> start = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    const Result<float> want = run_naive(s, x, w, b, dy, start);
+    const Result<float> want = run_naive(s, x, w, b, dy);
     const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
     const std::vector<double> bd(b.begin(), b.end()), dyd(dy.begin(), dy.end());
-    const std::vector<double> startd(start.begin(), start.end());
-    const Result<double> want_d = run_naive(s, xd, wd, bd, dyd, startd);
+    const Result<double> want_d = run_naive(s, xd, wd, bd, dyd);
     const int64_t taps = s.C * s.KH * s.KW, positions = s.N * s.OH * s.OW;
     for (cpu::Isa isa : isas) {
       SCOPED_TRACE(cpu::isa_name(isa));
       cpu::ScopedIsa scoped(isa);
-      const Result<float> got = run_direct(s, x, w, b, dy, start);
+      const Result<float> got = run_direct(s, x, w, b, dy);
       expect_close(got.out, want.out, float_tol(taps), "output");
       expect_close(got.out_relu, want.out_relu, float_tol(taps), "output with ReLU");
       expect_close(got.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
@@ -184,7 +180,7 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got.dweight_halves, want.dweight, float_tol(positions), "dweight in two runs");
       expect_close(got.dbias, want.dbias, float_tol(positions), "dbias");
       expect_close(got.dbias_halves, want.dbias, float_tol(positions), "dbias in two runs");
-      const Result<double> got_d = run_direct(s, xd, wd, bd, dyd, startd);
+      const Result<double> got_d = run_direct(s, xd, wd, bd, dyd);
       expect_close(got_d.out, want_d.out, 1e-12, "float64 output");
       expect_close(got_d.out_relu, want_d.out_relu, 1e-12, "float64 output with ReLU");
       expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
@@ -227,7 +223,7 @@ TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
                                 ws.data());
     return r;
   };
-  const Result<float> want = run_naive(s, x, w, b, dy, std::vector<float>(x.size(), 0.0f));
+  const Result<float> want = run_naive(s, x, w, b, dy);
   for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
     if (!cpu::isa_supported(isa)) continue;
     SCOPED_TRACE(cpu::isa_name(isa));

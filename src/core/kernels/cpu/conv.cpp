@@ -420,7 +420,6 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
     direct_block::pack_input_weight(wq, weight, s);
     for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
       const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
-      zero_images(dinp, s, n0, n0 + nb);
       direct_block::input_grad_images(dinp, dout, wq, s, n0, nb, scratch);
     });
     return;

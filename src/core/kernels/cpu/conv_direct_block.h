@@ -52,7 +52,8 @@ void forward_images(T* out, const T* inp, const T* wp, const T* bias, const Conv
 // call, shared by the tasks.
 template <class T>
 void pack_input_weight(T* wq, const T* weight, const Conv2dShape& s);
-// Images [n0, n0 + nb): dinp += convᵀ(dout, weight), wq the weight from pack_input_weight.
+// Images [n0, n0 + nb): dinp = convᵀ(dout, weight) (every element written), wq the weight from
+// pack_input_weight.
 template <class T>
 void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch);

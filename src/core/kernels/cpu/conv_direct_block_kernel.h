@@ -252,70 +252,105 @@ inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, con
   return nt;
 }
 
-// One image: dinp (C, H, W) += convᵀ(dout, weight), from the output gradient with a zero border
-// G (OH, OC, GW; data from column KW − 1) and the weight wq (C / R tiles, KH·KW, OC, R). Input
-// column iw = q·S + φ takes, from kernel column kw with (φ + pw − kw) divisible by S, output
-// column q + (φ + pw − kw) / S: for each phase φ a vector of consecutive q reads consecutive
-// outputs. Rows ih and ih + S take the same taps one output row apart (except at the image's
-// edges): with kTileBlocks = 2 they share each broadcast weight.
+// The lanes [H·L/2, H·L/2 + L/2) of a and b interleaved, a's first: the columns 2j (phase 0, from
+// a) and 2j + 1 (phase 1, from b) of a stride-2 row, in their order.
+template <int H, class V, std::size_t... J>
+NABLA_DT inline V interleave(V a, V b, std::index_sequence<J...>) {
+  constexpr int L = sizeof...(J);
+  return __builtin_shufflevector(a, b, ((int(J) & 1) * L + H * L / 2 + int(J) / 2)...);
+}
+
+// d[0, n) = a row's n ≤ S·L columns from q0·S on, from each phase φ's vector v[φ] of columns
+// (q0 + j)·S + φ: at stride 2 the two phases interleaved in registers, stored whole.
+template <class T>
+NABLA_DT inline void store_row(T* d, const T* v0, const T* v1, int64_t S, int64_t n) {
+  constexpr int64_t L = lanes<T>;
+  // Whole vectors as fixed-size copies (moves), a row's last part as a variable one.
+  if (S == 1) {
+    if (n == L)
+      std::memcpy(d, v0, sizeof(T) * L);
+    else
+      std::memcpy(d, v0, sizeof(T) * n);
+    return;
+  }
+  Vec<T> a, b, row[2];
+  std::memcpy(&a, v0, sizeof a);
+  std::memcpy(&b, v1, sizeof b);
+  row[0] = interleave<0>(a, b, std::make_index_sequence<L>{});
+  row[1] = interleave<1>(a, b, std::make_index_sequence<L>{});
+  if (n == 2 * L)
+    std::memcpy(d, row, sizeof row);
+  else
+    std::memcpy(d, row, sizeof(T) * n);
+}
+
+// One image: dinp (C, H, W) = convᵀ(dout, weight), every element written, from the output
+// gradient with a zero border G (OH, OC, GW; data from column KW − 1) and the weight wq (C / R
+// tiles, KH·KW, OC, R). Input column iw = q·S + φ takes, from kernel column kw with
+// (φ + pw − kw) divisible by S, output column q + (φ + pw − kw) / S: for each phase φ a vector of
+// consecutive q reads consecutive outputs, and the phases' vectors of a row together make S·L
+// consecutive columns, stored once. Rows ih and ih + S take the same taps one output row apart
+// (except at the image's edges): with kTileBlocks = 2 they share each broadcast weight.
 template <class T, int R>
 NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
   constexpr int64_t L = lanes<T>;
-  constexpr int kTaps = kMaxKernel * kMaxKernel;
+  constexpr int kTaps = kMaxKernel * kMaxKernel, kMaxStride = 2;
   const int64_t S = s.stride_w, GR = s.OC * g.GW, KK = s.KH * s.KW;
   constexpr int B = kTileBlocks<R>;
-  T res[B * R * L];
-  int64_t tap[kTaps], off[kTaps], tap2[kTaps], off2[kTaps];
-  // res's rows [0, nr) (S input rows apart from ih) for the columns of `phase` from q0.
-  const auto add = [&](int64_t c0, int64_t nc, int64_t ih, int64_t phase, int64_t q0, int64_t n,
-                       int64_t nr) {
-    for (int64_t b = 0; b < nr; ++b)
-      for (int64_t r = 0; r < nc; ++r) {
-        T* d = dinp + ((c0 + r) * s.H + ih + b * S) * s.W + q0 * S + phase;
-        const T* v = res + (b * R + r) * L;
-        for (int64_t j = 0; j < n; ++j) d[j * S] += v[j];
-      }
-  };
+  // Per phase, rows b < B (S apart) and channels r < R: res[φ][(b·R + r)·L + l].
+  T res[kMaxStride][B * R * L];
+  // Per row of the pair and phase: the taps and their offsets (input_taps).
+  int64_t tap[B][kMaxStride][kTaps], off[B][kMaxStride][kTaps];
+  int nt[B][kMaxStride];
+  bool paired[kMaxStride];
+  const int64_t columns = (s.W + S - 1) / S;  // of phase 0, the most of any phase
   for (int64_t t = 0; t < g.ic.blocks; ++t) {
     const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
     const T* w = wq + t * KK * s.OC * R;
     for (int64_t base = 0; base < s.H; base += B * S)
-      for (int64_t ih = base; ih < std::min(base + S, s.H); ++ih)
+      for (int64_t ih = base; ih < std::min(base + S, s.H); ++ih) {
+        // The row S below, when there is one in this block: paired, phase by phase, where it
+        // takes the same taps.
+        const int rows = B == 2 && ih + S < s.H ? 2 : 1;
         for (int64_t phase = 0; phase < S; ++phase) {
-          const int nt = input_taps(tap, off, ih, phase, s, GR);
-          // The row S below, when there is one in this block: paired if it takes the same taps.
-          const bool second = B == 2 && ih + S < s.H;
-          const int nt2 = second ? input_taps(tap2, off2, ih + S, phase, s, GR) : 0;
-          const bool paired = second && nt2 == nt && nt > 0 && std::equal(tap, tap + nt, tap2);
-          const int64_t count = (s.W - phase + S - 1) / S;  // input columns of this phase
-          // The rows the next block of rows adds into for ih (those that exist): fetched while
-          // this one is summed.
-          if (phase == 0)
-            for (int64_t b = 0; b < B && ih + (B + b) * S < s.H; ++b)
-              for (int64_t r = 0; r < nc; ++r) {
-                const T* d = dinp + ((c0 + r) * s.H + ih + (B + b) * S) * s.W;
-                for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T)))
-                  __builtin_prefetch(d + x, 1);
-              }
-          for (int64_t q0 = 0; q0 < count; q0 += L) {
-            const int64_t n = std::min(L, count - q0);
+          for (int b = 0; b < rows; ++b)
+            nt[b][phase] = input_taps(tap[b][phase], off[b][phase], ih + b * S, phase, s, GR);
+          paired[phase] =
+              rows == 2 && nt[0][phase] == nt[B - 1][phase] && nt[0][phase] > 0 &&
+              std::equal(tap[0][phase], tap[0][phase] + nt[0][phase], tap[B - 1][phase]);
+        }
+        // The rows the next block of rows writes for ih (those that exist): fetched while this
+        // one is summed.
+        for (int64_t b = 0; b < B && ih + (B + b) * S < s.H; ++b)
+          for (int64_t r = 0; r < nc; ++r) {
+            const T* d = dinp + ((c0 + r) * s.H + ih + (B + b) * S) * s.W;
+            for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T))) __builtin_prefetch(d + x, 1);
+          }
+        for (int64_t q0 = 0; q0 < columns; q0 += L) {
+          for (int64_t phase = 0; phase < S; ++phase) {
+            T* rp = res[phase];
             if constexpr (B == 2)
-              if (paired) {
-                input_tile<T, R, 2>(res, G + q0, GR, g.GW, w, s.OC, nt, tap, off);
-                add(c0, nc, ih, phase, q0, n, 2);
+              if (paired[phase]) {
+                input_tile<T, R, 2>(rp, G + q0, GR, g.GW, w, s.OC, nt[0][phase], tap[0][phase],
+                                    off[0][phase]);
                 continue;
               }
-            if (nt > 0) {
-              input_tile<T, R, 1>(res, G + q0, GR, g.GW, w, s.OC, nt, tap, off);
-              add(c0, nc, ih, phase, q0, n, 1);
-            }
-            if (nt2 > 0) {
-              input_tile<T, R, 1>(res, G + q0, GR, g.GW, w, s.OC, nt2, tap2, off2);
-              add(c0, nc, ih + S, phase, q0, n, 1);
+            for (int b = 0; b < rows; ++b) {
+              if (nt[b][phase] > 0)
+                input_tile<T, R, 1>(rp + b * R * L, G + q0, GR, g.GW, w, s.OC, nt[b][phase],
+                                    tap[b][phase], off[b][phase]);
+              else
+                std::fill(rp + b * R * L, rp + (b + 1) * R * L, T(0));
             }
           }
+          const int64_t n = std::min(S * L, s.W - q0 * S);
+          for (int b = 0; b < rows; ++b)
+            for (int64_t r = 0; r < nc; ++r)
+              store_row(dinp + ((c0 + r) * s.H + ih + b * S) * s.W + q0 * S,
+                        res[0] + (b * R + r) * L, res[S - 1] + (b * R + r) * L, S, n);
         }
+      }
   }
 }
 
