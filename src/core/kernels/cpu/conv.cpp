@@ -220,8 +220,9 @@ bool use_winograd(const Conv2dShape& s) {
 // measured it faster than im2col + GEMM (docs/performance.md, 1 thread unless said):
 // - forward: where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and,
 //   except with AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2). At stride
-//   2 (VGG's down_s2) with AVX-512 only, whose tiles take two blocks of output channels; AVX2's
-//   one block is level with im2col's strided copies (20.0 against 19.3 ms).
+//   2 (VGG's down_s2) where tiles take two blocks of output channels: with AVX-512, and with AVX2
+//   on more than 8 output channels (tiles of 4 outputs, session 14: 12.1–12.7 against im2col's
+//   12.7–13.7 ms; with one block 18–20).
 // - input gradient: with AVX-512 or AVX2 on at least 2 channels (a first layer's input needs no
 //   gradient in training). AVX2: convnet C32 12.7 against im2col's 14.6 ms, narrow8 1.1 against
 //   1.9; the stride-2 layer level, 14.3 against 14.2 (7.2 against 7.5 on 2 threads).
@@ -237,7 +238,8 @@ DirectBlock use_direct_block(const Conv2dShape& s) {
   const bool avx512 = active_isa() == Isa::avx512;
   const bool taps = s.C * s.KH * s.KW >= 16;
   const bool vector = active_isa() != Isa::generic, input = s.C >= 2 && vector;
-  if (s.stride_h != 1) return {taps && avx512, input, vector};
+  const bool paired = active_isa() == Isa::avx2 && s.OC > 8;  // two blocks of 8 floats
+  if (s.stride_h != 1) return {taps && (avx512 || paired), input, vector};
   return {taps && (s.C >= 2 || avx512), input, true};
 }
 

@@ -24,6 +24,10 @@ constexpr int kRmaxGeneric = 12, kRmaxAvx2 = 12, kRmaxAvx512 = 14;
 // AVX2's forward tiles where the output channels fill two blocks: 2 × 6 accumulators, beside two
 // weight vectors and a broadcast (kTileBlocks), so each broadcast input serves two multiply-adds.
 constexpr int kRmaxPairedAvx2 = 6;
+// The same at stride 2: tiles of 4 (8 accumulators). With 6, the VGG stride-2 layer's 16-wide
+// rows took three tiles with two outputs wasted and its forward 25 ms (1 thread, conv_bench),
+// with 12 and one block 18–20, through im2col + GEMM 12.7–13.7, with 4 paired 12.1–12.7.
+constexpr int kRmaxPairedStride2Avx2 = 4;
 // Input channels per input-gradient tile, whose tiles take two rows at once: 2·12 accumulators
 // with AVX-512, 2·6 with AVX2 (conv_direct_block_kernel.h, kTileBlocks). With AVX2, tiles of 11
 // channels and one row lost to pairs of 6 (1 thread: convnet C32 14.2 → 12.4 ms, VGG's stride-2
@@ -137,11 +141,12 @@ int64_t lanes_of(Isa isa) {
   return (isa == Isa::avx512 ? 64 : isa == Isa::avx2 ? 32 : 16) / int64_t(sizeof(T));
 }
 
-// Outputs per forward tile at most: with AVX2, tiles of 6 that pair blocks of output channels
-// where there are two, at stride 1 (bench/conv_bench, one thread: the convnet's C32 28² layer
-// 11.4 against 13.3 ms, LeNet-5's conv2 0.37 against 0.40; at stride 2 they lost, 31 against 21).
+// Outputs per forward tile at most: with AVX2, tiles that pair blocks of output channels where
+// there are two (bench/conv_bench, one thread: the convnet's C32 28² layer 11.4 against 13.3 ms,
+// LeNet-5's conv2 0.37 against 0.40), of 6 at stride 1 and 4 at stride 2.
 int forward_rmax(Isa isa, const Conv2dShape& s, int64_t lanes) {
-  return isa == Isa::avx2 && s.OC > lanes && s.stride_w == 1 ? kRmaxPairedAvx2 : rmax_of(isa);
+  if (isa != Isa::avx2 || s.OC <= lanes) return rmax_of(isa);
+  return s.stride_w == 1 ? kRmaxPairedAvx2 : kRmaxPairedStride2Avx2;
 }
 
 // An instruction set's geometry for elements of type T.
@@ -205,7 +210,8 @@ int64_t scratch_size(const Conv2dShape& s) {
   // Fewer lanes per block never take more elements than 16; the tiles' padding depends on the
   // instruction set, so take the largest.
   int64_t size = 0;
-  for (int64_t rmax : {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512, kRmaxPairedAvx2})
+  for (int64_t rmax :
+       {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512, kRmaxPairedAvx2, kRmaxPairedStride2Avx2})
     size = std::max(size, Geometry(s, kMaxLanes, rmax, rmax).size());
   return size;
 }
