@@ -63,7 +63,9 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
                      const std::vector<T>& b, const std::vector<T>& dy) {
   namespace db = cpu::direct_block;
   std::vector<T> packed(static_cast<size_t>(db::weight_size(s)));
-  std::vector<T> scratch(static_cast<size_t>(db::scratch_size(s)));
+  // NaNs: the kernels must zero every part of their scratch that they read.
+  std::vector<T> scratch(static_cast<size_t>(db::scratch_size(s)),
+                         std::numeric_limits<T>::quiet_NaN());
   db::pack_weight(packed.data(), w.data(), s);
   Result<T> r;
   r.out.assign(dy.size(), T(0)), r.out_relu.assign(dy.size(), T(0));
@@ -213,7 +215,7 @@ TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
   const std::vector<float> b = random_values<float>(s.OC, gen);
   const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
   const auto run = [&] {
-    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)), std::nanf(""));
     Result<float> r;
     r.out.assign(dy.size(), 0), r.dinp.assign(x.size(), std::nanf(""));  // written whole
     r.dweight.assign(w.size(), 0), r.dbias.assign(b.size(), 0);

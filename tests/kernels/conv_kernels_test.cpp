@@ -105,7 +105,7 @@ struct ConvResult {
 ConvResult run_fast(const cpu::Conv2dShape& s, const std::vector<float>& x,
                     const std::vector<float>& w, const std::vector<float>& b,
                     const std::vector<float>& dy) {
-  std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+  std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)), std::nanf(""));
   ConvResult r;
   r.out.assign(dy.size(), 0), r.out_relu.assign(dy.size(), 0);
   // The input-gradient kernels write all of dinp: NaN left anywhere would fail the comparisons.
@@ -211,7 +211,7 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveWithAvx2AndTheBaseline) {
     std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
     std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
     const size_t taps = static_cast<size_t>(s.OC * s.C * s.KH * s.KW);
-    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)));
+    std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)), std::nanf(""));
     std::vector<float> direct(taps, 0), direct_bias(s.OC, 0), baseline(taps, 0),
         baseline_bias(s.OC, 0);
     {
