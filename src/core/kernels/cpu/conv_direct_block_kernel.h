@@ -357,14 +357,16 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
 // sums[i·sb + r·SR + kw·L + l] += Σ over oh < OH, ow < OW of grad[i·gb + (oh·OW + ow)·L + l] ·
 // x[r·XR + oh·S·WP + ow·S + kw] for i < B, r < KB: the KW taps of KB kernel rows, for B blocks of
 // output channels (sums sb and grad gb elements apart), over one image. The rows are XR apart in
-// the padded image and SR apart in the sums: WP and KW·L for rows of one channel, a plane and a
-// channel's KH·KW·L for the same row of two channels. Each tap's sum runs over the positions in
-// order.
-template <class T, int KW, int KB, int S, int B>
+// the padded image and SR apart in the sums: WP and KW·L for consecutive rows of one channel,
+// and with Across, `plane` and `channel` (HP·WP and KH·KW·L) for the same row of consecutive
+// channels. Each tap's sum runs over the positions in order.
+template <class T, int KW, int KB, int S, int B, bool Across = false>
 NABLA_DT void weight_rows(T* sums, int64_t sb, const T* grad, int64_t gb, const T* x, int64_t OH,
-                          int64_t OW, int64_t WP, int64_t XR, int64_t SR) {
+                          int64_t OW, int64_t WP, int64_t plane = 0, int64_t channel = 0) {
   constexpr int64_t L = lanes<T>;
   constexpr int N = KB * KW;
+  // Compile-time KW·L and the row width when not Across, so the usual sweeps lose nothing.
+  const int64_t XR = Across ? plane : WP, SR = Across ? channel : KW * L;
   Vec<T> acc[B * N];
 #pragma GCC unroll 2
   for (int i = 0; i < B; ++i)
@@ -408,7 +410,7 @@ NABLA_DT void weight_channels(T* sc, int64_t sb, const T* grad, int64_t gb, cons
   const int64_t end = s.KH - pair_last;  // the rows each channel sweeps on its own
   const auto rows = [&]<int N>(int64_t kh, int64_t c) __attribute__((always_inline)) NABLA_DT {
     weight_rows<T, KW, N, S, B>(sc + c * channel + kh * KW * g.L, sb, grad, gb,
-                                x + c * plane + kh * g.WP, s.OH, s.OW, g.WP, g.WP, KW * g.L);
+                                x + c * plane + kh * g.WP, s.OH, s.OW, g.WP);
   };
   for (int64_t c = 0; c <= int64_t{two}; ++c) {
     int64_t kh = 0;
@@ -421,8 +423,8 @@ NABLA_DT void weight_channels(T* sc, int64_t sb, const T* grad, int64_t gb, cons
   }
   if constexpr (KB == 2)
     if (pair_last)
-      weight_rows<T, KW, 2, S, B>(sc + end * KW * g.L, sb, grad, gb, x + end * g.WP, s.OH, s.OW,
-                                  g.WP, plane, channel);
+      weight_rows<T, KW, 2, S, B, true>(sc + end * KW * g.L, sb, grad, gb, x + end * g.WP, s.OH,
+                                        s.OW, g.WP, plane, channel);
 }
 
 // One image: sums (OCB, C, KH, KW, L) += its gradient Gt (OCB, OH, OW, L) ⋆ its padded copy xp,
