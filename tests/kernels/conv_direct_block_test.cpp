@@ -56,8 +56,7 @@ struct Result {
 };
 
 // Forward (with and without ReLU), the input gradient written over NaNs (every element must be
-// written), the weight gradient
-// over the whole batch and as two runs of images added up.
+// written), and the weight gradient over the whole batch and as two runs of images added up.
 template <class T>
 Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const std::vector<T>& w,
                      const std::vector<T>& b, const std::vector<T>& dy) {

@@ -151,7 +151,7 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
           });
           g = masked;
         }
-        // The input-gradient kernels write all of dx (each chunk of images zeroes its own).
+        // The input-gradient kernels write all of dx (conv.h).
         Tensor dx = need_dx ? Tensor::empty({s.N, s.C, s.H, s.W}, dtype) : Tensor();
         // dbias alone still runs the weight kernel, into a scratch dweight: a frozen conv
         // weight with a trained bias is too rare to deserve a kernel of its own.

@@ -17,9 +17,9 @@
 //
 // No allocation and no graph: the fast kernels take a caller-owned workspace of
 // conv2d_workspace_size() elements, which the op reuses through the tensor allocator.
-// Forward kernels overwrite `out`, and the input-gradient kernels `dinp` (each chunk of images
-// zeroes its part before adding into it); the weight-gradient kernels add into dweight / dbias
-// (the caller zeroes them).
+// Forward kernels overwrite `out`, and the input-gradient kernels `dinp` (the direct kernel
+// stores each element once; the other paths zero each chunk of images just before adding into
+// it); the weight-gradient kernels add into dweight / dbias (the caller zeroes them).
 #pragma once
 
 #include <cstdint>

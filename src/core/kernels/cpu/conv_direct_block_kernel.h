@@ -88,8 +88,9 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
 // compile time (each is a large function, clang's ASan build of this file took 6 minutes with
 // them on every ISA, against 2 without): with AVX2's 16 registers GCC spilled the tiles of two
 // blocks (the convnet's C32 forward 10.4 → 17.1 ms), the 5×5 tiles of one block were level, and
-// the 3×3 ones are on layers use_direct_block sends to im2col on AVX2. Double's kernels serve the
-// tests and gradient checks.
+// the stride-2 3×3 tiles of two blocks and 4 outputs were level too (13.1 / 12.2 / 12.1 against
+// 12.2 / 12.7 ms; the 3×3 tiles of one block are on layers use_direct_block sends to im2col on
+// AVX2). Double's kernels serve the tests and gradient checks.
 template <class T, int R, int S, int B>
 NABLA_DT inline void forward_tile_for(T* res, const T* x, const T* w, int64_t wb,
                                       const Conv2dShape& s, int64_t plane, int64_t WP) {
@@ -316,6 +317,7 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
         for (int64_t phase = 0; phase < S; ++phase) {
           for (int b = 0; b < rows; ++b)
             nt[b][phase] = input_taps(tap[b][phase], off[b][phase], ih + b * S, phase, s, GR);
+          // Row B − 1 is the second row (rows == 2 only where B == 2); spelled so for B == 1 too.
           paired[phase] =
               rows == 2 && nt[0][phase] == nt[B - 1][phase] && nt[0][phase] > 0 &&
               std::equal(tap[0][phase], tap[0][phase] + nt[0][phase], tap[B - 1][phase]);
