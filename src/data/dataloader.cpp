@@ -32,25 +32,43 @@ void prefetch_bytes(const void* data, int64_t bytes) {
   for (int64_t b = 0; b < bytes; b += 64) __builtin_prefetch(p + b);
 }
 
+// Samples whose augmentation draws are kept at once (on the stack): an augmented batch is
+// assembled in runs of this many, each run's draws taken in sample order and its samples then
+// converted side by side.
+constexpr int64_t kDrawRun = 64;
+
+// A sample's random crop offset and flip.
+struct Draw {
+  int64_t dy = 0, dx = 0;
+  bool flip = false;
+};
+
 // out (C, H, W): output pixel (y, x) reads input (y + dy, xs + dx) with xs = W-1-x when flipped,
 // else x; reads outside the input give raw 0 (the zero padding), i.e. shift[c] after scaling.
+// The columns that read inside a row, [x0, x1), are found once, so the row's loop has no branch
+// (and vectorises).
 template <class T>
 void convert_augmented(float* out, const T* in, int64_t C, int64_t H, int64_t W, const float* scale,
-                       const float* shift, int64_t dy, int64_t dx, bool flip) {
+                       const float* shift, const Draw& draw) {
+  const int64_t dx = draw.dx;
+  const int64_t x0 = std::clamp<int64_t>(draw.flip ? dx : -dx, 0, W);
+  const int64_t x1 = std::clamp<int64_t>(draw.flip ? W + dx : W - dx, x0, W);
   for (int64_t c = 0; c < C; ++c) {
     const float a = scale[c], b = shift[c];
     for (int64_t y = 0; y < H; ++y) {
       float* dst = out + (c * H + y) * W;
-      int64_t sy = y + dy;
+      const int64_t sy = y + draw.dy;
       if (sy < 0 || sy >= H) {
         std::fill(dst, dst + W, b);
         continue;
       }
       const T* src = in + (c * H + sy) * W;
-      for (int64_t x = 0; x < W; ++x) {
-        int64_t sx = (flip ? W - 1 - x : x) + dx;
-        dst[x] = (sx >= 0 && sx < W) ? static_cast<float>(src[sx]) * a + b : b;
-      }
+      std::fill(dst, dst + x0, b);
+      if (draw.flip)
+        for (int64_t x = x0; x < x1; ++x) dst[x] = static_cast<float>(src[W - 1 - x + dx]) * a + b;
+      else
+        for (int64_t x = x0; x < x1; ++x) dst[x] = static_cast<float>(src[x + dx]) * a + b;
+      std::fill(dst + x1, dst + W, b);
     }
   }
 }
@@ -158,27 +176,27 @@ void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epo
   const AugmentOptions& aug = options.augment();
   Generator gen(detail::derive_seed({options.seed(), detail::kAugment, static_cast<uint64_t>(epoch),
                                      static_cast<uint64_t>(index)}));
-  // Samples before `begin` belong to other shards: only their draws are taken (the same draws
-  // as in `convert` below).
-  for (int64_t j = 0; j < begin && aug.enabled(); ++j) {
+  // Every sample takes the same draws (the flip's only when flips are on), so one option never
+  // shifts the other's random numbers.
+  auto draw = [&] {
     const auto range = static_cast<uint64_t>(2 * aug.crop_padding() + 1);
-    gen.below(range);
-    gen.below(range);
-    if (aug.hflip()) gen.uniform();
-  }
-  auto assemble = [&](int64_t j) {
+    Draw d;
+    d.dy = static_cast<int64_t>(gen.below(range)) - aug.crop_padding();
+    d.dx = static_cast<int64_t>(gen.below(range)) - aug.crop_padding();
+    d.flip = aug.hflip() && gen.uniform() < 0.5;
+    return d;
+  };
+  // Samples before `begin` belong to other shards: only their draws are taken.
+  for (int64_t j = 0; j < begin && aug.enabled(); ++j) draw();
+  // Sample j of the batch; `d` its draws, or null without augmentation.
+  auto assemble = [&](int64_t j, const Draw* d) {
     int64_t pos = positions[j];
     batch.labels[j - begin] = dataset_.label(pos);
     float* dst = out + (j - begin) * numel;
     auto convert = [&](const auto* src) {
-      if (!aug.enabled()) return normalize_planes(dst, src, numel / C, affine_);
-      int64_t P = aug.crop_padding();
-      // Always three draws per sample, so one option never shifts the other's random numbers.
-      int64_t dy = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
-      int64_t dx = static_cast<int64_t>(gen.below(2 * P + 1)) - P;
-      bool flip = aug.hflip() && gen.uniform() < 0.5;
+      if (!d) return normalize_planes(dst, src, numel / C, affine_);
       convert_augmented(dst, src, C, sample[1], sample[2], affine_.scale.data(),
-                        affine_.shift.data(), dy, dx, flip);
+                        affine_.shift.data(), *d);
     };
     if (dataset_.is_uint8())
       convert(dataset_.uint8_sample(pos));
@@ -192,21 +210,31 @@ void DataLoader::make_batch(const int64_t* positions, int64_t count, int64_t epo
     else
       prefetch_bytes(dataset_.float_sample(pos), numel * int64_t(sizeof(float)));
   };
-  auto assemble_range = [&](int64_t lo, int64_t hi) {
+  // Samples [lo, hi); draws[j - first] are sample j's (null: no augmentation).
+  auto assemble_range = [&](int64_t lo, int64_t hi, const Draw* draws, int64_t first) {
     for (int64_t j = lo; j < std::min(hi, lo + kPrefetchSamples); ++j) prefetch(j);
     for (int64_t j = lo; j < hi; ++j) {
       if (j + kPrefetchSamples < hi) prefetch(j + kPrefetchSamples);
-      assemble(j);
+      assemble(j, draws ? draws + (j - first) : nullptr);
     }
   };
-  if (aug.enabled()) {  // the samples' draws follow each other
-    assemble_range(begin, count);
+  // Each sample is then on its own: the threads share the batch (a serial part of every training
+  // step otherwise, while the other threads wait). With augmentation, in runs whose draws are
+  // taken first, in order, so every thread count gives the same batch.
+  if (!aug.enabled()) {
+    parallel_ranges(count - begin, kSamplesPerRange, [&](int64_t lo, int64_t hi) {
+      assemble_range(begin + lo, begin + hi, nullptr, 0);
+    });
     return;
   }
-  // Without draws each sample is on its own: the threads share the batch (a serial part of every
-  // training step otherwise, while the other threads wait).
-  parallel_ranges(count - begin, kSamplesPerRange,
-                  [&](int64_t lo, int64_t hi) { assemble_range(begin + lo, begin + hi); });
+  Draw draws[kDrawRun];
+  for (int64_t first = begin; first < count; first += kDrawRun) {
+    const int64_t last = std::min(count, first + kDrawRun);
+    for (int64_t j = first; j < last; ++j) draws[j - first] = draw();
+    parallel_ranges(last - first, kSamplesPerRange, [&](int64_t lo, int64_t hi) {
+      assemble_range(first + lo, first + hi, draws, first);
+    });
+  }
 }
 
 Tensor hflip(const Tensor& images) {
