@@ -100,17 +100,18 @@ void check_case(const Case& c, Fast fast) {
 }
 
 // Shapes that hit every edge: 1s, primes, sizes just past the register tiles (6×16, 12×32), the
-// short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4), the cache blocks (AVX2 and
+// short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4; batches of 64 rows: 60 + 4
+// with either tile height, and of 32: 24 + 8 with 12, 30 + 2 with 6), the cache blocks (AVX2 and
 // SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192 doubles, MC 1536, NC 384, with B
 // packed only past 48 rows), the K-split path (small C, K ≥ 4096) and one row times Bᵀ (dot
 // products; K not a whole number of vectors, columns not of 8).
 std::vector<Case> shapes() {
   std::vector<Case> cases;
-  const int64_t dims[][3] = {{1, 1, 1},       {1, 37, 5},   {29, 1, 17},   {5, 7, 1},
-                             {6, 16, 8},      {12, 32, 9},  {13, 33, 257}, {67, 45, 129},
-                             {150, 131, 300}, {7, 4100, 3}, {97, 61, 601}, {5, 7, 5000},
-                             {33, 31, 4100},  {2, 300, 40}, {300, 2, 40},  {49, 389, 386},
-                             {1540, 40, 20},  {20, 70, 33}, {10, 40, 19},  {1, 203, 1003}};
+  const int64_t dims[][3] = {
+      {1, 1, 1},      {1, 37, 5},     {29, 1, 17},     {5, 7, 1},      {6, 16, 8},     {12, 32, 9},
+      {13, 33, 257},  {67, 45, 129},  {150, 131, 300}, {7, 4100, 3},   {97, 61, 601},  {5, 7, 5000},
+      {33, 31, 4100}, {2, 300, 40},   {300, 2, 40},    {49, 389, 386}, {1540, 40, 20}, {20, 70, 33},
+      {10, 40, 19},   {1, 203, 1003}, {64, 96, 50},    {32, 64, 30}};
   const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
   int pick = 0;
   for (auto& d : dims)

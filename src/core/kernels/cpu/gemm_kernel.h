@@ -269,11 +269,16 @@ NABLA_GEMM_TARGET void pack_b_block(const Problem<T>& p, const Blocks<T>& k, T* 
   }
 }
 
-// A tile height below MR that gets a tile() of its own, with no copy through edge_tile()'s
-// buffer: 8 rows with the AVX-512 kernel's 12, what is left of C's 128 rows in Winograd's
-// products on 128 channels (a tenth of their tiles); 4 with the other kernels' 6 (of 64 rows).
+// Tile heights below MR that get a tile() of their own, with no copy through edge_tile()'s
+// buffer, which computes all MR rows. Two thirds of MR: 8 rows with the AVX-512 kernel's 12,
+// what is left of C's 128 rows in Winograd's products on 128 channels (a tenth of their tiles)
+// and of a batch slice of 32; 4 with the other kernels' 6 (of 64 rows). A third: 4 with the
+// AVX-512 kernel (a batch of 64 or 256: the MLP's Linear layers at batch 64 spent 11% of an
+// epoch in edge_tile), 2 with the others' 6 (LeNet-5's slices of 32 rows).
 template <class Cfg>
 constexpr int kShortRows = Cfg::MR * 2 / 3;
+template <class Cfg>
+constexpr int kShorterRows = Cfg::MR / 3;
 
 // Every tile of the block: row by row of tiles when rows_outer (A's panel stays in L1 while B's
 // panels pass), else column by column (B's panel stays). Inlined into block(), as one loop nest
@@ -297,6 +302,8 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tiles(const Problem
     T* c = p.C + (k.ic + ir) * p.ldc + k.jc + jr;
     if (n == NR && m == kShortRows<Cfg>) {  // C's last rows, as many as the short tile has
       tile<Cfg, false, kShortRows<Cfg>>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
+    } else if (n == NR && m == kShorterRows<Cfg>) {
+      tile<Cfg, false, kShorterRows<Cfg>>(k.kc, a, b, b_step, c, p.ldc, p.alpha, beta, beta_zero);
     } else if (m != MR || n != NR) {
       edge_tile<Cfg>(k.kc, a, b, b_step, c, p.ldc, m, n, p.alpha, beta, beta_zero);
     } else if (Cfg::prefetch_b == 0 || direct) {
