@@ -23,8 +23,8 @@ constexpr int64_t kSamplesPerRange = 8;
 
 // A shuffled batch reads each sample from a random place in a dataset far larger than the caches
 // (Fashion-MNIST's 47 MB), so each one starts with misses the hardware prefetcher cannot foresee;
-// its bytes are requested this many samples ahead instead (bench/data_bench: a batch of 64 in
-// 11-12 us against 26-41 us without, on Zen 5; docs/performance.md).
+// its bytes are requested this many samples ahead instead (bench/data_bench, 1 thread: a batch of
+// 64 in 12-20 us against 35-43 us without, on Zen 5; docs/performance.md, "Training loop").
 constexpr int64_t kPrefetchSamples = 4;
 
 void prefetch_bytes(const void* data, int64_t bytes) {
