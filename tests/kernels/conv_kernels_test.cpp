@@ -82,7 +82,7 @@ cpu::Conv2dShape wide_batch_shape() {
 }
 
 // The convnet's conv4 (C64 14², 3×3, padding 1) on one image: on more threads than images its
-// Winograd forward runs in bands of tile rows.
+// Winograd forward (its direct one with AVX-512) runs in bands of tile rows (output rows).
 cpu::Conv2dShape one_image_winograd_shape() {
   return {.N = 1,
           .C = 64,
@@ -244,13 +244,13 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveWithAvx2AndTheBaseline) {
   }
 }
 
-// Winograd (stride-1 3×3 layers with at least 64 channels in and out) against the naive loops,
-// with every instruction set's transforms this CPU has: F(2×2, 3×3) on narrow images and
-// F(4×4, 3×3) on wide ones, padding 0 to 2, sizes of every remainder (ragged tiles at the bottom
-// and right), batches of 1 to 3, and layers whose images are too large for one step (so each runs
-// in blocks of tile rows); float64 to 1e-12, float to 4× the usual tolerance: F(4×4)'s transforms
-// scale by up to 8 and round by sixths, and measured up to 1.7× the usual bound (F(2×2) stays
-// inside it; docs/performance.md).
+// Winograd (stride-1 3×3 layers with at least 64 channels in and out; F(2×2) with AVX-512 from 128)
+// against the naive loops, with every instruction set's transforms this CPU has: F(2×2, 3×3) on
+// narrow images (with 128 channels too, which AVX-512's path takes) and F(4×4, 3×3) on wide ones,
+// padding 0 to 2, sizes of every remainder (ragged tiles at the bottom and right), batches of 1 to
+// 3, and layers whose images are too large for one step (so each runs in blocks of tile rows);
+// float64 to 1e-12, float to 4× the usual tolerance: F(4×4)'s transforms scale by up to 8 and round
+// by sixths, and measured up to 1.7× the usual bound (F(2×2) stays inside it; docs/performance.md).
 TEST(ConvKernelsTest, WinogradMatchesNaive) {
   Generator gen(31);
   std::vector<cpu::Isa> isas{cpu::Isa::generic};
@@ -267,6 +267,16 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
     s.H = i < 3 ? pick(gen, 3, 11) : pick(gen, 3, 6);
     s.W = i < 3 ? pick(gen, 3, 12) : pick(gen, 31, 38);
     s.OH = s.H + 2 * s.pad_h - 2, s.OW = s.W + 2 * s.pad_w - 2;
+    shapes.push_back(s);
+  }
+  for (int i = 0; i < 2; ++i) {  // narrow images on 128 channels or more: F(2×2) with AVX-512
+    cpu::Conv2dShape s;
+    s.N = pick(gen, 1, 2);
+    s.C = pick(gen, 128, 130), s.OC = pick(gen, 128, 129);
+    s.KH = s.KW = 3;
+    s.pad_h = s.pad_w = 1;
+    s.H = pick(gen, 3, 8), s.W = pick(gen, 3, 9);
+    s.OH = s.H, s.OW = s.W;
     shapes.push_back(s);
   }
   shapes.push_back(one_image_winograd_shape());

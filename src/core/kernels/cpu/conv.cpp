@@ -208,12 +208,24 @@ bool pointwise(const Conv2dShape& s) {
 // thin to beat im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the
 // convnet's C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
 constexpr int64_t kWinogradMinChannels = 64;
+// F(2×2) with AVX-512 from 128 channels. Its transforms run along rows of tiles, and F(2×2) is
+// chosen for outputs under 29 wide, rows of at most 14 tiles: 16-lane vectors run them half empty,
+// so their cost (per tile, in C + OC) doubles against AVX2's, while the products (in C · OC) save
+// only 2.25× the direct kernels' multiply-adds. On the convnet's C64 14² layer the direct kernels
+// took 14.7-18.8 ms against Winograd's 20.5-31.3 (fwd+bwd, 1 thread; 8.3-8.8 against 12.3-12.9
+// on 2); on the VGG C128 16² layer Winograd stays ahead (24.2-28.7 against 35.3-46.3 ms). With
+// AVX2 Winograd keeps the C64 14² layer (24.2 against 32.5-33.7 ms).
+constexpr int64_t kWinogradF2MinChannelsAvx512 = 128;
 // Transformed input and output elements per step (2 MiB of float): chunks of small images, or
 // blocks of a large image's tile rows. 2^18 and 2^20 measured the same or slower on the VGG layers.
 constexpr int64_t kWinogradBudget = int64_t{1} << 19;
 
 bool use_winograd(const Conv2dShape& s) {
-  return winograd::fits(s) && s.C >= kWinogradMinChannels && s.OC >= kWinogradMinChannels;
+  if (!winograd::fits(s)) return false;
+  const int64_t least = active_isa() == Isa::avx512 && winograd::outputs_per_tile(s) == 2
+                            ? kWinogradF2MinChannelsAvx512
+                            : kWinogradMinChannels;
+  return s.C >= least && s.OC >= least;
 }
 
 // Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench

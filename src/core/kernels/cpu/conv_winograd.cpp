@@ -12,14 +12,14 @@
 
 namespace nabla::cpu::winograd {
 
-namespace {
-
-// Outputs per tile side: F(4×4, 3×3) where a row of its tiles is at least 8 long (outputs at
-// least 29 wide), else F(2×2, 3×3). The transforms run along rows of tiles: on shorter rows F(4×4)
-// leaves most of each vector empty, and bench/conv_bench measured it slower (docs/performance.md).
+// F(4×4, 3×3) where a row of its tiles is at least 8 long (outputs at least 29 wide), else
+// F(2×2, 3×3). The transforms run along rows of tiles: on shorter rows F(4×4) leaves most of each
+// vector empty, and bench/conv_bench measured it slower (docs/performance.md).
 int64_t outputs_per_tile(const Conv2dShape& s) {
   return (s.OW + 3) / 4 >= 8 ? 4 : 2;
 }
+
+namespace {
 
 struct Geometry {
   int64_t m, xi;              // outputs per tile side, transform-domain positions (m + 2)²

@@ -2,7 +2,7 @@
 // of outputs (a tile) is computed from the (m + 2)² input patch under it with (m + 2)²
 // multiplications per (input channel, output channel) instead of 9m². F(2×2, 3×3) (m = 2, 16
 // positions, 2.25× fewer than direct) or F(4×4, 3×3) (m = 4, 36 positions, 4×), chosen by the
-// output's width (conv_winograd.cpp's outputs_per_tile). In matrix form, per tile,
+// output's width (outputs_per_tile). In matrix form, per tile,
 //   forward        y  = Aᵀ [ Σ_c U_c ⊙ V_c ] A         U = G g Gᵀ   V = Bᵀ d B
 //   input grad     dd = B [ Σ_oc U ⊙ Y ] Bᵀ            Y = A dy Aᵀ  (the adjoint of the above)
 //   weight grad    dg = Gᵀ [ Σ_tiles Y ⊙ V ] G
@@ -29,6 +29,9 @@ namespace nabla::cpu::winograd {
 
 // Stride 1, 3×3, no dilation, one group: the shapes Winograd computes (any padding, any size).
 bool fits(const Conv2dShape& s);
+
+// Outputs per tile side, m: 4 (F(4×4, 3×3)) or 2 (F(2×2, 3×3)), by the output's width.
+int64_t outputs_per_tile(const Conv2dShape& s);
 
 // Elements of the transformed weight U ((m + 2)² · OC · C) and its packed planes.
 int64_t weight_size(const Conv2dShape& s);
