@@ -148,6 +148,21 @@ class Report(unittest.TestCase):
         self.assertIn("FAIL", text)
         self.assertIn("PASS", text)
         self.assertIn("of 4 targets pass", text)
+        self.assertNotIn("2-core scaling", text)  # no pair of processes was run
+
+    def test_two_processes_at_once_against_one_alone(self):
+        # The median 1-thread epoch is 10 s; two at once took 10 and 12.5 s (1.8x one alone)
+        # and 20 and 20 s (1.0x): the machine's own scaling, printed beside the targets.
+        self.assertEqual(compare.pair_scaling([(10.0, 12.5), (20.0, 20.0)], 10.0), [1.8, 1.0])
+        self.assertEqual(compare.pair_scaling([(10.0, 12.5)], None), [])
+        m = made_up_measurements()
+        m.pairs = [(10.0, 12.5), (20.0, 20.0), (12.5, 12.5)]
+        lines, targets = compare.report(m, {}, self.Opts())
+        text = "\n".join(lines)
+        self.assertIn("2-core scaling", text)
+        self.assertIn("1.60x one process's epochs per second (median; each repetition 1.80x, "
+                      "1.00x, 1.60x)", text)
+        self.assertEqual(len(targets), 4)  # a figure beside the targets, not one of them
 
     def test_issue_13_targets_for_layers_inference_convnet_and_peak(self):
         m = compare.Measurements()
@@ -242,6 +257,9 @@ class NablaOnlyRun(unittest.TestCase):
             self.assertRegex(r.stdout, r"lenet +\d+\.\d +\d+\.\d")
             self.assertIn("LeNet-5 training, nabla peak resident memory", r.stdout)
             self.assertRegex(r.stdout, r"\n  convnet +\d")
+            # Each repetition also runs two 1-thread LeNet-5 processes at once.
+            self.assertEqual(r.stderr.count("two 1-thread processes at once"), 2)
+            self.assertIn("2-core scaling", r.stdout)
 
     def test_nabla_lines_parse(self):
         r = subprocess.run([NABLA_BIN, "peak", "sgemm", "xor", "--threads", "1", "--min-time",
