@@ -90,16 +90,16 @@ inline int widest_flops_per_iter(int max_bits, float (**chains)(int64_t)) {
 
 }  // namespace fma_peak_detail
 
-// GFLOP/s of `threads` threads each running the chains: the best of 15 short timed runs, so that
-// on a machine shared with other work one run that got the cores to itself is enough.
-inline double fma_peak_gflops(int threads, int max_vector_bits = 512) {
+// GFLOP/s of `threads` threads each running the chains: the best of `rounds` short timed runs,
+// so that on a machine shared with other work one run that got the cores to itself is enough.
+inline double fma_peak_gflops(int threads, int max_vector_bits = 512, int rounds = 15) {
   using namespace fma_peak_detail;
   float (*chains)(int64_t) = nullptr;
   const int flops_per_iter = widest_flops_per_iter(max_vector_bits, &chains);
   const int64_t iters = 1'000'000;  // about 4 ms at 3.5 GHz with 2 AVX-512 FMA pipes
   std::atomic<float> sink{0};
   double best = 0;
-  for (int round = 0; round < 15; ++round) {
+  for (int round = 0; round < rounds; ++round) {
     std::atomic<int> ready{0};
     std::atomic<bool> go{false};
     auto body = [&] {
