@@ -155,13 +155,14 @@ class Report(unittest.TestCase):
         # and 20 and 20 s (1.0x): the machine's own scaling, printed beside the targets.
         self.assertEqual(compare.pair_scaling([(10.0, 12.5), (20.0, 20.0)], 10.0), [1.8, 1.0])
         self.assertEqual(compare.pair_scaling([(10.0, 12.5)], None), [])
-        m = made_up_measurements()
-        m.pairs = [(10.0, 12.5), (20.0, 20.0), (12.5, 12.5)]
+        m = made_up_measurements()  # 1-thread epochs 10, 11, 9 s; 2 threads 6, 5, 7 s
+        m.pairs = [(10.0, 12.5), (22.0, 22.0), (9.0, 9.0)]
         lines, targets = compare.report(m, {}, self.Opts())
         text = "\n".join(lines)
         self.assertIn("2-core scaling", text)
-        self.assertIn("1.60x one process's epochs per second (median; each repetition 1.80x, "
-                      "1.00x, 1.60x)", text)
+        # Each repetition against its own 1-thread epoch: 10/10 + 10/12.5, 11/22 · 2, 9/9 · 2.
+        self.assertIn("two processes 1.80x, 1.00x, 2.00x (median 1.80x); 2 threads 1.67x, 2.20x, "
+                      "1.29x", text)
         self.assertEqual(len(targets), 4)  # a figure beside the targets, not one of them
 
     def test_issue_13_targets_for_layers_inference_convnet_and_peak(self):
