@@ -5,12 +5,12 @@
 //                          [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]
 //                          [--slice-rows N]
 //
-// Groups: peak (fp32 FMA peak of this CPU), sgemm (then the peak again, as peak_after), conv,
-// layers (max-pool, batch norm, softmax cross-entropy), infer (LeNet-5 and convnet inference:
-// throughput at batch 256, latency at batch 1), lenet, mlp (one training epoch each), convnet (one
-// epoch on the first --convnet-limit images, default 6,400), xor (the seed's XOR training), ort
-// (the infer group's batch-256 LeNet-5 and convnet forward, also written as ONNX files for
-// bench/compare to time in ONNX Runtime; docs/onnx.md). Each result is one line
+// Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
+// cross-entropy), infer (LeNet-5 and convnet inference: throughput at batch 256, latency at
+// batch 1), lenet, mlp (one training epoch each), convnet (one epoch on the first
+// --convnet-limit images, default 6,400), xor (the seed's XOR training), ort (the infer group's
+// batch-256 LeNet-5 and convnet forward, also written as ONNX files for bench/compare to time in
+// ONNX Runtime; docs/onnx.md). Each result is one line
 //   @ ITEM key=value ...
 // with s= the seconds of one call (the median of the timed calls), and flop= or img= the work
 // done in them, from which the driver computes GFLOP/s and images/s. Anything else printed is
@@ -156,12 +156,12 @@ std::string kv(const char* key, double value) {
 }
 
 // At the width the kernels run with: AVX2's peak under NABLA_ISA=avx2 on an AVX-512 CPU. The
-// best of 50 rounds of about 4 ms, printed as `item`: the sgemm group's GEMMs take their fastest
-// call of at least 0.2 s of calls, so the probe that they are measured against gets as long.
-void run_peak(int threads, const char* item = "peak") {
+// best of 50 rounds of about 4 ms: the sgemm group's GEMMs take their fastest call of at least
+// 0.2 s of calls, so the probe that they are measured against gets as long.
+void run_peak(int threads) {
   const double gflops =
       fma_peak_gflops(threads, nabla::cpu::isa_vector_bits(nabla::cpu::active_isa()), 50);
-  std::printf("@ %s gflops=%.6g\n", item, gflops);
+  std::printf("@ peak gflops=%.6g\n", gflops);
   std::fflush(stdout);
 }
 
@@ -377,11 +377,7 @@ int main(int argc, char** argv) {
     std::printf("# nabla threads=%d\n", num_threads());
     for (const std::string& g : a.groups) {
       if (g == "peak") run_peak(num_threads());
-      if (g == "sgemm") {
-        run_sgemm(a);
-        // Again right after the GEMMs, so a host that slowed or sped up meanwhile counts too.
-        run_peak(num_threads(), "peak_after");
-      }
+      if (g == "sgemm") run_sgemm(a);
       if (g == "conv") run_conv(a);
       if (g == "layers") run_layers(a);
       if (g == "infer") run_inference(a);
