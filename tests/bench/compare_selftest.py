@@ -153,8 +153,9 @@ class Report(unittest.TestCase):
     def test_two_processes_at_once_against_one_alone(self):
         # The median 1-thread epoch is 10 s; two at once took 10 and 12.5 s (1.8x one alone)
         # and 20 and 20 s (1.0x): the machine's own scaling, printed beside the targets.
-        self.assertEqual(compare.pair_scaling([(10.0, 12.5), (20.0, 20.0)], 10.0), [1.8, 1.0])
-        self.assertEqual(compare.pair_scaling([(10.0, 12.5)], None), [])
+        self.assertEqual(compare.pair_scaling((10.0, 12.5), 10.0), 1.8)
+        self.assertEqual(compare.pair_scaling((20.0, 20.0), 10.0), 1.0)
+        self.assertIsNone(compare.pair_scaling((10.0, 12.5), None))
         m = made_up_measurements()  # 1-thread epochs 10, 11, 9 s; 2 threads 6, 5, 7 s
         m.pairs = [(10.0, 12.5), (22.0, 22.0), (9.0, 9.0)]
         lines, targets = compare.report(m, {}, self.Opts())

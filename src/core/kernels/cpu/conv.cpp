@@ -205,8 +205,9 @@ bool pointwise(const Conv2dShape& s) {
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (conv_winograd.h) for stride-1 3×3 layers with enough
 // channels on both sides: its (m + 2)² products per tile are GEMMs whose inner dimension is C
 // (forward), OC (input gradient) or the tiles (weight gradient), and on few channels those are too
-// thin to beat im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level on the
-// convnet's C64 14² layer, slower on its C32 28² layer and on C16 (docs/performance.md).
+// thin to beat im2col + GEMM. bench/conv_bench: faster on the C64 and C128 VGG layers, level with
+// im2col on the convnet's C64 14² layer (slower than the direct kernels with AVX-512, below),
+// slower on its C32 28² layer and on C16 (docs/performance.md).
 constexpr int64_t kWinogradMinChannels = 64;
 // F(2×2) with AVX-512 from 128 channels. Its transforms run along rows of tiles, and F(2×2) is
 // chosen for outputs under 29 wide, rows of at most 14 tiles: 16-lane vectors run them half empty,
