@@ -5,7 +5,8 @@
 //   Trainer          request_stop() from a hook, then fit_from(progress()), against fit()
 //   run_training     stop_when mid-epoch, and a crash after a --checkpoint-every checkpoint
 //   nabla train      SIGINT and SIGTERM to the real binary: message, exit status, resume
-//   KillLoop         20 kill -9 at random moments of one `nabla train --checkpoint-every 3`
+//   KillLoop         20 kill -9 of one `nabla train --checkpoint-every 3`, each where it stopped
+//                    itself at a point drawn at random (NABLA_TEST_STOP_AT)
 #include "nabla/train/interrupt.h"
 
 #include <fcntl.h>
@@ -290,10 +291,12 @@ TEST_F(InterruptRunTest, ACrashResumesFromTheLastCheckpointEveryNStepsBitwise) {
 
 // ---- the nabla binary ----
 
-// `nabla <args>` started in the background, stdout and stderr to files; environment inherited.
+// `nabla <args>` started in the background, stdout and stderr to files; environment inherited,
+// plus `extra_env` ("NAME=value" entries).
 class Child {
  public:
-  Child(const std::vector<std::string>& args, const std::string& out, const std::string& err) {
+  Child(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+        std::vector<std::string> extra_env = {}) {
     std::vector<std::string> all{NABLA_CLI};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
@@ -313,7 +316,11 @@ class Child {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int rc = posix_spawn(&pid_, argv[0], &actions, &attributes, argv.data(), environ);
+    std::vector<char*> env;
+    for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+    for (std::string& e : extra_env) env.push_back(e.data());
+    env.push_back(nullptr);
+    const int rc = posix_spawn(&pid_, argv[0], &actions, &attributes, argv.data(), env.data());
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     EXPECT_EQ(rc, 0) << "cannot start " << NABLA_CLI;
@@ -334,6 +341,19 @@ class Child {
     }
     waited_ = true;
     return status_;
+  }
+  // Blocks until it stops (SIGSTOP) or ends; returns the waitpid status (WIFSTOPPED when it
+  // stopped, and it is still there to be killed).
+  int wait_until_stopped() {
+    if (waited_) return status_;
+    int status = 0;
+    while (::waitpid(pid_, &status, WUNTRACED) < 0 && errno == EINTR) {
+    }
+    if (!WIFSTOPPED(status)) {
+      waited_ = true;
+      status_ = status;
+    }
+    return status;
   }
   // Whether it has ended (then status() holds the waitpid status); never blocks.
   bool exited() {
@@ -448,56 +468,94 @@ INSTANTIATE_TEST_SUITE_P(SigintAndSigterm, InterruptSignalTest, ::testing::Value
                            return std::string(test.param == SIGINT ? "Sigint" : "Sigterm");
                          });
 
+// The test hook refuses what it cannot read, naming the variable and the value, before training.
+TEST_F(InterruptCliTest, ABadTestStopPointIsNamed) {
+  for (const std::string bad : {"0", "write:", "check:x", "-3", "step:4"}) {
+    Child child(train_args("bad", 1), dir.file("out.txt"), dir.file("err.txt"),
+                {"NABLA_TEST_STOP_AT=" + bad});
+    const int status = child.wait();
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << bad;
+    EXPECT_NE(read_file(dir.file("err.txt"))
+                  .find("NABLA_TEST_STOP_AT must be N, write:N or check:N with N a positive "
+                        "integer, got '" +
+                        bad + "'"),
+              std::string::npos)
+        << read_file(dir.file("err.txt"));
+  }
+}
+
 // The kill-loop test of issue 6: `nabla train --checkpoint-every 3` killed with SIGKILL at 20
-// random moments, each time restarted with --resume (or from scratch while there is no
+// points drawn at random, each time restarted with --resume (or from scratch while there is no
 // checkpoint yet). After every kill, what is on disk must load; in the end the weights and the
 // metrics must be those of a run that was never killed.
+//
+// No timers: each start gets NABLA_TEST_STOP_AT (app/test_stop.h) and stops itself right after
+// the point drawn for it, where the SIGKILL lands: half the kills after a step of an atomic write
+// (in the middle of saving a checkpoint, its steps.csv or the final files), half after a stop
+// check (between training steps). Each draw reaches at most two epochs ahead: N stop checks, or
+// N write steps at half the uninterrupted run's write steps per training step. A start has a stop
+// check per step still to go and, saving every 3 steps and at the end, more write steps than
+// that bound, so the point always exists: no start can end before its kill, however fast it runs.
 TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRun) {
   constexpr int64_t kEpochs = 8;
+  constexpr int64_t kSteps = kEpochs * 12;
   std::vector<std::string> args = train_args("straight", kEpochs);
   args.insert(args.end(), {"--checkpoint-every", "3"});
-  // The uninterrupted run, timed: `startup` until its first checkpoint (data loaded, model
-  // built, 3 steps), `whole` until it ends.
-  double startup = 0, whole = 0;
+  int64_t writes = 0, checks = 0;  // the uninterrupted run's stop points
   {
-    const auto start = std::chrono::steady_clock::now();
-    Child child(args, dir.file("out.txt"), dir.file("err.txt"));
-    while (!fs::exists(dir.file("straight/last")) && !child.exited())
-      std::this_thread::sleep_for(std::chrono::microseconds(500));
-    startup = seconds_since(start);
-    const int status = child.wait();
-    whole = seconds_since(start);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(dir.file("err.txt"));
+    Child straight(args, dir.file("out.txt"), dir.file("err.txt"),
+                   {"NABLA_TEST_STOP_AT=check:1000000000"});
+    const int status = straight.wait();
+    const std::string err = read_file(dir.file("err.txt"));
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << err;
+    const std::string said = "not reached; the run passed ";
+    const size_t at = err.find(said);
+    ASSERT_NE(at, std::string::npos) << err;
+    std::istringstream counts(err.substr(at + said.size()));
+    std::string words;
+    counts >> writes >> words >> words >> words >> checks;
+    ASSERT_GE(checks, kSteps) << err;
+    ASSERT_GE(writes, 2 * kSteps) << err;
   }
-  // A kill comes at most `startup` plus an eighth of the training time after a start: in
-  // training, in a checkpoint's save, or while loading and restoring. Once 60% of the steps are
-  // on disk the kills come during start-up only, so the run is still going at each of the
-  // twenty however fast the later starts are (one start gets at most an eighth further).
-  constexpr int64_t kSteps = kEpochs * 12;
-  const double latest = startup + (whole - startup) / 8;
+  const int64_t writes_per_step = writes / kSteps / 2;
 
   const std::string out = dir.file("killed");
   args = train_args("killed", kEpochs);
   args.insert(args.end(), {"--checkpoint-every", "3"});
   const std::vector<std::string> resume_args{"train", "--resume", out, "--threads", "1"};
   std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
-  std::uniform_real_distribution<double> moment(0.0, latest), early(0.0, startup);
   int64_t step_on_disk = -1, checkpoints_seen = 0;
+  std::map<std::string, int> kills_after;  // what the kills came right after, by kind
   for (int kill = 0; kill < 20; ++kill) {
+    const std::string where = "kill " + std::to_string(kill + 1);
     const bool has_checkpoint = fs::is_directory(io::resolve_atomic_directory(out + "/last"));
+    const int64_t steps_to_go = kSteps - std::max<int64_t>(step_on_disk, 0);
+    const int64_t window = std::clamp<int64_t>(steps_to_go, 1, 2 * 12);
+    const bool at_a_write = steps_to_go == 0 || std::bernoulli_distribution(0.5)(rng);
+    const int64_t n = std::uniform_int_distribution<int64_t>(
+        1, at_a_write ? window * writes_per_step : window)(rng);
+    const std::string point = (at_a_write ? "write:" : "check:") + std::to_string(n);
     {
-      Child child(has_checkpoint ? resume_args : args, dir.file("out.txt"), dir.file("err.txt"));
-      const bool near_the_end = step_on_disk >= kSteps * 6 / 10;
-      std::this_thread::sleep_for(
-          std::chrono::duration<double>(near_the_end ? early(rng) : moment(rng)));
-      ASSERT_FALSE(child.exited()) << "kill " << kill + 1 << ": the run ended before the kill; "
-                                   << read_file(dir.file("err.txt"));
+      Child child(has_checkpoint ? resume_args : args, dir.file("out.txt"), dir.file("err.txt"),
+                  {"NABLA_TEST_STOP_AT=" + point});
+      const int status = child.wait_until_stopped();
+      ASSERT_TRUE(WIFSTOPPED(status))
+          << where << ": the run ended before its stop point " << point << " (status " << status
+          << "); " << read_file(dir.file("err.txt"));
       child.signal(SIGKILL);
-      const int status = child.wait();
-      ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "kill " << kill + 1;
+      const int ended = child.wait();
+      ASSERT_TRUE(WIFSIGNALED(ended) && WTERMSIG(ended) == SIGKILL) << where;
     }
+    const std::string err = read_file(dir.file("err.txt"));
+    const std::string said = "nabla: NABLA_TEST_STOP_AT: stopped after ";
+    const size_t at = err.rfind(said);
+    ASSERT_NE(at, std::string::npos) << where << ": " << err;
+    const size_t from = at + said.size();
+    const std::string step = err.substr(from, err.find_first_of("/(\n", from) - from - 1);
+    ++kills_after[step];
+
     if (!fs::is_directory(io::resolve_atomic_directory(out + "/last"))) {
-      EXPECT_EQ(step_on_disk, -1) << "kill " << kill + 1 << ": a checkpoint disappeared";
+      EXPECT_EQ(step_on_disk, -1) << where << ": a checkpoint disappeared";
       continue;
     }
     // What is on disk loads: the training state, the model, and the optimizer's state.
@@ -506,11 +564,14 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
     EXPECT_EQ(trained.epoch, state.epoch);
     auto optimizer = std::make_unique<optim::Adam>(trained.model->parameters());
     io::load_checkpoint(out + "/last", *trained.model, optimizer.get());
-    EXPECT_GE(state.step, step_on_disk) << "kill " << kill + 1 << ": the checkpoint went back";
+    EXPECT_GE(state.step, step_on_disk) << where << ": the checkpoint went back";
     if (state.step > step_on_disk) ++checkpoints_seen;
     step_on_disk = state.step;
   }
   EXPECT_GT(checkpoints_seen, 0) << "no kill came after a checkpoint";
+  const int between_steps = kills_after["stop check"];
+  EXPECT_GT(between_steps, 0) << "no kill came between steps";
+  EXPECT_LT(between_steps, 20) << "no kill came in the middle of a write";
 
   ASSERT_EQ(run(fs::exists(out + "/last") ? resume_args : args), 0)
       << read_file(dir.file("err.txt"));
@@ -519,9 +580,10 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
   expect_same_rows(train::read_metrics_csv(out + "/metrics.csv"),
                    train::read_metrics_csv(dir.file("straight/metrics.csv")));
   RecordProperty("checkpoints_seen", static_cast<int>(checkpoints_seen));
-  std::cout << "kill loop: whole run " << whole << " s, startup " << startup
-            << " s; 20 kills at up to " << latest << " s; " << checkpoints_seen
-            << " new checkpoints seen, last at step " << step_on_disk << " of " << kSteps << "\n";
+  std::cout << "kill loop: " << checkpoints_seen << " new checkpoints seen, last at step "
+            << step_on_disk << " of " << kSteps << "; the kills came right after:";
+  for (const auto& [kind, count] : kills_after) std::cout << " " << kind << "x" << count;
+  std::cout << "\n";
 }
 
 }  // namespace

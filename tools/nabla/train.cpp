@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/run.h"
+#include "app/test_stop.h"
 #include "commands.h"
 #include "nabla/models.h"
 #include "nabla/suggest.h"
@@ -88,6 +89,7 @@ int run_train(const TrainArgs& args, CLI::App& cmd) {
   app::RunOptions o = args.run;
   o.interactive = ::isatty(::fileno(stdout)) == 1;
   o.handle_signals = true;
+  o.stop_when = app::test_stop_point_from_env();
   if (cmd.count("--weight-decay")) o.weight_decay = args.weight_decay;
   if (cmd.count("--dropout")) o.dropout = args.dropout;
   if (args.resume.empty()) {
@@ -112,6 +114,7 @@ int run_train(const TrainArgs& args, CLI::App& cmd) {
   r.interactive = o.interactive;
   r.checkpoint_every = cmd.count("--checkpoint-every") ? o.checkpoint_every : -1;
   r.handle_signals = true;
+  r.stop_when = o.stop_when;
   return report_interruption(app::resume_training(args.resume, r, std::cout));
 }
 
