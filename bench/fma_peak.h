@@ -6,7 +6,7 @@
 // computed one.
 //   double peak = fma_peak_gflops(2);       // the widest vectors
 //   double avx2 = fma_peak_gflops(2, 256);  // 256-bit vectors at most
-// Header-only so that every benchmark program can include it; takes about a tenth of a second.
+// Header-only so that every benchmark program can include it; takes rounds × 4 ms.
 #pragma once
 
 #include <algorithm>
@@ -90,14 +90,30 @@ inline int widest_flops_per_iter(int max_bits, float (**chains)(int64_t)) {
 
 }  // namespace fma_peak_detail
 
-// GFLOP/s of `threads` threads each running the chains: the best of `rounds` short timed runs,
-// so that on a machine shared with other work one run that got the cores to itself is enough.
+// How long each timed round of the probe runs. A GEMM's fastest call is taken over windows of
+// consecutive calls at least this long (compare_nabla.cpp's and compare_torch.py's time_calls),
+// so that both sides' best is over samples of the same length: the best of many short samples
+// is faster than the best of fewer long ones on the same steady work, from timer and clock
+// jitter alone (a 0.3 ms GEMM call once measured 103% of the best 1.7 ms probe round).
+inline constexpr double kPeakRoundSeconds = 0.004;
+
+// GFLOP/s of `threads` threads each running the chains: the best of `rounds` timed runs of about
+// kPeakRoundSeconds (the iterations scaled from an untimed run), so that on a machine shared with
+// other work one run that got the cores to itself is enough.
 inline double fma_peak_gflops(int threads, int max_vector_bits = 512, int rounds = 15) {
   using namespace fma_peak_detail;
   float (*chains)(int64_t) = nullptr;
   const int flops_per_iter = widest_flops_per_iter(max_vector_bits, &chains);
-  const int64_t iters = 1'000'000;  // about 4 ms at 3.5 GHz with 2 AVX-512 FMA pipes
   std::atomic<float> sink{0};
+  int64_t iters = 200'000;
+  {
+    const auto start = std::chrono::steady_clock::now();
+    sink.store(chains(iters));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    iters = std::max<int64_t>(1000,
+                              int64_t(double(iters) * kPeakRoundSeconds / std::max(seconds, 1e-6)));
+  }
   double best = 0;
   for (int round = 0; round < rounds; ++round) {
     std::atomic<int> ready{0};

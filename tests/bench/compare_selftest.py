@@ -27,6 +27,30 @@ def load_driver():
 compare = load_driver()
 
 
+def load_call_windows():
+    path = os.path.join(ROOT, "bench", "call_windows.py")
+    loader = importlib.machinery.SourceFileLoader("bench_call_windows", path)
+    spec = importlib.util.spec_from_loader("bench_call_windows", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+class FastestWindow(unittest.TestCase):
+    def test_windows_of_a_probe_round_not_single_calls(self):
+        windows = load_call_windows()
+        w = windows.PEAK_ROUND_SECONDS
+        # Calls of 0.26 of a window: one lucky call (half as long) does not make the fastest
+        # time, the window it falls in does: (0.13 + 4 * 0.26) w / 5 calls = 0.234 w per call. The
+        # first window is 4 calls of 0.26 w; the last 2 calls fill none and are left out.
+        times = [0.26 * w] * 4 + [0.13 * w] + [0.26 * w] * 4 + [0.26 * w] * 2
+        self.assertAlmostEqual(windows.fastest_window(times) / w, 0.234)
+        # Calls longer than a window are windows of their own.
+        self.assertAlmostEqual(windows.fastest_window([3 * w, 2 * w, 4 * w]) / w, 2)
+        # Too few calls to fill a window: their mean.
+        self.assertAlmostEqual(windows.fastest_window([0.1 * w, 0.3 * w]) / w, 0.2)
+
+
 class Isa(unittest.TestCase):
     def test_avx2_holds_each_library_to_avx2(self):
         opts = compare.parse_args(["--isa", "avx2"])
@@ -196,9 +220,9 @@ class Report(unittest.TestCase):
         self.assertIn("convnet: the first 6400 images", text)
 
     def test_sgemm_fraction_takes_the_fastest_call(self):
-        # The peak probe reports its best round, so the GEMM's fraction takes its fastest call
-        # (over the repetitions), not its median: 2·1024³ flop in 0.024 s is 89.5% of 100 GFLOP/s,
-        # where the medians (0.04 s) would give 53.7%.
+        # The peak probe reports its best round, so the GEMM's fraction takes its fastest window
+        # of calls (over the repetitions), not its median: 2·1024³ flop in 0.024 s is 89.5% of
+        # 100 GFLOP/s, where the medians (0.04 s) would give 53.7%.
         m = compare.Measurements()
         for fastest in (0.030, 0.024, 0.035):
             m.add("nabla", 1, {"sgemm/1024": {"s": 0.04, "fastest": fastest, "flop": 2 * 1024**3}})
@@ -272,7 +296,7 @@ class NablaOnlyRun(unittest.TestCase):
         self.assertGreater(res["peak"]["gflops"], 1.0)
         self.assertGreater(res["sgemm/16"]["s"], 0)
         self.assertEqual(res["sgemm/16"]["flop"], 2 * 16**3)
-        self.assertLessEqual(res["sgemm/16"]["fastest"], res["sgemm/16"]["s"])
+        self.assertGreater(res["sgemm/16"]["fastest"], 0)
         self.assertEqual(res["xor"]["steps"], 10)
 
     def test_unknown_group_is_rejected(self):
