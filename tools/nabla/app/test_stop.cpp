@@ -18,13 +18,15 @@ namespace {
 enum class Counted { kAll, kWrites, kChecks };
 Counted g_counted = Counted::kAll;
 int64_t g_stop_at = 0;
-int64_t g_passed = 0, g_writes = 0, g_checks = 0;
+int64_t g_writes = 0, g_checks = 0;  // the points passed so far, of each kind
 
 void pass(bool is_write, const char* step, const char* path) {
   ++(is_write ? g_writes : g_checks);
-  if (g_counted == Counted::kWrites && !is_write) return;
-  if (g_counted == Counted::kChecks && is_write) return;
-  if (++g_passed != g_stop_at) return;
+  if (g_counted == (is_write ? Counted::kChecks : Counted::kWrites)) return;
+  const int64_t counted = g_counted == Counted::kWrites   ? g_writes
+                          : g_counted == Counted::kChecks ? g_checks
+                                                          : g_writes + g_checks;
+  if (counted != g_stop_at) return;
   std::fprintf(stderr, "nabla: NABLA_TEST_STOP_AT: stopped after %s %s\n", step, path);
   std::fflush(stderr);
   std::raise(SIGSTOP);
@@ -63,7 +65,7 @@ std::function<bool()> test_stop_point_from_env() {
               "NABLA_TEST_STOP_AT must be N, write:N or check:N with N a positive integer, got '",
               value, "'");
   g_stop_at = n;
-  g_passed = g_writes = g_checks = 0;
+  g_writes = g_checks = 0;
   io::detail::set_atomic_write_hook(pass_write);
   std::atexit(report_unreached);
   return [] {
