@@ -523,7 +523,11 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
   args = train_args("killed", kEpochs);
   args.insert(args.end(), {"--checkpoint-every", "3"});
   const std::vector<std::string> resume_args{"train", "--resume", out, "--threads", "1"};
-  std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
+  // The draws come from --gtest_random_seed, 0 unless given, so that every run kills at the same
+  // points and a failing seed reproduces. (UnitTest::random_seed() is not that: for a flag of 0,
+  // gtest draws a seed from the clock.)
+  const int seed = GTEST_FLAG_GET(random_seed);
+  std::mt19937_64 rng(static_cast<uint64_t>(seed));
   int64_t step_on_disk = -1, checkpoints_seen = 0;
   std::map<std::string, int> kills_after;  // what the kills came right after, by kind
   for (int kill = 0; kill < 20; ++kill) {
@@ -580,8 +584,9 @@ TEST_F(InterruptCliTest, KillLoopTwentySigkillsThenResumeEqualsAnUninterruptedRu
   expect_same_rows(train::read_metrics_csv(out + "/metrics.csv"),
                    train::read_metrics_csv(dir.file("straight/metrics.csv")));
   RecordProperty("checkpoints_seen", static_cast<int>(checkpoints_seen));
-  std::cout << "kill loop: " << checkpoints_seen << " new checkpoints seen, last at step "
-            << step_on_disk << " of " << kSteps << "; the kills came right after:";
+  std::cout << "kill loop (seed " << seed << "): " << checkpoints_seen
+            << " new checkpoints seen, last at step " << step_on_disk << " of " << kSteps
+            << "; the kills came right after:";
   for (const auto& [kind, count] : kills_after) std::cout << " " << kind << "x" << count;
   std::cout << "\n";
 }
