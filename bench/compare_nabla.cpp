@@ -299,9 +299,14 @@ void run_training(const std::string& preset, const std::string& item, const Args
   if (a.slice_rows >= 0) options.slice_rows(a.slice_rows);
   train::Trainer trainer(*model, sgd, loader, options);
   const train::EpochMetrics m = trainer.run_epoch(0);
+  // Where the epoch went (train::EpochTimes), for bench/compare's breakdown of the thread ratio.
+  const train::EpochTimes& t = trainer.epoch_times();
   result(item, m.seconds,
          kv("img", double(train.size())) + " " + kv("loss", m.train_loss) + " " +
-             kv("acc", m.train_acc));
+             kv("acc", m.train_acc) + " " + kv("data", t.data) + " " +
+             kv("fb", t.forward_backward) + " " + kv("slices", t.slices) + " " +
+             kv("work", t.slice_work) + " " + kv("gsum", t.gradient_sum) + " " +
+             kv("opt", t.optimizer) + " " + kv("other", t.other));
 }
 
 // The presets the inference groups time (preset, item name), each built with seed 1 in eval mode.

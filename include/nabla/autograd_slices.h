@@ -120,6 +120,15 @@ class BatchSlices {
     run_erased(batch, slices, &call<std::remove_reference_t<F>>, &forward, together);
   }
 
+  // Where the last run()'s time went, in seconds: from the slices' start to the last one's end
+  // (`slices`: what the caller waited), the slices' own durations added up (`slice_work`: the
+  // compute, whichever threads did it; n threads kept busy give n × `slices`), and the gradient
+  // sum after them. A profile of the step, for train::Trainer::epoch_times().
+  struct Times {
+    double slices = 0, slice_work = 0, gradient_sum = 0;
+  };
+  const Times& last_times() const { return times_; }
+
  private:
   template <class F>
   static Tensor call(void* f, int64_t s, int64_t begin, int64_t end) {
@@ -136,6 +145,8 @@ class BatchSlices {
   std::vector<Slice> slices_;            // what current_slice() points to, while a slice runs
   std::unique_ptr<SliceRunner> runner_;  // the threads of slices that run together
   std::unique_ptr<GradientSums> sums_;   // kept between steps, so a step allocates nothing
+  std::vector<double> durations_;        // each slice's seconds in the last run
+  Times times_;
 };
 
 }  // namespace nabla::autograd

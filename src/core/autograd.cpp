@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <numeric>
 #include <utility>
 
 #include "kernels/cpu/elementwise.h"
@@ -320,7 +322,10 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
                                             batch * (s + 1) / slices,
                                             batch,
                                             together ? runner_.get() : nullptr};
+  durations_.assign(static_cast<size_t>(slices), 0.0);
+  using Clock = std::chrono::steady_clock;
   auto one_slice = [&](int64_t s) {
+    const Clock::time_point slice_start = Clock::now();
     const Slice& slice = slices_[static_cast<size_t>(s)];
     LeafGradients& grads = grads_[static_cast<size_t>(s)];
     grads.clear_grads();  // the previous step's, freed on a thread that makes them too
@@ -336,7 +341,10 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
                 "; expected a scalar");
     const double weight = static_cast<double>(slice.end - slice.begin) / static_cast<double>(batch);
     run_backward(loss, Tensor::full(loss.shape(), weight, loss.dtype()), false);
+    durations_[static_cast<size_t>(s)] =
+        std::chrono::duration<double>(Clock::now() - slice_start).count();
   };
+  const Clock::time_point start = Clock::now();
   if (together) {
     using Fn = decltype(one_slice);
     runner_->run(
@@ -345,7 +353,11 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
   } else {
     parallel::parallel_tasks(slices, one_slice);
   }
+  const Clock::time_point ran = Clock::now();
   sum_leaf_gradients(slices);
+  times_.slices = std::chrono::duration<double>(ran - start).count();
+  times_.slice_work = std::accumulate(durations_.begin(), durations_.end(), 0.0);
+  times_.gradient_sum = std::chrono::duration<double>(Clock::now() - ran).count();
 }
 
 void BatchSlices::sum_leaf_gradients(int64_t slices) {

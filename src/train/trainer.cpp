@@ -14,8 +14,14 @@ namespace nabla::train {
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+using Clock = std::chrono::steady_clock;
+
+double seconds_between(Clock::time_point start, Clock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+double seconds_since(Clock::time_point start) {
+  return seconds_between(start, Clock::now());
 }
 
 // Restores a module's training flag when a scope ends, even by an exception.
@@ -132,6 +138,10 @@ double Trainer::forward_backward(const data::Batch& batch, int64_t epoch, int64_
         return loss;
       },
       slicing_ == nn::Slicing::together);
+  const autograd::BatchSlices::Times& sliced = batch_slices_.last_times();
+  times_.slices += sliced.slices;
+  times_.slice_work += sliced.slice_work;
+  times_.gradient_sum += sliced.gradient_sum;
   // The batch's numbers from the slices', in slice order; its logits gathered for the hooks.
   const Tensor& first = slices_[0].logits;
   const Shape shape{rows, first.size(1)};
@@ -182,6 +192,7 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
               ": an epoch has ", train_loader_.num_batches(), " batches");
   stopped_ = false;
   progress_ = start;
+  times_ = EpochTimes{};
   EpochMetrics m;
   m.epoch = epoch + 1;
   m.lr = optimizer_.lr();
@@ -192,7 +203,7 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   ProgressBar bar(options.progress() ? *options.progress() : std::cout, options.interactive());
 
   // A resumed epoch adds its time to what the saved part took.
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = Clock::now();
   auto elapsed = [&] { return start.seconds + seconds_since(started); };
   {
     ModeGuard mode(model_, true);
@@ -204,14 +215,18 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
     const data::DataLoader::Epoch batches = train_loader_.epoch(epoch);
     data::Batch batch;  // one buffer for the epoch: a step allocates nothing (steady_state_test)
     for (int64_t i = start.batch; i < batches.size(); ++i) {
+      const Clock::time_point step_start = Clock::now();
       batches.batch_into(i, batch);
+      const Clock::time_point loaded = Clock::now();
       optimizer_.zero_grad();
       Tensor logits;
       int64_t correct = 0;
       const double loss_value = forward_backward(batch, epoch, i, correct, logits);
+      const Clock::time_point backward_done = Clock::now();
       StepInfo info{epoch, i, epoch * batches.size() + i, loss_value, correct, &batch, &logits};
       for (const StepHook& hook : after_backward) hook(info);
       optimizer_.step();
+      const Clock::time_point stepped = Clock::now();
       // Counted before the after_step hooks, so a checkpoint taken there includes this step.
       const auto n = static_cast<int64_t>(batch.labels.size());
       progress_.loss_sum += loss_value * static_cast<double>(n);
@@ -229,7 +244,13 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
       state.seconds = progress_.seconds;
       if (options.progress()) bar.update(state);
       if (on_batch_end) on_batch_end(state);
-      if (should_stop() && i + 1 < batches.size()) {
+      const bool stop = should_stop() && i + 1 < batches.size();
+      times_.steps += 1;
+      times_.data += seconds_between(step_start, loaded);
+      times_.forward_backward += seconds_between(loaded, backward_done);
+      times_.optimizer += seconds_between(backward_done, stepped);
+      times_.other += seconds_since(stepped);
+      if (stop) {
         stopped_ = true;
         break;
       }

@@ -190,6 +190,35 @@ class Report(unittest.TestCase):
                       "1.29x", text)
         self.assertEqual(len(targets), 4)  # a figure beside the targets, not one of them
 
+    def test_where_the_two_thread_epoch_went(self):
+        # 1 thread: a 2 s epoch, 1.8 s of it in the slices. 2 threads: 1.25 s, the slices 1.1 s
+        # of it with 2.0 s of work in them. Half of 2 s, + (2.0 - 1.8) / 2 of slower work,
+        # + 1.1 - 2.0 / 2 of imbalance, + (1.25 - 1.1) - (2 - 1.8) / 2 outside: 1.25 s again.
+        one = {"s": 2.0, "slices": 1.8, "work": 1.8, "gsum": 0.01, "opt": 0.02}
+        two = {"s": 1.25, "slices": 1.1, "work": 2.0, "gsum": 0.02, "opt": 0.04}
+        b = compare.thread_ratio_breakdown(one, two, (1.9, 2.1))
+        self.assertAlmostEqual(b["half"], 1.0)
+        self.assertAlmostEqual(b["slower"], 0.1)
+        self.assertAlmostEqual(b["imbalance"], 0.1)
+        self.assertAlmostEqual(b["outside"], 0.05)
+        self.assertAlmostEqual(b["work_growth"], 2.0 / 1.8 - 1)
+        self.assertAlmostEqual(b["pair_growth"], 2.0 / 1.8 - 1)  # the two processes' mean
+        self.assertIsNone(compare.thread_ratio_breakdown({"s": 2.0}, two))  # an old binary
+        m = made_up_measurements()  # its lenet lines carry no EpochTimes: no breakdown
+        self.assertEqual(compare.breakdown_lines(m), [])
+        m = compare.Measurements()
+        for rep in range(2):
+            m.add("nabla", 1, {"lenet": dict(one)})
+            m.add("nabla", 2, {"lenet": dict(two)})
+        m.pairs, m.pair_work = [(2.0, 2.1)] * 2, [(1.9, 2.1), None]
+        lines = compare.breakdown_lines(m)
+        self.assertEqual(len(lines), 3)
+        self.assertIn("rep 1: 1.250 s = half of 1 thread's 1.000 + the same work running slower "
+                      "+0.100 (+11.1%; two 1-thread processes at once: +11.1%) + imbalance "
+                      "+0.100 + outside the slices +0.050 (gradient sum 0.020, optimizer 0.040)",
+                      lines[1])
+        self.assertIn("running slower +0.100 (+11.1%) + imbalance", lines[2])  # no pair's work
+
     def test_issue_13_targets_for_layers_inference_convnet_and_peak(self):
         m = compare.Measurements()
         nabla = {"maxpool/p": 1.0, "batchnorm/b": 1.0, "cross_entropy/x": 1.0,

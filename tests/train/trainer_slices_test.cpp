@@ -4,6 +4,7 @@
 // differences measure; models that cannot run sliced run whole.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <span>
@@ -185,6 +186,58 @@ TEST(TrainerSlices, ModelsWithHooksRankSyncOrLittleWorkRunWhole) {
       EXPECT_EQ(differing_values(runs[0], runs[1]), 0u) << c.name;
     }
   }
+}
+
+// Holds the calling thread until `seconds` have passed on the clock EpochTimes reads: a hook that
+// takes a known least time, whatever the machine's speed.
+void spend(double seconds) {
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+         seconds) {
+  }
+}
+
+// Trainer::epoch_times(): every step counted, each part where its time went (the hooks put known
+// least times into the optimizer's part and the rest), the parts within the epoch's seconds, and
+// the slices' part only when the step ran sliced.
+TEST(TrainerSlices, EpochTimesSayWhereTheStepsWent) {
+  ThreadsGuard restore;
+  set_num_threads(2);
+  const data::Dataset images = testing::random_images(192, 6);
+  const data::DataLoader loader = testing::shuffled_loader(images, 64);
+  for (int64_t slice_rows : {int64_t{32}, int64_t{0}}) {
+    SCOPED_TRACE("slice_rows " + std::to_string(slice_rows));
+    auto model = testing::preset("lenet5", 7);
+    optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+    Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1).slice_rows(slice_rows));
+    trainer.after_backward.push_back([](const StepInfo&) { spend(0.003); });
+    trainer.after_step.push_back([](const StepInfo&) { spend(0.002); });
+    const EpochMetrics m = trainer.run_epoch(0);
+    const EpochTimes& t = trainer.epoch_times();
+    EXPECT_EQ(t.steps, 3);
+    EXPECT_GE(t.optimizer, 3 * 0.003);
+    EXPECT_GE(t.other, 3 * 0.002);
+    EXPECT_GT(t.forward_backward, 0.0);
+    EXPECT_GE(t.data, 0.0);
+    EXPECT_LE(t.data + t.forward_backward + t.optimizer + t.other, m.seconds);
+    EXPECT_LE(t.slices + t.gradient_sum, t.forward_backward);
+    if (slice_rows > 0) {
+      EXPECT_GT(t.slices, 0.0);
+      // Two slices of LeNet-5's forward and backward per step, each timed on its own thread.
+      EXPECT_GT(t.slice_work, 0.0);
+      EXPECT_GE(t.gradient_sum, 0.0);
+    } else {
+      EXPECT_EQ(t.slices, 0.0);
+      EXPECT_EQ(t.slice_work, 0.0);
+      EXPECT_EQ(t.gradient_sum, 0.0);
+    }
+  }
+  // A new epoch starts its own count.
+  auto model = testing::preset("lenet5", 7);
+  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+  Trainer trainer(*model, opt, loader, TrainerOptions().epochs(2));
+  trainer.fit();
+  EXPECT_EQ(trainer.epoch_times().steps, 3);
 }
 
 }  // namespace

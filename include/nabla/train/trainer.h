@@ -103,6 +103,23 @@ struct EpochProgress {
   double seconds = 0;   // training time spent on them (the row's timing columns)
 };
 
+// Where an epoch's training steps spent their time: wall-clock seconds on the calling thread,
+// added up over the steps (validation and the scheduler are not steps). The parts add up to the
+// steps' time; `slices`, `slice_work` and `gradient_sum` break down `forward_backward` for a
+// sliced step (0 when the steps ran whole). `slice_work` over `slices` says how many threads'
+// worth of compute the slices kept busy; against a 1-thread run's `slice_work`, how much slower
+// the same work ran when spread over threads. bench/compare prints LeNet-5's.
+struct EpochTimes {
+  int64_t steps = 0;
+  double data = 0;              // batches assembled (DataLoader::Epoch::batch_into)
+  double forward_backward = 0;  // zero_grad, forward, loss, backward and gradients summed
+  double slices = 0;            // of which: the slices, first start to last end
+  double slice_work = 0;        //   (their own durations added up)
+  double gradient_sum = 0;      // and the slices' gradients added into each .grad
+  double optimizer = 0;         // the after_backward hooks and optimizer.step()
+  double other = 0;             // the after_step hooks, progress, on_batch_end, stop checks
+};
+
 struct TrainerOptions {
   NABLA_ARG(int64_t, epochs) = 1;                // fit() runs epochs [first_epoch, epochs)
   NABLA_ARG(std::ostream*, progress) = nullptr;  // progress display; null: none
@@ -148,6 +165,9 @@ class Trainer {
   // The running epoch's position and sums. After a stopped fit(), where to go on from: save it
   // with the model, optimizer and generators, and later fit_from() it.
   const EpochProgress& progress() const { return progress_; }
+  // Where the running (or last) epoch's steps spent their time, from its start or from where a
+  // fit_from() went on. Measured on every step: a few clock reads, nothing allocated.
+  const EpochTimes& epoch_times() const { return times_; }
 
   // Trains epoch `epoch` (0-based), validates, steps the scheduler; returns its row. If a stop is
   // requested first, it returns after the stopping step with the row's training numbers so far,
@@ -192,6 +212,7 @@ class Trainer {
   std::vector<Slice> slices_;
   Tensor logits_;  // the batch's logits, gathered from the slices'
   EpochProgress progress_;
+  EpochTimes times_;
   bool stop_pending_ = false, stopped_ = false;
 };
 
