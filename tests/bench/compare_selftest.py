@@ -207,8 +207,10 @@ class Report(unittest.TestCase):
         m = made_up_measurements()  # its lenet lines carry no EpochTimes: no breakdown
         self.assertEqual(compare.breakdown_lines(m), [])
         m = compare.Measurements()
-        for rep in range(2):
+        for rep in range(2):  # another group's runs in between, as bench/compare adds them
+            m.add("nabla", 1, {"sgemm/256": {"s": 0.001}})
             m.add("nabla", 1, {"lenet": dict(one)})
+            m.add("nabla", 2, {"sgemm/256": {"s": 0.001}})
             m.add("nabla", 2, {"lenet": dict(two)})
         m.pairs, m.pair_work = [(2.0, 2.1)] * 2, [(1.9, 2.1), None]
         lines = compare.breakdown_lines(m)
