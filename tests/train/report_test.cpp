@@ -195,6 +195,11 @@ TEST_F(ReportTest, ShowsTheEffectiveValuesDateDurationAndVersion) {
   ASSERT_NE(date, std::string::npos);
   EXPECT_NE(html.find(" UTC</td>", date), std::string::npos);
   EXPECT_NE(html.find("<th class=\"text\">duration</th><td class=\"text\">"), std::string::npos);
+  // Where the last epoch's steps went (train::EpochTimes), kept in the run's record.
+  const std::string time_row = row("time (last epoch)", "");
+  const size_t time = html.find(time_row.substr(0, time_row.size() - 5));  // without "</td>"
+  ASSERT_NE(time, std::string::npos);
+  EXPECT_NE(html.find(" ms a step: batches ", time), std::string::npos);
   // metrics.csv's cells as on the console: accuracies in percent, other numbers 4 digits.
   const train::EpochMetrics& first = result.history.at(0);
   char loss[32];
@@ -202,6 +207,36 @@ TEST_F(ReportTest, ShowsTheEffectiveValuesDateDurationAndVersion) {
   const std::string metrics_row = "<tr><td>1</td><td>0.001</td><td>" + std::string(loss) +
                                   "</td><td>" + run_detail::percent(first.train_acc) + "</td>";
   EXPECT_NE(html.find(metrics_row), std::string::npos) << metrics_row;
+}
+
+// The record's epoch times as the report says them: per step and in shares of the steps' time,
+// with the threads the slices kept busy where there were slices.
+TEST(RunRecordTest, EpochTimesInSharesOfAStep) {
+  train::EpochTimes t;
+  t.steps = 10;
+  t.data = 0.01;
+  t.forward_backward = 0.08;  // of which the slices 0.06, their work 0.114
+  t.slices = 0.06;
+  t.slice_work = 0.114;
+  t.gradient_sum = 0.005;
+  t.optimizer = 0.0075;
+  t.other = 0.0025;
+  const nlohmann::json j = epoch_times_json(t);
+  EXPECT_EQ(j.at("steps").get<int64_t>(), 10);
+  EXPECT_EQ(epoch_times_text(j),
+            "10.0 ms a step: batches 10.0%, forward and backward 80.0%, optimizer 7.5%, the rest "
+            "2.5%; its slices kept 1.9 threads busy");
+  t.slices = t.slice_work = t.gradient_sum = 0;  // whole steps: no slices to speak of
+  EXPECT_EQ(epoch_times_text(epoch_times_json(t)),
+            "10.0 ms a step: batches 10.0%, forward and backward 80.0%, optimizer 7.5%, the rest "
+            "2.5%");
+  EXPECT_EQ(epoch_times_text(nullptr), "unknown");
+  EXPECT_EQ(epoch_times_text(epoch_times_json(train::EpochTimes{})), "unknown");
+  // A resumed run keeps the record's times until its next epoch ends.
+  RunRecord record;
+  record.set_epoch_times(t);
+  EXPECT_EQ(RunRecord(record.to_json()).to_json().at("epoch_times"), epoch_times_json(t));
+  EXPECT_FALSE(RunRecord().to_json().contains("epoch_times"));
 }
 
 TEST(EffectiveOptionsTest, DefaultsResolveToWhatTheRunUses) {

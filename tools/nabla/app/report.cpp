@@ -294,6 +294,8 @@ void run_section(Page& page, const json& config) {
   rows.emplace_back("nabla version", run.value("version", "unknown"));
   rows.emplace_back("CPU", run.value("cpu", "unknown"));
   rows.emplace_back("threads", std::to_string(run.value("threads", 0)));
+  if (run.contains("epoch_times"))
+    rows.emplace_back("time (last epoch)", epoch_times_text(run.at("epoch_times")));
   page.heading("Run", "run");
   page.key_values(rows);
 }

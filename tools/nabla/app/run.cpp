@@ -418,6 +418,7 @@ class Run {
 
   void end_epoch(const train::EpochMetrics& m) {
     history_.push_back(m);
+    if (trainer_) record_.set_epoch_times(trainer_->epoch_times());
     const double score = m.has_validation() ? m.val_acc : m.train_acc;
     bool best = best_epoch_ == 0 || score > best_acc_;
     // Without validation data the plateau schedule watches the training loss.

@@ -51,21 +51,58 @@ std::string duration_text(double seconds) {
   return text;
 }
 
+nlohmann::json epoch_times_json(const train::EpochTimes& t) {
+  return {{"steps", t.steps},
+          {"data", t.data},
+          {"forward_backward", t.forward_backward},
+          {"slices", t.slices},
+          {"slice_work", t.slice_work},
+          {"gradient_sum", t.gradient_sum},
+          {"optimizer", t.optimizer},
+          {"other", t.other}};
+}
+
+std::string epoch_times_text(const nlohmann::json& times) {
+  if (!times.is_object()) return "unknown";
+  const auto steps = times.value("steps", int64_t{0});
+  const double data = times.value("data", 0.0), fb = times.value("forward_backward", 0.0);
+  const double optimizer = times.value("optimizer", 0.0), other = times.value("other", 0.0);
+  const double total = data + fb + optimizer + other;
+  if (steps <= 0 || !(total > 0)) return "unknown";
+  auto share = [&](double part) { return 100 * part / total; };
+  char text[200];
+  std::snprintf(text, sizeof text,
+                "%.1f ms a step: batches %.1f%%, forward and backward %.1f%%, optimizer %.1f%%, "
+                "the rest %.1f%%",
+                1e3 * total / static_cast<double>(steps), share(data), share(fb), share(optimizer),
+                share(other));
+  std::string out = text;
+  const double slices = times.value("slices", 0.0), work = times.value("slice_work", 0.0);
+  if (slices > 0 && work > 0) {
+    std::snprintf(text, sizeof text, "; its slices kept %.1f threads busy", work / slices);
+    out += text;
+  }
+  return out;
+}
+
 RunRecord::RunRecord(const nlohmann::json& saved) : started_(std::time(nullptr)) {
   if (!saved.is_object()) return;
   started_ = saved.value("started", static_cast<int64_t>(started_));
   seconds_before_ = saved.value("seconds", 0.0);
+  if (saved.contains("epoch_times")) epoch_times_ = saved.at("epoch_times");
 }
 
 nlohmann::json RunRecord::to_json() const {
   const double session =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
-  return {{"started", static_cast<int64_t>(started_)},
-          {"date", utc_text(started_)},
-          {"seconds", seconds_before_ + session},
-          {"version", version_text()},
-          {"cpu", cpu_model()},
-          {"threads", num_threads()}};
+  nlohmann::json j = {{"started", static_cast<int64_t>(started_)},
+                      {"date", utc_text(started_)},
+                      {"seconds", seconds_before_ + session},
+                      {"version", version_text()},
+                      {"cpu", cpu_model()},
+                      {"threads", num_threads()}};
+  if (!epoch_times_.is_null()) j["epoch_times"] = epoch_times_;
+  return j;
 }
 
 }  // namespace nabla::app
