@@ -1,11 +1,13 @@
 // Training gives the same bits whatever the thread count: LeNet-5 and the MLP, trained for 30
-// batches with SGD momentum on 1, 2 and 3 threads, end with bitwise identical weights and the
-// same per-batch losses. This holds only if every kernel on the path splits its work by the
-// problem size, never by num_threads() (src/parallel.h's rule).
+// batches with SGD momentum (and LeNet-5 with Adam, `nabla train`'s default, and AdamW) on 1, 2
+// and 3 threads, end with bitwise identical weights and the same per-batch losses. This holds only
+// if every kernel on the path splits its work by the problem size, never by num_threads()
+// (src/parallel.h's rule).
 #include <gtest/gtest.h>
 
 #include <cstring>
 
+#include "nabla/optim/adam.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
@@ -19,13 +21,24 @@ struct Outcome {
   std::vector<double> losses;
 };
 
-Outcome train_with_threads(const std::string& model_name, int threads) {
+// The optimizer a run uses: "sgd" (momentum 0.9), "adam" or "adamw" (weight decay 0.01).
+std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, nn::Module& model) {
+  if (name == "adam")
+    return std::make_unique<optim::Adam>(model.parameters(), optim::AdamOptions(1e-3));
+  if (name == "adamw")
+    return std::make_unique<optim::AdamW>(model.parameters(),
+                                          optim::AdamWOptions(1e-3).weight_decay(0.01));
+  return std::make_unique<optim::SGD>(model.parameters(), optim::SGDOptions(0.05).momentum(0.9));
+}
+
+Outcome train_with_threads(const std::string& model_name, int threads,
+                           const std::string& optimizer) {
   set_num_threads(threads);
   const data::Dataset images = testing::random_images(64 * 30, 11);
   const data::DataLoader loader = testing::shuffled_loader(images, 64);
   auto model = testing::preset(model_name, 2);
-  optim::SGD opt(model->parameters(), optim::SGDOptions(0.05).momentum(0.9));
-  Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1));
+  const std::unique_ptr<optim::Optimizer> opt = make_optimizer(optimizer, *model);
+  Trainer trainer(*model, *opt, loader, TrainerOptions().epochs(1));
   Outcome out;
   trainer.on_batch_end = [&](const ProgressState& s) { out.losses.push_back(s.loss); };
   trainer.fit();
@@ -54,11 +67,11 @@ void expect_same_bits(const Outcome& a, const Outcome& b, const std::string& wha
         << b.losses[s];
 }
 
-void check_model(const std::string& model_name) {
+void check_model(const std::string& model_name, const std::string& optimizer = "sgd") {
   const int threads = num_threads();
-  const Outcome one = train_with_threads(model_name, 1);
-  const Outcome two = train_with_threads(model_name, 2);
-  const Outcome three = train_with_threads(model_name, 3);
+  const Outcome one = train_with_threads(model_name, 1, optimizer);
+  const Outcome two = train_with_threads(model_name, 2, optimizer);
+  const Outcome three = train_with_threads(model_name, 3, optimizer);
   set_num_threads(threads);
   ASSERT_EQ(one.losses.size(), 30u);
   // Training moved the weights (a run that did nothing would agree trivially).
@@ -79,6 +92,13 @@ TEST(Determinism, LeNetWeightsAreBitwiseEqualFor1To3Threads) {
 
 TEST(Determinism, MlpWeightsAreBitwiseEqualFor1To3Threads) {
   check_model("mlp");
+}
+
+// Adam's and AdamW's updates are shared out over the threads too (LeNet-5's 61,706 values take
+// two ranges): element-wise, so the same bits.
+TEST(Determinism, LeNetWithAdamAndAdamWIsBitwiseEqualFor1To3Threads) {
+  check_model("lenet5", "adam");
+  check_model("lenet5", "adamw");
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
-// Adam and AdamW: torch.optim.Adam / AdamW's rules (1.13), one fused loop per parameter.
+// Adam and AdamW: torch.optim.Adam / AdamW's rules (1.13), one fused loop over each thread's part
+// of the parameters.
 #include "nabla/optim/adam.h"
 
 #include <algorithm>
 #include <cmath>
 
 #include "nabla/autograd.h"
+#include "optim/step_parts.h"
 
 namespace nabla::optim {
 
@@ -70,12 +72,15 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
   NoGradGuard no_grad;
   // Not a structured binding: clang 14 (the fuzz build) cannot capture one in the lambda below.
   const double beta1 = betas.first, beta2 = betas.second;
+  // Each parameter's constants for this step, kept per thread like the step's other lists
+  // (step_parts.h), so that a step allocates nothing.
+  thread_local std::vector<AdamScalars> this_threads_scalars;
+  std::vector<AdamScalars>& scalars = this_threads_scalars;
+  scalars.resize(params_.size());
   // The bias corrections depend on the step count alone, which the parameters usually share:
   // two std::pow per step rather than two per parameter.
   double corrections_t = -1, bias_correction1 = 0, bias_correction2_sqrt = 0;
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor grad = grad_of(i);
-    if (!grad.defined()) continue;
+  auto prepare = [&](size_t i) {
     if (!exp_avgs_[i].defined()) {
       exp_avgs_[i] = state_like(i);
       exp_avg_sqs_[i] = state_like(i);
@@ -89,15 +94,21 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
       bias_correction2_sqrt = std::sqrt(1 - std::pow(beta2, t));
     }
     const double lr_i = lr * lr_multiplier(i);
-    const AdamScalars scalars{beta1, beta2,    lr_i / bias_correction1,   bias_correction2_sqrt,
-                              eps,   l2_decay, 1 - lr_i * decoupled_decay};
-    dispatch(params_[i].dtype(), [&]<class T>() {
-      adam_update<T>(decoupled_decay != 0, amsgrad, params_[i].data<T>(), grad.data<T>(),
-                     exp_avgs_[i].data<T>(), exp_avg_sqs_[i].data<T>(),
-                     amsgrad ? max_exp_avg_sqs_[i].data<T>() : nullptr, params_[i].numel(),
-                     scalars);
-    });
-  }
+    scalars[i] = AdamScalars{beta1, beta2,    lr_i / bias_correction1,   bias_correction2_sqrt,
+                             eps,   l2_decay, 1 - lr_i * decoupled_decay};
+  };
+  auto grad = [&](size_t i) { return grad_of(i); };
+  detail::for_each_part(params_.size(), grad, prepare,
+                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+                          dispatch(params_[i].dtype(), [&]<class T>() {
+                            adam_update<T>(
+                                decoupled_decay != 0, amsgrad, params_[i].data<T>() + begin,
+                                gradient.data<T>() + begin, exp_avgs_[i].data<T>() + begin,
+                                exp_avg_sqs_[i].data<T>() + begin,
+                                amsgrad ? max_exp_avg_sqs_[i].data<T>() + begin : nullptr,
+                                end - begin, scalars[i]);
+                          });
+                        });
 }
 
 void validate(const AdamOptions& options) {

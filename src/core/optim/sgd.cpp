@@ -2,7 +2,7 @@
 #include "nabla/optim/sgd.h"
 
 #include "nabla/autograd.h"
-#include "parallel.h"
+#include "optim/step_parts.h"
 
 namespace nabla::optim {
 
@@ -20,11 +20,6 @@ SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
     : WithOptions(std::move(params), "SGD", options), momentum_buffers_(params_.size()) {}
 
 namespace {
-// A step runs as one job of the pool over all the parameters (parallel::Arrays), at least
-// kParallelGrain values per thread: a small model's stays on the calling thread, where waking
-// the pool would cost more than the loop.
-constexpr int64_t kParallelGrain = 1 << 14;
-
 // One pass over p, g (and the momentum buffer): the rule specialised at compile time, so each
 // inner loop is a straight vectorisable expression. Element-wise, so any cut into ranges gives
 // the same bits.
@@ -42,12 +37,6 @@ void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T
   }
 }
 
-// A step's gradients (contiguous) and arrays, kept per thread so that a step allocates nothing.
-struct StepScratch {
-  std::vector<Tensor> grads;  // undefined: the parameter has no gradient and is skipped
-  std::vector<char> first;    // its momentum buffer starts at this step
-  parallel::Arrays arrays;
-};
 }  // namespace
 
 void SGD::step() {
@@ -55,54 +44,45 @@ void SGD::step() {
   const double lr = options().lr(), momentum = options().momentum(), wd = options().weight_decay();
   const double damp = 1 - options().dampening();
   const bool nesterov = options().nesterov();
-  thread_local StepScratch this_threads;
-  // A reference, captured by the arrays' lambda: a thread_local named inside it would be the
-  // pool worker's own.
-  StepScratch& scratch = this_threads;
-  struct Clear {  // drops the gradients' references however the step ends
-    StepScratch& s;
-    ~Clear() {
-      for (Tensor& g : s.grads) g = Tensor();
-      s.arrays.clear();
-    }
-  } clear{scratch};
-  scratch.grads.resize(params_.size());
-  scratch.first.resize(params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    scratch.grads[i] = grad_of(i);
-    if (!scratch.grads[i].defined()) continue;
+  // Whether parameter i's momentum buffer starts at this step, kept per thread like the step's
+  // other lists (step_parts.h), so that a step allocates nothing.
+  thread_local std::vector<char> this_threads_first;
+  std::vector<char>& first_step = this_threads_first;
+  first_step.resize(params_.size());
+  auto prepare = [&](size_t i) {
     // The first step seeds the buffer with the gradient itself, not (1 - dampening)·g.
-    scratch.first[i] = momentum != 0 && !momentum_buffers_[i].defined();
-    if (scratch.first[i]) momentum_buffers_[i] = state_like(i);
-    scratch.arrays.add(static_cast<int64_t>(i), params_[i].numel());
-  }
-  scratch.arrays.run(kParallelGrain, [&](int64_t param, int64_t begin, int64_t end) {
-    const auto i = static_cast<size_t>(param);
-    const bool first = scratch.first[i];
-    dispatch(params_[i].dtype(), [&]<class T>() {
-      T* p = params_[i].data<T>() + begin;
-      const T* g = scratch.grads[i].data<T>() + begin;
-      const int64_t n = end - begin;
-      const T a = T(lr * lr_multiplier(i)), m = T(momentum), dp = T(damp), w = T(wd);
-      if (momentum == 0) {
-        if (wd == 0)
-          return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);
-        return sgd_update<T, false, false, false, true>(p, g, nullptr, n, a, m, dp, w);
-      }
-      T* buf = momentum_buffers_[i].data<T>() + begin;
-      if (first || nesterov || wd != 0) {  // the general momentum rule
-        auto general = [&]<bool kFirst, bool kNesterov>() {
-          sgd_update<T, true, kFirst, kNesterov, true>(p, g, buf, n, a, m, dp, w);
-        };
-        if (first)
-          return nesterov ? general.template operator()<true, true>()
-                          : general.template operator()<true, false>();
-        return nesterov ? general.template operator()<false, true>()
-                        : general.template operator()<false, false>();
-      }
-      sgd_update<T, true, false, false, false>(p, g, buf, n, a, m, dp, w);  // the common case
-    });
-  });
+    first_step[i] = momentum != 0 && !momentum_buffers_[i].defined();
+    if (first_step[i]) momentum_buffers_[i] = state_like(i);
+  };
+  auto grad = [&](size_t i) { return grad_of(i); };
+  detail::for_each_part(
+      params_.size(), grad, prepare,
+      [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+        const bool first = first_step[i];
+        dispatch(params_[i].dtype(), [&]<class T>() {
+          T* p = params_[i].data<T>() + begin;
+          const T* g = gradient.data<T>() + begin;
+          const int64_t n = end - begin;
+          const T a = T(lr * lr_multiplier(i)), m = T(momentum), dp = T(damp), w = T(wd);
+          if (momentum == 0) {
+            if (wd == 0)
+              return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);
+            return sgd_update<T, false, false, false, true>(p, g, nullptr, n, a, m, dp, w);
+          }
+          T* buf = momentum_buffers_[i].data<T>() + begin;
+          if (first || nesterov || wd != 0) {  // the general momentum rule
+            auto general = [&]<bool kFirst, bool kNesterov>() {
+              sgd_update<T, true, kFirst, kNesterov, true>(p, g, buf, n, a, m, dp, w);
+            };
+            if (first)
+              return nesterov ? general.template operator()<true, true>()
+                              : general.template operator()<true, false>();
+            return nesterov ? general.template operator()<false, true>()
+                            : general.template operator()<false, false>();
+          }
+          sgd_update<T, true, false, false, false>(p, g, buf, n, a, m, dp, w);  // the common case
+        });
+      });
 }
 
 // ---------------------------------------------------------------- state for checkpoints
