@@ -1,13 +1,15 @@
 // Training gives the same bits whatever the thread count: LeNet-5 and the MLP, trained for 30
-// batches with SGD momentum (and LeNet-5 with Adam, `nabla train`'s default, and AdamW) on 1, 2
-// and 3 threads, end with bitwise identical weights and the same per-batch losses. This holds only
-// if every kernel on the path splits its work by the problem size, never by num_threads()
-// (src/parallel.h's rule).
+// batches with SGD momentum (and LeNet-5 with Adam, `nabla train`'s default, AdamW, RMSprop and
+// Adagrad) on 1, 2 and 3 threads, end with bitwise identical weights and the same per-batch losses.
+// This holds only if every kernel on the path splits its work by the problem size, never by
+// num_threads() (src/parallel.h's rule).
 #include <gtest/gtest.h>
 
 #include <cstring>
 
+#include "nabla/optim/adagrad.h"
 #include "nabla/optim/adam.h"
+#include "nabla/optim/rmsprop.h"
 #include "nabla/optim/sgd.h"
 #include "nabla/threads.h"
 #include "nabla/train/trainer.h"
@@ -21,13 +23,20 @@ struct Outcome {
   std::vector<double> losses;
 };
 
-// The optimizer a run uses: "sgd" (momentum 0.9), "adam" or "adamw" (weight decay 0.01).
+// The optimizer a run uses: "sgd" (momentum 0.9), "adam", "adamw" (weight decay 0.01),
+// "rmsprop" (centred, momentum 0.9) or "adagrad" (lr decay 0.01).
 std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& name, nn::Module& model) {
   if (name == "adam")
     return std::make_unique<optim::Adam>(model.parameters(), optim::AdamOptions(1e-3));
   if (name == "adamw")
     return std::make_unique<optim::AdamW>(model.parameters(),
                                           optim::AdamWOptions(1e-3).weight_decay(0.01));
+  if (name == "rmsprop")
+    return std::make_unique<optim::RMSprop>(
+        model.parameters(), optim::RMSpropOptions(1e-3).momentum(0.9).centered(true));
+  if (name == "adagrad")
+    return std::make_unique<optim::Adagrad>(model.parameters(),
+                                            optim::AdagradOptions(1e-2).lr_decay(0.01));
   return std::make_unique<optim::SGD>(model.parameters(), optim::SGDOptions(0.05).momentum(0.9));
 }
 
@@ -94,11 +103,13 @@ TEST(Determinism, MlpWeightsAreBitwiseEqualFor1To3Threads) {
   check_model("mlp");
 }
 
-// Adam's and AdamW's updates are shared out over the threads too (LeNet-5's 61,706 values take
-// two ranges): element-wise, so the same bits.
-TEST(Determinism, LeNetWithAdamAndAdamWIsBitwiseEqualFor1To3Threads) {
-  check_model("lenet5", "adam");
-  check_model("lenet5", "adamw");
+// Every optimizer's update is shared out over the threads too (LeNet-5's 61,706 values take two
+// ranges, optim/step_parts.h): element-wise, so the same bits.
+TEST(Determinism, LeNetWithEachAdaptiveOptimizerIsBitwiseEqualFor1To3Threads) {
+  for (const char* optimizer : {"adam", "adamw", "rmsprop", "adagrad"}) {
+    SCOPED_TRACE(optimizer);
+    check_model("lenet5", optimizer);
+  }
 }
 
 }  // namespace

@@ -1,9 +1,11 @@
-// Adagrad: torch.optim.Adagrad's rule (1.13), one fused loop per parameter.
+// Adagrad: torch.optim.Adagrad's rule (1.13), one fused loop over each thread's part of the
+// parameters.
 #include "nabla/optim/adagrad.h"
 
 #include <cmath>
 
 #include "nabla/autograd.h"
+#include "optim/step_parts.h"
 
 namespace nabla::optim {
 
@@ -29,24 +31,31 @@ Adagrad::Adagrad(std::vector<Tensor> params, const AdagradOptions& options)
 void Adagrad::step() {
   NoGradGuard no_grad;
   const double wd = options().weight_decay(), eps = options().eps();
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor grad = grad_of(i);
-    if (!grad.defined()) continue;
+  // Each parameter's learning rate for this step, kept per thread like the step's other lists
+  // (step_parts.h), so that a step allocates nothing.
+  thread_local std::vector<double> this_threads_lrs;
+  std::vector<double>& lrs = this_threads_lrs;
+  lrs.resize(params_.size());
+  auto prepare = [&](size_t i) {
     const int64_t t = ++steps_[i];
-    const double clr =
+    lrs[i] =
         options().lr() * lr_multiplier(i) / (1 + static_cast<double>(t - 1) * options().lr_decay());
-    dispatch(params_[i].dtype(), [&]<class T>() {
-      T* p = params_[i].data<T>();
-      T* sum = sums_[i].data<T>();
-      const T* g = grad.data<T>();
-      const int64_t n = params_[i].numel();
-      for (int64_t k = 0; k < n; ++k) {
-        T gk = g[k] + T(wd) * p[k];
-        sum[k] += gk * gk;
-        p[k] -= T(clr) * gk / (std::sqrt(sum[k]) + T(eps));
-      }
-    });
-  }
+  };
+  auto grad = [&](size_t i) { return grad_of(i); };
+  detail::for_each_part(params_.size(), grad, prepare,
+                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+                          dispatch(params_[i].dtype(), [&]<class T>() {
+                            T* p = params_[i].data<T>() + begin;
+                            T* sum = sums_[i].data<T>() + begin;
+                            const T* g = gradient.data<T>() + begin;
+                            const T clr = T(lrs[i]);
+                            for (int64_t k = 0; k < end - begin; ++k) {
+                              T gk = g[k] + T(wd) * p[k];
+                              sum[k] += gk * gk;
+                              p[k] -= clr * gk / (std::sqrt(sum[k]) + T(eps));
+                            }
+                          });
+                        });
 }
 
 // ---------------------------------------------------------------- state for checkpoints

@@ -1,9 +1,11 @@
-// RMSprop: torch.optim.RMSprop's rule (1.13), one fused loop per parameter.
+// RMSprop: torch.optim.RMSprop's rule (1.13), one fused loop over each thread's part of the
+// parameters.
 #include "nabla/optim/rmsprop.h"
 
 #include <cmath>
 
 #include "nabla/autograd.h"
+#include "optim/step_parts.h"
 
 namespace nabla::optim {
 
@@ -27,40 +29,42 @@ void RMSprop::step() {
   const double lr = options().lr(), alpha = options().alpha(), eps = options().eps();
   const double wd = options().weight_decay(), momentum = options().momentum();
   const bool centered = options().centered();
-  for (size_t i = 0; i < params_.size(); ++i) {
-    Tensor grad = grad_of(i);
-    if (!grad.defined()) continue;
+  auto prepare = [&](size_t i) {
     // Each buffer is made on first use, also when options changed after a checkpoint's load.
     if (!square_avgs_[i].defined()) square_avgs_[i] = state_like(i);
     if (centered && !grad_avgs_[i].defined()) grad_avgs_[i] = state_like(i);
     if (momentum > 0 && !momentum_buffers_[i].defined()) momentum_buffers_[i] = state_like(i);
-    const double lr_i = lr * lr_multiplier(i);
-    dispatch(params_[i].dtype(), [&]<class T>() {
-      T* p = params_[i].data<T>();
-      const T* g = grad.data<T>();
-      T* sq = square_avgs_[i].data<T>();
-      T* ga = centered ? grad_avgs_[i].data<T>() : nullptr;
-      T* buf = momentum > 0 ? momentum_buffers_[i].data<T>() : nullptr;
-      const int64_t n = params_[i].numel();
-      for (int64_t k = 0; k < n; ++k) {
-        T gk = g[k] + T(wd) * p[k];
-        sq[k] = T(alpha) * sq[k] + T(1 - alpha) * gk * gk;
-        T avg;
-        if (ga) {
-          ga[k] = T(alpha) * ga[k] + T(1 - alpha) * gk;
-          avg = std::sqrt(sq[k] - ga[k] * ga[k]) + T(eps);
-        } else {
-          avg = std::sqrt(sq[k]) + T(eps);
-        }
-        if (buf) {
-          buf[k] = T(momentum) * buf[k] + gk / avg;
-          p[k] -= T(lr_i) * buf[k];
-        } else {
-          p[k] -= T(lr_i) * gk / avg;
-        }
-      }
-    });
-  }
+  };
+  auto grad = [&](size_t i) { return grad_of(i); };
+  detail::for_each_part(params_.size(), grad, prepare,
+                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+                          const double lr_i = lr * lr_multiplier(i);
+                          dispatch(params_[i].dtype(), [&]<class T>() {
+                            T* p = params_[i].data<T>() + begin;
+                            const T* g = gradient.data<T>() + begin;
+                            T* sq = square_avgs_[i].data<T>() + begin;
+                            T* ga = centered ? grad_avgs_[i].data<T>() + begin : nullptr;
+                            T* buf =
+                                momentum > 0 ? momentum_buffers_[i].data<T>() + begin : nullptr;
+                            for (int64_t k = 0; k < end - begin; ++k) {
+                              T gk = g[k] + T(wd) * p[k];
+                              sq[k] = T(alpha) * sq[k] + T(1 - alpha) * gk * gk;
+                              T avg;
+                              if (ga) {
+                                ga[k] = T(alpha) * ga[k] + T(1 - alpha) * gk;
+                                avg = std::sqrt(sq[k] - ga[k] * ga[k]) + T(eps);
+                              } else {
+                                avg = std::sqrt(sq[k]) + T(eps);
+                              }
+                              if (buf) {
+                                buf[k] = T(momentum) * buf[k] + gk / avg;
+                                p[k] -= T(lr_i) * buf[k];
+                              } else {
+                                p[k] -= T(lr_i) * gk / avg;
+                              }
+                            }
+                          });
+                        });
 }
 
 // ---------------------------------------------------------------- state for checkpoints
