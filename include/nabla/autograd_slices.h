@@ -123,7 +123,9 @@ class BatchSlices {
   // Where the last run()'s time went, in seconds: from the slices' start to the last one's end
   // (`slices`: what the caller waited), the slices' own durations added up (`slice_work`: the
   // compute, whichever threads did it; n threads kept busy give n × `slices`), and the gradient
-  // sum after them. A profile of the step, for train::Trainer::epoch_times().
+  // sum after them. A profile of the step, for train::Trainer::epoch_times(). `slice_work` is 0
+  // for slices that ran together: their durations include the waits at their meetings (on one
+  // thread each spans the whole step), so they do not measure work.
   struct Times {
     double slices = 0, slice_work = 0, gradient_sum = 0;
   };

@@ -356,7 +356,7 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
   const Clock::time_point ran = Clock::now();
   sum_leaf_gradients(slices);
   times_.slices = std::chrono::duration<double>(ran - start).count();
-  times_.slice_work = std::accumulate(durations_.begin(), durations_.end(), 0.0);
+  times_.slice_work = together ? 0.0 : std::accumulate(durations_.begin(), durations_.end(), 0.0);
   times_.gradient_sum = std::chrono::duration<double>(Clock::now() - ran).count();
 }
 

@@ -11,6 +11,7 @@
 
 #include "nabla/autograd_slices.h"
 #include "nabla/nn/activation.h"
+#include "nabla/nn/inference.h"
 #include "nabla/nn/linear.h"
 #include "nabla/ops.h"
 #include "nabla/optim/sgd.h"
@@ -231,6 +232,19 @@ TEST(TrainerSlices, EpochTimesSayWhereTheStepsWent) {
       EXPECT_EQ(t.slice_work, 0.0);
       EXPECT_EQ(t.gradient_sum, 0.0);
     }
+  }
+  // Slices that run together (LeNet-5 with dropout, whose slices meet to share one mask): their
+  // span counted, not their summed durations, which include waiting for each other.
+  {
+    std::string json = preset_json("lenet5");
+    json.insert(json.rfind('{', json.find("\"flatten\"")), "{\"type\": \"dropout\", \"p\": 0.5}, ");
+    auto model = model_from_json(json, 1);
+    optim::SGD opt(model->parameters(), optim::SGDOptions(0.05));
+    Trainer trainer(*model, opt, loader, TrainerOptions().epochs(1));
+    trainer.run_epoch(0);
+    ASSERT_EQ(nn::slicing(*model), nn::Slicing::together);
+    EXPECT_GT(trainer.epoch_times().slices, 0.0);
+    EXPECT_EQ(trainer.epoch_times().slice_work, 0.0);
   }
   // A new epoch starts its own count.
   auto model = testing::preset("lenet5", 7);

@@ -114,7 +114,8 @@ struct EpochTimes {
   double data = 0;              // batches assembled (DataLoader::Epoch::batch_into)
   double forward_backward = 0;  // zero_grad, forward, loss, backward and gradients summed
   double slices = 0;            // of which: the slices, first start to last end
-  double slice_work = 0;        //   (their own durations added up)
+  double slice_work = 0;        //   (their own durations added up; 0 for slices that run
+                                //   together, whose durations include waiting for each other)
   double gradient_sum = 0;      // and the slices' gradients added into each .grad
   double optimizer = 0;         // the after_backward hooks and optimizer.step()
   double other = 0;             // the after_step hooks, progress, on_batch_end, stop checks
