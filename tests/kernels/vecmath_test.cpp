@@ -10,6 +10,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <iostream>
 #include <limits>
 #include <random>
@@ -274,6 +275,61 @@ TEST(VecMath, BatchNormSumsAndRowMaps) {
       }
     }
   }
+}
+
+// Adam's update (vec::adam, without amsgrad), in every compiled copy and both dtypes, against
+// the rule in long double, on lengths around each vector width; an element gets the same bits
+// whether it is updated within the array or alone (so any split over threads gives the same).
+template <class T>
+void check_adam_step(double tolerance) {
+  std::mt19937 rng(13);
+  std::normal_distribution<double> normal(0, 1);
+  for (Variant variant : cpu::vec::supported_variants()) {
+    cpu::vec::ScopedVariant scoped(variant);
+    for (bool decoupled : {false, true})
+      for (int64_t n : {1, 5, 8, 16, 31, 33, 100}) {
+        const cpu::vec::AdamStep<T> s{T(0.9),
+                                      T(1 - 0.9),
+                                      T(0.999),
+                                      T(1 - 0.999),
+                                      T(1e-3),
+                                      T(0.3),
+                                      T(1e-8),
+                                      T(decoupled ? 0 : 0.01),
+                                      T(decoupled ? 1 - 1e-3 * 0.01 : 1),
+                                      decoupled};
+        std::vector<T> p(static_cast<size_t>(n)), g(p.size()), m(p.size()), v(p.size());
+        for (size_t i = 0; i < p.size(); ++i) {
+          p[i] = T(normal(rng)), g[i] = T(normal(rng)), m[i] = T(0.1 * normal(rng));
+          v[i] = T(0.01 * std::abs(normal(rng)));
+        }
+        std::vector<T> p1 = p, m1 = m, v1 = v;
+        cpu::vec::adam(p1.data(), g.data(), m1.data(), v1.data(), n, s);
+        for (size_t i = 0; i < p.size(); ++i) {
+          using L = long double;
+          const L pi = L(p[i]) * L(s.shrink), u = L(g[i]) + L(s.l2) * pi;
+          const L mi = L(s.beta1) * L(m[i]) + L(s.one_minus_beta1) * u;
+          const L vi = L(s.beta2) * L(v[i]) + L(s.one_minus_beta2) * u * u;
+          const L want =
+              pi - L(s.step_size) * mi / (std::sqrt(vi) / L(s.bias_correction2_sqrt) + L(s.eps));
+          const std::string at = std::string(cpu::vec::variant_name(variant)) + " n " +
+                                 std::to_string(n) + " i " + std::to_string(i);
+          EXPECT_NEAR(double(m1[i]), double(mi), tolerance * (1 + std::abs(double(mi)))) << at;
+          EXPECT_NEAR(double(v1[i]), double(vi), tolerance * (1 + std::abs(double(vi)))) << at;
+          EXPECT_NEAR(double(p1[i]), double(want), tolerance * (1 + std::abs(double(want)))) << at;
+          T alone_p = p[i], alone_m = m[i], alone_v = v[i];
+          cpu::vec::adam(&alone_p, &g[i], &alone_m, &alone_v, 1, s);
+          EXPECT_EQ(std::memcmp(&alone_p, &p1[i], sizeof(T)), 0) << at;
+          EXPECT_EQ(std::memcmp(&alone_m, &m1[i], sizeof(T)), 0) << at;
+          EXPECT_EQ(std::memcmp(&alone_v, &v1[i], sizeof(T)), 0) << at;
+        }
+      }
+  }
+}
+
+TEST(VecMath, AdamStepFollowsTheRuleInEveryCopy) {
+  check_adam_step<float>(1e-6);
+  check_adam_step<double>(1e-14);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/vecmath.h"
 #include "nabla/autograd.h"
 #include "optim/step_parts.h"
 
@@ -27,9 +28,9 @@ struct AdamScalars {
   double beta1, beta2, step_size, bias_correction2_sqrt, eps, l2_decay, shrink;
 };
 
-// One parameter's update, torch.optim.Adam's loop. The two options are template arguments and
-// the pointers restrict, so that the loop has no branch and vectorises: element-wise IEEE
-// arithmetic, the same bits at any vector width.
+// One parameter's update with amsgrad, torch.optim.Adam's loop (without amsgrad: vec::adam,
+// below). The options are template arguments and the pointers restrict, so that the loop has no
+// branch and vectorises: element-wise IEEE arithmetic, the same bits at any vector width.
 template <class T, bool Decoupled, bool Amsgrad>
 void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
                  T* __restrict vmax, int64_t n, const AdamScalars& s) {
@@ -48,15 +49,20 @@ void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __r
   }
 }
 
+// Without amsgrad (the usual case) the update runs in the vector kernels' copy for the CPU's
+// widest vectors (kernels/cpu/vecmath.h); with it, in the loop above.
 template <class T>
 void adam_update(bool decoupled, bool amsgrad, T* p, const T* g, T* m, T* v, T* vmax, int64_t n,
                  const AdamScalars& s) {
-  if (decoupled)
-    amsgrad ? adam_update<T, true, true>(p, g, m, v, vmax, n, s)
-            : adam_update<T, true, false>(p, g, m, v, vmax, n, s);
-  else
-    amsgrad ? adam_update<T, false, true>(p, g, m, v, vmax, n, s)
-            : adam_update<T, false, false>(p, g, m, v, vmax, n, s);
+  if (!amsgrad) {
+    const cpu::vec::AdamStep<T> step{T(s.beta1),     T(1 - s.beta1), T(s.beta2),
+                                     T(1 - s.beta2), T(s.step_size), T(s.bias_correction2_sqrt),
+                                     T(s.eps),       T(s.l2_decay),  T(s.shrink),
+                                     decoupled};
+    return cpu::vec::adam(p, g, m, v, n, step);
+  }
+  decoupled ? adam_update<T, true, true>(p, g, m, v, vmax, n, s)
+            : adam_update<T, false, true>(p, g, m, v, vmax, n, s);
 }
 }  // namespace
 

@@ -5,7 +5,7 @@
 // AVX-512; each call runs the copy for active_isa() (isa.h). Results depend on the instruction
 // set (FMA or not) but never on how an array is split: element i's value depends on x[i] alone.
 // Beside them, the other loops that gain from the same per-width copies: softmax's row
-// reductions, batch norm's sums and row maps, and the 2×2 max pool.
+// reductions, batch norm's sums and row maps, the 2×2 max pool and Adam's update.
 #pragma once
 
 #include <cstdint>
@@ -46,6 +46,18 @@ template <class T>
 void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu);
 template <class T>
 void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
+// One Adam or AdamW step over n values, torch.optim.Adam's rule without amsgrad (optim/adam.cpp):
+// p ← p·shrink (decoupled only), u = g + l2·p, m ← β1·m + (1 − β1)·u, v ← β2·v + (1 − β2)·u²,
+// p ← p − step_size·m / (√v / bias_correction2_sqrt + eps). An element's result depends on its
+// own values alone, wherever it sits in the array (so any split over threads gives the same bits).
+template <class T>
+struct AdamStep {
+  T beta1, one_minus_beta1, beta2, one_minus_beta2, step_size, bias_correction2_sqrt, eps, l2,
+      shrink;
+  bool decoupled;
+};
+template <class T>
+void adam(T* p, const T* g, T* m, T* v, int64_t n, const AdamStep<T>& s);
 // Max pooling's 2×2 stride-2 windows without padding over `planes` planes of H×W (out and argmax:
 // OH×OW each, OH = H / 2 and OW = W / 2 rounded down): the same results as the general kernel,
 // cpu::max_pool2d_forward in pool.h (the first maximum in row-major order, a NaN wins; with

@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "kernels/cpu/vecmath.h"
+
 namespace nabla::cpu::vecmath_detail {
 
 enum class Fn { exp, expm1, log, log1p, tanh, sigmoid };
@@ -27,6 +29,7 @@ struct Table {
                        int64_t OH, int64_t OW, bool relu);
   void (*max_pool_2x2_backward)(T* dinp, const T* dout, const int32_t* argmax, int64_t planes,
                                 int64_t H, int64_t W, int64_t OH, int64_t OW);
+  void (*adam)(T* p, const T* g, T* m, T* v, int64_t n, const vec::AdamStep<T>& s);
 };
 
 // Per instruction set (each defined in its own file, compiled for that set): 16-byte vectors

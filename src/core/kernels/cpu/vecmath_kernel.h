@@ -18,6 +18,8 @@
 // Special values follow the C library: NaN in, NaN out; ±inf and ±0 as std::exp, std::log give.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -576,25 +578,7 @@ struct Vec {
   }
 };
 
-template <class T, int VB>
-Table<T> make_table() {
-  using W = Vec<T, VB>;
-  Table<T> t;
-  t.exp = &W::template map<Fn::exp>;
-  t.expm1 = &W::template map<Fn::expm1>;
-  t.log = &W::template map<Fn::log>;
-  t.log1p = &W::template map<Fn::log1p>;
-  t.tanh = &W::template map<Fn::tanh>;
-  t.sigmoid = &W::template map<Fn::sigmoid>;
-  t.exp_sum = &W::exp_sum;
-  t.max = &W::max;
-  t.centered_sums = &W::centered_sums;
-  t.scale_shift = &W::scale_shift;
-  t.centered_combination = &W::centered_combination;
-  t.max_pool_2x2 = &W::max_pool_2x2;
-  t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
-  return t;
-}
-
 }  // namespace
 }  // namespace nabla::cpu::vecmath_detail
+
+#include "kernels/cpu/vecmath_table.h"

@@ -1,0 +1,76 @@
+// The end of vecmath_kernel.h, which includes it (once per instruction set, each in its own
+// translation unit): Adam's update (vec::adam) over one vector width, whole vectors and then the
+// tail in a vector of its own, so an element's bits never depend on where it sits; and the
+// table of one width's functions that each per-set file makes. Apart from the Vec struct only
+// to keep each file a readable size.
+#pragma once
+
+#include "kernels/cpu/vecmath_kernel.h"
+
+namespace nabla::cpu::vecmath_detail {
+namespace {
+
+template <class T, int VB>
+struct AdamKernel {
+  using V = typename Vec<T, VB>::V;
+  static constexpr int lanes = Vec<T, VB>::lanes;
+
+  static NABLA_VECMATH_TARGET inline V adam_value(V pv, V gv, V& mv, V& vv,
+                                                  const vec::AdamStep<T>& s) {
+    if (s.decoupled) pv = pv * s.shrink;
+    const V u = gv + s.l2 * pv;
+    mv = s.beta1 * mv + s.one_minus_beta1 * u;
+    vv = s.beta2 * vv + s.one_minus_beta2 * u * u;
+    V root;
+    for (int l = 0; l < lanes; ++l) root[l] = std::sqrt(vv[l]);  // one vsqrtp (no errno)
+    return pv - s.step_size * mv / (root / s.bias_correction2_sqrt + s.eps);
+  }
+
+  // `bytes` of each array at element i through one vector (a constant size for whole vectors,
+  // so the copies compile to plain loads and stores).
+  template <size_t kBytes = 0>
+  static NABLA_VECMATH_TARGET inline void adam_at(T* p, const T* g, T* m, T* v, int64_t i,
+                                                  size_t bytes, const vec::AdamStep<T>& s) {
+    const size_t b = kBytes ? kBytes : bytes;
+    V pv{}, gv{}, mv{}, vv{};
+    std::memcpy(&pv, p + i, b);
+    std::memcpy(&gv, g + i, b);
+    std::memcpy(&mv, m + i, b);
+    std::memcpy(&vv, v + i, b);
+    pv = adam_value(pv, gv, mv, vv, s);
+    std::memcpy(p + i, &pv, b);
+    std::memcpy(m + i, &mv, b);
+    std::memcpy(v + i, &vv, b);
+  }
+
+  static NABLA_VECMATH_TARGET void adam(T* p, const T* g, T* m, T* v, int64_t n,
+                                        const vec::AdamStep<T>& s) {
+    int64_t i = 0;
+    for (; i + lanes <= n; i += lanes) adam_at<sizeof(V)>(p, g, m, v, i, sizeof(V), s);
+    if (i < n) adam_at(p, g, m, v, i, sizeof(T) * size_t(n - i), s);
+  }
+};
+
+template <class T, int VB>
+Table<T> make_table() {
+  using W = Vec<T, VB>;
+  Table<T> t;
+  t.exp = &W::template map<Fn::exp>;
+  t.expm1 = &W::template map<Fn::expm1>;
+  t.log = &W::template map<Fn::log>;
+  t.log1p = &W::template map<Fn::log1p>;
+  t.tanh = &W::template map<Fn::tanh>;
+  t.sigmoid = &W::template map<Fn::sigmoid>;
+  t.exp_sum = &W::exp_sum;
+  t.max = &W::max;
+  t.centered_sums = &W::centered_sums;
+  t.scale_shift = &W::scale_shift;
+  t.centered_combination = &W::centered_combination;
+  t.max_pool_2x2 = &W::max_pool_2x2;
+  t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
+  t.adam = &AdamKernel<T, VB>::adam;
+  return t;
+}
+
+}  // namespace
+}  // namespace nabla::cpu::vecmath_detail
