@@ -28,41 +28,35 @@ struct AdamScalars {
   double beta1, beta2, step_size, bias_correction2_sqrt, eps, l2_decay, shrink;
 };
 
-// One parameter's update with amsgrad, torch.optim.Adam's loop (without amsgrad: vec::adam,
-// below). The options are template arguments and the pointers restrict, so that the loop has no
-// branch and vectorises: element-wise IEEE arithmetic, the same bits at any vector width.
-template <class T, bool Decoupled, bool Amsgrad>
-void adam_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
-                 T* __restrict vmax, int64_t n, const AdamScalars& s) {
-  const T beta1 = T(s.beta1), one_minus_beta1 = T(1 - s.beta1);
-  const T beta2 = T(s.beta2), one_minus_beta2 = T(1 - s.beta2);
-  const T l2 = T(s.l2_decay), shrink = T(s.shrink), step_size = T(s.step_size);
-  const T bias_correction2_sqrt = T(s.bias_correction2_sqrt), eps = T(s.eps);
+// One parameter's update with amsgrad: vec::adam's rule with the running maximum of v under the
+// root, torch.optim.Adam's loop. Decoupled is a template argument, the constants a copy and the
+// pointers restrict, so that the loop has no branch and vectorises: element-wise IEEE
+// arithmetic, the same bits at any vector width.
+template <class T, bool Decoupled>
+void adam_amsgrad_update(T* __restrict p, const T* __restrict g, T* __restrict m, T* __restrict v,
+                         T* __restrict vmax, int64_t n, const cpu::vec::AdamStep<T> s) {
   for (int64_t k = 0; k < n; ++k) {
-    if constexpr (Decoupled) p[k] *= shrink;
-    const T gk = g[k] + l2 * p[k];
-    m[k] = beta1 * m[k] + one_minus_beta1 * gk;
-    v[k] = beta2 * v[k] + one_minus_beta2 * gk * gk;
-    T vk = v[k];
-    if constexpr (Amsgrad) vk = vmax[k] = std::max(vmax[k], v[k]);
-    p[k] -= step_size * m[k] / (std::sqrt(vk) / bias_correction2_sqrt + eps);
+    if constexpr (Decoupled) p[k] *= s.shrink;
+    const T gk = g[k] + s.l2 * p[k];
+    m[k] = s.beta1 * m[k] + s.one_minus_beta1 * gk;
+    v[k] = s.beta2 * v[k] + s.one_minus_beta2 * gk * gk;
+    vmax[k] = std::max(vmax[k], v[k]);
+    p[k] -= s.step_size * m[k] / (std::sqrt(vmax[k]) / s.bias_correction2_sqrt + s.eps);
   }
 }
 
-// Without amsgrad (the usual case) the update runs in the vector kernels' copy for the CPU's
-// widest vectors (kernels/cpu/vecmath.h); with it, in the loop above.
+// One parameter's update in T. Without amsgrad (the usual case) it runs in the vector kernels'
+// copy for the CPU's widest vectors (kernels/cpu/vecmath.h); with it, in the loop above.
 template <class T>
 void adam_update(bool decoupled, bool amsgrad, T* p, const T* g, T* m, T* v, T* vmax, int64_t n,
                  const AdamScalars& s) {
-  if (!amsgrad) {
-    const cpu::vec::AdamStep<T> step{T(s.beta1),     T(1 - s.beta1), T(s.beta2),
-                                     T(1 - s.beta2), T(s.step_size), T(s.bias_correction2_sqrt),
-                                     T(s.eps),       T(s.l2_decay),  T(s.shrink),
-                                     decoupled};
-    return cpu::vec::adam(p, g, m, v, n, step);
-  }
-  decoupled ? adam_update<T, true, true>(p, g, m, v, vmax, n, s)
-            : adam_update<T, false, true>(p, g, m, v, vmax, n, s);
+  const cpu::vec::AdamStep<T> step{T(s.beta1),     T(1 - s.beta1), T(s.beta2),
+                                   T(1 - s.beta2), T(s.step_size), T(s.bias_correction2_sqrt),
+                                   T(s.eps),       T(s.l2_decay),  T(s.shrink),
+                                   decoupled};
+  if (!amsgrad) return cpu::vec::adam(p, g, m, v, n, step);
+  decoupled ? adam_amsgrad_update<T, true>(p, g, m, v, vmax, n, step)
+            : adam_amsgrad_update<T, false>(p, g, m, v, vmax, n, step);
 }
 }  // namespace
 

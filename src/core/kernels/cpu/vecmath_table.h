@@ -26,27 +26,25 @@ struct AdamKernel {
     return pv - s.step_size * mv / (root / s.bias_correction2_sqrt + s.eps);
   }
 
-  // `bytes` of each array at element i through one vector (a constant size for whole vectors,
-  // so the copies compile to plain loads and stores).
-  template <size_t kBytes = 0>
+  // `bytes` of each array at element i through one vector (sizeof(V) for whole vectors, a
+  // constant once inlined, so the copies compile to plain loads and stores).
   static NABLA_VECMATH_TARGET inline void adam_at(T* p, const T* g, T* m, T* v, int64_t i,
                                                   size_t bytes, const vec::AdamStep<T>& s) {
-    const size_t b = kBytes ? kBytes : bytes;
     V pv{}, gv{}, mv{}, vv{};
-    std::memcpy(&pv, p + i, b);
-    std::memcpy(&gv, g + i, b);
-    std::memcpy(&mv, m + i, b);
-    std::memcpy(&vv, v + i, b);
+    std::memcpy(&pv, p + i, bytes);
+    std::memcpy(&gv, g + i, bytes);
+    std::memcpy(&mv, m + i, bytes);
+    std::memcpy(&vv, v + i, bytes);
     pv = adam_value(pv, gv, mv, vv, s);
-    std::memcpy(p + i, &pv, b);
-    std::memcpy(m + i, &mv, b);
-    std::memcpy(v + i, &vv, b);
+    std::memcpy(p + i, &pv, bytes);
+    std::memcpy(m + i, &mv, bytes);
+    std::memcpy(v + i, &vv, bytes);
   }
 
   static NABLA_VECMATH_TARGET void adam(T* p, const T* g, T* m, T* v, int64_t n,
                                         const vec::AdamStep<T>& s) {
     int64_t i = 0;
-    for (; i + lanes <= n; i += lanes) adam_at<sizeof(V)>(p, g, m, v, i, sizeof(V), s);
+    for (; i + lanes <= n; i += lanes) adam_at(p, g, m, v, i, sizeof(V), s);
     if (i < n) adam_at(p, g, m, v, i, sizeof(T) * size_t(n - i), s);
   }
 };
