@@ -6,6 +6,9 @@ time_calls does the same in C++); no PyTorch needed, so bench/compare's selftest
 # faster than the best of fewer long ones on the same steady work, from timer and clock jitter
 # alone, so both sides' best is over samples of the same length.
 PEAK_ROUND_SECONDS = 0.004
+# The sgemm group's least calls per setting (compare_nabla.cpp's kSgemmMinCalls): n = 2048 takes
+# 40-165 ms a call, so min_time alone gave it 3 samples against the probe's 50 rounds.
+SGEMM_MIN_CALLS = 12
 
 
 def fastest_window(times):

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from xor_torch import train_xor  # noqa: E402  (the one XOR training, shared with xor_torch.py)
-from call_windows import fastest_window  # noqa: E402
+from call_windows import SGEMM_MIN_CALLS, fastest_window  # noqa: E402
 
 GROUPS = ["peak", "sgemm", "conv", "layers", "infer", "lenet", "mlp", "convnet", "xor"]
 
@@ -38,13 +38,13 @@ CONV_CONFIGS = [
 ]
 
 
-def time_calls(fn, min_time):
-    """One untimed call, then calls until min_time has passed and at least three were made:
+def time_calls(fn, min_time, min_calls=3):
+    """One untimed call, then calls until min_time has passed and at least min_calls were made:
     (the median, the fastest window) seconds of one call (call_windows.py)."""
     fn()
     times = []
     start = time.perf_counter()
-    while len(times) < 3 or time.perf_counter() - start < min_time:
+    while len(times) < min_calls or time.perf_counter() - start < min_time:
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
@@ -67,7 +67,7 @@ def run_sgemm(a):
         g = torch.Generator().manual_seed(1)
         A, B = torch.randn(n, n, generator=g), torch.randn(n, n, generator=g)
         C = torch.empty(n, n)
-        s, fastest = time_calls(lambda: torch.mm(A, B, out=C), a.min_time)
+        s, fastest = time_calls(lambda: torch.mm(A, B, out=C), a.min_time, SGEMM_MIN_CALLS)
         result(f"sgemm/{n}", s, flop=2.0 * n**3, fastest=fastest)
 
 
