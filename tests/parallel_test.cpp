@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <barrier>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -89,9 +90,10 @@ TEST(Parallel, NestedLoopCoversItsRangeOnceInsideTheOuterTask) {
 }
 
 // A loop started in a task of a pool job is offered to the pool's idle threads: here the outer
-// job's other task ends at once, and the thread that ran it must take the inner loop's task 1,
-// because inner task 0 (taken first, by the offering thread) waits until task 1 has started. No
-// clock is involved: without the offer this test would hang, not fail by chance.
+// job's other task ends at once, and once the thread that ran it waits for work, it must take
+// the inner loop's task 1, because inner task 0 (taken first, by the offering thread) waits until
+// task 1 has started. No clock is involved: without the offer this test would hang, not fail by
+// chance.
 TEST(Parallel, IdleThreadTakesTasksOfALoopOfferedInsideATask) {
   ThreadCount count(2);
   for (int round = 0; round < 20; ++round) {
@@ -99,6 +101,7 @@ TEST(Parallel, IdleThreadTakesTasksOfALoopOfferedInsideATask) {
     std::atomic<int> offered{0};
     parallel::parallel_tasks(2, [&](int64_t outer) {
       if (outer != 0) return;
+      while (parallel::idle_threads() == 0) std::this_thread::yield();
       parallel::parallel_tasks(2, [&](int64_t inner) {
         if (inner == 1) {
           second_started = true;
@@ -110,6 +113,33 @@ TEST(Parallel, IdleThreadTakesTasksOfALoopOfferedInsideATask) {
     });
     EXPECT_EQ(offered.load(), 2);
   }
+}
+
+// While every thread of the pool runs a task, no one could take an offer, so none is made: the
+// loop's tasks are left to the caller (share_tasks returns false, running nothing) instead of
+// writing the offer's shared state for nothing. The two outer tasks meet before and after, so
+// neither thread waits for work meanwhile.
+TEST(Parallel, NoOfferWhileEveryThreadRunsATask) {
+  ThreadCount count(2);
+  std::barrier meet(2);
+  std::atomic<int> idle[2], shared[2], ran{0};
+  std::thread::id owner[2];
+  parallel::parallel_tasks(2, [&](int64_t outer) {
+    meet.arrive_and_wait();
+    owner[outer] = std::this_thread::get_id();
+    idle[outer] = parallel::idle_threads();
+    auto count_task = [](void* n, int64_t) { ++*static_cast<std::atomic<int>*>(n); };
+    shared[outer] = parallel::share_tasks(2, count_task, &ran);
+    meet.arrive_and_wait();
+  });
+  EXPECT_NE(owner[0], owner[1]);
+  for (int outer : {0, 1}) {
+    EXPECT_EQ(idle[outer].load(), 0) << "outer task " << outer;
+    EXPECT_FALSE(shared[outer].load()) << "outer task " << outer;
+  }
+  EXPECT_EQ(ran.load(), 0);
+  // Between jobs the worker waits for work; the caller does not count.
+  while (parallel::idle_threads() != 1) std::this_thread::yield();
 }
 
 // A thread of its own in a SerialRegion (a slice run beside others) offers nothing: its loops run

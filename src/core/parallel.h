@@ -30,10 +30,14 @@ bool in_parallel_region();
 
 // Inside a task of a pool job (and only there): whether a loop may be offered to the pool's idle
 // threads, and the offer itself. share_tasks runs fn(ctx, task) for every task on this thread and
-// any idle one, returning false (running nothing) when it cannot: not in a pool task, or another
-// loop's offer holds the slot. For the loops below; a kernel calls those.
+// any idle one, returning false (running nothing) when it cannot: not in a pool task, no thread
+// is idle (all of them are running tasks: no one could take the offer), or another loop's offer
+// holds the slot. For the loops below; a kernel calls those.
 bool may_share();
 bool share_tasks(int64_t tasks, void (*fn)(void*, int64_t), void* ctx);
+// The pool's threads waiting for work now (a job's caller waiting for its tasks to end, workers
+// between jobs): those an offer can reach. 0 without a pool. For tests.
+int idle_threads();
 
 // While it lives, parallel loops on this thread run serially, as inside a pool task: for a
 // thread that is itself one of several running side by side (autograd::BatchSlices' slices).
