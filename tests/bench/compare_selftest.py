@@ -188,6 +188,11 @@ class Report(unittest.TestCase):
         # Each repetition against its own 1-thread epoch: 10/10 + 10/12.5, 11/22 · 2, 9/9 · 2.
         self.assertIn("two processes 1.80x, 1.00x, 2.00x (median 1.80x); 2 threads 1.67x, 2.20x, "
                       "1.29x", text)
+        # Waiting for the slower process: 2 · 10/12.5, 2 · 11/22, 2 · 9/9.
+        self.assertEqual(compare.pair_step_bound((10.0, 12.5), 10.0), 1.6)
+        self.assertIsNone(compare.pair_step_bound((10.0, None), 10.0))
+        self.assertIn("a step that waits for the slower of the two processes (2 x alone / slower): "
+                      "1.60x, 1.00x, 2.00x (median 1.60x)", text)
         self.assertEqual(len(targets), 4)  # a figure beside the targets, not one of them
 
     def test_where_the_two_thread_epoch_went(self):
