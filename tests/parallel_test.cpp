@@ -92,15 +92,22 @@ TEST(Parallel, NestedLoopCoversItsRangeOnceInsideTheOuterTask) {
 // A loop started in a task of a pool job is offered to the pool's idle threads: here the outer
 // job's other task ends at once, and once the thread that ran it waits for work, it must take
 // the inner loop's task 1, because inner task 0 (taken first, by the offering thread) waits until
-// task 1 has started. No clock is involved: without the offer this test would hang, not fail by
-// chance.
+// task 1 has started. Outer task 0 waits for task 1 to end and then for an idle thread: one that
+// finished task 1 stays idle until the offer itself wakes it (idle_threads() seen before task 1
+// ended may be the other thread still idle from before the job, about to leave for task 1, and
+// an offer made then may find no idle thread). No clock is involved: without the offer this test
+// would hang, not fail by chance.
 TEST(Parallel, IdleThreadTakesTasksOfALoopOfferedInsideATask) {
   ThreadCount count(2);
   for (int round = 0; round < 20; ++round) {
-    std::atomic<bool> second_started{false};
+    std::atomic<bool> second_started{false}, other_ended{false};
     std::atomic<int> offered{0};
     parallel::parallel_tasks(2, [&](int64_t outer) {
-      if (outer != 0) return;
+      if (outer != 0) {
+        other_ended = true;
+        return;
+      }
+      while (!other_ended) std::this_thread::yield();
       while (parallel::idle_threads() == 0) std::this_thread::yield();
       parallel::parallel_tasks(2, [&](int64_t inner) {
         if (inner == 1) {
