@@ -281,8 +281,10 @@ class ThreadPool {
   std::atomic<uint64_t> offer_done_{0};
   std::atomic<bool> offer_busy_{false};
   // Threads waiting for work (a job's caller waiting for its tasks, a worker waiting for a job),
-  // which may take an offer. On a line of its own: it changes twice a job per thread, and offer()
-  // reads it for every loop inside a task.
+  // which may take an offer. On a line of its own: it changes only when a thread starts or stops
+  // waiting, and offer() reads it for every loop inside a task. A worker woken by a job or an
+  // offer leaves the count for a moment; an offer made then is refused, and its loop runs on its
+  // own thread as it would with every thread busy (the same results, a missed chance to help).
   alignas(64) std::atomic<int> idle_{0};
   struct Idle {  // counts the enclosing scope's thread in idle_
     explicit Idle(std::atomic<int>& n) : count(n) { count.fetch_add(1); }
