@@ -1,6 +1,6 @@
 // The thread pool's cost for a loop started inside a busy task: what each of a batch slice's
 // kernels pays when both slices run and no thread is free to help (src/core/threads.cpp: such a
-// loop is not offered). Two pool tasks, one per thread, each run `loops` small loops of two
+// loop is not offered). Two pool tasks, one per thread, each run kLoops small loops of two
 // tasks (about 0.3 µs of arithmetic each); the baseline runs the same tasks directly, without
 // parallel_tasks. The difference per loop is the pool's overhead.
 //   NABLA_NUM_THREADS=2 build/bench/pool_bench
@@ -25,7 +25,6 @@ int64_t small_task(int64_t t) {
 template <bool kThroughPool>
 void BM_loops_inside_two_busy_tasks(benchmark::State& state) {
   nabla::set_num_threads(2);
-  int64_t sink = 0;
   for (auto _ : state) {
     nabla::parallel::parallel_tasks(2, [&](int64_t) {
       int64_t local = 0;
@@ -37,7 +36,6 @@ void BM_loops_inside_two_busy_tasks(benchmark::State& state) {
       }
       benchmark::DoNotOptimize(local);
     });
-    benchmark::DoNotOptimize(sink);
   }
   state.SetItemsProcessed(state.iterations() * kLoops);  // loops per second on each thread
 }
