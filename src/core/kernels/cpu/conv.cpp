@@ -235,7 +235,7 @@ bool use_winograd(const Conv2dShape& s) {
 //   except with AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2). At stride
 //   2 (VGG's down_s2) where tiles take two blocks of output channels: with AVX-512, and with AVX2
 //   on more than 8 output channels (tiles of 4 outputs, session 14: 12.1–12.7 against im2col's
-//   12.7–13.7 ms; with one block 18–20).
+//   12.7–13.7 ms; with one block 18–20; tiles of 6 + 6 + 4 since session 21, 11.3–11.8).
 // - input gradient: with AVX-512 or AVX2 on at least 2 channels (a first layer's input needs no
 //   gradient in training). AVX2: convnet C32 12.7 against im2col's 14.6 ms, narrow8 1.1 against
 //   1.9; the stride-2 layer level, 14.3 against 14.2 (7.2 against 7.5 on 2 threads).

@@ -4,6 +4,7 @@
 #include "kernels/cpu/conv_direct_block.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <utility>
 
@@ -24,10 +25,12 @@ constexpr int kRmaxGeneric = 12, kRmaxAvx2 = 12, kRmaxAvx512 = 14;
 // AVX2's forward tiles where the output channels fill two blocks: 2 × 6 accumulators, beside two
 // weight vectors and a broadcast (kTileBlocks), so each broadcast input serves two multiply-adds.
 constexpr int kRmaxPairedAvx2 = 6;
-// The same at stride 2: tiles of 4 (8 accumulators). With 6, the VGG stride-2 layer's 16-wide
-// rows took three tiles with two outputs wasted and its forward 25 ms (1 thread, conv_bench),
-// with 12 and one block 18–20, through im2col + GEMM 12.7–13.7, with 4 paired 12.1–12.7.
-constexpr int kRmaxPairedStride2Avx2 = 4;
+// The same at stride 2, since session 21 (the VGG stride-2 layer's forward, 1 thread,
+// conv_bench): its 16-wide rows as 6 + 6 + 4 took 11.3–11.8 ms against tiles of 4 (8
+// accumulators, too few to hide the multiply-add latency) 12.5–12.9. Before, GCC carried one
+// tap's broadcasts into the next and spilled (forward_tile), and tiles of 6 took 25 ms; through
+// im2col + GEMM it took 12.7–13.7.
+constexpr int kRmaxPairedStride2Avx2 = 6;
 // Input channels per input-gradient tile, whose tiles take two rows at once: 2·12 accumulators
 // with AVX-512, 2·6 with AVX2 (conv_direct_block_kernel.h, kTileBlocks). With AVX2, tiles of 11
 // channels and one row lost to pairs of 6 (1 thread: convnet C32 14.2 → 12.4 ms, VGG's stride-2

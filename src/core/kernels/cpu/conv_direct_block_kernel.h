@@ -61,9 +61,14 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
     Vec<T> wv[B];
 #pragma GCC unroll 2
     for (int i = 0; i < B; ++i) std::memcpy(&wv[i], w + i * wb, sizeof wv[i]);
+    const T* xk = xr + kw;
+    // With 16 registers, hide from GCC that one tap's inputs are another's (at stride S, tap kw +
+    // S reads tap kw's inputs one output on): carried across taps they spilled, and AVX2's
+    // stride-2 tiles of 6 ran at half speed. With 32 the carried broadcasts pay.
+    if constexpr (kRegisters == 16) asm("" : "+r"(xk));
 #pragma GCC unroll 16
     for (int j = 0; j < R; ++j) {
-      const T xv = xr[j * S + kw];
+      const T xv = xk[j * S];
 #pragma GCC unroll 2
       for (int i = 0; i < B; ++i) acc[i * R + j] += xv * wv[i];
     }
@@ -90,7 +95,9 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
 // blocks (the convnet's C32 forward 10.4 → 17.1 ms), the 5×5 tiles of one block were level, and
 // the stride-2 3×3 tiles of two blocks and 4 outputs were level too (13.1 / 12.2 / 12.1 against
 // 12.2 / 12.7 ms; the 3×3 tiles of one block are on layers use_direct_block sends to im2col on
-// AVX2). Double's kernels serve the tests and gradient checks.
+// AVX2). Session 21 tried them again with AVX2 once its taps no longer shared broadcasts
+// (forward_tile): level or slower on every conv_bench layer. Double's kernels serve the tests and
+// gradient checks.
 template <class T, int R, int S, int B>
 NABLA_DT inline void forward_tile_for(T* res, const T* x, const T* w, int64_t wb,
                                       const Conv2dShape& s, int64_t plane, int64_t WP) {
@@ -160,45 +167,61 @@ NABLA_DT inline void store_tile(T* o, int64_t P, const T* res, int64_t used, con
   if constexpr (J0 + L < R) store_tile<T, R, J0 + L>(o, P, res, used, bias, relu);
 }
 
+// One tile: R outputs of a row from x (the tile's first input in the padded image) for nb ≤ B
+// blocks of output channels from w (their packed weights, wb elements a block), into their
+// channels' rows from out (P elements apart), plus bias and ReLU.
+template <class T, int R, int S, int B>
+NABLA_DT void forward_tile_store(T* out, const T* x, const T* w, const T* bias,
+                                 const Conv2dShape& s, const Geometry& g, bool relu, int64_t nb,
+                                 int64_t used) {
+  constexpr int64_t L = lanes<T>;
+  const int64_t P = s.OH * s.OW, wb = g.K * L, plane = g.HP * g.WP;
+  T res[B * R * L];
+  if constexpr (B == 2)
+    if (nb == 2) forward_tile_for<T, R, S, 2>(res, x, w, wb, s, plane, g.WP);
+  if (nb == 1) forward_tile_for<T, R, S, 1>(res, x, w, wb, s, plane, g.WP);
+  for (int64_t i = 0; i < nb; ++i)
+    store_tile<T, R>(out + i * L * P, P, res + i * R * L, std::min(L, used - i * L),
+                     bias ? bias + i * L : nullptr, relu);
+}
+
+template <class T>
+using TileStore = void (*)(T*, const T*, const T*, const T*, const Conv2dShape&, const Geometry&,
+                           bool, int64_t, int64_t);
+template <class T, int S, int B, int... N>
+constexpr std::array<TileStore<T>, sizeof...(N)> narrower_tiles(std::integer_sequence<int, N...>) {
+  return {&forward_tile_store<T, N + 1, S, B>...};
+}
+
 // One image's output rows [oh0, oh1): out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP),
 // then bias and ReLU; kTileBlocks blocks of output channels per tile where that many remain.
+// Where R does not divide the row, its last tile is only as wide as the outputs left, not a
+// whole tile whose extra outputs are thrown away: the VGG stride-2 layer's 16-wide rows in
+// AVX2's tiles of 6 took 12.8–12.9 ms as 6 + 6 + 6 outputs' work, 11.3–11.8 as 6 + 6 + 4
+// (conv_bench, 1 thread). Each output sums its taps in the same order whatever its tile's width.
 template <class T, int R, int S>
 NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, const Conv2dShape& s,
                             const Geometry& g, bool relu, int64_t oh0, int64_t oh1) {
   constexpr int64_t L = lanes<T>;
-  const int64_t P = s.OH * s.OW, wb = g.K * L;
   constexpr int B = kTileBlocks<R>;
-  T res[B * R * L];
+  constexpr std::array<TileStore<T>, R> tile =
+      narrower_tiles<T, S, B>(std::make_integer_sequence<int, R>{});
+  const int64_t P = s.OH * s.OW, wb = g.K * L;
   for (int64_t b = 0; b < g.OCB; b += B) {
     const int64_t nb = std::min<int64_t>(B, g.OCB - b);
     const int64_t used = std::min(nb * L, s.OC - b * L);
-    for (int64_t oh = oh0; oh < oh1; ++oh)
-      for (int64_t t = 0; t < g.fw.blocks; ++t) {
-        const int64_t ow0 = t * R, n = std::min<int64_t>(R, s.OW - ow0);
-        const T* x = xp + (oh * g.WP + ow0) * S;
-        const T* w = wp + b * wb;
-        const int64_t plane = g.HP * g.WP;
-        if constexpr (B == 2)
-          if (nb == 2) forward_tile_for<T, R, S, 2>(res, x, w, wb, s, plane, g.WP);
-        if (nb == 1) forward_tile_for<T, R, S, 1>(res, x, w, wb, s, plane, g.WP);
-        if (n == R) {
-          for (int64_t i = 0; i < nb; ++i)
-            store_tile<T, R>(out + (b + i) * L * P + oh * s.OW + ow0, P, res + i * R * L,
-                             std::min(L, s.OC - (b + i) * L), bias ? bias + (b + i) * L : nullptr,
-                             relu);
-          continue;
-        }
-        for (int64_t u = 0; u < used; ++u) {
-          const int64_t i = u / L, l = u % L;
-          const T add = bias ? bias[b * L + u] : T(0);
-          const T* r = res + i * R * L + l;
-          T* o = out + (b * L + u) * P + oh * s.OW + ow0;
-          if (relu)
-            for (int64_t j = 0; j < n; ++j) o[j] = std::max(r[j * L] + add, T(0));
-          else
-            for (int64_t j = 0; j < n; ++j) o[j] = r[j * L] + add;
-        }
-      }
+    T* const ob = out + b * L * P;
+    const T* const w = wp + b * wb;
+    const T* const bb = bias ? bias + b * L : nullptr;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      int64_t ow0 = 0;
+      for (; ow0 + R <= s.OW; ow0 += R)
+        forward_tile_store<T, R, S, B>(ob + oh * s.OW + ow0, xp + (oh * g.WP + ow0) * S, w, bb, s,
+                                       g, relu, nb, used);
+      if (ow0 < s.OW)
+        tile[s.OW - ow0 - 1](ob + oh * s.OW + ow0, xp + (oh * g.WP + ow0) * S, w, bb, s, g, relu,
+                             nb, used);
+    }
   }
 }
 
