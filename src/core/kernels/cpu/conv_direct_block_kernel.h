@@ -329,6 +329,45 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
   int nt[B][kMaxStride];
   bool paired[kMaxStride];
   const int64_t columns = (s.W + S - 1) / S;  // of phase 0, the most of any phase
+  if (B == 2 && columns > L) {
+    // Rows of two vectors or more: a tile takes two neighbouring vectors of one row instead of
+    // two rows, so every tile has both (the rows at the image's edges have no partner with the
+    // same taps) and each output channel's two vectors are one contiguous read.
+    for (int64_t t = 0; t < g.ic.blocks; ++t) {
+      const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
+      const T* w = wq + t * KK * s.OC * R;
+      for (int64_t ih = 0; ih < s.H; ++ih) {
+        for (int64_t phase = 0; phase < S; ++phase)
+          nt[0][phase] = input_taps(tap[0][phase], off[0][phase], ih, phase, s, GR);
+        if (ih + 1 < s.H)  // the next row's outputs, fetched while this one is summed
+          for (int64_t r = 0; r < nc; ++r) {
+            const T* d = dinp + ((c0 + r) * s.H + ih + 1) * s.W;
+            for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T))) __builtin_prefetch(d + x, 1);
+          }
+        for (int64_t q0 = 0; q0 < columns; q0 += 2 * L) {
+          const int vectors = q0 + L < columns ? 2 : 1;
+          for (int64_t phase = 0; phase < S; ++phase) {
+            T* rp = res[phase];
+            if (nt[0][phase] == 0)
+              std::fill(rp, rp + vectors * R * L, T(0));
+            else if (vectors == 2)
+              input_tile<T, R, 2>(rp, G + q0, L, g.GW, w, s.OC, nt[0][phase], tap[0][phase],
+                                  off[0][phase]);
+            else
+              input_tile<T, R, 1>(rp, G + q0, L, g.GW, w, s.OC, nt[0][phase], tap[0][phase],
+                                  off[0][phase]);
+          }
+          for (int b = 0; b < vectors; ++b) {
+            const int64_t q = q0 + b * L, n = std::min(S * L, s.W - q * S);
+            for (int64_t r = 0; r < nc; ++r)
+              store_row(dinp + ((c0 + r) * s.H + ih) * s.W + q * S, res[0] + (b * R + r) * L,
+                        res[S - 1] + (b * R + r) * L, S, n);
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int64_t t = 0; t < g.ic.blocks; ++t) {
     const int64_t c0 = t * R, nc = std::min<int64_t>(R, s.C - c0);
     const T* w = wq + t * KK * s.OC * R;
