@@ -313,8 +313,10 @@ NABLA_DT inline void store_row(T* d, const T* v0, const T* v1, int64_t S, int64_
 // tiles, KH·KW, OC, R). Input column iw = q·S + φ takes, from kernel column kw with
 // (φ + pw − kw) divisible by S, output column q + (φ + pw − kw) / S: for each phase φ a vector of
 // consecutive q reads consecutive outputs, and the phases' vectors of a row together make S·L
-// consecutive columns, stored once. Rows ih and ih + S take the same taps one output row apart
-// (except at the image's edges): with kTileBlocks = 2 they share each broadcast weight.
+// consecutive columns, stored once. With kTileBlocks = 2 a tile shares each broadcast weight
+// between two vectors: two neighbouring ones of a row where a row has more than one, else those
+// of rows ih and ih + S, which take the same taps one output row apart (except at the image's
+// edges).
 template <class T, int R>
 NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s,
                           const Geometry& g) {
