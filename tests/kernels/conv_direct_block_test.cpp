@@ -53,6 +53,9 @@ std::string describe(const cpu::Conv2dShape& s) {
 template <class T>
 struct Result {
   std::vector<T> out, out_relu, dinp, dweight, dweight_halves, dbias, dbias_halves;
+  // The two runs' sums added in the kernels' layout, then turned into rows; the second run's
+  // rows plus the first run's sums.
+  std::vector<T> dweight_lanes, dweight_added;
 };
 
 // Forward (with and without ReLU), the input gradient written over NaNs (every element must be
@@ -86,6 +89,19 @@ Result<T> run_direct(const cpu::Conv2dShape& s, const std::vector<T>& x, const s
                       scratch.data());
   for (size_t i = 0; i < second.size(); ++i) r.dweight_halves[i] += second[i];
   for (size_t i = 0; i < second_bias.size(); ++i) r.dbias_halves[i] += second_bias[i];
+  // The same two runs in the kernels' layout (NaNs first: weight_grad_sums must overwrite them).
+  const auto lanes = static_cast<size_t>(db::weight_sums_size<T>(s));
+  EXPECT_LE(lanes, static_cast<size_t>(db::weight_sums_bound(s)));
+  std::vector<T> sums(lanes, std::numeric_limits<T>::quiet_NaN()), sums2(sums);
+  db::weight_grad_sums(sums.data(), second_bias.data(), dy.data(), x.data(), s, 0, s.N / 2,
+                       scratch.data());
+  db::weight_grad_sums(sums2.data(), second_bias.data(), dy.data(), x.data(), s, s.N / 2, s.N,
+                       scratch.data());
+  r.dweight_added = second;  // add_weight_sums adds to what dw holds (a + b == b + a exactly)
+  db::add_weight_sums(r.dweight_added.data(), sums.data(), s);
+  for (size_t i = 0; i < lanes; ++i) sums[i] += sums2[i];
+  r.dweight_lanes.assign(w.size(), T(0));
+  db::add_weight_sums(r.dweight_lanes.data(), sums.data(), s);
   return r;
 }
 
@@ -179,6 +195,8 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got.dinp, want.dinp, float_tol(s.OC * s.KH * s.KW), "dinput");
       expect_close(got.dweight, want.dweight, float_tol(positions), "dweight");
       expect_close(got.dweight_halves, want.dweight, float_tol(positions), "dweight in two runs");
+      EXPECT_EQ(got.dweight_lanes, got.dweight_halves) << "two runs' sums added in lanes";
+      EXPECT_EQ(got.dweight_added, got.dweight_halves) << "a run's sums added to rows";
       expect_close(got.dbias, want.dbias, float_tol(positions), "dbias");
       expect_close(got.dbias_halves, want.dbias, float_tol(positions), "dbias in two runs");
       const Result<double> got_d = run_direct(s, xd, wd, bd, dyd);
@@ -186,6 +204,8 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       expect_close(got_d.out_relu, want_d.out_relu, 1e-12, "float64 output with ReLU");
       expect_close(got_d.dinp, want_d.dinp, 1e-12, "float64 dinput");
       expect_close(got_d.dweight, want_d.dweight, 1e-12, "float64 dweight");
+      EXPECT_EQ(got_d.dweight_lanes, got_d.dweight_halves) << "float64 sums added in lanes";
+      EXPECT_EQ(got_d.dweight_added, got_d.dweight_halves) << "float64 sums added to rows";
       expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
     }
   }

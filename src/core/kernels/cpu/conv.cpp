@@ -319,9 +319,10 @@ Plan plan_of(const Conv2dShape& s) {
     p.col_size = winograd::scratch_size(s, p.chunk, p.rows), p.tmp_size = 0;
     p.weight_size = winograd::weight_size(s);
   }
-  // dweight (Winograd's transformed), then dbias
-  p.piece_size =
-      (wino ? winograd::weight_grad_size(s) : s.OC * (s.C / s.groups) * s.KH * s.KW) + s.OC;
+  // dweight (Winograd's transformed; the direct kernels' in lanes, at most this), then dbias
+  p.piece_size = s.OC + (wino                    ? winograd::weight_grad_size(s)
+                         : direct_block::fits(s) ? direct_block::weight_sums_bound(s)
+                                                 : s.OC * (s.C / s.groups) * s.KH * s.KW);
   // Winograd's forward runs a task per block of tile rows, so one large image still splits.
   p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks * p.bands, p.pieces));
   return p;
@@ -476,15 +477,18 @@ T sum_of(const T* v, int64_t n) {
 // gradient of their images (conv2d_backward), from the output gradient they transform anyway.
 // Winograd's pieces hold the weight gradient in the transform domain, and their sum is
 // transformed back once (transforming each piece's was 4% of the VGG C128 layer's forward and
-// backward).
+// backward); the direct kernels' hold it in their lanes, and their sum is turned into rows once
+// (each piece's was 1.5% of the VGG stride-2 layer's forward and backward with AVX2).
 template <class T>
 void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, const Conv2dShape& s,
                             T* workspace, T* dinp, const T* weight) {
   const int64_t G = s.groups, OCg = s.OC / G, K = s.C / G * s.KH * s.KW, P = s.OH * s.OW;
   const Plan plan = plan_of(s);
   const bool block = use_direct_block(s).weight, wino = use_winograd(s);
-  // Elements of a piece's weight gradient (Winograd's transformed one), before its bias's.
-  const int64_t WK = plan.piece_size - s.OC;
+  // Elements of a piece's weight gradient before its bias's (pieces are plan.piece_size apart).
+  const int64_t WK = wino    ? winograd::weight_grad_size(s)
+                     : block ? direct_block::weight_sums_size<T>(s)
+                             : OCg * K * G;
   T* partial = workspace + plan.slots * (plan.col_size + plan.tmp_size);
   T* U = nullptr;
   if (wino && dinp) {
@@ -497,7 +501,7 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
     std::fill(db, db + s.OC, T(0));
     const int64_t first = s.N * r / plan.pieces, last = s.N * (r + 1) / plan.pieces;
     if (block) {
-      direct_block::weight_grad_run(dw, db, dout, inp, s, first, last, col);
+      direct_block::weight_grad_sums(dw, db, dout, inp, s, first, last, col);
       return;
     }
     if (wino) {
@@ -532,9 +536,9 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
   });
   // Element i of the result is summed by one thread, over the pieces in order. A run of elements
   // at a time, piece after piece, so that the additions vectorise (one element at a time over
-  // the pieces, they did not: 3% of a VGG C128 layer's backward). Winograd's sum goes to the
-  // first piece, and from there through the inverse transform into dweight.
-  parallel::parallel_for(plan.piece_size, 4096, [&](int64_t begin, int64_t end) {
+  // the pieces, they did not: 3% of a VGG C128 layer's backward). Winograd's and the direct
+  // kernels' sums go to the first piece, from there (transformed, or as rows) into dweight.
+  parallel::parallel_for(WK + s.OC, 4096, [&](int64_t begin, int64_t end) {
     constexpr int64_t kRun = 256;
     T acc[kRun];
     for (int64_t i0 = begin; i0 < end; i0 += kRun) {
@@ -547,7 +551,7 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
       for (int64_t j = 0; j < n; ++j) {
         if (i0 + j >= WK) {
           if (dbias) dbias[i0 + j - WK] += acc[j];
-        } else if (wino) {
+        } else if (wino || block) {
           partial[i0 + j] = acc[j];
         } else {
           dweight[i0 + j] += acc[j];
@@ -556,6 +560,7 @@ void backward_weight_pieces(T* dweight, T* dbias, const T* dout, const T* inp, c
     }
   });
   if (wino) winograd::transform_weight_grad(dweight, partial, s);
+  if (block) direct_block::add_weight_sums(dweight, partial, s);
 }
 
 }  // namespace

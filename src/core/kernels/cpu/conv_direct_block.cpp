@@ -91,7 +91,7 @@ struct Kernels {
   Forward forward;
   Input input;
   Weight weight;
-  Transpose transpose_grad, sums_to_rows;
+  Transpose transpose_grad, sums_to_rows, add_sums_to_rows;
 };
 
 }  // namespace
@@ -209,6 +209,15 @@ int64_t weight_size(const Conv2dShape& s) {
   return std::max(Geometry(s, kMaxLanes, 1, 1).sums, input_weight_size(s));
 }
 
+int64_t weight_sums_bound(const Conv2dShape& s) {
+  return Geometry(s, kMaxLanes, 1, 1).sums;
+}
+
+template <class T>
+int64_t weight_sums_size(const Conv2dShape& s) {
+  return Geometry(s, lanes_of<T>(active_isa()), 1, 1).sums;
+}
+
 int64_t scratch_size(const Conv2dShape& s) {
   // Fewer lanes per block never take more elements than 16; the tiles' padding depends on the
   // instruction set, so take the largest.
@@ -273,26 +282,52 @@ void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s
   }
 }
 
+namespace {
+
+// sums (the kernels' layout, overwritten) and db (OC, overwritten) for images [first, last);
+// sums = nullptr: into the scratch's own. Returns where the sums are.
 template <class T>
-void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
-                     int64_t last, T* scratch) {
-  const Setup<T> setup(s, active_isa());
+T* weight_sums_run(const Setup<T>& setup, T* sums, T* db, const T* dout, const T* inp,
+                   const Conv2dShape& s, int64_t first, int64_t last, T* scratch) {
   const Geometry& g = setup.g;
   const int64_t L = g.L, P = s.OH * s.OW;
   T* xp = scratch;
   T* Gt = xp + g.image;
-  T* sums = Gt + g.grad_w;
-  T* bias = sums + g.sums;
+  if (!sums) sums = Gt + g.grad_w;
+  T* bias = Gt + g.grad_w + g.sums;
   // xp's border and the sums start at zero; Gt is written whole, zero lanes included, per image.
   std::fill(xp, Gt, T(0));
-  std::fill(sums, bias + g.OCB * L, T(0));
+  std::fill(sums, sums + g.sums, T(0));
+  std::fill(bias, bias + g.OCB * L, T(0));
   for (int64_t n = first; n < last; ++n) {
     pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
     setup.k.transpose_grad(Gt, dout + n * s.OC * P, s.OC, P);
     setup.k.weight(sums, bias, Gt, xp, s, g);
   }
-  setup.k.sums_to_rows(dw, sums, s.OC, g.K);
   std::copy_n(bias, s.OC, db);
+  return sums;
+}
+
+}  // namespace
+
+template <class T>
+void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
+                     int64_t last, T* scratch) {
+  const Setup<T> setup(s, active_isa());
+  const T* sums = weight_sums_run<T>(setup, nullptr, db, dout, inp, s, first, last, scratch);
+  setup.k.sums_to_rows(dw, sums, s.OC, setup.g.K);
+}
+
+template <class T>
+void weight_grad_sums(T* sums, T* db, const T* dout, const T* inp, const Conv2dShape& s,
+                      int64_t first, int64_t last, T* scratch) {
+  weight_sums_run<T>(Setup<T>(s, active_isa()), sums, db, dout, inp, s, first, last, scratch);
+}
+
+template <class T>
+void add_weight_sums(T* dw, const T* sums, const Conv2dShape& s) {
+  const Setup<T> setup(s, active_isa());
+  setup.k.add_sums_to_rows(dw, sums, s.OC, setup.g.K);
 }
 
 #define NABLA_INSTANTIATE(T)                                                                       \
@@ -303,7 +338,11 @@ void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShap
   template void input_grad_images<T>(T*, const T*, const T*, const Conv2dShape&, int64_t, int64_t, \
                                      T*);                                                          \
   template void weight_grad_run<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,        \
-                                   int64_t, T*);
+                                   int64_t, T*);                                                   \
+  template int64_t weight_sums_size<T>(const Conv2dShape&);                                        \
+  template void weight_grad_sums<T>(T*, T*, const T*, const T*, const Conv2dShape&, int64_t,       \
+                                    int64_t, T*);                                                  \
+  template void add_weight_sums<T>(T*, const T*, const Conv2dShape&);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE

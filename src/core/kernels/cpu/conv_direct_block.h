@@ -62,5 +62,18 @@ void input_grad_images(T* dinp, const T* dout, const T* wq, const Conv2dShape& s
 template <class T>
 void weight_grad_run(T* dw, T* db, const T* dout, const T* inp, const Conv2dShape& s, int64_t first,
                      int64_t last, T* scratch);
+// The same weight gradient in the kernels' own layout, (OC / L, C·KH·KW, L) for the active ISA's
+// L lanes of T, zeros past OC: weight_sums_size<T>(s) elements, at most weight_sums_bound(s) for
+// any T and ISA. Several runs' sums added element by element, then add_weight_sums (dw += them
+// as rows) once, give the bits that adding their weight_grad_run results would: a caller that
+// sums runs transposes once instead of once per run.
+int64_t weight_sums_bound(const Conv2dShape& s);
+template <class T>
+int64_t weight_sums_size(const Conv2dShape& s);
+template <class T>
+void weight_grad_sums(T* sums, T* db, const T* dout, const T* inp, const Conv2dShape& s,
+                      int64_t first, int64_t last, T* scratch);
+template <class T>
+void add_weight_sums(T* dw, const T* sums, const Conv2dShape& s);
 
 }  // namespace nabla::cpu::direct_block

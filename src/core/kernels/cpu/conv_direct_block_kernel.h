@@ -95,9 +95,8 @@ NABLA_DT void forward_tile(T* res, const T* x, const T* w, int64_t wb, int64_t C
 // blocks (the convnet's C32 forward 10.4 → 17.1 ms), the 5×5 tiles of one block were level, and
 // the stride-2 3×3 tiles of two blocks and 4 outputs were level too (13.1 / 12.2 / 12.1 against
 // 12.2 / 12.7 ms; the 3×3 tiles of one block are on layers use_direct_block sends to im2col on
-// AVX2). Session 21 tried them again with AVX2 once its taps no longer shared broadcasts
-// (forward_tile): level or slower on every conv_bench layer. Double's kernels serve the tests and
-// gradient checks.
+// AVX2; with AVX2 and taps not sharing broadcasts, session 21, level or slower on every layer).
+// Double's kernels serve the tests and gradient checks.
 template <class T, int R, int S, int B>
 NABLA_DT inline void forward_tile_for(T* res, const T* x, const T* w, int64_t wb,
                                       const Conv2dShape& s, int64_t plane, int64_t WP) {
@@ -195,10 +194,9 @@ constexpr std::array<TileStore<T>, sizeof...(N)> narrower_tiles(std::integer_seq
 
 // One image's output rows [oh0, oh1): out (OC, OH, OW) from its zero-padded copy xp (C, HP, WP),
 // then bias and ReLU; kTileBlocks blocks of output channels per tile where that many remain.
-// Where R does not divide the row, its last tile is only as wide as the outputs left, not a
-// whole tile whose extra outputs are thrown away: the VGG stride-2 layer's 16-wide rows in
-// AVX2's tiles of 6 took 12.8–12.9 ms as 6 + 6 + 6 outputs' work, 11.3–11.8 as 6 + 6 + 4
-// (conv_bench, 1 thread). Each output sums its taps in the same order whatever its tile's width.
+// A row's last tile is only as wide as the outputs left, not a whole one whose extras are thrown
+// away (the VGG stride-2 layer's 16-wide rows in AVX2's tiles of 6: 12.8–12.9 ms as 6 + 6 + 6,
+// 11.3–11.8 as 6 + 6 + 4, conv_bench, 1 thread); each output's sum keeps its order.
 template <class T, int R, int S>
 NABLA_DT void forward_image(T* out, const T* xp, const T* wp, const T* bias, const Conv2dShape& s,
                             const Geometry& g, bool relu, int64_t oh0, int64_t oh1) {
@@ -553,7 +551,8 @@ NABLA_DT void transpose_grad(T* dst, const T* dout, int64_t OC, int64_t P) {
 // dw[(b·L + l)·K + k] = sums[(b·K + k)·L + l] for the OC output channels: the weight gradient's
 // lanes back to rows, L values of K at a time through a register transpose. (One value at a time,
 // L apart, it was 1.5% of the stride-2 VGG layer at 2 threads.)
-template <class T>
+// With Add, dw += those rows instead.
+template <class T, bool Add = false>
 NABLA_DT void sums_to_rows(T* dw, const T* sums, int64_t OC, int64_t K) {
   constexpr int64_t L = lanes<T>;
   for (int64_t b = 0; b * L < OC; ++b) {
@@ -562,8 +561,15 @@ NABLA_DT void sums_to_rows(T* dw, const T* sums, int64_t OC, int64_t K) {
       const int64_t n = std::min(L, K - k);
       Vec<T> v[L];
       load_transposed<T>(v, sums + (b * K + k) * L, L, n);
-      for (int64_t l = 0; l < used; ++l)
-        std::memcpy(dw + (b * L + l) * K + k, &v[l], sizeof(T) * n);
+      for (int64_t l = 0; l < used; ++l) {
+        T* row = dw + (b * L + l) * K + k;
+        if constexpr (Add) {
+          Vec<T> old{};
+          std::memcpy(&old, row, sizeof(T) * n);
+          v[l] += old;
+        }
+        std::memcpy(row, &v[l], sizeof(T) * n);
+      }
     }
   }
 }
@@ -577,8 +583,8 @@ Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, int64_t KW
                                                     &weight_image<T, 5, S>, &weight_image<T, 6, S>,
                                                     &weight_image<T, 7, S>};
   static_assert(sizeof weight / sizeof weight[0] == kMaxKernel);
-  return {forward[g.fw.r - 1], input[g.ic.r - 1], weight[KW - 1], &transpose_grad<T>,
-          &sums_to_rows<T>};
+  return {forward[g.fw.r - 1], input[g.ic.r - 1], weight[KW - 1],
+          &transpose_grad<T>,  &sums_to_rows<T>,  &sums_to_rows<T, true>};
 }
 
 // The kernels for a geometry built with rmax = kRmax, kernel width KW and stride 1 or 2.
