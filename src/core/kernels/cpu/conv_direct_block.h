@@ -15,8 +15,9 @@
 //                  [block][oh][ow][lanes], times broadcast inputs, the taps of up to three
 //                  kernel rows of B blocks in accumulators per sweep, summed over a run of images.
 // A block is one vector register of the active instruction set (16, 8 or 4 floats); B (blocks of
-// output channels per forward tile or weight sweep, input rows per input-gradient tile) is 2 with
-// AVX-512 and AVX2 where the registers hold both, 1 on the baseline (conv_direct_block_kernel.h,
+// output channels per forward tile or weight sweep, vectors per input-gradient tile: two
+// neighbouring ones of a row, or of two rows S apart where a row is one vector) is 2 with AVX-512
+// and AVX2 where the registers hold both, 1 on the baseline (conv_direct_block_kernel.h,
 // kTileBlocks and kWeightBlocks). The micro-kernels (conv_direct_block_kernel.h) are written
 // once over GCC vectors and compiled for the baseline, AVX2 + FMA and AVX-512; active_isa() picks
 // a copy. Every sum's order depends on the shape and the ISA only, never on the thread count.
