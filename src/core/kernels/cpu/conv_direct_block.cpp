@@ -37,8 +37,9 @@ constexpr int kRmaxPairedStride2Avx2 = 6;
 // layer 16.5 → 12.3).
 constexpr int kRmaxInputAvx512 = 12, kRmaxInputAvx2 = kRmaxPairedAvx2;
 
-// A row of n outputs cut into `blocks` tiles of r (the last one partly past the row's end), r
-// at most rmax and as even as the count allows: 10 → one 10 (AVX-512) or two 5 (AVX2).
+// n outputs (or channels) cut into `blocks` tiles of r, r at most rmax and as even as the count
+// allows: 10 → one 10 (AVX-512) or two 5 (AVX2). The forward runs a row's last tile only as wide
+// as the outputs left; the input gradient's last tile of channels runs whole on zero weights.
 struct Tiles {
   int64_t r, blocks;
 };
@@ -48,7 +49,7 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 }
 
 // Buffers of one task, for lanes L and tiles of at most rmax:
-//   xp (C, HP, WP)           the image, zero-padded, with room for the last tile's reads
+//   xp (C, HP, WP)           the image, zero-padded (the last output's window ends inside it)
 //   G  (OH, OC, GW)          input gradient: the output gradient with a zero border of KW − 1
 //                            columns on the left, room for the last vector's reads on the right,
 //                            each output row's channels together (a tap reads them in a stream)
@@ -67,7 +68,7 @@ struct Geometry {
         fw(tiles_of(s.OW, rmax)),
         ic(tiles_of(s.C, rmax_input)) {
     const int64_t S = s.stride_w;
-    WP = std::max((fw.r * fw.blocks - 1) * S + s.KW, s.W + 2 * s.pad_w);
+    WP = s.W + 2 * s.pad_w;
     // The input gradient reads vectors of output columns q + (φ + pw − kw) / S for the input
     // columns q·S + φ of a row: q below W / S rounded up to whole vectors.
     const int64_t q_end = ((s.W + S - 1) / S + L - 1) / L * L;
@@ -205,12 +206,12 @@ int64_t input_weight_size(const Conv2dShape& s) {
   return s.OC * s.KH * s.KW * (s.C + std::max({kRmaxGeneric, kRmaxAvx2, kRmaxInputAvx512}));
 }
 
-int64_t weight_size(const Conv2dShape& s) {
-  return std::max(Geometry(s, kMaxLanes, 1, 1).sums, input_weight_size(s));
-}
-
 int64_t weight_sums_bound(const Conv2dShape& s) {
   return Geometry(s, kMaxLanes, 1, 1).sums;
+}
+
+int64_t weight_size(const Conv2dShape& s) {
+  return std::max(weight_sums_bound(s), input_weight_size(s));
 }
 
 template <class T>
@@ -219,13 +220,8 @@ int64_t weight_sums_size(const Conv2dShape& s) {
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
-  // Fewer lanes per block never take more elements than 16; the tiles' padding depends on the
-  // instruction set, so take the largest.
-  int64_t size = 0;
-  for (int64_t rmax :
-       {kRmaxGeneric, kRmaxAvx2, kRmaxAvx512, kRmaxPairedAvx2, kRmaxPairedStride2Avx2})
-    size = std::max(size, Geometry(s, kMaxLanes, rmax, rmax).size());
-  return size;
+  // Fewer lanes per block never take more elements than 16; no buffer depends on the tiles.
+  return Geometry(s, kMaxLanes, 1, 1).size();
 }
 
 template <class T>

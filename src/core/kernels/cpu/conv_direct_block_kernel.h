@@ -254,6 +254,11 @@ NABLA_DT void input_tile(T* res, const T* grad, int64_t GR, int64_t GW, const T*
   std::memcpy(res, acc, sizeof acc);
 }
 
+template <class T>
+inline void prefetch_for_write(const T* d, int64_t n) {
+  for (int64_t x = 0; x < n; x += 64 / int64_t(sizeof(T))) __builtin_prefetch(d + x, 1);
+}
+
 // The taps (kh·KW + kw) that input row ih's columns of phase φ take, with their offsets into
 // the bordered output gradient G (see input_image; its rows GR elements apart): those whose output
 // row lies in [0, OH) and whose column has this phase, in (kh, kw) order. Returns their count.
@@ -340,10 +345,8 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
         for (int64_t phase = 0; phase < S; ++phase)
           nt[0][phase] = input_taps(tap[0][phase], off[0][phase], ih, phase, s, GR);
         if (ih + 1 < s.H)  // the next row's outputs, fetched while this one is summed
-          for (int64_t r = 0; r < nc; ++r) {
-            const T* d = dinp + ((c0 + r) * s.H + ih + 1) * s.W;
-            for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T))) __builtin_prefetch(d + x, 1);
-          }
+          for (int64_t r = 0; r < nc; ++r)
+            prefetch_for_write(dinp + ((c0 + r) * s.H + ih + 1) * s.W, s.W);
         for (int64_t q0 = 0; q0 < columns; q0 += 2 * L) {
           const int vectors = q0 + L < columns ? 2 : 1;
           for (int64_t phase = 0; phase < S; ++phase) {
@@ -387,10 +390,8 @@ NABLA_DT void input_image(T* dinp, const T* G, const T* wq, const Conv2dShape& s
         // The rows the next block of rows writes for ih (those that exist): fetched while this
         // one is summed.
         for (int64_t b = 0; b < B && ih + (B + b) * S < s.H; ++b)
-          for (int64_t r = 0; r < nc; ++r) {
-            const T* d = dinp + ((c0 + r) * s.H + ih + (B + b) * S) * s.W;
-            for (int64_t x = 0; x < s.W; x += 64 / int64_t(sizeof(T))) __builtin_prefetch(d + x, 1);
-          }
+          for (int64_t r = 0; r < nc; ++r)
+            prefetch_for_write(dinp + ((c0 + r) * s.H + ih + (B + b) * S) * s.W, s.W);
         for (int64_t q0 = 0; q0 < columns; q0 += L) {
           for (int64_t phase = 0; phase < S; ++phase) {
             T* rp = res[phase];
