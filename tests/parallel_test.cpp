@@ -4,10 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
+#include <cstdlib>
+#include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "nabla/error.h"
@@ -42,7 +46,9 @@ TEST(Parallel, ForVisitsEveryIndexOnceForAnyThreadCount) {
 TEST(Parallel, ArraysAndRangesVisitEveryElementOnce) {
   for (int threads : {1, 2, 3}) {
     ThreadCount count(threads);
-    const std::vector<int64_t> sizes = {5, 0, 8192, 20000, 1};
+    // Two arrays cut on their own (Arrays::kOwnCut and more), one not a whole number of lines.
+    const int64_t own = parallel::Arrays::kOwnCut;
+    const std::vector<int64_t> sizes = {5, 0, 8192, own + 37, 20000, 1, own};
     for (int64_t grain : {int64_t{1}, int64_t{1} << 20}) {
       std::vector<std::vector<std::atomic<int>>> visits;
       for (int64_t n : sizes) visits.emplace_back(static_cast<size_t>(n));
@@ -64,6 +70,31 @@ TEST(Parallel, ArraysAndRangesVisitEveryElementOnce) {
     });
     for (const std::atomic<int>& v : visits) ASSERT_EQ(v.load(), 1);
   }
+}
+
+// A large array is cut on its own into one part per range, in whole cache lines of 16 floats
+// and as even as lines allow: the rows a thread updates are the rows it produced (parallel.h).
+TEST(Parallel, ArraysCutEachLargeArrayIntoEvenLinesPerRange) {
+  ThreadCount count(2);
+  const int64_t own = parallel::Arrays::kOwnCut, odd = own + 37;
+  parallel::Arrays arrays;
+  arrays.add(0, 100);
+  arrays.add(1, odd);
+  arrays.add(2, 300);
+  std::mutex mutex;
+  std::vector<std::pair<int64_t, int64_t>> parts;
+  arrays.run(1, [&](int64_t item, int64_t begin, int64_t end) {
+    if (item != 1) return;
+    std::lock_guard<std::mutex> lock(mutex);
+    parts.emplace_back(begin, end);
+  });
+  std::sort(parts.begin(), parts.end());
+  ASSERT_EQ(parts.size(), 2u);
+  EXPECT_EQ(parts[0].first, 0);
+  EXPECT_EQ(parts[0].second % 16, 0);
+  EXPECT_EQ(parts[0].second, parts[1].first);
+  EXPECT_EQ(parts[1].second, odd);
+  EXPECT_LE(std::abs((parts[1].second - parts[1].first) - (parts[0].second - parts[0].first)), 16);
 }
 
 TEST(Parallel, ManyShortJobsInARowAllComplete) {

@@ -1,8 +1,7 @@
-// One optimizer step over all the parameters as one job of the pool: their values laid end to
-// end and cut into at most num_threads() ranges (parallel::Arrays), so a model of 61,706 values
-// updates on two threads at once while a small one stays on the calling thread. The rules are
-// element-wise, so any cut gives the same bits. For the optimizers' .cpp files (SGD, Adam,
-// RMSprop, Adagrad).
+// One optimizer step over all the parameters as one job of the pool: their values cut into at
+// most num_threads() ranges (parallel::Arrays), so a model of 61,706 values updates on two
+// threads at once while a small one stays on the calling thread. The rules are element-wise, so
+// any cut gives the same bits. For the optimizers' .cpp files (SGD, Adam, RMSprop, Adagrad).
 #pragma once
 
 #include <cstdint>
