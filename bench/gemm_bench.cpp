@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <new>
 #include <vector>
 
 #include "fma_peak.h"
@@ -45,11 +46,35 @@ const Shape kShapes[] = {
     {"mlp_fc1_dinput", false, false, 64, 784, 256},
     {"mlp_fc1_dweight", true, false, 256, 784, 64},
     {"mlp_fc2_fwd", false, true, 64, 256, 256},
+    // Linear forwards (X·Wᵀ) beyond a batch of 64: LeNet-5's slices of 32, the convnet's
+    // 3136-feature input, inference at batch 256, and the MLP's at 128 and 256.
+    {"lenet_fc2_fwd", false, true, 64, 84, 120},
+    {"lenet_slice_fc1_fwd", false, true, 32, 120, 400},
+    {"convnet_fc1_fwd", false, true, 64, 256, 3136},
+    {"convnet_fc1_fwd_b256", false, true, 256, 256, 3136},
+    {"mlp_fc1_fwd_b128", false, true, 128, 256, 784},
+    {"mlp_fc1_fwd_b256", false, true, 256, 256, 784},
 };
 
-std::vector<float> random_values(int64_t n, uint64_t seed) {
+// 64-byte aligned, as a Tensor's storage is: a kernel that reads its operands in place (the
+// dot-product path) would otherwise split every AVX-512 load across two cache lines.
+template <class T>
+struct Aligned64 {
+  using value_type = T;
+  Aligned64() = default;
+  template <class U>
+  Aligned64(const Aligned64<U>&) {}
+  T* allocate(size_t n) {
+    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
+  }
+  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
+  bool operator==(const Aligned64&) const { return true; }
+};
+using Floats = std::vector<float, Aligned64<float>>;
+
+Floats random_values(int64_t n, uint64_t seed) {
   nabla::Generator gen(seed);
-  std::vector<float> m(static_cast<size_t>(n));
+  Floats m(static_cast<size_t>(n));
   for (float& v : m) v = static_cast<float>(gen.uniform(-1.0, 1.0));
   return m;
 }
@@ -85,8 +110,8 @@ void run(benchmark::State& state, GemmFn gemm, const Shape& s, int threads) {
   openblas_set_num_threads(threads);
 #endif
   const double peak = peak_gflops(threads);
-  std::vector<float> a = random_values(s.M * s.K, 1), b = random_values(s.K * s.N, 2);
-  std::vector<float> c(static_cast<size_t>(s.M * s.N));
+  Floats a = random_values(s.M * s.K, 1), b = random_values(s.K * s.N, 2);
+  Floats c(static_cast<size_t>(s.M * s.N));
   for (auto _ : state) {
     gemm(s, a.data(), b.data(), c.data());
     benchmark::DoNotOptimize(c.data());
@@ -128,8 +153,8 @@ void BM_sgemm_shape_openblas(benchmark::State& state) {
 
 void BM_sgemm_naive(benchmark::State& state) {
   const int64_t n = state.range(0);
-  std::vector<float> a = random_values(n * n, 1), b = random_values(n * n, 2);
-  std::vector<float> c(static_cast<size_t>(n * n));
+  Floats a = random_values(n * n, 1), b = random_values(n * n, 2);
+  Floats c(static_cast<size_t>(n * n));
   for (auto _ : state) {
     nabla::cpu::gemm_naive<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
                                   c.data(), n);

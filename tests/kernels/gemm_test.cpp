@@ -8,8 +8,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "kernels/cpu/isa.h"
@@ -103,15 +105,17 @@ void check_case(const Case& c, Fast fast) {
 // short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4; batches of 64 rows: 60 + 4
 // with either tile height, and of 32: 24 + 8 with 12, 30 + 2 with 6), the cache blocks (AVX2 and
 // SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192 doubles, MC 1536, NC 384, with B
-// packed only past 48 rows), the K-split path (small C, K ≥ 4096) and one row times Bᵀ (dot
-// products; K not a whole number of vectors, columns not of 8).
+// packed only past 48 rows), the K-split path (small C, K ≥ 4096) and A·Bᵀ as dot products (one
+// row, and up to 64 rows from K = 384: rows not of 4, columns not of 3, 4 or 8, K not a whole
+// number of vectors).
 std::vector<Case> shapes() {
   std::vector<Case> cases;
   const int64_t dims[][3] = {
-      {1, 1, 1},      {1, 37, 5},     {29, 1, 17},     {5, 7, 1},      {6, 16, 8},     {12, 32, 9},
-      {13, 33, 257},  {67, 45, 129},  {150, 131, 300}, {7, 4100, 3},   {97, 61, 601},  {5, 7, 5000},
-      {33, 31, 4100}, {2, 300, 40},   {300, 2, 40},    {49, 389, 386}, {1540, 40, 20}, {20, 70, 33},
-      {10, 40, 19},   {1, 203, 1003}, {64, 96, 50},    {32, 64, 30}};
+      {1, 1, 1},      {1, 37, 5},     {29, 1, 17},    {5, 7, 1},       {6, 16, 8},
+      {12, 32, 9},    {13, 33, 257},  {67, 45, 129},  {150, 131, 300}, {7, 4100, 3},
+      {97, 61, 601},  {5, 7, 5000},   {33, 31, 4100}, {2, 300, 40},    {300, 2, 40},
+      {49, 389, 386}, {1540, 40, 20}, {20, 70, 33},   {10, 40, 19},    {1, 203, 1003},
+      {64, 96, 50},   {32, 64, 30},   {64, 130, 400}, {3, 50, 500},    {23, 17, 777}};
   const double scales[][2] = {{1, 0}, {-0.5, 0.75}, {2, 1}};
   int pick = 0;
   for (auto& d : dims)
@@ -174,8 +178,10 @@ void check_packed_a(GemmKernel kernel, const Case& c) {
     cpu::gemm_packed_a<T>(kernel, M, N, K, alpha, a.data(), tb, B, ldb, beta, C, ldc);
   };
   check_case<T>(c, packed);
-  // gemm_with's own orders for these (K cut into pieces; a one-row C with Bᵀ as dot products).
-  if ((c.M * c.N <= 1024 && c.K >= 4096) || (c.M == 1 && !c.trans_a && c.trans_b)) return;
+  // gemm_with's own orders for these (K cut into pieces; A·Bᵀ as dot products).
+  if ((c.M * c.N <= 1024 && c.K >= 4096) ||
+      cpu::gemm_dot_products<T>(kernel, c.trans_a, c.trans_b, c.M, c.K))
+    return;
   SCOPED_TRACE(describe(c));
   Operands<T> op(c, 5);
   std::vector<T> got = op.C0, want = op.C0;
@@ -249,7 +255,9 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
       {false, false, 6, 5000, 25, 1, 0},      // conv1 forward: one row strip, split over columns
       {true, false, 25, 3001, 6, 1, 0.5},     // conv1 input gradient
       {false, true, 6, 25, 9000, 1, 1},       // conv1 weight gradient: K split
-      {false, true, 64, 120, 400, 1, 1},      // a linear layer
+      {false, true, 64, 120, 400, 1, 1},      // a linear layer: dot products, rows split
+      {false, true, 50, 77, 500, 1, 0.5},     // the same with rows and columns left over
+      {false, true, 64, 120, 200, 1, 1},      // a shallow one: block()
       {true, false, 120, 400, 64, -1, 0.25},  // its weight gradient
       {false, true, 1, 250, 3136, 1, 0}       // a batch-1 Linear: dot products, columns split
   };
@@ -258,6 +266,46 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
     for (const Case& c : cases) {
       check_thread_counts<float>(kernel, c);
       check_thread_counts<double>(kernel, c);
+    }
+  }
+}
+
+// The dot-product path splits C's columns between threads when its rows are whole cache lines
+// (a Linear's output tensor), its rows otherwise: both give the naive product, bit for bit the
+// same on 1, 2 and 3 threads.
+TEST(Gemm, DotProductsSplitEitherWayIsBitwiseTheSame) {
+  const int64_t M = 22, N = 100, K = 450;
+  for (int64_t ldc : {int64_t{112}, int64_t{101}}) {  // whole lines of floats; not
+    SCOPED_TRACE("ldc " + std::to_string(ldc));
+    Generator gen(3);
+    std::vector<float> a(M * K), b(N * K);
+    for (float& x : a) x = float(gen.uniform(-1, 1));
+    for (float& x : b) x = float(gen.uniform(-1, 1));
+    // C from a 64-byte boundary, as a Tensor's storage is.
+    std::vector<float> storage(size_t(M * ldc + 16));
+    const auto misalign = reinterpret_cast<uintptr_t>(storage.data()) % 64 / sizeof(float);
+    float* c = storage.data() + (misalign ? 16 - misalign : 0);
+    std::vector<float> want(size_t(M * ldc));
+    cpu::gemm_naive<float>(false, true, M, N, K, 1.0f, a.data(), K, b.data(), K, 0.0f, want.data(),
+                           ldc);
+    for (GemmKernel kernel : runnable_kernels()) {
+      SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+      ASSERT_TRUE(cpu::gemm_dot_products<float>(kernel, false, true, M, K));
+      std::vector<float> first;
+      for (int threads : {1, 2, 3}) {
+        ThreadCount tc(threads);
+        cpu::gemm_with<float>(kernel, false, true, M, N, K, 1.0f, a.data(), K, b.data(), K, 0.0f, c,
+                              ldc);
+        std::vector<float> got(c, c + M * ldc);
+        for (int64_t i = 0; i < M; ++i)
+          for (int64_t j = 0; j < N; ++j)
+            ASSERT_NEAR(got[i * ldc + j], want[i * ldc + j], 1e-4) << i << ", " << j;
+        if (threads == 1)
+          first = got;
+        else
+          EXPECT_EQ(std::memcmp(first.data(), got.data(), sizeof(float) * size_t(M * ldc)), 0)
+              << threads << " threads";
+      }
     }
   }
 }

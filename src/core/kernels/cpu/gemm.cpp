@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -39,9 +40,16 @@ constexpr int64_t kSharedBMinRowTiles = 8;
 // The most bytes of packed B the shared-B path keeps (n = 2048 fits in one chunk of columns).
 constexpr int64_t kSharedBBytes = 4 * 1024 * 1024;
 
-// The row-times-Bᵀ path splits C's columns between threads in runs of this many (its kernel
-// takes 8 at a time).
-constexpr int64_t kRowTimesBtColumns = 8;
+// The dot-product path (Kernel::rows_times_bt) for op(A)·Bᵀ, a Linear's forward, against
+// block(), which packs A and transposes B into panels first. bench/gemm_bench's Linear forwards
+// on Zen 5, one and two threads: the dot products win from K = 400 (LeNet-5's fc1, its slices
+// of 32, the MLP's fc1: 13-28% under AVX2; level with AVX-512) while C has at most 64 rows,
+// and lose at K ≤ 256 (the MLP's fc2, LeNet-5's fc2), at 128 or more rows, and with AVX-512
+// once a tile's rows of B no longer fit in L1 (the convnet's K = 3136 with 4 of them).
+// One row is always a dot product: block() would pack all of B for it.
+constexpr int64_t kDotsMaxRows = 64;
+constexpr int64_t kDotsMinK = 384;
+constexpr int64_t kDotsMaxTileBytes = 40 * 1024;
 
 struct AlignedFree {
   void operator()(std::byte* p) const { ::operator delete[](p, std::align_val_t{64}); }
@@ -149,6 +157,13 @@ void run_shared_b(const Kernel<T>& kernel, const Problem<T>& p, int threads) {
 }
 
 template <class T>
+bool dots_pay(const Kernel<T>& kernel, const Problem<T>& p) {
+  if (p.trans_a || !p.trans_b) return false;
+  return p.M == 1 || (p.M <= kDotsMaxRows && p.K >= kDotsMinK &&
+                      int64_t(kernel.dot_columns) * p.K * int64_t(sizeof(T)) <= kDotsMaxTileBytes);
+}
+
+template <class T>
 void run(const Kernel<T>& kernel, const Problem<T>& p) {
   const int threads = parallel::in_parallel_region() ? 1 : num_threads();
   const int64_t macs = p.M * p.N * p.K;
@@ -162,11 +177,24 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
     });
     return;
   }
-  if (p.M == 1 && !p.trans_a && p.trans_b) {  // a row times Bᵀ (a batch-1 Linear): dot products
-    const int64_t pn = threads == 1 || macs < kParallelGemm ? 1 : threads;
-    parallel::parallel_tasks(pn, [&](int64_t c) {
-      kernel.row_times_bt(p, part_start(p.N, kRowTimesBtColumns, pn, c),
-                          part_start(p.N, kRowTimesBtColumns, pn, c + 1));
+  if (dots_pay(kernel, p)) {
+    const int64_t parts = threads == 1 || macs < kParallelGemm ? 1 : threads;
+    // Split by columns, each thread reads only its rows of B: a Linear's weight rows, which the
+    // optimizer's step then updates on the same thread (parallel::Arrays cuts a large weight at
+    // the same rows). Rows of B read by both threads cost that step a line transfer each: the
+    // MLP's on two threads took 0.12-0.20 s an epoch against 0.06-0.08. But the elements are
+    // scalar stores, so the cut must fall between cache lines of C, on every row: otherwise the
+    // rows are split (LeNet-5's fc2, 84 columns, on two threads: 11 µs by rows, 18-20 by columns).
+    const int64_t line = 64 / int64_t(sizeof(T));
+    const bool by_columns = p.M == 1 || (reinterpret_cast<uintptr_t>(p.C) % 64 == 0 &&
+                                         p.ldc % line == 0 && p.N >= parts * line);
+    parallel::parallel_tasks(parts, [&](int64_t r) {
+      if (by_columns)
+        kernel.rows_times_bt(p, 0, p.M, part_start(p.N, line, parts, r),
+                             part_start(p.N, line, parts, r + 1));
+      else
+        kernel.rows_times_bt(p, part_start(p.M, kernel.dot_rows, parts, r),
+                             part_start(p.M, kernel.dot_rows, parts, r + 1), 0, p.N);
     });
     return;
   }
@@ -311,6 +339,12 @@ GemmKernel gemm_active_kernel() {
 }
 
 template <class T>
+bool gemm_dot_products(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t K) {
+  Problem<T> p{trans_a, trans_b, M, 1, K, T(1), nullptr, 0, nullptr, 0, T(0), nullptr, 0};
+  return dots_pay(kernel_for<T>(kernel), p);
+}
+
+template <class T>
 int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K) {
   const int64_t mr = kernel_for<T>(kernel).mr;
   return (std::max<int64_t>(M, 0) + mr - 1) / mr * mr * std::max<int64_t>(K, 0);
@@ -346,6 +380,7 @@ void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, 
                                  const T*, int64_t, T, T*, int64_t);                           \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
                         int64_t, T, T*, int64_t);                                              \
+  template bool gemm_dot_products<T>(GemmKernel, bool, bool, int64_t, int64_t);                \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,     \
                               const T*, int64_t, T, T*, int64_t);                              \
   template void gemm_with<T>(GemmKernel, bool, bool, int64_t, int64_t, int64_t, T, const T*,   \

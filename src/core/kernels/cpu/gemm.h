@@ -2,7 +2,8 @@
 // A is M×K after op, B is K×N after op, C is M×N. With beta = 0, C is not read (it may hold NaN).
 //
 // nabla's own kernel (gemm_kernel.h): packed panels and a register-blocked micro-kernel, compiled
-// for several instruction sets and picked at run time (isa.h), spread over nabla's thread pool.
+// for several instruction sets and picked at run time (isa.h), spread over nabla's thread pool;
+// A·Bᵀ with few rows (a Linear's forward) as dot products of rows read in place instead.
 // Every element of C is summed in an order fixed by the shape, so the result is bitwise the same
 // for any thread count. Tiny products (the XOR network's 4×2·2×8) take gemm_naive, which costs
 // less than packing them.
@@ -37,6 +38,12 @@ void gemm_with(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t
 // The kernel gemm runs (by active_isa()).
 GemmKernel gemm_active_kernel();
 
+// Whether gemm_with(kernel, ...) computes such a product as dot products of op(A)'s rows with
+// B's rows (!trans_a, trans_b, few rows of C): each element then sums K lane-wise and folds the
+// lanes, an order of its own, the same for any thread count. For tests.
+template <class T>
+bool gemm_dot_products(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t K);
+
 // A product's op(A) packed once for many products with the same A (Winograd's transformed weights
 // against each step's tiles): gemm packs A's panels again at every call, which costs as much as
 // a third of a product whose N is as small as its K. The panels are one kernel's (its tile height
@@ -46,7 +53,7 @@ GemmKernel gemm_active_kernel();
 //   cpu::gemm_packed_a(kernel, M, N, K, alpha, a.data(), trans_b, B, ldb, beta, C, ldc);
 // gives C = alpha·op(A)·op(B) + beta·C, each element summed in the order gemm_with(kernel, ...)
 // sums it (bit for bit the same, except where gemm_with cuts the long K of a small C into
-// pieces or computes a one-row C times Bᵀ as dot products), and the same for any thread count.
+// pieces or computes A·Bᵀ as dot products: gemm_dot_products), and the same for any thread count.
 template <class T>
 int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K);  // elements
 template <class T>

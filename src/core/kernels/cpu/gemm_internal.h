@@ -51,9 +51,11 @@ struct Kernel {
   // computes, in the same order.
   void (*rows_on_packed_b)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
                            int64_t pc, int64_t kc, const T* b_slice);
-  // Columns [n0, n1) of a one-row C (M = 1) with A's row read in place (!trans_a) and op(B) = Bᵀ,
-  // as dot products of A's row with B's rows: no packing. Each element's order depends on K alone.
-  void (*row_times_bt)(const Problem<T>& p, int64_t n0, int64_t n1);
+  // Rows [m0, m1) and columns [n0, n1) of C with A's rows read in place (!trans_a) and
+  // op(B) = Bᵀ, as dot products of A's rows with B's rows: no packing. Each element's order
+  // depends on K alone, so any bounds give the same bits.
+  void (*rows_times_bt)(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1);
+  int dot_rows, dot_columns;  // rows_times_bt's tile: rows of A by rows of B
 };
 
 // The depth of each of K's slices: equal slices of at most kc_max. It depends on K alone, so
