@@ -68,14 +68,21 @@ void parallel_tasks(int64_t tasks, F&& fn) {
   run_tasks(tasks, call, ctx);
 }
 
-// fn(begin, end) over [0, n) cut into at most num_threads() contiguous ranges of at least
-// `grain` indices each (grain: the smallest range worth waking a thread for).
+// How many ranges of at least `grain` (the smallest worth waking a thread for) n indices take:
+// at most num_threads(), and 1 where the loop runs on the calling thread (inside a pool task
+// with no offer possible).
+inline int64_t ranges_for(int64_t n, int64_t grain) {
+  const int64_t max_ranges = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
+  const int64_t ranges = std::min<int64_t>(num_threads(), max_ranges);
+  return ranges <= 1 || (in_parallel_region() && !may_share()) ? 1 : ranges;
+}
+
+// fn(begin, end) over [0, n) cut into ranges_for(n, grain) contiguous ranges.
 template <class F>
 void parallel_for(int64_t n, int64_t grain, F&& fn) {
   if (n <= 0) return;
-  const int64_t max_ranges = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
-  const int64_t ranges = std::min<int64_t>(num_threads(), max_ranges);
-  if (ranges <= 1 || (in_parallel_region() && !may_share())) {
+  const int64_t ranges = ranges_for(n, grain);
+  if (ranges == 1) {
     fn(int64_t{0}, n);
     return;
   }
@@ -112,8 +119,8 @@ class Arrays {
   // fn(item, begin, end) for the parts of the arrays' elements [begin, end) in each range.
   template <class F>
   void run(int64_t grain, F&& fn) const {
-    const int64_t ranges = std::min<int64_t>(num_threads(), total_ / std::max<int64_t>(grain, 1));
-    if (ranges <= 1 || (in_parallel_region() && !may_share())) {
+    const int64_t ranges = ranges_for(total_, grain);
+    if (ranges == 1) {
       for (const Array& a : arrays_)
         if (a.n > 0) fn(a.item, int64_t{0}, a.n);
       return;

@@ -463,7 +463,7 @@ NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t
 // times J rows of B; the J vectors of B stay in registers while each row of A's vector passes.
 
 // The lanes of v folded: v[l] + v[l + half] for each l < half, again and again to one lane.
-template <class Cfg, class V, class T = typename Cfg::Scalar>
+template <class T, class V>
 NABLA_GEMM_TARGET __attribute__((always_inline)) inline T fold_lanes(V v) {
   if constexpr (sizeof(V) == sizeof(T)) {
     return v[0];
@@ -472,7 +472,7 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline T fold_lanes(V v) {
     H lo, hi;
     std::memcpy(&lo, &v, sizeof(H));
     std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof(H), sizeof(H));
-    return fold_lanes<Cfg, H>(lo + hi);
+    return fold_lanes<T>(lo + hi);
   }
 }
 
@@ -503,7 +503,7 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void dots(const Problem<
   }
   for (int r = 0; r < I; ++r)
     for (int c = 0; c < J; ++c) {
-      T sum = fold_lanes<Cfg>(acc[r][c]);
+      T sum = fold_lanes<T>(acc[r][c]);
       for (int64_t k = whole; k < p.K; ++k) sum += a[r][k] * b[c][k];
       T* out = p.C + (i + r) * p.ldc + j + c;
       *out = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * *out;
