@@ -9,13 +9,12 @@
 
 #include <cstdint>
 #include <map>
-#include <new>
-#include <vector>
 
 #include "fma_peak.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/random.h"
+#include "nabla/tensor.h"
 #include "nabla/threads.h"
 
 #ifdef NABLA_BENCH_OPENBLAS
@@ -56,26 +55,14 @@ const Shape kShapes[] = {
     {"mlp_fc1_fwd_b256", false, true, 256, 256, 784},
 };
 
-// 64-byte aligned, as a Tensor's storage is: a kernel that reads its operands in place (the
-// dot-product path) would otherwise split every AVX-512 load across two cache lines.
-template <class T>
-struct Aligned64 {
-  using value_type = T;
-  Aligned64() = default;
-  template <class U>
-  Aligned64(const Aligned64<U>&) {}
-  T* allocate(size_t n) {
-    return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
-  }
-  void deallocate(T* p, size_t) { ::operator delete (p, std::align_val_t{64}); }
-  bool operator==(const Aligned64&) const { return true; }
-};
-using Floats = std::vector<float, Aligned64<float>>;
-
-Floats random_values(int64_t n, uint64_t seed) {
+// In a Tensor's storage, 64-byte aligned as a model's operands are: a kernel that reads its
+// operands in place (the dot-product path) would otherwise split every AVX-512 load across two
+// cache lines.
+nabla::Tensor random_values(int64_t n, uint64_t seed) {
   nabla::Generator gen(seed);
-  Floats m(static_cast<size_t>(n));
-  for (float& v : m) v = static_cast<float>(gen.uniform(-1.0, 1.0));
+  nabla::Tensor m = nabla::Tensor::empty({n});
+  float* v = m.data<float>();
+  for (int64_t i = 0; i < n; ++i) v[i] = static_cast<float>(gen.uniform(-1.0, 1.0));
   return m;
 }
 
@@ -110,11 +97,11 @@ void run(benchmark::State& state, GemmFn gemm, const Shape& s, int threads) {
   openblas_set_num_threads(threads);
 #endif
   const double peak = peak_gflops(threads);
-  Floats a = random_values(s.M * s.K, 1), b = random_values(s.K * s.N, 2);
-  Floats c(static_cast<size_t>(s.M * s.N));
+  nabla::Tensor a = random_values(s.M * s.K, 1), b = random_values(s.K * s.N, 2);
+  nabla::Tensor c = nabla::Tensor::empty({s.M * s.N});
   for (auto _ : state) {
-    gemm(s, a.data(), b.data(), c.data());
-    benchmark::DoNotOptimize(c.data());
+    gemm(s, a.data<float>(), b.data<float>(), c.data<float>());
+    benchmark::DoNotOptimize(c.data<float>());
     benchmark::ClobberMemory();
   }
   const double flops = 2.0 * double(s.M) * double(s.N) * double(s.K);
@@ -153,11 +140,11 @@ void BM_sgemm_shape_openblas(benchmark::State& state) {
 
 void BM_sgemm_naive(benchmark::State& state) {
   const int64_t n = state.range(0);
-  Floats a = random_values(n * n, 1), b = random_values(n * n, 2);
-  Floats c(static_cast<size_t>(n * n));
+  nabla::Tensor a = random_values(n * n, 1), b = random_values(n * n, 2);
+  nabla::Tensor c = nabla::Tensor::empty({n * n});
   for (auto _ : state) {
-    nabla::cpu::gemm_naive<float>(false, false, n, n, n, 1.0f, a.data(), n, b.data(), n, 0.0f,
-                                  c.data(), n);
+    nabla::cpu::gemm_naive<float>(false, false, n, n, n, 1.0f, a.data<float>(), n, b.data<float>(),
+                                  n, 0.0f, c.data<float>(), n);
     benchmark::ClobberMemory();
   }
   state.counters["FLOPS"] = benchmark::Counter(2.0 * double(n) * double(n) * double(n),

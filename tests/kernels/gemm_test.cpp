@@ -17,6 +17,7 @@
 #include "kernels/cpu/isa.h"
 #include "nabla/error.h"
 #include "nabla/random.h"
+#include "nabla/tensor.h"
 #include "nabla/threads.h"
 #include "test_util.h"
 
@@ -281,10 +282,9 @@ TEST(Gemm, DotProductsSplitEitherWayIsBitwiseTheSame) {
     std::vector<float> a(M * K), b(N * K);
     for (float& x : a) x = float(gen.uniform(-1, 1));
     for (float& x : b) x = float(gen.uniform(-1, 1));
-    // C from a 64-byte boundary, as a Tensor's storage is.
-    std::vector<float> storage(size_t(M * ldc + 16));
-    const auto misalign = reinterpret_cast<uintptr_t>(storage.data()) % 64 / sizeof(float);
-    float* c = storage.data() + (misalign ? 16 - misalign : 0);
+    // C in a Tensor's storage, 64-byte aligned as a Linear's output is.
+    Tensor out = Tensor::zeros({M * ldc});
+    float* c = out.data<float>();
     std::vector<float> want(size_t(M * ldc));
     cpu::gemm_naive<float>(false, true, M, N, K, 1.0f, a.data(), K, b.data(), K, 0.0f, want.data(),
                            ldc);
