@@ -463,8 +463,10 @@ NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t
 // times J rows of B; the J vectors of B stay in registers while each row of A's vector passes.
 
 // The lanes of v folded: v[l] + v[l + half] for each l < half, again and again to one lane.
+// By reference: a 64-byte vector passed by value where AVX-512 is off (the AVX-512 tiling
+// compiled for AVX2) draws clang's -Wpsabi.
 template <class T, class V>
-NABLA_GEMM_TARGET __attribute__((always_inline)) inline T fold_lanes(V v) {
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline T fold_lanes(const V& v) {
   if constexpr (sizeof(V) == sizeof(T)) {
     return v[0];
   } else {
