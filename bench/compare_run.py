@@ -120,15 +120,53 @@ def ensure_nabla(build_dir, log):
     return os.path.join(build_dir, "bench", "compare_nabla")
 
 
+# AMD's families and model ranges per core generation, for the header: a KVM guest often names
+# its CPU only "AMD EPYC", which Zen 3, Zen 4 and Zen 5 hosts all give. The ranges are AMD's
+# published model numbers (family 19h: Milan/Vermeer/Cezanne/Rembrandt are Zen 3 or 3+,
+# Genoa/Raphael/Phoenix/Bergamo Zen 4; family 1Ah: Zen 5).
+AMD_CORES = [
+    (23, range(0x00, 0x30), "Zen / Zen+"), (23, range(0x30, 0x100), "Zen 2"),
+    (25, range(0x00, 0x10), "Zen 3"), (25, range(0x10, 0x20), "Zen 4"),
+    (25, range(0x20, 0x60), "Zen 3"), (25, range(0x60, 0x80), "Zen 4"),
+    (25, range(0xa0, 0xb0), "Zen 4"), (26, range(0x00, 0x100), "Zen 5"),
+]
+# The instruction sets the kernels can use, in the order they widen.
+VECTOR_FLAGS = ["avx2", "fma", "avx512f", "avx512bw", "avx512dq", "avx512vl", "avx512_vnni",
+                "avx512_bf16"]
+
+
+def cpu_description(cpuinfo, cores):
+    """The CPU as the header names it, from /proc/cpuinfo's text: its model name, AMD's core
+    generation where the family and model give it, the cores, and the vector instruction sets it
+    has, so that every figure the run prints says which CPU and which vector width made it."""
+    fields = {}
+    for line in cpuinfo.splitlines():
+        if not line.strip():
+            break  # the first processor's block is enough
+        key, _, value = line.partition(":")
+        fields[key.strip()] = value.strip()
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    try:
+        family, model = int(fields["cpu family"]), int(fields["model"])
+    except (KeyError, ValueError):
+        family = model = None
+    if family is not None:
+        core = next((c for f, models, c in AMD_CORES
+                     if fields.get("vendor_id") == "AuthenticAMD" and f == family
+                     and model in models), None)
+        name += f" (family {family} model {model}" + (f", {core})" if core else ")")
+    flags = set(fields.get("flags", "").split())
+    vector = [f for f in VECTOR_FLAGS if f in flags]
+    return (f"{name}, {cores} cores; vector instruction sets: " +
+            (" ".join(vector) if vector else "none of " + " ".join(VECTOR_FLAGS[:2])))
+
+
 def cpu_name():
     try:
         with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+            return cpu_description(f.read(), os.cpu_count())
     except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
+        return f"{platform.processor() or 'unknown CPU'}, {os.cpu_count()} cores"
 
 
 def torch_version():

@@ -278,6 +278,36 @@ class Report(unittest.TestCase):
         self.assertIsNone(compare.Target("x", None, ">=", 1.0).passed())
 
 
+class CpuDescription(unittest.TestCase):
+    # KVM guests as the project's runs saw them: each names its CPU only "AMD EPYC".
+    @staticmethod
+    def cpuinfo(family, model, flags, vendor="AuthenticAMD", name="AMD EPYC"):
+        return (f"processor\t: 0\nvendor_id\t: {vendor}\ncpu family\t: {family}\n"
+                f"model\t\t: {model}\nmodel name\t: {name}\nflags\t\t: {flags}\n\n"
+                "processor\t: 1\nmodel name\t: another block, not read\n")
+
+    def test_amd_core_generation_and_vector_sets(self):
+        describe = sys.modules["compare_run"].cpu_description
+        avx512 = "fpu sse2 avx avx2 fma avx512f avx512dq avx512bw avx512vl avx512_vnni avx512_bf16"
+        self.assertEqual(
+            describe(self.cpuinfo(25, 17, avx512), 2),
+            "AMD EPYC (family 25 model 17, Zen 4), 2 cores; vector instruction sets: avx2 fma "
+            "avx512f avx512bw avx512dq avx512vl avx512_vnni avx512_bf16")
+        self.assertIn("(family 26 model 2, Zen 5)", describe(self.cpuinfo(26, 2, avx512), 2))
+        zen3 = describe(self.cpuinfo(25, 1, "fpu sse2 avx avx2 fma"), 2)
+        self.assertIn("(family 25 model 1, Zen 3)", zen3)
+        self.assertTrue(zen3.endswith("vector instruction sets: avx2 fma"), zen3)
+
+    def test_other_vendors_and_old_cpus_keep_their_numbers(self):
+        describe = sys.modules["compare_run"].cpu_description
+        intel = describe(self.cpuinfo(6, 143, "avx2 fma avx512f", vendor="GenuineIntel",
+                                      name="Intel(R) Xeon(R) Platinum 8480+"), 4)
+        self.assertEqual(intel, "Intel(R) Xeon(R) Platinum 8480+ (family 6 model 143), 4 cores; "
+                         "vector instruction sets: avx2 fma avx512f")
+        self.assertTrue(describe(self.cpuinfo(6, 60, "sse2 avx"), 1).endswith(
+            "vector instruction sets: none of avx2 fma"))
+
+
 class NablaOnlyRun(unittest.TestCase):
     """The driver end to end with the real nabla program, on sizes that take seconds."""
 
