@@ -332,5 +332,54 @@ TEST(VecMath, AdamStepFollowsTheRuleInEveryCopy) {
   check_adam_step<double>(1e-14);
 }
 
+// SGD's update (vec::sgd) in every compiled copy, both dtypes and every form of the rule (plain,
+// weight decay, momentum on its first and later steps, Nesterov), against the rule in long double
+// on lengths around each vector width; an element gets the same bits within the array or alone.
+template <class T>
+void check_sgd_step(double tolerance) {
+  std::mt19937 rng(17);
+  std::normal_distribution<double> normal(0, 1);
+  for (Variant variant : cpu::vec::supported_variants()) {
+    cpu::vec::ScopedVariant scoped(variant);
+    for (int form = 0; form < 16; ++form) {
+      const bool with_momentum = form & 1, first = form & 2, nesterov = form & 4, decay = form & 8;
+      if (!with_momentum && (first || nesterov)) continue;
+      const cpu::vec::SgdStep<T> s{
+          T(0.05),  T(0.9), T(nesterov ? 1 : 0.8), T(decay ? 1e-2 : 0), with_momentum, first,
+          nesterov, decay};
+      for (int64_t n : {1, 5, 8, 16, 31, 33, 100}) {
+        std::vector<T> p(static_cast<size_t>(n)), g(p.size()), buf(p.size());
+        for (size_t i = 0; i < p.size(); ++i)
+          p[i] = T(normal(rng)), g[i] = T(normal(rng)), buf[i] = T(0.1 * normal(rng));
+        std::vector<T> p1 = p, buf1 = buf;
+        cpu::vec::sgd(p1.data(), g.data(), with_momentum ? buf1.data() : nullptr, n, s);
+        for (size_t i = 0; i < p.size(); ++i) {
+          using L = long double;
+          L d = L(g[i]) + (decay ? L(s.weight_decay) * L(p[i]) : L(0)), b = L(buf[i]);
+          if (with_momentum) {
+            b = first ? d : L(s.momentum) * b + L(s.damp) * d;
+            d = nesterov ? d + L(s.momentum) * b : b;
+          }
+          const L want = L(p[i]) - L(s.lr) * d;
+          const std::string at = std::string(cpu::vec::variant_name(variant)) + " form " +
+                                 std::to_string(form) + " n " + std::to_string(n) + " i " +
+                                 std::to_string(i);
+          EXPECT_NEAR(double(p1[i]), double(want), tolerance * (1 + std::abs(double(want)))) << at;
+          EXPECT_NEAR(double(buf1[i]), double(b), tolerance * (1 + std::abs(double(b)))) << at;
+          T alone_p = p[i], alone_buf = buf[i];
+          cpu::vec::sgd(&alone_p, &g[i], with_momentum ? &alone_buf : nullptr, 1, s);
+          EXPECT_EQ(std::memcmp(&alone_p, &p1[i], sizeof(T)), 0) << at;
+          EXPECT_EQ(std::memcmp(&alone_buf, &buf1[i], sizeof(T)), 0) << at;
+        }
+      }
+    }
+  }
+}
+
+TEST(VecMath, SgdStepFollowsTheRuleInEveryCopy) {
+  check_sgd_step<float>(1e-6);
+  check_sgd_step<double>(1e-14);
+}
+
 }  // namespace
 }  // namespace nabla

@@ -100,18 +100,28 @@ TEST(SelectClasses, KeepsTheSamplesOfThoseClassesRelabelledInListOrder) {
 
 TEST(LrMultipliers, ScaleTheSgdUpdateExactly) {
   const std::vector<float> a0 = {1.0f, -2.0f, 3.0f}, b0 = {0.5f, 0.25f};
-  Tensor a = Tensor::from_vector(a0, {3}).requires_grad_();
-  Tensor b = Tensor::from_vector(b0, {2}).requires_grad_();
-  optim::SGD opt({a, b}, optim::SGDOptions(0.1));
-  opt.set_lr_multipliers({1.0, 0.25});
   const std::vector<float> ga = {0.3f, -0.7f, 1.1f}, gb = {2.0f, -4.0f};
-  (sum(a * Tensor::from_vector(ga, {3})) + sum(b * Tensor::from_vector(gb, {2}))).backward();
-  opt.step();
-  // Δw = -lr·mult·g, in the parameter's dtype.
-  for (size_t k = 0; k < 3; ++k)
-    EXPECT_EQ(static_cast<float>(a.to_vector()[k]), a0[k] - float(0.1 * 1.0) * ga[k]) << k;
-  for (size_t k = 0; k < 2; ++k)
-    EXPECT_EQ(static_cast<float>(b.to_vector()[k]), b0[k] - float(0.1 * 0.25) * gb[k]) << k;
+  // One step of SGD at `lr` on a and b, with the multipliers given (none: the plain rule).
+  auto step = [&](double lr_a, double lr_b, std::vector<double> multipliers) {
+    Tensor a = Tensor::from_vector(a0, {3}).requires_grad_();
+    Tensor b = Tensor::from_vector(b0, {2}).requires_grad_();
+    optim::SGD opt_a({a}, optim::SGDOptions(lr_a)), opt_b({b}, optim::SGDOptions(lr_b));
+    optim::SGD both({a, b}, optim::SGDOptions(lr_a));
+    if (!multipliers.empty()) both.set_lr_multipliers(multipliers);
+    (sum(a * Tensor::from_vector(ga, {3})) + sum(b * Tensor::from_vector(gb, {2}))).backward();
+    if (multipliers.empty()) {
+      opt_a.step(), opt_b.step();
+    } else {
+      both.step();
+    }
+    return std::pair{a.to_vector(), b.to_vector()};
+  };
+  // lr·mult formed in double, then the parameter's own rule at that rate: bit for bit the plain
+  // step at lr 0.1 for a and 0.025 for b, and that moved each value by about -lr·g.
+  const auto scaled = step(0.1, 0.1, {1.0, 0.25}), plain = step(0.1, 0.1 * 0.25, {});
+  EXPECT_EQ(scaled, plain);
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(plain.first[k], a0[k] - 0.1 * ga[k], 1e-6) << k;
+  for (size_t k = 0; k < 2; ++k) EXPECT_NEAR(plain.second[k], b0[k] - 0.025 * gb[k], 1e-6) << k;
 }
 
 TEST(LrMultipliers, OfOneChangeNoBitAndAreChecked) {

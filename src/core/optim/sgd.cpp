@@ -1,6 +1,8 @@
-// SGD: torch.optim.SGD's rule (1.13), one fused loop over each thread's part of the parameters.
+// SGD: torch.optim.SGD's rule (1.13), one fused vector loop (cpu::vec::sgd) over each thread's
+// part of the parameters.
 #include "nabla/optim/sgd.h"
 
+#include "kernels/cpu/vecmath.h"
 #include "nabla/autograd.h"
 #include "optim/step_parts.h"
 
@@ -19,26 +21,6 @@ void validate(const SGDOptions& options) {
 SGD::SGD(std::vector<Tensor> params, const SGDOptions& options)
     : WithOptions(std::move(params), "SGD", options), momentum_buffers_(params_.size()) {}
 
-namespace {
-// One pass over p, g (and the momentum buffer): the rule specialised at compile time, so each
-// inner loop is a straight vectorisable expression. Element-wise, so any cut into ranges gives
-// the same bits.
-template <class T, bool kMomentum, bool kFirst, bool kNesterov, bool kDecay>
-void sgd_update(T* p, const T* g, T* buf, int64_t n, T lr, T momentum, T damp, T wd) {
-  for (int64_t k = 0; k < n; ++k) {
-    T d = g[k];
-    if constexpr (kDecay) d += wd * p[k];
-    if constexpr (kMomentum) {
-      const T b = kFirst ? d : momentum * buf[k] + damp * d;
-      buf[k] = b;
-      d = kNesterov ? d + momentum * b : b;
-    }
-    p[k] -= lr * d;
-  }
-}
-
-}  // namespace
-
 void SGD::step() {
   NoGradGuard no_grad;
   const double lr = options().lr(), momentum = options().momentum(), wd = options().weight_decay();
@@ -55,34 +37,27 @@ void SGD::step() {
     if (first_step[i]) momentum_buffers_[i] = state_like(i);
   };
   auto grad = [&](size_t i) { return grad_of(i); };
-  detail::for_each_part(
-      params_.size(), grad, prepare,
-      [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
-        const bool first = first_step[i];
-        dispatch(params_[i].dtype(), [&]<class T>() {
-          T* p = params_[i].data<T>() + begin;
-          const T* g = gradient.data<T>() + begin;
-          const int64_t n = end - begin;
-          const T a = T(lr * lr_multiplier(i)), m = T(momentum), dp = T(damp), w = T(wd);
-          if (momentum == 0) {
-            if (wd == 0)
-              return sgd_update<T, false, false, false, false>(p, g, nullptr, n, a, m, dp, w);
-            return sgd_update<T, false, false, false, true>(p, g, nullptr, n, a, m, dp, w);
-          }
-          T* buf = momentum_buffers_[i].data<T>() + begin;
-          if (first || nesterov || wd != 0) {  // the general momentum rule
-            auto general = [&]<bool kFirst, bool kNesterov>() {
-              sgd_update<T, true, kFirst, kNesterov, true>(p, g, buf, n, a, m, dp, w);
-            };
-            if (first)
-              return nesterov ? general.template operator()<true, true>()
-                              : general.template operator()<true, false>();
-            return nesterov ? general.template operator()<false, true>()
-                            : general.template operator()<false, false>();
-          }
-          sgd_update<T, true, false, false, false>(p, g, buf, n, a, m, dp, w);  // the common case
-        });
-      });
+  detail::for_each_part(params_.size(), grad, prepare,
+                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+                          const bool first = first_step[i];
+                          dispatch(params_[i].dtype(), [&]<class T>() {
+                            // The rule runs in the vector kernels' copy for the CPU's widest
+                            // vectors (kernels/cpu/vecmath.h); an element's result does not depend
+                            // on the cut.
+                            const cpu::vec::SgdStep<T> rule{T(lr * lr_multiplier(i)),
+                                                            T(momentum),
+                                                            T(damp),
+                                                            T(wd),
+                                                            momentum != 0,
+                                                            first,
+                                                            nesterov,
+                                                            wd != 0};
+                            cpu::vec::sgd(
+                                params_[i].data<T>() + begin, gradient.data<T>() + begin,
+                                momentum != 0 ? momentum_buffers_[i].data<T>() + begin : nullptr,
+                                end - begin, rule);
+                          });
+                        });
 }
 
 // ---------------------------------------------------------------- state for checkpoints

@@ -5,7 +5,7 @@
 // AVX-512; each call runs the copy for active_isa() (isa.h). Results depend on the instruction
 // set (FMA or not) but never on how an array is split: element i's value depends on x[i] alone.
 // Beside them, the other loops that gain from the same per-width copies: softmax's row
-// reductions, batch norm's sums and row maps, the 2×2 max pool and Adam's update.
+// reductions, batch norm's sums and row maps, the 2×2 max pool and the SGD and Adam updates.
 #pragma once
 
 #include <cstdint>
@@ -58,6 +58,17 @@ struct AdamStep {
 };
 template <class T>
 void adam(T* p, const T* g, T* m, T* v, int64_t n, const AdamStep<T>& s);
+// One SGD step over n values, torch.optim.SGD's rule (optim/sgd.cpp): d = g + weight_decay·p
+// (decay only); with momentum, b = d on the buffer's first step, else momentum·b + damp·d, stored
+// in buf, and d = d + momentum·b (nesterov) or b; then p ← p − lr·d. buf is only read and
+// written with momentum. As for Adam, an element's result depends on its own values alone.
+template <class T>
+struct SgdStep {
+  T lr, momentum, damp, weight_decay;
+  bool with_momentum, first, nesterov, decay;
+};
+template <class T>
+void sgd(T* p, const T* g, T* buf, int64_t n, const SgdStep<T>& s);
 // Max pooling's 2×2 stride-2 windows without padding over `planes` planes of H×W (out and argmax:
 // OH×OW each, OH = H / 2 and OW = W / 2 rounded down): the same results as the general kernel,
 // cpu::max_pool2d_forward in pool.h (the first maximum in row-major order, a NaN wins; with

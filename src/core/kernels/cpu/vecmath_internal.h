@@ -30,6 +30,7 @@ struct Table {
   void (*max_pool_2x2_backward)(T* dinp, const T* dout, const int32_t* argmax, int64_t planes,
                                 int64_t H, int64_t W, int64_t OH, int64_t OW);
   void (*adam)(T* p, const T* g, T* m, T* v, int64_t n, const vec::AdamStep<T>& s);
+  void (*sgd)(T* p, const T* g, T* buf, int64_t n, const vec::SgdStep<T>& s);
 };
 
 // Per instruction set (each defined in its own file, compiled for that set): 16-byte vectors

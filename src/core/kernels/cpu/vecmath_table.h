@@ -1,8 +1,8 @@
 // The end of vecmath_kernel.h, which includes it (once per instruction set, each in its own
-// translation unit): Adam's update (vec::adam) over one vector width, whole vectors and then the
-// tail in a vector of its own, so an element's bits never depend on where it sits; and the
-// table of one width's functions that each per-set file makes. Apart from the Vec struct only
-// to keep each file a readable size.
+// translation unit): Adam's and SGD's updates (vec::adam, vec::sgd) over one vector width, whole
+// vectors and then the tail in a vector of its own, so an element's bits never depend on where it
+// sits; and the table of one width's functions that each per-set file makes. Apart from the Vec
+// struct only to keep each file a readable size.
 #pragma once
 
 #include "kernels/cpu/vecmath_kernel.h"
@@ -49,6 +49,42 @@ struct AdamKernel {
   }
 };
 
+// SGD's update, laid out as Adam's: the flags are the same for every element, so each branch
+// goes the same way through the whole array.
+template <class T, int VB>
+struct SgdKernel {
+  using V = typename Vec<T, VB>::V;
+  static constexpr int lanes = Vec<T, VB>::lanes;
+
+  static NABLA_VECMATH_TARGET inline void sgd_at(T* p, const T* g, T* buf, int64_t i, size_t bytes,
+                                                 const vec::SgdStep<T>& s) {
+    V pv{}, gv{}, bv{};
+    std::memcpy(&pv, p + i, bytes);
+    std::memcpy(&gv, g + i, bytes);
+    V d = gv;
+    if (s.decay) d = d + s.weight_decay * pv;
+    if (s.with_momentum) {
+      if (s.first) {
+        bv = d;
+      } else {
+        std::memcpy(&bv, buf + i, bytes);
+        bv = s.momentum * bv + s.damp * d;
+      }
+      std::memcpy(buf + i, &bv, bytes);
+      d = s.nesterov ? d + s.momentum * bv : bv;
+    }
+    pv = pv - s.lr * d;
+    std::memcpy(p + i, &pv, bytes);
+  }
+
+  static NABLA_VECMATH_TARGET void sgd(T* p, const T* g, T* buf, int64_t n,
+                                       const vec::SgdStep<T>& s) {
+    int64_t i = 0;
+    for (; i + lanes <= n; i += lanes) sgd_at(p, g, buf, i, sizeof(V), s);
+    if (i < n) sgd_at(p, g, buf, i, sizeof(T) * size_t(n - i), s);
+  }
+};
+
 template <class T, int VB>
 Table<T> make_table() {
   using W = Vec<T, VB>;
@@ -67,6 +103,7 @@ Table<T> make_table() {
   t.max_pool_2x2 = &W::max_pool_2x2;
   t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
   t.adam = &AdamKernel<T, VB>::adam;
+  t.sgd = &SgdKernel<T, VB>::sgd;
   return t;
 }
 
