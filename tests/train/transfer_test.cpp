@@ -101,27 +101,28 @@ TEST(SelectClasses, KeepsTheSamplesOfThoseClassesRelabelledInListOrder) {
 TEST(LrMultipliers, ScaleTheSgdUpdateExactly) {
   const std::vector<float> a0 = {1.0f, -2.0f, 3.0f}, b0 = {0.5f, 0.25f};
   const std::vector<float> ga = {0.3f, -0.7f, 1.1f}, gb = {2.0f, -4.0f};
-  // One step of SGD at `lr` on a and b, with the multipliers given (none: the plain rule).
-  auto step = [&](double lr_a, double lr_b, std::vector<double> multipliers) {
+  // Fresh copies of a and b, their gradients ga and gb set by one backward.
+  auto with_grads = [&] {
     Tensor a = Tensor::from_vector(a0, {3}).requires_grad_();
     Tensor b = Tensor::from_vector(b0, {2}).requires_grad_();
-    optim::SGD opt_a({a}, optim::SGDOptions(lr_a)), opt_b({b}, optim::SGDOptions(lr_b));
-    optim::SGD both({a, b}, optim::SGDOptions(lr_a));
-    if (!multipliers.empty()) both.set_lr_multipliers(multipliers);
     (sum(a * Tensor::from_vector(ga, {3})) + sum(b * Tensor::from_vector(gb, {2}))).backward();
-    if (multipliers.empty()) {
-      opt_a.step(), opt_b.step();
-    } else {
-      both.step();
-    }
-    return std::pair{a.to_vector(), b.to_vector()};
+    return std::pair{a, b};
   };
+  const auto [a, b] = with_grads();
+  optim::SGD scaled({a, b}, optim::SGDOptions(0.1));
+  scaled.set_lr_multipliers({1.0, 0.25});
+  scaled.step();
+  const auto [plain_a, plain_b] = with_grads();
+  optim::SGD at_a({plain_a}, optim::SGDOptions(0.1)),
+      at_b({plain_b}, optim::SGDOptions(0.1 * 0.25));
+  at_a.step();
+  at_b.step();
   // lr·mult formed in double, then the parameter's own rule at that rate: bit for bit the plain
   // step at lr 0.1 for a and 0.025 for b, and that moved each value by about -lr·g.
-  const auto scaled = step(0.1, 0.1, {1.0, 0.25}), plain = step(0.1, 0.1 * 0.25, {});
-  EXPECT_EQ(scaled, plain);
-  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(plain.first[k], a0[k] - 0.1 * ga[k], 1e-6) << k;
-  for (size_t k = 0; k < 2; ++k) EXPECT_NEAR(plain.second[k], b0[k] - 0.025 * gb[k], 1e-6) << k;
+  EXPECT_EQ(a.to_vector(), plain_a.to_vector());
+  EXPECT_EQ(b.to_vector(), plain_b.to_vector());
+  for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(a.to_vector()[k], a0[k] - 0.1 * ga[k], 1e-6) << k;
+  for (size_t k = 0; k < 2; ++k) EXPECT_NEAR(b.to_vector()[k], b0[k] - 0.025 * gb[k], 1e-6) << k;
 }
 
 TEST(LrMultipliers, OfOneChangeNoBitAndAreChecked) {
