@@ -39,23 +39,22 @@ void SGD::step() {
   auto grad = [&](size_t i) { return grad_of(i); };
   detail::for_each_part(params_.size(), grad, prepare,
                         [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
-                          const bool first = first_step[i];
                           dispatch(params_[i].dtype(), [&]<class T>() {
                             // The rule runs in the vector kernels' copy for the CPU's widest
                             // vectors (kernels/cpu/vecmath.h); an element's result does not depend
                             // on the cut.
-                            const cpu::vec::SgdStep<T> rule{T(lr * lr_multiplier(i)),
-                                                            T(momentum),
-                                                            T(damp),
-                                                            T(wd),
-                                                            momentum != 0,
-                                                            first,
-                                                            nesterov,
-                                                            wd != 0};
-                            cpu::vec::sgd(
-                                params_[i].data<T>() + begin, gradient.data<T>() + begin,
-                                momentum != 0 ? momentum_buffers_[i].data<T>() + begin : nullptr,
-                                end - begin, rule);
+                            const cpu::vec::SgdStep<T> rule{.lr = T(lr * lr_multiplier(i)),
+                                                            .momentum = T(momentum),
+                                                            .damp = T(damp),
+                                                            .weight_decay = T(wd),
+                                                            .with_momentum = momentum != 0,
+                                                            .first = first_step[i] != 0,
+                                                            .nesterov = nesterov,
+                                                            .decay = wd != 0};
+                            T* buf =
+                                momentum != 0 ? momentum_buffers_[i].data<T>() + begin : nullptr;
+                            cpu::vec::sgd(params_[i].data<T>() + begin, gradient.data<T>() + begin,
+                                          buf, end - begin, rule);
                           });
                         });
 }
