@@ -32,7 +32,7 @@ namespace nabla {
 #define NABLA_OP_LIST(X)                                                                       \
   /* arithmetic */ X(add) X(sub) X(mul) X(div) X(neg) X(pow) X(exp) X(log) X(sqrt) X(abs)      \
                    X(clamp)                                                                    \
-  /* linear algebra */ X(matmul) X(linear)                                                     \
+  /* linear algebra */ X(matmul) X(linear) X(linear_relu)                                     \
   /* reductions */ X(sum) X(mean) X(max)                                                       \
   /* shape */ X(reshape) X(transpose) X(permute) X(expand) X(slice) X(index_select) X(concat)  \
               X(contiguous) X(to_dtype)                                                        \

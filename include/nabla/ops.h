@@ -51,6 +51,13 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // bias may be undefined. One graph node instead of three (transpose, matmul, add), which is
 // what a small network's step time is made of.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+namespace detail {
+// relu(linear(x, weight, bias)) as one op: the bias and the ReLU are applied by the GEMM's threads
+// to the blocks each computes (cpu::gemm_bias_relu), and backward masks the gradient with the
+// saved output. The same values and gradients as the two ops, bit for bit; nn::Sequential uses it
+// for a Linear then a ReLU (Module::forward_relu).
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+}  // namespace detail
 
 // ---- reductions (src/ops/reduce.cpp) ----
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);

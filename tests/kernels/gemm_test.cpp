@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/error.h"
 #include "nabla/random.h"
@@ -360,6 +361,63 @@ TEST(Gemm, ZeroKScalesCByBeta) {
     cpu::gemm_with<double>(kernel, false, false, 2, 2, 0, 1.0, &unused, 1, &unused, 2, 0.0,
                            D.data(), 2);
     EXPECT_EQ(D, (std::vector<double>{0, 0, 0, 0}));
+  }
+}
+
+// gemm_bias_relu against its definition: C's rows filled with the bias, gemm with beta = 1 (0
+// without a bias), then relu_forward over C; bit for bit, under every instruction set this CPU
+// has, on 1, 2 and 3 threads, on a shape for each of gemm's paths. C is a Tensor's storage (64-byte
+// aligned, as a Linear's output), so the dot products split by columns where rows are whole lines.
+template <class T>
+void check_bias_relu(const Case& c, bool with_bias, bool relu, int64_t ldc) {
+  SCOPED_TRACE(describe(c) + " ldc " + std::to_string(ldc) + (with_bias ? " bias" : "") +
+               (relu ? " relu" : ""));
+  Operands<T> op(c, 23);
+  Generator gen(29);
+  const std::vector<T> bias = Operands<T>::random(c.N, gen);
+  const T* b = with_bias ? bias.data() : nullptr;
+  std::vector<T> want(size_t(c.M * ldc), T(7));
+  for (int64_t i = 0; i < c.M; ++i)
+    for (int64_t j = 0; j < c.N; ++j) want[i * ldc + j] = with_bias ? bias[j] : T(-1);
+  cpu::gemm<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, T(1), op.A.data(), op.lda, op.B.data(), op.ldb,
+               with_bias ? T(1) : T(0), want.data(), ldc);
+  if (relu)
+    for (int64_t i = 0; i < c.M; ++i) cpu::relu_forward(&want[i * ldc], &want[i * ldc], c.N);
+  for (int threads : {1, 2, 3}) {
+    ThreadCount tc(threads);
+    Tensor out = Tensor::full({c.M * ldc}, 7.0, std::is_same_v<T, float> ? kFloat32 : kFloat64);
+    T* got = out.data<T>();
+    for (int64_t i = 0; i < c.M; ++i)
+      std::fill(got + i * ldc, got + i * ldc + c.N, std::numeric_limits<T>::quiet_NaN());
+    cpu::gemm_bias_relu<T>(c.trans_a, c.trans_b, c.M, c.N, c.K, op.A.data(), op.lda, op.B.data(),
+                           op.ldb, b, relu, got, ldc);
+    EXPECT_EQ(std::memcmp(got, want.data(), sizeof(T) * want.size()), 0) << threads << " threads";
+  }
+}
+
+TEST(GemmBiasRelu, EqualsBiasFillGemmThenReluBitwise) {
+  struct Path {
+    Case c;
+    int64_t ldc;
+  };
+  const Path paths[] = {
+      {{false, true, 3, 5, 4, 1, 0}, 5},          // the triple loop (tiny)
+      {{false, true, 64, 256, 784, 1, 0}, 256},   // the MLP's fc1: dot products by columns
+      {{false, true, 50, 77, 500, 1, 0}, 77},     // dot products by rows (ragged lines)
+      {{false, true, 64, 256, 256, 1, 0}, 256},   // the MLP's fc2: block(), split over threads
+      {{false, true, 64, 10, 256, 1, 0}, 10},     // its output layer
+      {{false, false, 5, 7, 5000, 1, 0}, 7},      // K split into pieces
+      {{false, false, 1550, 40, 560, 1, 0}, 41},  // AVX-512's shared B
+      {{false, true, 1, 250, 3136, 1, 0}, 250}};  // batch 1: dot products by columns
+  for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {
+    if (!cpu::isa_supported(isa)) continue;
+    cpu::ScopedIsa scoped(isa);
+    SCOPED_TRACE(cpu::isa_name(isa));
+    for (const Path& path : paths)
+      for (auto [with_bias, relu] : {std::pair{true, true}, {true, false}, {false, true}}) {
+        check_bias_relu<float>(path.c, with_bias, relu, path.ldc);
+        check_bias_relu<double>(path.c, with_bias, relu, path.ldc);
+      }
   }
 }
 

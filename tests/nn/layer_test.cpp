@@ -167,7 +167,7 @@ TEST(LayerHooks, OnlyTheLayersThatHaveOneAnswer) {
   EXPECT_EQ(fc.random_generator(), nullptr);
   EXPECT_FALSE(fc.filters().defined());
   EXPECT_FALSE(fc.sync_statistics({}));
-  EXPECT_FALSE(fc.forward_relu(Tensor::ones({1, 2})).defined());
+  EXPECT_FALSE(drop.forward_relu(Tensor::ones({1, 2})).defined());
 
   nn::Conv2d conv(1, 2, 3);
   EXPECT_TRUE(conv.filters().shares_storage(conv.weight));

@@ -1,7 +1,9 @@
 // Module, Linear, Sequential and the activation modules: registration and names, modes,
-// printing, forward shapes and values, errors, and gradients through a Linear + Tanh stack.
+// printing, forward shapes and values, errors, gradients through a Linear + Tanh stack, and the
+// fused Linear + ReLU.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <memory>
 #include <string>
@@ -9,6 +11,7 @@
 
 #include "nabla/gradcheck.h"
 #include "nabla/nabla.h"
+#include "test_util.h"
 
 using namespace nabla;
 
@@ -129,6 +132,52 @@ TEST(Module, LinearComputesXWtPlusB) {
   nn::Linear no_bias(nn::LinearOptions(3, 2).bias(false));
   EXPECT_FALSE(no_bias.bias.defined());
   EXPECT_EQ(no_bias.parameters().size(), 1u);
+}
+
+// linear_relu is relu(linear(...)) in one op: the same output and gradients bit for bit, with and
+// without a bias, on shapes that take each of the GEMM's paths (the MLP's fc1 is the dot
+// products, its fc2 block()) on 1 and 2 threads; nn::Sequential runs a Linear then a ReLU as it.
+TEST(Module, LinearReluIsLinearThenReluBitwise) {
+  struct Dims {
+    int64_t rows, in, out;
+  };
+  for (const Dims d : {Dims{3, 5, 4}, Dims{64, 784, 256}, Dims{64, 256, 256}, Dims{50, 500, 77}})
+    for (bool with_bias : {true, false})
+      for (int threads : {1, 2}) {
+        SCOPED_TRACE(std::to_string(d.rows) + "x" + std::to_string(d.in) + " -> " +
+                     std::to_string(d.out) + (with_bias ? " bias, " : ", ") +
+                     std::to_string(threads) + " threads");
+        nabla::testing::ThreadCount tc(threads);
+        Generator gen(uint64_t(d.in + d.out));
+        Tensor x = Tensor::randn({d.rows, d.in}, gen).requires_grad_();
+        Tensor w = Tensor::randn({d.out, d.in}, gen).requires_grad_();
+        Tensor b = with_bias ? Tensor::randn({d.out}, gen).requires_grad_() : Tensor();
+        Tensor dy = Tensor::randn({d.rows, d.out}, gen);
+        auto run = [&](const Tensor& y) {
+          x.zero_grad(), w.zero_grad();
+          if (with_bias) b.zero_grad();
+          y.backward(dy);
+          std::vector<std::vector<double>> got{y.to_vector(), x.grad().to_vector(),
+                                               w.grad().to_vector()};
+          if (with_bias) got.push_back(b.grad().to_vector());
+          return got;
+        };
+        const auto fused = run(detail::linear_relu(x, w, b));
+        EXPECT_EQ(fused, run(relu(linear(x, w, b))));
+        // Some outputs are clamped and some are not.
+        EXPECT_GT(std::count(fused[0].begin(), fused[0].end(), 0.0), 0);
+        EXPECT_LT(std::count(fused[0].begin(), fused[0].end(), 0.0), int64_t(fused[0].size()));
+      }
+
+  Generator gen(5);
+  nn::Sequential model(nn::Linear(nn::LinearOptions(6, 4).generator(&gen)), nn::ReLU(),
+                       nn::Linear(nn::LinearOptions(4, 3).generator(&gen)));
+  Tensor x = Tensor::randn({5, 6}, gen);
+  const auto& fc = model.at<nn::Linear>(0);
+  Tensor hidden = model.at<nn::Linear>(0).forward_relu(x);
+  EXPECT_EQ(hidden.grad_fn_name(), "linear_relu");
+  EXPECT_EQ(hidden.to_vector(), relu(linear(x, fc.weight, fc.bias)).to_vector());
+  EXPECT_EQ(model.forward(x).to_vector(), model.at<nn::Linear>(2).forward(hidden).to_vector());
 }
 
 TEST(Module, LinearErrorNamesShapes) {

@@ -127,6 +127,7 @@ const std::map<std::string, OpEntry>& op_table() {
       {"matmul", {"matmul", [](In x, C) { return matmul(x[0], x[1]); }}},
       {"linear",
        {"matmul", [](In x, C) { return linear(x[0], x[1], x.size() > 2 ? x[2] : Tensor()); }}},
+      {"linear_relu", {"matmul", [](In x, C) { return detail::linear_relu(x[0], x[1], x[2]); }}},
       // ---- reductions ----
       {"sum", {"reduce", [](In x, C c) { return sum(x[0], c.integers("dims"), c.flag("keepdim")); }}},
       {"mean",

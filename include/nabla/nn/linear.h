@@ -29,6 +29,8 @@ class Linear : public Module {
       : Linear(LinearOptions(in_features, out_features)) {}
 
   Tensor forward(const Tensor& input) override;
+  // relu(forward(input)) as one fused op (linear_relu); Sequential calls it for Linear, ReLU.
+  Tensor forward_relu(const Tensor& input) override;
   std::string name() const override { return "Linear"; }
   static const LayerType& description();
   const LayerType* layer_type() const override { return &description(); }
@@ -40,6 +42,10 @@ class Linear : public Module {
   LinearOptions options;
   Tensor weight;  // (out_features, in_features)
   Tensor bias;    // (out_features); undefined when options.bias() is false
+
+ private:
+  // The checks and the op call shared by forward and forward_relu.
+  Tensor apply(const Tensor& input, bool relu);
 };
 
 }  // namespace nabla::nn

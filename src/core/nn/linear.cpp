@@ -1,6 +1,7 @@
 // Linear layer: y = x·Wᵀ + b.  x (..., in), W (out, in), b (out) -> y (..., out).
 // One fused op (nabla::linear): the GEMM reads W as transposed, and the bias is the GEMM's
-// starting value, so a layer is one graph node.
+// starting value, so a layer is one graph node; with a ReLU after it in a Sequential, one node
+// for both (detail::linear_relu).
 #include "nabla/nn/linear.h"
 
 #include <cmath>
@@ -33,6 +34,14 @@ void Linear::reset_parameters(Generator& gen) {
 }
 
 Tensor Linear::forward(const Tensor& input) {
+  return apply(input, false);
+}
+
+Tensor Linear::forward_relu(const Tensor& input) {
+  return apply(input, true);
+}
+
+Tensor Linear::apply(const Tensor& input, bool relu) {
   NABLA_CHECK(input.dim() >= 1 && input.size(-1) == options.in_features(), "Linear: input ",
               input.shape(), " has ", input.dim() >= 1 ? input.size(-1) : 0,
               " features in its last dim but weight ", weight.shape(),
@@ -40,7 +49,7 @@ Tensor Linear::forward(const Tensor& input) {
   NABLA_CHECK(input.dtype() == weight.dtype(), "Linear: input ", input.shape(), " is ",
               dtype_name(input.dtype()), " but weight ", weight.shape(), " is ",
               dtype_name(weight.dtype()), "; convert one of them with to()");
-  return linear(input, weight, bias);
+  return relu ? detail::linear_relu(input, weight, bias) : linear(input, weight, bias);
 }
 
 std::string Linear::extra_repr() const {

@@ -1,6 +1,7 @@
 // matmul: a (..., M, K) · b (..., K, N) -> out (..., M, N); batch dims broadcast.
 // Backward: da = dout · bᵀ, db = aᵀ · dout (each summed over the batch dims it was broadcast on).
 // Transposed operands are passed to GEMM as transpose flags, never copied.
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/strided.h"
 #include "nabla/ops.h"
@@ -85,46 +86,51 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 
 // linear: rows X (R, in) = x flattened over its leading dims; Y (R, out) = X·Wᵀ + b.
 // Backward: dX = dY·W, dW = dYᵀ·X, db = Σ_rows dY. Saves x and weight.
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  check_floating("linear", x.dtype());
-  check_same_dtype("linear", x, weight);
-  NABLA_CHECK(weight.dim() == 2, "linear: weight must be 2-d (out, in), got ", weight.shape());
+// With `relu` (detail::linear_relu) Y = max(X·Wᵀ + b, 0) from the GEMM's epilogue, and the output
+// is saved too: backward first zeroes dY where Y is 0, as conv2d_relu's does.
+namespace {
+
+Tensor linear_maybe_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, bool relu) {
+  const char* op = relu ? "linear_relu" : "linear";
+  check_floating(op, x.dtype());
+  check_same_dtype(op, x, weight);
+  NABLA_CHECK(weight.dim() == 2, op, ": weight must be 2-d (out, in), got ", weight.shape());
   const int64_t out_f = weight.shape()[0], in_f = weight.shape()[1];
-  NABLA_CHECK(x.dim() >= 1 && x.shape().back() == in_f, "linear: input ", x.shape(), " has ",
+  NABLA_CHECK(x.dim() >= 1 && x.shape().back() == in_f, op, ": input ", x.shape(), " has ",
               x.dim() >= 1 ? x.shape().back() : 0, " features but weight ", weight.shape(),
               " expects ", in_f);
   if (bias.defined()) {
-    check_same_dtype("linear", x, bias);
-    NABLA_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, "linear: bias ", bias.shape(),
+    check_same_dtype(op, x, bias);
+    NABLA_CHECK(bias.dim() == 1 && bias.shape()[0] == out_f, op, ": bias ", bias.shape(),
                 " does not match weight ", weight.shape(), " (expected [", out_f, "])");
   }
   const int64_t rows = x.numel() / std::max<int64_t>(in_f, 1);
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_f;
   Tensor xc = contiguous_data(x), wc = contiguous_data(weight);
+  Tensor bc = bias.defined() ? contiguous_data(bias) : Tensor();
   Tensor y = Tensor::empty(out_shape, x.dtype());
   dispatch(x.dtype(), [&]<class T>() {
-    T* yp = y.data<T>();
-    T beta = T(0);
-    if (bias.defined()) {  // start every row at the bias, then accumulate the product onto it
-      Tensor bc = contiguous_data(bias);
-      const T* bp = bc.data<T>();
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t j = 0; j < out_f; ++j) yp[r * out_f + j] = bp[j];
-      beta = T(1);
-    }
-    cpu::gemm<T>(false, true, rows, out_f, in_f, T(1), xc.data<T>(), in_f, wc.data<T>(), in_f, beta,
-                 yp, out_f);
+    cpu::gemm_bias_relu<T>(false, true, rows, out_f, in_f, xc.data<T>(), in_f, wc.data<T>(), in_f,
+                           bc.defined() ? bc.data<T>() : nullptr, relu, y.data<T>(), out_f);
   });
+  Tensor saved_y = relu ? y.detach() : Tensor();  // never `y` itself: a reference cycle
   return autograd::record(
-      Op::linear, y, {x, weight, bias},
+      relu ? Op::linear_relu : Op::linear, y, {x, weight, bias},
       // x and the weight are inputs, so saving them as they are makes no cycle (an input cannot
       // own its consumer's node), and spares two tensor headers per call.
-      [x = xc, w = wc, has_bias = bias.defined(), rx = x.requires_grad(),
+      [x = xc, w = wc, y = saved_y, has_bias = bias.defined(), rx = x.requires_grad(),
        rw = weight.requires_grad(), rb = bias.defined() && bias.requires_grad()](const Tensor& dy) {
         const int64_t n_out = w.shape()[0], n_in = w.shape()[1];
         const int64_t n_rows = x.numel() / std::max<int64_t>(n_in, 1);
         Tensor g = contiguous_data(dy);
+        if (y.defined()) {  // through the ReLU: the gradient passes where the output is positive
+          Tensor masked = Tensor::empty(y.shape(), g.dtype());
+          dispatch(g.dtype(), [&]<class T>() {
+            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
+          });
+          g = masked;
+        }
         Tensor dx, dw, db;
         dispatch(g.dtype(), [&]<class T>() {
           if (rx) {
@@ -148,6 +154,18 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
         return Grads{dx, dw, has_bias ? db : Tensor()};
       });
 }
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear_maybe_relu(x, weight, bias, false);
+}
+
+namespace detail {
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear_maybe_relu(x, weight, bias, true);
+}
+}  // namespace detail
 
 Tensor Tensor::matmul(const Tensor& other) const {
   return nabla::matmul(*this, other);

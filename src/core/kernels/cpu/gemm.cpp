@@ -9,6 +9,7 @@
 #include <memory>
 #include <new>
 
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/error.h"
@@ -106,6 +107,33 @@ int64_t part_start(int64_t n, int64_t unit, int64_t parts, int64_t r) {
   return std::min(n, units * r / parts * unit);
 }
 
+// gemm_bias_relu's epilogue on rows [m0, m1) and columns [n0, n1) of C, run by the thread that
+// computes them: the bias as their starting value before the kernel sums onto it (beta = 1), and
+// the ReLU once the last of K's slices has.
+template <class T>
+void start_block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  if (!p.bias) return;
+  for (int64_t i = m0; i < m1; ++i) std::copy(p.bias + n0, p.bias + n1, p.C + i * p.ldc + n0);
+}
+
+template <class T>
+void finish_block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+  if (!p.relu) return;
+  for (int64_t i = m0; i < m1; ++i) {
+    T* c = p.C + i * p.ldc + n0;
+    relu_forward(c, c, n1 - n0);
+  }
+}
+
+// A block of C through `compute` (one kernel call over all of K), with the epilogue around it.
+template <class T, class Compute>
+void block_with_epilogue(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1,
+                         Compute&& compute) {
+  start_block(p, m0, m1, n0, n1);
+  compute(m0, m1, n0, n1);
+  finish_block(p, m0, m1, n0, n1);
+}
+
 // Cuts C into pm × pn blocks, one task each, choosing the cut that minimises a simple model of
 // the slowest thread's time: its blocks' multiply-adds (16 a cycle) plus packing (about one
 // cycle an element, and a block packs its rows of A and its columns of B over all of K).
@@ -148,9 +176,11 @@ void run_shared_b(const Kernel<T>& kernel, const Problem<T>& p, int threads) {
         if (j0 < j1) kernel.pack_b_slice(p, pc, kc, j0, j1, b_slice + (j0 - n0) * kc);
       });
       parallel::parallel_tasks(threads, [&](int64_t r) {
-        kernel.rows_on_packed_b(p, part_start(p.M, kernel.mr, threads, r),
-                                part_start(p.M, kernel.mr, threads, r + 1), n0, n1, pc, kc,
-                                b_slice);
+        const int64_t m0 = part_start(p.M, kernel.mr, threads, r);
+        const int64_t m1 = part_start(p.M, kernel.mr, threads, r + 1);
+        if (pc == 0) start_block(p, m0, m1, n0, n1);
+        kernel.rows_on_packed_b(p, m0, m1, n0, n1, pc, kc, b_slice);
+        if (pc + kc == p.K) finish_block(p, m0, m1, n0, n1);
       });
     }
   }
@@ -167,13 +197,16 @@ template <class T>
 void run(const Kernel<T>& kernel, const Problem<T>& p) {
   const int threads = parallel::in_parallel_region() ? 1 : num_threads();
   const int64_t macs = p.M * p.N * p.K;
+  const auto block = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+    kernel.block(p, m0, m1, n0, n1);
+  };
   if (p.a_packed) {  // its panels are laid out from row 0: the threads split the columns
     const int64_t pn = threads == 1 || macs < kParallelGemm
                            ? 1
                            : std::min<int64_t>(threads, (p.N + kernel.nr - 1) / kernel.nr);
     parallel::parallel_tasks(pn, [&](int64_t c) {
-      kernel.block(p, 0, p.M, part_start(p.N, kernel.nr, pn, c),
-                   part_start(p.N, kernel.nr, pn, c + 1));
+      block_with_epilogue(p, 0, p.M, part_start(p.N, kernel.nr, pn, c),
+                          part_start(p.N, kernel.nr, pn, c + 1), block);
     });
     return;
   }
@@ -188,13 +221,16 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
     const int64_t line = 64 / int64_t(sizeof(T));
     const bool by_columns = p.M == 1 || (reinterpret_cast<uintptr_t>(p.C) % 64 == 0 &&
                                          p.ldc % line == 0 && p.N >= parts * line);
+    const auto dots = [&](int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
+      kernel.rows_times_bt(p, m0, m1, n0, n1);
+    };
     parallel::parallel_tasks(parts, [&](int64_t r) {
       if (by_columns)
-        kernel.rows_times_bt(p, 0, p.M, part_start(p.N, line, parts, r),
-                             part_start(p.N, line, parts, r + 1));
+        block_with_epilogue(p, 0, p.M, part_start(p.N, line, parts, r),
+                            part_start(p.N, line, parts, r + 1), dots);
       else
-        kernel.rows_times_bt(p, part_start(p.M, kernel.dot_rows, parts, r),
-                             part_start(p.M, kernel.dot_rows, parts, r + 1), 0, p.N);
+        block_with_epilogue(p, part_start(p.M, kernel.dot_rows, parts, r),
+                            part_start(p.M, kernel.dot_rows, parts, r + 1), 0, p.N, dots);
     });
     return;
   }
@@ -214,6 +250,7 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
       q.ldc = p.N;
       kernel.block(q, 0, p.M, 0, p.N);
     });
+    start_block(p, 0, p.M, 0, p.N);
     for (int64_t i = 0; i < p.M; ++i) {
       T* c = p.C + i * p.ldc;
       for (int64_t j = 0; j < p.N; ++j) {
@@ -222,6 +259,7 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
         c[j] = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * c[j];
       }
     }
+    finish_block(p, 0, p.M, 0, p.N);
     return;
   }
   if (kernel.rows_on_packed_b && macs >= kSharedBGemm &&
@@ -230,15 +268,16 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
     return;
   }
   if (threads == 1 || macs < kParallelGemm) {
-    kernel.block(p, 0, p.M, 0, p.N);
+    block_with_epilogue(p, 0, p.M, 0, p.N, block);
     return;
   }
   int64_t pm, pn;
   choose_grid(p.M, p.N, kernel.mr, kernel.nr, threads, pm, pn);
   parallel::parallel_tasks(pm * pn, [&](int64_t task) {
     const int64_t r = task / pn, c = task % pn;
-    kernel.block(p, part_start(p.M, kernel.mr, pm, r), part_start(p.M, kernel.mr, pm, r + 1),
-                 part_start(p.N, kernel.nr, pn, c), part_start(p.N, kernel.nr, pn, c + 1));
+    block_with_epilogue(p, part_start(p.M, kernel.mr, pm, r), part_start(p.M, kernel.mr, pm, r + 1),
+                        part_start(p.N, kernel.nr, pn, c), part_start(p.N, kernel.nr, pn, c + 1),
+                        block);
   });
 }
 
@@ -334,6 +373,24 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, 
       Problem<T>{trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
+template <class T>
+void gemm_bias_relu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A,
+                    int64_t lda, const T* B, int64_t ldb, const T* bias, bool relu, T* C,
+                    int64_t ldc) {
+  if (M <= 0 || N <= 0) return;
+  const T beta = bias ? T(1) : T(0);
+  Problem<T> p{trans_a, trans_b, M, N, K, T(1), A, lda, B, ldb, beta, C, ldc};
+  p.bias = bias;
+  p.relu = relu;
+  if (M * N * K <= kSmallGemm || K <= 0) {  // one thread: the epilogue around the triple loop
+    block_with_epilogue(p, 0, M, 0, N, [&](int64_t, int64_t, int64_t, int64_t) {
+      gemm_naive(trans_a, trans_b, M, N, K, T(1), A, lda, B, ldb, beta, C, ldc);
+    });
+    return;
+  }
+  run(kernel_for<T>(kernel_for(active_isa())), p);
+}
+
 GemmKernel gemm_active_kernel() {
   return kernel_for(active_isa());
 }
@@ -380,6 +437,8 @@ void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, 
                                  const T*, int64_t, T, T*, int64_t);                           \
   template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
                         int64_t, T, T*, int64_t);                                              \
+  template void gemm_bias_relu<T>(bool, bool, int64_t, int64_t, int64_t, const T*, int64_t,    \
+                                  const T*, int64_t, const T*, bool, T*, int64_t);             \
   template bool gemm_dot_products<T>(GemmKernel, bool, bool, int64_t, int64_t);                \
   template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,     \
                               const T*, int64_t, T, T*, int64_t);                              \

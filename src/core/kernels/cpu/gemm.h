@@ -17,6 +17,17 @@ template <class T>
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
           int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
+// A Linear layer's forward: C = op(A)·op(B) + bias, bias[j] added to every row's column j (null:
+// no bias), then, with relu, max(C, 0) as relu_forward computes it. Bit for bit the same as
+// filling C's rows with the bias, gemm with alpha = beta = 1, and a ReLU pass; but each thread
+// writes the bias into, and clamps, only the block of C it computes, while that block is in its
+// own cache. Filling all of C on the calling thread left the other thread reading its columns
+// from the caller's cache, and a separate ReLU pass wrote all of C again.
+template <class T>
+void gemm_bias_relu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const T* A,
+                    int64_t lda, const T* B, int64_t ldb, const T* bias, bool relu, T* C,
+                    int64_t ldc);
+
 // The reference triple loop (also the small-size path); tests compare the fast path with it.
 template <class T>
 void gemm_naive(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,

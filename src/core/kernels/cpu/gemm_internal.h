@@ -23,6 +23,11 @@ struct Problem {
   // Set: op(A) as Kernel::pack_a_all laid it out (A, lda and trans_a are then not read), for
   // products that share one A (cpu::gemm_packed_a). Blocks must then start at row 0.
   const T* a_packed = nullptr;
+  // Set by cpu::gemm_bias_relu: the thread that computes a block of C first writes the bias into
+  // it (beta is then 1) and, with relu, clamps it at 0 once all of K is summed (gemm.cpp's
+  // start_block and finish_block). The kernels do not read these.
+  const T* bias = nullptr;
+  bool relu = false;
 };
 
 // One compiled kernel: computes rows [m0, m1) and columns [n0, n1) of C over all of K, alone on
