@@ -41,7 +41,7 @@ namespace nabla {
   /* losses */ X(mse_loss) X(l1_loss) X(binary_cross_entropy)                                 \
                X(binary_cross_entropy_with_logits) X(cross_entropy) X(multi_margin_loss)       \
   /* convolutional networks */ X(conv2d) X(max_pool2d) X(avg_pool2d) X(batch_norm) X(dropout) \
-                               X(conv2d_relu) X(max_pool2d_relu)
+                               X(conv2d_relu) X(max_pool2d_relu) X(batch_norm_relu)
 // clang-format on
 
 enum class Op : uint16_t {

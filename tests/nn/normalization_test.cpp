@@ -1,7 +1,8 @@
 // BatchNorm1d and BatchNorm2d layers: registered parameters and buffers (so checkpoints save the
 // running statistics), the running-statistic update against the formula, train/eval behaviour,
-// options, printing and errors; the inference fusion with a ReLU (forward_relu) bit for bit and
-// where it is not taken. The op's own numerics are tested in tests/ops/norm_test.cpp.
+// options, printing and errors; the fusion with a ReLU (forward_relu) bit for bit, in inference
+// (one pass, no graph) and as the op batch_norm_relu. The op's own numerics are tested in
+// tests/ops/norm_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -216,8 +217,8 @@ TEST(BatchNormReluInference, EqualsBatchNormThenReluBitwise) {
   }
 }
 
-// The fusion is forward-only: in training, with batch statistics, or with a gradient to record,
-// forward_relu declines and Sequential runs batch_norm then relu (its grad_fn shows which).
+// The one-pass inference fusion is taken only where no gradient can be needed; elsewhere
+// forward_relu is the op batch_norm_relu (its grad_fn shows which), with the same bits.
 TEST(BatchNormReluInference, TakenOnlyWhereNoGradientIsNeeded) {
   Generator gen(8);
   auto bn = trained_norm<nn::BatchNorm2d>(3, kFloat32, gen);
@@ -229,36 +230,70 @@ TEST(BatchNormReluInference, TakenOnlyWhereNoGradientIsNeeded) {
       [&](const std::string& name, const nn::Module&, const Tensor&) { hooked.push_back(name); });
   Tensor x = Tensor::randn({2, 3, 4, 5}, gen);
 
-  // Evaluation, parameters requiring grad, grad mode on: not taken, a graph is recorded.
-  EXPECT_FALSE(bn->forward_relu(x).defined());
+  // Evaluation, parameters requiring grad, grad mode on: the op, a graph is recorded; one fused
+  // output, seen by the hook as the ReLU's.
   Tensor recorded = model.forward(x);
-  EXPECT_EQ(recorded.grad_fn_name(), "relu");
-  EXPECT_EQ(hooked, (std::vector<std::string>{"0", "1"}));
+  EXPECT_EQ(recorded.grad_fn_name(), "batch_norm_relu");
+  EXPECT_EQ(hooked, (std::vector<std::string>{"1"}));
+  EXPECT_EQ(bit_patterns(recorded), bit_patterns(relu(bn->forward(x))));
 
-  // No-grad mode: taken; one fused output, seen by the hook as the ReLU's.
-  hooked.clear();
+  // No-grad mode: the one pass, no graph.
   {
     NoGradGuard no_grad;
     Tensor fused = model.forward(x);
     EXPECT_EQ(fused.grad_fn_name(), "");
-    EXPECT_EQ(hooked, (std::vector<std::string>{"1"}));
     EXPECT_EQ(bit_patterns(fused), bit_patterns(recorded));
   }
-  // Nothing requires grad (frozen parameters, plain input): taken with grad mode on too.
+  // Nothing requires grad (frozen parameters, plain input): the one pass with grad mode on too.
   for (Tensor& p : bn->parameters()) p.requires_grad_(false);
-  EXPECT_TRUE(bn->forward_relu(x).defined());
-  EXPECT_FALSE(bn->forward_relu(Tensor::randn({2, 3, 4, 5}, gen).requires_grad_()).defined());
+  EXPECT_EQ(bn->forward_relu(x).grad_fn_name(), "");
+  EXPECT_EQ(bn->forward_relu(Tensor::randn({2, 3, 4, 5}, gen).requires_grad_()).grad_fn_name(),
+            "batch_norm_relu");
 
-  // Training: never (batch statistics, running-statistic update, a graph).
+  // Training: the op (batch statistics, running-statistic update, a graph).
   model.train();
-  EXPECT_FALSE(bn->forward_relu(x).defined());
-  EXPECT_EQ(model.forward(x.clone().requires_grad_()).grad_fn_name(), "relu");
+  EXPECT_EQ(model.forward(x.clone().requires_grad_()).grad_fn_name(), "batch_norm_relu");
+}
 
-  // Evaluation without running statistics normalises by the batch: not taken.
-  nn::BatchNorm2d batch_stats(nn::BatchNormOptions(3).track_running_stats(false));
-  batch_stats.eval();
-  NoGradGuard no_grad;
-  EXPECT_FALSE(batch_stats.forward_relu(x).defined());
+// In training the fused op gives batch norm then ReLU's output, gradients and running statistics
+// bit for bit, (N, C) and (N, C, H, W), with and without the affine transform.
+TEST(BatchNormReluTraining, EqualsBatchNormThenReluBitwise) {
+  for (bool affine : {true, false})
+    for (const Shape& shape : {Shape{6, 11}, Shape{4, 5, 7, 9}}) {
+      SCOPED_TRACE(::testing::PrintToString(shape) + (affine ? " affine" : ""));
+      Generator gen(12);
+      const int64_t C = shape[1];
+      Tensor x = Tensor::randn(shape, gen).requires_grad_();
+      Tensor dy = Tensor::randn(shape, gen);
+      auto run = [&](bool fused) {
+        std::shared_ptr<nn::Module> bn;
+        if (shape.size() == 2)
+          bn = std::make_shared<nn::BatchNorm1d>(nn::BatchNormOptions(C).affine(affine));
+        else
+          bn = std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions(C).affine(affine));
+        auto& norm = static_cast<nn::BatchNormBase&>(*bn);
+        if (affine) {
+          NoGradGuard no_grad;
+          Generator params(3);
+          norm.weight.copy_(Tensor::uniform({C}, -1.5, 1.5, params));
+          norm.bias.copy_(Tensor::randn({C}, params));
+        }
+        x.zero_grad();
+        Tensor y = fused ? bn->forward_relu(x) : relu(bn->forward(x));
+        EXPECT_EQ(y.grad_fn_name(), fused ? "batch_norm_relu" : "relu");
+        y.backward(dy);
+        std::vector<std::vector<uint64_t>> bits{bit_patterns(y), bit_patterns(x.grad()),
+                                                bit_patterns(norm.running_mean),
+                                                bit_patterns(norm.running_var)};
+        if (affine) {
+          bits.push_back(bit_patterns(norm.weight.grad()));
+          bits.push_back(bit_patterns(norm.bias.grad()));
+        }
+        return bits;
+      };
+      const auto fused = run(true);
+      EXPECT_EQ(fused, run(false));
+    }
 }
 
 TEST(BatchNormReluInference, ErrorsNameTheLayerAsForwardDoes) {

@@ -1,5 +1,5 @@
 // Gradcheck cases for the CNN ops: conv2d conv2d_relu max_pool2d max_pool2d_relu avg_pool2d
-// batch_norm dropout.
+// batch_norm batch_norm_relu dropout.
 //
 // conv2d runs awkward configurations on both kernels (im2col + GEMM and naive): batch 1 and 3,
 // non-square images, unequal stride and padding per dim, dilation 2, C_in != C_out, groups 2,
@@ -15,6 +15,10 @@
 // batch's statistics, so fn is this rank's output as a function of its own inputs (the other
 // rank's loss is not part of it, so its gradient sums are 0).
 // dropout seeds a fresh Generator inside fn, so every call draws the same mask.
+#include <algorithm>
+#include <cmath>
+#include <string>
+
 #include "gradcheck/cases.h"
 #include "gradcheck/simulated_rank.h"
 #include "nabla/detail/conv_params.h"
@@ -214,6 +218,32 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
          return Inputs{normal({1, 2, 2, 3}, g), uniform({2}, 0.5, 1.5, g), normal({2}, g)};
        },
        [](const Inputs& x) { return batch_norm(x[0], {}, {}, x[1], x[2], /*training=*/false); }});
+
+  // batch_norm_relu: relu(batch_norm(...)) in one op, in training and evaluation. Inputs are
+  // drawn until no output before the ReLU lies within 0.05 of its kink at 0.
+  for (bool training : {true, false}) {
+    auto pre = [training, running](const Inputs& x) {
+      Inputs r = running(x[0].size(1));
+      return batch_norm(x[0], r[0], r[1], x[1], x[2], training);
+    };
+    for (const Shape& shape : {Shape{5, 3}, Shape{2, 2, 3, 2}})
+      cases.push_back(
+          {Op::batch_norm_relu,
+           "[" + std::to_string(shape[0]) + ", ..., " + std::to_string(shape.size()) +
+               "-d] affine, |pre-activation| >= 0.05, " + (training ? "training" : "eval"),
+           [shape, pre](Generator& g) {
+             for (;;) {
+               Inputs in{normal(shape, g), uniform({shape[1]}, 0.5, 1.5, g), normal({shape[1]}, g)};
+               const std::vector<double> y = pre(in).to_vector();
+               if (std::none_of(y.begin(), y.end(), [](double v) { return std::abs(v) < 0.05; }))
+                 return in;
+             }
+           },
+           [training, running](const Inputs& x) {
+             Inputs r = running(x[0].size(1));
+             return detail::batch_norm_relu(x[0], r[0], r[1], x[1], x[2], training);
+           }});
+  }
 
   cases.push_back({Op::dropout, "[3, 5], p 0.4, fixed seed",
                    [](Generator& g) {

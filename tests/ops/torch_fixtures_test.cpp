@@ -218,6 +218,12 @@ const std::map<std::string, OpEntry>& op_table() {
        {"pool", [](In x, C c) { return max_pool2d_relu(x[0], pool_params(c)); }}},
       {"avg_pool2d", {"pool", [](In x, C c) { return avg_pool2d(x[0], pool_params(c)); }}},
       {"batch_norm", {"norm", [](In x, C c) { return batch_norm_case(x, c); }}},
+      {"batch_norm_relu",
+       {"norm",
+        [](In x, C c) {
+          return detail::batch_norm_relu(x[0], x[1], x[2], x[3], x[4], c.flag("training"),
+                                         c.number("momentum"), c.number("eps"));
+        }}},
       // One training step, then the running statistic it updated in place.
       {"batch_norm_running_mean",
        {"norm",

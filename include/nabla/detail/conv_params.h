@@ -83,10 +83,19 @@ Tensor avg_pool2d(const Tensor& x, const Pool2dParams& params);
 // does over ranks; every slice calls it alike). Unlike a rank's, each slice's dy is already that
 // of the whole batch's mean loss, so backward adds the slices' sums unweighted and dx is the
 // slice's rows of whole-batch batch norm's. Give the running statistics to one slice only: it
-// updates them with the whole batch's statistics.
+// updates them with the whole batch's statistics. With `relu`, batch_norm_relu's slice.
 Tensor batch_norm_slice(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                         const Tensor& weight, const Tensor& bias, double momentum, double eps,
-                        const SumAcrossRanks& sum_over_slices);
+                        const SumAcrossRanks& sum_over_slices, bool relu = false);
+
+// relu(batch_norm(...)) as one op, in training or evaluation: the ReLU applied in the pass that
+// normalises, and backward masks the gradient with the saved output. The same values and
+// gradients as the two ops, bit for bit; nn::Sequential uses it for a BatchNorm1d/2d then a ReLU
+// wherever batch_norm_relu_inference declines (Module::forward_relu).
+Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
+                       const Tensor& weight, const Tensor& bias, bool training,
+                       double momentum = 0.1, double eps = 1e-5,
+                       const SumAcrossRanks& sum_across_ranks = {});
 
 // relu(batch_norm(x, ..., training = false, ...)) in one pass, for inference only
 // (src/core/ops/norm.cpp): an undefined Tensor where a gradient could be needed or there are no

@@ -40,9 +40,10 @@ struct BatchNormOptions {
 class BatchNormBase : public Module {
  public:
   Tensor forward(const Tensor& input) override;
-  // In evaluation with running statistics and no gradient needed (NoGradGuard, or nothing
-  // requires grad): relu(forward(input)) in one pass over the input. Otherwise (training, batch
-  // statistics, or a gradient to record) an undefined Tensor, and Sequential runs the two layers.
+  // relu(forward(input)) as one op. In evaluation with running statistics and no gradient needed
+  // (NoGradGuard, or nothing requires grad), one pass over the input with no graph
+  // (batch_norm_relu_inference); otherwise (training, batch statistics, or a gradient to record)
+  // the op batch_norm_relu, whose backward masks the gradient with the saved output.
   Tensor forward_relu(const Tensor& input) override;
   // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;
@@ -76,6 +77,8 @@ class BatchNormBase : public Module {
   // The layer's shape checks, then `op` with its errors prefixed by the layer ("BatchNorm2d(32)").
   template <class F>
   Tensor run(const Tensor& input, F op);
+  // forward, and with `relu` forward_relu's op (batch_norm_relu).
+  Tensor apply(const Tensor& input, bool relu);
 
   int input_dims_;  // 2 for BatchNorm1d, 4 for BatchNorm2d
 };

@@ -64,6 +64,22 @@ Tensor BatchNormBase::run(const Tensor& input, F op) {
 }
 
 Tensor BatchNormBase::forward(const Tensor& input) {
+  return apply(input, false);
+}
+
+Tensor BatchNormBase::forward_relu(const Tensor& input) {
+  // In inference, the one pass without a graph; wherever a gradient may be needed, the op.
+  if (!is_training()) {
+    Tensor fused = run(input, [&] {
+      return detail::batch_norm_relu_inference(input, running_mean, running_var, weight, bias,
+                                               options.eps());
+    });
+    if (fused.defined()) return fused;
+  }
+  return apply(input, true);
+}
+
+Tensor BatchNormBase::apply(const Tensor& input, bool relu) {
   return run(input, [&] {
     // In training on one slice of a batch whose slices run together (autograd::BatchSlices): the
     // whole batch's statistics, and the running statistics and batch count updated once, by the
@@ -79,18 +95,11 @@ Tensor BatchNormBase::forward(const Tensor& input) {
       return detail::batch_norm_slice(
           input, first ? running_mean : Tensor(), first ? running_var : Tensor(), weight, bias,
           options.momentum(), options.eps(),
-          [slice](std::span<double> values) { autograd::sum_over_slices(*slice, values); });
+          [slice](std::span<double> values) { autograd::sum_over_slices(*slice, values); }, relu);
     }
-    return batch_norm(input, running_mean, running_var, weight, bias, is_training(),
-                      options.momentum(), options.eps(), sum_across_ranks);
-  });
-}
-
-Tensor BatchNormBase::forward_relu(const Tensor& input) {
-  if (is_training()) return Tensor();
-  return run(input, [&] {
-    return detail::batch_norm_relu_inference(input, running_mean, running_var, weight, bias,
-                                             options.eps());
+    return (relu ? detail::batch_norm_relu : batch_norm)(input, running_mean, running_var, weight,
+                                                         bias, is_training(), options.momentum(),
+                                                         options.eps(), sum_across_ranks);
   });
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/activation.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
@@ -56,12 +57,16 @@ void running_statistics(T* mean, T* rstd, const Tensor& running_mean, const Tens
 //   dx = weight · rstd · (dy - mean(dy) - xhat · mean(dy · xhat));
 // with running statistics they are constants: dx = weight · rstd · dy.
 // dweight = Σ dy · xhat, dbias = Σ dy in both modes.
-// Serves batch_norm and detail::batch_norm_slice. weight_by_rows: backward's sums are each rank's
-// dy (that of its own mean loss) weighted by its rows, as SumAcrossRanks documents; slices of one
-// batch already have the whole batch's dy, so theirs are added as they are.
+// With `relu` (detail::batch_norm_relu) y = max(0, that) from the same pass, and y is saved too:
+// backward first zeroes dy where y is 0, as conv2d_relu's does.
+// Serves batch_norm, detail::batch_norm_relu and detail::batch_norm_slice. weight_by_rows:
+// backward's sums are each rank's dy (that of its own mean loss) weighted by its rows, as
+// SumAcrossRanks documents; slices of one batch already have the whole batch's dy, so theirs are
+// added as they are.
 Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                        const Tensor& weight, const Tensor& bias, bool training, double momentum,
-                       double eps, const SumAcrossRanks& sum_across_ranks, bool weight_by_rows) {
+                       double eps, const SumAcrossRanks& sum_across_ranks, bool weight_by_rows,
+                       bool relu) {
   check_batch_norm(x, running_mean, running_var, weight, bias, eps);
   const int64_t N = x.size(0), C = x.size(1), S = x.numel() / std::max<int64_t>(N * C, 1);
   const bool batch_stats = training || !running_mean.defined();
@@ -127,16 +132,24 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
     }
     cpu::batch_norm_forward(y.data<T>(), xc.data<T>(), mp, rp,
                             gamma.defined() ? gamma.data<T>() : nullptr,
-                            beta.defined() ? beta.data<T>() : nullptr, N, C, S);
+                            beta.defined() ? beta.data<T>() : nullptr, N, C, S, relu);
   });
   const bool need_dx = x.requires_grad();
   const bool need_dw = weight.defined() && weight.requires_grad();
   const bool need_db = bias.defined() && bias.requires_grad();
+  Tensor saved_y = relu ? y.detach() : Tensor();  // never `y` itself: a reference cycle
   return autograd::record(
-      Op::batch_norm, y, {x, weight, bias},
-      [xc, mean, rstd, gamma, batch_stats, need_dx, need_dw, need_db, N, C, S, sync, global_count,
-       sum_across_ranks, weight_by_rows](const Tensor& dy) {
+      relu ? Op::batch_norm_relu : Op::batch_norm, y, {x, weight, bias},
+      [xc, mean, rstd, gamma, y = saved_y, batch_stats, need_dx, need_dw, need_db, N, C, S, sync,
+       global_count, sum_across_ranks, weight_by_rows](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
+        if (y.defined()) {  // through the ReLU: the gradient passes where the output is positive
+          Tensor masked = Tensor::empty(y.shape(), g.dtype());
+          dispatch(g.dtype(), [&]<class T>() {
+            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
+          });
+          g = masked;
+        }
         Tensor dx = need_dx ? Tensor::empty(xc.shape(), xc.dtype()) : Tensor();  // written whole
         Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         Tensor db = need_db ? Tensor::zeros({C}, xc.dtype()) : Tensor();
@@ -180,17 +193,25 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
                   const Tensor& weight, const Tensor& bias, bool training, double momentum,
                   double eps, const SumAcrossRanks& sum_across_ranks) {
   return batch_norm_impl(x, running_mean, running_var, weight, bias, training, momentum, eps,
-                         sum_across_ranks, /*weight_by_rows=*/true);
+                         sum_across_ranks, /*weight_by_rows=*/true, /*relu=*/false);
+}
+
+Tensor detail::batch_norm_relu(const Tensor& x, const Tensor& running_mean,
+                               const Tensor& running_var, const Tensor& weight, const Tensor& bias,
+                               bool training, double momentum, double eps,
+                               const SumAcrossRanks& sum_across_ranks) {
+  return batch_norm_impl(x, running_mean, running_var, weight, bias, training, momentum, eps,
+                         sum_across_ranks, /*weight_by_rows=*/true, /*relu=*/true);
 }
 
 Tensor detail::batch_norm_slice(const Tensor& x, const Tensor& running_mean,
                                 const Tensor& running_var, const Tensor& weight, const Tensor& bias,
-                                double momentum, double eps,
-                                const SumAcrossRanks& sum_over_slices) {
+                                double momentum, double eps, const SumAcrossRanks& sum_over_slices,
+                                bool relu) {
   NABLA_CHECK(static_cast<bool>(sum_over_slices),
               "batch_norm_slice: needs the function that sums over the slices");
   return batch_norm_impl(x, running_mean, running_var, weight, bias, /*training=*/true, momentum,
-                         eps, sum_over_slices, /*weight_by_rows=*/false);
+                         eps, sum_over_slices, /*weight_by_rows=*/false, relu);
 }
 
 // relu(batch_norm(x) in evaluation mode) in one pass over x: y = max(0, x · scale + shift), with
