@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/activation.h"
+
 namespace nabla {
 namespace {
 
@@ -231,7 +233,8 @@ TEST(VecMath, TailsAndReductions) {
 
 // Batch norm's sums and row maps, in every compiled copy, against plain double loops, on row
 // lengths around each vector width (whole steps, tails, rows shorter than a vector) and strided
-// rows; the maps give an element the same value wherever it sits in the row.
+// rows; the maps give an element the same value wherever it sits in the row; the ReLU-gated
+// variants equal the plain ones on masked dy.
 TEST(VecMath, BatchNormSumsAndRowMaps) {
   std::mt19937 rng(9);
   std::normal_distribution<float> normal(3, 2);
@@ -272,6 +275,30 @@ TEST(VecMath, BatchNormSumsAndRowMaps) {
         EXPECT_NEAR(y[i], a * dy[i] + b * (x[i] - mf) + d, 1e-5f) << cpu::vec::variant_name(v);
         cpu::vec::centered_combination(one.data(), dy.data() + i, x.data() + i, 1, a, b, mf, d);
         EXPECT_EQ(one[0], y[i]) << cpu::vec::variant_name(v) << " n " << n << " i " << i;
+      }
+
+      // Through the ReLU of scale_shift(x, ga, gb): the gated kernels give, bit for bit, the plain
+      // ones on dy masked by that forward's output (its mask recomputed from x, row by row).
+      const float ga = 0.75f, gb = -2.25f;  // about a third of x·ga + gb is above 0
+      std::vector<float> out(x.size()), masked(x.size());
+      for (int64_t r = 0; r < rows; ++r)
+        cpu::vec::scale_shift(out.data() + r * stride, x.data() + r * stride, n, ga, gb, true);
+      cpu::relu_mask(masked.data(), dy.data(), out.data(), int64_t(x.size()));
+      double gated[2], plain[2];
+      cpu::vec::centered_sums_relu(gated, dy.data(), x.data(), m, rows, n, stride, ga, gb);
+      cpu::vec::centered_sums(plain, masked.data(), x.data(), m, rows, n, stride);
+      EXPECT_EQ(gated[0], plain[0]) << cpu::vec::variant_name(v) << " n " << n;
+      EXPECT_EQ(gated[1], plain[1]) << cpu::vec::variant_name(v) << " n " << n;
+      std::vector<float> dx_gated(static_cast<size_t>(n)), dx_plain(static_cast<size_t>(n));
+      cpu::vec::centered_combination_relu(dx_gated.data(), dy.data(), x.data(), n, a, b, mf, d, ga,
+                                          gb);
+      cpu::vec::centered_combination(dx_plain.data(), masked.data(), x.data(), n, a, b, mf, d);
+      EXPECT_EQ(dx_gated, dx_plain) << cpu::vec::variant_name(v) << " n " << n;
+      if (n >= 16) {  // the mask kept some of the first row and zeroed some
+        const auto kept =
+            std::count_if(out.begin(), out.begin() + n, [](float e) { return e > 0; });
+        EXPECT_GT(kept, 0);
+        EXPECT_LT(kept, n);
       }
     }
   }

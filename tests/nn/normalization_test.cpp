@@ -256,44 +256,49 @@ TEST(BatchNormReluInference, TakenOnlyWhereNoGradientIsNeeded) {
 }
 
 // In training the fused op gives batch norm then ReLU's output, gradients and running statistics
-// bit for bit, (N, C) and (N, C, H, W), with and without the affine transform.
+// bit for bit, (N, C) (its backward masks dy with the saved output) and (N, C, H, W) (it
+// recomputes the mask from x), with and without the affine transform, in both dtypes.
 TEST(BatchNormReluTraining, EqualsBatchNormThenReluBitwise) {
-  for (bool affine : {true, false})
-    for (const Shape& shape : {Shape{6, 11}, Shape{4, 5, 7, 9}}) {
-      SCOPED_TRACE(::testing::PrintToString(shape) + (affine ? " affine" : ""));
-      Generator gen(12);
-      const int64_t C = shape[1];
-      Tensor x = Tensor::randn(shape, gen).requires_grad_();
-      Tensor dy = Tensor::randn(shape, gen);
-      auto run = [&](bool fused) {
-        std::shared_ptr<nn::Module> bn;
-        if (shape.size() == 2)
-          bn = std::make_shared<nn::BatchNorm1d>(nn::BatchNormOptions(C).affine(affine));
-        else
-          bn = std::make_shared<nn::BatchNorm2d>(nn::BatchNormOptions(C).affine(affine));
-        auto& norm = static_cast<nn::BatchNormBase&>(*bn);
-        if (affine) {
-          NoGradGuard no_grad;
-          Generator params(3);
-          norm.weight.copy_(Tensor::uniform({C}, -1.5, 1.5, params));
-          norm.bias.copy_(Tensor::randn({C}, params));
-        }
-        x.zero_grad();
-        Tensor y = fused ? bn->forward_relu(x) : relu(bn->forward(x));
-        EXPECT_EQ(y.grad_fn_name(), fused ? "batch_norm_relu" : "relu");
-        y.backward(dy);
-        std::vector<std::vector<uint64_t>> bits{bit_patterns(y), bit_patterns(x.grad()),
-                                                bit_patterns(norm.running_mean),
-                                                bit_patterns(norm.running_var)};
-        if (affine) {
-          bits.push_back(bit_patterns(norm.weight.grad()));
-          bits.push_back(bit_patterns(norm.bias.grad()));
-        }
-        return bits;
-      };
-      const auto fused = run(true);
-      EXPECT_EQ(fused, run(false));
-    }
+  for (DType dtype : {kFloat32, kFloat64})
+    for (bool affine : {true, false})
+      for (const Shape& shape : {Shape{6, 11}, Shape{4, 5, 7, 9}}) {
+        SCOPED_TRACE(::testing::PrintToString(shape) + (affine ? " affine " : " ") +
+                     dtype_name(dtype));
+        Generator gen(12);
+        const int64_t C = shape[1];
+        Tensor x = Tensor::randn(shape, gen, dtype).requires_grad_();
+        Tensor dy = Tensor::randn(shape, gen, dtype);
+        auto run = [&](bool fused) {
+          std::shared_ptr<nn::Module> bn;
+          if (shape.size() == 2)
+            bn = std::make_shared<nn::BatchNorm1d>(
+                nn::BatchNormOptions(C).affine(affine).dtype(dtype));
+          else
+            bn = std::make_shared<nn::BatchNorm2d>(
+                nn::BatchNormOptions(C).affine(affine).dtype(dtype));
+          auto& norm = static_cast<nn::BatchNormBase&>(*bn);
+          if (affine) {
+            NoGradGuard no_grad;
+            Generator params(3);
+            norm.weight.copy_(Tensor::uniform({C}, -1.5, 1.5, params, dtype));
+            norm.bias.copy_(Tensor::randn({C}, params, dtype));
+          }
+          x.zero_grad();
+          Tensor y = fused ? bn->forward_relu(x) : relu(bn->forward(x));
+          EXPECT_EQ(y.grad_fn_name(), fused ? "batch_norm_relu" : "relu");
+          y.backward(dy);
+          std::vector<std::vector<uint64_t>> bits{bit_patterns(y), bit_patterns(x.grad()),
+                                                  bit_patterns(norm.running_mean),
+                                                  bit_patterns(norm.running_var)};
+          if (affine) {
+            bits.push_back(bit_patterns(norm.weight.grad()));
+            bits.push_back(bit_patterns(norm.bias.grad()));
+          }
+          return bits;
+        };
+        const auto fused = run(true);
+        EXPECT_EQ(fused, run(false));
+      }
 }
 
 TEST(BatchNormReluInference, ErrorsNameTheLayerAsForwardDoes) {

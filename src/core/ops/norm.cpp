@@ -57,8 +57,9 @@ void running_statistics(T* mean, T* rstd, const Tensor& running_mean, const Tens
 //   dx = weight · rstd · (dy - mean(dy) - xhat · mean(dy · xhat));
 // with running statistics they are constants: dx = weight · rstd · dy.
 // dweight = Σ dy · xhat, dbias = Σ dy in both modes.
-// With `relu` (detail::batch_norm_relu) y = max(0, that) from the same pass, and y is saved too:
-// backward first zeroes dy where y is 0, as conv2d_relu's does.
+// With `relu` (detail::batch_norm_relu) y = max(0, that) from the same pass, and backward takes dy
+// through the ReLU first: the kernels recompute its mask from x (saving bias as well), or, for
+// rows too short for that ((N, C) features), y is saved and masks dy, as in conv2d_relu.
 // Serves batch_norm, detail::batch_norm_relu and detail::batch_norm_slice. weight_by_rows:
 // backward's sums are each rank's dy (that of its own mean loss) weighted by its rows, as
 // SumAcrossRanks documents; slices of one batch already have the whole batch's dy, so theirs are
@@ -137,11 +138,13 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
   const bool need_dx = x.requires_grad();
   const bool need_dw = weight.defined() && weight.requires_grad();
   const bool need_db = bias.defined() && bias.requires_grad();
-  Tensor saved_y = relu ? y.detach() : Tensor();  // never `y` itself: a reference cycle
+  const bool gate = relu && cpu::batch_norm_relu_recomputes_mask(S);
+  Tensor saved_y = relu && !gate ? y.detach() : Tensor();  // never `y` itself: a reference cycle
+  Tensor saved_beta = gate ? beta : Tensor();
   return autograd::record(
       relu ? Op::batch_norm_relu : Op::batch_norm, y, {x, weight, bias},
-      [xc, mean, rstd, gamma, y = saved_y, batch_stats, need_dx, need_dw, need_db, N, C, S, sync,
-       global_count, sum_across_ranks, weight_by_rows](const Tensor& dy) {
+      [xc, mean, rstd, gamma, beta = saved_beta, gate, y = saved_y, batch_stats, need_dx, need_dw,
+       need_db, N, C, S, sync, global_count, sum_across_ranks, weight_by_rows](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
         if (y.defined()) {  // through the ReLU: the gradient passes where the output is positive
           Tensor masked = Tensor::empty(y.shape(), g.dtype());
@@ -156,8 +159,10 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
         dispatch(xc.dtype(), [&]<class T>() {
           if (!sync) return;
           std::vector<double> sums(2 * C);
+          const T* gp = gamma.defined() ? gamma.data<T>() : nullptr;
+          const T* bp = beta.defined() ? beta.data<T>() : nullptr;
           cpu::batch_norm_grad_sums(sums.data(), g.data<T>(), xc.data<T>(), mean.data<T>(),
-                                    rstd.data<T>(), N, C, S);
+                                    rstd.data<T>(), N, C, S, gp, bp, gate);
           for (int64_t c = 0; c < C; ++c) {
             if (need_db) db.data<T>()[c] += static_cast<T>(sums[c]);
             if (need_dw) dw.data<T>()[c] += static_cast<T>(sums[C + c]);
@@ -173,15 +178,16 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
           }
           if (need_dx)
             cpu::batch_norm_grad_input(dx.data<T>(), sums.data(), global_count, g.data<T>(),
-                                       xc.data<T>(), mean.data<T>(), rstd.data<T>(),
-                                       gamma.defined() ? gamma.data<T>() : nullptr, N, C, S);
+                                       xc.data<T>(), mean.data<T>(), rstd.data<T>(), gp, N, C, S,
+                                       bp, gate);
         });
         if (!sync)
           dispatch(xc.dtype(), [&]<class T>() {
             cpu::batch_norm_backward(
                 need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
                 need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
-                rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats);
+                rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats,
+                beta.defined() ? beta.data<T>() : nullptr, gate);
           });
         return Grads{dx, dw, db};
       });

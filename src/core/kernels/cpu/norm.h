@@ -27,10 +27,17 @@ void batch_norm_forward(T* y, const T* x, const T* mean, const T* rstd, const T*
 //     dx = gamma · rstd · (dy - Σ dy / M - xhat · Σ (dy · xhat) / M)
 //   otherwise (running statistics, constants):
 //     dx = gamma · rstd · dy
+// With `relu` (batch_norm_relu, whose forward ran with relu), dy is first taken through the
+// ReLU: its mask, y > 0, is recomputed from x, mean, rstd, gamma and beta as the forward computed
+// y, which needs rows long enough for the vector kernels (batch_norm_relu_recomputes_mask).
+// The same bits as these kernels without relu on relu_mask(dy, y).
 template <class T>
 void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, const T* mean,
                          const T* rstd, const T* gamma, int64_t N, int64_t C, int64_t S,
-                         bool batch_stats);
+                         bool batch_stats, const T* beta = nullptr, bool relu = false);
+// Whether batch norm + ReLU's backward can recompute the mask (rows (n, c) of S values normalised
+// by the vector kernels); for shorter rows, mask dy with the saved output and call it without.
+bool batch_norm_relu_recomputes_mask(int64_t S);
 
 // Synchronised batch norm (statistics over several ranks' batches) in steps, so a caller can sum
 // the per-channel double buffers over the ranks in between; with one rank the steps give the
@@ -41,13 +48,15 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
 template <class T>
 void batch_norm_moments(double* sum, double* m2, const T* x, int64_t N, int64_t C, int64_t S);
 // sums[c] = Σ dy, sums[C + c] = Σ dy · xhat.
+// gamma, beta and relu as in batch_norm_backward (gamma and beta are read only with relu).
 template <class T>
 void batch_norm_grad_sums(double* sums, const T* dy, const T* x, const T* mean, const T* rstd,
-                          int64_t N, int64_t C, int64_t S);
+                          int64_t N, int64_t C, int64_t S, const T* gamma = nullptr,
+                          const T* beta = nullptr, bool relu = false);
 // dx = gamma · rstd · (dy - sums[c] / M - xhat · sums[C + c] / M), M the global count.
 template <class T>
 void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, const T* x,
                            const T* mean, const T* rstd, const T* gamma, int64_t N, int64_t C,
-                           int64_t S);
+                           int64_t S, const T* beta = nullptr, bool relu = false);
 
 }  // namespace nabla::cpu

@@ -109,6 +109,18 @@ void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T 
 }
 
 template <class T>
+void centered_sums_relu(double* out, const T* dy, const T* x, double m, int64_t rows, int64_t n,
+                        int64_t stride, T ga, T gb) {
+  table<T>().centered_sums_relu(out, dy, x, m, rows, n, stride, ga, gb);
+}
+
+template <class T>
+void centered_combination_relu(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d, T ga,
+                               T gb) {
+  table<T>().centered_combination_relu(y, dy, x, n, a, b, m, d, ga, gb);
+}
+
+template <class T>
 void max_pool_2x2(T* out, int32_t* argmax, const T* inp, int64_t planes, int64_t H, int64_t W,
                   int64_t OH, int64_t OW, bool relu) {
   table<T>().max_pool_2x2(out, argmax, inp, planes, H, W, OH, OW, relu);
@@ -176,6 +188,9 @@ ScopedVariant::~ScopedVariant() {
   template void centered_sums<T>(double*, const T*, const T*, double, int64_t, int64_t, int64_t); \
   template void scale_shift<T>(T*, const T*, int64_t, T, T, bool);                                \
   template void centered_combination<T>(T*, const T*, const T*, int64_t, T, T, T, T);             \
+  template void centered_sums_relu<T>(double*, const T*, const T*, double, int64_t, int64_t,      \
+                                      int64_t, T, T);                                             \
+  template void centered_combination_relu<T>(T*, const T*, const T*, int64_t, T, T, T, T, T, T);  \
   template void adam<T>(T*, const T*, T*, T*, int64_t, const AdamStep<T>&);                       \
   template void sgd<T>(T*, const T*, T*, int64_t, const SgdStep<T>&);                             \
   template void max_pool_2x2<T>(T*, int32_t*, const T*, int64_t, int64_t, int64_t, int64_t,       \

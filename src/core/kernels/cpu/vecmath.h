@@ -46,6 +46,16 @@ template <class T>
 void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu);
 template <class T>
 void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
+// centered_sums (with dy) and centered_combination with dy through the ReLU of the forward's
+// scale_shift(x, ga, gb, relu): u = dy where x·ga + gb > 0, computed as scale_shift computes it,
+// else 0. The same bits as relu_mask(dy, that forward's output) into the plain ones: batch
+// norm + ReLU's backward, which recomputes the mask from x instead of saving the output.
+template <class T>
+void centered_sums_relu(double* out, const T* dy, const T* x, double m, int64_t rows, int64_t n,
+                        int64_t stride, T ga, T gb);
+template <class T>
+void centered_combination_relu(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d, T ga,
+                               T gb);
 // One Adam or AdamW step over n values, torch.optim.Adam's rule without amsgrad (optim/adam.cpp):
 // p ← p·shrink (decoupled only), u = g + l2·p, m ← β1·m + (1 − β1)·u, v ← β2·v + (1 − β2)·u²,
 // p ← p − step_size·m / (√v / bias_correction2_sqrt + eps). An element's result depends on its

@@ -25,6 +25,10 @@ struct Table {
                         int64_t stride);
   void (*scale_shift)(T* y, const T* x, int64_t n, T a, T b, bool relu);
   void (*centered_combination)(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d);
+  void (*centered_sums_relu)(double* out, const T* dy, const T* x, double m, int64_t rows,
+                             int64_t n, int64_t stride, T ga, T gb);
+  void (*centered_combination_relu)(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d,
+                                    T ga, T gb);
   void (*max_pool_2x2)(T* out, int32_t* argmax, const T* inp, int64_t planes, int64_t H, int64_t W,
                        int64_t OH, int64_t OW, bool relu);
   void (*max_pool_2x2_backward)(T* dinp, const T* dout, const int32_t* argmax, int64_t planes,

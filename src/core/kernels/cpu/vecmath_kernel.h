@@ -292,128 +292,13 @@ struct Vec {
     return m;
   }
 
-  // Vectors of doubles as wide as V (double spelled through T: GCC drops a dependent
-  // vector_size on a non-dependent type), and a V's values as kParts of them.
-  typedef std::conditional_t<sizeof(T) != 0, double, T> Double;
-  typedef Double VD __attribute__((vector_size(VB)));
-  static constexpr int kDoubles = VB / int(sizeof(double));
-  static constexpr int kParts = lanes / kDoubles;  // double vectors per V: 2 for float
-  static constexpr int kChains = 4;
-
-  static NABLA_VECMATH_TARGET inline void load_doubles(const T* p, VD (&d)[kParts]) {
-    if constexpr (kParts == 1) {
-      std::memcpy(&d[0], p, sizeof(VD));
-    } else {
-      typedef T H __attribute__((vector_size(VB / kParts)));
-      for (int j = 0; j < kParts; ++j) {
-        H h;
-        std::memcpy(&h, p + j * kDoubles, sizeof(H));
-        d[j] = __builtin_convertvector(h, VD);
-      }
-    }
-  }
-
-  // Batch norm's channel sums, in double whatever T is: out[0] = Σ u, out[1] = Σ u·(x − m) over
-  // `rows` rows of n values (row r of x at x + r·stride, of dy likewise), with u = dy, or
-  // u = x − m when dy is null (then the sums are the shifted moments Σ d, Σ d²). Each sum runs
-  // in kChains vectors of doubles (independent chains, so the adds' latency overlaps) over every
-  // whole step of a row, the rest of a row in one scalar sum; the chains' lanes are added in
-  // order at the end, then the scalar sum: an order fixed by the shape and instruction set.
-  template <bool kWithDy>
-  static NABLA_VECMATH_TARGET void centered_sums_impl(double* out, const T* dy, const T* x,
-                                                      double m, int64_t rows, int64_t n,
-                                                      int64_t stride) {
-    constexpr int step = kChains * kDoubles;
-    VD s1[kChains] = {}, s2[kChains] = {};
-    double t1 = 0, t2 = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-      const T* xr = x + r * stride;
-      const T* ur = kWithDy ? dy + r * stride : nullptr;
-      int64_t i = 0;
-      for (; i + step <= n; i += step)
-        for (int j = 0; j < kChains; j += kParts) {
-          VD xd[kParts], ud[kParts];
-          load_doubles(xr + i + j * kDoubles, xd);
-          if constexpr (kWithDy) load_doubles(ur + i + j * kDoubles, ud);
-          for (int p = 0; p < kParts; ++p) {
-            const VD d = xd[p] - m;
-            const VD u = kWithDy ? ud[p] : d;
-            s1[j + p] += u;
-            s2[j + p] += u * d;
-          }
-        }
-      for (; i < n; ++i) {
-        const double d = double(xr[i]) - m, u = kWithDy ? double(ur[i]) : d;
-        t1 += u;
-        t2 += u * d;
-      }
-    }
-    double a = 0, b = 0;
-    for (int j = 0; j < kChains; ++j)
-      for (int l = 0; l < kDoubles; ++l) a += s1[j][l], b += s2[j][l];
-    out[0] = a + t1, out[1] = b + t2;
-  }
-
-  // y = x·a + b (affine_relu: clamped at 0, as relu's own x > 0 ? x : 0), or (combination)
-  // y = a·dy + b·(x − m) + d: batch norm's normalise and input gradient over one row. The tail
-  // goes through a zero-padded vector, so each element gets the same arithmetic wherever it sits.
-  enum class RowMap { affine, affine_relu, combination };
-
-  template <RowMap F>
-  static NABLA_VECMATH_TARGET inline V row_value(V dv, V xv, T a, T b, T m, T d) {
-    if constexpr (F == RowMap::combination) return a * dv + b * (xv - m) + d;
-    const V v = xv * a + b;
-    if constexpr (F == RowMap::affine_relu) return v > 0 ? v : V{};
-    return v;
-  }
-
-  template <RowMap F>
-  static NABLA_VECMATH_TARGET void row_map(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m,
-                                           T d) {
-    int64_t i = 0;
-    for (; i + lanes <= n; i += lanes) {
-      V dv{}, xv;
-      if (dy) std::memcpy(&dv, dy + i, sizeof(V));
-      std::memcpy(&xv, x + i, sizeof(V));
-      const V v = row_value<F>(dv, xv, a, b, m, d);
-      std::memcpy(y + i, &v, sizeof(V));
-    }
-    if (i < n) {
-      V dv{}, xv{};
-      const size_t bytes = sizeof(T) * size_t(n - i);
-      if (dy) std::memcpy(&dv, dy + i, bytes);
-      std::memcpy(&xv, x + i, bytes);
-      const V v = row_value<F>(dv, xv, a, b, m, d);
-      std::memcpy(y + i, &v, bytes);
-    }
-  }
-
-  static NABLA_VECMATH_TARGET void scale_shift(T* y, const T* x, int64_t n, T a, T b, bool relu) {
-    if (relu)
-      row_map<RowMap::affine_relu>(y, nullptr, x, n, a, b, T(0), T(0));
-    else
-      row_map<RowMap::affine>(y, nullptr, x, n, a, b, T(0), T(0));
-  }
-
-  static NABLA_VECMATH_TARGET void centered_combination(T* y, const T* dy, const T* x, int64_t n,
-                                                        T a, T b, T m, T d) {
-    row_map<RowMap::combination>(y, dy, x, n, a, b, m, d);
-  }
-
-  static NABLA_VECMATH_TARGET void centered_sums(double* out, const T* dy, const T* x, double m,
-                                                 int64_t rows, int64_t n, int64_t stride) {
-    if (dy)
-      centered_sums_impl<true>(out, dy, x, m, rows, n, stride);
-    else
-      centered_sums_impl<false>(out, dy, x, m, rows, n, stride);
-  }
-
   // ---- max pooling's 2×2 stride-2 windows, without padding ----
   // Window (oh, ow) covers a, b = row 2oh, columns 2ow and 2ow + 1, and c, d below them; its
   // index in the plane is at = 2oh·W + 2ow for a, and at + 1, at + W, at + W + 1. A vector holds
   // `lanes` windows of a row: two loads of each input row, split into even (a, c) and odd (b, d)
   // elements. Rows shorter than a vector go to the half-width copy (Narrow).
-  typedef std::conditional_t<sizeof(T) != 0, int32_t, T> Int32;  // dependent, as Double is
+  // Dependent on T, as NormKernel::Double is.
+  typedef std::conditional_t<sizeof(T) != 0, int32_t, T> Int32;
   typedef Int32 VA __attribute__((vector_size(lanes * sizeof(int32_t))));  // argmax lanes
   using Narrow = Vec<T, (VB > 16 ? VB / 2 : VB)>;
 

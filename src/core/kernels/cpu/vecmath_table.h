@@ -6,6 +6,7 @@
 #pragma once
 
 #include "kernels/cpu/vecmath_kernel.h"
+#include "kernels/cpu/vecmath_norm_kernel.h"
 
 namespace nabla::cpu::vecmath_detail {
 namespace {
@@ -97,9 +98,11 @@ Table<T> make_table() {
   t.sigmoid = &W::template map<Fn::sigmoid>;
   t.exp_sum = &W::exp_sum;
   t.max = &W::max;
-  t.centered_sums = &W::centered_sums;
-  t.scale_shift = &W::scale_shift;
-  t.centered_combination = &W::centered_combination;
+  t.centered_sums = &NormKernel<T, VB>::centered_sums;
+  t.scale_shift = &NormKernel<T, VB>::scale_shift;
+  t.centered_combination = &NormKernel<T, VB>::centered_combination;
+  t.centered_sums_relu = &NormKernel<T, VB>::centered_sums_relu;
+  t.centered_combination_relu = &NormKernel<T, VB>::centered_combination_relu;
   t.max_pool_2x2 = &W::max_pool_2x2;
   t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
   t.adam = &AdamKernel<T, VB>::adam;
