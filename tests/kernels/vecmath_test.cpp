@@ -408,5 +408,47 @@ TEST(VecMath, SgdStepFollowsTheRuleInEveryCopy) {
   check_sgd_step<double>(1e-14);
 }
 
+// Dropout's mask and output (vec::dropout), in every compiled copy and both dtypes, against the
+// rule element by element: draws whose top 53 bits lie just below, at and just above the
+// threshold, and random ones, on lengths around each vector width; p = 0 keeps all, p = 1 none.
+template <class T>
+void check_dropout() {
+  std::mt19937_64 rng(21);
+  for (Variant variant : cpu::vec::supported_variants()) {
+    cpu::vec::ScopedVariant scoped(variant);
+    for (uint64_t threshold :
+         {uint64_t{0}, uint64_t{1} << 52, (uint64_t{1} << 53) / 3 + 7, uint64_t{1} << 53})
+      for (int64_t n : {1, 5, 8, 16, 31, 33, 100}) {
+        SCOPED_TRACE(cpu::vec::variant_name(variant) + std::string(" n ") + std::to_string(n) +
+                     " threshold " + std::to_string(threshold));
+        std::vector<uint64_t> draws(static_cast<size_t>(n));
+        std::vector<T> in(draws.size()), mask(draws.size()), out(draws.size());
+        for (size_t i = 0; i < draws.size(); ++i) {
+          const uint64_t low = rng() & 0x7ff;       // the 11 bits below the 53 compared
+          const int64_t near = int64_t(i % 4) - 1;  // -1, 0, 1: around the threshold; 2: random
+          draws[i] = near < 2 && threshold > 0 && threshold < (uint64_t{1} << 53)
+                         ? ((threshold + uint64_t(near)) << 11) | low
+                         : rng();
+          in[i] = static_cast<T>(std::ldexp(double(int64_t(rng() % 2001) - 1000), -7));
+        }
+        const T scale = T(1.25);
+        cpu::vec::dropout(mask.data(), out.data(), in.data(), draws.data(), n, threshold, scale);
+        for (size_t i = 0; i < draws.size(); ++i) {
+          const T want = (draws[i] >> 11) < threshold ? T(0) : scale;
+          ASSERT_EQ(mask[i], want) << i;
+          ASSERT_EQ(out[i], in[i] * want) << i;
+        }
+        if (threshold == 0) EXPECT_EQ(std::count(mask.begin(), mask.end(), T(0)), 0);
+        if (threshold == uint64_t{1} << 53)
+          EXPECT_EQ(std::count(mask.begin(), mask.end(), T(0)), n);
+      }
+  }
+}
+
+TEST(VecMath, DropoutMaskInEveryCopy) {
+  check_dropout<float>();
+  check_dropout<double>();
+}
+
 }  // namespace
 }  // namespace nabla

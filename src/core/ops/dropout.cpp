@@ -1,8 +1,10 @@
 // dropout: inverted dropout (Srivastava et al. 2014, as CS231n teaches it), forward and backward.
-// x: any shape, y: same shape. Not a kernel file of its own: it is one multiply by a mask.
+// x: any shape, y: same shape. The mask and the product run in vec::dropout, compiled for each
+// instruction set.
 #include <algorithm>
 #include <cmath>
 
+#include "kernels/cpu/vecmath.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
 
@@ -34,10 +36,7 @@ Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
     for (int64_t i0 = 0, n = mask.numel(); i0 < n; i0 += kBlock) {
       const int64_t k = std::min(kBlock, n - i0);
       gen.fill_u64(draws, k);
-      for (int64_t j = 0; j < k; ++j) {
-        m[i0 + j] = (draws[j] >> 11) < threshold ? T(0) : scale;
-        out[i0 + j] = in[i0 + j] * m[i0 + j];
-      }
+      cpu::vec::dropout(m + i0, out + i0, in + i0, draws, k, threshold, scale);
     }
   });
   return autograd::record(Op::dropout, y, {x}, [mask](const Tensor& dy) {

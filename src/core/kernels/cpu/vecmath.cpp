@@ -103,6 +103,12 @@ template <class T>
 void sgd(T* p, const T* g, T* buf, int64_t n, const SgdStep<T>& s) {
   table<T>().sgd(p, g, buf, n, s);
 }
+
+template <class T>
+void dropout(T* mask, T* out, const T* in, const uint64_t* draws, int64_t n, uint64_t threshold,
+             T scale) {
+  table<T>().dropout(mask, out, in, draws, n, threshold, scale);
+}
 template <class T>
 void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d) {
   table<T>().centered_combination(y, dy, x, n, a, b, m, d);
@@ -193,6 +199,7 @@ ScopedVariant::~ScopedVariant() {
   template void centered_combination_relu<T>(T*, const T*, const T*, int64_t, T, T, T, T, T, T);  \
   template void adam<T>(T*, const T*, T*, T*, int64_t, const AdamStep<T>&);                       \
   template void sgd<T>(T*, const T*, T*, int64_t, const SgdStep<T>&);                             \
+  template void dropout<T>(T*, T*, const T*, const uint64_t*, int64_t, uint64_t, T);              \
   template void max_pool_2x2<T>(T*, int32_t*, const T*, int64_t, int64_t, int64_t, int64_t,       \
                                 int64_t, bool);                                                   \
   template void max_pool_2x2_backward<T>(T*, const T*, const int32_t*, int64_t, int64_t, int64_t, \

@@ -68,6 +68,12 @@ struct AdamStep {
 };
 template <class T>
 void adam(T* p, const T* g, T* m, T* v, int64_t n, const AdamStep<T>& s);
+// Inverted dropout from n of the generator's 64-bit draws: mask[i] = 0 where the draw's top 53
+// bits are below `threshold` (uniform() < p), else `scale`, and out[i] = in[i]·mask[i]. The
+// arrays must not overlap. The same bits in every copy (a compare, a select and a product).
+template <class T>
+void dropout(T* mask, T* out, const T* in, const uint64_t* draws, int64_t n, uint64_t threshold,
+             T scale);
 // One SGD step over n values, torch.optim.SGD's rule (optim/sgd.cpp): d = g + weight_decay·p
 // (decay only); with momentum, b = d on the buffer's first step, else momentum·b + damp·d, stored
 // in buf, and d = d + momentum·b (nesterov) or b; then p ← p − lr·d. buf is only read and

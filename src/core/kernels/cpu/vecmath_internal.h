@@ -35,6 +35,8 @@ struct Table {
                                 int64_t H, int64_t W, int64_t OH, int64_t OW);
   void (*adam)(T* p, const T* g, T* m, T* v, int64_t n, const vec::AdamStep<T>& s);
   void (*sgd)(T* p, const T* g, T* buf, int64_t n, const vec::SgdStep<T>& s);
+  void (*dropout)(T* mask, T* out, const T* in, const uint64_t* draws, int64_t n,
+                  uint64_t threshold, T scale);
 };
 
 // Per instruction set (each defined in its own file, compiled for that set): 16-byte vectors

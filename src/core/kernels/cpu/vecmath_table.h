@@ -86,6 +86,21 @@ struct SgdKernel {
   }
 };
 
+// Dropout's mask and output: a plain loop, which GCC vectorises for each instruction set it is
+// compiled for (a 64-bit unsigned compare, a select, a product; the baseline's SSE2 has no 64-bit
+// compare, so its copy stays scalar). Every copy gives the same bits.
+template <class T>
+struct DropoutKernel {
+  static NABLA_VECMATH_TARGET void dropout(T* __restrict mask, T* __restrict out,
+                                           const T* __restrict in, const uint64_t* __restrict draws,
+                                           int64_t n, uint64_t threshold, T scale) {
+    for (int64_t i = 0; i < n; ++i) {
+      mask[i] = (draws[i] >> 11) < threshold ? T(0) : scale;
+      out[i] = in[i] * mask[i];
+    }
+  }
+};
+
 template <class T, int VB>
 Table<T> make_table() {
   using W = Vec<T, VB>;
@@ -107,6 +122,7 @@ Table<T> make_table() {
   t.max_pool_2x2_backward = &W::max_pool_2x2_backward;
   t.adam = &AdamKernel<T, VB>::adam;
   t.sgd = &SgdKernel<T, VB>::sgd;
+  t.dropout = &DropoutKernel<T>::dropout;
   return t;
 }
 
