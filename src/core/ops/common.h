@@ -1,6 +1,7 @@
 // Helpers shared by the op files (not public API).
 #pragma once
 
+#include "kernels/cpu/activation.h"
 #include "kernels/cpu/elementwise.h"
 #include "nabla/autograd.h"
 #include "nabla/tensor.h"
@@ -39,6 +40,17 @@ Tensor binary_map(const Tensor& x, const Tensor& y, F f) {
   dispatch(x.dtype(),
            [&]<class T>() { cpu::map2(z.data<T>(), xc.data<T>(), yc.data<T>(), x.numel(), f); });
   return z;
+}
+
+// The gradient through a ReLU whose output is y: g where y > 0, else 0 (g contiguous, of y's
+// shape). The fused ops that end in a ReLU (conv2d_relu, linear_relu, and batch_norm_relu on
+// rows too short to recompute the mask) save y and start their backward with it.
+inline Tensor through_relu(const Tensor& g, const Tensor& y) {
+  Tensor masked = Tensor::empty(y.shape(), y.dtype());
+  dispatch(y.dtype(), [&]<class T>() {
+    cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
+  });
+  return masked;
 }
 
 }  // namespace nabla

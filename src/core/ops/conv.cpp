@@ -10,7 +10,6 @@
 #include <span>
 #include <sstream>
 
-#include "kernels/cpu/activation.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
@@ -143,14 +142,7 @@ Tensor conv2d_maybe_relu(const Tensor& input, const Tensor& weight, const Tensor
         const DType dtype = dout.dtype();
         const Shape w_shape{s.OC, s.C / s.groups, s.KH, s.KW};
         Tensor g = contiguous_data(dout);
-        if (y.defined()) {
-          // Through the ReLU: the gradient passes where the output is positive.
-          Tensor masked = Tensor::empty(y.shape(), dtype);
-          dispatch(dtype, [&]<class T>() {
-            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
-          });
-          g = masked;
-        }
+        if (y.defined()) g = through_relu(g, y);
         // The input-gradient kernels write all of dx (conv.h).
         Tensor dx = need_dx ? Tensor::empty({s.N, s.C, s.H, s.W}, dtype) : Tensor();
         // dbias alone still runs the weight kernel, into a scratch dweight: a frozen conv

@@ -1,7 +1,6 @@
 // matmul: a (..., M, K) · b (..., K, N) -> out (..., M, N); batch dims broadcast.
 // Backward: da = dout · bᵀ, db = aᵀ · dout (each summed over the batch dims it was broadcast on).
 // Transposed operands are passed to GEMM as transpose flags, never copied.
-#include "kernels/cpu/activation.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/strided.h"
 #include "nabla/ops.h"
@@ -124,13 +123,7 @@ Tensor linear_maybe_relu(const Tensor& x, const Tensor& weight, const Tensor& bi
         const int64_t n_out = w.shape()[0], n_in = w.shape()[1];
         const int64_t n_rows = x.numel() / std::max<int64_t>(n_in, 1);
         Tensor g = contiguous_data(dy);
-        if (y.defined()) {  // through the ReLU: the gradient passes where the output is positive
-          Tensor masked = Tensor::empty(y.shape(), g.dtype());
-          dispatch(g.dtype(), [&]<class T>() {
-            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
-          });
-          g = masked;
-        }
+        if (y.defined()) g = through_relu(g, y);
         Tensor dx, dw, db;
         dispatch(g.dtype(), [&]<class T>() {
           if (rx) {

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/cpu/activation.h"
 #include "nabla/detail/conv_params.h"
 #include "nabla/ops.h"
 #include "ops/common.h"
@@ -146,21 +145,21 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
       [xc, mean, rstd, gamma, beta = saved_beta, gate, y = saved_y, batch_stats, need_dx, need_dw,
        need_db, N, C, S, sync, global_count, sum_across_ranks, weight_by_rows](const Tensor& dy) {
         Tensor g = contiguous_data(dy);
-        if (y.defined()) {  // through the ReLU: the gradient passes where the output is positive
-          Tensor masked = Tensor::empty(y.shape(), g.dtype());
-          dispatch(g.dtype(), [&]<class T>() {
-            cpu::relu_mask(masked.data<T>(), g.data<T>(), y.data<T>(), y.numel());
-          });
-          g = masked;
-        }
+        if (y.defined()) g = through_relu(g, y);
         Tensor dx = need_dx ? Tensor::empty(xc.shape(), xc.dtype()) : Tensor();  // written whole
         Tensor dw = need_dw ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         Tensor db = need_db ? Tensor::zeros({C}, xc.dtype()) : Tensor();
         dispatch(xc.dtype(), [&]<class T>() {
-          if (!sync) return;
-          std::vector<double> sums(2 * C);
           const T* gp = gamma.defined() ? gamma.data<T>() : nullptr;
           const T* bp = beta.defined() ? beta.data<T>() : nullptr;
+          if (!sync) {
+            cpu::batch_norm_backward(
+                need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
+                need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
+                rstd.data<T>(), gp, N, C, S, batch_stats, bp, gate);
+            return;
+          }
+          std::vector<double> sums(2 * C);
           cpu::batch_norm_grad_sums(sums.data(), g.data<T>(), xc.data<T>(), mean.data<T>(),
                                     rstd.data<T>(), N, C, S, gp, bp, gate);
           for (int64_t c = 0; c < C; ++c) {
@@ -181,14 +180,6 @@ Tensor batch_norm_impl(const Tensor& x, const Tensor& running_mean, const Tensor
                                        xc.data<T>(), mean.data<T>(), rstd.data<T>(), gp, N, C, S,
                                        bp, gate);
         });
-        if (!sync)
-          dispatch(xc.dtype(), [&]<class T>() {
-            cpu::batch_norm_backward(
-                need_dx ? dx.data<T>() : nullptr, need_dw ? dw.data<T>() : nullptr,
-                need_db ? db.data<T>() : nullptr, g.data<T>(), xc.data<T>(), mean.data<T>(),
-                rstd.data<T>(), gamma.defined() ? gamma.data<T>() : nullptr, N, C, S, batch_stats,
-                beta.defined() ? beta.data<T>() : nullptr, gate);
-          });
         return Grads{dx, dw, db};
       });
 }

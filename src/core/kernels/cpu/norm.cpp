@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 
 #include "kernels/cpu/vecmath.h"
 #include "nabla/error.h"
@@ -64,7 +65,7 @@ struct GradSums {
 // With `gate`, dy through the ReLU that followed the normalise (vec::centered_sums_relu).
 template <class T>
 GradSums channel_grad_sums(const T* dy, const T* x, double mu, double r, int64_t N, int64_t C,
-                           int64_t S, int64_t c, const Affine<T>* gate) {
+                           int64_t S, int64_t c, const std::optional<Affine<T>>& gate) {
   double t[2];
   if (gate)
     vec::centered_sums_relu(t, dy + c * S, x + c * S, mu, N, S, C * S, gate->scale, gate->shift);
@@ -78,7 +79,7 @@ GradSums channel_grad_sums(const T* dy, const T* x, double mu, double r, int64_t
 template <class T>
 void channel_grad_input(T* dx, const T* dy, const T* x, double mu, double r, double k,
                         double mean_dy, double mean_dy_xhat, int64_t N, int64_t C, int64_t S,
-                        int64_t c, const Affine<T>* gate) {
+                        int64_t c, const std::optional<Affine<T>>& gate) {
   // k · (dy − mean_dy − (x − mu) · r · mean_dy_xhat) = a · dy + b · (x − mu) + d, the factors
   // folded per channel (x − mu stays a difference, so a mean far from 0 costs no precision).
   const T a = static_cast<T>(k), b = static_cast<T>(-k * r * mean_dy_xhat),
@@ -107,15 +108,14 @@ void normalize_row(T* y, const T* x, int64_t S, int64_t c, const T* mean, const 
   }
 }
 
-// batch_norm_relu's gate for channel c, or null without the ReLU.
+// batch_norm_relu's gate for channel c, or none without the ReLU.
 template <class T>
-const Affine<T>* relu_gate(Affine<T>& storage, bool relu, int64_t S, int64_t c, const T* mean,
-                           const T* rstd, const T* gamma, const T* beta) {
-  if (!relu) return nullptr;
+std::optional<Affine<T>> relu_gate(bool relu, int64_t S, int64_t c, const T* mean, const T* rstd,
+                                   const T* gamma, const T* beta) {
+  if (!relu) return std::nullopt;
   NABLA_CHECK(batch_norm_relu_recomputes_mask(S), "batch norm + ReLU's backward: rows of ", S,
               " values are too short to recompute the mask from x; mask dy with the output");
-  storage = channel_affine(c, mean, rstd, gamma, beta);
-  return &storage;
+  return channel_affine(c, mean, rstd, gamma, beta);
 }
 
 }  // namespace
@@ -155,8 +155,7 @@ void batch_norm_backward(T* dx, T* dgamma, T* dbeta, const T* dy, const T* x, co
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const double mu = mean[c], r = rstd[c];
-      Affine<T> storage;
-      const Affine<T>* gate = relu_gate(storage, relu, S, c, mean, rstd, gamma, beta);
+      const auto gate = relu_gate(relu, S, c, mean, rstd, gamma, beta);
       const GradSums sums = channel_grad_sums(dy, x, mu, r, N, C, S, c, gate);
       if (dbeta) dbeta[c] += static_cast<T>(sums.dy);
       if (dgamma) dgamma[c] += static_cast<T>(sums.dy_xhat);
@@ -185,8 +184,7 @@ void batch_norm_grad_sums(double* sums, const T* dy, const T* x, const T* mean, 
                           bool relu) {
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      Affine<T> storage;
-      const Affine<T>* gate = relu_gate(storage, relu, S, c, mean, rstd, gamma, beta);
+      const auto gate = relu_gate(relu, S, c, mean, rstd, gamma, beta);
       const GradSums g =
           channel_grad_sums(dy, x, double(mean[c]), double(rstd[c]), N, C, S, c, gate);
       sums[c] = g.dy;
@@ -202,8 +200,7 @@ void batch_norm_grad_input(T* dx, const double* sums, double M, const T* dy, con
   parallel::parallel_for(C, channel_grain(N, S), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const double r = rstd[c];
-      Affine<T> storage;
-      const Affine<T>* gate = relu_gate(storage, relu, S, c, mean, rstd, gamma, beta);
+      const auto gate = relu_gate(relu, S, c, mean, rstd, gamma, beta);
       channel_grad_input(dx, dy, x, double(mean[c]), r, (gamma ? gamma[c] : 1.0) * r, sums[c] / M,
                          sums[C + c] / M, N, C, S, c, gate);
     }
