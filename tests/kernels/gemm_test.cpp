@@ -107,7 +107,8 @@ void check_case(const Case& c, Fast fast) {
 // short tiles' heights left over (20 rows: 12 + 8; 10 rows: 6 + 4; batches of 64 rows: 60 + 4
 // with either tile height, and of 32: 24 + 8 with 12, 30 + 2 with 6), the cache blocks (AVX2 and
 // SSE2: KC 256, MC 144, NC 4096; AVX-512: KC 384 floats or 192 doubles, MC 1536, NC 384, with B
-// packed only past 48 rows), the K-split path (small C, K ≥ 4096) and A·Bᵀ as dot products (one
+// packed only past 48 rows), the K-split paths (small C, K ≥ 4096; C of at most 64K elements,
+// op(B) = B and K ≥ 256: 13×33×257, 150×131×300, 97×61×601) and A·Bᵀ as dot products (one
 // row, and up to 64 rows from K = 384: rows not of 4, columns not of 3, 4 or 8, K not a whole
 // number of vectors).
 std::vector<Case> shapes() {
@@ -169,8 +170,8 @@ TEST(Gemm, SharedBPathMatchesNaive) {
 }
 
 // gemm_packed_a on A packed once by gemm_pack_a: against the naive loop on every shape, and bit
-// for bit against gemm_with wherever that does not split K (a small C with K >= 4096), on 1 and 2
-// threads (the packed path splits only C's columns).
+// for bit against gemm_with wherever that does not split K (gemm_k_pieces), on 1 and 2 threads
+// (the packed path splits only C's columns).
 template <class T>
 void check_packed_a(GemmKernel kernel, const Case& c) {
   const auto packed = [&](bool ta, bool tb, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -181,7 +182,7 @@ void check_packed_a(GemmKernel kernel, const Case& c) {
   };
   check_case<T>(c, packed);
   // gemm_with's own orders for these (K cut into pieces; A·Bᵀ as dot products).
-  if ((c.M * c.N <= 1024 && c.K >= 4096) ||
+  if (cpu::gemm_k_pieces(c.trans_b, c.M, c.N, c.K) > 1 ||
       cpu::gemm_dot_products<T>(kernel, c.trans_a, c.trans_b, c.M, c.K))
     return;
   SCOPED_TRACE(describe(c));
@@ -261,7 +262,9 @@ TEST(Gemm, BitwiseIdenticalForAnyThreadCount) {
       {false, true, 50, 77, 500, 1, 0.5},     // the same with rows and columns left over
       {false, true, 64, 120, 200, 1, 1},      // a shallow one: block()
       {true, false, 120, 400, 64, -1, 0.25},  // its weight gradient
-      {false, true, 1, 250, 3136, 1, 0}       // a batch-1 Linear: dot products, columns split
+      {false, true, 1, 250, 3136, 1, 0},      // a batch-1 Linear: dot products, columns split
+      {false, false, 64, 256, 256, 1, 0},     // the MLP's input gradient dY·W: K in 2 pieces
+      {true, false, 48, 100, 390, -1, 0.5}    // 3 pieces, columns not whole lines, transposed A
   };
   for (GemmKernel kernel : runnable_kernels()) {
     SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
@@ -407,6 +410,7 @@ TEST(GemmBiasRelu, EqualsBiasFillGemmThenReluBitwise) {
       {{false, true, 64, 256, 256, 1, 0}, 256},   // the MLP's fc2: block(), split over threads
       {{false, true, 64, 10, 256, 1, 0}, 10},     // its output layer
       {{false, false, 5, 7, 5000, 1, 0}, 7},      // K split into pieces
+      {{false, false, 64, 256, 256, 1, 0}, 256},  // a Linear's input gradient: pieces of B's rows
       {{false, false, 1550, 40, 560, 1, 0}, 41},  // AVX-512's shared B
       {{false, true, 1, 250, 3136, 1, 0}, 250}};  // batch 1: dot products by columns
   for (cpu::Isa isa : {cpu::Isa::generic, cpu::Isa::avx2, cpu::Isa::avx512}) {

@@ -33,6 +33,25 @@ constexpr int64_t kSplitKMaxC = 1024;
 constexpr int64_t kSplitKMinK = 4096;
 constexpr int64_t kSplitKPieceK = 2048;
 constexpr int64_t kSplitKMaxPieces = 8;
+// A Linear's input gradient, dY·W with W's rows the layer's outputs (op(B) = B, K of at least
+// kRowSplitMinK, a batch-sized C: at most kRowSplitMaxRows rows and kRowSplitMaxC elements;
+// larger products lose more to the extra copies than they gain), is cut the same way, into
+// pieces of B's rows: each thread then reads the rows of the weight that the layer's forward
+// (by output columns) and the optimizer's step (parallel::Arrays) give it, where cutting C's
+// columns made every thread read every row. A row read by a second core costs the step that
+// updates it an invalidation per line: when this host placed its two vCPUs on different dies
+// (170 ns a line between them, against 26 on one die) the MLP's 256×256 weight took its
+// optimizer 80 µs a step instead of 10. The copies of C are added by columns, each thread its
+// own, from every piece.
+constexpr int64_t kRowSplitMaxRows = 128;
+constexpr int64_t kRowSplitMaxC = 64 * 1024;
+constexpr int64_t kRowSplitMinK = 256;
+constexpr int64_t kRowSplitPieceK = 128;
+constexpr int64_t kRowSplitMaxPieces = 4;
+// The copies of C are added on one thread below this many elements of C; in runs of kSumChunk
+// columns of a row.
+constexpr int64_t kParallelSum = 4 * 1024;
+constexpr int64_t kSumChunk = 256;
 // From this many multiply-adds, with at least kSharedBMinRowTiles rows of tiles per thread, the
 // kernels that offer it take the shared-B path (run_shared_b); on one thread only once C has
 // more rows than one block of A, where block() would pack each slice of B once per block.
@@ -186,6 +205,70 @@ void run_shared_b(const Kernel<T>& kernel, const Problem<T>& p, int threads) {
   }
 }
 
+// How many pieces run() cuts K into (1: none), from the shape alone.
+int64_t k_pieces(bool trans_b, int64_t M, int64_t N, int64_t K) {
+  if (M * N <= kSplitKMaxC && K >= kSplitKMinK)
+    return std::min(kSplitKMaxPieces, K / kSplitKPieceK);
+  if (!trans_b && K >= kRowSplitMinK && M <= kRowSplitMaxRows && M * N <= kRowSplitMaxC &&
+      M * N * K >= kParallelGemm)
+    return std::min(kRowSplitMaxPieces, K / kRowSplitPieceK);
+  return 1;
+}
+
+// K cut into `pieces` equal runs (a count the caller takes from the shape alone), each summed
+// into its own copy of C by one block() call, then the copies added in piece order: the same
+// bits on any number of threads. Each thread takes a contiguous run of pieces (the first thread
+// the first run of K), and then a run of C's columns, in whole cache lines, to add up.
+template <class T>
+void run_split_k(const Kernel<T>& kernel, const Problem<T>& p, int64_t pieces, int threads) {
+  const int64_t mn = p.M * p.N;
+  T* partial = static_cast<T*>(t_split_k.get(sizeof(T) * size_t(pieces * mn)));
+  const int64_t tasks = std::min<int64_t>(threads, pieces);
+  parallel::parallel_tasks(tasks, [&](int64_t t) {
+    for (int64_t piece = pieces * t / tasks; piece < pieces * (t + 1) / tasks; ++piece) {
+      const int64_t k0 = p.K * piece / pieces, k1 = p.K * (piece + 1) / pieces;
+      Problem<T> q = p;
+      q.K = k1 - k0;
+      q.A = p.trans_a ? p.A + k0 * p.lda : p.A + k0;
+      q.B = p.trans_b ? p.B + k0 : p.B + k0 * p.ldb;
+      q.alpha = T(1);
+      q.beta = T(0);
+      q.C = partial + piece * mn;
+      q.ldc = p.N;
+      q.bias = nullptr;
+      q.relu = false;
+      kernel.block(q, 0, p.M, 0, p.N);
+    }
+  });
+  const int64_t line = 64 / int64_t(sizeof(T));
+  const int64_t parts =
+      threads == 1 || mn < kParallelSum ? 1 : std::min<int64_t>(threads, (p.N + line - 1) / line);
+  parallel::parallel_tasks(parts, [&](int64_t r) {
+    const int64_t n0 = part_start(p.N, line, parts, r), n1 = part_start(p.N, line, parts, r + 1);
+    if (n0 == n1) return;
+    start_block(p, 0, p.M, n0, n1);
+    T sum[kSumChunk];
+    for (int64_t i = 0; i < p.M; ++i) {
+      T* c = p.C + i * p.ldc;
+      for (int64_t j0 = n0; j0 < n1; j0 += kSumChunk) {
+        const int64_t n = std::min(kSumChunk, n1 - j0);
+        const T* first = partial + i * p.N + j0;
+        std::copy(first, first + n, sum);
+        for (int64_t piece = 1; piece < pieces; ++piece) {
+          const T* part = first + piece * mn;
+          for (int64_t j = 0; j < n; ++j) sum[j] += part[j];
+        }
+        if (p.beta == T(0)) {
+          for (int64_t j = 0; j < n; ++j) c[j0 + j] = p.alpha * sum[j];
+        } else {
+          for (int64_t j = 0; j < n; ++j) c[j0 + j] = p.alpha * sum[j] + p.beta * c[j0 + j];
+        }
+      }
+    }
+    finish_block(p, 0, p.M, n0, n1);
+  });
+}
+
 template <class T>
 bool dots_pay(const Kernel<T>& kernel, const Problem<T>& p) {
   if (p.trans_a || !p.trans_b) return false;
@@ -234,32 +317,8 @@ void run(const Kernel<T>& kernel, const Problem<T>& p) {
     });
     return;
   }
-  if (p.M * p.N <= kSplitKMaxC && p.K >= kSplitKMinK) {
-    const int64_t pieces = std::min(kSplitKMaxPieces, p.K / kSplitKPieceK);
-    const int64_t mn = p.M * p.N;
-    T* partial = static_cast<T*>(t_split_k.get(sizeof(T) * size_t(pieces * mn)));
-    parallel::parallel_tasks(pieces, [&](int64_t piece) {
-      const int64_t k0 = p.K * piece / pieces, k1 = p.K * (piece + 1) / pieces;
-      Problem<T> q = p;
-      q.K = k1 - k0;
-      q.A = p.trans_a ? p.A + k0 * p.lda : p.A + k0;
-      q.B = p.trans_b ? p.B + k0 : p.B + k0 * p.ldb;
-      q.alpha = T(1);
-      q.beta = T(0);
-      q.C = partial + piece * mn;
-      q.ldc = p.N;
-      kernel.block(q, 0, p.M, 0, p.N);
-    });
-    start_block(p, 0, p.M, 0, p.N);
-    for (int64_t i = 0; i < p.M; ++i) {
-      T* c = p.C + i * p.ldc;
-      for (int64_t j = 0; j < p.N; ++j) {
-        T sum = partial[i * p.N + j];
-        for (int64_t piece = 1; piece < pieces; ++piece) sum += partial[piece * mn + i * p.N + j];
-        c[j] = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * c[j];
-      }
-    }
-    finish_block(p, 0, p.M, 0, p.N);
+  if (const int64_t pieces = k_pieces(p.trans_b, p.M, p.N, p.K); pieces > 1) {
+    run_split_k(kernel, p, pieces, threads);
     return;
   }
   if (kernel.rows_on_packed_b && macs >= kSharedBGemm &&
@@ -399,6 +458,10 @@ template <class T>
 bool gemm_dot_products(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t K) {
   Problem<T> p{trans_a, trans_b, M, 1, K, T(1), nullptr, 0, nullptr, 0, T(0), nullptr, 0};
   return dots_pay(kernel_for<T>(kernel), p);
+}
+
+int64_t gemm_k_pieces(bool trans_b, int64_t M, int64_t N, int64_t K) {
+  return k_pieces(trans_b, M, N, K);
 }
 
 template <class T>

@@ -54,6 +54,10 @@ GemmKernel gemm_active_kernel();
 // lanes, an order of its own, the same for any thread count. For tests.
 template <class T>
 bool gemm_dot_products(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M, int64_t K);
+// How many pieces gemm cuts such a product's K into (1: none), each summed into its own copy of
+// C and the copies added in piece order: an order of its own, the same for any thread count and
+// kernel. For tests.
+int64_t gemm_k_pieces(bool trans_b, int64_t M, int64_t N, int64_t K);
 
 // A product's op(A) packed once for many products with the same A (Winograd's transformed weights
 // against each step's tiles): gemm packs A's panels again at every call, which costs as much as
@@ -63,8 +67,8 @@ bool gemm_dot_products(GemmKernel kernel, bool trans_a, bool trans_b, int64_t M,
 //   cpu::gemm_pack_a(kernel, trans_a, M, K, A, lda, a.data());
 //   cpu::gemm_packed_a(kernel, M, N, K, alpha, a.data(), trans_b, B, ldb, beta, C, ldc);
 // gives C = alpha·op(A)·op(B) + beta·C, each element summed in the order gemm_with(kernel, ...)
-// sums it (bit for bit the same, except where gemm_with cuts the long K of a small C into
-// pieces or computes A·Bᵀ as dot products: gemm_dot_products), and the same for any thread count.
+// sums it (bit for bit the same, except where gemm_with cuts K into pieces, gemm_k_pieces, or
+// computes A·Bᵀ as dot products, gemm_dot_products), and the same for any thread count.
 template <class T>
 int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K);  // elements
 template <class T>
