@@ -438,9 +438,12 @@ void check_dropout() {
           ASSERT_EQ(mask[i], want) << i;
           ASSERT_EQ(out[i], in[i] * want) << i;
         }
-        if (threshold == 0) EXPECT_EQ(std::count(mask.begin(), mask.end(), T(0)), 0);
-        if (threshold == uint64_t{1} << 53)
+        if (threshold == 0) {
+          EXPECT_EQ(std::count(mask.begin(), mask.end(), T(0)), 0);
+        }
+        if (threshold == uint64_t{1} << 53) {
           EXPECT_EQ(std::count(mask.begin(), mask.end(), T(0)), n);
+        }
       }
   }
 }
