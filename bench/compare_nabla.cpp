@@ -5,7 +5,8 @@
 //                          [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]
 //                          [--slice-rows N]
 //
-// Groups: peak (fp32 FMA peak of this CPU), sgemm, conv, layers (max-pool, batch norm, softmax
+// Groups: peak (fp32 FMA peak of this CPU), cores (the one-way latency between two threads:
+// core_latency.h), sgemm, conv, layers (max-pool, batch norm, softmax
 // cross-entropy), infer (LeNet-5 and convnet inference: throughput at batch 256, latency at
 // batch 1), lenet, mlp (one training epoch each), convnet (one epoch on the first
 // --convnet-limit images, default 6,400), xor (the seed's XOR training), ort (the infer group's
@@ -32,6 +33,7 @@
 #include <string>
 #include <vector>
 
+#include "core_latency.h"
 #include "fma_peak.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
@@ -69,7 +71,7 @@ struct Args {
             << "\nusage: compare_nabla GROUP... [--threads N] [--min-time S] [--limit IMAGES]"
                " [--steps N] [--sizes 256,512] [--data DIR] [--convnet-limit IMAGES]"
                " [--slice-rows N]\n"
-               "groups: peak sgemm conv layers infer lenet mlp convnet xor ort\n";
+               "groups: peak cores sgemm conv layers infer lenet mlp convnet xor ort\n";
   std::exit(2);
 }
 
@@ -82,8 +84,8 @@ std::vector<int64_t> parse_sizes(const std::string& text) {
 
 Args parse(int argc, char** argv) {
   Args a;
-  const std::vector<std::string> known{"peak",  "sgemm", "conv",    "layers", "infer",
-                                       "lenet", "mlp",   "convnet", "xor",    "ort"};
+  const std::vector<std::string> known{"peak",  "cores", "sgemm",   "conv", "layers", "infer",
+                                       "lenet", "mlp",   "convnet", "xor",  "ort"};
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -180,6 +182,13 @@ void run_peak(int threads) {
   const double gflops =
       fma_peak_gflops(threads, nabla::cpu::isa_vector_bits(nabla::cpu::active_isa()), 50);
   std::printf("@ peak gflops=%.6g\n", gflops);
+  std::fflush(stdout);
+}
+
+// The one-way latency between two threads placed by the OS: whether the 2-thread runs that
+// follow share an L3 (bench/compare prints it beside them).
+void run_cores() {
+  std::printf("@ cores ns=%.4g\n", core_to_core_ns());
   std::fflush(stdout);
 }
 
@@ -400,6 +409,7 @@ int main(int argc, char** argv) {
     std::printf("# nabla threads=%d\n", num_threads());
     for (const std::string& g : a.groups) {
       if (g == "peak") run_peak(num_threads());
+      if (g == "cores") run_cores();
       if (g == "sgemm") run_sgemm(a);
       if (g == "conv") run_conv(a);
       if (g == "layers") run_layers(a);
