@@ -174,6 +174,18 @@ class Report(unittest.TestCase):
         self.assertIn("of 4 targets pass", text)
         self.assertNotIn("2-core scaling", text)  # no pair of processes was run
 
+    def test_each_2_thread_epoch_beside_its_core_to_core_latency(self):
+        m = made_up_measurements()  # nabla's 2-thread LeNet-5 epochs: 6, 5, 7 s
+        # The driver's cores item, renamed per unit, in each repetition's results.
+        for results, ns in zip(m.runs[("nabla", 2)], (30.0, 170.0, 40.0)):
+            results["cores/lenet"] = {"ns": ns}
+        lines, _ = compare.report(m, {}, self.Opts())
+        self.assertIn("nabla 2t epochs by repetition, with the core-to-core latency before each: "
+                      "lenet 6.00 s (30 ns), 5.00 s (170 ns), 7.00 s (40 ns)", "\n".join(lines))
+        # Without the probe (an older compare_nabla) the line is left out.
+        lines, _ = compare.report(made_up_measurements(), {}, self.Opts())
+        self.assertNotIn("by repetition", "\n".join(lines))
+
     def test_two_processes_at_once_against_one_alone(self):
         # The median 1-thread epoch is 10 s; two at once took 10 and 12.5 s (1.8x one alone)
         # and 20 and 20 s (1.0x): the machine's own scaling, printed beside the targets.
@@ -345,7 +357,11 @@ class NablaOnlyRun(unittest.TestCase):
         # Each training group is its own process: two repetitions of each nabla setting.
         self.assertEqual(r.stderr.count("nabla 1t"), 2 * (1 + 3 * have_data))
         self.assertIn("Peak resident memory", r.stdout)
+        # The probe before each 2-thread process, in the header.
+        self.assertRegex(r.stdout, r"core-to-core latency before each nabla 2-thread run .*xor "
+                                   r"\d+ \d+")
         if have_data:
+            self.assertIn("nabla 2t epochs by repetition", r.stdout)
             self.assertRegex(r.stdout, r"lenet +\d+\.\d +\d+\.\d")
             self.assertIn("LeNet-5 training, nabla peak resident memory", r.stdout)
             self.assertRegex(r.stdout, r"\n  convnet +\d")
@@ -354,11 +370,15 @@ class NablaOnlyRun(unittest.TestCase):
             self.assertIn("2-core scaling", r.stdout)
 
     def test_nabla_lines_parse(self):
-        r = subprocess.run([NABLA_BIN, "peak", "sgemm", "xor", "--threads", "1", "--min-time",
-                            "0", "--sizes", "16", "--steps", "10"],
+        r = subprocess.run([NABLA_BIN, "peak", "cores", "sgemm", "xor", "--threads", "1",
+                            "--min-time", "0", "--sizes", "16", "--steps", "10"],
                            capture_output=True, text=True, timeout=120)
         self.assertEqual(r.returncode, 0, r.stderr)
         res = compare.parse_results(r.stdout)
+        # 0 only where the process may run on fewer than two CPUs.
+        self.assertGreaterEqual(res["cores"]["ns"], 0)
+        if len(os.sched_getaffinity(0)) >= 2:
+            self.assertGreater(res["cores"]["ns"], 0)
         self.assertGreater(res["peak"]["gflops"], 1.0)
         self.assertGreater(res["sgemm/16"]["s"], 0)
         self.assertEqual(res["sgemm/16"]["flop"], 2 * 16**3)
