@@ -89,9 +89,11 @@ Tensor batch_norm_slice(const Tensor& x, const Tensor& running_mean, const Tenso
                         const SumAcrossRanks& sum_over_slices, bool relu = false);
 
 // relu(batch_norm(...)) as one op, in training or evaluation: the ReLU applied in the pass that
-// normalises, and backward masks the gradient with the saved output. The same values and
-// gradients as the two ops, bit for bit; nn::Sequential uses it for a BatchNorm1d/2d then a ReLU
-// wherever batch_norm_relu_inference declines (Module::forward_relu).
+// normalises, and backward takes the gradient through it with the mask recomputed from x inside
+// its own two passes (rows too short for the vector kernels, (N, C) features, save the output
+// and mask with it instead). The same values and gradients as the two ops, bit for bit;
+// nn::Sequential uses it for a BatchNorm1d/2d then a ReLU wherever batch_norm_relu_inference
+// declines (Module::forward_relu).
 Tensor batch_norm_relu(const Tensor& x, const Tensor& running_mean, const Tensor& running_var,
                        const Tensor& weight, const Tensor& bias, bool training,
                        double momentum = 0.1, double eps = 1e-5,

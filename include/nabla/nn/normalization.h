@@ -43,7 +43,7 @@ class BatchNormBase : public Module {
   // relu(forward(input)) as one op. In evaluation with running statistics and no gradient needed
   // (NoGradGuard, or nothing requires grad), one pass over the input with no graph
   // (batch_norm_relu_inference); otherwise (training, batch statistics, or a gradient to record)
-  // the op batch_norm_relu, whose backward masks the gradient with the saved output.
+  // the op batch_norm_relu, whose backward recomputes the ReLU's mask from the input.
   Tensor forward_relu(const Tensor& input) override;
   // "32, eps=1e-05, momentum=0.1, affine=true, track_running_stats=true"
   std::string extra_repr() const override;

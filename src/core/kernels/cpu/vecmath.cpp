@@ -109,6 +109,7 @@ void dropout(T* mask, T* out, const T* in, const uint64_t* draws, int64_t n, uin
              T scale) {
   table<T>().dropout(mask, out, in, draws, n, threshold, scale);
 }
+
 template <class T>
 void centered_combination(T* y, const T* dy, const T* x, int64_t n, T a, T b, T m, T d) {
   table<T>().centered_combination(y, dy, x, n, a, b, m, d);

@@ -1,8 +1,8 @@
 // The end of vecmath_kernel.h, which includes it (once per instruction set, each in its own
 // translation unit): Adam's and SGD's updates (vec::adam, vec::sgd) over one vector width, whole
 // vectors and then the tail in a vector of its own, so an element's bits never depend on where it
-// sits; and the table of one width's functions that each per-set file makes. Apart from the Vec
-// struct only to keep each file a readable size.
+// sits; dropout's mask and product (vec::dropout); and the table of one width's functions that
+// each per-set file makes. Apart from the Vec struct only to keep each file a readable size.
 #pragma once
 
 #include "kernels/cpu/vecmath_kernel.h"
