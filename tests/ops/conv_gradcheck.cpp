@@ -17,6 +17,7 @@
 // dropout seeds a fresh Generator inside fn, so every call draws the same mask.
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 #include <string>
 
 #include "gradcheck/cases.h"
@@ -227,11 +228,11 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
       return batch_norm(x[0], r[0], r[1], x[1], x[2], training);
     };
     // Rows of 16 (the last shape) take the backward that recomputes the mask from x.
-    for (const Shape& shape : {Shape{5, 3}, Shape{2, 2, 3, 2}, Shape{2, 2, 4, 4}})
+    for (const Shape& shape : {Shape{5, 3}, Shape{2, 2, 3, 2}, Shape{2, 2, 4, 4}}) {
+      std::ostringstream name;  // the shape as Shape prints it, e.g. [2, 2, 4, 4]
+      name << shape << " affine, |pre-activation| >= 0.05, " << (training ? "training" : "eval");
       cases.push_back(
-          {Op::batch_norm_relu,
-           "[" + std::to_string(shape[0]) + ", ..., " + std::to_string(shape.size()) +
-               "-d] affine, |pre-activation| >= 0.05, " + (training ? "training" : "eval"),
+          {Op::batch_norm_relu, name.str(),
            [shape, pre](Generator& g) {
              for (;;) {
                Inputs in{normal(shape, g), uniform({shape[1]}, 0.5, 1.5, g), normal({shape[1]}, g)};
@@ -244,6 +245,7 @@ void add_conv_cases(std::vector<GradcheckCase>& cases) {
              Inputs r = running(x[0].size(1));
              return detail::batch_norm_relu(x[0], r[0], r[1], x[1], x[2], training);
            }});
+    }
   }
 
   cases.push_back({Op::dropout, "[3, 5], p 0.4, fixed seed",
