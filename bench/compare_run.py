@@ -29,10 +29,16 @@ def run_measured(cmd, env, timeout):
             os.waitpid(proc.pid, 0)
 
 
-def run_together(cmds, env, timeout):
-    """Starts every command at once; returns run_measured's tuple for each, in order."""
+def run_together(cmds, env, timeout, cpus=None):
+    """Starts every command at once; returns run_measured's tuple for each, in order. With
+    `cpus`, command i runs on CPU cpus[i] alone (sched_setaffinity in the child)."""
+
+    def pinned_to(cpu):
+        return None if cpu is None else lambda: os.sched_setaffinity(0, {cpu})
+
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              cwd=ROOT) for cmd in cmds]
+                              cwd=ROOT, preexec_fn=pinned_to(cpus[i] if cpus else None))
+             for i, cmd in enumerate(cmds)]
     try:
         # Each child's output is a few lines, far below a pipe's buffer, so reading them one
         # after the other never holds the others up.

@@ -206,6 +206,12 @@ class Report(unittest.TestCase):
         self.assertIn("a step that waits for the slower of the two processes (2 x alone / slower): "
                       "1.60x, 1.00x, 2.00x (median 1.60x)", text)
         self.assertEqual(len(targets), 4)  # a figure beside the targets, not one of them
+        self.assertNotIn("the two processes' epochs", text)  # not pinned: no CPU to name
+        # Pinned one to a CPU, each epoch names its CPU, and the slower's excess is printed.
+        m.pair_cpus = (0, 1)
+        text = "\n".join(compare.report(m, {}, self.Opts())[0])
+        self.assertIn("the two processes' epochs, CPU 0 / CPU 1: 10.00 / 12.50 s, 22.00 / 22.00 s, "
+                      "9.00 / 9.00 s; the slower 25%, 0%, 0% longer", text)
 
     def test_where_the_two_thread_epoch_went(self):
         # 1 thread: a 2 s epoch, 1.8 s of it in the slices. 2 threads: 1.25 s, the slices 1.1 s
