@@ -185,8 +185,9 @@ void run_peak(int threads) {
   std::fflush(stdout);
 }
 
-// The one-way latency between two threads placed by the OS: whether the 2-thread runs that
-// follow share an L3 (bench/compare prints it beside them).
+// The one-way latency between threads pinned to the first two CPUs (those a 2-thread pool runs
+// on here): whether the 2-thread runs that follow share an L3 (bench/compare prints it beside
+// them).
 void run_cores() {
   std::printf("@ cores ns=%.4g\n", core_to_core_ns());
   std::fflush(stdout);

@@ -4,8 +4,9 @@
 // (Unpinned, the second thread often starts on the first one's CPU and the two take turns.) Cores
 // that share an L3 answer in tens of nanoseconds; cores on different dies (chiplets, sockets) in
 // well over a hundred, and there every line that one thread writes and the other reads costs that
-// much. A virtual machine's vCPUs can move between dies while it runs: this host measured 25-30 ns
-// for minutes, then 160-180 ns, and back (docs/performance.md, "Two threads on two dies").
+// much. A virtual machine's vCPUs can move between dies while it runs: a Zen 4 guest measured
+// 25-30 ns for minutes, then 160-180 ns, and back, and a Zen 5 guest 48-91 ns and 216-281 ns
+// (docs/performance.md, "Session 25: two threads on two dies" and "Session 26").
 //   double ns = core_to_core_ns();  // the median of 5 trials; 0 with fewer than two CPUs
 // Header-only, like fma_peak.h; takes a few tens of milliseconds.
 #pragma once
