@@ -45,6 +45,8 @@ struct VecOf {
 template <class T>
 using Vec = typename VecOf<T>::type;
 
+#include "kernels/cpu/conv_direct_block_lanes.h"
+
 // res[(i·R + j)·L + l] = Σ over (c, kh, kw) of x[c·plane + kh·WP + j·S + kw] ·
 // w[i·wb + ((c·KH + kh)·KW + kw)·L + l] for i < B, j < R: R outputs of one row (stride S) for B
 // blocks of output channels (wb elements apart). Each tap's B weight vectors are loaded once and
@@ -110,44 +112,6 @@ NABLA_DT inline void forward_tile_for(T* res, const T* x, const T* w, int64_t wb
   forward_tile<T, R, S, B>(res, x, w, wb, s.C, s.KH, s.KW, plane, WP);
 }
 
-// The L×L transpose of v (v[i][j] becomes v[j][i]) in registers, log2(L) rounds of L shuffles:
-// the round with blocks of Half lanes swaps each pair of vectors' off-diagonal blocks.
-template <int Half, class V, std::size_t... J>
-NABLA_DT inline V low_blocks(V a, V b, std::index_sequence<J...>) {
-  constexpr int L = int(sizeof...(J));
-  return __builtin_shufflevector(a, b, (int(J) & Half ? L + int(J) - Half : int(J))...);
-}
-template <int Half, class V, std::size_t... J>
-NABLA_DT inline V high_blocks(V a, V b, std::index_sequence<J...>) {
-  constexpr int L = int(sizeof...(J));
-  return __builtin_shufflevector(a, b, (int(J) & Half ? L + int(J) : int(J) + Half)...);
-}
-template <class T, int Half>
-NABLA_DT inline void transpose_rounds(Vec<T>* v) {
-  constexpr int L = int(lanes<T>);
-  constexpr auto lanes_seq = std::make_index_sequence<L>{};
-  for (int i = 0; i < L; ++i)
-    if (!(i & Half)) {
-      const Vec<T> a = v[i], b = v[i + Half];
-      v[i] = low_blocks<Half>(a, b, lanes_seq);
-      v[i + Half] = high_blocks<Half>(a, b, lanes_seq);
-    }
-  if constexpr (Half > 1) transpose_rounds<T, Half / 2>(v);
-}
-
-// v = the L vectors at base + j·stride for j < count (zeros for the rest), transposed in
-// registers: v[i] then holds lane i of each of them.
-template <class T>
-NABLA_DT inline void load_transposed(Vec<T>* v, const T* base, int64_t stride, int64_t count) {
-  constexpr int L = int(lanes<T>);
-  for (int j = 0; j < L; ++j)
-    if (j < count)
-      std::memcpy(&v[j], base + j * stride, sizeof v[j]);
-    else
-      v[j] = Vec<T>{};
-  transpose_rounds<T, L / 2>(v);
-}
-
 // One block of a whole forward tile into its channels' rows: res (R outputs × L channels) is
 // transposed in registers L outputs at a time, and row o + u·P (u < used) gets channel u's R
 // outputs, plus its bias, through ReLU if asked (std::max's: NaN stays NaN). One value at a time
@@ -161,7 +125,7 @@ NABLA_DT inline void store_tile(T* o, int64_t P, const T* res, int64_t used, con
   for (int64_t u = 0; u < used; ++u) {
     Vec<T> x = v[u] + (bias ? bias[u] : T(0));
     if (relu) x = x < 0 ? Vec<T>{} : x;
-    std::memcpy(o + u * P + J0, &x, sizeof(T) * M);
+    store_lanes<T, M>(o + u * P + J0, x);
   }
   if constexpr (J0 + L < R) store_tile<T, R, J0 + L>(o, P, res, used, bias, relu);
 }
@@ -277,14 +241,6 @@ inline int input_taps(int64_t* tap, int64_t* off, int64_t ih, int64_t phase, con
     }
   }
   return nt;
-}
-
-// The lanes [H·L/2, H·L/2 + L/2) of a and b interleaved, a's first: the columns 2j (phase 0, from
-// a) and 2j + 1 (phase 1, from b) of a stride-2 row, in their order.
-template <int H, class V, std::size_t... J>
-NABLA_DT inline V interleave(V a, V b, std::index_sequence<J...>) {
-  constexpr int L = sizeof...(J);
-  return __builtin_shufflevector(a, b, ((int(J) & 1) * L + H * L / 2 + int(J) / 2)...);
 }
 
 // d[0, n) = a row's n ≤ S·L columns from q0·S on, from each phase φ's vector v[φ] of columns
