@@ -46,11 +46,13 @@ const Shape kShapes[] = {
     {"mlp_fc1_dweight", true, false, 256, 784, 64},
     {"mlp_fc2_fwd", false, true, 64, 256, 256},
     // Linear forwards (X·Wᵀ) beyond a batch of 64: LeNet-5's slices of 32, the convnet's
-    // 3136-feature input, inference at batch 256, and the MLP's at 128 and 256.
+    // 3136-feature input (nn::infer's slices of 32 rows among them), inference at batch 256, and
+    // the MLP's at 128 and 256.
     {"lenet_fc2_fwd", false, true, 64, 84, 120},
     {"lenet_slice_fc1_fwd", false, true, 32, 120, 400},
     {"convnet_fc1_fwd", false, true, 64, 256, 3136},
     {"convnet_fc1_fwd_b256", false, true, 256, 256, 3136},
+    {"convnet_slice_fc1_fwd", false, true, 32, 256, 3136},
     {"mlp_fc1_fwd_b128", false, true, 128, 256, 784},
     {"mlp_fc1_fwd_b256", false, true, 256, 256, 784},
 };
