@@ -1,6 +1,7 @@
 // Direct convolution with output channels in vector lanes (see conv_direct_block.h): the image
-// copies, transposes and weight packing here, the micro-kernels in conv_direct_block_kernel.h,
-// compiled once per instruction set.
+// copies, transposes and weight packing here, the micro-kernels in conv_direct_block_kernel.h
+// (their moves of lanes in registers in conv_direct_block_lanes.h), compiled once per
+// instruction set.
 #include "kernels/cpu/conv_direct_block.h"
 
 #include <algorithm>
