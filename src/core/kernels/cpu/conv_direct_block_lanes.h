@@ -49,7 +49,9 @@ NABLA_DT inline void load_transposed(Vec<T>* v, const T* base, int64_t stride, i
 // 8 + 4 + 2, each piece's first lane a multiple of its size, so each is a plain extract). A
 // memcpy of M·sizeof(T) bytes from &x went through the stack instead: one whole-vector store,
 // then loads of parts of it that the store could not forward, a stall for each channel's row;
-// 12% of the convnet C32 28² forward's samples (AVX-512, tiles of 14) fell on it.
+// 12% of the convnet C32 28² forward's samples (AVX-512, tiles of 14) fell on it. lanes_from is
+// a function of its own, not a lambda in store_lanes: a lambda does not take on NABLA_DT's target
+// attribute, and a 512-bit shuffle outside an AVX-512 function does not compile inline.
 template <int J0, class V, std::size_t... J>
 NABLA_DT inline auto lanes_from(V x, std::index_sequence<J...>) {
   return __builtin_shufflevector(x, x, (J0 + int(J))...);
