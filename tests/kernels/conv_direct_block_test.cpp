@@ -137,6 +137,47 @@ double float_tol(int64_t terms) {
   return 50 * 1.2e-7 * std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
 }
 
+// Shapes whose forward takes the kernels with a row's outputs in lanes (at most 3/4 of a block of
+// output channels, stride 1) with some instruction set and element type: rows of one vector and
+// a bit (the last vector overlaps), of 2.6 vectors and of 10 with four vectors a tile, one to
+// eight channels.
+std::vector<cpu::Conv2dShape> rows_in_lanes_shapes() {
+  return {{.N = 2,
+           .C = 3,
+           .H = 9,
+           .W = 21,
+           .OC = 3,
+           .KH = 3,
+           .KW = 3,
+           .OH = 9,
+           .OW = 21,
+           .pad_h = 1,
+           .pad_w = 1},
+          {.N = 1,
+           .C = 1,
+           .H = 5,
+           .W = 40,
+           .OC = 1,
+           .KH = 1,
+           .KW = 7,
+           .OH = 5,
+           .OW = 40,
+           .pad_h = 0,
+           .pad_w = 3},
+          {.N = 2,
+           .C = 2,
+           .H = 6,
+           .W = 16,
+           .OC = 8,
+           .KH = 2,
+           .KW = 2,
+           .OH = 7,
+           .OW = 17,
+           .pad_h = 1,
+           .pad_w = 1},
+          {.N = 1, .C = 2, .H = 4, .W = 12, .OC = 2, .KH = 3, .KW = 5, .OH = 2, .OW = 8}};
+}
+
 TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
   std::vector<cpu::Isa> isas{cpu::Isa::generic};
   for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
@@ -174,6 +215,7 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
                     .OW = 28,
                     .pad_h = 2,
                     .pad_w = 2});
+  for (const cpu::Conv2dShape& s : rows_in_lanes_shapes()) shapes.push_back(s);
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     ASSERT_TRUE(cpu::direct_block::fits(s));
@@ -208,6 +250,40 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
       EXPECT_EQ(got_d.dweight_added, got_d.dweight_halves) << "float64 sums added to rows";
       expect_close(got_d.dbias, want_d.dbias, 1e-12, "float64 dbias");
     }
+  }
+}
+
+// Every output's sum runs over (c, kh, kw) in the same order in both forward kernels, so AVX2 and
+// AVX-512 (both multiply-adding) give the same bits where one puts a row's outputs in lanes and
+// the other output channels (LeNet-5's conv1: 6 channels, half of AVX-512's block but not of
+// AVX2's), and where both put them in the same kind.
+TEST(ConvDirectBlockTest, ForwardSameBitsWithAvx2AndAvx512) {
+  if (!cpu::isa_supported(cpu::Isa::avx512)) GTEST_SKIP() << "this CPU has no AVX-512";
+  std::vector<cpu::Conv2dShape> shapes = rows_in_lanes_shapes();
+  shapes.push_back({.N = 2,
+                    .C = 1,
+                    .H = 28,
+                    .W = 28,
+                    .OC = 6,
+                    .KH = 5,
+                    .KW = 5,
+                    .OH = 28,
+                    .OW = 28,
+                    .pad_h = 2,
+                    .pad_w = 2});
+  Generator gen(77);
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+    const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
+    const std::vector<float> b = random_values<float>(s.OC, gen);
+    const std::vector<float> dy(static_cast<size_t>(s.N * s.OC * s.OH * s.OW), 1.0f);
+    std::vector<float> out[2];
+    for (int i = 0; i < 2; ++i) {
+      cpu::ScopedIsa scoped(i == 0 ? cpu::Isa::avx2 : cpu::Isa::avx512);
+      out[i] = run_direct(s, x, w, b, dy).out_relu;
+    }
+    EXPECT_EQ(out[0], out[1]);
   }
 }
 

@@ -232,9 +232,10 @@ bool use_winograd(const Conv2dShape& s) {
 // Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench
 // measured it faster than im2col + GEMM (docs/performance.md, 1 thread unless said):
 // - forward: where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and,
-//   except with AVX-512, over at least 2 input channels (LeNet's conv1 lost with AVX2). At stride
-//   2 (VGG's down_s2) where tiles take two blocks of output channels: with AVX-512, and with AVX2
-//   on more than 8 output channels (tiles of 4 outputs, session 14: 12.1–12.7 against im2col's
+//   except with AVX-512, over at least 2 input channels or with a row's outputs in lanes (LeNet's
+//   conv1 with AVX2: 0.19–0.25 ms that way, im2col 0.47–0.64, the channel kernels slower). At
+//   stride 2 (VGG's down_s2) where tiles take two blocks of output channels: with AVX-512, and with
+//   AVX2 on more than 8 output channels (tiles of 4 outputs, session 14: 12.1–12.7 against im2col's
 //   12.7–13.7 ms; with one block 18–20; tiles of 6 + 6 + 4 since session 21, 11.3–11.8).
 // - input gradient: with AVX-512 or AVX2 on at least 2 channels (a first layer's input needs no
 //   gradient in training). AVX2: convnet C32 12.7 against im2col's 14.6 ms, narrow8 1.1 against
@@ -253,7 +254,7 @@ DirectBlock use_direct_block(const Conv2dShape& s) {
   const bool vector = active_isa() != Isa::generic, input = s.C >= 2 && vector;
   const bool paired = active_isa() == Isa::avx2 && s.OC > 8;  // two blocks of 8 floats
   if (s.stride_h != 1) return {taps && (avx512 || paired), input, vector};
-  return {taps && (s.C >= 2 || avx512), input, true};
+  return {taps && (s.C >= 2 || avx512 || direct_block::forward_in_rows(s)), input, true};
 }
 
 // How the fast kernels cut the work. Everything here depends on the shape alone, never on the

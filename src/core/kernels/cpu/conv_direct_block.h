@@ -5,7 +5,9 @@
 //   forward        output channels in vector lanes: the weight packed as
 //                  [OC block][C][KH][KW][lanes], a row of R outputs (every S-th input) × B
 //                  blocks of channels in B·R accumulators, each tap B weight vectors times R
-//                  broadcast inputs; the bias and ReLU on the way out.
+//                  broadcast inputs; the bias and ReLU on the way out. Layers of at most 3/4
+//                  of a block of output channels at stride 1 (LeNet-5's conv1: 6) put a row's
+//                  outputs in lanes instead, all channels per tile (conv_direct_block_rows.h).
 //   input grad     input positions in lanes: one vector of a row for R input channels, each
 //                  (kh, kw, oc) one unaligned load of the zero-bordered output gradient's row times
 //                  R broadcast weights; only the taps whose window covers the row count. With
@@ -33,12 +35,18 @@ namespace nabla::cpu::direct_block {
 // shapes these kernels compute.
 bool fits(const Conv2dShape& s);
 
+// Whether the active instruction set's float forward puts a row's outputs in lanes
+// (conv_direct_block_rows.h): stride 1, at most 3/4 of a block of output channels (6 with AVX2,
+// 12 with AVX-512), rows of at least one vector.
+bool forward_in_rows(const Conv2dShape& s);
+
 // Elements of the packed weight, and of one task's scratch (forward, input gradient and weight
 // gradient alike): for any T and any instruction set.
 int64_t weight_size(const Conv2dShape& s);
 int64_t scratch_size(const Conv2dShape& s);
 
-// wp = weight packed as [OC block][C][KH][KW][lanes] for the active ISA, zero past OC.
+// wp = weight packed as [OC block][C][KH][KW][lanes] for the active ISA, zero past OC; for the
+// forward of rows in lanes (few output channels, see the top), as [C][KH][KW][OC].
 template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s);
 

@@ -531,8 +531,10 @@ NABLA_DT void sums_to_rows(T* dw, const T* sums, int64_t OC, int64_t K) {
   }
 }
 
+#include "kernels/cpu/conv_direct_block_rows.h"
+
 template <class T, int S, int... Rs>
-Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, int64_t KW) {
+Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, const Conv2dShape& s) {
   constexpr typename Kernels<T>::Forward forward[] = {&forward_image<T, Rs + 1, S>...};
   constexpr typename Kernels<T>::Input input[] = {&input_image<T, Rs + 1>...};
   constexpr typename Kernels<T>::Weight weight[] = {&weight_image<T, 1, S>, &weight_image<T, 2, S>,
@@ -540,15 +542,20 @@ Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, int64_t KW
                                                     &weight_image<T, 5, S>, &weight_image<T, 6, S>,
                                                     &weight_image<T, 7, S>};
   static_assert(sizeof weight / sizeof weight[0] == kMaxKernel);
-  return {forward[g.fw.r - 1], input[g.ic.r - 1], weight[KW - 1],
-          &transpose_grad<T>,  &sums_to_rows<T>,  &sums_to_rows<T, true>};
+  constexpr auto rows = rows_kernels<T>(std::make_integer_sequence<int, int(lanes<T>) * 3 / 4>{});
+  return {S == 1 && rows_fit(s, g.L) ? rows[s.OC - 1] : forward[g.fw.r - 1],
+          input[g.ic.r - 1],
+          weight[s.KW - 1],
+          &transpose_grad<T>,
+          &sums_to_rows<T>,
+          &sums_to_rows<T, true>};
 }
 
-// The kernels for a geometry built with rmax = kRmax, kernel width KW and stride 1 or 2.
+// The kernels for a geometry of shape s built with rmax = kRmax.
 template <class T>
-Kernels<T> kernels(const Geometry& g, int64_t KW, int64_t stride) {
-  if (stride == 2) return pick<T, 2>(std::make_integer_sequence<int, kRmax>{}, g, KW);
-  return pick<T, 1>(std::make_integer_sequence<int, kRmax>{}, g, KW);
+Kernels<T> kernels(const Geometry& g, const Conv2dShape& s) {
+  if (s.stride_w == 2) return pick<T, 2>(std::make_integer_sequence<int, kRmax>{}, g, s);
+  return pick<T, 1>(std::make_integer_sequence<int, kRmax>{}, g, s);
 }
 
 #undef NABLA_DT
