@@ -50,16 +50,30 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
   return {(n + blocks - 1) / blocks, blocks};
 }
 
+// Whether the forward and the weight gradient take conv_direct_block_rows.h's kernels, a row's
+// outputs in the L lanes:
+// at stride 1 (consecutive inputs per vector), on rows of at least one vector, for at most 3/4 of
+// a block of output channels, where the channel kernels leave a quarter or more of each block's
+// multiply-adds on zero weights. bench/conv_bench, 1 thread: LeNet-5's conv1 (6 channels) 0.12–0.14
+// against 0.28 ms with AVX-512, 0.19–0.25 against im2col's 0.47–0.64 with AVX2; narrow8 (8 → 8
+// channels, 3×3 on 28²) with AVX-512 0.42–0.48 against 0.71–0.72.
+bool rows_fit(const Conv2dShape& s, int64_t L) {
+  return s.stride_w == 1 && 4 * s.OC <= 3 * L && s.OW >= L;
+}
+
 // Buffers of one task, for lanes L and tiles of at most rmax:
 //   xp (C, HP, WP)           the image, zero-padded (the last output's window ends inside it)
 //   G  (OH, OC, GW)          input gradient: the output gradient with a zero border of KW − 1
 //                            columns on the left, room for the last vector's reads on the right,
 //                            each output row's channels together (a tap reads them in a stream)
-//   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed
+//   Gt (OCB, OH, OW, L)      weight gradient: the output gradient transposed, or where `rows`
+//                            (rows_fit) the rows kernels' sums with positions in lanes:
+//                            (OC, C·KH·KW, L), then (OC, L) the bias gradient's
 //   sums (OCB, C·KH·KW, L)   weight gradient: the partial sums of a run of images, then
 //                            (OCB, L) the bias gradient's
 struct Geometry {
   int64_t L, OCB, K, HP, WP, GW;
+  bool rows;
   Tiles fw, ic;  // forward: outputs per tile along a row; input gradient: channels per tile
   int64_t image, grad_in, grad_w, sums;
   Geometry(const Conv2dShape& s, int64_t lanes_, int64_t rmax, int64_t rmax_input)
@@ -67,6 +81,7 @@ struct Geometry {
         OCB((s.OC + lanes_ - 1) / lanes_),
         K(s.C * s.KH * s.KW),
         HP(s.H + 2 * s.pad_h),
+        rows(rows_fit(s, lanes_)),
         fw(tiles_of(s.OW, rmax)),
         ic(tiles_of(s.C, rmax_input)) {
     const int64_t S = s.stride_w;
@@ -77,21 +92,11 @@ struct Geometry {
     GW = s.KW - 1 + std::max(q_end + (S - 1 + s.pad_w) / S, s.OW);
     image = s.C * HP * WP;
     grad_in = s.OC * s.OH * GW;
-    grad_w = OCB * s.OH * s.OW * L;
+    grad_w = rows ? (s.OC * K + s.OC) * L : OCB * s.OH * s.OW * L;
     sums = OCB * K * L;
   }
   int64_t size() const { return image + std::max(grad_in, grad_w + sums + OCB * L); }
 };
-
-// Whether the forward takes conv_direct_block_rows.h's kernels, a row's outputs in the L lanes:
-// at stride 1 (consecutive inputs per vector), on rows of at least one vector, for at most 3/4 of
-// a block of output channels, where the channel kernels leave a quarter or more of each block's
-// multiply-adds on zero weights. bench/conv_bench, 1 thread: LeNet-5's conv1 (6 channels) 0.12–0.14
-// against 0.28 ms with AVX-512, 0.19–0.25 against im2col's 0.47–0.64 with AVX2; narrow8 (8 → 8
-// channels, 3×3 on 28²) with AVX-512 0.42–0.48 against 0.71–0.72.
-bool rows_fit(const Conv2dShape& s, int64_t L) {
-  return s.stride_w == 1 && 4 * s.OC <= 3 * L && s.OW >= L;
-}
 
 // One instruction set's kernels for one geometry and kernel width.
 template <class T>
@@ -101,9 +106,11 @@ struct Kernels {
   using Input = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   using Weight = void (*)(T*, T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   using Transpose = void (*)(T*, const T*, int64_t, int64_t);
+  using RowsWeight = void (*)(T*, const T*, const T*, const Conv2dShape&, const Geometry&);
   Forward forward;
   Input input;
   Weight weight;
+  RowsWeight rows_weight;  // where the geometry's `rows`, else null
   Transpose transpose_grad, sums_to_rows, add_sums_to_rows;
 };
 
@@ -236,8 +243,11 @@ int64_t weight_sums_size(const Conv2dShape& s) {
 }
 
 int64_t scratch_size(const Conv2dShape& s) {
-  // Fewer lanes per block never take more elements than 16; no buffer depends on the tiles.
-  return Geometry(s, kMaxLanes, 1, 1).size();
+  // No buffer depends on the tiles. Fewer lanes per block take fewer elements than 16, except
+  // where the rows kernels take a shape only at fewer lanes (rows narrower than 16).
+  int64_t most = 0;
+  for (int64_t L = 2; L <= kMaxLanes; L *= 2) most = std::max(most, Geometry(s, L, 1, 1).size());
+  return most;
 }
 
 template <class T>
@@ -312,6 +322,26 @@ T* weight_sums_run(const Setup<T>& setup, T* sums, T* db, const T* dout, const T
   T* Gt = xp + g.image;
   if (!sums) sums = Gt + g.grad_w;
   T* bias = Gt + g.grad_w + g.sums;
+  if (g.rows) {  // a row's positions in lanes, each lane summed apart until the run ends
+    T* part = Gt;
+    std::fill(xp, Gt + g.grad_w, T(0));
+    for (int64_t n = first; n < last; ++n) {
+      pad_image(xp, inp + n * s.C * s.H * s.W, s, g);
+      setup.k.rows_weight(part, dout + n * s.OC * P, xp, s, g);
+    }
+    // Then each lane sum in order: the kernels' layout (one block: OC ≤ L), zeros past OC.
+    const auto lane_sum = [L](const T* v) {
+      T t = v[0];
+      for (int64_t l = 1; l < L; ++l) t += v[l];
+      return t;
+    };
+    std::fill(sums, sums + g.sums, T(0));
+    for (int64_t oc = 0; oc < s.OC; ++oc) {
+      for (int64_t k = 0; k < g.K; ++k) sums[k * L + oc] = lane_sum(part + (oc * g.K + k) * L);
+      db[oc] = lane_sum(part + (s.OC * g.K + oc) * L);
+    }
+    return sums;
+  }
   // xp's border and the sums start at zero; Gt is written whole, zero lanes included, per image.
   std::fill(xp, Gt, T(0));
   std::fill(sums, sums + g.sums, T(0));

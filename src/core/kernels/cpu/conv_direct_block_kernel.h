@@ -543,9 +543,16 @@ Kernels<T> pick(std::integer_sequence<int, Rs...>, const Geometry& g, const Conv
                                                     &weight_image<T, 7, S>};
   static_assert(sizeof weight / sizeof weight[0] == kMaxKernel);
   constexpr auto rows = rows_kernels<T>(std::make_integer_sequence<int, int(lanes<T>) * 3 / 4>{});
-  return {S == 1 && rows_fit(s, g.L) ? rows[s.OC - 1] : forward[g.fw.r - 1],
+  constexpr typename Kernels<T>::RowsWeight rows_weight[] = {
+      &weight_rows_image<T, 1>, &weight_rows_image<T, 2>, &weight_rows_image<T, 3>,
+      &weight_rows_image<T, 4>, &weight_rows_image<T, 5>, &weight_rows_image<T, 6>,
+      &weight_rows_image<T, 7>};
+  static_assert(sizeof rows_weight / sizeof rows_weight[0] == kMaxKernel);
+  const bool in_rows = S == 1 && g.rows;
+  return {in_rows ? rows[s.OC - 1] : forward[g.fw.r - 1],
           input[g.ic.r - 1],
           weight[s.KW - 1],
+          in_rows ? rows_weight[s.KW - 1] : nullptr,
           &transpose_grad<T>,
           &sums_to_rows<T>,
           &sums_to_rows<T, true>};
