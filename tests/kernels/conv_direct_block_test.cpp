@@ -137,6 +137,32 @@ double float_tol(int64_t terms) {
   return 50 * 1.2e-7 * std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
 }
 
+// A layer's random input, weight, bias and output gradient, drawn in that order.
+struct Operands {
+  std::vector<float> x, w, b, dy;
+};
+Operands random_operands(const cpu::Conv2dShape& s, Generator& gen) {
+  Operands o;
+  o.x = random_values<float>(s.N * s.C * s.H * s.W, gen);
+  o.w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
+  o.b = random_values<float>(s.OC, gen);
+  o.dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+  return o;
+}
+
+// LeNet-5's conv1 on two images: 6 output channels, half a block of AVX-512's but not of AVX2's.
+constexpr cpu::Conv2dShape kLenetConv1{.N = 2,
+                                       .C = 1,
+                                       .H = 28,
+                                       .W = 28,
+                                       .OC = 6,
+                                       .KH = 5,
+                                       .KW = 5,
+                                       .OH = 28,
+                                       .OW = 28,
+                                       .pad_h = 2,
+                                       .pad_w = 2};
+
 // Shapes whose forward takes the kernels with a row's outputs in lanes (at most 3/4 of a block of
 // output channels, stride 1) with some instruction set and element type: rows of one vector and
 // a bit (the last vector overlaps), of 2.6 vectors and of 10 with four vectors a tile, one to
@@ -204,25 +230,12 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
   // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
   shapes.push_back(
       {.N = 3, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
-  shapes.push_back({.N = 2,
-                    .C = 1,
-                    .H = 28,
-                    .W = 28,
-                    .OC = 6,
-                    .KH = 5,
-                    .KW = 5,
-                    .OH = 28,
-                    .OW = 28,
-                    .pad_h = 2,
-                    .pad_w = 2});
+  shapes.push_back(kLenetConv1);
   for (const cpu::Conv2dShape& s : rows_in_lanes_shapes()) shapes.push_back(s);
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     ASSERT_TRUE(cpu::direct_block::fits(s));
-    const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
-    const std::vector<float> b = random_values<float>(s.OC, gen);
-    const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+    const auto [x, w, b, dy] = random_operands(s, gen);
     const Result<float> want = run_naive(s, x, w, b, dy);
     const std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end());
     const std::vector<double> bd(b.begin(), b.end()), dyd(dy.begin(), dy.end());
@@ -260,24 +273,11 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
 TEST(ConvDirectBlockTest, ForwardSameBitsWithAvx2AndAvx512) {
   if (!cpu::isa_supported(cpu::Isa::avx512)) GTEST_SKIP() << "this CPU has no AVX-512";
   std::vector<cpu::Conv2dShape> shapes = rows_in_lanes_shapes();
-  shapes.push_back({.N = 2,
-                    .C = 1,
-                    .H = 28,
-                    .W = 28,
-                    .OC = 6,
-                    .KH = 5,
-                    .KW = 5,
-                    .OH = 28,
-                    .OW = 28,
-                    .pad_h = 2,
-                    .pad_w = 2});
+  shapes.push_back(kLenetConv1);
   Generator gen(77);
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
-    const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
-    const std::vector<float> b = random_values<float>(s.OC, gen);
-    const std::vector<float> dy(static_cast<size_t>(s.N * s.OC * s.OH * s.OW), 1.0f);
+    const auto [x, w, b, dy] = random_operands(s, gen);
     std::vector<float> out[2];
     for (int i = 0; i < 2; ++i) {
       cpu::ScopedIsa scoped(i == 0 ? cpu::Isa::avx2 : cpu::Isa::avx512);
@@ -305,10 +305,12 @@ TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
                            .pad_h = 1,
                            .pad_w = 1};
   Generator gen(29);
-  const std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-  const std::vector<float> w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
-  const std::vector<float> b = random_values<float>(s.OC, gen);
-  const std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+  const Operands op = random_operands(s, gen);
+  // References, not a structured binding: clang 14 cannot capture those in the lambda below.
+  const std::vector<float>& x = op.x;
+  const std::vector<float>& w = op.w;
+  const std::vector<float>& b = op.b;
+  const std::vector<float>& dy = op.dy;
   const auto run = [&] {
     std::vector<float> ws(static_cast<size_t>(cpu::conv2d_workspace_size(s)), std::nanf(""));
     Result<float> r;
