@@ -51,12 +51,11 @@ Tiles tiles_of(int64_t n, int64_t rmax) {
 }
 
 // Whether the forward and the weight gradient take conv_direct_block_rows.h's kernels, a row's
-// outputs in the L lanes:
-// at stride 1 (consecutive inputs per vector), on rows of at least one vector, for at most 3/4 of
-// a block of output channels, where the channel kernels leave a quarter or more of each block's
-// multiply-adds on zero weights. bench/conv_bench, 1 thread: LeNet-5's conv1 (6 channels) 0.12–0.14
-// against 0.28 ms with AVX-512, 0.19–0.25 against im2col's 0.47–0.64 with AVX2; narrow8 (8 → 8
-// channels, 3×3 on 28²) with AVX-512 0.42–0.48 against 0.71–0.72.
+// outputs in the L lanes: at stride 1 (consecutive inputs per vector), on rows of at least one
+// vector, for at most 3/4 of a block of output channels, where the channel kernels leave a quarter
+// or more of each block's multiply-adds on zero weights. bench/conv_bench, 1 thread: LeNet-5's
+// conv1 (6 channels) 0.12–0.14 against 0.28 ms with AVX-512, 0.19–0.25 against im2col's 0.47–0.64
+// with AVX2; narrow8 (8 → 8 channels, 3×3 on 28²) with AVX-512 0.42–0.48 against 0.71–0.72.
 bool rows_fit(const Conv2dShape& s, int64_t L) {
   return s.stride_w == 1 && 4 * s.OC <= 3 * L && s.OW >= L;
 }
