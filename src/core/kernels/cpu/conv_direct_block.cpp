@@ -253,7 +253,7 @@ template <class T>
 void pack_weight(T* wp, const T* weight, const Conv2dShape& s) {
   const int64_t L = lanes_of<T>(active_isa());
   const Geometry g(s, L, 1, 1);
-  if (rows_fit(s, L)) {  // (C·KH·KW, OC): a tap's weights for every channel together
+  if (g.rows) {  // (C·KH·KW, OC): a tap's weights for every channel together
     for (int64_t oc = 0; oc < s.OC; ++oc)
       for (int64_t k = 0; k < g.K; ++k) wp[k * s.OC + oc] = weight[oc * g.K + k];
     return;

@@ -93,6 +93,14 @@ NABLA_DT void forward_rows(T* out, const T* xp, const T* wp, const T* bias, cons
 template <int KW>
 constexpr int kRowWeightChannels = std::clamp((kRegisters - 1) / (KW + 1), 1, 6);
 
+// {0, 1, …, L − 1}: each lane's index, for counted's mask.
+template <class T>
+NABLA_DT inline Vec<T> lane_index() {
+  Vec<T> index;
+  for (int64_t l = 0; l < lanes<T>; ++l) index[l] = T(l);
+  return index;
+}
+
 // v's lanes that vector `at` of a row counts: all but the first v·L − at where the last vector
 // starts at OW − L and overlaps the one before (which counted those positions).
 template <class T>
@@ -109,8 +117,7 @@ NABLA_DT void weight_rows_sweep(T* part, const T* dout, const T* xp, int64_t oc0
                                 const Conv2dShape& s, const Geometry& g) {
   constexpr int64_t L = lanes<T>;
   const int64_t P = s.OH * s.OW, nv = (s.OW + L - 1) / L;
-  Vec<T> index;
-  for (int64_t l = 0; l < L; ++l) index[l] = T(l);
+  const Vec<T> index = lane_index<T>();
   for (int64_t c = 0; c < s.C; ++c)
     for (int64_t kh = 0; kh < s.KH; ++kh) {
       T* pk = part + (oc0 * g.K + (c * s.KH + kh) * KW) * L;
@@ -160,8 +167,7 @@ NABLA_DT void weight_rows_image(T* part, const T* dout, const T* xp, const Conv2
   for (int64_t oc0 = 0; oc0 < s.OC; oc0 += t.r)
     sweep[std::min(t.r, s.OC - oc0) - 1](part, dout, xp, oc0, s, g);
   const int64_t P = s.OH * s.OW, nv = (s.OW + L - 1) / L;
-  Vec<T> index;
-  for (int64_t l = 0; l < L; ++l) index[l] = T(l);
+  const Vec<T> index = lane_index<T>();
   for (int64_t oc = 0; oc < s.OC; ++oc) {
     T* pb = part + (s.OC * g.K + oc) * L;
     Vec<T> acc;
