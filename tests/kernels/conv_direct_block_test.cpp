@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/conv_test_util.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/isa.h"
 #include "nabla/random.h"
@@ -22,12 +23,9 @@
 namespace nabla {
 namespace {
 
-using testing::random_values;
-
-int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
-  return std::min(hi,
-                  lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
-}
+using testing::ConvOperands;
+using testing::pick;
+using testing::random_operands;
 
 cpu::Conv2dShape random_shape(Generator& gen, int64_t stride) {
   cpu::Conv2dShape s;
@@ -137,31 +135,8 @@ double float_tol(int64_t terms) {
   return 50 * 1.2e-7 * std::sqrt(static_cast<double>(std::max<int64_t>(terms, 1)));
 }
 
-// A layer's random input, weight, bias and output gradient, drawn in that order.
-struct Operands {
-  std::vector<float> x, w, b, dy;
-};
-Operands random_operands(const cpu::Conv2dShape& s, Generator& gen) {
-  Operands o;
-  o.x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-  o.w = random_values<float>(s.OC * s.C * s.KH * s.KW, gen);
-  o.b = random_values<float>(s.OC, gen);
-  o.dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
-  return o;
-}
-
 // LeNet-5's conv1 on two images: 6 output channels, half a block of AVX-512's but not of AVX2's.
-constexpr cpu::Conv2dShape kLenetConv1{.N = 2,
-                                       .C = 1,
-                                       .H = 28,
-                                       .W = 28,
-                                       .OC = 6,
-                                       .KH = 5,
-                                       .KW = 5,
-                                       .OH = 28,
-                                       .OW = 28,
-                                       .pad_h = 2,
-                                       .pad_w = 2};
+constexpr cpu::Conv2dShape kLenetConv1 = testing::lenet_conv1(2);
 
 // Shapes whose forward takes the kernels with a row's outputs in lanes (at most 3/4 of a block of
 // output channels, stride 1) with some instruction set and element type: rows of one vector and
@@ -228,8 +203,7 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
                     .pad_h = 1,
                     .pad_w = 1});
   // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
-  shapes.push_back(
-      {.N = 3, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
+  shapes.push_back(testing::lenet_conv2(3));
   shapes.push_back(kLenetConv1);
   for (const cpu::Conv2dShape& s : rows_in_lanes_shapes()) shapes.push_back(s);
   for (const cpu::Conv2dShape& s : shapes) {
@@ -305,7 +279,7 @@ TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
                            .pad_h = 1,
                            .pad_w = 1};
   Generator gen(29);
-  const Operands op = random_operands(s, gen);
+  const ConvOperands op = random_operands(s, gen);
   // References, not a structured binding: clang 14 cannot capture those in the lambda below.
   const std::vector<float>& x = op.x;
   const std::vector<float>& w = op.w;

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/conv_test_util.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/norm.h"
@@ -22,13 +23,10 @@
 namespace nabla {
 namespace {
 
+using testing::pick;
+using testing::random_operands;
 using testing::random_values;
 using testing::ThreadCount;
-
-int64_t pick(Generator& gen, int64_t lo, int64_t hi) {  // uniform in [lo, hi]
-  return std::min(hi,
-                  lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
-}
 
 cpu::Conv2dShape random_conv_shape(Generator& gen) {
   cpu::Conv2dShape s;
@@ -162,10 +160,7 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     const int64_t Cg = s.C / s.groups;
-    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_values<float>(s.OC * Cg * s.KH * s.KW, gen);
-    std::vector<float> b = random_values<float>(s.OC, gen);
-    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+    const auto [x, w, b, dy] = random_operands(s, gen);
     const ConvResult fast = run_fast(s, x, w, b, dy);
     std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
     cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
@@ -299,10 +294,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
                     .pad_w = 1});
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
-    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_values<float>(s.OC * s.C * 9, gen);
-    std::vector<float> b = random_values<float>(s.OC, gen);
-    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+    const auto [x, w, b, dy] = random_operands(s, gen);
     std::vector<float> out(dy.size()), dinp(x.size(), 0), dweight(w.size(), 0), dbias(b.size(), 0);
     cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
     cpu::conv2d_backward_input_naive(dinp.data(), dy.data(), w.data(), s);
@@ -363,19 +355,8 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   // for one Winograd step (its tile rows split over the tasks), and single images whose direct
   // or Winograd forward is shared out in bands of output rows (the convnet's conv2 and conv4,
   // VGG's stride-2 layer).
-  shapes.push_back({.N = 64,
-                    .C = 1,
-                    .H = 28,
-                    .W = 28,
-                    .OC = 6,
-                    .KH = 5,
-                    .KW = 5,
-                    .OH = 28,
-                    .OW = 28,
-                    .pad_h = 2,
-                    .pad_w = 2});
-  shapes.push_back(
-      {.N = 64, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10});
+  shapes.push_back(testing::lenet_conv1(64));
+  shapes.push_back(testing::lenet_conv2(64));
   shapes.push_back({.N = 5,
                     .C = 32,
                     .H = 16,
@@ -417,10 +398,7 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   shapes.push_back(wide_batch_shape());
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
-    std::vector<float> x = random_values<float>(s.N * s.C * s.H * s.W, gen);
-    std::vector<float> w = random_values<float>(s.OC * s.C / s.groups * s.KH * s.KW, gen);
-    std::vector<float> b = random_values<float>(s.OC, gen);
-    std::vector<float> dy = random_values<float>(s.N * s.OC * s.OH * s.OW, gen);
+    const auto [x, w, b, dy] = random_operands(s, gen);
     ConvResult one;
     {
       ThreadCount threads(1);
