@@ -1,5 +1,6 @@
-// Convolution kernels: the naive loops first (the definition), then im2col/col2im and the GEMM
-// versions built on them. See conv.h for layouts and conventions.
+// Convolution kernels: im2col/col2im and the GEMM versions built on them, and the choice between
+// them and the direct and Winograd kernels (the naive loops, the definition, are in
+// conv_naive.cpp). See conv.h for layouts and conventions.
 #include "kernels/cpu/conv.h"
 
 #include <algorithm>
@@ -14,46 +15,9 @@
 
 namespace nabla::cpu {
 
-// ---- the definition, as loops ----
+// ---- im2col + GEMM ----
 
 namespace {
-
-// One loop nest visits every term of the convolution: out[o] += inp[i] · weight[w], for each
-// output element o and each weight w whose window position falls inside the image (outside, the
-// zero padding contributes nothing). The three naive kernels are what each does with a term.
-// output_start(o, oc) is called before the first term of output o, oc being its channel.
-template <class Start, class Term>
-void for_each_term(const Conv2dShape& s, Start output_start, Term term) {
-  const int64_t Cg = s.C / s.groups, OCg = s.OC / s.groups;
-  for (int64_t n = 0; n < s.N; ++n)
-    for (int64_t oc = 0; oc < s.OC; ++oc) {
-      const int64_t g = oc / OCg;
-      for (int64_t oh = 0; oh < s.OH; ++oh)
-        for (int64_t ow = 0; ow < s.OW; ++ow) {
-          const int64_t o = ((n * s.OC + oc) * s.OH + oh) * s.OW + ow;
-          output_start(o, oc);
-          for (int64_t c = 0; c < Cg; ++c)
-            for (int64_t kh = 0; kh < s.KH; ++kh)
-              for (int64_t kw = 0; kw < s.KW; ++kw) {
-                const int64_t ih = oh * s.stride_h - s.pad_h + kh * s.dilation_h;
-                const int64_t iw = ow * s.stride_w - s.pad_w + kw * s.dilation_w;
-                if (ih < 0 || ih >= s.H || iw < 0 || iw >= s.W) continue;  // zero padding
-                term(o, ((n * s.C + g * Cg + c) * s.H + ih) * s.W + iw,
-                     ((oc * Cg + c) * s.KH + kh) * s.KW + kw);
-              }
-        }
-    }
-}
-
-}  // namespace
-
-template <class T>
-void conv2d_forward_naive(T* out, const T* inp, const T* weight, const T* bias,
-                          const Conv2dShape& s) {
-  for_each_term(
-      s, [&](int64_t o, int64_t oc) { out[o] = bias ? bias[oc] : T(0); },
-      [&](int64_t o, int64_t i, int64_t w) { out[o] += inp[i] * weight[w]; });
-}
 
 // The input gradients of images [n0, n1), zeroed by the unit about to add into them: in
 // parallel and just before use, where a zeroed tensor from the op was one thread's memset of the
@@ -63,29 +27,6 @@ void zero_images(T* dinp, const Conv2dShape& s, int64_t n0, int64_t n1) {
   const int64_t image = s.C * s.H * s.W;
   std::fill(dinp + n0 * image, dinp + n1 * image, T(0));
 }
-
-template <class T>
-void conv2d_backward_input_naive(T* dinp, const T* dout, const T* weight, const Conv2dShape& s) {
-  zero_images(dinp, s, 0, s.N);
-  for_each_term(
-      s, [](int64_t, int64_t) {},
-      [&](int64_t o, int64_t i, int64_t w) { dinp[i] += dout[o] * weight[w]; });
-}
-
-template <class T>
-void conv2d_backward_weight_naive(T* dweight, T* dbias, const T* dout, const T* inp,
-                                  const Conv2dShape& s) {
-  for_each_term(
-      s,
-      [&](int64_t o, int64_t oc) {
-        if (dbias) dbias[oc] += dout[o];
-      },
-      [&](int64_t o, int64_t i, int64_t w) { dweight[w] += dout[o] * inp[i]; });
-}
-
-// ---- im2col + GEMM ----
-
-namespace {
 
 // Above this many `col` elements a chunk stops growing: the GEMM is already large, and a
 // bigger buffer only falls out of cache between im2col and the GEMM.
@@ -589,10 +530,7 @@ void conv2d_backward(T* dinp, T* dweight, T* dbias, const T* dout, const T* inp,
   template void conv2d_backward_input<T>(T*, const T*, const T*, const Conv2dShape&, T*);          \
   template void conv2d_backward_weight<T>(T*, T*, const T*, const T*, const Conv2dShape&, T*);     \
   template void conv2d_backward<T>(T*, T*, T*, const T*, const T*, const T*, const Conv2dShape&,   \
-                                   T*);                                                            \
-  template void conv2d_forward_naive<T>(T*, const T*, const T*, const T*, const Conv2dShape&);     \
-  template void conv2d_backward_input_naive<T>(T*, const T*, const T*, const Conv2dShape&);        \
-  template void conv2d_backward_weight_naive<T>(T*, T*, const T*, const T*, const Conv2dShape&);
+                                   T*);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)
 #undef NABLA_INSTANTIATE
