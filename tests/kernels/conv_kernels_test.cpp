@@ -14,6 +14,7 @@
 
 #include "kernels/conv_test_util.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv_winograd_cols.h"
 #include "kernels/cpu/isa.h"
 #include "kernels/cpu/norm.h"
 #include "nabla/random.h"
@@ -343,6 +344,90 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
       }
       for (size_t k = 0; k < fused_db.size(); ++k)
         ASSERT_NEAR(fused_db[k], want_db[k], 1e-11) << "fused dbias " << k;
+    }
+  }
+}
+
+// The stride-2 column Winograd's forward and input gradient, its functions called directly (two
+// chunks: the first image, then the rest) with every instruction set's transforms this CPU has,
+// and through conv2d_* (which take it with AVX2), against the naive loops: float to the usual
+// tolerance (its differences round like the direct sums' terms), float64 to 1e-12; and its
+// output the same at 1 and 2 threads.
+TEST(ConvKernelsTest, ColumnWinogradMatchesNaive) {
+  Generator gen(37);
+  std::vector<cpu::Isa> isas{cpu::Isa::generic};
+  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
+    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  const auto stride2 = [](int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc) {
+    return cpu::Conv2dShape{.N = n,
+                            .C = c,
+                            .H = h,
+                            .W = w,
+                            .OC = oc,
+                            .KH = 3,
+                            .KW = 3,
+                            .OH = h / 2,
+                            .OW = w / 2,
+                            .stride_h = 2,
+                            .stride_w = 2,
+                            .pad_h = 1,
+                            .pad_w = 1};
+  };
+  std::vector<cpu::Conv2dShape> shapes;
+  for (int i = 0; i < 4; ++i)
+    shapes.push_back(stride2(pick(gen, 2, 4), pick(gen, 64, 67), 2 * pick(gen, 1, 6),
+                             4 * pick(gen, 1, 5), pick(gen, 64, 66)));
+  shapes.push_back(stride2(3, 64, 32, 32, 128));  // VGG's down_s2 layer
+  EXPECT_TRUE(cpu::winograd_cols::fits(shapes.back()));
+  cpu::Conv2dShape odd_width = stride2(2, 64, 8, 10, 64), stride1 = shapes.back();
+  stride1.stride_h = stride1.stride_w = 1, stride1.OH = stride1.H, stride1.OW = stride1.W;
+  EXPECT_FALSE(cpu::winograd_cols::fits(odd_width));  // W not a multiple of 4: half a pair
+  EXPECT_FALSE(cpu::winograd_cols::fits(stride1));
+  for (const cpu::Conv2dShape& s : shapes) {
+    SCOPED_TRACE(describe(s));
+    ASSERT_TRUE(cpu::winograd_cols::fits(s));
+    const auto [x, w, b, dy] = random_operands(s, gen);
+    std::vector<float> out(dy.size()), dinp(x.size(), 0);
+    cpu::conv2d_forward_naive(out.data(), x.data(), w.data(), b.data(), s);
+    cpu::conv2d_backward_input_naive(dinp.data(), dy.data(), w.data(), s);
+    std::vector<double> xd(x.begin(), x.end()), wd(w.begin(), w.end()), bd(b.begin(), b.end());
+    std::vector<double> dyd(dy.begin(), dy.end()), want(dy.size()), want_dx(x.size(), 0);
+    cpu::conv2d_forward_naive(want.data(), xd.data(), wd.data(), bd.data(), s);
+    cpu::conv2d_backward_input_naive(want_dx.data(), dyd.data(), wd.data(), s);
+    // out and dinp of images [0, 1) and [1, N), each a call of the column Winograd's own.
+    const auto direct = [&s]<class T>(const std::vector<T>& xs, const std::vector<T>& ws,
+                                      const std::vector<T>& bs, const std::vector<T>& dys) {
+      namespace wc = cpu::winograd_cols;
+      std::vector<T> U(static_cast<size_t>(wc::weight_size(s)));
+      std::vector<T> scratch(static_cast<size_t>(wc::scratch_size(s, s.N)));
+      std::vector<T> y(dys.size(), std::nan("")), dx(xs.size(), std::nan(""));
+      wc::transform_weight(U.data(), ws.data(), s, wc::Product::forward);
+      for (const auto& [n0, n1] : {std::pair<int64_t, int64_t>{0, 1}, {1, s.N}})
+        wc::forward_images(y.data(), xs.data(), U.data(), bs.data(), s, n0, n1 - n0, scratch.data(),
+                           false);
+      wc::transform_weight(U.data(), ws.data(), s, wc::Product::input_grad);
+      for (const auto& [n0, n1] : {std::pair<int64_t, int64_t>{0, 1}, {1, s.N}})
+        wc::input_grad_images(dx.data(), dys.data(), U.data(), s, n0, n1 - n0, scratch.data());
+      return std::pair{y, dx};
+    };
+    for (cpu::Isa isa : isas) {
+      SCOPED_TRACE(cpu::isa_name(isa));
+      cpu::ScopedIsa scoped(isa);
+      const auto [y, dx] = direct(x, w, b, dy);
+      expect_close(y, out, s.C * 9, "output");
+      expect_close(dx, dinp, s.OC * 9, "dinput");
+      const auto [yd, dxd] = direct(xd, wd, bd, dyd);
+      for (size_t k = 0; k < yd.size(); ++k) ASSERT_NEAR(yd[k], want[k], 1e-12) << "out " << k;
+      for (size_t k = 0; k < dxd.size(); ++k) ASSERT_NEAR(dxd[k], want_dx[k], 1e-12) << "dx " << k;
+      const ConvResult fast = run_fast(s, x, w, b, dy);
+      expect_close(fast.out, out, s.C * 9, "conv2d_forward");
+      expect_close(fast.dinp, dinp, s.OC * 9, "conv2d_backward_input");
+      expect_close(fast.fused_dinp, dinp, s.OC * 9, "conv2d_backward");
+      if (isa != cpu::Isa::avx2) continue;
+      ThreadCount threads(2);
+      const ConvResult two = run_fast(s, x, w, b, dy);
+      EXPECT_EQ(two.out, fast.out);
+      EXPECT_EQ(two.dinp, fast.dinp);
     }
   }
 }

@@ -9,6 +9,7 @@
 
 #include "kernels/cpu/conv_direct_block.h"
 #include "kernels/cpu/conv_winograd.h"
+#include "kernels/cpu/conv_winograd_cols.h"
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
 #include "parallel.h"
@@ -170,6 +171,19 @@ bool use_winograd(const Conv2dShape& s) {
   return s.C >= least && s.OC >= least;
 }
 
+// The column Winograd (conv_winograd_cols.h) for the forward and input gradient of stride-2 3×3
+// layers with AVX2, on as many channels as Winograd's: 5/6 of the direct kernels' multiply-adds,
+// as GEMMs at the same share of the peak. bench/conv_bench, VGG's down_s2 layer (C64 32² → 128),
+// AVX2 on Zen 5 (docs/performance.md, session 30): forward 11.1-12.0 ms against the direct
+// kernels' 12.3-13.3, input gradient 11.0-11.7 against 12.2-12.3 (1 thread); forward and backward
+// 34.7 against 37.4 ms on 1 thread, 19.0 against 20.4 on 2 (medians of 5). With AVX-512 the direct
+// forward stays ahead (6.1-6.4 against 6.5-6.7 ms), and the layer's forward and backward with it
+// (19.6-19.8 against 20.1-20.8). The weight gradient stays with the direct kernels.
+bool use_winograd_cols(const Conv2dShape& s) {
+  return winograd_cols::fits(s) && active_isa() == Isa::avx2 && s.C >= kWinogradMinChannels &&
+         s.OC >= kWinogradMinChannels;
+}
+
 // Direct convolution without im2col (conv_direct_block.h), per kernel, where bench/conv_bench
 // measured it faster than im2col + GEMM (docs/performance.md, 1 thread unless said):
 // - forward: where each output sums at least 16 taps (a 3×3 first layer's im2col is cheap) and,
@@ -267,6 +281,14 @@ Plan plan_of(const Conv2dShape& s) {
                                                  : s.OC * (s.C / s.groups) * s.KH * s.KW);
   // Winograd's forward runs a task per block of tile rows, so one large image still splits.
   p.slots = std::clamp<int64_t>(num_threads(), 1, std::max(p.units * p.blocks * p.bands, p.pieces));
+  // The column Winograd's chunks (sized, as the rest, by the shape alone, whichever ISA runs).
+  if (winograd_cols::fits(s)) {
+    const int64_t chunk =
+        images_per_chunk(s.N, winograd_cols::elements_per_image(s), kWinogradBudget);
+    p.col_size = std::max(p.col_size, winograd_cols::scratch_size(s, chunk));
+    p.weight_size = std::max(p.weight_size, winograd_cols::weight_size(s));
+    if (use_winograd_cols(s)) p.chunk = chunk, p.units = (s.N + chunk - 1) / chunk;
+  }
   return p;
 }
 
@@ -316,6 +338,15 @@ void conv2d_forward(T* out, const T* inp, const T* weight, const T* bias, const 
       const int64_t n0 = u / blocks * plan.chunk, th0 = u % blocks * rows;
       const winograd::Step step{n0, std::min(plan.chunk, s.N - n0), th0, std::min(th0 + rows, TH)};
       winograd::forward_step(out, inp, U, bias, s, plan.chunk, plan.rows, step, scratch, relu);
+    });
+    return;
+  }
+  if (use_winograd_cols(s)) {
+    T* U = workspace + plan.total() - plan.weight_size;
+    winograd_cols::transform_weight(U, weight, s, winograd_cols::Product::forward);
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
+      winograd_cols::forward_images(out, inp, U, bias, s, n0, nb, scratch, relu);
     });
     return;
   }
@@ -370,6 +401,15 @@ void conv2d_backward_input(T* dinp, const T* dout, const T* weight, const Conv2d
       zero_images(dinp, s, n0, n1);
       winograd::backward_run(dinp, static_cast<T*>(nullptr), dout, static_cast<const T*>(nullptr),
                              U, s, plan.chunk, plan.rows, n0, n1, scratch);
+    });
+    return;
+  }
+  if (use_winograd_cols(s)) {
+    T* U = workspace + plan.total() - plan.weight_size;
+    winograd_cols::transform_weight(U, weight, s, winograd_cols::Product::input_grad);
+    for_each_unit(plan.units, plan, workspace, [&](int64_t u, T* scratch, T*) {
+      const int64_t n0 = u * plan.chunk, nb = std::min(plan.chunk, s.N - n0);
+      winograd_cols::input_grad_images(dinp, dout, U, s, n0, nb, scratch);
     });
     return;
   }

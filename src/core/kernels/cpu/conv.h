@@ -6,9 +6,10 @@
 //            convolution of a whole chunk becomes one large GEMM per group (cpu::gemm). Stride-1
 //            3×3 layers on 64 or more channels take Winograd F(2×2 or 4×4, 3×3) instead
 //            (conv_winograd.h), 1×1 layers read the image in place, and other stride-1 layers
-//            (LeNet's, the first layers) and, with AVX-512, stride-2 layers a direct convolution
-//            without im2col (conv_direct_block.h), kernel by kernel as conv.cpp's
-//            use_direct_block measured it faster.
+//            (LeNet's, the first layers) and stride-2 layers a direct convolution without im2col
+//            (conv_direct_block.h), kernel by kernel as conv.cpp's use_direct_block measured it
+//            faster; with AVX2, the forward and input gradient of stride-2 3×3 layers on 64 or
+//            more channels take a Winograd along the columns (conv_winograd_cols.h).
 //
 // N = batch, C = input channels, H×W = input size, OC = output channels, KH×KW = kernel size,
 // OH×OW = output size, G = groups (C/G input channels feed each of G blocks of OC/G outputs),
