@@ -180,9 +180,7 @@ std::vector<cpu::Conv2dShape> rows_in_lanes_shapes() {
 }
 
 TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
-  std::vector<cpu::Isa> isas{cpu::Isa::generic};
-  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
-    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  const std::vector<cpu::Isa> isas = testing::supported_isas();
   Generator gen(513);
   std::vector<cpu::Conv2dShape> shapes;
   for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 1));

@@ -251,9 +251,7 @@ TEST(ConvKernelsTest, DirectWeightGradientMatchesNaiveWithAvx2AndTheBaseline) {
 // by sixths, and measured up to 1.7× the usual bound (F(2×2) stays inside it; docs/performance.md).
 TEST(ConvKernelsTest, WinogradMatchesNaive) {
   Generator gen(31);
-  std::vector<cpu::Isa> isas{cpu::Isa::generic};
-  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
-    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  const std::vector<cpu::Isa> isas = testing::supported_isas();
   std::vector<cpu::Conv2dShape> shapes;
   for (int i = 0; i < 6; ++i) {
     cpu::Conv2dShape s;
@@ -355,9 +353,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
 // output the same at 1 and 2 threads.
 TEST(ConvKernelsTest, ColumnWinogradMatchesNaive) {
   Generator gen(37);
-  std::vector<cpu::Isa> isas{cpu::Isa::generic};
-  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
-    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  const std::vector<cpu::Isa> isas = testing::supported_isas();
   const auto stride2 = [](int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc) {
     return cpu::Conv2dShape{.N = n,
                             .C = c,

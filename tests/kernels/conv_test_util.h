@@ -1,6 +1,6 @@
 // Helpers shared by the convolution kernels' tests (conv_kernels_test.cpp,
-// conv_direct_block_test.cpp): random shapes' sizes, a layer's random operands and LeNet-5's two
-// layers.
+// conv_direct_block_test.cpp): random shapes' sizes, the instruction sets to run, a layer's random
+// operands and LeNet-5's two layers.
 #pragma once
 
 #include <algorithm>
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/isa.h"
 #include "nabla/random.h"
 #include "test_util.h"
 
@@ -17,6 +18,14 @@ namespace nabla::testing {
 inline int64_t pick(Generator& gen, int64_t lo, int64_t hi) {
   return std::min(hi,
                   lo + static_cast<int64_t>(gen.uniform(0, 1) * static_cast<double>(hi - lo + 1)));
+}
+
+// The instruction sets this CPU runs, the baseline first: every copy of a kernel a test can check.
+inline std::vector<cpu::Isa> supported_isas() {
+  std::vector<cpu::Isa> isas{cpu::Isa::generic};
+  for (cpu::Isa isa : {cpu::Isa::avx2, cpu::Isa::avx512})
+    if (cpu::isa_supported(isa)) isas.push_back(isa);
+  return isas;
 }
 
 // A layer's random input, weight, bias and output gradient, drawn in that order.
