@@ -7,12 +7,12 @@
 //   m1 = (x̃[4k] − x̃[4k + 2])·w0   m2 = x̃[4k + 2]·(w0 + w2)   m3 = (x̃[4k + 4] − x̃[4k + 2])·w2
 //   y[2k] = m1 + m2 + w1·x̃[4k + 1]            y[2k + 1] = m2 + m3 + w1·x̃[4k + 3]
 // so 5 products for 2 outputs instead of 6, with coefficients 0 and ±1 (the only rounding beyond
-// the direct sums' is that of the two differences and the final additions). The kernel rows stay
-// direct: each (input channel, kernel row) is a row of the products' inner dimension (3·C), so a
-// chunk of images takes 4 GEMMs, M_p (OC, pairs) = U_p (OC, 3C) · V_p (3C, pairs), with U_0..3 =
-// w0, w0 + w2, w2, w1 (the last over both odd columns of a pair). The input gradient is the
-// adjoint: V_p = U_pᵀ · dM_p. bench/conv_bench: on the VGG stride-2 layer (C64 32² → 128) the
-// products take 5/6 of the direct kernels' multiply-adds (docs/performance.md, session 30).
+// the direct sums' is that of w0 + w2, the two differences and the final additions). The kernel
+// rows stay direct: each (input channel, kernel row) is a row of the products' inner dimension
+// (3·C), so a chunk of images takes 4 GEMMs, M_p (OC, pairs) = U_p (OC, 3C) · V_p (3C, pairs),
+// with U_0..3 = w0, w0 + w2, w2, w1 (the last over both odd columns of a pair). The input gradient
+// is the adjoint: V_p = U_pᵀ · dM_p. The products are 5/6 of the direct kernels' multiply-adds;
+// conv.cpp's use_winograd_cols gives the times bench/conv_bench measured.
 #pragma once
 
 #include <cstdint>
