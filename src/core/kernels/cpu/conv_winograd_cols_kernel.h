@@ -2,8 +2,9 @@
 // compiled once per instruction set: conv_winograd_cols.cpp includes this file three times, each
 // inside its own namespace and with NABLA_WINOGRAD_COLS_TARGET set to a target attribute (or
 // nothing for the baseline). Every loop runs along a row's TW = W/4 output pairs with unit
-// stride, so the compiler vectorises it at the target's width; the input row's stride-4 columns
-// are split into phases once (split_phases).
+// stride, so the compiler vectorises it at the target's width: the input row is read 4 columns
+// at a time (one pass, which the vectoriser turns into shuffles), the output gradient's row split
+// into its even and odd columns once (split_phases).
 //
 // Rows of the products' planes (conv_winograd_cols.cpp's Layout): planes 0-2 (d0, d1, d2) hold
 // TW values per (image, output row) and plane 3 (the odd columns) 2·TW, even outputs' then odd
