@@ -195,6 +195,20 @@ void check_packed_a(GemmKernel kernel, const Case& c) {
   EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(T) * got.size()), 0);
 }
 
+// The bound workspaces are sized by before a kernel is chosen covers every kernel's packed A.
+TEST(Gemm, PackedABoundCoversEveryKernel) {
+  for (GemmKernel kernel : {GemmKernel::generic, GemmKernel::avx2, GemmKernel::avx512,
+                            GemmKernel::avx512_logic_on_avx2})
+    for (const auto& [M, K] :
+         {std::pair<int64_t, int64_t>{1, 1}, {5, 7}, {64, 192}, {128, 64}, {130, 67}, {1000, 3}}) {
+      SCOPED_TRACE(cpu::gemm_kernel_name(kernel));
+      for (const auto& [m, k] : {std::pair{M, K}, std::pair{K, M}}) {
+        EXPECT_LE(cpu::gemm_packed_a_size<float>(kernel, m, k), cpu::gemm_packed_a_bound(M, K));
+        EXPECT_LE(cpu::gemm_packed_a_size<double>(kernel, m, k), cpu::gemm_packed_a_bound(M, K));
+      }
+    }
+}
+
 TEST(Gemm, PackedAMatchesGemmWith) {
   std::vector<Case> cases = shapes();
   cases.push_back({false, false, 128, 130, 128, 1, 0});   // Winograd's per-step product

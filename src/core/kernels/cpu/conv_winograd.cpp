@@ -37,11 +37,10 @@ struct Geometry {
   }
 };
 
-// Elements of one plane of U packed for a GEMM (gemm_pack_a, in either orientation): OC · C with
-// the rows rounded up to whole tiles of any kernel (at most 16 rows); by the shape alone, as
-// conv.cpp's workspace is. The packed planes follow U's own.
+// Elements of one plane of U packed for a GEMM (gemm_pack_a, in either orientation), by the shape
+// alone, as conv.cpp's workspace is. The packed planes follow U's own.
 int64_t packed_plane(const Conv2dShape& s) {
-  return s.OC * s.C + 15 * std::max(s.OC, s.C);
+  return gemm_packed_a_bound(s.OC, s.C);
 }
 template <class T>
 T* packed_weight(T* U, const Conv2dShape& s) {

@@ -60,11 +60,10 @@ ColsTransforms<T> transforms_for(Isa isa) {
   return generic::cols_transforms<T>();
 }
 
-// Elements of one weight plane packed for a GEMM (gemm_pack_a, in either orientation): OC · 3C
-// with the rows rounded up to whole tiles of any kernel (at most 16 rows); by the shape alone, as
-// conv.cpp's workspace is.
+// Elements of one weight plane (OC, 3C) packed for a GEMM (gemm_pack_a, in either orientation),
+// by the shape alone, as conv.cpp's workspace is.
 int64_t packed_plane(const Conv2dShape& s) {
-  return s.OC * 3 * s.C + 15 * std::max(s.OC, 3 * s.C);
+  return gemm_packed_a_bound(s.OC, 3 * s.C);
 }
 
 // Where one task's buffers lie in its scratch: the chunk's transformed input (or input gradient)

@@ -470,6 +470,12 @@ int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K) {
   return (std::max<int64_t>(M, 0) + mr - 1) / mr * mr * std::max<int64_t>(K, 0);
 }
 
+int64_t gemm_packed_a_bound(int64_t M, int64_t K) {
+  constexpr int64_t kMostTileRows = 16;
+  M = std::max<int64_t>(M, 0), K = std::max<int64_t>(K, 0);
+  return M * K + (kMostTileRows - 1) * std::max(M, K);
+}
+
 template <class T>
 void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T* A, int64_t lda,
                  T* packed) {

@@ -71,6 +71,10 @@ int64_t gemm_k_pieces(bool trans_b, int64_t M, int64_t N, int64_t K);
 // computes A·Bᵀ as dot products, gemm_dot_products), and the same for any thread count.
 template <class T>
 int64_t gemm_packed_a_size(GemmKernel kernel, int64_t M, int64_t K);  // elements
+// Elements enough for gemm_packed_a_size(kernel, M, K) and (kernel, K, M) with every kernel and
+// element type: a bound known from the shape alone, for a workspace sized before the kernel is
+// chosen (each kernel pads op(A)'s rows to whole tiles of at most 16 rows).
+int64_t gemm_packed_a_bound(int64_t M, int64_t K);
 template <class T>
 void gemm_pack_a(GemmKernel kernel, bool trans_a, int64_t M, int64_t K, const T* A, int64_t lda,
                  T* packed);
