@@ -169,6 +169,19 @@ TEST(Gemm, SharedBPathMatchesNaive) {
   }
 }
 
+// check(kernel, c, T{}) for float and double, every case and runnable kernel, on 1 and 2 threads.
+template <class Check>
+void on_every_kernel_and_thread_count(const std::vector<Case>& cases, Check check) {
+  for (int threads : {1, 2}) {
+    ThreadCount tc(threads);
+    for (GemmKernel kernel : runnable_kernels()) {
+      SCOPED_TRACE(cpu::gemm_kernel_name(kernel) + std::string(" on ") + std::to_string(threads) +
+                   " threads");
+      for (const Case& c : cases) check(kernel, c, float{}), check(kernel, c, double{});
+    }
+  }
+}
+
 // gemm_packed_a on A packed once by gemm_pack_a: against the naive loop on every shape, and bit
 // for bit against gemm_with wherever that does not split K (gemm_k_pieces), on 1 and 2 threads
 // (the packed path splits only C's columns).
@@ -213,17 +226,52 @@ TEST(Gemm, PackedAMatchesGemmWith) {
   std::vector<Case> cases = shapes();
   cases.push_back({false, false, 128, 130, 128, 1, 0});   // Winograd's per-step product
   cases.push_back({true, false, 1600, 70, 400, 1, 0.5});  // two blocks of MC rows, two K slices
-  for (int threads : {1, 2}) {
-    ThreadCount tc(threads);
-    for (GemmKernel kernel : runnable_kernels()) {
-      SCOPED_TRACE(cpu::gemm_kernel_name(kernel) + std::string(" on ") + std::to_string(threads) +
-                   " threads");
-      for (const Case& c : cases) {
-        check_packed_a<float>(kernel, c);
-        check_packed_a<double>(kernel, c);
-      }
-    }
-  }
+  on_every_kernel_and_thread_count(cases, [](GemmKernel kernel, const Case& c, auto t) {
+    check_packed_a<decltype(t)>(kernel, c);
+  });
+}
+
+// gemm_packed_ab on B in GemmPanelsB's layout: each element put at offset(k, n) one by one (the
+// layout a producer writes), the same as gemm_pack_b's, and the product bit for bit
+// gemm_packed_a's on the same operands, on 1 and 2 threads.
+template <class T>
+void check_packed_ab(GemmKernel kernel, const Case& c) {
+  SCOPED_TRACE(describe(c));
+  Operands<T> op(c, 7);
+  const auto b_at = [&](int64_t k, int64_t n) {
+    return c.trans_b ? op.B[size_t(n * op.ldb + k)] : op.B[size_t(k * op.ldb + n)];
+  };
+  const cpu::GemmPanelsB layout = cpu::gemm_panels_b<T>(kernel, c.K, c.N);
+  ASSERT_LE(layout.size(), cpu::gemm_panels_b_bound(c.K, c.N));
+  std::vector<T> by_offset(size_t(layout.size()), T(7)), packed(size_t(layout.size()), T(7));
+  for (int64_t k = 0; k < c.K; ++k)
+    for (int64_t n = 0; n < c.N; ++n)
+      by_offset[size_t(layout.row(k) + layout.column(n))] = b_at(k, n);
+  layout.zero_padding(by_offset.data());
+  cpu::gemm_pack_b<T>(kernel, c.trans_b, c.K, c.N, op.B.data(), op.ldb, packed.data());
+  EXPECT_EQ(by_offset, packed);
+  std::vector<T> a(size_t(cpu::gemm_packed_a_size<T>(kernel, c.M, c.K)));
+  cpu::gemm_pack_a<T>(kernel, c.trans_a, c.M, c.K, op.A.data(), op.lda, a.data());
+  std::vector<T> got = op.C0, want = op.C0;
+  cpu::gemm_packed_ab<T>(kernel, c.M, c.N, c.K, T(c.alpha), a.data(), packed.data(), T(c.beta),
+                         got.data(), op.ldc);
+  cpu::gemm_packed_a<T>(kernel, c.M, c.N, c.K, T(c.alpha), a.data(), c.trans_b, op.B.data(), op.ldb,
+                        T(c.beta), want.data(), op.ldc);
+  EXPECT_EQ(std::memcmp(got.data(), want.data(), sizeof(T) * got.size()), 0);
+}
+
+TEST(Gemm, PackedABMatchesPackedA) {
+  // Ragged tiles and panels, few rows (where gemm reads B in place), deep K in two to five
+  // slices (the last shallower with 514 and 1100), the column Winograd's products, and a product
+  // on both threads.
+  const std::vector<Case> cases = {
+      {false, false, 7, 5, 3, 1, 0},       {false, true, 13, 37, 29, 0.5, 0.25},
+      {true, false, 20, 100, 70, -1, 1},   {false, false, 130, 77, 600, 1, 0},
+      {true, true, 50, 45, 1100, 1, 0.5},  {false, false, 40, 70, 514, 1, 0},
+      {false, false, 128, 512, 192, 1, 0}, {false, false, 192, 1024, 128, 1, 0}};
+  on_every_kernel_and_thread_count(cases, [](GemmKernel kernel, const Case& c, auto t) {
+    check_packed_ab<decltype(t)>(kernel, c);
+  });
 }
 
 TEST(Gemm, DoubleIsAccurateEnoughForGradcheck) {

@@ -499,19 +499,71 @@ void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, 
   run(kernel_for<T>(kernel), p);
 }
 
-#define NABLA_INSTANTIATE(T)                                                                   \
-  template int64_t gemm_packed_a_size<T>(GemmKernel, int64_t, int64_t);                        \
-  template void gemm_pack_a<T>(GemmKernel, bool, int64_t, int64_t, const T*, int64_t, T*);     \
-  template void gemm_packed_a<T>(GemmKernel, int64_t, int64_t, int64_t, T, const T*, bool,     \
-                                 const T*, int64_t, T, T*, int64_t);                           \
-  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*, \
-                        int64_t, T, T*, int64_t);                                              \
-  template void gemm_bias_relu<T>(bool, bool, int64_t, int64_t, int64_t, const T*, int64_t,    \
-                                  const T*, int64_t, const T*, bool, T*, int64_t);             \
-  template bool gemm_dot_products<T>(GemmKernel, bool, bool, int64_t, int64_t);                \
-  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,     \
-                              const T*, int64_t, T, T*, int64_t);                              \
-  template void gemm_with<T>(GemmKernel, bool, bool, int64_t, int64_t, int64_t, T, const T*,   \
+template <class T>
+void GemmPanelsB::zero_padding(T* panels) const {
+  if (N % nr == 0) return;
+  const int64_t last = column(N - 1) - (N - 1) % nr;  // the last panel
+  for (int64_t k = 0; k < K; ++k) std::fill_n(panels + row(k) + last + N % nr, nr - N % nr, T(0));
+}
+
+template <class T>
+GemmPanelsB gemm_panels_b(GemmKernel kernel, int64_t K, int64_t N) {
+  const Kernel<T> k = kernel_for<T>(kernel);
+  return {k.nr, gemm_detail::slice_depth(std::max<int64_t>(K, 1), k.kc), std::max<int64_t>(K, 0),
+          std::max<int64_t>(N, 0)};
+}
+
+int64_t gemm_panels_b_bound(int64_t K, int64_t N) {
+  constexpr int64_t kWidestPanel = 32;
+  constexpr int64_t kShallowestSlice = 128;
+  K = std::max<int64_t>(K, 0), N = std::max<int64_t>(N, 0);
+  const int64_t slices = (K + kShallowestSlice - 1) / kShallowestSlice;
+  // Each slice's panels are at most one row deeper than the slices' average.
+  return (K + 2 * slices) * ((N + kWidestPanel - 1) / kWidestPanel * kWidestPanel);
+}
+
+template <class T>
+void gemm_pack_b(GemmKernel kernel, bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb,
+                 T* panels) {
+  check_runnable(kernel, "gemm_pack_b");
+  if (K <= 0 || N <= 0) return;
+  Problem<T> p{false, trans_b, 0, N, K, T(1), nullptr, 0, B, ldb, T(0), nullptr, 0};
+  kernel_for<T>(kernel).pack_b_all(p, panels);
+}
+
+template <class T>
+void gemm_packed_ab(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
+                    const T* panels_b, T beta, T* C, int64_t ldc) {
+  check_runnable(kernel, "gemm_packed_ab");
+  if (M <= 0 || N <= 0) return;
+  if (K <= 0) {  // no products: C = beta·C (neither operand is read)
+    gemm_naive(false, false, M, N, K, alpha, packed_a, K, panels_b, N, beta, C, ldc);
+    return;
+  }
+  Problem<T> p{false, false, M, N, K, alpha, nullptr, 0, nullptr, 0, beta, C, ldc};
+  p.a_packed = packed_a;
+  p.b_packed = panels_b;
+  run(kernel_for<T>(kernel), p);
+}
+
+#define NABLA_INSTANTIATE(T)                                                                       \
+  template void GemmPanelsB::zero_padding<T>(T*) const;                                            \
+  template GemmPanelsB gemm_panels_b<T>(GemmKernel, int64_t, int64_t);                             \
+  template void gemm_pack_b<T>(GemmKernel, bool, int64_t, int64_t, const T*, int64_t, T*);         \
+  template void gemm_packed_ab<T>(GemmKernel, int64_t, int64_t, int64_t, T, const T*, const T*, T, \
+                                  T*, int64_t);                                                    \
+  template int64_t gemm_packed_a_size<T>(GemmKernel, int64_t, int64_t);                            \
+  template void gemm_pack_a<T>(GemmKernel, bool, int64_t, int64_t, const T*, int64_t, T*);         \
+  template void gemm_packed_a<T>(GemmKernel, int64_t, int64_t, int64_t, T, const T*, bool,         \
+                                 const T*, int64_t, T, T*, int64_t);                               \
+  template void gemm<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, const T*,     \
+                        int64_t, T, T*, int64_t);                                                  \
+  template void gemm_bias_relu<T>(bool, bool, int64_t, int64_t, int64_t, const T*, int64_t,        \
+                                  const T*, int64_t, const T*, bool, T*, int64_t);                 \
+  template bool gemm_dot_products<T>(GemmKernel, bool, bool, int64_t, int64_t);                    \
+  template void gemm_naive<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,         \
+                              const T*, int64_t, T, T*, int64_t);                                  \
+  template void gemm_with<T>(GemmKernel, bool, bool, int64_t, int64_t, int64_t, T, const T*,       \
                              int64_t, const T*, int64_t, T, T*, int64_t);
 NABLA_INSTANTIATE(float)
 NABLA_INSTANTIATE(double)

@@ -82,4 +82,48 @@ template <class T>
 void gemm_packed_a(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
                    bool trans_b, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 
+// op(B) in a kernel's panels, written there by its producer (the column Winograd's transforms):
+// gemm_packed_ab then multiplies it with no packing at all. gemm packs B's panels from memory at
+// every call, a pass as long as the product's N·K that reads what its producer has just written.
+// The layout: K's slices (gemm's own: equal depths kstep of at most the kernel's KC, by K alone,
+// the last maybe shallower), one after the other; in each, B's columns in panels of nr,
+// round_up(N, nr) / nr of them; a panel is its slice's rows of nr consecutive elements, and is
+// kstep + 1 rows long whatever the slice's depth (the rows past it are not read). So an element's
+// offset is a row's part plus a column's, and panels as long as their slice, which would lie a
+// multiple of 4 KiB apart on the usual shapes (192 rows of 16 floats), do not put a row written
+// across the panels in one cache set. The last panel's columns past N are read (their products
+// go to no element of C): write them, or call zero_padding.
+//   cpu::GemmPanelsB b = cpu::gemm_panels_b<float>(kernel, K, N);
+//   std::vector<float> panels(b.size());
+//   panels[b.row(k) + b.column(n)] = op(B)[k][n] for every k, n; b.zero_padding(panels.data());
+//   cpu::gemm_packed_ab(kernel, M, N, K, alpha, a.data(), panels.data(), beta, C, ldc);
+// A run of columns [n, n + len) of one row is contiguous while it stays in one panel, which is
+// what lets a producer write rows with unit-stride vector loops.
+struct GemmPanelsB {
+  int64_t nr, kstep, K, N;
+  int64_t columns() const { return (N + nr - 1) / nr * nr; }  // N and the padding
+  int64_t panel() const { return nr * (kstep + 1); }          // from one panel to the next
+  int64_t size() const { return columns() / nr * panel() * ((K + kstep - 1) / kstep); }
+  int64_t row(int64_t k) const { return k / kstep * (columns() / nr * panel()) + k % kstep * nr; }
+  int64_t column(int64_t n) const { return n / nr * panel() + n % nr; }
+  template <class T>
+  void zero_padding(T* panels) const;
+};
+template <class T>
+GemmPanelsB gemm_panels_b(GemmKernel kernel, int64_t K, int64_t N);
+// Elements enough for gemm_panels_b(kernel, K, N).size() with every kernel and element type (no
+// panel is wider than 32 elements, no slice of K shallower than 128), for a workspace sized
+// before the kernel is chosen.
+int64_t gemm_panels_b_bound(int64_t K, int64_t N);
+// op(B) (K × N) from memory into the panels (columns past N zeroed): for tests, and for a B used
+// in many products.
+template <class T>
+void gemm_pack_b(GemmKernel kernel, bool trans_b, int64_t K, int64_t N, const T* B, int64_t ldb,
+                 T* panels);
+// C = alpha·op(A)·op(B) + beta·C from A packed by gemm_pack_a and B in gemm_panels_b's layout,
+// with the same kernel: bit for bit what gemm_packed_a computes from the same operands.
+template <class T>
+void gemm_packed_ab(GemmKernel kernel, int64_t M, int64_t N, int64_t K, T alpha, const T* packed_a,
+                    const T* panels_b, T beta, T* C, int64_t ldc);
+
 }  // namespace nabla::cpu

@@ -23,6 +23,9 @@ struct Problem {
   // Set: op(A) as Kernel::pack_a_all laid it out (A, lda and trans_a are then not read), for
   // products that share one A (cpu::gemm_packed_a). Blocks must then start at row 0.
   const T* a_packed = nullptr;
+  // Set: op(B) in cpu::GemmPanelsB's layout (B, ldb and trans_b are then not read), for
+  // cpu::gemm_packed_ab. Column blocks must start at multiples of nr.
+  const T* b_packed = nullptr;
   // Set by cpu::gemm_bias_relu: the thread that computes a block of C first writes the bias into
   // it (beta is then 1) and, with relu, clamps it at 0 once all of K is summed (gemm.cpp's
   // start_block and finish_block). The kernels do not read these.
@@ -48,6 +51,9 @@ struct Kernel {
   // All of op(A) as block() packs it, each block of MC rows (from row 0) and slice of K in turn:
   // round_up(M, mr) · K elements at dst (packed_a_offset gives where each block's panels are).
   void (*pack_a_all)(const Problem<T>& p, T* dst);
+  // All of op(B) in cpu::GemmPanelsB's layout: each of K's slices, all N columns in NR-column
+  // panels (the last zero-padded), round_up(N, nr) · K elements at dst.
+  void (*pack_b_all)(const Problem<T>& p, T* dst);
   // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at dst (n0 a multiple of nr; the panel
   // holding column N - 1 zero-padded), the layout rows_on_packed_b reads.
   void (*pack_b_slice)(const Problem<T>& p, int64_t pc, int64_t kc, int64_t n0, int64_t n1, T* dst);

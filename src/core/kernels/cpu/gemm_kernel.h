@@ -10,6 +10,7 @@
 // absorbs the transposes and zero-pads ragged edges, so one micro-kernel serves every case; its
 // accumulators (MR × NR/lanes vectors) stay in registers over the slice. Which packed block
 // stays in which cache is the configuration's (Config::a_stationary, block()).
+// The dot-product path for A·Bᵀ with few rows is in gemm_dots_kernel.h, included below.
 #pragma once
 
 #include <cstdint>
@@ -254,6 +255,7 @@ struct Blocks {
   const T* b_pack;
   bool b_in_place;
   int64_t ic, mc, jc, nc, pc, kc;
+  int64_t b_panel = 0;  // elements from one panel of b_pack to the next (NR·kc, or more)
 };
 
 // Packs op(B)'s slice of the block into b_buf, where k.b_pack points (only its ragged last panel
@@ -304,8 +306,8 @@ NABLA_GEMM_TARGET __attribute__((always_inline)) inline void tiles(const Problem
   const auto one = [&](int64_t ir, int64_t jr) __attribute__((always_inline)) NABLA_GEMM_TARGET {
     const int m = int(min_of(MR, k.mc - ir)), n = int(min_of(NR, k.nc - jr));
     const bool direct = k.b_in_place && n == NR;
-    const T* b =
-        direct ? p.B + k.pc * p.ldb + k.jc + jr : k.b_pack + (k.b_in_place ? 0 : jr * k.kc);
+    const T* b = direct ? p.B + k.pc * p.ldb + k.jc + jr
+                        : k.b_pack + (k.b_in_place ? 0 : jr / NR * k.b_panel);
     const int64_t b_step = direct ? p.ldb : NR;
     const T* a = k.a_pack + ir * k.kc;
     T* c = p.C + (k.ic + ir) * p.ldc + k.jc + jr;
@@ -380,6 +382,40 @@ NABLA_GEMM_TARGET void pack_a_all(const Problem<T>& p, T* dst) {
   }
 }
 
+// pack_b_all's layout, cpu::GemmPanelsB's: K's slices in turn, each all of B's columns in panels
+// of kstep + 1 rows whatever the slice's depth (the rows past it are not read); gemm.h says why.
+template <class Cfg>
+constexpr int64_t slice_offset(int64_t N, int64_t kstep, int64_t pc) {
+  return pc / kstep * round_up(N, Cfg::NR) * (kstep + 1);
+}
+
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET void pack_b_all(const Problem<T>& p, T* dst) {
+  constexpr int NR = Cfg::NR;
+  const int64_t kstep = slice_depth(p.K, Cfg::KC);
+  for (int64_t pc = 0; pc < p.K; pc += kstep) {
+    const int64_t kc = min_of(kstep, p.K - pc);
+    for (int64_t j = 0; j < p.N; j += NR)
+      pack_b<Cfg>(dst + slice_offset<Cfg>(p.N, kstep, pc) + j * (kstep + 1), p, pc, kc, j,
+                  min_of(NR, p.N - j));
+  }
+}
+
+// B's panels for the block in k: from Problem::b_packed (pack_b_all's layout), or packed now
+// into b_buf.
+template <class Cfg, class T = typename Cfg::Scalar>
+NABLA_GEMM_TARGET __attribute__((always_inline)) inline void b_panels(const Problem<T>& p,
+                                                                      int64_t kstep, Blocks<T>& k,
+                                                                      T* b_buf) {
+  if (p.b_packed) {
+    k.b_pack = p.b_packed + slice_offset<Cfg>(p.N, kstep, k.pc) + k.jc * (kstep + 1);
+    k.b_panel = Cfg::NR * (kstep + 1);
+  } else {
+    pack_b_block<Cfg>(p, k, b_buf);
+    k.b_panel = Cfg::NR * k.kc;
+  }
+}
+
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0, int64_t n1) {
   constexpr int MR = Cfg::MR, NR = Cfg::NR;
@@ -390,13 +426,14 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
   // With few rows of C, each panel of B serves few tiles, and copying it costs more than it
   // saves: full panels of an untransposed B are then read in place (same values, same order),
   // each serving all its tiles at once, all of B's columns one block.
-  const bool b_in_place = !p.trans_b && m1 - m0 <= 4 * MR;
+  const bool b_in_place = !p.b_packed && !p.trans_b && m1 - m0 <= 4 * MR;
   const bool rows_outer = Cfg::a_stationary && !b_in_place;
   const int64_t nc_step = b_in_place ? n1 - n0 : Cfg::NC;
   const int64_t nc_max = b_in_place ? NR : min_of(Cfg::NC, round_up(n1 - n0, NR));
   const int64_t a_elems = round_up(mc_max * kstep, 64);
   NABLA_ASSERT(a_elems + nc_max * kstep <= most_packing_elems<Cfg>());
   NABLA_ASSERT(!p.a_packed || m0 == 0);
+  NABLA_ASSERT(!p.b_packed || n0 % NR == 0);
   T* a_pack = thread_packing_buffer<Cfg>();
   T* b_buf = a_pack + a_elems;
   Blocks<T> k{a_pack, b_buf, b_in_place, 0, 0, 0, 0, 0, 0};
@@ -408,7 +445,7 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
         k.a_pack = a_panels<Cfg>(p, a_pack, k);
         for (k.jc = n0; k.jc < n1; k.jc += nc_step) {
           k.nc = min_of(nc_step, n1 - k.jc);
-          pack_b_block<Cfg>(p, k, b_buf);
+          b_panels<Cfg>(p, kstep, k, b_buf);
           tiles_outlined<Cfg>(p, k, rows_outer);
         }
       }
@@ -418,7 +455,7 @@ NABLA_GEMM_TARGET void block(const Problem<T>& p, int64_t m0, int64_t m1, int64_
       k.nc = min_of(nc_step, n1 - k.jc);
       for (k.pc = 0; k.pc < p.K; k.pc += kstep) {
         k.kc = min_of(kstep, p.K - k.pc);
-        pack_b_block<Cfg>(p, k, b_buf);
+        b_panels<Cfg>(p, kstep, k, b_buf);
         for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
           k.mc = min_of(Cfg::MC, m1 - k.ic);
           k.a_pack = a_panels<Cfg>(p, a_pack, k);
@@ -441,7 +478,7 @@ template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0,
                                         int64_t n1, int64_t pc, int64_t kc, const T* b_slice) {
   T* a_pack = thread_packing_buffer<Cfg>();
-  Blocks<T> k{a_pack, b_slice, false, 0, 0, 0, 0, pc, kc};
+  Blocks<T> k{a_pack, b_slice, false, 0, 0, 0, 0, pc, kc, Cfg::NR * kc};
   for (k.ic = m0; k.ic < m1; k.ic += Cfg::MC) {
     k.mc = min_of(Cfg::MC, m1 - k.ic);
     pack_a<Cfg>(a_pack, p, k.ic, k.mc, pc, kc);
@@ -453,104 +490,23 @@ NABLA_GEMM_TARGET void rows_on_packed_b(const Problem<T>& p, int64_t m0, int64_t
   }
 }
 
-// Kernel::rows_times_bt: rows [m0, m1) and columns [n0, n1) of C when op(A) is A in place
-// (!trans_a) and op(B) is Bᵀ: each element is the dot product of a row of A with a row of B, both
-// contiguous, so nothing is packed. block() would transpose all of B into panels (a Linear's
-// whole weight matrix, at every forward) for a C of few rows, and pack A's rows too.
-// Each element sums whole vectors of K lane-wise in its own accumulator, folds the lanes (upper
-// half onto lower, until one is left), then adds K's last K mod lanes products in order: an
-// order fixed by K alone, whatever tile or thread computes the element. A tile is I rows of A
-// times J rows of B; the J vectors of B stay in registers while each row of A's vector passes.
-
-// The lanes of v folded: v[l] + v[l + half] for each l < half, again and again to one lane.
-// By reference: a 64-byte vector passed by value where AVX-512 is off (the AVX-512 tiling
-// compiled for AVX2) draws clang's -Wpsabi.
-template <class T, class V>
-NABLA_GEMM_TARGET __attribute__((always_inline)) inline T fold_lanes(const V& v) {
-  if constexpr (sizeof(V) == sizeof(T)) {
-    return v[0];
-  } else {
-    typedef T H __attribute__((vector_size(sizeof(V) / 2)));
-    H lo, hi;
-    std::memcpy(&lo, &v, sizeof(H));
-    std::memcpy(&hi, reinterpret_cast<const char*>(&v) + sizeof(H), sizeof(H));
-    return fold_lanes<T>(lo + hi);
-  }
-}
-
-template <class Cfg, int I, int J, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET __attribute__((always_inline)) inline void dots(const Problem<T>& p, int64_t i,
-                                                                  int64_t j) {
-  typedef T V __attribute__((vector_size(Cfg::vector_bytes)));
-  constexpr int L = Cfg::lanes;
-  const int64_t whole = p.K - p.K % L;
-  const T* a[I];
-  const T* b[J];
-  for (int r = 0; r < I; ++r) a[r] = p.A + (i + r) * p.lda;
-  for (int c = 0; c < J; ++c) b[c] = p.B + (j + c) * p.ldb;
-  V acc[I][J];
-  for (int r = 0; r < I; ++r)
-    for (int c = 0; c < J; ++c) acc[r][c] = V{};
-  for (int64_t k = 0; k < whole; k += L) {
-    V bv[J];
-#pragma GCC unroll 8
-    for (int c = 0; c < J; ++c) std::memcpy(&bv[c], b[c] + k, sizeof(V));
-#pragma GCC unroll 8
-    for (int r = 0; r < I; ++r) {
-      V av;
-      std::memcpy(&av, a[r] + k, sizeof(V));
-#pragma GCC unroll 8
-      for (int c = 0; c < J; ++c) acc[r][c] += av * bv[c];
-    }
-  }
-  for (int r = 0; r < I; ++r)
-    for (int c = 0; c < J; ++c) {
-      T sum = fold_lanes<T>(acc[r][c]);
-      for (int64_t k = whole; k < p.K; ++k) sum += a[r][k] * b[c][k];
-      T* out = p.C + (i + r) * p.ldc + j + c;
-      *out = p.beta == T(0) ? p.alpha * sum : p.alpha * sum + p.beta * *out;
-    }
-}
-
-// The tile: 4 rows of A by 3 rows of B with 16 registers (12 accumulators, 3 vectors of B, one
-// of A), by 4 with AVX-512's 32. One row of A alone: by 8.
-template <class Cfg>
-constexpr int kDotRows = 4;
-template <class Cfg>
-constexpr int kDotColumns = Cfg::vector_bytes == 64 ? 4 : 3;
-
-// The columns [n0, n1) of rows [i, i + I), J at a time, then one at a time.
-template <class Cfg, int I, int J, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET __attribute__((always_inline)) inline void dot_row_run(const Problem<T>& p,
-                                                                         int64_t i, int64_t n0,
-                                                                         int64_t n1) {
-  int64_t j = n0;
-  for (; j + J <= n1; j += J) dots<Cfg, I, J>(p, i, j);
-  for (; j < n1; ++j) dots<Cfg, I, 1>(p, i, j);
-}
-
-template <class Cfg, class T = typename Cfg::Scalar>
-NABLA_GEMM_TARGET void rows_times_bt(const Problem<T>& p, int64_t m0, int64_t m1, int64_t n0,
-                                     int64_t n1) {
-  constexpr int I = kDotRows<Cfg>, J = kDotColumns<Cfg>;
-  if (m1 - m0 == 1) return dot_row_run<Cfg, 1, 8>(p, m0, n0, n1);  // a batch-1 Linear
-  // Runs of 16·J columns: a tile of A's rows stays in L1 while the run's rows of B pass it, and
-  // those (16·J rows, 150 KiB of the MLP's first weight under AVX2) stay in L2 for the next tile.
-  constexpr int64_t kRun = 16 * J;
-  for (int64_t jr = n0; jr < n1; jr += kRun) {
-    const int64_t jr1 = min_of(n1, jr + kRun);
-    int64_t i = m0;
-    for (; i + I <= m1; i += I) dot_row_run<Cfg, I, J>(p, i, jr, jr1);
-    for (; i < m1; ++i) dot_row_run<Cfg, 1, J>(p, i, jr, jr1);
-  }
-}
+#include "kernels/cpu/gemm_dots_kernel.h"
 
 template <class Cfg>
 Kernel<typename Cfg::Scalar> make_kernel() {
-  Kernel<typename Cfg::Scalar> k{
-      Cfg::MR,       Cfg::NR,          Cfg::KC, Cfg::MC, Cfg::NC,
-      &block<Cfg>,   &pack_a_all<Cfg>, nullptr, nullptr, &rows_times_bt<Cfg>,
-      kDotRows<Cfg>, kDotColumns<Cfg>};
+  Kernel<typename Cfg::Scalar> k{Cfg::MR,
+                                 Cfg::NR,
+                                 Cfg::KC,
+                                 Cfg::MC,
+                                 Cfg::NC,
+                                 &block<Cfg>,
+                                 &pack_a_all<Cfg>,
+                                 &pack_b_all<Cfg>,
+                                 nullptr,
+                                 nullptr,
+                                 &rows_times_bt<Cfg>,
+                                 kDotRows<Cfg>,
+                                 kDotColumns<Cfg>};
   if constexpr (Cfg::a_stationary) {  // the shared-B path (gemm_internal.h)
     k.pack_b_slice = &pack_b_slice<Cfg>;
     k.rows_on_packed_b = &rows_on_packed_b<Cfg>;
