@@ -178,7 +178,10 @@ bool use_winograd(const Conv2dShape& s) {
 // kernels' 12.3-13.3, input gradient 11.0-11.7 against 12.2-12.3 (1 thread); forward and backward
 // 34.7 against 37.4 ms on 1 thread, 19.0 against 20.4 on 2 (medians of 5). With AVX-512 the direct
 // forward stays ahead (6.1-6.4 against 6.5-6.7 ms), and the layer's forward and backward with it
-// (19.6-19.8 against 20.1-20.8). The weight gradient stays with the direct kernels.
+// (19.6-19.8 against 20.1-20.8). The weight gradient stays with the direct kernels. Since its
+// transforms write gemm's panels (session 31), AVX-512 still loses on 2 threads, where
+// bench/compare measures: forward and backward 12.7-13.2 ms against 11.9-12.3 (and 12.1-12.5
+// with the input gradient alone taken here), though it won on 1 (19.9-20.3 against 20.6-22.9).
 bool use_winograd_cols(const Conv2dShape& s) {
   return winograd_cols::fits(s) && active_isa() == Isa::avx2 && s.C >= kWinogradMinChannels &&
          s.OC >= kWinogradMinChannels;

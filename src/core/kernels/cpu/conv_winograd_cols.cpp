@@ -4,6 +4,7 @@
 #include "kernels/cpu/conv_winograd_cols.h"
 
 #include <algorithm>
+#include <bit>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/isa.h"
@@ -13,15 +14,35 @@ namespace nabla::cpu::winograd_cols {
 
 namespace {
 
+// Where the transforms put element (row r, column n) of a plane that is a GEMM's B: in gemm's own
+// panels (GemmPanelsB), which gemm_packed_ab multiplies as they are, when every run of TW columns
+// the transforms write lies within one panel (TW divides the panel width: VGG's TW of 8 against
+// 8 to 32, but not the baseline kernel's 4 doubles); else in plain rows, which gemm_packed_a
+// packs. Packing B was a pass over each plane just written: 4% of the AVX2 forward and input
+// gradient. An offset is a row's part plus a column's; the column's, taken for every run
+// written, by a shift where a division would cost more than the run (panels are 2^k wide).
+struct BPlane {
+  GemmPanelsB panels;  // K rows, N columns
+  bool in_panels;
+  int shift;  // log2(panels.nr)
+  int64_t row(int64_t r) const { return in_panels ? panels.row(r) : r * panels.N; }
+  int64_t column(int64_t n) const {
+    return in_panels ? (n >> shift) * panels.panel() + (n & (panels.nr - 1)) : n;
+  }
+};
+struct BPlanes {
+  BPlane pairs, odd;  // planes 0-2 (ld columns) and plane 3 (2·ld)
+};
+
 // The four row transforms, one copy per instruction set (conv_winograd_cols_kernel.h).
 template <class T>
 struct ColsTransforms {
-  void (*input)(T* B, int64_t xs, int64_t ld, const T* plane, const Conv2dShape& s, int64_t i,
-                int64_t c, T* work);
+  void (*input)(T* B, int64_t xs, const BPlanes& at, const T* plane, const Conv2dShape& s,
+                int64_t i, int64_t c, T* work);
   void (*output)(T* plane, const T* M, int64_t xs, int64_t ld, const Conv2dShape& s, int64_t i,
                  int64_t oc, T bias, bool relu, T* work);
-  void (*output_grad)(T* B, int64_t xs, int64_t ld, const T* plane, const Conv2dShape& s, int64_t i,
-                      int64_t oc, T* work);
+  void (*output_grad)(T* B, int64_t xs, const BPlanes& at, const T* plane, const Conv2dShape& s,
+                      int64_t i, int64_t oc, T* work);
   void (*input_grad)(T* plane, const T* G, int64_t xs, int64_t ld, const Conv2dShape& s, int64_t i,
                      int64_t c, T* work);
 };
@@ -68,21 +89,51 @@ int64_t packed_plane(const Conv2dShape& s) {
 
 // Where one task's buffers lie in its scratch: the chunk's transformed input (or input gradient)
 // V (4 planes of 3C rows) and products (or output gradient) M (4 planes of OC rows), and the
-// transforms' rows. Planes 0-2 have rows of ld elements, plane 3 of 2·ld. A plane is a line
-// longer than its rows: the plain stride is a multiple of 4 KiB on VGG-like layers, which would
-// put the rows a transform writes at once in one cache set.
+// transforms' rows. Planes 0-2 have ld columns, plane 3 2·ld; each is sized for gemm's panels
+// (gemm_panels_b_bound), which hold at least its plain rows. A plane is a line longer than that:
+// the plain stride is a multiple of 4 KiB on VGG-like layers, which would put the rows a
+// transform writes at once in one cache set.
 constexpr int64_t kLine = 16;
 
 struct Layout {
-  int64_t ld, xv, xm;        // row length (pairs of the chunk); plane strides of V and M
+  int64_t ld, xv, xm;        // columns (pairs of the chunk); plane strides of V and M
   int64_t V, M, work, size;  // offsets, and the total
   Layout(const Conv2dShape& s, int64_t chunk) {
     ld = chunk * s.OH * (s.W / 4);
-    xv = 3 * s.C * ld + kLine, xm = s.OC * ld + kLine;
-    V = 0, M = 3 * xv + 6 * s.C * ld, work = M + 3 * xm + 2 * s.OC * ld;
+    xv = gemm_panels_b_bound(3 * s.C, ld) + kLine, xm = gemm_panels_b_bound(s.OC, ld) + kLine;
+    V = 0, M = 3 * xv + gemm_panels_b_bound(3 * s.C, 2 * ld);
+    work = M + 3 * xm + gemm_panels_b_bound(s.OC, 2 * ld);
     size = work + 5 * (s.W / 4) + 1;
   }
 };
+
+// The layout of a product's B planes, K rows each, for the kernel that multiplies them.
+template <class T>
+BPlanes b_planes(GemmKernel kernel, int64_t K, const Conv2dShape& s, int64_t ld) {
+  const GemmPanelsB pairs = gemm_panels_b<T>(kernel, K, ld);
+  const GemmPanelsB odd = gemm_panels_b<T>(kernel, K, 2 * ld);
+  const bool in_panels = std::has_single_bit(uint64_t(pairs.nr)) && pairs.nr % (s.W / 4) == 0;
+  const int shift = std::countr_zero(uint64_t(pairs.nr));
+  return {{pairs, in_panels, shift}, {odd, in_panels, shift}};
+}
+
+// The 4 products of a chunk, C_p = U_p · B_p: from B's panels (with their padding columns zeroed)
+// or from its plain rows.
+template <class T>
+void products(GemmKernel kernel, const T* U, int64_t u_plane, T* B, int64_t xb, const BPlanes& at,
+              T* C, int64_t xc, int64_t M) {
+  for (int64_t p = 0; p < 4; ++p) {
+    const BPlane& b = p < 3 ? at.pairs : at.odd;
+    const int64_t N = b.panels.N, K = b.panels.K;
+    if (b.in_panels) {
+      b.panels.zero_padding(B + p * xb);
+      gemm_packed_ab<T>(kernel, M, N, K, T(1), U + p * u_plane, B + p * xb, T(0), C + p * xc, N);
+    } else {
+      gemm_packed_a<T>(kernel, M, N, K, T(1), U + p * u_plane, false, B + p * xb, N, T(0),
+                       C + p * xc, N);
+    }
+  }
+}
 
 }  // namespace
 
@@ -131,17 +182,14 @@ template <class T>
 void forward_images(T* out, const T* inp, const T* U, const T* bias, const Conv2dShape& s,
                     int64_t n0, int64_t nb, T* scratch, bool relu) {
   const ColsTransforms<T> f = transforms_for<T>(active_isa());
+  const GemmKernel kernel = gemm_active_kernel();
   const Layout L(s, nb);
+  const BPlanes at = b_planes<T>(kernel, 3 * s.C, s, L.ld);
   T *V = scratch + L.V, *M = scratch + L.M, *work = scratch + L.work;
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t c = 0; c < s.C; ++c)
-      f.input(V, L.xv, L.ld, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, i, c, work);
-  const GemmKernel kernel = gemm_active_kernel();
-  for (int64_t p = 0; p < 4; ++p) {
-    const int64_t cols = p < 3 ? L.ld : 2 * L.ld;
-    gemm_packed_a<T>(kernel, s.OC, cols, 3 * s.C, T(1), U + p * packed_plane(s), false,
-                     V + p * L.xv, cols, T(0), M + p * L.xm, cols);
-  }
+      f.input(V, L.xv, at, inp + ((n0 + i) * s.C + c) * s.H * s.W, s, i, c, work);
+  products(kernel, U, packed_plane(s), V, L.xv, at, M, L.xm, s.OC);
   const int64_t P = s.OH * s.OW;
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t oc = 0; oc < s.OC; ++oc)
@@ -153,20 +201,17 @@ template <class T>
 void input_grad_images(T* dinp, const T* dout, const T* U, const Conv2dShape& s, int64_t n0,
                        int64_t nb, T* scratch) {
   const ColsTransforms<T> f = transforms_for<T>(active_isa());
+  const GemmKernel kernel = gemm_active_kernel();
   const Layout L(s, nb);
+  const BPlanes at = b_planes<T>(kernel, s.OC, s, L.ld);
   // The output gradient goes where the forward's products were, the input gradient where its
   // transformed input was.
   T *G = scratch + L.V, *D = scratch + L.M, *work = scratch + L.work;
   const int64_t P = s.OH * s.OW;
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t oc = 0; oc < s.OC; ++oc)
-      f.output_grad(D, L.xm, L.ld, dout + ((n0 + i) * s.OC + oc) * P, s, i, oc, work);
-  const GemmKernel kernel = gemm_active_kernel();
-  for (int64_t p = 0; p < 4; ++p) {
-    const int64_t cols = p < 3 ? L.ld : 2 * L.ld;
-    gemm_packed_a<T>(kernel, 3 * s.C, cols, s.OC, T(1), U + p * packed_plane(s), false,
-                     D + p * L.xm, cols, T(0), G + p * L.xv, cols);
-  }
+      f.output_grad(D, L.xm, at, dout + ((n0 + i) * s.OC + oc) * P, s, i, oc, work);
+  products(kernel, U, packed_plane(s), D, L.xm, at, G, L.xv, 3 * s.C);
   for (int64_t i = 0; i < nb; ++i)
     for (int64_t c = 0; c < s.C; ++c)
       f.input_grad(dinp + ((n0 + i) * s.C + c) * s.H * s.W, G, L.xv, L.ld, s, i, c, work);

@@ -6,10 +6,12 @@
 // at a time (one pass, which the vectoriser turns into shuffles), the output gradient's row split
 // into its even and odd columns once (split_phases).
 //
-// Rows of the products' planes (conv_winograd_cols.cpp's Layout): planes 0-2 (d0, d1, d2) hold
-// TW values per (image, output row) and plane 3 (the odd columns) 2·TW, even outputs' then odd
+// Columns of the products' planes (conv_winograd_cols.cpp's Layout): planes 0-2 (d0, d1, d2) hold
+// TW per (image, output row) and plane 3 (the odd columns) 2·TW, even outputs' then odd
 // outputs'. A plane's row r is (input channel c, kernel row kh) = 3c + kh in the forward's input
-// and the input gradient, an output channel in the output and its gradient.
+// and the input gradient, an output channel in the output and its gradient. The planes a
+// transform writes are a GEMM's B, in gemm's panels or plain rows (BPlanes): a run of TW columns
+// is contiguous either way. Those it reads are a GEMM's C, in plain rows ld (2·ld) long.
 // (The matching #pragma once is deliberately absent: the file is included once per target.)
 
 #ifndef NABLA_WINOGRAD_COLS_TARGET
@@ -43,20 +45,28 @@ inline int readers(int64_t ih, int64_t OH, int64_t kh[2], int64_t oh[2]) {
   return n;
 }
 
-// The transformed rows of image i's input channel c (plane (H, W)) into planes B (xs apart, rows
-// ld long; plane 3's rows 2·ld), rows 3c .. 3c + 2. work: 2·(TW + 1).
+// The transformed rows of image i's input channel c (plane (H, W)) into the forward's B planes
+// (xs apart, element (r, n) at `at`'s offsets), rows 3c .. 3c + 2. work: 2·(TW + 1).
 template <class T>
-NABLA_WT void input_rows(T* B, int64_t xs, int64_t ld, const T* plane, const Conv2dShape& s,
+NABLA_WT void input_rows(T* B, int64_t xs, const BPlanes& at, const T* plane, const Conv2dShape& s,
                          int64_t i, int64_t c, T* work) {
   const int64_t TW = s.W / 4;
   T *m = work, *e = work + TW + 1;  // m[k] = x[4k + 1]; e[k + 1] = x[4k + 3], e[0] = 0
-  T *B0 = B, *B1 = B + xs, *B2 = B1 + xs, *B3 = B2 + xs;
+  T* B3 = B + 3 * xs;
+  int64_t rows[3], odd_rows[3];  // the rows' parts of the offsets
+  for (int64_t kh = 0; kh < 3; ++kh)
+    rows[kh] = at.pairs.row(3 * c + kh), odd_rows[kh] = at.odd.row(3 * c + kh);
+  // Row kh's runs of slot (i, oh): d (planes 0-2, xs apart), o and o2 (plane 3's two).
+  const auto runs = [&](int64_t kh, int64_t oh, T*& d, T*& o, T*& o2) {
+    const Slot z = slot_of(i, oh, s.OH, TW);
+    d = B + rows[kh] + at.pairs.column(z.q);
+    o = B3 + odd_rows[kh] + at.odd.column(z.q3), o2 = B3 + odd_rows[kh] + at.odd.column(z.q3 + TW);
+  };
   {  // kernel row 0 of output row 0 reads the padding above the image
-    const Slot z = slot_of(i, 0, s.OH, TW);
-    const int64_t r = 3 * c;
-    NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) B0[r * ld + z.q + k] = B1[r * ld + z.q + k] =
-        B2[r * ld + z.q + k] = T(0);
-    NABLA_IVDEP for (int64_t k = 0; k < 2 * TW; ++k) B3[2 * r * ld + z.q3 + k] = T(0);
+    T *d, *o, *o2;
+    runs(0, 0, d, o, o2);
+    NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) d[k] = d[xs + k] = d[2 * xs + k] = o[k] = o2[k] =
+        T(0);
   }
   e[0] = T(0);
   for (int64_t ih = 0; ih < s.H; ++ih) {
@@ -65,24 +75,24 @@ NABLA_WT void input_rows(T* B, int64_t xs, int64_t ld, const T* plane, const Con
     const int n = readers(ih, s.OH, kh, oh);
     // The first reader's rows straight from the input row (each group of 4 columns read once,
     // which the vectoriser turns into shuffles), the second's copied from them.
-    const Slot z = slot_of(i, oh[0], s.OH, TW);
-    const int64_t r = 3 * c + kh[0];
-    T *d0 = B0 + r * ld + z.q, *d1 = B1 + r * ld + z.q, *d2 = B2 + r * ld + z.q;
-    T* o = B3 + 2 * r * ld + z.q3;
+    T *d0, *oe, *oo;
+    runs(kh[0], oh[0], d0, oe, oo);
+    T *d1 = d0 + xs, *d2 = d1 + xs;
     NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
       const T x0 = x[4 * k], x1 = x[4 * k + 1], x2 = x[4 * k + 2], x3 = x[4 * k + 3];
       m[k] = x1, e[k + 1] = x3;
       d1[k] = x1, d2[k] = x3 - x1;
-      o[k] = x0, o[TW + k] = x2;
+      oe[k] = x0, oo[k] = x2;
     }
     NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) d0[k] = e[k] - m[k];
     if (n == 2) {
-      const Slot z2 = slot_of(i, oh[1], s.OH, TW);
-      const int64_t r2 = 3 * c + kh[1];
-      std::copy(d0, d0 + TW, B0 + r2 * ld + z2.q);
-      std::copy(d1, d1 + TW, B1 + r2 * ld + z2.q);
-      std::copy(d2, d2 + TW, B2 + r2 * ld + z2.q);
-      std::copy(o, o + 2 * TW, B3 + 2 * r2 * ld + z2.q3);
+      T *c0, *ce, *co;
+      runs(kh[1], oh[1], c0, ce, co);
+      std::copy(d0, d0 + TW, c0);
+      std::copy(d1, d1 + TW, c0 + xs);
+      std::copy(d2, d2 + TW, c0 + 2 * xs);
+      std::copy(oe, oe + TW, ce);
+      std::copy(oo, oo + TW, co);
     }
   }
 }
@@ -110,24 +120,26 @@ NABLA_WT void output_rows(T* plane, const T* M, int64_t xs, int64_t ld, const Co
   }
 }
 
-// The output gradient of image i's channel oc (plane (OH, OW)) into planes B (the adjoint of
-// output_rows): d0 = dy[2k], d1 = dy[2k] + dy[2k + 1], d2 = dy[2k + 1], plane 3 both. work: 2·TW.
+// The output gradient of image i's channel oc (plane (OH, OW)) into the input gradient's B planes
+// (the adjoint of output_rows): d0 = dy[2k], d1 = dy[2k] + dy[2k + 1], d2 = dy[2k + 1], plane 3
+// both. work: 2·TW.
 template <class T>
-NABLA_WT void output_grad_rows(T* B, int64_t xs, int64_t ld, const T* plane, const Conv2dShape& s,
-                               int64_t i, int64_t oc, T* work) {
+NABLA_WT void output_grad_rows(T* B, int64_t xs, const BPlanes& at, const T* plane,
+                               const Conv2dShape& s, int64_t i, int64_t oc, T* work) {
   const int64_t TW = s.W / 4;
   const T *e = work, *f = work + TW;
+  T *B0 = B + at.pairs.row(oc), *B3 = B + 3 * xs + at.odd.row(oc);
   for (int64_t oh = 0; oh < s.OH; ++oh) {
     split_phases<2>(work, TW, plane + oh * s.OW, 0, s.OW, TW);
     const Slot z = slot_of(i, oh, s.OH, TW);
-    T *d0 = B + oc * ld + z.q, *d1 = d0 + xs, *d2 = d1 + xs;
-    T* o = B + 3 * xs + 2 * oc * ld + z.q3;
+    T *d0 = B0 + at.pairs.column(z.q), *d1 = d0 + xs, *d2 = d1 + xs;
+    T *oe = B3 + at.odd.column(z.q3), *oo = B3 + at.odd.column(z.q3 + TW);
     NABLA_IVDEP for (int64_t k = 0; k < TW; ++k) {
       d0[k] = e[k];
       d1[k] = e[k] + f[k];
       d2[k] = f[k];
-      o[k] = e[k];
-      o[TW + k] = f[k];
+      oe[k] = e[k];
+      oo[k] = f[k];
     }
   }
 }
