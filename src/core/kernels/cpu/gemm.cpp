@@ -514,11 +514,12 @@ GemmPanelsB gemm_panels_b(GemmKernel kernel, int64_t K, int64_t N) {
 }
 
 int64_t gemm_panels_b_bound(int64_t K, int64_t N) {
+  // S slices of kstep + 1 rows, kstep = ceil(K / S), so S·(kstep + 1) < K + 2S; S is at most
+  // ceil(K / KC), and every kernel's KC is at least 192 (AVX-512's for double).
   constexpr int64_t kWidestPanel = 32;
   constexpr int64_t kShallowestSlice = 128;
   K = std::max<int64_t>(K, 0), N = std::max<int64_t>(N, 0);
   const int64_t slices = (K + kShallowestSlice - 1) / kShallowestSlice;
-  // Each slice's panels are at most one row deeper than the slices' average.
   return (K + 2 * slices) * ((N + kWidestPanel - 1) / kWidestPanel * kWidestPanel);
 }
 

@@ -51,8 +51,8 @@ struct Kernel {
   // All of op(A) as block() packs it, each block of MC rows (from row 0) and slice of K in turn:
   // round_up(M, mr) · K elements at dst (packed_a_offset gives where each block's panels are).
   void (*pack_a_all)(const Problem<T>& p, T* dst);
-  // All of op(B) in cpu::GemmPanelsB's layout: each of K's slices, all N columns in NR-column
-  // panels (the last zero-padded), round_up(N, nr) · K elements at dst.
+  // All of op(B) in cpu::GemmPanelsB's layout (the last panel's columns past N zeroed), its
+  // size() elements at dst.
   void (*pack_b_all)(const Problem<T>& p, T* dst);
   // op(B)[pc : pc + kc, n0 : n1] as NR-column panels at dst (n0 a multiple of nr; the panel
   // holding column N - 1 zero-padded), the layout rows_on_packed_b reads.

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_internal.h"
 #include "nabla/error.h"
 
@@ -382,34 +383,27 @@ NABLA_GEMM_TARGET void pack_a_all(const Problem<T>& p, T* dst) {
   }
 }
 
-// pack_b_all's layout, cpu::GemmPanelsB's: K's slices in turn, each all of B's columns in panels
-// of kstep + 1 rows whatever the slice's depth (the rows past it are not read); gemm.h says why.
-template <class Cfg>
-constexpr int64_t slice_offset(int64_t N, int64_t kstep, int64_t pc) {
-  return pc / kstep * round_up(N, Cfg::NR) * (kstep + 1);
-}
-
+// All of op(B) in cpu::GemmPanelsB's layout (gemm.h), panel by panel.
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET void pack_b_all(const Problem<T>& p, T* dst) {
   constexpr int NR = Cfg::NR;
-  const int64_t kstep = slice_depth(p.K, Cfg::KC);
-  for (int64_t pc = 0; pc < p.K; pc += kstep) {
-    const int64_t kc = min_of(kstep, p.K - pc);
+  const GemmPanelsB b{NR, slice_depth(p.K, Cfg::KC), p.K, p.N};
+  for (int64_t pc = 0; pc < p.K; pc += b.kstep)
     for (int64_t j = 0; j < p.N; j += NR)
-      pack_b<Cfg>(dst + slice_offset<Cfg>(p.N, kstep, pc) + j * (kstep + 1), p, pc, kc, j,
+      pack_b<Cfg>(dst + b.row(pc) + b.column(j), p, pc, min_of(b.kstep, p.K - pc), j,
                   min_of(NR, p.N - j));
-  }
 }
 
-// B's panels for the block in k: from Problem::b_packed (pack_b_all's layout), or packed now
+// B's panels for the block in k: from Problem::b_packed (GemmPanelsB's layout), or packed now
 // into b_buf.
 template <class Cfg, class T = typename Cfg::Scalar>
 NABLA_GEMM_TARGET __attribute__((always_inline)) inline void b_panels(const Problem<T>& p,
                                                                       int64_t kstep, Blocks<T>& k,
                                                                       T* b_buf) {
   if (p.b_packed) {
-    k.b_pack = p.b_packed + slice_offset<Cfg>(p.N, kstep, k.pc) + k.jc * (kstep + 1);
-    k.b_panel = Cfg::NR * (kstep + 1);
+    const GemmPanelsB b{Cfg::NR, kstep, p.K, p.N};
+    k.b_pack = p.b_packed + b.row(k.pc) + b.column(k.jc);
+    k.b_panel = b.panel();
   } else {
     pack_b_block<Cfg>(p, k, b_buf);
     k.b_panel = Cfg::NR * k.kc;
