@@ -1,6 +1,7 @@
 // The stride-2 column Winograd (see conv_winograd_cols.h for the algebra): the row transforms are
 // in conv_winograd_cols_kernel.h, compiled here once per instruction set; the products are
-// cpu::gemm's, on weight planes packed once per call.
+// cpu::gemm's, on weight planes packed once per call and, where the shape allows, transformed
+// planes the transforms wrote straight into the GEMM kernel's panels (BPlane).
 #include "kernels/cpu/conv_winograd_cols.h"
 
 #include <algorithm>
