@@ -147,7 +147,7 @@ NABLA_WT void output_grad_rows(T* B, int64_t xs, const BPlanes& at, const T* pla
 // Image i's input channel c (plane (H, W), every element written) from the products' input
 // gradient G (rows 3c .. 3c + 2; the adjoint of input_rows): each input row's readers summed in
 // their fixed order, then x[4k] = odd-column even output's, x[4k + 1] = g1 − g0 − g2,
-// x[4k + 2] = odd-column odd output's, x[4k + 3] = g2[k] + g0[k + 1]. work: 6·TW + 1.
+// x[4k + 2] = odd-column odd output's, x[4k + 3] = g2[k] + g0[k + 1]. work: 5·TW + 1.
 template <class T>
 NABLA_WT void input_grad_rows(T* plane, const T* G, int64_t xs, int64_t ld, const Conv2dShape& s,
                               int64_t i, int64_t c, T* work) {
