@@ -143,17 +143,7 @@ constexpr cpu::Conv2dShape kLenetConv1 = testing::lenet_conv1(2);
 // a bit (the last vector overlaps), of 2.6 vectors and of 10 with four vectors a tile, one to
 // eight channels.
 std::vector<cpu::Conv2dShape> rows_in_lanes_shapes() {
-  return {{.N = 2,
-           .C = 3,
-           .H = 9,
-           .W = 21,
-           .OC = 3,
-           .KH = 3,
-           .KW = 3,
-           .OH = 9,
-           .OW = 21,
-           .pad_h = 1,
-           .pad_w = 1},
+  return {testing::conv3x3(2, 3, 9, 21, 3),
           {.N = 1,
            .C = 1,
            .H = 5,
@@ -187,19 +177,7 @@ TEST(ConvDirectBlockTest, MatchesNaiveWithEveryInstructionSet) {
   for (int i = 0; i < 30; ++i) shapes.push_back(random_shape(gen, 2));
   // The VGG-style downsampling layer (3×3, padding 1, stride 2) on one image, fewer output
   // channels.
-  shapes.push_back({.N = 1,
-                    .C = 64,
-                    .H = 32,
-                    .W = 32,
-                    .OC = 40,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 16,
-                    .OW = 16,
-                    .stride_h = 2,
-                    .stride_w = 2,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(testing::conv3x3(1, 64, 32, 32, 40, 2));
   // LeNet-5's two layers (conv2: 6 → 16 channels on 14×14), on a few images.
   shapes.push_back(testing::lenet_conv2(3));
   shapes.push_back(kLenetConv1);
@@ -263,19 +241,7 @@ TEST(ConvDirectBlockTest, ForwardSameBitsWithAvx2AndAvx512) {
 // kernels with AVX-512 and im2col + GEMM otherwise: the batch spans several chunks and weight
 // pieces, and every instruction set's results are bitwise the same at 1, 2 and 3 threads.
 TEST(ConvDirectBlockTest, StrideTwoBitwiseIdenticalForOneTwoAndThreeThreads) {
-  const cpu::Conv2dShape s{.N = 13,
-                           .C = 16,
-                           .H = 15,
-                           .W = 15,
-                           .OC = 40,
-                           .KH = 3,
-                           .KW = 3,
-                           .OH = 8,
-                           .OW = 8,
-                           .stride_h = 2,
-                           .stride_w = 2,
-                           .pad_h = 1,
-                           .pad_w = 1};
+  const cpu::Conv2dShape s = testing::conv3x3(13, 16, 15, 15, 40, 2);
   Generator gen(29);
   const ConvOperands op = random_operands(s, gen);
   // References, not a structured binding: clang 14 cannot capture those in the lambda below.

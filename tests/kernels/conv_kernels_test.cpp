@@ -52,48 +52,18 @@ cpu::Conv2dShape random_conv_shape(Generator& gen) {
 // (narrow) F(2×2, 3×3).
 cpu::Conv2dShape large_winograd_shape(bool wide = true) {
   const int64_t C = 64, H = wide ? 39 : 38, W = wide ? 45 : 27;
-  return {.N = 1,
-          .C = C,
-          .H = H,
-          .W = W,
-          .OC = C,
-          .KH = 3,
-          .KW = 3,
-          .OH = H,
-          .OW = W,
-          .pad_h = 1,
-          .pad_w = 1};
+  return testing::conv3x3(1, C, H, W, C);
 }
 
 // Enough wide images (F(4×4, 3×3)) for steps of 2 images and weight-gradient pieces of 1 or 2.
 cpu::Conv2dShape wide_batch_shape() {
-  return {.N = 9,
-          .C = 64,
-          .H = 3,
-          .W = 30,
-          .OC = 64,
-          .KH = 3,
-          .KW = 3,
-          .OH = 3,
-          .OW = 30,
-          .pad_h = 1,
-          .pad_w = 1};
+  return testing::conv3x3(9, 64, 3, 30, 64);
 }
 
 // The convnet's conv4 (C64 14², 3×3, padding 1) on one image: on more threads than images its
 // Winograd forward (its direct one with AVX-512) runs in bands of tile rows (output rows).
 cpu::Conv2dShape one_image_winograd_shape() {
-  return {.N = 1,
-          .C = 64,
-          .H = 14,
-          .W = 14,
-          .OC = 64,
-          .KH = 3,
-          .KW = 3,
-          .OH = 14,
-          .OW = 14,
-          .pad_h = 1,
-          .pad_w = 1};
+  return testing::conv3x3(1, 64, 14, 14, 64);
 }
 
 struct ConvResult {
@@ -147,17 +117,7 @@ TEST(ConvKernelsTest, FastMatchesNaiveOnRandomShapes) {
   for (int i = 0; i < 40; ++i) shapes.push_back(random_conv_shape(gen));
   // 1×1 over a batch (the pointwise path), and a batch that spans several chunks and pieces.
   shapes.push_back({.N = 5, .C = 6, .H = 7, .W = 5, .OC = 4, .KH = 1, .KW = 1, .OH = 7, .OW = 5});
-  shapes.push_back({.N = 23,
-                    .C = 16,
-                    .H = 20,
-                    .W = 20,
-                    .OC = 8,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 20,
-                    .OW = 20,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(testing::conv3x3(23, 16, 20, 20, 8));
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     const int64_t Cg = s.C / s.groups;
@@ -280,17 +240,7 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
   shapes.push_back(large_winograd_shape(false));
   shapes.push_back(wide_batch_shape());
   // More images than weight-gradient pieces, so that a piece runs several chunks.
-  shapes.push_back({.N = 11,
-                    .C = 64,
-                    .H = 6,
-                    .W = 7,
-                    .OC = 65,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 6,
-                    .OW = 7,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(testing::conv3x3(11, 64, 6, 7, 65));
   for (const cpu::Conv2dShape& s : shapes) {
     SCOPED_TRACE(describe(s));
     const auto [x, w, b, dy] = random_operands(s, gen);
@@ -354,28 +304,13 @@ TEST(ConvKernelsTest, WinogradMatchesNaive) {
 TEST(ConvKernelsTest, ColumnWinogradMatchesNaive) {
   Generator gen(37);
   const std::vector<cpu::Isa> isas = testing::supported_isas();
-  const auto stride2 = [](int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc) {
-    return cpu::Conv2dShape{.N = n,
-                            .C = c,
-                            .H = h,
-                            .W = w,
-                            .OC = oc,
-                            .KH = 3,
-                            .KW = 3,
-                            .OH = h / 2,
-                            .OW = w / 2,
-                            .stride_h = 2,
-                            .stride_w = 2,
-                            .pad_h = 1,
-                            .pad_w = 1};
-  };
   std::vector<cpu::Conv2dShape> shapes;
   for (int i = 0; i < 4; ++i)
-    shapes.push_back(stride2(pick(gen, 2, 4), pick(gen, 64, 67), 2 * pick(gen, 1, 6),
-                             4 * pick(gen, 1, 5), pick(gen, 64, 66)));
-  shapes.push_back(stride2(3, 64, 32, 32, 128));  // VGG's down_s2 layer
+    shapes.push_back(testing::conv3x3(pick(gen, 2, 4), pick(gen, 64, 67), 2 * pick(gen, 1, 6),
+                                      4 * pick(gen, 1, 5), pick(gen, 64, 66), 2));
+  shapes.push_back(testing::conv3x3(3, 64, 32, 32, 128, 2));  // VGG's down_s2 layer
   EXPECT_TRUE(cpu::winograd_cols::fits(shapes.back()));
-  cpu::Conv2dShape odd_width = stride2(2, 64, 8, 10, 64), stride1 = shapes.back();
+  cpu::Conv2dShape odd_width = testing::conv3x3(2, 64, 8, 10, 64, 2), stride1 = shapes.back();
   stride1.stride_h = stride1.stride_w = 1, stride1.OH = stride1.H, stride1.OW = stride1.W;
   EXPECT_FALSE(cpu::winograd_cols::fits(odd_width));  // W not a multiple of 4: half a pair
   EXPECT_FALSE(cpu::winograd_cols::fits(stride1));
@@ -438,42 +373,10 @@ TEST(ConvKernelsTest, BitwiseIdenticalForOneTwoAndThreeThreads) {
   // VGG's stride-2 layer).
   shapes.push_back(testing::lenet_conv1(64));
   shapes.push_back(testing::lenet_conv2(64));
-  shapes.push_back({.N = 5,
-                    .C = 32,
-                    .H = 16,
-                    .W = 16,
-                    .OC = 32,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 16,
-                    .OW = 16,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(testing::conv3x3(5, 32, 16, 16, 32));
   shapes.push_back(one_image_winograd_shape());
-  shapes.push_back({.N = 1,
-                    .C = 32,
-                    .H = 28,
-                    .W = 28,
-                    .OC = 32,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 28,
-                    .OW = 28,
-                    .pad_h = 1,
-                    .pad_w = 1});
-  shapes.push_back({.N = 1,
-                    .C = 64,
-                    .H = 32,
-                    .W = 32,
-                    .OC = 128,
-                    .KH = 3,
-                    .KW = 3,
-                    .OH = 16,
-                    .OW = 16,
-                    .stride_h = 2,
-                    .stride_w = 2,
-                    .pad_h = 1,
-                    .pad_w = 1});
+  shapes.push_back(testing::conv3x3(1, 32, 28, 28, 32));
+  shapes.push_back(testing::conv3x3(1, 64, 32, 32, 128, 2));
   shapes.push_back(large_winograd_shape());
   shapes.push_back(large_winograd_shape(false));
   shapes.push_back(wide_batch_shape());

@@ -61,4 +61,23 @@ constexpr cpu::Conv2dShape lenet_conv2(int64_t n) {
   return {.N = n, .C = 6, .H = 14, .W = 14, .OC = 16, .KH = 5, .KW = 5, .OH = 10, .OW = 10};
 }
 
+// A 3×3 convolution with padding 1 (VGG's and ResNet's layers) on n images: c → oc channels on
+// h×w, with the given stride in both directions.
+constexpr cpu::Conv2dShape conv3x3(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oc,
+                                   int64_t stride = 1) {
+  return {.N = n,
+          .C = c,
+          .H = h,
+          .W = w,
+          .OC = oc,
+          .KH = 3,
+          .KW = 3,
+          .OH = (h - 1) / stride + 1,
+          .OW = (w - 1) / stride + 1,
+          .stride_h = stride,
+          .stride_w = stride,
+          .pad_h = 1,
+          .pad_w = 1};
+}
+
 }  // namespace nabla::testing
