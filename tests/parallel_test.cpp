@@ -105,6 +105,39 @@ TEST(Parallel, ManyShortJobsInARowAllComplete) {
   EXPECT_EQ(sum.load(), 20000 * 6);
 }
 
+// A job of one task per thread gives task k to thread k (the caller being thread 0), so one
+// range of the data stays on one thread from job to job. Each task here waits until both have
+// started, so no thread can run both: a worker takes another's task only once its own has ended,
+// and a caller only once its own has (stealing, so a late thread never holds a job up).
+TEST(Parallel, JobOfOneTaskPerThreadGivesEachThreadItsOwnTask) {
+  ThreadCount count(2);
+  const std::thread::id caller = std::this_thread::get_id();
+  for (int job = 0; job < 500; ++job) {
+    std::thread::id ran[2];
+    std::atomic<int> started{0};
+    parallel::parallel_tasks(2, [&](int64_t t) {
+      ran[t] = std::this_thread::get_id();
+      ++started;
+      while (started.load() < 2) std::this_thread::yield();
+    });
+    ASSERT_EQ(ran[0], caller) << "job " << job;
+    ASSERT_NE(ran[1], caller) << "job " << job;
+  }
+}
+
+// Jobs of up to 24 tasks claim by mask, larger ones by counter: on 3 threads, 1..30 tasks each
+// run once (with threads > tasks, == tasks and < tasks).
+TEST(Parallel, EveryTaskRunsOnceWhicheverWayItIsClaimed) {
+  ThreadCount count(3);
+  for (int64_t tasks = 1; tasks <= 30; ++tasks) {
+    std::vector<std::atomic<int>> runs(static_cast<size_t>(tasks));
+    for (int job = 0; job < 50; ++job)
+      parallel::parallel_tasks(tasks, [&](int64_t t) { ++runs[static_cast<size_t>(t)]; });
+    for (int64_t t = 0; t < tasks; ++t)
+      ASSERT_EQ(runs[static_cast<size_t>(t)].load(), 50) << tasks << " tasks, task " << t;
+  }
+}
+
 // A loop inside a pool task covers its range once, in region, whichever threads run its parts.
 TEST(Parallel, NestedLoopCoversItsRangeOnceInsideTheOuterTask) {
   ThreadCount count(2);

@@ -98,9 +98,10 @@ void parallel_for(int64_t n, int64_t grain, F&& fn) {
 //  - the small arrays laid end to end, as one: few long runs, and balanced however their sizes
 //    differ (LeNet-5's largest weight holds 78% of its values). Cutting each small array on its
 //    own was measured slower for LeNet-5 on two threads.
-// From one step to the next the same part lands on the same thread (the caller mostly claims the
-// first range), so it stays in its cache. For element-wise work only, where any cut gives the
-// same bits. The list keeps its capacity, so a training step that refills it allocates nothing.
+// From one step to the next the same part lands on the same thread (a job of one range per
+// thread gives range k to thread k, threads.cpp), so it stays in its cache. For element-wise work
+// only, where any cut gives the same bits. The list keeps its capacity, so a training step that
+// refills it allocates nothing.
 class Arrays {
  public:
   // The size from which an array is cut on its own: 256 KiB of floats.
