@@ -8,6 +8,8 @@
 
 #include <fstream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "nabla/autograd.h"
 #include "nabla/models.h"
@@ -72,6 +74,29 @@ TEST(MemoryAccounting, CountsLiveTensorsAndGivesThemBack) {
     EXPECT_GE(memory_peak(), start + 4800);
   }
   EXPECT_EQ(memory_in_use(), start);
+}
+
+// Each thread counts into a counter of its own (memory.cpp): tensors made and freed on several
+// threads, some freed on another thread than the one that made them, some by a thread that has
+// ended, still add up exactly once the threads are done.
+TEST(MemoryAccounting, CountsExactlyAcrossThreadsThatMakeAndFreeTensors) {
+  const size_t start = memory_in_use();
+  std::vector<Tensor> handed(4);
+  {
+    std::vector<std::thread> threads;
+    for (size_t t = 0; t < handed.size(); ++t)
+      threads.emplace_back([&handed, t] {
+        for (int i = 0; i < 200; ++i) Tensor::zeros({1 << 16});  // 256 KiB each, past the flush
+        handed[t] = Tensor::zeros({1000 + static_cast<int64_t>(t)});  // outlives its thread
+        Tensor kept = Tensor::zeros({1 << 18});                       // 1 MiB, freed at the end
+      });
+    for (std::thread& t : threads) t.join();
+  }
+  EXPECT_EQ(memory_in_use(), start + 4000 + 4004 + 4008 + 4012);  // the handed tensors
+  std::thread freeing([&handed] { handed.clear(); });             // freed on another thread
+  freeing.join();
+  EXPECT_EQ(memory_in_use(), start);
+  EXPECT_GE(memory_peak(), start + (size_t{1} << 18));
 }
 
 TEST(MemoryLimit, RefusesBeforeAllocatingAndNamesTheTensor) {
