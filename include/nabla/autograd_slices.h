@@ -131,6 +131,13 @@ class BatchSlices {
   };
   const Times& last_times() const { return times_; }
 
+  // The gradient sum runs on the pool, its values cut among the threads as parallel::Arrays cuts
+  // them: `leaves` first, in this order, then any other leaf in the order the slices reached it.
+  // Given the parameters in the optimizer's order, each thread then sums the values that it
+  // updates next (the optimizer cuts them the same way), instead of handing a third of them to
+  // the other core. The bits are the same in any order: the sum is element-wise.
+  void cut_sums_as(std::vector<Tensor> leaves);
+
  private:
   template <class F>
   static Tensor call(void* f, int64_t s, int64_t begin, int64_t end) {
@@ -140,6 +147,8 @@ class BatchSlices {
                   void* ctx, bool together);
   // Adds the slices' leaf gradients into each leaf's .grad (after the slices have run).
   void sum_leaf_gradients(int64_t slices);
+  // A leaf's place in the cut (cut_sums_as); `found`: how many leaves were found before it.
+  size_t rank_of(const Tensor& leaf, size_t found) const;
 
   struct GradientSums;
 
@@ -148,6 +157,7 @@ class BatchSlices {
   std::unique_ptr<SliceRunner> runner_;  // the threads of slices that run together
   std::unique_ptr<GradientSums> sums_;   // kept between steps, so a step allocates nothing
   std::vector<double> durations_;        // each slice's seconds in the last run
+  std::vector<Tensor> sum_order_;        // cut_sums_as's leaves
   Times times_;
 };
 

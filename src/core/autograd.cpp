@@ -284,14 +284,23 @@ void meet(const Slice& slice) {
 }
 
 // The slices' gradients of each leaf, in slice order, and where their sum goes.
+//
+// The pool's threads read only `out`, `dtype` and `values`: plain pointers gathered on the
+// calling thread. Reaching the data through the tensors instead (tensor, storage, buffer) made a
+// worker chase lines that the caller had just written, one after the other, several per leaf:
+// LeNet-5's sum took a third longer on 2 threads for it.
 struct BatchSlices::GradientSums {
   struct Leaf {
     std::shared_ptr<TensorImpl>* grad;  // the leaf's .grad
     Tensor sum;
     size_t first = 0, count = 0;  // its addends: addends[first, first + count)
+    size_t rank = 0;              // its place in the cut (BatchSlices::cut_sums_as)
+    void* out = nullptr;          // sum's values
+    DType dtype = kFloat32;
   };
   std::vector<Leaf> leaves;
   std::vector<Tensor> addends;
+  std::vector<const void*> values;  // each addend's values, as addends
   parallel::Arrays arrays;
 };
 
@@ -360,6 +369,17 @@ void BatchSlices::run_erased(int64_t batch, int64_t slices,
   times_.gradient_sum = std::chrono::duration<double>(Clock::now() - ran).count();
 }
 
+void BatchSlices::cut_sums_as(std::vector<Tensor> leaves) {
+  sum_order_ = std::move(leaves);
+}
+
+size_t BatchSlices::rank_of(const Tensor& leaf, size_t found) const {
+  // A linear search, like LeafGradients::add's: a network has tens of parameters.
+  for (size_t i = 0; i < sum_order_.size(); ++i)
+    if (sum_order_[i].impl_ptr() == leaf.impl_ptr()) return i;
+  return sum_order_.size() + found;  // after the listed ones, in the order found
+}
+
 void BatchSlices::sum_leaf_gradients(int64_t slices) {
   // Each leaf's .grad += its gradients in slice order, whichever thread ran which slice: the
   // sum is the same for any thread count. .grad never is a slice's tensor itself (a slice's
@@ -373,13 +393,15 @@ void BatchSlices::sum_leaf_gradients(int64_t slices) {
     ~Clear() {
       s.leaves.clear();
       s.addends.clear();
+      s.values.clear();
       s.arrays.clear();
     }
   } clear{sums};
   for (int64_t s = 0; s < slices; ++s)
     for (LeafGradients::Entry& first : grads_[static_cast<size_t>(s)].entries()) {
       if (!first.filled) continue;
-      GradientSums::Leaf leaf{&first.leaf.impl().grad, Tensor(), sums.addends.size(), 0};
+      GradientSums::Leaf leaf{&first.leaf.impl().grad, Tensor(), sums.addends.size(), 0,
+                              rank_of(first.leaf, sums.leaves.size())};
       if (*leaf.grad) sums.addends.emplace_back(*leaf.grad);
       for (int64_t t = s; t < slices; ++t)
         for (LeafGradients::Entry& e : grads_[static_cast<size_t>(t)].entries())
@@ -403,17 +425,31 @@ void BatchSlices::sum_leaf_gradients(int64_t slices) {
         continue;
       }
       leaf.sum = Tensor::empty(a.shape(), a.dtype());
-      sums.arrays.add(static_cast<int64_t>(sums.leaves.size()), a.numel());
       sums.leaves.push_back(std::move(leaf));
     }
+  // In the optimizer's order, so that each thread sums the part of the values it updates next.
+  std::sort(
+      sums.leaves.begin(), sums.leaves.end(),
+      [](const GradientSums::Leaf& a, const GradientSums::Leaf& b) { return a.rank < b.rank; });
+  sums.values.resize(sums.addends.size());
+  for (size_t l = 0; l < sums.leaves.size(); ++l) {
+    GradientSums::Leaf& leaf = sums.leaves[l];
+    leaf.dtype = leaf.sum.dtype();
+    dispatch(leaf.dtype, [&]<class T>() {
+      leaf.out = leaf.sum.data<T>();
+      for (size_t j = leaf.first; j < leaf.first + leaf.count; ++j)
+        sums.values[j] = sums.addends[j].data<T>();
+    });
+    sums.arrays.add(static_cast<int64_t>(l), leaf.sum.numel());
+  }
   sums.arrays.run(kSumGrain, [&](int64_t l, int64_t begin, int64_t end) {
-    GradientSums::Leaf& leaf = sums.leaves[static_cast<size_t>(l)];
-    dispatch(leaf.sum.dtype(), [&]<class T>() {
-      T* out = leaf.sum.data<T>() + begin;
-      const T* a = sums.addends[leaf.first].data<T>() + begin;
+    const GradientSums::Leaf& leaf = sums.leaves[static_cast<size_t>(l)];
+    dispatch(leaf.dtype, [&]<class T>() {
+      T* out = static_cast<T*>(leaf.out) + begin;
+      const T* a = static_cast<const T*>(sums.values[leaf.first]) + begin;
       std::copy(a, a + (end - begin), out);
       for (size_t j = leaf.first + 1; j < leaf.first + leaf.count; ++j) {
-        const T* b = sums.addends[j].data<T>() + begin;
+        const T* b = static_cast<const T*>(sums.values[j]) + begin;
         for (int64_t k = 0; k < end - begin; ++k) out[k] += b[k];
       }
     });

@@ -193,6 +193,7 @@ EpochMetrics Trainer::run_epoch_from(const EpochProgress& start) {
   stopped_ = false;
   progress_ = start;
   times_ = EpochTimes{};
+  batch_slices_.cut_sums_as(optimizer_.params());  // each epoch: the list may have grown
   EpochMetrics m;
   m.epoch = epoch + 1;
   m.lr = optimizer_.lr();
