@@ -40,14 +40,15 @@ void Adagrad::step() {
     const int64_t t = ++steps_[i];
     lrs[i] =
         options().lr() * lr_multiplier(i) / (1 + static_cast<double>(t - 1) * options().lr_decay());
+    return std::array<Tensor*, 3>{&sums_[i]};
   };
   auto grad = [&](size_t i) { return grad_of(i); };
-  detail::for_each_part(params_.size(), grad, prepare,
-                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
-                          dispatch(params_[i].dtype(), [&]<class T>() {
-                            T* p = params_[i].data<T>() + begin;
-                            T* sum = sums_[i].data<T>() + begin;
-                            const T* g = gradient.data<T>() + begin;
+  detail::for_each_part(params_, grad, prepare,
+                        [&](size_t i, const detail::Part& part, int64_t begin, int64_t end) {
+                          dispatch(part.dtype, [&]<class T>() {
+                            T* p = part.values<T>(begin);
+                            T* sum = part.buffer<T>(0, begin);
+                            const T* g = part.gradient<T>(begin);
                             const T clr = T(lrs[i]);
                             for (int64_t k = 0; k < end - begin; ++k) {
                               T gk = g[k] + T(wd) * p[k];

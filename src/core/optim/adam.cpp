@@ -96,17 +96,17 @@ void AdamBase::adam_step(double lr, Betas betas, double eps, double l2_decay,
     const double lr_i = lr * lr_multiplier(i);
     scalars[i] = AdamScalars{beta1, beta2,    lr_i / bias_correction1,   bias_correction2_sqrt,
                              eps,   l2_decay, 1 - lr_i * decoupled_decay};
+    return std::array<Tensor*, 3>{&exp_avgs_[i], &exp_avg_sqs_[i],
+                                  amsgrad ? &max_exp_avg_sqs_[i] : nullptr};
   };
   auto grad = [&](size_t i) { return grad_of(i); };
-  detail::for_each_part(params_.size(), grad, prepare,
-                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
-                          dispatch(params_[i].dtype(), [&]<class T>() {
-                            adam_update<T>(
-                                decoupled_decay != 0, amsgrad, params_[i].data<T>() + begin,
-                                gradient.data<T>() + begin, exp_avgs_[i].data<T>() + begin,
-                                exp_avg_sqs_[i].data<T>() + begin,
-                                amsgrad ? max_exp_avg_sqs_[i].data<T>() + begin : nullptr,
-                                end - begin, scalars[i]);
+  detail::for_each_part(params_, grad, prepare,
+                        [&](size_t i, const detail::Part& part, int64_t begin, int64_t end) {
+                          dispatch(part.dtype, [&]<class T>() {
+                            adam_update<T>(decoupled_decay != 0, amsgrad, part.values<T>(begin),
+                                           part.gradient<T>(begin), part.buffer<T>(0, begin),
+                                           part.buffer<T>(1, begin), part.buffer<T>(2, begin),
+                                           end - begin, scalars[i]);
                           });
                         });
 }

@@ -34,18 +34,19 @@ void RMSprop::step() {
     if (!square_avgs_[i].defined()) square_avgs_[i] = state_like(i);
     if (centered && !grad_avgs_[i].defined()) grad_avgs_[i] = state_like(i);
     if (momentum > 0 && !momentum_buffers_[i].defined()) momentum_buffers_[i] = state_like(i);
+    return std::array<Tensor*, 3>{&square_avgs_[i], centered ? &grad_avgs_[i] : nullptr,
+                                  momentum > 0 ? &momentum_buffers_[i] : nullptr};
   };
   auto grad = [&](size_t i) { return grad_of(i); };
-  detail::for_each_part(params_.size(), grad, prepare,
-                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
+  detail::for_each_part(params_, grad, prepare,
+                        [&](size_t i, const detail::Part& part, int64_t begin, int64_t end) {
                           const double lr_i = lr * lr_multiplier(i);
-                          dispatch(params_[i].dtype(), [&]<class T>() {
-                            T* p = params_[i].data<T>() + begin;
-                            const T* g = gradient.data<T>() + begin;
-                            T* sq = square_avgs_[i].data<T>() + begin;
-                            T* ga = centered ? grad_avgs_[i].data<T>() + begin : nullptr;
-                            T* buf =
-                                momentum > 0 ? momentum_buffers_[i].data<T>() + begin : nullptr;
+                          dispatch(part.dtype, [&]<class T>() {
+                            T* p = part.values<T>(begin);
+                            const T* g = part.gradient<T>(begin);
+                            T* sq = part.buffer<T>(0, begin);
+                            T* ga = part.buffer<T>(1, begin);
+                            T* buf = part.buffer<T>(2, begin);
                             for (int64_t k = 0; k < end - begin; ++k) {
                               T gk = g[k] + T(wd) * p[k];
                               sq[k] = T(alpha) * sq[k] + T(1 - alpha) * gk * gk;

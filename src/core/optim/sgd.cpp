@@ -35,11 +35,12 @@ void SGD::step() {
     // The first step seeds the buffer with the gradient itself, not (1 - dampening)·g.
     first_step[i] = momentum != 0 && !momentum_buffers_[i].defined();
     if (first_step[i]) momentum_buffers_[i] = state_like(i);
+    return std::array<Tensor*, 3>{momentum != 0 ? &momentum_buffers_[i] : nullptr};
   };
   auto grad = [&](size_t i) { return grad_of(i); };
-  detail::for_each_part(params_.size(), grad, prepare,
-                        [&](size_t i, const Tensor& gradient, int64_t begin, int64_t end) {
-                          dispatch(params_[i].dtype(), [&]<class T>() {
+  detail::for_each_part(params_, grad, prepare,
+                        [&](size_t i, const detail::Part& part, int64_t begin, int64_t end) {
+                          dispatch(part.dtype, [&]<class T>() {
                             // The rule runs in the vector kernels' copy for the CPU's widest
                             // vectors (kernels/cpu/vecmath.h); an element's result does not depend
                             // on the cut.
@@ -51,10 +52,8 @@ void SGD::step() {
                                                             .first = first_step[i] != 0,
                                                             .nesterov = nesterov,
                                                             .decay = wd != 0};
-                            T* buf =
-                                momentum != 0 ? momentum_buffers_[i].data<T>() + begin : nullptr;
-                            cpu::vec::sgd(params_[i].data<T>() + begin, gradient.data<T>() + begin,
-                                          buf, end - begin, rule);
+                            cpu::vec::sgd(part.values<T>(begin), part.gradient<T>(begin),
+                                          part.buffer<T>(0, begin), end - begin, rule);
                           });
                         });
 }
