@@ -253,9 +253,28 @@ namespace {
               " would exceed the limit: ", format_bytes(in_use), " in use + ", format_bytes(bytes),
               " > ", format_bytes(limit), " (", limit, " bytes, from ", source, ")");
 }
+
+// Adds `delta` bytes to the calling thread's counter (`mine`, from thread_count()), flushing it
+// into the shared total once past kFlush either way, or straight to the total for a thread whose
+// counter has ended. Returns the count as this thread sees it: the total plus its own counter.
+int64_t count_bytes(ThreadCount* mine, int64_t delta) {
+  if (!mine) return shared.flushed.fetch_add(delta, std::memory_order_relaxed) + delta;
+  // Only this thread writes its counter: a load and a store, no locked instruction.
+  int64_t pending = mine->pending.load(std::memory_order_relaxed) + delta;
+  int64_t flushed;
+  if (pending > kFlush || pending < -kFlush) {
+    flushed = shared.flushed.fetch_add(pending, std::memory_order_relaxed) + pending;
+    pending = 0;
+  } else {
+    flushed = shared.flushed.load(std::memory_order_relaxed);
+  }
+  mine->pending.store(pending, std::memory_order_relaxed);
+  return flushed + pending;
+}
 }  // namespace
 
 void memory_acquire(size_t bytes, const Shape& shape, DType dtype) {
+  // Before any lock: a thread's first call registers its counter, which takes the registry's.
   ThreadCount* mine = thread_count();
   const auto n = static_cast<int64_t>(bytes);
   if (shared.limit.load(std::memory_order_relaxed) != kNoLimit) [[unlikely]] {
@@ -266,43 +285,15 @@ void memory_acquire(size_t bytes, const Shape& shape, DType dtype) {
     const size_t after = before + bytes;
     if (after > shared.limit.load(std::memory_order_relaxed) || after < before)
       throw_limit(bytes, before, shape, dtype);
-    if (mine)
-      mine->pending.fetch_add(n, std::memory_order_relaxed);
-    else
-      shared.flushed.fetch_add(n, std::memory_order_relaxed);
+    count_bytes(mine, n);
     raise_peak(after);
     return;
   }
-  if (!mine) {  // a tensor made while this thread ends
-    raise_peak(static_cast<size_t>(shared.flushed.fetch_add(n, std::memory_order_relaxed) + n));
-    return;
-  }
-  // Only this thread writes its counter: a load and a store, no locked instruction.
-  int64_t pending = mine->pending.load(std::memory_order_relaxed) + n;
-  int64_t flushed;
-  if (pending > kFlush) {
-    flushed = shared.flushed.fetch_add(pending, std::memory_order_relaxed) + pending;
-    pending = 0;
-  } else {
-    flushed = shared.flushed.load(std::memory_order_relaxed);
-  }
-  mine->pending.store(pending, std::memory_order_relaxed);
-  raise_peak(static_cast<size_t>(std::max<int64_t>(0, flushed + pending)));
+  raise_peak(static_cast<size_t>(std::max<int64_t>(0, count_bytes(mine, n))));
 }
 
 void memory_release(size_t bytes) noexcept {
-  const auto n = static_cast<int64_t>(bytes);
-  ThreadCount* mine = thread_count();
-  if (!mine) {
-    shared.flushed.fetch_sub(n, std::memory_order_relaxed);
-    return;
-  }
-  int64_t pending = mine->pending.load(std::memory_order_relaxed) - n;
-  if (pending < -kFlush) {
-    shared.flushed.fetch_add(pending, std::memory_order_relaxed);
-    pending = 0;
-  }
-  mine->pending.store(pending, std::memory_order_relaxed);
+  count_bytes(thread_count(), -static_cast<int64_t>(bytes));
 }
 
 }  // namespace detail
