@@ -1,7 +1,8 @@
 // The thread pool behind src/parallel.h.
 //
 // One job runs at a time. Its tasks are claimed through one 64-bit atomic word that packs the
-// job's generation, its task count and the next unclaimed task, so a worker that wakes late for
+// job's generation, its task count and its claims (the next unclaimed task, or for a job of one
+// task per thread a mask of the claimed ones: claim_and_run), so a worker that wakes late for
 // an old job can never claim a task of a newer one: its compare-and-swap expects the old
 // generation and fails. The caller claims tasks too, so a job finishes even if no worker ever
 // wakes (an oversubscribed machine), and waits only for tasks that were actually claimed.
@@ -57,7 +58,8 @@ thread_local bool t_in_region = false;
 // a task taken from an offer offers nothing itself.
 thread_local bool t_in_pool_task = false;
 
-// state word: generation (16 bits) | tasks (24 bits) | next task (24 bits)
+// state word: generation (16 bits) | tasks (24 bits) | claims (24 bits: the next task, or a mask
+// of the claimed tasks in a job of at most one task per thread; an offer uses the next task)
 constexpr int kTaskBits = 24;
 constexpr uint64_t kTaskMask = (uint64_t{1} << kTaskBits) - 1;
 constexpr int64_t kMaxTasksPerJob = int64_t{1} << kTaskBits;
